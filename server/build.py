@@ -1,0 +1,173 @@
+"""Build a release: validate the dataset, then write its dumps, a manifest and checksums.
+
+A release lives in output_dir/releases/<version>/ and is published by pointing the symlink
+output_dir/current at it. The version is the UTC build time plus the start of the SHA-256 of
+the sorted N-Quads, e.g. 20261127T190512Z-3f2a9c1b, so equal data gives an equal hash (blank
+nodes have stable labels, see dataset.py). The N-Triples, N-Quads, Turtle and TriG dumps are
+byte-for-byte reproducible; rdflib writes JSON-LD and RDF/XML in an order that can change from
+one process to the next.
+
+Publishing is atomic: the files are written to a hidden temporary directory beside the
+releases, synced to disk, and only then is the directory renamed to its version and `current`
+switched by replacing the symlink. A failed build leaves `current` and older releases as they were.
+"""
+
+import gzip
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from rdflib import Graph
+
+from .config import Settings
+from .dataset import LoadedDataset, load_dataset
+from .namespaces import prefixes_for
+from .validate import ValidationReport, load_shapes, validate
+
+
+class ValidationFailed(Exception):
+    """The dataset has SHACL violations, so nothing was written; `report` says which."""
+
+    def __init__(self, report: ValidationReport) -> None:
+        self.report = report
+        super().__init__(f"validation failed with {report.counts()['Violation']} violation(s)")
+
+
+@dataclass(frozen=True)
+class Release:
+    """A written and published release, and the validation report it passed (with any warnings)."""
+
+    version: str
+    path: Path
+    manifest: dict[str, Any]
+    report: ValidationReport
+
+
+def build(settings: Settings, now: datetime | None = None) -> Release:
+    """Load and validate the dataset, then write and publish a new release of it.
+
+    `now` (timezone-aware) replaces the current time, for reproducible builds and tests.
+    Raises ValidationFailed, before writing anything, when there is a Violation.
+    """
+    loaded = load_dataset(settings)
+    report = validate(loaded, load_shapes(settings))
+    if not report.conforms:
+        raise ValidationFailed(report)
+    built_at = (now or datetime.now(timezone.utc)).astimezone(timezone.utc)
+    dumps = serialise_dumps(loaded)
+    version = f"{built_at:%Y%m%dT%H%M%SZ}-{_sha256(dumps['partnerships.nq'][1])[:8]}"
+    manifest = {
+        "version": version,
+        "built_at": f"{built_at:%Y-%m-%dT%H:%M:%SZ}",
+        "base_iri": settings.base_iri,
+        "triples": len(loaded.union()),
+        "files": [
+            {"name": name, "media_type": media_type, "bytes": len(data), "sha256": _sha256(data)}
+            for name, (media_type, data) in sorted(dumps.items())
+        ],
+    }
+    path = _publish(settings.output_dir, version, _release_files(dumps, manifest))
+    return Release(version, path, manifest, report)
+
+
+def serialise_dumps(loaded: LoadedDataset) -> dict[str, tuple[str, bytes]]:
+    """Serialise the dataset in every dump format, plain and gzipped: {file name: (media type, bytes)}.
+
+    The union of the named graphs goes to Turtle, N-Triples, JSON-LD and RDF/XML; the named
+    graphs themselves to N-Quads and TriG. N-Triples and N-Quads have their lines sorted.
+    """
+    union = loaded.union()
+    context = prefixes_for(loaded.base_iri)
+    plain = {
+        "partnerships.ttl": ("text/turtle", _serialise(union, "turtle")),
+        "partnerships.nt": ("application/n-triples", _sorted_lines(_serialise(union, "nt"))),
+        "partnerships.jsonld": ("application/ld+json", _serialise(union, "json-ld", context=context)),
+        "partnerships.rdf": ("application/rdf+xml", _serialise(union, "xml")),
+        "partnerships.nq": ("application/n-quads", _sorted_lines(_serialise(loaded.dataset, "nquads"))),
+        "partnerships.trig": ("application/trig", _serialise(loaded.dataset, "trig")),
+    }
+    # mtime=0 keeps the gzip header, and so the file, the same for the same content.
+    gzipped = {
+        f"{name}.gz": ("application/gzip", gzip.compress(data, mtime=0)) for name, (_, data) in plain.items()
+    }
+    return plain | gzipped
+
+
+def _release_files(dumps: dict[str, tuple[str, bytes]], manifest: dict[str, Any]) -> dict[str, bytes]:
+    """The files of a release: the dumps, manifest.json and SHA256SUMS (which covers the other two)."""
+    files = {name: data for name, (_, data) in dumps.items()}
+    files["manifest.json"] = (json.dumps(manifest, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+    checksums = [f"{_sha256(data)}  {name}\n" for name, data in sorted(files.items())]
+    files["SHA256SUMS"] = "".join(checksums).encode("utf-8")
+    return files
+
+
+def _serialise(graph: Graph, format: str, **options: Any) -> bytes:
+    return graph.serialize(format=format, encoding="utf-8", **options)
+
+
+def _sorted_lines(data: bytes) -> bytes:
+    return b"".join(sorted(line + b"\n" for line in data.splitlines() if line.strip()))
+
+
+def _sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _publish(output_dir: Path, version: str, files: dict[str, bytes]) -> Path:
+    """Write `files` to releases/<version>/ and point `current` at it, all or nothing."""
+    releases = output_dir / "releases"
+    releases.mkdir(parents=True, exist_ok=True)
+    final = releases / version
+    if final.exists():
+        raise FileExistsError(f"release already exists: {final}")
+    written = Path(tempfile.mkdtemp(prefix=".tmp-", dir=releases))
+    try:
+        written.chmod(0o755)  # mkdtemp makes the directory private; a release is for all to read
+        for name, data in files.items():
+            _write_synced(written / name, data)
+        _fsync_directory(written)
+        written.rename(final)
+        written = final  # if anything fails now, the new release is what must go
+        _fsync_directory(releases)
+        _point_current(output_dir, final)
+    except BaseException:
+        shutil.rmtree(written, ignore_errors=True)
+        raise
+    return final
+
+
+def _point_current(output_dir: Path, release: Path) -> None:
+    """Atomically repoint output_dir/current at `release` with a relative symlink."""
+    temporary = output_dir / f".current-{os.getpid()}.tmp"
+    temporary.unlink(missing_ok=True)
+    # Relative, so that the output directory can be moved or mounted elsewhere.
+    os.symlink(release.relative_to(output_dir), temporary)
+    try:
+        os.replace(temporary, output_dir / "current")
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
+    _fsync_directory(output_dir)
+
+
+def _write_synced(path: Path, data: bytes) -> None:
+    with open(path, "wb") as file:
+        file.write(data)
+        file.flush()
+        os.fsync(file.fileno())
+
+
+def _fsync_directory(directory: Path) -> None:
+    """Make a directory's entries (new files, renames) durable."""
+    descriptor = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)

@@ -1,0 +1,113 @@
+"""The `lodpub` command: `lodpub validate` checks the dataset, `lodpub build` publishes a release.
+
+Exit codes: 0 success (warnings allowed), 1 SHACL violations, 2 an unreadable or invalid RDF
+file, a missing directory, a bad setting or a usage error.
+"""
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+
+from .build import Release, ValidationFailed, build
+from .config import Settings, describe_settings, load_settings
+from .dataset import DataFileError, load_dataset
+from .validate import format_report, load_shapes, validate
+
+EXIT_OK = 0
+EXIT_VIOLATIONS = 1
+EXIT_ERROR = 2
+
+# Command-line option -> (the setting it overrides, its metavar).
+_DATA_OPTIONS = {
+    "--data": ("data_dir", "PATH"),
+    "--ontology": ("ontology_dir", "DIR"),
+    "--shapes": ("shapes_dir", "DIR"),
+    "--base-iri": ("base_iri", "IRI"),
+}
+_BUILD_OPTIONS = {"--output": ("output_dir", "DIR")}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line `argv` (default: sys.argv[1:]) and return its exit code."""
+    try:
+        args = _parser().parse_args(argv)
+    except SystemExit as exit_:  # argparse exits on --help and on usage errors
+        return int(exit_.code or 0)
+    options = [*_DATA_OPTIONS.values(), *_BUILD_OPTIONS.values()]
+    try:
+        settings = load_settings(**{setting: getattr(args, setting, None) for setting, _ in options})
+    except ValueError as error:
+        return _error(f"lodpub: error: {error}")
+    try:
+        return args.run(args, settings)
+    except DataFileError as error:
+        return _error(f"{error.location}: syntax error: {error.message}")
+    except OSError as error:  # a missing directory, an unwritable output, an existing release
+        return _error(f"lodpub: error: {error}")
+
+
+def _error(message: str) -> int:
+    print(message, file=sys.stderr)
+    return EXIT_ERROR
+
+
+def _run_validate(args: argparse.Namespace, settings: Settings) -> int:
+    report = validate(load_dataset(settings), load_shapes(settings))
+    print(format_report(report, args.lang))
+    return EXIT_OK if report.conforms else EXIT_VIOLATIONS
+
+
+def _run_build(args: argparse.Namespace, settings: Settings) -> int:
+    try:
+        release = build(settings)
+    except ValidationFailed as failure:
+        print(format_report(failure.report, args.lang))
+        print("lodpub: build failed: the dataset has violations; nothing was written", file=sys.stderr)
+        return EXIT_VIOLATIONS
+    print(_describe_release(release, settings))
+    return EXIT_OK
+
+
+def _describe_release(release: Release, settings: Settings) -> str:
+    """The release's path, a table of its files (name, bytes, sha256 prefix) and where `current` points."""
+    current = settings.output_dir / "current"
+    lines = [f"Release {release.version} written to {release.path}"]
+    lines += [
+        f"  {entry['name']:<24} {entry['bytes']:>10}  {entry['sha256'][:12]}"
+        for entry in release.manifest["files"]
+    ]
+    counts = ", ".join(f"{count} {severity}" for severity, count in release.report.counts().items())
+    lines.append(f"Validation: {counts}")
+    lines.append(f"{current} -> {os.readlink(current)}")
+    return "\n".join(lines)
+
+
+def _parser() -> argparse.ArgumentParser:
+    data_options = argparse.ArgumentParser(add_help=False)
+    _add_setting_options(data_options, _DATA_OPTIONS)
+    data_options.add_argument("--lang", choices=("cs", "en"), default="en", help="language of the messages")
+
+    parser = argparse.ArgumentParser(prog="lodpub", description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(required=True, metavar="COMMAND")
+    validate_parser = commands.add_parser(
+        "validate", parents=[data_options], help="check the dataset against the SHACL shapes"
+    )
+    validate_parser.set_defaults(run=_run_validate)
+    build_parser = commands.add_parser(
+        "build", parents=[data_options], help="validate, then write and publish a new release"
+    )
+    _add_setting_options(build_parser, _BUILD_OPTIONS)
+    build_parser.set_defaults(run=_run_build)
+    return parser
+
+
+def _add_setting_options(parser: argparse.ArgumentParser, options: dict[str, tuple[str, str]]) -> None:
+    """Add options that override settings, with the settings' own help texts."""
+    help_texts = {setting.name: setting.help for setting in describe_settings()}
+    for option, (setting, metavar) in options.items():
+        parser.add_argument(option, dest=setting, metavar=metavar, help=help_texts[setting])
+
+
+if __name__ == "__main__":
+    sys.exit(main())

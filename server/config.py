@@ -1,0 +1,99 @@
+"""Every setting of lodpub in one place, with its default, environment variable and help text.
+
+A setting's value comes from, in increasing priority: the default below, the environment variable
+named in the field's metadata, and an explicit override passed to `load_settings` (e.g. a
+command-line option).
+"""
+
+import dataclasses
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, NamedTuple
+
+CHECKOUT_DIR = Path(__file__).resolve().parent.parent
+
+
+def _setting(default: Any, env: str, help_text: str) -> Any:
+    return field(default=default, metadata={"help": help_text, "env": env})
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The settings of one run; build it with `load_settings`."""
+
+    # Equal to namespaces.CANONICAL_BASE by choice, not by necessity: this is where we publish,
+    # that is what the files are written with.
+    base_iri: str = _setting(
+        "https://data.kraj-lbc.cz/partnerships/",
+        "LODPUB_BASE_IRI",
+        "base IRI the dataset is published under; must end with '/'",
+    )
+    ontology_dir: Path = _setting(
+        CHECKOUT_DIR / "ontology",
+        "LODPUB_ONTOLOGY_DIR",
+        "directory of the ontology; its vocabularies/ subdirectory holds the SKOS schemes",
+    )
+    data_dir: Path = _setting(
+        CHECKOUT_DIR / "data",
+        "LODPUB_DATA_DIR",
+        "directory searched recursively for data files, or a single data file",
+    )
+    shapes_dir: Path = _setting(
+        CHECKOUT_DIR / "shapes",
+        "LODPUB_SHAPES_DIR",
+        "directory of the SHACL shapes (*.ttl)",
+    )
+    output_dir: Path = _setting(
+        CHECKOUT_DIR / "dist",
+        "LODPUB_OUTPUT_DIR",
+        "directory that receives releases/ and the 'current' symlink",
+    )
+
+    def __post_init__(self) -> None:
+        if not self.base_iri.endswith("/"):
+            raise ValueError(f"base IRI must end with '/': {self.base_iri!r}")
+
+
+class SettingInfo(NamedTuple):
+    """What the documentation says about one setting."""
+
+    name: str
+    default: Any
+    env: str
+    help: str
+
+
+def describe_settings() -> list[SettingInfo]:
+    """List (name, default, environment variable, help) for every setting, in declaration order."""
+    return [
+        SettingInfo(setting.name, setting.default, setting.metadata["env"], setting.metadata["help"])
+        for setting in dataclasses.fields(Settings)
+    ]
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Build Settings from the defaults, then the environment, then `overrides` (None = not given).
+
+    Raises TypeError for an unknown setting name and ValueError for an invalid value.
+    """
+    settings = {setting.name: setting for setting in dataclasses.fields(Settings)}
+    unknown = set(overrides) - set(settings)
+    if unknown:
+        raise TypeError(f"unknown setting(s): {', '.join(sorted(unknown))}")
+    values: dict[str, Any] = {}
+    for name, setting in settings.items():
+        value = overrides.get(name)
+        if value is None:
+            # An empty variable counts as unset, as `VAR= lodpub ...` is a common way to clear one.
+            value = os.environ.get(setting.metadata["env"]) or None
+        if value is not None:
+            values[name] = _coerce(setting, value)
+    return Settings(**values)
+
+
+def _coerce(setting: dataclasses.Field, value: Any) -> Any:
+    """Convert a value from the environment or the command line to the setting's type."""
+    if setting.type is Path:
+        return Path(value)
+    return value

@@ -1,0 +1,92 @@
+"""The namespaces of the dataset: its canonical base IRI and the prefixes used when serialising.
+
+The RDF files under ontology/, data/ and shapes/ are written with IRIs under CANONICAL_BASE.
+A deployment may publish them under another base IRI; `rebase_iri` and `prefixes_for` translate
+our own IRIs to that base and leave every other IRI alone.
+"""
+
+import re
+from collections.abc import Mapping
+
+CANONICAL_BASE = "https://data.kraj-lbc.cz/partnerships/"
+
+# Our own namespaces: the ontology, its concept schemes, the resources by kind, and the shapes.
+# They are the prefixes the Turtle files under ontology/, data/ and shapes/ declare.
+_OWN_NAMESPACES = {
+    "rp": "ontology/",
+    "agk": "vocabulary/agreement-kinds/",
+    "area": "vocabulary/cooperation-areas/",
+    "bk": "vocabulary/body-kinds/",
+    "dk": "vocabulary/document-kinds/",
+    "evk": "vocabulary/event-kinds/",
+    "office": "vocabulary/offices/",
+    "prec": "vocabulary/date-precisions/",
+    "role": "vocabulary/roles/",
+    "st": "vocabulary/statuses/",
+    "agr": "id/agreement/",
+    "dlg": "id/delegation/",
+    "doc": "id/document/",
+    "ev": "id/event/",
+    "orgn": "id/organisation/",
+    "part": "id/participation/",
+    "person": "id/person/",
+    "place": "id/place/",
+    "post": "id/post/",
+    "ptn": "id/partnership/",
+    "reg": "id/region/",
+    "src": "id/source/",
+    "stp": "id/status/",
+    "t": "id/time/",
+    "town": "id/town/",
+    "shp": "shapes/",
+}
+
+PREFIXES: dict[str, str] = {
+    **{prefix: CANONICAL_BASE + path for prefix, path in _OWN_NAMESPACES.items()},
+    "dcterms": "http://purl.org/dc/terms/",
+    "foaf": "http://xmlns.com/foaf/0.1/",
+    "org": "http://www.w3.org/ns/org#",
+    "prov": "http://www.w3.org/ns/prov#",
+    "schema": "https://schema.org/",
+    "skos": "http://www.w3.org/2004/02/skos/core#",
+    "time": "http://www.w3.org/2006/time#",
+    "owl": "http://www.w3.org/2002/07/owl#",
+    "rdf": "http://www.w3.org/1999/02/22-rdf-syntax-ns#",
+    "rdfs": "http://www.w3.org/2000/01/rdf-schema#",
+    "xsd": "http://www.w3.org/2001/XMLSchema#",
+    "vann": "http://purl.org/vocab/vann/",
+    "dcat": "http://www.w3.org/ns/dcat#",
+    "void": "http://rdfs.org/ns/void#",
+    "country": "http://publications.europa.eu/resource/authority/country/",
+}
+
+# What may follow the colon of a prefixed name we print: letters, digits, "_", "-" and inner dots.
+_LOCAL_NAME = re.compile(r"[\w-]+(?:\.[\w-]+)*", re.UNICODE)
+
+
+def rebase_iri(iri: str, old_base: str, new_base: str) -> str:
+    """Return `iri` with the leading `old_base` replaced by `new_base`; other IRIs unchanged."""
+    if iri.startswith(old_base):
+        return new_base + iri[len(old_base):]
+    return iri
+
+
+def prefixes_for(base_iri: str) -> dict[str, str]:
+    """Return the prefix table with our own namespaces moved from CANONICAL_BASE to `base_iri`."""
+    return {prefix: rebase_iri(namespace, CANONICAL_BASE, base_iri) for prefix, namespace in PREFIXES.items()}
+
+
+def shorten_iri(iri: str, prefixes: Mapping[str, str]) -> str:
+    """Return `iri` as a prefixed name (`prefix:local`) if a namespace fits, else as `<iri>`.
+
+    The longest matching namespace wins, so `rp:` beats a prefix for the whole base IRI.
+    """
+    candidates = [
+        (namespace, prefix)
+        for prefix, namespace in prefixes.items()
+        if iri.startswith(namespace) and _LOCAL_NAME.fullmatch(iri[len(namespace):])
+    ]
+    if not candidates:
+        return f"<{iri}>"
+    namespace, prefix = max(candidates, key=lambda candidate: len(candidate[0]))
+    return f"{prefix}:{iri[len(namespace):]}"

@@ -1,0 +1,292 @@
+"""Check the loaded dataset against the SHACL shapes and report the results readably.
+
+pyshacl returns its results as an RDF graph; `validate` turns that into ValidationResult objects
+that also say in which file and on which line the offending resource was written, and
+`format_report` prints them, one line per result, in Czech or English.
+"""
+
+import functools
+import json
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import pyshacl
+from rdflib import Graph, Literal, URIRef
+from rdflib.collection import Collection
+from rdflib.namespace import RDF, SH, XSD
+from rdflib.plugins.sparql import prepareQuery
+from rdflib.plugins.sparql.sparql import Query
+from rdflib.term import Node
+
+from .config import Settings
+from .dataset import LoadedDataset, SourceIndex, SourceLocation, find_rdf_files, parse_rdf_file, rebase
+from .namespaces import CANONICAL_BASE, prefixes_for, shorten_iri
+
+SEVERITIES = ("Violation", "Warning", "Info")
+
+# An absolute http(s) IRI inside a message text.
+_ABSOLUTE_IRI = re.compile(r"https?://[^\s<>\"{}]+")
+
+# A variable in an sh:message template, such as {?value} or {$this}.
+_PLACEHOLDER = re.compile(r"\{[?$]\w+\}")
+
+# How each kind of SHACL property path is written in SPARQL.
+_UNARY_PATHS = {
+    SH.inversePath: "^{}",
+    SH.zeroOrMorePath: "{}*",
+    SH.oneOrMorePath: "{}+",
+    SH.zeroOrOnePath: "{}?",
+}
+
+
+@dataclass(frozen=True)
+class ValidationResult:
+    """One sh:ValidationResult; `result_path` is already written as a SPARQL property path."""
+
+    severity: str
+    focus_node: Node
+    result_path: str | None
+    value: Node | None
+    source_shape: Node
+    source_constraint: Node | None
+    source_constraint_component: URIRef
+    messages: dict[str, str]
+    location: SourceLocation | None
+
+    def message(self, lang: str) -> str:
+        """Return the message in `lang`, else in another language, else an empty string."""
+        for candidate in (lang, *sorted(self.messages)):
+            if candidate in self.messages:
+                return self.messages[candidate]
+        return ""
+
+
+@dataclass(frozen=True)
+class ValidationReport:
+    """All results of one validation, with the prefixes used to print their IRIs."""
+
+    results: list[ValidationResult]
+    prefixes: dict[str, str]
+
+    @property
+    def conforms(self) -> bool:
+        """True when nothing is a Violation: warnings and infos do not fail the dataset."""
+        return all(result.severity != "Violation" for result in self.results)
+
+    @property
+    def violations(self) -> list[ValidationResult]:
+        """The results of severity Violation."""
+        return [result for result in self.results if result.severity == "Violation"]
+
+    def counts(self) -> dict[str, int]:
+        """Return the number of results of each severity, including the ones that have none."""
+        return {severity: sum(r.severity == severity for r in self.results) for severity in SEVERITIES}
+
+
+def load_shapes(settings: Settings) -> Graph:
+    """Load every .ttl file under settings.shapes_dir, moved to settings.base_iri like the data.
+
+    The shapes name our classes and properties by their canonical IRIs, so without rebasing
+    they would target nothing in a dataset published under another base IRI.
+    """
+    shapes = Graph(bind_namespaces="none")
+    for path in find_rdf_files(settings.shapes_dir, recursive=True):
+        if path.suffix != ".ttl":
+            continue
+        parsed = parse_rdf_file(path)
+        shapes += parsed
+        for prefix, namespace in parsed.namespaces():
+            shapes.bind(prefix, namespace, override=False)
+    return rebase(shapes, CANONICAL_BASE, settings.base_iri)
+
+
+def validate(dataset: LoadedDataset, shapes: Graph) -> ValidationReport:
+    """Validate the union of all named graphs against `shapes` with SHACL (and SHACL-AF).
+
+    The union includes the ontology, so rdfs:subClassOf is visible to sh:targetClass; nothing
+    is inferred beyond that.
+    """
+    return validate_graph(dataset.union(), shapes, dataset.index, _report_prefixes(dataset, shapes))
+
+
+def validate_graph(
+    graph: Graph, shapes: Graph, index: SourceIndex | None = None, prefixes: dict[str, str] | None = None
+) -> ValidationReport:
+    """Validate one graph against `shapes`; `index` says where its subjects were written, if known.
+
+    The graph is validated in place (nothing is inferred, so nothing is added to it).
+    """
+    data = _QueryCachingGraph(store=graph.store, identifier=graph.identifier, namespace_manager=graph.namespace_manager)
+    _, results_graph, _ = pyshacl.validate(
+        data,
+        shacl_graph=shapes,
+        inference="none",
+        advanced=True,
+        allow_warnings=True,
+        inplace=True,
+    )
+    prefixes = prefixes if prefixes is not None else {**prefixes_for(CANONICAL_BASE), "sh": str(SH)}
+    report_node = results_graph.value(predicate=RDF.type, object=SH.ValidationReport, any=False)
+    # Only the report's own results: those nested under sh:detail explain a result, they are not one.
+    results = [
+        _read_result(results_graph, node, shapes, index or SourceIndex(), prefixes)
+        for node in results_graph.objects(report_node, SH.result)
+    ]
+    return ValidationReport(results, prefixes)
+
+
+class _QueryCachingGraph(Graph):
+    """A view of a graph that parses each SPARQL query text once.
+
+    pyshacl runs a SPARQL constraint once per focus node, passing the same query text each time;
+    parsing it dominates the time validation takes, so the parsed query is kept.
+    """
+
+    def query(self, query_object: Any, *args: Any, **kwargs: Any) -> Any:
+        if isinstance(query_object, str):
+            query_object = _prepared_query(query_object)
+        return super().query(query_object, *args, **kwargs)
+
+
+@functools.lru_cache(maxsize=256)
+def _prepared_query(text: str) -> Query:
+    return prepareQuery(text)
+
+
+def format_report(report: ValidationReport, lang: str = "en") -> str:
+    """Print the report: one line per result, sorted by file and line, then a summary line.
+
+    A line reads `file:line: Severity [shape / path] focus: message (value: v)`; the message is
+    in `lang` when the shape gives one in it.
+    """
+    results = sorted(report.results, key=_sort_key)
+    lines = [_format_result(result, report.prefixes, lang) for result in results]
+    counts = ", ".join(f"{count} {severity}" for severity, count in report.counts().items())
+    verdict = "conforms" if report.conforms else "does not conform"
+    lines.append(f"Summary: {counts}; the dataset {verdict}.")
+    return "\n".join(lines)
+
+
+def _report_prefixes(dataset: LoadedDataset, shapes: Graph) -> dict[str, str]:
+    """The prefix table, completed by the prefixes the data and shape files declare."""
+    declared = {prefix: str(namespace) for prefix, namespace in shapes.namespaces()}
+    return {**declared, **dataset.prefixes, **prefixes_for(dataset.base_iri), "sh": str(SH)}
+
+
+def _read_result(
+    graph: Graph, node: Node, shapes: Graph, index: SourceIndex, prefixes: dict[str, str]
+) -> ValidationResult:
+    focus = graph.value(node, SH.focusNode)
+    path = graph.value(node, SH.resultPath)
+    return ValidationResult(
+        severity=str(graph.value(node, SH.resultSeverity)).removeprefix(str(SH)),
+        focus_node=focus,
+        result_path=_render_path(graph, path, prefixes) if path is not None else None,
+        value=graph.value(node, SH.value),
+        source_shape=graph.value(node, SH.sourceShape),
+        source_constraint=graph.value(node, SH.sourceConstraint),
+        source_constraint_component=graph.value(node, SH.sourceConstraintComponent),
+        messages=_messages(graph, node, shapes, prefixes),
+        location=index.location_of(focus),
+    )
+
+
+def _messages(graph: Graph, node: Node, shapes: Graph, prefixes: dict[str, str]) -> dict[str, str]:
+    """The result's messages by language tag ("" for none); of two in one language, the first sorted wins.
+
+    pyshacl drops the language tag of a SPARQL constraint's messages when it fills in their
+    {?var} placeholders, so such a message takes the language of the sh:message (in the shapes)
+    it matches; the IRIs filled in are shortened to prefixed names.
+    """
+    constraint = graph.value(node, SH.sourceConstraint)
+    templates = list(shapes.objects(constraint, SH.message)) if constraint is not None else []
+    messages: dict[str, str] = {}
+    for message in sorted(graph.objects(node, SH.resultMessage)):
+        language = getattr(message, "language", None) or _language_of_template(str(message), templates)
+        messages.setdefault(language or "", _shorten_iris_in(str(message), prefixes))
+    return messages
+
+
+def _shorten_iris_in(text: str, prefixes: dict[str, str]) -> str:
+    """Write the absolute IRIs in `text` as prefixed names where a prefix fits."""
+    return _ABSOLUTE_IRI.sub(lambda match: shorten_iri(match.group(0), prefixes).strip("<>"), text)
+
+
+def _language_of_template(message: str, templates: list[Node]) -> str | None:
+    """The language of the first message template that, placeholders filled in, gives `message`."""
+    for template in templates:
+        pattern = ".*?".join(re.escape(part) for part in _PLACEHOLDER.split(str(template)))
+        if getattr(template, "language", None) and re.fullmatch(pattern, message, re.DOTALL):
+            return template.language
+    return None
+
+
+def _render_path(graph: Graph, path: Node, prefixes: dict[str, str], nested: bool = False) -> str:
+    """Write a SHACL property path in SPARQL syntax, e.g. `^rp:partner/(skos:prefLabel|rdfs:label)`.
+
+    `nested` is set under ^, *, + and ?, where a sequence needs parentheses.
+    """
+    if isinstance(path, URIRef):
+        return shorten_iri(path, prefixes)
+    if graph.value(path, RDF.first) is not None:
+        sequence = "/".join(_render_path(graph, step, prefixes, nested) for step in Collection(graph, path))
+        return f"({sequence})" if nested else sequence
+    alternatives = graph.value(path, SH.alternativePath)
+    if alternatives is not None:
+        steps = [_render_path(graph, step, prefixes) for step in Collection(graph, alternatives)]
+        return "(" + "|".join(steps) + ")"
+    for predicate, template in _UNARY_PATHS.items():
+        inner = graph.value(path, predicate)
+        if inner is not None:
+            return template.format(_render_path(graph, inner, prefixes, nested=True))
+    return f"_:{path}"
+
+
+def _render_term(node: Node, prefixes: dict[str, str]) -> str:
+    if isinstance(node, URIRef):
+        return shorten_iri(node, prefixes)
+    if isinstance(node, Literal):
+        text = json.dumps(str(node), ensure_ascii=False)
+        if node.language:
+            return f"{text}@{node.language}"
+        if node.datatype is not None and node.datatype != XSD.string:
+            return f"{text}^^{shorten_iri(node.datatype, prefixes)}"
+        return text
+    return f"_:{node}"
+
+
+def rule_of(result: ValidationResult) -> Node:
+    """The rule a result broke: a named SPARQL constraint, else a named shape, else the constraint kind."""
+    for candidate in (result.source_constraint, result.source_shape):
+        if isinstance(candidate, URIRef):
+            return candidate
+    return result.source_constraint_component
+
+
+def _format_result(result: ValidationResult, prefixes: dict[str, str], lang: str) -> str:
+    rule = _render_term(rule_of(result), prefixes)
+    if result.result_path:
+        rule += f" / {result.result_path}"
+    where = str(result.location) if result.location else "(no source)"
+    focus = _render_term(result.focus_node, prefixes)
+    line = f"{where}: {result.severity} [{rule}] {focus}: {result.message(lang)}"
+    if result.value is not None:
+        line += f" (value: {_render_term(result.value, prefixes)})"
+    return line
+
+
+def _sort_key(result: ValidationResult) -> tuple:
+    """Order by file and line (results without a source last), then severity, then the rest."""
+    location = result.location
+    file_and_line = (str(location.path), location.line or 0) if location else ("", 0)
+    severity_rank = SEVERITIES.index(result.severity) if result.severity in SEVERITIES else len(SEVERITIES)
+    return (
+        location is None,
+        *file_and_line,
+        severity_rank,
+        str(result.focus_node),
+        str(result.source_shape),
+        result.result_path or "",
+        str(result.value),
+    )

@@ -1,0 +1,117 @@
+"""Shared fixtures: a private copy of the mini dataset, settings pointing at it, and the CLI."""
+
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from server.config import Settings, load_settings
+
+CHECKOUT = Path(__file__).resolve().parent.parent
+MINI = Path(__file__).resolve().parent / "fixtures" / "mini"
+
+
+@pytest.fixture(autouse=True)
+def _no_lodpub_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Keep the developer's LODPUB_* variables out of the tests."""
+    for name in list(os.environ):
+        if name.startswith("LODPUB_"):
+            monkeypatch.delenv(name)
+
+
+@pytest.fixture
+def mini(tmp_path: Path) -> Path:
+    """A copy of tests/fixtures/mini that the test may edit."""
+    return shutil.copytree(MINI, tmp_path / "mini")
+
+
+@pytest.fixture
+def mini_settings(mini: Path, tmp_path: Path) -> Settings:
+    """Settings for the mini copy, with releases going to tmp_path/dist."""
+    return load_settings(
+        ontology_dir=mini / "ontology",
+        data_dir=mini / "data",
+        shapes_dir=mini / "shapes",
+        output_dir=tmp_path / "dist",
+    )
+
+
+@pytest.fixture
+def mini_options(mini_settings: Settings) -> list[str]:
+    """The command-line options that select the mini copy."""
+    return [
+        "--ontology", str(mini_settings.ontology_dir),
+        "--data", str(mini_settings.data_dir),
+        "--shapes", str(mini_settings.shapes_dir),
+    ]
+
+
+@pytest.fixture
+def run_lodpub() -> Callable[..., subprocess.CompletedProcess]:
+    """Run `python -m server.cli ARGS...` as a real process; extra keyword arguments are env vars."""
+
+    def run(*args: str, **env: str) -> subprocess.CompletedProcess:
+        environment = {name: value for name, value in os.environ.items() if not name.startswith("LODPUB_")}
+        return subprocess.run(
+            [sys.executable, "-m", "server.cli", *args],
+            cwd=CHECKOUT,
+            env=environment | env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+
+    return run
+
+
+# --- The project's own dataset, loaded and built once per test session -----------------------
+
+
+@pytest.fixture(scope="session")
+def project_settings() -> Settings:
+    """Settings for the checkout's ontology/, data/ and shapes/, ignoring any LODPUB_* variables."""
+    return Settings()
+
+
+@pytest.fixture(scope="session")
+def project_dataset(project_settings: Settings):
+    """The project's dataset as loaded from its files (do not modify: copy its union instead)."""
+    from server.dataset import load_dataset
+
+    return load_dataset(project_settings)
+
+
+@pytest.fixture(scope="session")
+def project_shapes(project_settings: Settings):
+    """The project's SHACL shapes."""
+    from server.validate import load_shapes
+
+    return load_shapes(project_settings)
+
+
+@pytest.fixture(scope="session")
+def project_release(project_settings: Settings, tmp_path_factory: pytest.TempPathFactory):
+    """A release of the project's dataset built into a temporary output folder."""
+    import dataclasses
+
+    from server.build import build
+
+    output = tmp_path_factory.mktemp("dist")
+    return build(dataclasses.replace(project_settings, output_dir=output))
+
+
+@pytest.fixture(scope="session")
+def built_graph(project_release):
+    """The union graph as published: parsed back from the release's N-Quads dump."""
+    from rdflib import Dataset, Graph
+
+    dataset = Dataset()
+    dataset.parse(project_release.path / "partnerships.nq", format="nquads")
+    union = Graph()
+    for graph in dataset.graphs():
+        union += graph
+    return union

@@ -1,0 +1,191 @@
+"""Releases: the dumps, the manifest and checksums, and publishing them all or nothing."""
+
+import dataclasses
+import gzip
+import hashlib
+import json
+import os
+import re
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+from rdflib import Dataset, Graph
+from rdflib.compare import isomorphic
+
+from server import build as build_module
+from server.build import ValidationFailed, build
+from server.dataset import load_dataset
+
+DUMPS = {
+    "partnerships.ttl": "turtle",
+    "partnerships.nt": "nt",
+    "partnerships.jsonld": "json-ld",
+    "partnerships.rdf": "xml",
+    "partnerships.nq": "nquads",
+    "partnerships.trig": "trig",
+}
+NAMED_GRAPH_DUMPS = {"partnerships.nq", "partnerships.trig"}
+ALL_DUMPS = {*DUMPS, *(f"{name}.gz" for name in DUMPS)}
+NOW = datetime(2026, 11, 27, 19, 5, 12, tzinfo=timezone.utc)
+
+
+def sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def snapshot(directory: Path) -> dict[str, bytes]:
+    """Every file below `directory` (following `current`) with its bytes."""
+    return {str(path.relative_to(directory)): path.read_bytes() for path in sorted(directory.rglob("*")) if path.is_file()}
+
+
+def break_the_data(mini: Path) -> None:
+    """Remove an agreement's title: a Violation of shp:Record-title."""
+    bursa = mini / "data" / "partnerships" / "bursa.ttl"
+    bursa.write_text(
+        bursa.read_text(encoding="utf-8").replace('dcterms:title "Dohoda o spolupráci"@cs , "Cooperation agreement"@en ;', ""),
+        encoding="utf-8",
+    )
+
+
+@pytest.fixture
+def release(mini_settings):
+    return build(mini_settings, now=NOW)
+
+
+def test_release_holds_every_dump_gzipped_and_plain_with_manifest_and_checksums(release, mini_settings):
+    assert release.path == mini_settings.output_dir / "releases" / release.version
+    assert {path.name for path in release.path.iterdir()} == ALL_DUMPS | {"manifest.json", "SHA256SUMS"}
+    assert release.manifest == json.loads((release.path / "manifest.json").read_text(encoding="utf-8"))
+
+
+def test_version_is_build_time_and_hash_of_the_sorted_nquads(release):
+    nquads = (release.path / "partnerships.nq").read_bytes()
+
+    assert re.fullmatch(r"\d{8}T\d{6}Z-[0-9a-f]{8}", release.version)
+    assert release.version == "20261127T190512Z-" + sha256(nquads)[:8]
+    assert nquads.splitlines() == sorted(nquads.splitlines())
+
+
+def test_manifest_describes_the_bytes_on_disk(release, mini_settings):
+    manifest = release.manifest
+
+    assert manifest["version"] == release.version
+    assert manifest["built_at"] == "2026-11-27T19:05:12Z"
+    assert manifest["base_iri"] == mini_settings.base_iri
+    assert manifest["triples"] == len(load_dataset(mini_settings).union())
+    assert {entry["name"] for entry in manifest["files"]} == ALL_DUMPS
+    for entry in manifest["files"]:
+        data = (release.path / entry["name"]).read_bytes()
+        assert (entry["bytes"], entry["sha256"]) == (len(data), sha256(data)), entry["name"]
+    assert {entry["name"]: entry["media_type"] for entry in manifest["files"]}["partnerships.ttl"] == "text/turtle"
+
+
+def test_sha256sums_lists_every_file_in_sha256sum_format(release):
+    lines = (release.path / "SHA256SUMS").read_text().splitlines()
+
+    listed = dict(reversed(line.split("  ", 1)) for line in lines)
+    assert set(listed) == ALL_DUMPS | {"manifest.json"}
+    for name, digest in listed.items():
+        assert digest == sha256((release.path / name).read_bytes()), name
+
+
+@pytest.mark.parametrize("name", sorted(DUMPS))
+@pytest.mark.parametrize("compressed", [False, True])
+def test_every_dump_reparses_to_the_dataset(release, mini_settings, name, compressed):
+    data = (release.path / (name + ".gz" if compressed else name)).read_bytes()
+    if compressed:
+        data = gzip.decompress(data)
+    loaded = load_dataset(mini_settings)
+
+    if name in NAMED_GRAPH_DUMPS:
+        parsed = Dataset().parse(data=data, format=DUMPS[name])
+        parsed_graphs = {graph.identifier: graph for graph in parsed.graphs() if len(graph)}
+        expected_graphs = {graph.identifier: graph for graph in loaded.dataset.graphs() if len(graph)}
+        assert set(parsed_graphs) == set(expected_graphs)
+        for identifier, graph in expected_graphs.items():
+            assert isomorphic(parsed_graphs[identifier], graph), identifier
+    else:
+        parsed = Graph().parse(data=data, format=DUMPS[name])
+        assert isomorphic(parsed, loaded.union())
+
+
+def test_gzip_files_are_reproducible(release):
+    for name in DUMPS:
+        plain = (release.path / name).read_bytes()
+        assert (release.path / f"{name}.gz").read_bytes() == gzip.compress(plain, mtime=0)
+
+
+def test_current_is_a_relative_symlink_to_the_new_release(release, mini_settings):
+    current = mini_settings.output_dir / "current"
+
+    assert current.is_symlink()
+    assert os.readlink(current) == f"releases/{release.version}"
+    assert current.resolve() == release.path.resolve()
+    assert not list((mini_settings.output_dir / "releases").glob(".tmp-*"))
+
+
+def test_a_new_release_moves_current_and_keeps_the_old_one(release, mini_settings):
+    newer = build(mini_settings, now=NOW.replace(year=2027))
+
+    assert os.readlink(mini_settings.output_dir / "current") == f"releases/{newer.version}"
+    assert release.path.is_dir()
+    assert newer.version.split("-")[1] == release.version.split("-")[1]  # same data, same hash
+
+
+def test_failed_validation_writes_nothing_and_leaves_current_alone(release, mini_settings, mini):
+    before = snapshot(mini_settings.output_dir)
+    current_before = os.readlink(mini_settings.output_dir / "current")
+    break_the_data(mini)
+
+    with pytest.raises(ValidationFailed) as caught:
+        build(mini_settings, now=NOW.replace(year=2027))
+
+    assert caught.value.report.counts()["Violation"] == 1
+    assert os.readlink(mini_settings.output_dir / "current") == current_before
+    assert snapshot(mini_settings.output_dir) == before
+    assert [path.name for path in (mini_settings.output_dir / "releases").iterdir()] == [release.version]
+
+
+def test_failed_validation_on_a_first_build_creates_no_output(mini_settings, mini):
+    break_the_data(mini)
+
+    with pytest.raises(ValidationFailed):
+        build(mini_settings)
+
+    assert not mini_settings.output_dir.exists()
+
+
+def test_failure_while_publishing_removes_the_new_release(release, mini_settings, monkeypatch):
+    before = snapshot(mini_settings.output_dir)
+
+    def failing_replace(source, target):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(build_module.os, "replace", failing_replace)
+    with pytest.raises(OSError, match="disk full"):
+        build(mini_settings, now=NOW.replace(year=2027))
+
+    assert snapshot(mini_settings.output_dir) == before
+    assert [path.name for path in (mini_settings.output_dir / "releases").iterdir()] == [release.version]
+    assert sorted(path.name for path in mini_settings.output_dir.iterdir()) == ["current", "releases"]
+
+
+def test_release_under_another_base_iri_has_none_of_the_canonical_iris(mini_settings):
+    release = build(dataclasses.replace(mini_settings, base_iri="http://localhost:8080/lod/"), now=NOW)
+
+    ntriples = (release.path / "partnerships.nt").read_text(encoding="utf-8")
+    assert "<http://localhost:8080/lod/id/agreement/bursa-2015>" in ntriples
+    assert "<https://data.kraj-lbc.cz/partnerships/" not in ntriples
+    assert release.manifest["base_iri"] == "http://localhost:8080/lod/"
+
+
+def test_version_hash_does_not_depend_on_the_process(run_lodpub, mini_options, tmp_path):
+    versions = []
+    for seed in ("1", "2"):
+        output = tmp_path / f"dist-{seed}"
+        result = run_lodpub("build", *mini_options, "--output", str(output), PYTHONHASHSEED=seed)
+        assert result.returncode == 0, result.stderr
+        versions.append(os.readlink(output / "current"))
+
+    assert versions[0].split("-")[1] == versions[1].split("-")[1]

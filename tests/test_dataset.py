@@ -1,0 +1,247 @@
+"""Loading: named graphs, the source index, rebasing and the errors of bad files."""
+
+import dataclasses
+from pathlib import Path
+
+import pytest
+from rdflib import BNode, Graph, Literal, Namespace, URIRef
+from rdflib.namespace import RDF, RDFS, SKOS
+
+from server.dataset import DataFileError, graph_iri, load_dataset, parse_rdf_file, rebase
+
+CANONICAL = "https://data.kraj-lbc.cz/partnerships/"
+ELSEWHERE = "http://localhost:8080/lod/"
+RP = Namespace(CANONICAL + "ontology/")
+AGR = Namespace(CANONICAL + "id/agreement/")
+REG = Namespace(CANONICAL + "id/region/")
+ST = Namespace(CANONICAL + "vocabulary/statuses/")
+COUNTRY = Namespace("http://publications.europa.eu/resource/authority/country/")
+ANY_URI = URIRef("http://www.w3.org/2001/XMLSchema#anyURI")
+
+
+def line_of(path: Path, text: str) -> int:
+    """The 1-based number of the line of `path` that is exactly `text`."""
+    return path.read_text(encoding="utf-8").splitlines().index(text) + 1
+
+
+# --- named graphs ------------------------------------------------------------------------------
+
+
+def test_each_directory_goes_to_its_own_named_graph(mini_settings):
+    dataset = load_dataset(mini_settings).dataset
+    ontology, vocabularies, data = (
+        dataset.graph(graph_iri(CANONICAL, name)) for name in ("ontology", "vocabularies", "data")
+    )
+
+    assert (RP.Agreement, RDFS.subClassOf, RP.Record) in ontology
+    assert (ST.active, RDF.type, SKOS.Concept) in vocabularies
+    assert (ST.active, RDF.type, SKOS.Concept) not in ontology
+    assert (REG.liberec, RDF.type, RP.TerritorialBody) in data  # data/region.ttl
+    assert (AGR["bursa-2015"], RDF.type, RP.Agreement) in data  # data/partnerships/bursa.ttl
+    assert {graph.identifier for graph in dataset.graphs() if len(graph)} == {
+        URIRef(CANONICAL + "graph/ontology"),
+        URIRef(CANONICAL + "graph/vocabularies"),
+        URIRef(CANONICAL + "graph/data"),
+    }
+
+
+def test_union_holds_every_triple_once(mini_settings):
+    loaded = load_dataset(mini_settings)
+
+    union = loaded.union()
+
+    assert len(union) == sum(len(graph) for graph in loaded.dataset.graphs())
+    assert (RP.Agreement, RDFS.subClassOf, RP.Record) in union
+    assert (AGR["bursa-2011"], RP.partner, REG.bursa) in union
+
+
+def test_files_that_are_not_rdf_or_are_hidden_are_ignored(mini_settings, mini):
+    # data/source/notes.txt is in the fixture and is not Turtle; add a broken hidden editor file.
+    (mini / "data" / "partnerships" / ".#bursa.ttl").write_text("this is @not turtle")
+
+    loaded = load_dataset(mini_settings)
+
+    loaded_files = {path.name for paths in loaded.index.files.values() for path in paths}
+    assert loaded_files == {"mini.ttl", "statuses.ttl", "region.ttl", "bursa.ttl"}
+
+
+def test_data_path_may_be_a_single_file(mini_settings, mini):
+    settings = dataclasses.replace(mini_settings, data_dir=mini / "data" / "region.ttl")
+
+    data = load_dataset(settings).dataset.graph(graph_iri(CANONICAL, "data"))
+
+    assert (REG.liberec, RDF.type, RP.TerritorialBody) in data
+    assert (AGR["bursa-2015"], RDF.type, RP.Agreement) not in data
+
+
+def test_missing_data_directory_is_reported(mini_settings, tmp_path):
+    settings = dataclasses.replace(mini_settings, data_dir=tmp_path / "nowhere")
+
+    with pytest.raises(FileNotFoundError, match="nowhere"):
+        load_dataset(settings)
+
+
+def test_blank_nodes_get_the_same_labels_on_every_load(mini_settings):
+    first, second = (load_dataset(mini_settings).dataset for _ in range(2))
+
+    assert any(isinstance(node, BNode) for quad in first.quads() for node in quad)
+    assert sorted(first.quads()) == sorted(second.quads())
+
+
+# --- source index ------------------------------------------------------------------------------
+
+
+def test_index_maps_subjects_to_the_file_and_line_they_are_written_on(mini_settings, mini):
+    index = load_dataset(mini_settings).index
+    bursa = mini / "data" / "partnerships" / "bursa.ttl"
+    ontology = mini / "ontology" / "mini.ttl"
+
+    assert index.location_of(AGR["bursa-2015"]).path == bursa
+    assert index.location_of(AGR["bursa-2015"]).line == line_of(bursa, "agr:bursa-2015")
+    assert index.location_of(REG.bursa).line == line_of(bursa, "reg:bursa")
+    # Written as a full IRI, not a prefixed name:
+    assert index.location_of(URIRef(CANONICAL + "ontology")).path == ontology
+    assert index.location_of(URIRef(CANONICAL + "ontology")).line == line_of(ontology, f"<{CANONICAL}ontology>")
+    assert index.files[REG.liberec] == [mini / "data" / "region.ttl"]
+
+
+def test_index_knows_nothing_of_objects_and_blank_nodes(mini_settings):
+    index = load_dataset(mini_settings).index
+
+    assert index.location_of(COUNTRY.TUR) is None  # only ever an object
+    assert index.location_of(BNode()) is None
+
+
+def test_index_prefers_a_subject_at_the_start_of_a_statement(mini_settings, tmp_path):
+    data = tmp_path / "things.ttl"
+    data.write_text(
+        "@prefix ex:    <http://example.org/> .\n"                                  # 1
+        f"@prefix thing: <{CANONICAL}id/thing/> .\n"                                 # 2
+        "\n"                                                                         # 3
+        "thing:a ex:refersTo\n"                                                      # 4
+        "    thing:b ,\n"                                                            # 5
+        "    thing:c .\n"                                                            # 6
+        "\n"                                                                         # 7
+        f"<{CANONICAL}id/thing/b> ex:label \"b\" .\n"                                # 8
+        "thing:c-d ex:label \"c-d\" .\n"                                             # 9
+        "thing:c ex:label \"c\" .\n",                                                # 10
+        encoding="utf-8",
+    )
+    settings = dataclasses.replace(mini_settings, data_dir=data)
+    thing = Namespace(CANONICAL + "id/thing/")
+
+    index = load_dataset(settings).index
+
+    lines = {name: index.location_of(thing[name]).line for name in ("a", "b", "c", "c-d")}
+    assert lines == {"a": 4, "b": 8, "c": 10, "c-d": 9}
+
+
+def test_subjects_of_formats_without_lines_are_indexed_without_a_line(mini_settings, tmp_path):
+    data = tmp_path / "thing.jsonld"
+    data.write_text(f'{{"@id": "{CANONICAL}id/thing/x", "http://example.org/p": "x"}}', encoding="utf-8")
+    settings = dataclasses.replace(mini_settings, data_dir=data)
+
+    location = load_dataset(settings).index.location_of(URIRef(CANONICAL + "id/thing/x"))
+
+    assert (location.path, location.line) == (data, None)
+    assert str(location) == str(data)
+
+
+# --- rebasing ----------------------------------------------------------------------------------
+
+
+def test_rebase_rewrites_only_our_iris():
+    ours = URIRef(CANONICAL + "id/region/bursa")
+    graph = Graph(bind_namespaces="none")
+    graph.bind("reg", CANONICAL + "id/region/")
+    graph.bind("country", str(COUNTRY))
+    graph.add((ours, RDFS.seeAlso, COUNTRY.TUR))
+    graph.add((ours, RP.code, Literal("TR-16", datatype=RP["ISO3166-2"])))
+    graph.add((ours, RP.namespace, Literal(CANONICAL + "id/", datatype=ANY_URI)))
+    graph.add((ours, RDFS.comment, Literal(CANONICAL + " is a string, not an IRI")))
+
+    rebase(graph, CANONICAL, ELSEWHERE)
+
+    rebased = URIRef(ELSEWHERE + "id/region/bursa")
+    rebased_rp = Namespace(ELSEWHERE + "ontology/")
+    assert set(graph) == {
+        (rebased, RDFS.seeAlso, COUNTRY.TUR),
+        (rebased, rebased_rp.code, Literal("TR-16", datatype=rebased_rp["ISO3166-2"])),
+        (rebased, rebased_rp.namespace, Literal(ELSEWHERE + "id/", datatype=ANY_URI)),
+        (rebased, RDFS.comment, Literal(CANONICAL + " is a string, not an IRI")),
+    }
+    assert dict(graph.namespaces()) == {"reg": URIRef(ELSEWHERE + "id/region/"), "country": URIRef(str(COUNTRY))}
+
+
+def test_loading_under_another_base_iri_rebases_graphs_subjects_and_index(mini_settings, mini):
+    settings = dataclasses.replace(mini_settings, base_iri=ELSEWHERE)
+
+    loaded = load_dataset(settings)
+
+    data = loaded.dataset.graph(URIRef(ELSEWHERE + "graph/data"))
+    agreement = URIRef(ELSEWHERE + "id/agreement/bursa-2015")
+    assert (agreement, RDF.type, URIRef(ELSEWHERE + "ontology/Agreement")) in data
+    assert (URIRef(ELSEWHERE + "id/region/bursa"), URIRef("https://schema.org/containedInPlace"), COUNTRY.TUR) in data
+    assert not any(str(term).startswith(CANONICAL) for triple in loaded.union() for term in triple
+                   if not isinstance(term, Literal))
+    bursa = mini / "data" / "partnerships" / "bursa.ttl"
+    assert loaded.index.location_of(agreement).line == line_of(bursa, "agr:bursa-2015")
+    assert loaded.prefixes["agr"] == ELSEWHERE + "id/agreement/"
+
+
+# --- bad files ---------------------------------------------------------------------------------
+
+
+def test_turtle_syntax_error_gives_file_line_and_column(mini_settings, mini):
+    broken = mini / "data" / "broken.ttl"
+    broken.write_text(
+        "@prefix ex: <http://example.org/> .\n"
+        "\n"
+        'ex:a ex:label "a"@cs ,\n'
+        '    "a"@en .\n'
+        'ex:b ex:label "kůň" ex:c .\n',  # a second object without a comma: column 21, in characters
+        encoding="utf-8",
+    )
+
+    with pytest.raises(DataFileError) as caught:
+        load_dataset(mini_settings)
+
+    error = caught.value
+    assert (error.path, error.line, error.column) == (broken, 5, 21)
+    assert "end of statement" in error.message
+    assert error.location == f"{broken}:5:21"
+
+
+def test_file_that_is_not_utf8_is_a_data_file_error(tmp_path):
+    latin1 = tmp_path / "latin1.ttl"
+    latin1.write_bytes('@prefix ex: <http://example.org/> .\nex:a ex:b "café" .\n'.encode("latin-1"))
+
+    with pytest.raises(DataFileError) as caught:
+        parse_rdf_file(latin1)
+
+    assert (caught.value.line, caught.value.column) == (2, 15)
+    assert "UTF-8" in caught.value.message
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "line"),
+    [
+        (
+            "broken.rdf",
+            '<?xml version="1.0"?>\n<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">\n'
+            '  <rdf:Description rdf:about="http://example.org/a">\n    <oops\n</rdf:RDF>\n',
+            5,
+        ),
+        ("broken.jsonld", '{\n  "@id": "http://example.org/a",\n  "http://example.org/p": [1,\n}\n', 4),
+        ("broken.nt", "<http://example.org/a> <http://example.org/b> .\n", None),
+    ],
+)
+def test_other_formats_report_the_line_their_parser_gives(tmp_path, name, content, line):
+    path = tmp_path / name
+    path.write_text(content, encoding="utf-8")
+
+    with pytest.raises(DataFileError) as caught:
+        parse_rdf_file(path)
+
+    assert (caught.value.path, caught.value.line) == (path, line)
+    assert caught.value.message

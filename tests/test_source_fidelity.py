@@ -1,0 +1,189 @@
+"""The data against its source page: every statement of the page is in the graph, word for word
+where it is quoted, and nothing is quoted that the page does not say.
+
+The page's content lies between its title ("Uzavřená dohoda") and its footer. Before the title
+stand the website's browser warning, cookie banner and navigation links, after the content its
+footer navigation: the website's furniture, not statements of the Region, and left out on purpose.
+"""
+
+import re
+import unicodedata
+
+import pytest
+from rdflib import Literal, URIRef
+from rdflib.namespace import DCTERMS, FOAF, RDF, RDFS, SKOS
+
+from conftest import CHECKOUT
+from server.namespaces import PREFIXES
+
+SOURCE = CHECKOUT / "data" / "source" / "uzavrene-dohody.txt"
+RP = PREFIXES["rp"]
+LIBEREC_REGION = URIRef(PREFIXES["reg"] + "liberec-region")
+SOURCE_PAGE = URIRef(PREFIXES["src"] + "uzavrene-dohody")
+
+TITLE = "Uzavřená dohoda"
+FOOTER = "Přeskočit patičku"
+SECTION_HEADINGS = {"Geneze spolupráce:", "Současný stav:", "Vypovězení spolupráce"}
+WEBSITE_HEADING = re.compile(r"^Oficiální webové stránky (?:regionu|provincie) .+:$")
+PARTNER_HEADING = re.compile(r"^(?:• )?(?P<name>.+) \((?P<country>[^()]+)\)$")
+
+# A sentence ends with . ! or ? after something other than a digit (not "22. 4. 2009"), and the
+# next begins with a capital or a digit; an initial ("J. Slavík") or "např." does not end one.
+SENTENCE_BREAK = re.compile(r"(?<=[^\d\s][.!?])\s+(?=[A-ZÁČĎÉĚÍŇÓŘŠŤÚŮÝŽ0-9])")
+ABBREVIATION_AT_END = re.compile(r"(?:\b[A-ZÁČĎÉĚÍŇÓŘŠŤÚŮÝŽ]|např)\.$")
+
+
+def normalise(text: str) -> str:
+    """One space between words, one kind of apostrophe, NFC."""
+    text = unicodedata.normalize("NFC", text).replace("´", "'").replace("’", "'")
+    return " ".join(text.split())
+
+
+def sentences(paragraph: str) -> list[str]:
+    result: list[str] = []
+    for piece in SENTENCE_BREAK.split(normalise(paragraph)):
+        if result and ABBREVIATION_AT_END.search(result[-1]):
+            result[-1] += " " + piece
+        else:
+            result.append(piece)
+    return result
+
+
+def source_lines() -> tuple[list[str], list[str]]:
+    """(the content lines of the page, the lines left out), blank lines dropped."""
+    lines = [line for line in SOURCE.read_text(encoding="utf-8").splitlines() if line.strip()]
+    start = lines.index(TITLE)
+    end = next(number for number, line in enumerate(lines) if line.startswith(FOOTER))
+    return [normalise(line) for line in lines[start:end]], lines[:start] + lines[end:]
+
+
+CONTENT, LEFT_OUT = source_lines()
+PARAGRAPHS = [line for line in CONTENT if len(line) > 100]
+
+
+def cs_texts(graph, predicate) -> set[str]:
+    return {normalise(o) for o in graph.objects(None, predicate) if isinstance(o, Literal) and o.language == "cs"}
+
+
+def names(graph, node) -> set[str]:
+    """Every Czech label of a node (rdfs:label, skos:prefLabel, skos:altLabel), normalised."""
+    return {
+        normalise(label)
+        for predicate in (RDFS.label, SKOS.prefLabel, SKOS.altLabel)
+        for label in graph.objects(node, predicate)
+        if label.language == "cs"
+    }
+
+
+def test_only_the_websites_furniture_is_left_out():
+    assert LEFT_OUT[0].startswith("Zdá se, že používáte prohlížeč")
+    assert LEFT_OUT[1:4] == [
+        "Nastavení cookies",
+        LEFT_OUT[2],
+        "Přeskočit navigaci a přesunout k obsahu Přeskočit obsah stránky a přesunout k patičce",
+    ]
+    assert LEFT_OUT[2].startswith('"Cookies" jsou malé soubory prohlížeče')
+    assert LEFT_OUT[4:] == ["Přeskočit patičku a přesunout na konec stránky Zpět na začátek stránky"]
+
+
+def test_the_page_is_the_source_and_its_title_is_recorded(built_graph):
+    assert (SOURCE_PAGE, DCTERMS.title, Literal(TITLE, lang="cs")) in built_graph
+
+
+@pytest.mark.parametrize("sentence", [s for p in PARAGRAPHS for s in sentences(p)], ids=lambda s: s[:40])
+def test_every_sentence_of_the_page_is_quoted_by_a_resource(sentence, built_graph):
+    quotations = cs_texts(built_graph, DCTERMS.description) | cs_texts(built_graph, URIRef(RP + "reason"))
+    assert any(sentence in quotation for quotation in quotations)
+
+
+def test_every_reason_quotes_the_page(built_graph):
+    page = " ".join(PARAGRAPHS)
+    reasons = cs_texts(built_graph, URIRef(RP + "reason"))
+    assert len(reasons) >= 10
+    for reason in reasons:
+        assert reason in page, reason
+
+
+def test_every_quotation_is_on_the_page(built_graph):
+    on_the_page = {s for p in PARAGRAPHS for s in sentences(p)}
+    quoting = [
+        description
+        for node in set(built_graph.subjects(RDF.type, URIRef(RP + "Event")))
+        | set(built_graph.subjects(RDF.type, URIRef(RP + "Signing")))
+        | set(built_graph.subjects(RDF.type, URIRef(RP + "Visit")))
+        | set(built_graph.subjects(RDF.type, URIRef(RP + "Partnership")))
+        for description in built_graph.objects(node, DCTERMS.description)
+        if description.language == "cs"
+    ]
+    assert len(quoting) >= len(PARAGRAPHS)
+    for description in quoting:
+        for sentence in sentences(description):
+            assert sentence in on_the_page, sentence
+
+
+@pytest.mark.parametrize(
+    "line", [line for line in CONTENT if PARTNER_HEADING.match(line) and line != TITLE], ids=str
+)
+def test_every_partner_named_on_the_page_is_a_partner_of_the_region_in_its_country(line, built_graph):
+    name, country = PARTNER_HEADING.match(line).group("name", "country")
+    regions = [
+        partner
+        for partnership in built_graph.subjects(URIRef(RP + "partner"), LIBEREC_REGION)
+        for partner in built_graph.objects(partnership, URIRef(RP + "partner"))
+        if name in names(built_graph, partner)
+    ]
+    assert len(regions) == 1, name
+    (region,) = regions
+    assert country in names(built_graph, built_graph.value(region, URIRef(RP + "country")))
+
+
+def test_the_page_lists_exactly_the_five_regional_partnerships(built_graph):
+    listed = [line for line in CONTENT if line.startswith("• ")]
+    regional = {
+        partnership
+        for partnership in built_graph.subjects(URIRef(RP + "partner"), LIBEREC_REGION)
+        if all((partner, RDF.type, URIRef(RP + "Region")) in built_graph
+               for partner in built_graph.objects(partnership, URIRef(RP + "partner")))
+    }
+    assert len(listed) == len(regional) == 5
+
+
+def test_every_official_website_is_a_homepage_with_its_heading_as_label(built_graph):
+    headings = [line.rstrip(":") for line in CONTENT if WEBSITE_HEADING.match(line)]
+    addresses = [CONTENT[CONTENT.index(heading + ":") + 1] for heading in headings]
+    homepages = {
+        re.sub(r"^https?://|/$", "", str(page)): page for page in built_graph.objects(None, FOAF.homepage)
+    }
+    assert len(headings) == len(homepages) == 4
+    for heading, address in zip(headings, addresses):
+        page = homepages[re.sub(r"^https?://|/$", "", address)]
+        assert heading in names(built_graph, page)
+
+
+def test_every_linked_document_is_a_document_of_an_agreement(built_graph):
+    documents = {
+        normalise(title)
+        for document in built_graph.objects(None, URIRef(RP + "document"))
+        for title in built_graph.objects(document, DCTERMS.title)
+        if title.language == "cs"
+    }
+    section = CONTENT[CONTENT.index("Vypovězení spolupráce"):]
+    links = section[2:5]  # after the heading and its paragraph, before the next partner
+    assert links == ["Memorandum o spolupráci", "Návrh na ukončení memoranda", "Ukončení spolupráce"]
+    assert set(links) == documents
+
+
+def test_every_content_line_is_accounted_for():
+    """Each line of the page is one of the kinds the tests above check, so none goes unchecked."""
+    websites = {CONTENT[number + 1] for number, line in enumerate(CONTENT) if WEBSITE_HEADING.match(line)}
+    documents = {"Memorandum o spolupráci", "Návrh na ukončení memoranda", "Ukončení spolupráce"}
+    for line in CONTENT:
+        assert (
+            line == TITLE
+            or line in SECTION_HEADINGS
+            or PARTNER_HEADING.match(line)
+            or WEBSITE_HEADING.match(line)
+            or line in websites
+            or line in documents
+            or line in PARAGRAPHS
+        ), line

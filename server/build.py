@@ -125,8 +125,11 @@ def _publish(output_dir: Path, version: str, files: dict[str, bytes]) -> Path:
     releases = output_dir / "releases"
     releases.mkdir(parents=True, exist_ok=True)
     final = releases / version
-    if final.exists():
-        raise FileExistsError(f"release already exists: {final}")
+    if final.is_dir():
+        # Same second, same content hash: that release is this one, complete (it was renamed
+        # into place only when whole), so publishing it again is all there is to do.
+        _point_current(output_dir, final)
+        return final
     written = Path(tempfile.mkdtemp(prefix=".tmp-", dir=releases))
     try:
         written.chmod(0o755)  # mkdtemp makes the directory private; a release is for all to read

@@ -189,3 +189,12 @@ def test_version_hash_does_not_depend_on_the_process(run_lodpub, mini_options, t
         versions.append(os.readlink(output / "current"))
 
     assert versions[0].split("-")[1] == versions[1].split("-")[1]
+
+
+def test_building_the_same_data_twice_in_one_second_republishes_the_same_release(release, mini_settings):
+    before = snapshot(release.path)
+    again = build(mini_settings, now=NOW)
+
+    assert again.version == release.version and again.path == release.path
+    assert snapshot(release.path) == before
+    assert os.readlink(mini_settings.output_dir / "current") == f"releases/{release.version}"

@@ -112,3 +112,74 @@ def test_main_returns_exit_codes_instead_of_exiting(capsys):
     assert main(["--help"]) == 0
     assert main(["validate", "--lang", "de"]) == 2
     assert "invalid choice" in capsys.readouterr().err
+
+
+# --- The real data, broken as in tests/fixtures/invalid/, through the command line -------------
+
+from pathlib import Path  # noqa: E402
+
+import pytest  # noqa: E402
+from rdflib import Graph  # noqa: E402
+
+from server.dataset import parse_rdf_file  # noqa: E402
+
+CHECKOUT = Path(__file__).resolve().parent.parent
+FIXTURES = CHECKOUT / "tests" / "fixtures" / "invalid"
+
+
+def write_broken_copy(fixture: Path, project_dataset, target: Path) -> None:
+    """Copy ontology/ and data/ into `target` with the fixture's change made in the files it touches.
+
+    Removed triples leave the files that hold them; added ones go to the file that describes
+    their subject. Files the fixture does not touch are copied byte for byte.
+    """
+    before = project_dataset.union()
+    after = Graph()
+    after += before
+    after.update((FIXTURES / "prefixes.rq").read_text(encoding="utf-8") + fixture.read_text(encoding="utf-8"))
+    removed, added = before - after, after - before
+    for folder in ("ontology", "data"):
+        for path in sorted((CHECKOUT / folder).rglob("*")):
+            copy = target / path.relative_to(CHECKOUT)
+            if path.is_dir():
+                continue
+            copy.parent.mkdir(parents=True, exist_ok=True)
+            graph = parse_rdf_file(path) if path.suffix == ".ttl" else None
+            home = [t for t in added if project_dataset.index.location_of(t[0]).path == path]
+            if graph is None or (not home and not any(t in graph for t in removed)):
+                copy.write_bytes(path.read_bytes())
+                continue
+            graph -= removed
+            for triple in home:
+                graph.add(triple)
+            copy.write_bytes(graph.serialize(format="turtle", encoding="utf-8"))
+
+
+@pytest.mark.parametrize("name, file", [
+    ("agreement-party", "data/partnerships/bursa.ttl"),
+    ("time-value-day-for-month", "data/partnerships/valle-d-aosta.ttl"),
+    ("signing-signatory-acts-for-party", "data/partnerships/bursa.ttl"),
+    ("planned-meeting", "data/partnerships/bursa.ttl"),
+    ("ontology-term-label-cs", "ontology/partnerships.ttl"),
+])
+def test_validate_names_file_line_rule_and_message_for_broken_real_data(
+    name, file, project_dataset, run_lodpub, tmp_path
+):
+    fixture = FIXTURES / f"{name}.ru"
+    write_broken_copy(fixture, project_dataset, tmp_path)
+    rule, focus, path = re.search(r"^# expect: (\S+) (\S+) (\S+)", fixture.read_text(encoding="utf-8"), re.M).groups()
+
+    results = {lang: run_lodpub("validate", "--ontology", str(tmp_path / "ontology"), "--data",
+                                str(tmp_path / "data"), "--lang", lang) for lang in ("cs", "en")}
+
+    for lang, result in results.items():
+        assert result.returncode == 1, result.stderr
+        rule_text = f"[{rule} / {path}]" if path != "-" else f"[{rule}]"
+        lines = [line for line in result.stdout.splitlines() if rule_text in line]
+        assert lines, result.stdout
+        file_and_line = re.fullmatch(re.escape(str(tmp_path / file)) + r":(\d+)", lines[0].split(": Violation")[0])
+        assert file_and_line, lines[0]
+        # the line is where the broken resource is written
+        written = (tmp_path / file).read_text(encoding="utf-8").splitlines()[int(file_and_line.group(1)) - 1]
+        assert written.startswith(focus), written
+    assert results["cs"].stdout != results["en"].stdout

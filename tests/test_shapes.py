@@ -16,7 +16,9 @@ import pytest
 from rdflib import Graph, URIRef
 from rdflib.namespace import RDF, SH
 
-from server.validate import rule_of, validate, validate_graph
+from server.namespaces import PREFIXES as TABLE
+from server.namespaces import shorten_iri
+from server.validate import format_report, rule_of, validate, validate_graph
 
 FIXTURES = Path(__file__).parent / "fixtures" / "invalid"
 PREFIX_FILE = FIXTURES / "prefixes.rq"
@@ -82,9 +84,15 @@ def test_broken_data_fails_with_the_expected_result(fixture, project_dataset, pr
     added = {result_key(result) for result in report.results} - before
     focus_nodes = {focus for _, focus, _, _ in expected}
     assert {key for key in added if key[1] in focus_nodes} == expected
+    reported = {lang: format_report(report, lang) for lang in ("cs", "en")}
     for result in report.results:
         if result_key(result) in expected:
             assert result.message("cs") and result.message("en") and result.message("cs") != result.message("en")
+            for lang, text in reported.items():
+                line = f"[{shorten_iri(rule_of(result), TABLE)}"
+                line += f" / {result.result_path}] " if result.result_path else "] "
+                line += f"{shorten_iri(result.focus_node, TABLE)}: {result.message(lang)}"
+                assert line in text
 
 
 def rules_of_the_shapes(shapes: Graph) -> set[str]:

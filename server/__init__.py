@@ -2,6 +2,47 @@
 
 The package loads the RDF files of the checkout (ontology/, data/, shapes/) into named graphs
 (`dataset`), checks them against the SHACL shapes (`validate`), writes versioned releases of the
-dumps (`build`) and offers both on the command line (`cli`); `config` and `namespaces` hold the
-settings and the prefixes everything else shares.
+dumps (`build`) and serves the current release over HTTP (`create_app`, with the blueprints of
+`web/` over a `store/`); `cli` offers all of it on the command line, and `config` and
+`namespaces` hold the settings and the prefixes everything else shares.
 """
+
+from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from .config import Settings, load_settings
+from .store import Store
+
+
+def create_app(settings: Settings | None = None, store: Store | None = None) -> Flask:
+    """The publisher as a WSGI app: the current release of `settings.output_dir`, or `store`.
+
+    Raises store.StoreUnavailable when there is no release to serve.
+    """
+    from .store.embedded import EmbeddedStore
+    from .web import Publisher, harvest, http, pages, resources
+    from .web.i18n import LANGUAGES, current_language, words
+    from .web.negotiation import FORMATS
+
+    settings = settings or load_settings()
+    app = Flask(__name__, template_folder="web/templates", static_folder="web/static")
+    app.extensions["lodpub"] = Publisher(settings, store or EmbeddedStore(settings.output_dir / "current"))
+    if settings.proxy_hops:
+        hops = settings.proxy_hops
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops, x_prefix=hops)
+    for blueprint in (pages.blueprint, resources.blueprint, harvest.blueprint):
+        app.register_blueprint(blueprint)
+    http.register(app)
+
+    @app.context_processor
+    def page_context() -> dict:
+        language = current_language()
+        return {
+            "lang": language,
+            "other_lang": next(other for other in LANGUAGES if other != language),
+            "w": words(language),
+            "formats": FORMATS,
+            "has_sparql": "sparql" in app.blueprints,
+        }
+
+    return app

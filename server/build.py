@@ -25,10 +25,16 @@ from typing import Any
 
 from rdflib import Graph
 
+from rdflib import URIRef
+
 from .config import Settings
-from .dataset import LoadedDataset, load_dataset
+from .dataset import LoadedDataset, bind_prefix_table, find_rdf_files, load_dataset
+from .describe.void import void_description
 from .namespaces import prefixes_for
 from .validate import ValidationReport, load_shapes, validate
+
+# The resource the dataset's VoID names as its source (dcterms:source).
+SOURCE_PATH = "id/source/uzavrene-dohody"
 
 
 class ValidationFailed(Exception):
@@ -64,6 +70,7 @@ def build(settings: Settings, now: datetime | None = None) -> Release:
     version = f"{built_at:%Y%m%dT%H%M%SZ}-{_sha256(dumps['partnerships.nq'][1])[:8]}"
     manifest = {
         "version": version,
+        "sources_digest": sources_digest(settings),
         "built_at": f"{built_at:%Y-%m-%dT%H:%M:%SZ}",
         "base_iri": settings.base_iri,
         "triples": len(loaded.union()),
@@ -72,8 +79,35 @@ def build(settings: Settings, now: datetime | None = None) -> Release:
             for name, (media_type, data) in sorted(dumps.items())
         ],
     }
-    path = _publish(settings.output_dir, version, _release_files(dumps, manifest))
+    void = void_description(
+        loaded.union(), settings.base_iri, sorted(dumps), version, built_at,
+        URIRef(settings.base_iri + SOURCE_PATH),
+    )
+    description = {"void.ttl": ("text/turtle", _serialise(bind_prefix_table(void, settings.base_iri), "turtle"))}
+    manifest["description"] = [
+        {"name": name, "media_type": media_type, "bytes": len(data), "sha256": _sha256(data)}
+        for name, (media_type, data) in description.items()
+    ]
+    path = _publish(settings.output_dir, version, _release_files(dumps | description, manifest))
     return Release(version, path, manifest, report)
+
+
+def sources_digest(settings: Settings) -> str:
+    """A SHA-256 over what a release is built from: the base IRI and every ontology, data and shapes file."""
+    digest = hashlib.sha256(settings.base_iri.encode())
+    for root in (settings.ontology_dir, settings.data_dir, settings.shapes_dir):
+        for path in sorted(find_rdf_files(root)):
+            digest.update(str(path.relative_to(root) if root.is_dir() else path.name).encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def current_release_is_up_to_date(settings: Settings) -> bool:
+    """True when output_dir/current was built from the sources as they are now."""
+    manifest = settings.output_dir / "current" / "manifest.json"
+    if not manifest.is_file():
+        return False
+    return json.loads(manifest.read_text(encoding="utf-8")).get("sources_digest") == sources_digest(settings)
 
 
 def serialise_dumps(loaded: LoadedDataset) -> dict[str, tuple[str, bytes]]:
@@ -100,7 +134,7 @@ def serialise_dumps(loaded: LoadedDataset) -> dict[str, tuple[str, bytes]]:
 
 
 def _release_files(dumps: dict[str, tuple[str, bytes]], manifest: dict[str, Any]) -> dict[str, bytes]:
-    """The files of a release: the dumps, manifest.json and SHA256SUMS (which covers the other two)."""
+    """The files of a release: the dumps and descriptions, manifest.json and SHA256SUMS (covering all)."""
     files = {name: data for name, (_, data) in dumps.items()}
     files["manifest.json"] = (json.dumps(manifest, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
     checksums = [f"{_sha256(data)}  {name}\n" for name, data in sorted(files.items())]

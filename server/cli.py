@@ -1,4 +1,4 @@
-"""The `lodpub` command: `lodpub validate` checks the dataset, `lodpub build` publishes a release.
+"""The `lodpub` command: `validate` checks the dataset, `build` publishes a release, `serve` serves it.
 
 Exit codes: 0 success (warnings allowed), 1 SHACL violations, 2 an unreadable or invalid RDF
 file, a missing directory, a bad setting or a usage error.
@@ -9,7 +9,7 @@ import os
 import sys
 from collections.abc import Sequence
 
-from .build import Release, ValidationFailed, build
+from .build import Release, ValidationFailed, build, current_release_is_up_to_date
 from .config import Settings, describe_settings, load_settings
 from .dataset import DataFileError, load_dataset
 from .validate import format_report, load_shapes, validate
@@ -26,6 +26,11 @@ _DATA_OPTIONS = {
     "--base-iri": ("base_iri", "IRI"),
 }
 _BUILD_OPTIONS = {"--output": ("output_dir", "DIR")}
+_SERVE_OPTIONS = {
+    "--host": ("host", "ADDRESS"),
+    "--port": ("port", "PORT"),
+    "--workers": ("workers", "N"),
+}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -34,7 +39,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = _parser().parse_args(argv)
     except SystemExit as exit_:  # argparse exits on --help and on usage errors
         return int(exit_.code or 0)
-    options = [*_DATA_OPTIONS.values(), *_BUILD_OPTIONS.values()]
+    options = [*_DATA_OPTIONS.values(), *_BUILD_OPTIONS.values(), *_SERVE_OPTIONS.values()]
     try:
         settings = load_settings(**{setting: getattr(args, setting, None) for setting, _ in options})
     except ValueError as error:
@@ -69,6 +74,20 @@ def _run_build(args: argparse.Namespace, settings: Settings) -> int:
     return EXIT_OK
 
 
+def _run_serve(args: argparse.Namespace, settings: Settings) -> int:
+    from .wsgi import serve_development, serve_production
+
+    if current_release_is_up_to_date(settings):
+        print(f"Serving the current release in {settings.output_dir / 'current'}", file=sys.stderr)
+    else:
+        status = _run_build(args, settings)
+        if status != EXIT_OK:
+            return status
+    print(f"lodpub serving on http://{settings.host}:{settings.port}/", file=sys.stderr, flush=True)
+    (serve_development if args.dev else serve_production)(settings)
+    return EXIT_OK
+
+
 def _describe_release(release: Release, settings: Settings) -> str:
     """The release's path, a table of its files (name, bytes, sha256 prefix) and where `current` points."""
     current = settings.output_dir / "current"
@@ -99,6 +118,14 @@ def _parser() -> argparse.ArgumentParser:
     )
     _add_setting_options(build_parser, _BUILD_OPTIONS)
     build_parser.set_defaults(run=_run_build)
+    serve_parser = commands.add_parser(
+        "serve", parents=[data_options],
+        help="build a release if the sources changed, then serve it (gunicorn; --dev for Flask's server)",
+    )
+    _add_setting_options(serve_parser, {**_BUILD_OPTIONS, **_SERVE_OPTIONS})
+    serve_parser.add_argument("--dev", action="store_true",
+                              help="Flask's development server, reloading on code changes (not for production)")
+    serve_parser.set_defaults(run=_run_serve)
     return parser
 
 

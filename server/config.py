@@ -47,7 +47,18 @@ class Settings:
     output_dir: Path = _setting(
         CHECKOUT_DIR / "dist",
         "LODPUB_OUTPUT_DIR",
-        "directory that receives releases/ and the 'current' symlink",
+        "directory that receives releases/ and the 'current' symlink; the server serves 'current'",
+    )
+    host: str = _setting("127.0.0.1", "LODPUB_HOST", "address the server listens on")
+    port: int = _setting(5000, "LODPUB_PORT", "port the server listens on")
+    workers: int = _setting(2, "LODPUB_WORKERS", "number of server worker processes")
+    proxy_hops: int = _setting(
+        0,
+        "LODPUB_PROXY_HOPS",
+        "number of reverse proxies in front of the server whose X-Forwarded-* headers are trusted",
+    )
+    cache_max_age: int = _setting(
+        300, "LODPUB_CACHE_MAX_AGE", "seconds caches may keep a page or document (Cache-Control max-age)"
     )
 
     def __post_init__(self) -> None:
@@ -96,4 +107,6 @@ def _coerce(setting: dataclasses.Field, value: Any) -> Any:
     """Convert a value from the environment or the command line to the setting's type."""
     if setting.type is Path:
         return Path(value)
+    if setting.type is int:
+        return int(value)
     return value

@@ -18,14 +18,13 @@ from pathlib import Path
 from typing import NamedTuple
 from xml.sax import SAXParseException
 
-from rdflib import BNode, Dataset, Graph, Literal, URIRef
+from rdflib import BNode, Dataset, Graph, URIRef
 from rdflib.compare import to_canonical_graph
-from rdflib.namespace import XSD
 from rdflib.plugins.parsers.notation3 import BadSyntax
 from rdflib.term import Node
 
 from .config import Settings
-from .namespaces import CANONICAL_BASE, prefixes_for, rebase_iri
+from .namespaces import CANONICAL_BASE, prefixes_for, rebase, rebase_iri
 
 RDF_FORMATS: dict[str, str] = {
     ".ttl": "turtle",
@@ -101,7 +100,7 @@ class LoadedDataset:
 
     def union(self) -> Graph:
         """Return a new graph holding the triples of all named graphs, bound to the prefix table."""
-        union = _bind_prefix_table(Graph(bind_namespaces="none"), self.base_iri)
+        union = bind_prefix_table(Graph(bind_namespaces="none"), self.base_iri)
         for graph in self.dataset.graphs():
             union += graph
         return union
@@ -132,7 +131,7 @@ def load_dataset(settings: Settings) -> LoadedDataset:
     Raises FileNotFoundError when ontology_dir or data_dir is missing and DataFileError for a
     file that is not UTF-8 or not valid RDF.
     """
-    loaded = LoadedDataset(_bind_prefix_table(Dataset(), settings.base_iri), SourceIndex(), settings.base_iri)
+    loaded = LoadedDataset(bind_prefix_table(Dataset(), settings.base_iri), SourceIndex(), settings.base_iri)
     for source in _source_files(settings):
         _load_file(source, loaded)
     return loaded
@@ -166,45 +165,11 @@ def find_rdf_files(root: Path, recursive: bool = True) -> list[Path]:
     ]
 
 
-def rebase(graph: Graph, old_base: str, new_base: str) -> Graph:
-    """Rewrite, in place, every IRI of `graph` starting with `old_base` to start with `new_base`.
-
-    This covers subjects, predicates, objects, literals' datatypes, the value of xsd:anyURI
-    literals (e.g. sh:namespace in SHACL prefix declarations) and the graph's prefix bindings.
-    Other literals, even strings that look like IRIs, are left alone.
-    Takes a Graph, not a Dataset: rebase each named graph on its own. Returns `graph`.
-    """
-    if old_base == new_base:
-        return graph
-    changes = []
-    for triple in graph:
-        rebased = tuple(_rebase_term(term, old_base, new_base) for term in triple)
-        if rebased != triple:
-            changes.append((triple, rebased))
-    for old_triple, new_triple in changes:
-        graph.remove(old_triple)
-        graph.add(new_triple)
-    for prefix, namespace in list(graph.namespaces()):
-        if namespace.startswith(old_base):
-            graph.bind(prefix, rebase_iri(namespace, old_base, new_base), override=True, replace=True)
-    return graph
-
-
-def _bind_prefix_table(graph: Graph, base_iri: str) -> Graph:
-    """Bind the prefix table, so that serialisations of `graph` use our prefixes."""
+def bind_prefix_table(graph: Graph, base_iri: str) -> Graph:
+    """Bind the prefix table to `graph` (and return it), so that its serialisations use our prefixes."""
     for prefix, namespace in prefixes_for(base_iri).items():
         graph.bind(prefix, namespace, override=True, replace=True)
     return graph
-
-
-def _rebase_term(term: Node, old_base: str, new_base: str) -> Node:
-    if isinstance(term, URIRef):
-        return URIRef(rebase_iri(term, old_base, new_base))
-    if isinstance(term, Literal) and term.datatype is not None:
-        datatype = URIRef(rebase_iri(term.datatype, old_base, new_base))
-        lexical = rebase_iri(str(term), old_base, new_base) if term.datatype == XSD.anyURI else str(term)
-        return Literal(lexical, datatype=datatype)
-    return term
 
 
 def _source_files(settings: Settings) -> list[_SourceFile]:

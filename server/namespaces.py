@@ -8,6 +8,10 @@ our own IRIs to that base and leave every other IRI alone.
 import re
 from collections.abc import Mapping
 
+from rdflib import Graph, Literal, URIRef
+from rdflib.namespace import XSD
+from rdflib.term import Node
+
 CANONICAL_BASE = "https://data.kraj-lbc.cz/partnerships/"
 
 # Our own namespaces: the ontology, its concept schemes, the resources by kind, and the shapes.
@@ -60,6 +64,9 @@ PREFIXES: dict[str, str] = {
     "country": "http://publications.europa.eu/resource/authority/country/",
 }
 
+# Where the dataset itself is described (its VoID and, later, its catalogue record).
+DATASET_PATH = "id/dataset/partnerships"
+
 # What may follow the colon of a prefixed name we print: letters, digits, "_", "-" and inner dots.
 _LOCAL_NAME = re.compile(r"[\w-]+(?:\.[\w-]+)*", re.UNICODE)
 
@@ -69,6 +76,11 @@ def rebase_iri(iri: str, old_base: str, new_base: str) -> str:
     if iri.startswith(old_base):
         return new_base + iri[len(old_base):]
     return iri
+
+
+def dataset_iri(base_iri: str) -> str:
+    """The IRI of the dataset published under `base_iri`."""
+    return base_iri + DATASET_PATH
 
 
 def prefixes_for(base_iri: str) -> dict[str, str]:
@@ -90,3 +102,37 @@ def shorten_iri(iri: str, prefixes: Mapping[str, str]) -> str:
         return f"<{iri}>"
     namespace, prefix = max(candidates, key=lambda candidate: len(candidate[0]))
     return f"{prefix}:{iri[len(namespace):]}"
+
+
+def rebase(graph: Graph, old_base: str, new_base: str) -> Graph:
+    """Rewrite, in place, every IRI of `graph` starting with `old_base` to start with `new_base`.
+
+    This covers subjects, predicates, objects, literals' datatypes, the value of xsd:anyURI
+    literals (e.g. sh:namespace in SHACL prefix declarations) and the graph's prefix bindings.
+    Other literals, even strings that look like IRIs, are left alone.
+    Takes a Graph, not a Dataset: rebase each named graph on its own. Returns `graph`.
+    """
+    if old_base == new_base:
+        return graph
+    changes = []
+    for triple in graph:
+        rebased = tuple(_rebase_term(term, old_base, new_base) for term in triple)
+        if rebased != triple:
+            changes.append((triple, rebased))
+    for old_triple, new_triple in changes:
+        graph.remove(old_triple)
+        graph.add(new_triple)
+    for prefix, namespace in list(graph.namespaces()):
+        if namespace.startswith(old_base):
+            graph.bind(prefix, rebase_iri(namespace, old_base, new_base), override=True, replace=True)
+    return graph
+
+
+def _rebase_term(term: Node, old_base: str, new_base: str) -> Node:
+    if isinstance(term, URIRef):
+        return URIRef(rebase_iri(term, old_base, new_base))
+    if isinstance(term, Literal) and term.datatype is not None:
+        datatype = URIRef(rebase_iri(term.datatype, old_base, new_base))
+        lexical = rebase_iri(str(term), old_base, new_base) if term.datatype == XSD.anyURI else str(term)
+        return Literal(lexical, datatype=datatype)
+    return term

@@ -20,8 +20,8 @@ from rdflib.plugins.sparql.sparql import Query
 from rdflib.term import Node
 
 from .config import Settings
-from .dataset import LoadedDataset, SourceIndex, SourceLocation, find_rdf_files, parse_rdf_file, rebase
-from .namespaces import CANONICAL_BASE, prefixes_for, shorten_iri
+from .dataset import LoadedDataset, SourceIndex, SourceLocation, find_rdf_files, parse_rdf_file
+from .namespaces import CANONICAL_BASE, prefixes_for, rebase, shorten_iri
 
 SEVERITIES = ("Violation", "Warning", "Info")
 

@@ -115,3 +115,61 @@ def built_graph(project_release):
     for graph in dataset.graphs():
         union += graph
     return union
+
+
+# --- The publisher running for real: gunicorn on loopback, serving the release above -----------
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 nobody listens on right now."""
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def wait_until_up(url: str, process: subprocess.Popen, log: Path, seconds: float = 60) -> None:
+    """Poll `url` until it answers, failing early (with the server's log) if its process dies."""
+    import time
+    import urllib.request
+
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"the server exited with {process.returncode}: {log.read_text()}")
+        try:
+            with urllib.request.urlopen(url, timeout=2):
+                return
+        except OSError:
+            time.sleep(0.2)
+    raise TimeoutError(f"no answer from {url} within {seconds} s")
+
+
+class RunningServer(str):
+    """The base URL of a running server (it is a str), with the process id of its gunicorn master."""
+
+    pid: int
+
+
+@pytest.fixture(scope="session")
+def server(project_release, tmp_path_factory: pytest.TempPathFactory) -> RunningServer:
+    """`lodpub serve` (gunicorn, 2 workers) on loopback, serving the project's release: its base URL."""
+    port = free_port()
+    output_dir = project_release.path.parent.parent
+    environment = {name: value for name, value in os.environ.items() if not name.startswith("LODPUB_")}
+    environment["LODPUB_OUTPUT_DIR"] = str(output_dir)
+    log = tmp_path_factory.mktemp("server") / "server.log"
+    with open(log, "w") as log_file:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "server.cli", "serve", "--port", str(port), "--workers", "2"],
+            cwd=CHECKOUT, env=environment, stdout=log_file, stderr=subprocess.STDOUT,
+        )
+    base = RunningServer(f"http://127.0.0.1:{port}/")
+    base.pid = process.pid
+    try:
+        wait_until_up(base + "health", process, log)
+        yield base
+    finally:
+        process.terminate()
+        process.wait(timeout=30)

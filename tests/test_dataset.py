@@ -7,7 +7,8 @@ import pytest
 from rdflib import BNode, Graph, Literal, Namespace, URIRef
 from rdflib.namespace import RDF, RDFS, SKOS
 
-from server.dataset import DataFileError, graph_iri, load_dataset, parse_rdf_file, rebase
+from server.dataset import DataFileError, graph_iri, load_dataset, parse_rdf_file
+from server.namespaces import rebase
 
 CANONICAL = "https://data.kraj-lbc.cz/partnerships/"
 ELSEWHERE = "http://localhost:8080/lod/"

@@ -1,0 +1,132 @@
+"""For harvesters and caches: the dumps, the VoID description, the JSON-LD context, robots.txt,
+the sitemap, and a health endpoint.
+
+A dump is served as the build wrote it when the request comes to the canonical base; under
+another base its IRIs are moved to that base, like everything else, and its size and SHA-256 are
+those of the bytes served (so manifest.json and SHA256SUMS are rewritten to match).
+"""
+
+import base64
+import functools
+import gzip
+import hashlib
+import json
+import os
+import time
+from xml.sax.saxutils import escape
+
+from flask import Blueprint, Response, abort, jsonify, render_template, request, url_for
+from rdflib import URIRef
+
+from ..namespaces import dataset_iri
+from . import public_base, publisher, store
+from .negotiation import NotAcceptable, choose_format, json_ld_context, split_suffix
+from .resources import not_acceptable, respond_with_graph
+
+blueprint = Blueprint("harvest", __name__)
+
+
+@blueprint.route("/dumps/")
+def dumps() -> Response:
+    """The dumps of the current release, with their sizes and SHA-256, as a page."""
+    files = served_files(store().version, public_base())
+    listing = [{"name": name, "media_type": media_type, "bytes": len(data), "sha256": _sha256(data)}
+               for name, (media_type, data) in files.items()]
+    return Response(render_template("dumps.html", files=listing), mimetype="text/html")
+
+
+@blueprint.route("/dumps/<name>")
+def dump(name: str) -> Response:
+    """One file of the current release, with Content-Length and its SHA-256 (Digest headers)."""
+    files = served_files(store().version, public_base())
+    if name not in files:
+        abort(404)
+    media_type, data = files[name]
+    response = Response(data, mimetype=media_type)
+    digest = base64.b64encode(hashlib.sha256(data).digest()).decode()
+    response.headers["Repr-Digest"] = f"sha-256=:{digest}:"
+    response.headers["Digest"] = f"SHA-256={digest}"
+    response.set_etag(_sha256(data))
+    return response
+
+
+@blueprint.route("/.well-known/void", defaults={"suffix": ""})
+@blueprint.route("/.well-known/void<suffix>")
+def void(suffix: str) -> Response:
+    """The VoID description of the dataset, negotiated like every document."""
+    _, forced = split_suffix(suffix)
+    if suffix and forced is None:
+        abort(404)
+    try:
+        fmt = choose_format(request, forced)
+    except NotAcceptable:
+        return not_acceptable()
+    iri = URIRef(dataset_iri(store().base_iri))
+    return respond_with_graph(store().document(iri), iri, fmt, url_for("harvest.void", suffix=""))
+
+
+@blueprint.route("/context.jsonld")
+def context() -> Response:
+    """The JSON-LD context every JSON-LD document of ours refers to."""
+    body = json.dumps({"@context": json_ld_context(public_base())}, ensure_ascii=False, indent=2)
+    return Response(body, mimetype="application/ld+json")
+
+
+@blueprint.route("/robots.txt")
+def robots() -> Response:
+    """Everything may be crawled; the sitemap lists every page."""
+    return Response(f"User-agent: *\nAllow: /\nSitemap: {public_base()}sitemap.xml\n", mimetype="text/plain")
+
+
+@blueprint.route("/sitemap.xml")
+def sitemap() -> Response:
+    """The home page and the page of every resource, term and concept."""
+    base = store().base_iri
+    paths = [str(iri)[len(base):] for root in ("id/", "ontology", "vocabulary/") for iri in store().subjects_under(base + root)]
+    urls = [public_base()] + [f"{public_base()}doc/{path}" for path in paths]
+    lastmod = store().built_at.strftime("%Y-%m-%d")
+    entries = "".join(f"<url><loc>{escape(url)}</loc><lastmod>{lastmod}</lastmod></url>\n" for url in urls)
+    body = ('<?xml version="1.0" encoding="UTF-8"?>\n'
+            f'<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">\n{entries}</urlset>\n')
+    return Response(body, mimetype="application/xml")
+
+
+@blueprint.route("/health")
+def health() -> Response:
+    """For load balancers and monitoring: the release served, its size, and the uptime."""
+    response = jsonify(status="ok", version=store().version, built_at=store().built_at.isoformat(),
+                       triples=store().triple_count, uptime_seconds=round(time.time() - publisher().started, 3),
+                       worker_pid=os.getpid())
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@functools.lru_cache(maxsize=8)
+def served_files(version: str, base: str) -> dict[str, tuple[str, bytes]]:
+    """The release's files as served at `base`: {name: (media type, bytes)} (cached per release and base)."""
+    release = store().release
+    manifest = json.loads((release / "manifest.json").read_text(encoding="utf-8"))
+    entries = manifest["files"] + manifest.get("description", [])
+    files = {entry["name"]: (entry["media_type"], (release / entry["name"]).read_bytes()) for entry in entries}
+    canonical = manifest["base_iri"]
+    if base != canonical:
+        files = {name: (media_type, _rebased(name, data, canonical, base)) for name, (media_type, data) in files.items()}
+        manifest["base_iri"] = base
+        for entry in entries:
+            entry["bytes"], entry["sha256"] = len(files[entry["name"]][1]), _sha256(files[entry["name"]][1])
+    files["manifest.json"] = ("application/json",
+                              (json.dumps(manifest, indent=2, ensure_ascii=False) + "\n").encode("utf-8"))
+    sums = "".join(f"{_sha256(data)}  {name}\n" for name, (_, data) in sorted(files.items()))
+    files["SHA256SUMS"] = ("text/plain", sums.encode("utf-8"))
+    return files
+
+
+def _rebased(name: str, data: bytes, canonical: str, base: str) -> bytes:
+    """The file with every occurrence of the canonical base replaced by `base` (inside gzip too)."""
+    if name.endswith(".gz"):
+        return gzip.compress(gzip.decompress(data).replace(canonical.encode(), base.encode()), mtime=0)
+    return data.replace(canonical.encode(), base.encode())
+
+
+def _sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()

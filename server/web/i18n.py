@@ -1,0 +1,100 @@
+"""Czech and English for people: which language a request gets, and the words of the pages.
+
+The language is, in order: `?lang=cs|en` (which the page's switch sets, and which is then kept
+in a cookie), the `lang` cookie, the Accept-Language header, and English.
+"""
+
+from flask import Response, request
+
+LANGUAGES = ("cs", "en")
+COOKIE = "lang"
+
+# The words of the pages, by key; every key has both languages (a test checks).
+WORDS: dict[str, dict[str, str]] = {
+    "site_title": {"cs": "Mezinárodní partnerství Libereckého kraje", "en": "International partnerships of the Liberec Region"},
+    "home": {"cs": "Úvod", "en": "Home"},
+    "ontology": {"cs": "Ontologie", "en": "Ontology"},
+    "sparql": {"cs": "SPARQL", "en": "SPARQL"},
+    "dumps": {"cs": "Ke stažení", "en": "Downloads"},
+    "catalogue": {"cs": "Katalog", "en": "Catalogue"},
+    "dataset": {"cs": "Datová sada", "en": "Dataset"},
+    "switch_language": {"cs": "English", "en": "Česky"},
+    "type": {"cs": "Typ", "en": "Type"},
+    "property": {"cs": "Vlastnost", "en": "Property"},
+    "value": {"cs": "Hodnota", "en": "Value"},
+    "linked_from": {"cs": "Odkazují sem", "en": "Linked from"},
+    "formats": {"cs": "Strojově čitelné formáty", "en": "Machine-readable formats"},
+    "open_in_sparql": {"cs": "Otevřít v SPARQL", "en": "Open in SPARQL"},
+    "unknown_date": {"cs": "datum neuvedeno", "en": "date not given"},
+    "not_found_title": {"cs": "Nenalezeno", "en": "Not found"},
+    "not_found_text": {"cs": "Tento zdroj v datové sadě není.", "en": "This resource is not in the dataset."},
+    "not_acceptable_title": {"cs": "Nepodporovaný formát", "en": "Format not offered"},
+    "publisher_line": {
+        "cs": "Vydává Liberecký kraj. Data převzatá ze stránky kraje „Uzavřená dohoda“, licence CC BY 4.0.",
+        "en": "Published by the Liberec Region. Data taken from the Region's page “Uzavřená dohoda”, licensed CC BY 4.0.",
+    },
+    "about": {
+        "cs": "Partnerství Libereckého kraje se zahraničními regiony jako propojená otevřená data: dohody a jejich "
+              "signatáři, události ve vývoji každé spolupráce, stav v čase, oblasti spolupráce a dokumenty.",
+        "en": "The Liberec Region's partnerships with regions abroad as linked open data: agreements and their "
+              "signatories, the events in the life of each cooperation, status over time, cooperation areas "
+              "and documents.",
+    },
+    "partnerships": {"cs": "Partnerství", "en": "Partnerships"},
+    "partnership": {"cs": "partnerství", "en": "partnership"},
+    "partner": {"cs": "Partner", "en": "Partner"},
+    "country": {"cs": "Stát", "en": "Country"},
+    "agreement": {"cs": "Dohoda", "en": "Agreement"},
+    "signed": {"cs": "Podepsáno", "en": "Signed"},
+    "status_today": {"cs": "Stav dnes", "en": "Status today"},
+    "since": {"cs": "od", "en": "since"},
+    "timeline": {"cs": "Časová osa", "en": "Timeline"},
+    "timeline_caption": {
+        "cs": "Dohody a události 2001 až dnes, barevně podle stavu partnerství. Šrafovaný úsek: změna stavu v datu, "
+              "které zdroj neuvádí.",
+        "en": "Agreements and events from 2001 to today, coloured by the partnership's status. Hatched: the status "
+              "changed on a date the source does not give.",
+    },
+    "legend_signing": {"cs": "podpis dohody", "en": "signing"},
+    "legend_event": {"cs": "událost", "en": "event"},
+    "legend_not_held": {"cs": "setkání, které se nekonalo", "en": "meeting that did not take place"},
+    "links": {"cs": "Pro stroje a vývojáře", "en": "For machines and developers"},
+    "void": {"cs": "Popis datové sady (VoID)", "en": "Dataset description (VoID)"},
+    "classes": {"cs": "Třídy", "en": "Classes"},
+    "properties": {"cs": "Vlastnosti", "en": "Properties"},
+    "datatypes": {"cs": "Datové typy", "en": "Datatypes"},
+    "domain": {"cs": "Definiční obor", "en": "Domain"},
+    "range": {"cs": "Obor hodnot", "en": "Range"},
+    "subclass_of": {"cs": "Podtřída", "en": "Subclass of"},
+    "subproperty_of": {"cs": "Podvlastnost", "en": "Subproperty of"},
+    "version": {"cs": "Verze", "en": "Version"},
+    "licence": {"cs": "Licence", "en": "Licence"},
+    "vocabularies": {"cs": "Řízené slovníky", "en": "Controlled vocabularies"},
+    "file": {"cs": "Soubor", "en": "File"},
+    "size": {"cs": "Velikost", "en": "Size"},
+    "bytes": {"cs": "bajtů", "en": "bytes"},
+}
+
+
+def current_language() -> str:
+    """The language of this request's page: ?lang=, else the cookie, else Accept-Language, else English."""
+    for candidate in (request.args.get("lang"), request.cookies.get(COOKIE)):
+        if candidate in LANGUAGES:
+            return candidate
+    return request.accept_languages.best_match(LANGUAGES, default="en")
+
+
+def words(language: str) -> dict[str, str]:
+    """Every word of the pages in `language`."""
+    return {key: texts[language] for key, texts in WORDS.items()}
+
+
+def remember_language(response: Response) -> None:
+    """Keep a language chosen with ?lang= in a cookie for the next pages.
+
+    Such a response is not stored by caches: a cached copy would not set the cookie again.
+    """
+    chosen = request.args.get("lang")
+    if chosen in LANGUAGES:
+        response.set_cookie(COOKIE, chosen, max_age=365 * 24 * 3600, samesite="Lax")
+        response.headers["Cache-Control"] = "private, no-cache"

@@ -1,0 +1,181 @@
+"""Dereferencing: every IRI of the dataset answers, for machines and for people.
+
+Following "Cool URIs for the Semantic Web", a thing and the document about it have different
+IRIs: the thing `/id/region/bursa` (likewise `/ontology/Agreement`, `/vocabulary/statuses`)
+answers 303 See Other with the document `/doc/id/region/bursa`, which is negotiated (HTML,
+Turtle, JSON-LD, RDF/XML, N-Triples) and has one URL per format (`/doc/id/region/bursa.ttl`).
+"""
+
+import json
+from urllib.parse import urlencode
+
+from flask import Blueprint, Response, redirect, render_template, request, url_for
+from rdflib import Graph, URIRef
+from rdflib.namespace import OWL, RDF
+
+from . import canonical_iri, public_base, public_iri, store, to_public
+from .html import ontology_sections, resource_view, script_safe, value_of
+from .i18n import current_language
+from .negotiation import (
+    HTML,
+    JSONLD,
+    Format,
+    NotAcceptable,
+    alternates,
+    choose_format,
+    offered_listing,
+    serialise,
+    split_suffix,
+)
+
+blueprint = Blueprint("resources", __name__)
+
+# The kinds of thing IRI (first path segment) that have documents.
+THING_ROOTS = ("id", "ontology", "vocabulary")
+
+SCHEMES = "SELECT ?scheme WHERE { ?scheme a <http://www.w3.org/2004/02/skos/core#ConceptScheme> }"
+VERSION_OF = "SELECT ?ontology WHERE {{ ?ontology <http://www.w3.org/2002/07/owl#versionIRI> <{iri}> }}"
+
+
+@blueprint.route("/ontology", defaults={"rest": ""})
+@blueprint.route("/ontology/<path:rest>")
+def ontology_term(rest: str) -> Response:
+    """The ontology (`/ontology`) and each of its terms (`/ontology/Agreement`)."""
+    return see_document("ontology" + ("/" + rest if rest else ""))
+
+
+@blueprint.before_app_request
+def ontology_namespace() -> Response | None:
+    """The ontology's namespace IRI (`/ontology/`) is the ontology's too.
+
+    (Not a route: werkzeug would answer `/ontology` with a redirect to `/ontology/`.)
+    """
+    return see_document("ontology") if request.path == "/ontology/" else None
+
+
+@blueprint.route("/vocabulary/<path:rest>")
+def vocabulary_term(rest: str) -> Response:
+    """A concept scheme (`/vocabulary/statuses`) or concept (`/vocabulary/statuses/active`)."""
+    return see_document("vocabulary/" + rest)
+
+
+@blueprint.route("/id/<path:rest>")
+def thing(rest: str) -> Response:
+    """A resource of the dataset (`/id/region/bursa`)."""
+    return see_document("id/" + rest)
+
+
+def see_document(path: str) -> Response:
+    """303 See Other from a thing to the document about it (keeping a format suffix and the query).
+
+    A version IRI of the ontology leads to the ontology's document, which is that version.
+    """
+    bare, fmt = split_suffix(path)
+    if not store().exists(canonical_iri(bare)):
+        versioned = store().select(VERSION_OF.format(iri=canonical_iri(bare)))
+        if not versioned:
+            return not_found(choose_or_html(fmt))
+        bare = str(versioned[0]["ontology"])[len(store().base_iri):]
+    target = url_for("resources.document", path=bare + (fmt.suffix if fmt else ""), _external=True)
+    if request.query_string:
+        target += "?" + request.query_string.decode("latin-1")
+    return redirect(target, code=303)
+
+
+@blueprint.route("/doc/<path:path>")
+def document(path: str) -> Response:
+    """The document about the thing at `path`, in the negotiated format."""
+    bare, suffix_format = split_suffix(path)
+    if not bare.startswith(THING_ROOTS):
+        return not_found(choose_or_html(suffix_format))
+    iri = canonical_iri(bare)
+    if not store().exists(iri):
+        return not_found(choose_or_html(suffix_format))
+    try:
+        fmt = choose_format(request, suffix_format)
+    except NotAcceptable:
+        return not_acceptable()
+    graph = store().document(iri)
+    document_url = url_for("resources.document", path=bare)
+    if fmt is HTML and (iri, RDF.type, OWL.Ontology) in graph:
+        return respond_with_graph(graph, iri, fmt, document_url, template="ontology.html",
+                                  ontology=ontology_page(graph, iri))
+    return respond_with_graph(graph, iri, fmt, document_url)
+
+
+def ontology_page(graph: Graph, ontology: URIRef) -> dict:
+    """The ontology page's terms, by section, and the concept schemes that go with it."""
+    language = current_language()
+    public_graph = to_public(graph)
+    schemes = [row["scheme"] for row in store().select(SCHEMES)]
+    labels = to_public(store().labels(set(schemes)))
+    return {
+        "sections": ontology_sections(public_graph, URIRef(public_iri(ontology)), language, public_base()),
+        "schemes": [value_of(labels, URIRef(public_iri(scheme)), language, public_base()) for scheme in sorted(schemes)],
+    }
+
+
+def respond_with_graph(graph: Graph, iri: URIRef, fmt: Format, document_url: str, template: str = "resource.html",
+                       **context) -> Response:
+    """Answer with `graph` (canonical IRIs) about `iri` in `fmt`: its body and negotiation headers."""
+    public_graph = to_public(graph)
+    public_iri = URIRef(public_base() + str(iri)[len(store().base_iri):])
+    absolute_document_url = public_base().rstrip("/") + document_url
+    if fmt is HTML:
+        json_ld = serialise(public_graph, JSONLD, public_base(), context_url())
+        language = current_language()
+        view = resource_view(public_graph, public_iri, language, public_base(), script_safe(json_ld.decode()))
+        body = render_template(template, view=view, graph=public_graph, document_url=document_url,
+                               sparql_query=urlencode({"query": f"DESCRIBE <{public_iri}>"}), **context)
+        response = Response(body, mimetype="text/html")
+        response.headers["Content-Language"] = language
+    else:
+        response = Response(serialise(public_graph, fmt, public_base(), context_url()), mimetype=fmt.media_type)
+    response.vary.add("Accept")
+    response.headers["Content-Location"] = document_url + fmt.suffix
+    response.headers["Link"] = alternates(absolute_document_url)
+    return response
+
+
+def context_url() -> str:
+    """The absolute URL of our published JSON-LD context."""
+    return public_base() + "context.jsonld"
+
+
+def choose_or_html(forced: Format | None) -> Format:
+    """The format an error is told in: the one asked for, else HTML when nothing fits."""
+    try:
+        return choose_format(request, forced)
+    except NotAcceptable:
+        return HTML
+
+
+def not_found(fmt: Format) -> Response:
+    """404 in the format the client asked for (an HTML page for browsers)."""
+    iri = public_base() + request.path.lstrip("/")
+    if fmt is HTML:
+        body = render_template("error.html", title_key="not_found_title", text_key="not_found_text", iri=iri)
+        response = Response(body, status=404, mimetype="text/html")
+    else:
+        response = Response(_empty_document(fmt, f"Not found: {iri}"), status=404, mimetype=fmt.media_type)
+    response.vary.add("Accept")
+    return response
+
+
+def not_acceptable() -> Response:
+    """406 listing the formats on offer."""
+    response = Response(offered_listing(), status=406, mimetype="text/plain")
+    response.vary.add("Accept")
+    response.headers["Link"] = alternates(public_base().rstrip("/") + request.path)
+    return response
+
+
+def _empty_document(fmt: Format, message: str) -> bytes:
+    """A valid, empty document in `fmt` that carries `message` where the format allows."""
+    if fmt is JSONLD:
+        document = {"@context": {"error": "http://www.w3.org/2000/01/rdf-schema#comment"}, "error": message}
+        return json.dumps(document).encode("utf-8")
+    if fmt.serializer == "xml":
+        return ('<?xml version="1.0" encoding="utf-8"?>\n<!-- ' + message.replace("--", "- -") +
+                ' -->\n<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"/>\n').encode("utf-8")
+    return f"# {message}\n".encode("utf-8")

@@ -1,0 +1,55 @@
+"""Headers for caches and browsers: ETag, Last-Modified, 304, Cache-Control and CORS."""
+
+import pytest
+import requests
+
+PATHS = ["", "doc/id/region/bursa", "id/region/bursa", "doc/id/region/atlantis", ".well-known/void",
+         "dumps/partnerships.ttl", "context.jsonld", "sitemap.xml"]
+
+
+@pytest.mark.parametrize("path", PATHS)
+def test_every_response_has_validators_from_the_release(server, path, project_release):
+    response = requests.get(server + path, headers={"Accept": "text/turtle"}, allow_redirects=False, timeout=30)
+    assert response.headers.get("ETag") and response.headers.get("Last-Modified")
+    assert "max-age" in response.headers["Cache-Control"]
+
+
+@pytest.mark.parametrize("accept", ["text/turtle", "text/html", "application/ld+json"])
+def test_conditional_get_answers_304(server, accept):
+    url = server + "doc/id/region/bursa"
+    first = requests.get(url, headers={"Accept": accept}, timeout=30)
+    again = requests.get(url, headers={"Accept": accept, "If-None-Match": first.headers["ETag"]}, timeout=30)
+    assert again.status_code == 304 and again.content == b""
+    since = requests.get(url, headers={"Accept": accept, "If-Modified-Since": first.headers["Last-Modified"]},
+                         timeout=30)
+    assert since.status_code == 304
+
+
+def test_etag_differs_between_representations(server):
+    url = server + "doc/id/region/bursa"
+    tags = {requests.get(url, headers={"Accept": accept}, timeout=30).headers["ETag"]
+            for accept in ("text/turtle", "application/ld+json", "text/html")}
+    assert len(tags) == 3
+
+
+def test_a_stale_etag_gets_the_document(server):
+    response = requests.get(server + "doc/id/region/bursa", headers={"If-None-Match": '"stale"'}, timeout=30)
+    assert response.status_code == 200 and response.content
+
+
+@pytest.mark.parametrize("path", ["doc/id/region/bursa", ".well-known/void", "dumps/partnerships.nt", "context.jsonld"])
+def test_machine_readable_responses_allow_any_origin(server, path):
+    response = requests.get(server + path, headers={"Origin": "https://example.org", "Accept": "text/turtle"},
+                            timeout=30)
+    assert response.headers["Access-Control-Allow-Origin"] == "*"
+    assert "ETag" in response.headers["Access-Control-Expose-Headers"]
+
+
+def test_cors_preflight_is_answered(server):
+    response = requests.options(server + "doc/id/region/bursa", timeout=30, headers={
+        "Origin": "https://example.org", "Access-Control-Request-Method": "GET",
+        "Access-Control-Request-Headers": "Accept, If-None-Match"})
+    assert response.status_code in (200, 204)
+    assert response.headers["Access-Control-Allow-Origin"] == "*"
+    assert "GET" in response.headers["Access-Control-Allow-Methods"]
+    assert "If-None-Match" in response.headers["Access-Control-Allow-Headers"]

@@ -1,0 +1,164 @@
+"""The pages for people, in a real browser (Debian's chromium, headless, driven by selenium) and
+by following every link from the home page, in Czech and in English.
+
+Screenshots are kept in tests/artifacts/.
+"""
+
+import re
+from html.parser import HTMLParser
+from pathlib import Path
+from urllib.parse import urljoin, urlparse
+
+import pytest
+import requests
+from selenium import webdriver
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+
+from server.web.i18n import WORDS
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMEDRIVER = Path("/usr/bin/chromedriver")
+ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory):
+    assert CHROMIUM.exists() and CHROMEDRIVER.exists(), "install Debian's chromium and chromium-driver (.ci/run does)"
+    options = webdriver.ChromeOptions()
+    options.binary_location = str(CHROMIUM)
+    for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                 "--disable-dev-shm-usage", "--window-size=1280,1600",
+                 f"--user-data-dir={tmp_path_factory.mktemp('chromium')}"):
+        options.add_argument(flag)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL", "performance": "ALL"})
+    driver = webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=options)
+    driver.set_page_load_timeout(60)
+    ARTIFACTS.mkdir(exist_ok=True)
+    yield driver
+    driver.quit()
+
+
+def requested_urls(driver) -> list[str]:
+    """Every URL the page asked for since the last call (from the DevTools performance log)."""
+    import json
+
+    urls = []
+    for entry in driver.get_log("performance"):
+        message = json.loads(entry["message"])["message"]
+        if message["method"] == "Network.requestWillBeSent":
+            urls.append(message["params"]["request"]["url"])
+    return urls
+
+
+@pytest.mark.parametrize("language", ["cs", "en"])
+def test_home_page_renders_in_each_language_with_the_timeline_and_nothing_from_elsewhere(browser, server, language):
+    requested_urls(browser)
+    browser.get(f"{server}?lang={language}")
+    assert browser.find_element(By.TAG_NAME, "html").get_attribute("lang") == language
+    assert browser.find_element(By.TAG_NAME, "h1").text == WORDS["site_title"][language]
+    rows = browser.find_elements(By.CSS_SELECTOR, "table.partnerships tbody tr")
+    assert len(rows) == 5
+    partners = {row.find_element(By.CSS_SELECTOR, "td a").text for row in rows}
+    expected = {"cs": {"Valle d'Aosta", "Orenburská oblast", "Møre og Romsdal", "Ha Tinh", "Bursa"},
+                "en": {"Aosta Valley", "Orenburg Oblast", "Møre og Romsdal", "Ha Tinh Province", "Bursa Province"}}
+    assert partners == expected[language]
+    timeline = browser.find_element(By.CSS_SELECTOR, "svg.timeline")
+    assert timeline.is_displayed() and timeline.size["width"] > 600 and timeline.size["height"] > 200
+    assert len(timeline.find_elements(By.CSS_SELECTOR, "rect.status")) >= 7
+    assert len(timeline.find_elements(By.CSS_SELECTOR, ".mark.signing")) >= 5
+    browser.save_screenshot(str(ARTIFACTS / f"home-{language}.png"))
+    assert [entry for entry in browser.get_log("browser") if entry["level"] == "SEVERE"] == []
+    host = urlparse(server).netloc
+    web_requests = [url for url in requested_urls(browser) if urlparse(url).scheme in ("http", "https")]
+    assert web_requests and {urlparse(url).netloc for url in web_requests} == {host}
+
+
+@pytest.mark.parametrize("language", ["cs", "en"])
+def test_a_newcomer_clicks_from_home_to_a_partner_and_sees_labels_not_iris(browser, server, language):
+    browser.get(f"{server}?lang={language}")
+    link = browser.find_element(By.CSS_SELECTOR, "table.partnerships tbody tr td a")
+    name = link.text
+    link.click()
+    assert browser.find_element(By.TAG_NAME, "h1").text == name
+    assert "/doc/id/region/" in browser.current_url
+    headers = [th.text for th in browser.find_elements(By.CSS_SELECTOR, "table.properties th[scope=row]")]
+    assert headers and not [text for text in headers if re.match(r"^\w+:\w", text)]  # labels, not rp:partner
+    formats = {a.text for a in browser.find_elements(By.CSS_SELECTOR, "section.formats a")}
+    assert {"Turtle", "JSON-LD", "RDF/XML", "N-Triples"} <= formats
+    script = browser.find_element(By.CSS_SELECTOR, 'script[type="application/ld+json"]')
+    assert '"@context"' in script.get_attribute("innerHTML")
+    browser.save_screenshot(str(ARTIFACTS / f"partner-{language}.png"))
+    assert [entry for entry in browser.get_log("browser") if entry["level"] == "SEVERE"] == []
+
+
+def test_the_language_switch_changes_the_page_and_is_kept(browser, server):
+    browser.get(f"{server}id/event/bursa-2011-11-01-signing?lang=en")
+    assert browser.find_element(By.TAG_NAME, "h1").text.startswith("Signing and initialling")
+    browser.find_element(By.CSS_SELECTOR, "a.lang-switch").click()
+    assert browser.find_element(By.TAG_NAME, "html").get_attribute("lang") == "cs"
+    assert browser.find_element(By.TAG_NAME, "h1").text.startswith("Podpis a parafování")
+    browser.get(f"{server}id/region/bursa")  # no ?lang: the choice is remembered
+    assert browser.find_element(By.TAG_NAME, "html").get_attribute("lang") == "cs"
+
+
+def test_dates_are_shown_at_their_precision(browser, server):
+    browser.get(f"{server}id/event/valle-d-aosta-2005-04-offer?lang=en")
+    assert "April 2005" in browser.page_source and "2005-04-01" not in browser.page_source
+    browser.get(f"{server}id/event/valle-d-aosta-council-decision?lang=en")
+    assert "unknown" in browser.find_element(By.CSS_SELECTOR, "table.properties").text
+    browser.get(f"{server}id/event/ha-tinh-2011-h1-planned-meeting?lang=cs")
+    assert "první polovina roku 2011" in browser.page_source
+
+
+def test_the_ontology_page_documents_every_term(browser, server):
+    browser.get(f"{server}ontology?lang=en")
+    terms = browser.find_elements(By.CSS_SELECTOR, "section.term")
+    assert len(terms) > 30
+    assert browser.find_element(By.ID, "Agreement").is_displayed()
+    browser.save_screenshot(str(ARTIFACTS / "ontology-en.png"))
+
+
+class _Links(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.links: list[str] = []
+        self.lang = None
+
+    def handle_starttag(self, tag, attrs):
+        attributes = dict(attrs)
+        if tag == "a" and attributes.get("href"):
+            self.links.append(attributes["href"])
+        if tag == "html":
+            self.lang = attributes.get("lang")
+
+
+@pytest.mark.parametrize("language", ["cs", "en"])
+def test_every_partner_person_event_and_document_is_a_click_away_from_home(server, built_graph, language):
+    """Follow every link of ours from the home page (as a browser would, keeping the language)."""
+    session = requests.Session()
+    session.headers["Accept"] = "text/html"
+    queue, requested, seen_pages = [f"{server}?lang={language}"], set(), set()
+    while queue:
+        url = queue.pop()
+        response = session.get(url, timeout=30)
+        assert response.status_code == 200, url
+        page = urlparse(response.url)._replace(query="").geturl()
+        if page in seen_pages or not response.headers["Content-Type"].startswith("text/html"):
+            continue
+        seen_pages.add(page)
+        parser = _Links()
+        parser.feed(response.text)
+        assert parser.lang == language, url
+        for href in parser.links:
+            target = urljoin(response.url, href).split("#")[0].split("?")[0]
+            if target.startswith(server) and "/dumps/" not in target and target not in requested:
+                requested.add(target)
+                queue.append(target)
+    from server.namespaces import CANONICAL_BASE
+
+    wanted = {str(s)[len(CANONICAL_BASE):] for s in built_graph.subjects()
+              if re.match(CANONICAL_BASE + r"id/(region|person|event|document|agreement|partnership)/", str(s))}
+    reached = {url[len(server) + len("doc/"):] for url in seen_pages if url.startswith(server + "doc/")}
+    assert wanted - reached == set()

@@ -20,7 +20,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     Raises store.StoreUnavailable when there is no release to serve.
     """
     from .store.embedded import EmbeddedStore
-    from .web import Publisher, harvest, http, pages, resources
+    from .web import Publisher, harvest, http, pages, resources, sparql
     from .web.i18n import LANGUAGES, current_language, words
     from .web.negotiation import FORMATS
 
@@ -30,9 +30,20 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     if settings.proxy_hops:
         hops = settings.proxy_hops
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops, x_prefix=hops)
-    for blueprint in (pages.blueprint, resources.blueprint, harvest.blueprint):
+    for blueprint in (pages.blueprint, resources.blueprint, harvest.blueprint, sparql.blueprint):
         app.register_blueprint(blueprint)
     http.register(app)
+
+    @app.errorhandler(Exception)
+    def unexpected(error: Exception):
+        """Whatever went wrong is logged; the client gets a plain message, never a stack trace."""
+        from werkzeug.exceptions import HTTPException
+
+        if isinstance(error, HTTPException):
+            return error
+        app.logger.exception("unexpected error")
+        return ("Internal error: the request could not be answered. It has been logged.\n", 500,
+                {"Content-Type": "text/plain; charset=utf-8"})
 
     @app.context_processor
     def page_context() -> dict:

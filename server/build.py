@@ -82,6 +82,7 @@ def build(settings: Settings, now: datetime | None = None) -> Release:
     void = void_description(
         loaded.union(), settings.base_iri, sorted(dumps), version, built_at,
         URIRef(settings.base_iri + SOURCE_PATH),
+        {str(graph.identifier): len(graph) for graph in loaded.dataset.graphs() if len(graph)},
     )
     description = {"void.ttl": ("text/turtle", _serialise(bind_prefix_table(void, settings.base_iri), "turtle"))}
     manifest["description"] = [

@@ -52,6 +52,7 @@ class Settings:
     host: str = _setting("127.0.0.1", "LODPUB_HOST", "address the server listens on")
     port: int = _setting(5000, "LODPUB_PORT", "port the server listens on")
     workers: int = _setting(2, "LODPUB_WORKERS", "number of server worker processes")
+    threads: int = _setting(8, "LODPUB_THREADS", "threads per worker process (requests each serves at once)")
     proxy_hops: int = _setting(
         0,
         "LODPUB_PROXY_HOPS",
@@ -59,6 +60,29 @@ class Settings:
     )
     cache_max_age: int = _setting(
         300, "LODPUB_CACHE_MAX_AGE", "seconds caches may keep a page or document (Cache-Control max-age)"
+    )
+    sparql_timeout: float = _setting(
+        10.0, "LODPUB_SPARQL_TIMEOUT", "seconds a SPARQL query may run before it is stopped"
+    )
+    sparql_max_rows: int = _setting(
+        10000, "LODPUB_SPARQL_MAX_ROWS", "most rows (or triples) a SPARQL answer holds; more are cut off, and said so"
+    )
+    sparql_max_query_bytes: int = _setting(
+        50000, "LODPUB_SPARQL_MAX_QUERY_BYTES", "longest SPARQL query accepted, in bytes"
+    )
+    sparql_max_nesting: int = _setting(
+        30, "LODPUB_SPARQL_MAX_NESTING", "deepest nesting of { } and ( ) accepted in a SPARQL query"
+    )
+    sparql_slots: int = _setting(
+        4, "LODPUB_SPARQL_SLOTS", "SPARQL queries run at once on this machine; a query beyond them gets 503"
+    )
+    sparql_max_memory_mb: int = _setting(
+        1024, "LODPUB_SPARQL_MAX_MEMORY_MB", "memory (MB) one SPARQL query may take beyond the server's own"
+    )
+    sparql_service_allowlist: str = _setting(
+        "",
+        "LODPUB_SPARQL_SERVICE_ALLOWLIST",
+        "space-separated SPARQL endpoints a query may call with SERVICE (none by default)",
     )
 
     def __post_init__(self) -> None:
@@ -107,6 +131,6 @@ def _coerce(setting: dataclasses.Field, value: Any) -> Any:
     """Convert a value from the environment or the command line to the setting's type."""
     if setting.type is Path:
         return Path(value)
-    if setting.type is int:
-        return int(value)
+    if setting.type in (int, float):
+        return setting.type(value)
     return value

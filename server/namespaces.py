@@ -61,6 +61,7 @@ PREFIXES: dict[str, str] = {
     "vann": "http://purl.org/vocab/vann/",
     "dcat": "http://www.w3.org/ns/dcat#",
     "void": "http://rdfs.org/ns/void#",
+    "sd": "http://www.w3.org/ns/sparql-service-description#",
     "country": "http://publications.europa.eu/resource/authority/country/",
 }
 

@@ -34,7 +34,10 @@ def gunicorn_options(settings: Settings) -> dict[str, Any]:
     return {
         "bind": f"{settings.host}:{settings.port}",
         "workers": settings.workers,
-        "timeout": 60,
+        # Threads wait on queries running in child processes (see web/limits.py) while serving others.
+        "worker_class": "gthread",
+        "threads": settings.threads,
+        "timeout": max(60, int(settings.sparql_timeout) * 3),
         "graceful_timeout": 30,
         "accesslog": "-",
         "errorlog": "-",

@@ -1,10 +1,11 @@
 """Shared fixtures: a private copy of the mini dataset, settings pointing at it, and the CLI."""
 
+import contextlib
 import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -147,19 +148,21 @@ def wait_until_up(url: str, process: subprocess.Popen, log: Path, seconds: float
 
 
 class RunningServer(str):
-    """The base URL of a running server (it is a str), with the process id of its gunicorn master."""
+    """The base URL of a running server (it is a str), with its gunicorn master's pid and its log."""
 
     pid: int
+    log: Path
 
 
-@pytest.fixture(scope="session")
-def server(project_release, tmp_path_factory: pytest.TempPathFactory) -> RunningServer:
-    """`lodpub serve` (gunicorn, 2 workers) on loopback, serving the project's release: its base URL."""
+@contextlib.contextmanager
+def running_server(release_output: Path, log_dir: Path, **settings: str) -> Iterator[RunningServer]:
+    """Run `lodpub serve` (gunicorn, 2 workers) on a free loopback port for the release in
+    `release_output`, with LODPUB_* `settings` (e.g. SPARQL_TIMEOUT="3"); yield its base URL."""
     port = free_port()
-    output_dir = project_release.path.parent.parent
     environment = {name: value for name, value in os.environ.items() if not name.startswith("LODPUB_")}
-    environment["LODPUB_OUTPUT_DIR"] = str(output_dir)
-    log = tmp_path_factory.mktemp("server") / "server.log"
+    environment["LODPUB_OUTPUT_DIR"] = str(release_output)
+    environment |= {f"LODPUB_{name.upper()}": value for name, value in settings.items()}
+    log = log_dir / f"server-{port}.log"
     with open(log, "w") as log_file:
         process = subprocess.Popen(
             [sys.executable, "-m", "server.cli", "serve", "--port", str(port), "--workers", "2"],
@@ -167,9 +170,17 @@ def server(project_release, tmp_path_factory: pytest.TempPathFactory) -> Running
         )
     base = RunningServer(f"http://127.0.0.1:{port}/")
     base.pid = process.pid
+    base.log = log
     try:
         wait_until_up(base + "health", process, log)
         yield base
     finally:
         process.terminate()
         process.wait(timeout=30)
+
+
+@pytest.fixture(scope="session")
+def server(project_release, tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
+    """`lodpub serve` on loopback, serving the project's release with the default settings."""
+    with running_server(project_release.path.parent.parent, tmp_path_factory.mktemp("server")) as base:
+        yield base

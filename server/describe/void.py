@@ -3,10 +3,12 @@
 from collections import Counter
 from datetime import datetime
 
-from rdflib import BNode, Graph, Literal, URIRef
+from rdflib import BNode, Graph, Literal, Namespace, URIRef
 from rdflib.namespace import DCTERMS, OWL, RDF, VOID, XSD
 
 from ..namespaces import PREFIXES, dataset_iri
+
+SD = Namespace("http://www.w3.org/ns/sparql-service-description#")
 
 LICENCE = URIRef("https://creativecommons.org/licenses/by/4.0/")
 PUBLISHER = URIRef("https://rpp-opendata.egon.gov.cz/odrpp/zdroj/orgán-veřejné-moci/70891508")
@@ -25,11 +27,13 @@ DESCRIPTION = {
 
 
 def void_description(
-    data: Graph, base_iri: str, dump_names: list[str], version: str, built_at: datetime, source: URIRef
+    data: Graph, base_iri: str, dump_names: list[str], version: str, built_at: datetime, source: URIRef,
+    graph_sizes: dict[str, int],
 ) -> Graph:
     """Describe `data` (the union of the published graphs) as a void:Dataset under `base_iri`.
 
-    Counts are exact; class and property partitions are blank nodes, as nobody links to them.
+    Each named graph (IRI -> triples in `graph_sizes`) is a subset; the SPARQL endpoint queries
+    their union. Counts are exact; partitions and subsets are blank nodes, as nobody links to them.
     """
     dataset = URIRef(dataset_iri(base_iri))
     graph = Graph(bind_namespaces="none")
@@ -51,8 +55,15 @@ def void_description(
     add((dataset, VOID.entities, Literal(len(entities))))
     add((dataset, VOID.distinctSubjects, Literal(len(set(data.subjects())))))
     add((dataset, VOID.distinctObjects, Literal(len(set(data.objects())))))
+    add((dataset, VOID.sparqlEndpoint, URIRef(base_iri + "sparql")))
     for name in dump_names:
         add((dataset, VOID.dataDump, URIRef(f"{base_iri}dumps/{name}")))
+    for name, size in sorted(graph_sizes.items()):
+        subset = BNode()
+        add((dataset, VOID.subset, subset))
+        add((subset, RDF.type, VOID.Dataset))
+        add((subset, SD.name, URIRef(name)))
+        add((subset, VOID.triples, Literal(size)))
     for vocabulary in _vocabularies(data):
         add((dataset, VOID.vocabulary, URIRef(vocabulary)))
     _add_partitions(graph, dataset, data)

@@ -6,6 +6,7 @@ The store knows nothing of HTTP: it answers with rdflib graphs, always in canoni
 base IRI of the release); moving them to the host a request came to is the web layer's business.
 """
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
@@ -30,8 +31,8 @@ class Store(Protocol):
     def document(self, iri: URIRef) -> Graph:
         """The document about `iri` (see EmbeddedStore.document for its shape); empty if unknown."""
 
-    def description(self) -> Graph:
-        """The description of the dataset (its VoID)."""
+    def graph_names(self) -> list[URIRef]:
+        """The named graphs of the dataset (data, ontology, vocabularies, description), sorted."""
 
     def subjects_under(self, prefix: str) -> list[URIRef]:
         """Every subject IRI that starts with `prefix`, sorted."""
@@ -41,3 +42,25 @@ class Store(Protocol):
 
     def select(self, query: str) -> list[dict[str, object]]:
         """Run a SPARQL SELECT over all graphs; each row maps variable names to bound values."""
+
+    def sparql(self, query: str, default_graphs: list[str] | None, named_graphs: list[str] | None,
+               results_type: str, graph_type: str, max_rows: int) -> "SparqlAnswer":
+        """Answer a SPARQL query, serialised in `results_type` (SELECT, ASK) or `graph_type`
+        (CONSTRUCT, DESCRIBE), with at most `max_rows` rows or triples.
+
+        Without dataset, the default graph is the union of all named graphs. Raises QueryError.
+        """
+
+
+class QueryError(Exception):
+    """The store rejected a query; the message says why (for a syntax error, where)."""
+
+
+@dataclass(frozen=True)
+class SparqlAnswer:
+    """A query's answer, serialised: `kind` is "boolean", "solutions" or "graph"."""
+
+    kind: str
+    body: bytes
+    media_type: str
+    truncated: bool

@@ -1,21 +1,45 @@
-"""The embedded store: a release held in memory with rdflib, nothing to start or configure."""
+"""The embedded store: a release held in memory by Oxigraph (pyoxigraph), nothing to start.
+
+Oxigraph answers SPARQL and pattern lookups; rdflib stays the library the rest of the code works
+with, so what leaves this module is rdflib terms and graphs.
+"""
 
 import json
 from datetime import datetime
+from itertools import islice
 from pathlib import Path
 
-from rdflib import BNode, Dataset, Graph, URIRef
-from rdflib.namespace import OWL, RDF, RDFS, SKOS
+import pyoxigraph as ox
+from rdflib import BNode, Graph, Literal, URIRef, Variable
+from rdflib.namespace import OWL, RDF, RDFS, SKOS, XSD
+from rdflib.query import Result
+from rdflib.term import Node
 
-from . import StoreUnavailable
+from . import QueryError, SparqlAnswer, StoreUnavailable
+from .query_text import read_query
 
 LABELS = (RDFS.label, SKOS.prefLabel)
+DESCRIPTION_GRAPH = "graph/description"
+
+RESULTS_FORMATS = {
+    "application/sparql-results+json": ox.QueryResultsFormat.JSON,
+    "application/sparql-results+xml": ox.QueryResultsFormat.XML,
+    "text/csv": ox.QueryResultsFormat.CSV,
+    "text/tab-separated-values": ox.QueryResultsFormat.TSV,
+}
+GRAPH_FORMATS = {
+    "text/turtle": ox.RdfFormat.TURTLE,
+    "application/n-triples": ox.RdfFormat.N_TRIPLES,
+    "application/rdf+xml": ox.RdfFormat.RDF_XML,
+    "application/ld+json": ox.RdfFormat.JSON_LD,
+}
 
 
 class EmbeddedStore:
     """One release (dist/current or another release folder) loaded into memory.
 
-    The release's named graphs come from its N-Quads dump; its VoID from void.ttl.
+    Its named graphs come from the release's N-Quads dump; its VoID (void.ttl) goes into the
+    named graph {base}graph/description. The default graph of a query is the union of them all.
     """
 
     def __init__(self, release: Path) -> None:
@@ -23,39 +47,73 @@ class EmbeddedStore:
             raise StoreUnavailable(f"no release at {release}: run 'lodpub build' first")
         manifest = json.loads((release / "manifest.json").read_text(encoding="utf-8"))
         self.release = release.resolve()
+        self.manifest = manifest
         self.base_iri: str = manifest["base_iri"]
         self.version: str = manifest["version"]
         self.built_at = datetime.fromisoformat(manifest["built_at"].replace("Z", "+00:00"))
-        self.manifest = manifest
-        self.dataset = Dataset(default_union=True)
-        self.dataset.parse(release / "partnerships.nq", format="nquads")
-        self.union = Graph()
-        for graph in self.dataset.graphs():
-            self.union += graph
-        self.triple_count = len(self.union)
-        self._description = Graph().parse(release / "void.ttl", format="turtle")
+        self.oxigraph = ox.Store()
+        self.oxigraph.bulk_load(path=str(release / "partnerships.nq"), format=ox.RdfFormat.N_QUADS)
+        self.triple_count: int = manifest["triples"]
+        self.description_graph = URIRef(self.base_iri + DESCRIPTION_GRAPH)
+        self.oxigraph.bulk_load(path=str(release / "void.ttl"), format=ox.RdfFormat.TURTLE,
+                                to_graph=ox.NamedNode(str(self.description_graph)))
+
+    # --- what the web layer asks -------------------------------------------------------------
+
+    def graph_names(self) -> list[URIRef]:
+        """The named graphs of the dataset, sorted."""
+        return sorted(URIRef(graph.value) for graph in self.oxigraph.named_graphs())
 
     def exists(self, iri: URIRef) -> bool:
-        return (iri, None, None) in self.union or (iri, None, None) in self._description
+        return next(self._triples(iri, None, None), None) is not None
 
     def description(self) -> Graph:
-        return self._description
+        graph = Graph()
+        for quad in self.oxigraph.quads_for_pattern(None, None, None, ox.NamedNode(str(self.description_graph))):
+            graph.add((to_rdflib(quad.subject), to_rdflib(quad.predicate), to_rdflib(quad.object)))
+        return graph
 
     def subjects_under(self, prefix: str) -> list[URIRef]:
-        subjects = set(self.union.subjects()) | set(self._description.subjects())
-        return sorted(s for s in subjects if isinstance(s, URIRef) and str(s).startswith(prefix))
+        query = f"SELECT DISTINCT ?s WHERE {{ ?s ?p ?o FILTER (isIRI(?s) && STRSTARTS(STR(?s), {_string(prefix)})) }}"
+        return sorted(row["s"] for row in self.select(query))
 
     def labels(self, iris: set[URIRef]) -> Graph:
         graph = Graph()
         for iri in iris:
             for predicate in LABELS:
-                for label in self.union.objects(iri, predicate):
-                    graph.add((iri, predicate, label))
+                for triple in self._triples(iri, predicate, None):
+                    graph.add(triple)
         return graph
 
-    def select(self, query: str) -> list[dict[str, object]]:
-        result = self.union.query(query)
-        return [{str(var): row[var] for var in result.vars if row[var] is not None} for row in result]
+    def select(self, query: str) -> list[dict[str, Node]]:
+        solutions = self.oxigraph.query(query, use_default_graph_as_union=True)
+        names = [variable.value for variable in solutions.variables]
+        return [
+            {name: to_rdflib(solution[name]) for name in names if solution[name] is not None}
+            for solution in solutions
+        ]
+
+    def sparql(self, query: str, default_graphs: list[str] | None, named_graphs: list[str] | None,
+               results_type: str, graph_type: str, max_rows: int) -> SparqlAnswer:
+        if default_graphs is None and named_graphs is None:
+            # The query's own FROM / FROM NAMED, if any; else the union of every graph. (Oxigraph
+            # would ignore FROM if told to use the union, so it is told only when there is none.)
+            options = {} if _names_a_dataset(query) else {"use_default_graph_as_union": True}
+        else:
+            options = {"default_graph": [ox.NamedNode(g) for g in default_graphs or []],
+                       "named_graphs": [ox.NamedNode(g) for g in named_graphs or []]}
+        try:
+            result = self.oxigraph.query(query, **options)
+            if isinstance(result, ox.QueryBoolean):
+                return SparqlAnswer("boolean", result.serialize(format=RESULTS_FORMATS[results_type]), results_type, False)
+            rows = list(islice(result, max_rows + 1))
+        except Exception as error:  # Oxigraph reports syntax, evaluation and remote errors alike
+            raise QueryError(str(error)) from error
+        truncated = len(rows) > max_rows
+        if isinstance(result, ox.QuerySolutions):
+            body = _serialise_solutions([v.value for v in result.variables], rows[:max_rows], results_type)
+            return SparqlAnswer("solutions", body, results_type, truncated)
+        return SparqlAnswer("graph", ox.serialize(rows[:max_rows], format=GRAPH_FORMATS[graph_type]), graph_type, truncated)
 
     def document(self, iri: URIRef) -> Graph:
         """The document about `iri`, so that a client can display it without further requests.
@@ -63,41 +121,97 @@ class EmbeddedStore:
         - the resource's own triples, with the triples of the blank nodes they reach;
         - the labels (and types) of every resource it links to, and the labels of its properties;
         - the triples that link to it from other resources, with those resources' labels;
-        - for the ontology, every term it defines; for a concept scheme, every concept in it;
-          for the dataset, its VoID description.
+        - for the ontology, every term it defines; for a concept scheme, every concept in it.
         """
         document = Graph()
-        sources = (self.union, self._description)
-        for source in sources:
-            _add_closure(document, source, iri)
-        if (iri, RDF.type, OWL.Ontology) in self.union:
-            for term in self.union.subjects(RDFS.isDefinedBy, iri):
-                _add_closure(document, self.union, term)
-        if (iri, RDF.type, SKOS.ConceptScheme) in self.union:
-            for concept in self.union.subjects(SKOS.inScheme, iri):
-                _add_closure(document, self.union, concept)
-        for source in sources:
-            for subject, predicate in source.subject_predicates(iri):
-                if subject != iri:
-                    document.add((subject, predicate, iri))
+        self._add_closure(document, iri)
+        if next(self._triples(iri, RDF.type, OWL.Ontology), None):
+            for term, _, _ in self._triples(None, RDFS.isDefinedBy, iri):
+                self._add_closure(document, term)
+        if next(self._triples(iri, RDF.type, SKOS.ConceptScheme), None):
+            for concept, _, _ in self._triples(None, SKOS.inScheme, iri):
+                self._add_closure(document, concept)
+        for triple in self._triples(None, None, iri):
+            if triple[0] != iri:
+                document.add(triple)
         linked = {node for node in document.all_nodes() if isinstance(node, URIRef) and node != iri}
         document += self.labels(linked | set(document.predicates()))
         for node in linked:
-            for cls in self.union.objects(node, RDF.type):
-                document.add((node, RDF.type, cls))
+            for triple in self._triples(node, RDF.type, None):
+                document.add(triple)
         return document
 
+    # --- helpers -------------------------------------------------------------------------------
 
-def _add_closure(document: Graph, source: Graph, node: URIRef | BNode) -> None:
-    """Add the triples of `node` and, recursively, of the blank nodes they lead to."""
-    pending = [node]
-    seen = set()
-    while pending:
-        subject = pending.pop()
-        if subject in seen:
-            continue
-        seen.add(subject)
-        for triple in source.triples((subject, None, None)):
-            document.add(triple)
-            if isinstance(triple[2], BNode):
-                pending.append(triple[2])
+    def _triples(self, subject: Node | None, predicate: Node | None, obj: Node | None):
+        """rdflib triples matching the pattern in any graph (each once)."""
+        seen = set()
+        pattern = [to_oxigraph(term) if term is not None else None for term in (subject, predicate, obj)]
+        for quad in self.oxigraph.quads_for_pattern(*pattern, None):
+            triple = (to_rdflib(quad.subject), to_rdflib(quad.predicate), to_rdflib(quad.object))
+            if triple not in seen:
+                seen.add(triple)
+                yield triple
+
+    def _add_closure(self, document: Graph, node: Node) -> None:
+        """Add the triples of `node` and, recursively, of the blank nodes they lead to."""
+        pending, seen = [node], set()
+        while pending:
+            subject = pending.pop()
+            if subject in seen:
+                continue
+            seen.add(subject)
+            for triple in self._triples(subject, None, None):
+                document.add(triple)
+                if isinstance(triple[2], BNode):
+                    pending.append(triple[2])
+
+
+def _names_a_dataset(query: str) -> bool:
+    """Whether the query has FROM or FROM NAMED clauses."""
+    parsed = read_query(query)
+    return bool(parsed.default_graphs or parsed.named_graphs)
+
+
+def _serialise_solutions(names: list[str], rows: list, media_type: str) -> bytes:
+    """SELECT results in `media_type` by the libraries' serialisers: rdflib writes SPARQL JSON,
+    Oxigraph reads it and writes the other formats (XML, CSV, TSV)."""
+    result = Result("SELECT")
+    result.vars = [Variable(name) for name in names]
+    result.bindings = [
+        {Variable(name): to_rdflib(row[name]) for name in names if row[name] is not None} for row in rows
+    ]
+    as_json = result.serialize(format="json")
+    if media_type == "application/sparql-results+json":
+        return as_json
+    return ox.parse_query_results(as_json, ox.QueryResultsFormat.JSON).serialize(format=RESULTS_FORMATS[media_type])
+
+
+def to_rdflib(term) -> Node:
+    """An Oxigraph term as an rdflib term (a plain string stays plain, as rdflib reads it)."""
+    if isinstance(term, ox.Triple):
+        raise QueryError("answers holding quoted triples (RDF-star) are not supported")
+    if isinstance(term, ox.NamedNode):
+        return URIRef(term.value)
+    if isinstance(term, ox.BlankNode):
+        return BNode(term.value)
+    if term.language:
+        return Literal(term.value, lang=term.language)
+    datatype = term.datatype.value
+    return Literal(term.value) if datatype == str(XSD.string) else Literal(term.value, datatype=URIRef(datatype))
+
+
+def to_oxigraph(term: Node):
+    """An rdflib term as an Oxigraph term."""
+    if isinstance(term, URIRef):
+        return ox.NamedNode(str(term))
+    if isinstance(term, BNode):
+        return ox.BlankNode(str(term))
+    if term.language:
+        return ox.Literal(str(term), language=term.language)
+    return ox.Literal(str(term), datatype=ox.NamedNode(str(term.datatype or XSD.string)))
+
+
+def _string(text: str) -> str:
+    """A SPARQL string literal of `text`."""
+    return json.dumps(text)

@@ -74,8 +74,9 @@ def context() -> Response:
 
 @blueprint.route("/robots.txt")
 def robots() -> Response:
-    """Everything may be crawled; the sitemap lists every page."""
-    return Response(f"User-agent: *\nAllow: /\nSitemap: {public_base()}sitemap.xml\n", mimetype="text/plain")
+    """Every page may be crawled (the sitemap lists them); the SPARQL endpoint is for queries, not crawlers."""
+    body = f"User-agent: *\nAllow: /\nDisallow: /sparql\nSitemap: {public_base()}sitemap.xml\n"
+    return Response(body, mimetype="text/plain")
 
 
 @blueprint.route("/sitemap.xml")

@@ -59,6 +59,11 @@ WORDS: dict[str, dict[str, str]] = {
     "legend_event": {"cs": "událost", "en": "event"},
     "legend_not_held": {"cs": "setkání, které se nekonalo", "en": "meeting that did not take place"},
     "links": {"cs": "Pro stroje a vývojáře", "en": "For machines and developers"},
+    "sparql_intro": {
+        "cs": "Dotazujte se na data jazykem SPARQL 1.1. Koncový bod pro programy (jen pro čtení):",
+        "en": "Query the data in SPARQL 1.1. The endpoint for programs (read-only):",
+    },
+    "examples": {"cs": "Příklady dotazů", "en": "Example queries"},
     "void": {"cs": "Popis datové sady (VoID)", "en": "Dataset description (VoID)"},
     "classes": {"cs": "Třídy", "en": "Classes"},
     "properties": {"cs": "Vlastnosti", "en": "Properties"},

@@ -1,0 +1,125 @@
+"""What a SPARQL query says, read from its text before anything runs it.
+
+A small lexer (strings, IRIs and comments skipped as the SPARQL grammar defines them) is enough to
+know the query's form, the graphs it names (FROM, FROM NAMED), the endpoints it would call
+(SERVICE) and how deeply it nests: what the endpoint must refuse or bound. The query itself is
+parsed and run by the store's engine.
+"""
+
+import re
+from dataclasses import dataclass, field
+from urllib.parse import urljoin
+
+_TOKEN = re.compile(
+    r'''(?P<string>"""(?:[^"\\]|\\.|"(?!""))*"""|'\'\'(?:[^'\\]|\\.|'(?!''))*'\'\'|"(?:[^"\\\n\r]|\\.)*"|'(?:[^'\\\n\r]|\\.)*')'''
+    r'''|(?P<iri><[^<>"{}|^`\\\x00-\x20]*>)'''
+    r'''|(?P<comment>\#[^\n\r]*)'''
+    r'''|(?P<space>\s+)'''
+    r'''|(?P<variable>[?$][\w\u00b7\u0300-\u036f\u203f-\u2040]+)'''
+    r'''|(?P<pname>(?:[A-Za-z\u00c0-\uffff][\w.\-\u00b7\u00c0-\uffff]*)?:(?:[\w\u00c0-\uffff:%\\\-.]*[\w\u00c0-\uffff:%\-])?)'''
+    r'''|(?P<word>[A-Za-z_][A-Za-z_0-9]*)'''
+    r'''|(?P<other>.)''',
+    re.S,
+)
+
+FORMS = ("SELECT", "ASK", "CONSTRUCT", "DESCRIBE")
+UPDATES = ("INSERT", "DELETE", "LOAD", "CLEAR", "CREATE", "DROP", "COPY", "MOVE", "ADD", "WITH")
+OPENING, CLOSING = "{([", "})]"
+
+
+class UnreadableQuery(ValueError):
+    """The text is not a query we can read (e.g. an unterminated string)."""
+
+
+@dataclass
+class QueryText:
+    """The facts about a query that the endpoint acts on."""
+
+    form: str | None                        # SELECT, ASK, CONSTRUCT, DESCRIBE, or None when it is not a query
+    update_keyword: str | None = None       # the update operation it starts with, if it is an update
+    default_graphs: list[str] = field(default_factory=list)   # FROM
+    named_graphs: list[str] = field(default_factory=list)     # FROM NAMED
+    services: list[str] = field(default_factory=list)         # SERVICE <iri> (a variable is "?")
+    depth: int = 0
+
+
+def read_query(text: str) -> QueryText:
+    """Read the form, dataset, SERVICE calls and nesting depth of a SPARQL query."""
+    tokens = _tokens(text)
+    prefixes, base, position = _prologue(tokens)
+    keyword = next((value.upper() for kind, value in tokens[position:] if kind == "word"), None)
+    query = QueryText(
+        form=keyword if keyword in FORMS else None,
+        update_keyword=keyword if keyword in UPDATES else None,
+        depth=_depth(tokens),
+    )
+    for index, (kind, value) in enumerate(tokens):
+        if kind != "word":
+            continue
+        upper = value.upper()
+        if upper == "FROM":
+            named = _word_at(tokens, index + 1) == "NAMED"
+            target = _iri_at(tokens, index + (2 if named else 1), prefixes, base)
+            (query.named_graphs if named else query.default_graphs).append(target or "?")
+        elif upper == "SERVICE":
+            silent = _word_at(tokens, index + 1) == "SILENT"
+            query.services.append(_iri_at(tokens, index + (2 if silent else 1), prefixes, base) or "?")
+    return query
+
+
+def _tokens(text: str) -> list[tuple[str, str]]:
+    tokens = []
+    for match in _TOKEN.finditer(text):
+        kind = match.lastgroup
+        if kind in ("space", "comment"):
+            continue
+        if kind == "other" and match.group() in "\"'":
+            raise UnreadableQuery(f"unterminated string at character {match.start() + 1}")
+        tokens.append((kind, match.group()))
+    return tokens
+
+
+def _prologue(tokens: list[tuple[str, str]]) -> tuple[dict[str, str], str, int]:
+    """The PREFIX and BASE declarations at the start, and where the query proper begins."""
+    prefixes: dict[str, str] = {}
+    base, position = "", 0
+    while position < len(tokens) and tokens[position][0] == "word":
+        keyword = tokens[position][1].upper()
+        if keyword == "BASE" and position + 1 < len(tokens) and tokens[position + 1][0] == "iri":
+            base = urljoin(base, tokens[position + 1][1][1:-1])
+            position += 2
+        elif keyword == "PREFIX" and position + 2 < len(tokens) and tokens[position + 1][0] == "pname" \
+                and tokens[position + 2][0] == "iri":
+            prefixes[tokens[position + 1][1].rstrip(":")] = urljoin(base, tokens[position + 2][1][1:-1])
+            position += 3
+        else:
+            break
+    return prefixes, base, position
+
+
+def _word_at(tokens: list[tuple[str, str]], index: int) -> str | None:
+    return tokens[index][1].upper() if index < len(tokens) and tokens[index][0] == "word" else None
+
+
+def _iri_at(tokens: list[tuple[str, str]], index: int, prefixes: dict[str, str], base: str) -> str | None:
+    """The IRI written at `index` (as <...> or prefix:local), made absolute; None for anything else."""
+    if index >= len(tokens):
+        return None
+    kind, value = tokens[index]
+    if kind == "iri":
+        return urljoin(base, value[1:-1])
+    if kind == "pname":
+        prefix, local = value.split(":", 1)
+        return prefixes[prefix] + local if prefix in prefixes else None
+    return None
+
+
+def _depth(tokens: list[tuple[str, str]]) -> int:
+    depth = deepest = 0
+    for kind, value in tokens:
+        if kind == "other" and value in OPENING:
+            depth += 1
+            deepest = max(deepest, depth)
+        elif kind == "other" and value in CLOSING:
+            depth -= 1
+    return deepest

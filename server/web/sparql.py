@@ -1,0 +1,307 @@
+"""The SPARQL 1.1 endpoint (/sparql): the query operation of the SPARQL 1.1 Protocol, read-only,
+bounded, and unable to reach anything but our own graphs.
+
+A request is answered in these steps, each of which can refuse it with the right status:
+read the protocol request (400, 415) -> check the query's size, nesting, SERVICE calls and graphs
+(400, 413) -> choose the answer's format (406) -> take a query slot (503) -> run the query in a
+child process with a time and memory bound (400 for a bad query, 503 when stopped) -> answer.
+`GET /sparql` without a query gives the Service Description, or the query editor to a browser.
+"""
+
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from urllib.parse import parse_qsl
+
+from flask import Blueprint, Response, render_template, request, url_for
+
+from ..describe.service_description import service_description
+from ..namespaces import prefixes_for
+from ..store import QueryError
+from ..store.query_text import UnreadableQuery, read_query
+from . import public_base, publisher, store, to_public
+from .i18n import current_language
+from .limits import NoFreeSlot, QueryCrashed, QueryTimeout, default_slot_directory, query_slot, run_bounded
+from .negotiation import HTML, NotAcceptable, choose_format, serialise
+
+blueprint = Blueprint("sparql", __name__)
+
+QUERIES = Path(__file__).resolve().parent.parent / "queries"
+
+RESULTS_TYPES = ("application/sparql-results+json", "application/sparql-results+xml", "text/csv",
+                 "text/tab-separated-values")
+GRAPH_TYPES = ("text/turtle", "application/n-triples", "application/rdf+xml", "application/ld+json")
+# Other names clients use for them (in Accept, or in the format/output parameters SPARQLWrapper sends).
+RESULTS_ALIASES = {"json": 0, "application/json": 0, "text/javascript": 0, "application/javascript": 0,
+                   "xml": 1, "application/xml": 1, "text/xml": 1, "csv": 2, "tsv": 3}
+GRAPH_ALIASES = {"turtle": 0, "ttl": 0, "n3": 0, "text/n3": 0, "application/x-turtle": 0, "nt": 1, "ntriples": 1,
+                 "n-triples": 1, "text/plain": 1, "rdf": 2, "xml": 2, "rdf+xml": 2, "rdfxml": 2,
+                 "application/xml": 2, "text/xml": 2, "json-ld": 3, "jsonld": 3, "json": 3, "application/json": 3}
+
+
+class Refusal(Exception):
+    """The request is refused: an HTTP status and a message for the client."""
+
+    def __init__(self, status: int, message: str, headers: dict[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.status, self.message, self.headers = status, message, headers or {}
+
+
+@dataclass
+class ProtocolRequest:
+    """A query request as the protocol defines it."""
+
+    query: str | None
+    default_graphs: list[str] = field(default_factory=list)
+    named_graphs: list[str] = field(default_factory=list)
+    formats: list[str] = field(default_factory=list)   # format/output/results parameters, in order
+
+
+@blueprint.route("/sparql", methods=["GET", "POST"])
+def endpoint() -> Response:
+    """The query operation (GET, POST form, POST application/sparql-query)."""
+    try:
+        asked = read_protocol_request()
+        if asked.query is None:
+            return describe_service()
+        if request.method == "GET" and not asked.formats and _browser_wants_the_editor():
+            return editor(asked.query)
+        return answer(asked)
+    except Refusal as refusal:
+        response = Response(refusal.message.rstrip("\n") + "\n", status=refusal.status, mimetype="text/plain")
+        response.headers.update(refusal.headers)
+        response.vary.add("Accept")
+        return response
+
+
+def read_protocol_request() -> ProtocolRequest:
+    """Read the query and dataset from the request, refusing what the protocol does not allow."""
+    if request.method == "POST":
+        content_type = request.mimetype
+        if content_type == "application/x-www-form-urlencoded":
+            params = _parameters(request.get_data()) + _parameters(request.query_string)
+        elif content_type == "application/sparql-query":
+            params = _parameters(request.query_string) + [("query", _text(request.get_data(), "the query"))]
+        else:
+            raise Refusal(415, f"A query is sent as application/x-www-form-urlencoded or "
+                               f"application/sparql-query, not {content_type or 'without a Content-Type'}.")
+    else:
+        params = _parameters(request.query_string)
+    names = [name for name, _ in params]
+    if "update" in names or "using-graph-uri" in names or "using-named-graph-uri" in names:
+        raise Refusal(400, "This endpoint is read-only: it accepts queries, not updates.")
+    if names.count("query") > 1:
+        raise Refusal(400, "Give exactly one 'query' parameter.")
+    return ProtocolRequest(
+        query=next((value for name, value in params if name == "query"), None),
+        default_graphs=[value for name, value in params if name == "default-graph-uri"],
+        named_graphs=[value for name, value in params if name == "named-graph-uri"],
+        formats=[item.strip().lower() for name, value in params if name in ("format", "output", "results")
+                 for item in value.split(",") if item.strip()],
+    )
+
+
+def answer(asked: ProtocolRequest) -> Response:
+    settings = publisher().settings
+    query = asked.query
+    if len(query.encode("utf-8")) > settings.sparql_max_query_bytes:
+        raise Refusal(413, f"The query is {len(query.encode('utf-8'))} bytes long; "
+                           f"this endpoint accepts at most {settings.sparql_max_query_bytes}.")
+    canonical_query = _to_canonical(query)
+    shape = _read(canonical_query)
+    default_graphs = [_to_canonical(iri) for iri in asked.default_graphs] or None
+    named_graphs = [_to_canonical(iri) for iri in asked.named_graphs] or None
+    if default_graphs or named_graphs:
+        default_graphs, named_graphs = default_graphs or [], named_graphs or []
+    _check_graphs((default_graphs or []) + (named_graphs or []) + shape.default_graphs + shape.named_graphs)
+    results_type, graph_type = _answer_types(asked.formats, shape.form)
+    try:
+        with query_slot(default_slot_directory(str(settings.output_dir)), settings.sparql_slots):
+            answered = run_bounded(
+                lambda: store().sparql(canonical_query, default_graphs, named_graphs, results_type or RESULTS_TYPES[0],
+                                       graph_type or GRAPH_TYPES[0], settings.sparql_max_rows),
+                settings.sparql_timeout, settings.sparql_max_memory_mb * 1024 * 1024,
+            )
+    except NoFreeSlot:
+        raise Refusal(503, "The endpoint is busy: every query slot is taken. Try again in a few seconds.",
+                      {"Retry-After": "5"})
+    except QueryTimeout:
+        raise Refusal(503, f"The query ran longer than {settings.sparql_timeout:g} s and was stopped. "
+                           "Make it more selective (LIMIT, more specific patterns).")
+    except QueryCrashed:
+        raise Refusal(503, f"The query needed more than {settings.sparql_max_memory_mb} MB and was stopped.")
+    except QueryError as error:
+        raise Refusal(400, f"The query is not valid SPARQL 1.1 or cannot be evaluated: {error}")
+    if (answered.kind == "graph" and graph_type is None) or (answered.kind != "graph" and results_type is None):
+        raise Refusal(406, _not_acceptable_message(answered.kind))
+    response = Response(_to_public(answered.body), mimetype=answered.media_type)
+    response.vary.add("Accept")
+    if answered.truncated:
+        response.headers["X-SPARQL-Truncated"] = "true"
+        response.headers["X-SPARQL-Max-Rows"] = str(settings.sparql_max_rows)
+    return response
+
+
+def describe_service() -> Response:
+    """The Service Description (RDF by negotiation), or the query editor for a browser."""
+    try:
+        fmt = choose_format(request)
+    except NotAcceptable:
+        raise Refusal(406, "The Service Description is offered as text/html, text/turtle, application/ld+json, "
+                           "application/rdf+xml and application/n-triples.")
+    if fmt is HTML:
+        return editor(None)
+    graph = to_public(_service_graph(store().version, store().base_iri))
+    response = Response(serialise(graph, fmt, public_base(), public_base() + "context.jsonld"), mimetype=fmt.media_type)
+    response.vary.add("Accept")
+    return response
+
+
+def editor(query: str | None) -> Response:
+    """The query editor (YASGUI), with the examples, our prefixes, and `query` to run at once."""
+    language = current_language()
+    page = render_template("sparql.html", examples=examples(language), prefixes=prefixes_for(public_base()),
+                           initial_query=query)
+    return Response(page, mimetype="text/html")
+
+
+def _browser_wants_the_editor() -> bool:
+    """A browser that opens /sparql?query=... gets the editor running the query, not a file."""
+    listed = {value for value, quality in request.accept_mimetypes if quality > 0}
+    best = request.accept_mimetypes.best_match(["text/html", *RESULTS_TYPES, *GRAPH_TYPES])
+    return "text/html" in listed and best == "text/html"
+
+
+@lru_cache(maxsize=4)
+def _service_graph(version: str, base_iri: str):
+    settings = publisher().settings
+    sizes = {str(row["g"]): int(row["n"]) for row in store().select(
+        "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g")}
+    limits = {"timeout (s)": settings.sparql_timeout, "rows": settings.sparql_max_rows,
+              "query bytes": settings.sparql_max_query_bytes, "nesting": settings.sparql_max_nesting}
+    return service_description(base_iri + "sparql", base_iri, sizes, limits)
+
+
+def examples(language: str) -> list[dict[str, str]]:
+    """The competency questions as titled example queries, in `language` and with our base."""
+    found = []
+    for path in sorted(QUERIES.glob("*.rq")):
+        text = path.read_text(encoding="utf-8")
+        titles = dict(line[2:].split(": ", 1) for line in text.splitlines()[:2])
+        body = text.replace(store().base_iri, public_base())
+        if language == "cs":
+            body = body.replace('"en")', '"cs")')
+        found.append({"name": path.stem, "title": titles[language], "query": body})
+    return found
+
+
+def _read(query: str):
+    """The query's shape, refusing updates, deep nesting and SERVICE calls that are not allowed."""
+    settings = publisher().settings
+    try:
+        shape = read_query(query)
+    except UnreadableQuery as error:
+        raise Refusal(400, f"The query cannot be read: {error}.")
+    if shape.update_keyword:
+        raise Refusal(400, f"This endpoint is read-only: {shape.update_keyword} is an update, not a query.")
+    if shape.depth > settings.sparql_max_nesting:
+        raise Refusal(400, f"The query nests {shape.depth} levels deep; this endpoint accepts at most "
+                           f"{settings.sparql_max_nesting}.")
+    allowed = settings.sparql_service_allowlist.split()
+    for service in shape.services:
+        if service not in allowed:
+            named = "a variable endpoint" if service == "?" else f"<{service}>"
+            raise Refusal(400, f"SERVICE {named} is not allowed: this endpoint does not call other endpoints"
+                               + (f" (only {', '.join(allowed)})." if allowed else "."))
+    return shape
+
+
+def _check_graphs(graphs: list[str]) -> None:
+    """Every graph a query or its dataset names must be one of ours: nothing is loaded from elsewhere."""
+    ours = {str(name) for name in store().graph_names()}
+    unknown = sorted({graph for graph in graphs if graph not in ours})
+    if unknown:
+        listed = ", ".join(f"<{_to_public_iri(name)}>" for name in sorted(ours))
+        raise Refusal(400, f"Graph <{_to_public_iri(unknown[0])}> is not in this dataset (nothing is loaded from "
+                           f"the web). Its graphs are: {listed}.")
+
+
+def _answer_types(format_parameters: list[str], form: str | None) -> tuple[str | None, str | None]:
+    """The media types to answer a SELECT/ASK and a CONSTRUCT/DESCRIBE in (None: nothing acceptable).
+
+    The format/output/results parameters decide (the first name known for each kind of answer;
+    SPARQLWrapper sends several), else the Accept header with its q-values. The query's form, read
+    from its text, says which of the two must be acceptable before it runs.
+    """
+    results = _first_known(format_parameters, RESULTS_TYPES, RESULTS_ALIASES) or _best(RESULTS_TYPES, RESULTS_ALIASES)
+    graph = _first_known(format_parameters, GRAPH_TYPES, GRAPH_ALIASES) or _best(GRAPH_TYPES, GRAPH_ALIASES)
+    expected_graph = form in ("CONSTRUCT", "DESCRIBE")
+    if (expected_graph and graph is None) or (not expected_graph and form and results is None):
+        raise Refusal(406, _not_acceptable_message("graph" if expected_graph else "solutions"))
+    return results, graph
+
+
+def _first_known(names: list[str], types: tuple[str, ...], aliases: dict[str, int]) -> str | None:
+    return next((name if name in types else _alias(aliases, types, name)
+                 for name in names if name in types or name in aliases), None)
+
+
+def _best(types: tuple[str, ...], aliases: dict[str, int]) -> str | None:
+    if not request.accept_mimetypes:
+        return types[0]
+    offered = list(types) + [alias for alias in aliases if "/" in alias]
+    best = request.accept_mimetypes.best_match(offered)
+    return best if best in types else _alias(aliases, types, best) if best else None
+
+
+def _alias(aliases: dict[str, int], types: tuple[str, ...], name: str) -> str | None:
+    return types[aliases[name]] if name in aliases else None
+
+
+def _not_acceptable_message(kind: str | None) -> str:
+    offered = {"graph": GRAPH_TYPES, "solutions": RESULTS_TYPES, "boolean": RESULTS_TYPES}.get(kind)
+    offered = offered or RESULTS_TYPES + GRAPH_TYPES
+    return "Not acceptable. This answer is offered as: " + ", ".join(offered) + "."
+
+
+def _parameters(raw: bytes) -> list[tuple[str, str]]:
+    """Decode application/x-www-form-urlencoded parameters, refusing bytes that are not UTF-8 text."""
+    decoded = []
+    # Latin-1 maps bytes to characters one to one, so the percent-decoded bytes can be checked as UTF-8.
+    for name, value in parse_qsl(raw.decode("latin-1"), keep_blank_values=True, encoding="latin-1"):
+        name_text = _text(name.encode("latin-1"), "a parameter name")
+        decoded.append((name_text, _text(value.encode("latin-1"), f"the '{name_text}' parameter")))
+    return decoded
+
+
+def _text(body: bytes, what: str) -> str:
+    """A request body as UTF-8 text, refusing anything else."""
+    if body.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise Refusal(400, f"{what.capitalize()} must be UTF-8, not UTF-16.")
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise Refusal(400, f"{what.capitalize()} is not valid UTF-8 (byte {error.start}).")
+    _check_text(text, what)
+    return text
+
+
+def _check_text(text: str, what: str) -> None:
+    if "\x00" in text:
+        raise Refusal(400, f"{what.capitalize()} contains a NUL character.")
+
+
+def _to_canonical(text: str) -> str:
+    """A query (or IRI) written against this host's base, moved to the canonical base of the store."""
+    return text.replace(public_base(), store().base_iri) if public_base() != store().base_iri else text
+
+
+def _to_public_iri(iri: str) -> str:
+    return iri.replace(store().base_iri, public_base(), 1)
+
+
+def _to_public(body: bytes) -> bytes:
+    """An answer with the canonical base moved to this host's."""
+    if public_base() == store().base_iri:
+        return body
+    return body.replace(store().base_iri.encode(), public_base().encode())

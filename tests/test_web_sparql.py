@@ -1,0 +1,354 @@
+"""The SPARQL endpoint with a real client (SPARQLWrapper) for every query form and result format,
+and the safety rules: read-only, nothing loaded or called from a query, every query bounded.
+
+The hostile requests are sent while a canary HTTP server listens on loopback: it must receive
+nothing."""
+
+import csv
+import http.server
+import io
+import json
+import threading
+import time
+import urllib.parse
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+import requests
+from rdflib import Graph
+from rdflib.compare import isomorphic
+from rdflib.query import Result
+from SPARQLWrapper import CSV, JSON, JSONLD, N3, RDFXML, TSV, TURTLE, XML, SPARQLWrapper
+from SPARQLWrapper.SPARQLExceptions import QueryBadFormed
+
+from conftest import running_server
+
+PREFIXES = "PREFIX skos: <http://www.w3.org/2004/02/skos/core#>\n"
+STATUSES_QUERY = PREFIXES + "SELECT ?concept ?label WHERE {{ ?concept skos:inScheme <{base}vocabulary/statuses> ; " \
+                            "skos:prefLabel ?label . FILTER (LANG(?label) = 'en') }}"
+STATUS_LABELS = {"active", "stagnating", "ended", "terminated"}
+RUNAWAY = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
+
+
+def wrapper(server: str, method: str = "GET") -> SPARQLWrapper:
+    client = SPARQLWrapper(server + "sparql")
+    client.setMethod(method)
+    return client
+
+
+# --- every query form and result format, through SPARQLWrapper --------------------------------
+
+
+@pytest.mark.parametrize("method", ["GET", "POST"])
+@pytest.mark.parametrize("return_format", [JSON, XML, CSV, TSV])
+def test_select_in_every_results_format(server, method, return_format):
+    client = wrapper(server, method)
+    client.setQuery(STATUSES_QUERY.format(base=server))
+    client.setReturnFormat(return_format)
+    result = client.query()
+    converted = result.convert()
+    if return_format == JSON:
+        labels = {row["label"]["value"] for row in converted["results"]["bindings"]}
+        assert result.response.headers["Content-Type"].startswith("application/sparql-results+json")
+    elif return_format == XML:
+        labels = {literal.firstChild.data for literal in converted.getElementsByTagName("literal")}
+    elif return_format == CSV:
+        text = converted.decode("utf-8") if isinstance(converted, bytes) else converted
+        labels = {row["label"] for row in csv.DictReader(io.StringIO(text))}
+    else:
+        data = converted.encode("utf-8") if isinstance(converted, str) else converted
+        labels = {str(row["label"]) for row in Result.parse(io.BytesIO(data), format="tsv")}
+    assert labels == STATUS_LABELS
+
+
+@pytest.mark.parametrize("return_format", [JSON, XML])
+def test_ask_in_json_and_xml(server, return_format):
+    for query, expected in (("ASK { ?s a <http://www.w3.org/2002/07/owl#Ontology> }", True),
+                            ("ASK { ?s a <http://example.org/Nothing> }", False)):
+        client = wrapper(server)
+        client.setQuery(query)
+        client.setReturnFormat(return_format)
+        converted = client.query().convert()
+        answer = converted["boolean"] if return_format == JSON else \
+            converted.getElementsByTagName("boolean")[0].firstChild.data == "true"
+        assert answer is expected
+
+
+@pytest.mark.parametrize("form", ["CONSTRUCT", "DESCRIBE"])
+@pytest.mark.parametrize("method", ["GET", "POST"])
+def test_construct_and_describe_give_the_same_graph_in_every_format(server, form, method):
+    query = (f"CONSTRUCT {{ <{server}id/region/bursa> ?p ?o }} WHERE {{ <{server}id/region/bursa> ?p ?o }}"
+             if form == "CONSTRUCT" else f"DESCRIBE <{server}id/region/bursa>")
+    graphs = []
+    for return_format in (TURTLE, N3, RDFXML, XML, JSONLD):
+        client = wrapper(server, method)
+        client.setQuery(query)
+        client.setReturnFormat(return_format)
+        converted = client.query().convert()
+        if isinstance(converted, bytes):
+            converted = Graph().parse(data=converted, format="turtle")
+        graphs.append(converted)
+    assert len(graphs[0]) > 5
+    for graph in graphs[1:]:
+        assert isomorphic(graphs[0], graph)
+
+
+def test_post_directly_as_application_sparql_query(server):
+    client = wrapper(server, "POST")
+    client.setRequestMethod("postdirectly")
+    client.setQuery(STATUSES_QUERY.format(base=server))
+    client.setReturnFormat(JSON)
+    assert len(client.query().convert()["results"]["bindings"]) == 4
+
+
+def test_a_malformed_query_is_400_with_the_parsers_position(server):
+    client = wrapper(server)
+    client.setQuery("SELECT * WHERE { ?s ?p }")
+    with pytest.raises(QueryBadFormed):
+        client.query()
+    response = requests.get(server + "sparql", params={"query": "SELECT * WHERE { ?s ?p }"}, timeout=30)
+    assert response.status_code == 400 and "error at 1:" in response.text and "Traceback" not in response.text
+
+
+@pytest.mark.parametrize("accept, expected", [
+    ("application/sparql-results+json", "application/sparql-results+json"),
+    ("application/sparql-results+xml;q=0.9, text/csv;q=0.5", "application/sparql-results+xml"),
+    ("text/csv", "text/csv"), ("text/tab-separated-values", "text/tab-separated-values"),
+    ("*/*", "application/sparql-results+json"), ("application/json", "application/sparql-results+json"),
+])
+def test_select_negotiation_with_q_values(server, accept, expected):
+    response = requests.get(server + "sparql", params={"query": "SELECT * WHERE { ?s ?p ?o } LIMIT 1"},
+                            headers={"Accept": accept}, timeout=30)
+    assert response.status_code == 200 and response.headers["Content-Type"].split(";")[0] == expected
+
+
+def test_an_unacceptable_type_is_406(server):
+    for query, accept in (("SELECT * WHERE { ?s ?p ?o } LIMIT 1", "text/turtle"),
+                          ("CONSTRUCT WHERE { ?s ?p ?o } LIMIT 1", "application/sparql-results+json"),
+                          ("SELECT * WHERE { ?s ?p ?o } LIMIT 1", "image/png")):
+        response = requests.get(server + "sparql", params={"query": query}, headers={"Accept": accept}, timeout=30)
+        assert response.status_code == 406, (query, accept)
+
+
+def test_without_a_query_the_service_description_is_served(server):
+    response = requests.get(server + "sparql", headers={"Accept": "text/turtle"}, timeout=30)
+    assert response.status_code == 200
+    graph = Graph().parse(data=response.content, format="turtle")
+    sd = "http://www.w3.org/ns/sparql-service-description#"
+    endpoint = f"{server}sparql"
+    ask = f"""ASK {{ <{endpoint}> a <{sd}Service> ; <{sd}endpoint> <{endpoint}> ;
+                     <{sd}supportedLanguage> <{sd}SPARQL11Query> ; <{sd}feature> <{sd}UnionDefaultGraph> ;
+                     <{sd}defaultDataset>/<{sd}namedGraph>/<{sd}name> <{server}graph/data> }}"""
+    assert graph.query(ask).askAnswer
+    html = requests.get(server + "sparql", headers={"Accept": "text/html"}, timeout=30)
+    assert html.headers["Content-Type"].startswith("text/html") and "yasgui" in html.text
+
+
+def test_the_default_graph_is_the_union_and_graphs_can_be_selected(server):
+    def count(query, **params):
+        response = requests.get(server + "sparql", params={"query": query, **params},
+                                headers={"Accept": "application/sparql-results+json"}, timeout=30)
+        assert response.status_code == 200, response.text
+        return int(response.json()["results"]["bindings"][0]["n"]["value"])
+
+    everything = count("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }")
+    per_graph = count("SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }")
+    vocabularies = count(f"SELECT (COUNT(*) AS ?n) FROM <{server}graph/vocabularies> WHERE {{ ?s ?p ?o }}")
+    assert 0 < vocabularies < everything <= per_graph
+    assert count("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }", **{"default-graph-uri": f"{server}graph/vocabularies"}) \
+        == vocabularies
+
+
+# --- safety -------------------------------------------------------------------------------------
+
+
+class _Canary(http.server.BaseHTTPRequestHandler):
+    hits: list[str] = []
+
+    def _answer(self):
+        _Canary.hits.append(f"{self.command} {self.path}")
+        self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        body = b'{"head": {"vars": []}, "results": {"bindings": []}}'
+        self.send_response(200)
+        self.send_header("Content-Type", "application/sparql-results+json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    do_GET = do_POST = _answer
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture(scope="module")
+def canary():
+    """An HTTP server on loopback that records every request it gets: it must get none."""
+    canary = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Canary)
+    threading.Thread(target=canary.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{canary.server_address[1]}/"
+    canary.shutdown()
+
+
+def hostile_requests(canary: str) -> list[tuple[str, dict]]:
+    return [
+        ("SERVICE", {"query": f"SELECT * WHERE {{ SERVICE <{canary}sparql> {{ ?s ?p ?o }} }}"}),
+        ("SERVICE SILENT", {"query": f"SELECT * WHERE {{ SERVICE SILENT <{canary}sparql> {{ ?s ?p ?o }} }}"}),
+        ("SERVICE by prefixed name", {"query": f"PREFIX c: <{canary}> SELECT * WHERE {{ SERVICE c:sparql {{ ?s ?p ?o }} }}"}),
+        ("SERVICE lowercase", {"query": f"select * where {{ service <{canary}sparql> {{ ?s ?p ?o }} }}"}),
+        ("SERVICE ?variable", {"query": f"SELECT * WHERE {{ BIND (<{canary}sparql> AS ?e) SERVICE ?e {{ ?s ?p ?o }} }}"}),
+        ("FROM", {"query": f"SELECT * FROM <{canary}data.ttl> WHERE {{ ?s ?p ?o }}"}),
+        ("FROM NAMED", {"query": f"SELECT * FROM NAMED <{canary}data.ttl> WHERE {{ GRAPH ?g {{ ?s ?p ?o }} }}"}),
+        ("FROM file", {"query": "SELECT * FROM <file:///etc/passwd> WHERE { ?s ?p ?o }"}),
+        ("default-graph-uri", {"query": "SELECT * WHERE { ?s ?p ?o }", "default-graph-uri": canary + "data.ttl"}),
+        ("named-graph-uri", {"query": "SELECT * WHERE { GRAPH ?g { ?s ?p ?o } }", "named-graph-uri": canary + "g.ttl"}),
+        ("LOAD as query", {"query": f"LOAD <{canary}data.ttl>"}),
+        ("LOAD as update", {"update": f"LOAD <{canary}data.ttl>"}),
+        ("INSERT as query", {"query": "INSERT DATA { <urn:a> <urn:b> <urn:c> }"}),
+        ("INSERT as update", {"update": "INSERT DATA { <urn:a> <urn:b> <urn:c> }"}),
+        ("query and update", {"query": "SELECT * WHERE { ?s ?p ?o }", "update": "CLEAR ALL"}),
+        ("two queries", {"query": ["ASK {}", "ASK {}"]}),
+    ]
+
+
+@pytest.mark.parametrize("name", [name for name, _ in hostile_requests("x")])
+def test_hostile_requests_are_refused_and_reach_nobody(server, canary, name):
+    params = dict(hostile_requests(canary))[name]
+    before = requests.get(server + "sparql", params={"query": "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"},
+                          headers={"Accept": "application/sparql-results+json"}, timeout=30).json()
+    _Canary.hits.clear()
+    for method in ("GET", "POST"):
+        if method == "GET":
+            response = requests.get(server + "sparql", params=params, timeout=30)
+        else:
+            response = requests.post(server + "sparql", data=params, timeout=30)
+        assert 400 <= response.status_code < 500, (method, response.status_code, response.text)
+        assert response.headers["Content-Type"].startswith("text/plain")
+        assert "Traceback" not in response.text
+    time.sleep(0.2)
+    assert _Canary.hits == []
+    after = requests.get(server + "sparql", params={"query": "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"},
+                         headers={"Accept": "application/sparql-results+json"}, timeout=30).json()
+    assert before == after
+
+
+def test_a_sparql_update_post_is_415_and_changes_nothing(server):
+    response = requests.post(server + "sparql", data="INSERT DATA { <urn:a> <urn:b> <urn:c> }",
+                             headers={"Content-Type": "application/sparql-update"}, timeout=30)
+    assert response.status_code == 415
+    ask = requests.get(server + "sparql", params={"query": "ASK { <urn:a> <urn:b> <urn:c> }", "format": "json"},
+                       timeout=30)
+    assert ask.json()["boolean"] is False
+
+
+@pytest.mark.parametrize("raw, body, content_type", [
+    ("query=SELECT%20%FF%20WHERE%20%7B%7D", None, None),                      # not UTF-8
+    ("query=SELECT%20*%20WHERE%20%7B%20%3Fs%20%3Fp%20%3Fo%20%7D%00", None, None),  # NUL
+    (None, "ASK { ?s ?p ?o }".encode("utf-16"), "application/sparql-query"),   # UTF-16 body
+    (None, b"ASK { ?s ?p \xc3\x28 }", "application/sparql-query"),              # broken UTF-8 body
+    (None, b"query=ASK%20%7B%7D%FE", "application/x-www-form-urlencoded"),      # broken form body
+])
+def test_malformed_bytes_are_400(server, raw, body, content_type):
+    if raw is not None:
+        response = requests.get(f"{server}sparql?{raw}", timeout=30)
+    else:
+        response = requests.post(server + "sparql", data=body, headers={"Content-Type": content_type}, timeout=30)
+    assert response.status_code == 400, response.text
+
+
+def test_post_without_or_with_a_wrong_content_type_is_415(server):
+    for headers in ({"Content-Type": "text/plain"}, {"Content-Type": "application/json"}, {}):
+        response = requests.post(server + "sparql", data=b"ASK {}", headers=headers, timeout=30)
+        assert response.status_code == 415
+
+
+@pytest.fixture(scope="module")
+def strict_server(project_release, tmp_path_factory):
+    """A server with tight limits, so that the bounds show quickly."""
+    with running_server(project_release.path.parent.parent, tmp_path_factory.mktemp("strict"),
+                        sparql_timeout="3", sparql_slots="2", sparql_max_rows="50", sparql_max_query_bytes="3000",
+                        sparql_max_nesting="12", sparql_max_memory_mb="40") as base:
+        yield base
+
+
+def test_a_runaway_query_is_stopped_while_others_are_answered_within_a_second(strict_server):
+    def runaway():
+        started = time.monotonic()
+        response = requests.get(strict_server + "sparql", params={"query": RUNAWAY}, timeout=60)
+        return response, time.monotonic() - started
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        slow = pool.submit(runaway)
+        time.sleep(0.5)
+        for _ in range(5):
+            started = time.monotonic()
+            quick = requests.get(strict_server + "sparql", params={"query": "ASK { ?s ?p ?o }", "format": "json"},
+                                 timeout=30)
+            assert quick.status_code == 200 and time.monotonic() - started < 1.0
+            page = requests.get(strict_server + "doc/id/region/bursa", timeout=30)
+            assert page.status_code == 200
+        response, took = slow.result()
+    assert response.status_code == 503 and "stopped" in response.text
+    assert 2.5 < took < 8
+    health = requests.get(strict_server + "health", timeout=30)
+    assert health.status_code == 200
+
+
+def test_under_overload_a_query_gets_503_with_retry_after_at_once(strict_server):
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        runaways = [pool.submit(requests.get, strict_server + "sparql", params={"query": RUNAWAY}, timeout=60)
+                    for _ in range(2)]
+        time.sleep(0.8)
+        started = time.monotonic()
+        refused = requests.get(strict_server + "sparql", params={"query": "ASK {}", "format": "json"}, timeout=30)
+        assert refused.status_code == 503 and refused.headers["Retry-After"].isdigit()
+        assert time.monotonic() - started < 1.0
+        assert all(future.result().status_code == 503 for future in runaways)
+    after = requests.get(strict_server + "sparql", params={"query": "ASK {}", "format": "json"}, timeout=30)
+    assert after.status_code == 200  # the slots are free again
+
+
+def test_answers_are_cut_at_the_row_limit_and_say_so(strict_server):
+    response = requests.get(strict_server + "sparql", params={"query": "SELECT * WHERE { ?s ?p ?o }"},
+                            headers={"Accept": "application/sparql-results+json"}, timeout=30)
+    assert response.status_code == 200
+    assert len(response.json()["results"]["bindings"]) == 50
+    assert response.headers["X-SPARQL-Truncated"] == "true" and response.headers["X-SPARQL-Max-Rows"] == "50"
+    graph = requests.get(strict_server + "sparql", params={"query": "CONSTRUCT WHERE { ?s ?p ?o }"},
+                         headers={"Accept": "application/n-triples"}, timeout=30)
+    assert len(graph.text.strip().splitlines()) == 50 and graph.headers["X-SPARQL-Truncated"] == "true"
+    small = requests.get(strict_server + "sparql", params={"query": "SELECT * WHERE { ?s ?p ?o } LIMIT 5"},
+                         headers={"Accept": "application/sparql-results+json"}, timeout=30)
+    assert "X-SPARQL-Truncated" not in small.headers
+
+
+def test_a_query_too_long_or_too_deep_is_refused(strict_server):
+    long_query = "SELECT * WHERE { ?s ?p ?o } #" + "x" * 4000
+    assert requests.post(strict_server + "sparql", data={"query": long_query}, timeout=30).status_code == 413
+    deep = "SELECT * WHERE " + "{ " * 20 + "?s ?p ?o" + " }" * 20
+    response = requests.get(strict_server + "sparql", params={"query": deep}, timeout=30)
+    assert response.status_code == 400 and "nests" in response.text
+    shallow = "SELECT * WHERE " + "{ " * 5 + "?s ?p ?o" + " }" * 5 + " LIMIT 1"
+    assert requests.get(strict_server + "sparql", params={"query": shallow, "format": "json"},
+                        timeout=30).status_code == 200
+
+
+def test_a_query_that_needs_too_much_memory_is_stopped(strict_server):
+    greedy = ("SELECT (STRLEN(GROUP_CONCAT(?x)) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f "
+              "BIND (CONCAT(STR(?c), STR(?f)) AS ?x) }")
+    response = requests.get(strict_server + "sparql", params={"query": greedy}, timeout=60)
+    assert response.status_code == 503 and "MB" in response.text
+    assert requests.get(strict_server + "sparql", params={"query": "ASK {}", "format": "json"},
+                        timeout=30).status_code == 200
+
+
+def test_service_reaches_an_allow_listed_endpoint_and_only_that(project_release, tmp_path, canary):
+    with running_server(project_release.path.parent.parent, tmp_path,
+                        sparql_service_allowlist=canary + "sparql") as allowing:
+        _Canary.hits.clear()
+        allowed = requests.get(allowing + "sparql", params={
+            "query": f"SELECT * WHERE {{ SERVICE <{canary}sparql> {{ ?s ?p ?o }} }}", "format": "json"}, timeout=30)
+        assert allowed.status_code == 200 and len(_Canary.hits) == 1
+        other = requests.get(allowing + "sparql", params={
+            "query": f"SELECT * WHERE {{ SERVICE <{canary}other> {{ ?s ?p ?o }} }}"}, timeout=30)
+        assert other.status_code == 400 and len(_Canary.hits) == 1

@@ -55,6 +55,8 @@ class EmbeddedStore:
         self.oxigraph.bulk_load(path=str(release / "partnerships.nq"), format=ox.RdfFormat.N_QUADS)
         self.triple_count: int = manifest["triples"]
         self.description_graph = URIRef(self.base_iri + DESCRIPTION_GRAPH)
+        # Relative IRIs in a query are resolved against the endpoint's IRI (as the protocol allows).
+        self.endpoint_iri = self.base_iri + "sparql"
         self.oxigraph.bulk_load(path=str(release / "void.ttl"), format=ox.RdfFormat.TURTLE,
                                 to_graph=ox.NamedNode(str(self.description_graph)))
 
@@ -98,12 +100,12 @@ class EmbeddedStore:
         if default_graphs is None and named_graphs is None:
             # The query's own FROM / FROM NAMED, if any; else the union of every graph. (Oxigraph
             # would ignore FROM if told to use the union, so it is told only when there is none.)
-            options = {} if _names_a_dataset(query) else {"use_default_graph_as_union": True}
+            options = {} if _names_a_dataset(query, self.endpoint_iri) else {"use_default_graph_as_union": True}
         else:
             options = {"default_graph": [ox.NamedNode(g) for g in default_graphs or []],
                        "named_graphs": [ox.NamedNode(g) for g in named_graphs or []]}
         try:
-            result = self.oxigraph.query(query, **options)
+            result = self.oxigraph.query(query, base_iri=self.endpoint_iri, **options)
             if isinstance(result, ox.QueryBoolean):
                 return SparqlAnswer("boolean", result.serialize(format=RESULTS_FORMATS[results_type]), results_type, False)
             rows = list(islice(result, max_rows + 1))
@@ -167,9 +169,9 @@ class EmbeddedStore:
                     pending.append(triple[2])
 
 
-def _names_a_dataset(query: str) -> bool:
+def _names_a_dataset(query: str, base_iri: str) -> bool:
     """Whether the query has FROM or FROM NAMED clauses."""
-    parsed = read_query(query)
+    parsed = read_query(query, base_iri)
     return bool(parsed.default_graphs or parsed.named_graphs)
 
 

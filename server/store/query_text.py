@@ -28,7 +28,8 @@ OPENING, CLOSING = "{([", "})]"
 
 
 class UnreadableQuery(ValueError):
-    """The text is not a query we can read (e.g. an unterminated string)."""
+    """The text is not a query we can read (e.g. an unterminated string); the message says where,
+    as "error at line:column: ...", like the engine's own syntax errors."""
 
 
 @dataclass
@@ -43,10 +44,11 @@ class QueryText:
     depth: int = 0
 
 
-def read_query(text: str) -> QueryText:
-    """Read the form, dataset, SERVICE calls and nesting depth of a SPARQL query."""
+def read_query(text: str, base_iri: str = "") -> QueryText:
+    """Read the form, dataset, SERVICE calls and nesting depth of a SPARQL query; its relative IRIs
+    are resolved against `base_iri` (then against its BASE)."""
     tokens = _tokens(text)
-    prefixes, base, position = _prologue(tokens)
+    prefixes, base, position = _prologue(tokens, base_iri)
     keyword = next((value.upper() for kind, value in tokens[position:] if kind == "word"), None)
     query = QueryText(
         form=keyword if keyword in FORMS else None,
@@ -74,15 +76,17 @@ def _tokens(text: str) -> list[tuple[str, str]]:
         if kind in ("space", "comment"):
             continue
         if kind == "other" and match.group() in "\"'":
-            raise UnreadableQuery(f"unterminated string at character {match.start() + 1}")
+            before = text[: match.start()]
+            line, column = before.count("\n") + 1, match.start() - (before.rfind("\n") + 1) + 1
+            raise UnreadableQuery(f"error at {line}:{column}: a string is opened here and never closed")
         tokens.append((kind, match.group()))
     return tokens
 
 
-def _prologue(tokens: list[tuple[str, str]]) -> tuple[dict[str, str], str, int]:
+def _prologue(tokens: list[tuple[str, str]], base: str) -> tuple[dict[str, str], str, int]:
     """The PREFIX and BASE declarations at the start, and where the query proper begins."""
     prefixes: dict[str, str] = {}
-    base, position = "", 0
+    position = 0
     while position < len(tokens) and tokens[position][0] == "word":
         keyword = tokens[position][1].upper()
         if keyword == "BASE" and position + 1 < len(tokens) and tokens[position + 1][0] == "iri":

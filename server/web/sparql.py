@@ -62,6 +62,8 @@ def endpoint() -> Response:
     """The query operation (GET, POST form, POST application/sparql-query)."""
     try:
         asked = read_protocol_request()
+        if asked.query is None and request.method == "POST":
+            raise Refusal(400, "No query: give it in the 'query' parameter, or as an application/sparql-query body.")
         if asked.query is None:
             return describe_service()
         if request.method == "GET" and not asked.formats and _browser_wants_the_editor():
@@ -112,8 +114,11 @@ def answer(asked: ProtocolRequest) -> Response:
     default_graphs = [_to_canonical(iri) for iri in asked.default_graphs] or None
     named_graphs = [_to_canonical(iri) for iri in asked.named_graphs] or None
     if default_graphs or named_graphs:
+        # The protocol's dataset replaces the query's FROM and FROM NAMED, which then name nothing.
         default_graphs, named_graphs = default_graphs or [], named_graphs or []
-    _check_graphs((default_graphs or []) + (named_graphs or []) + shape.default_graphs + shape.named_graphs)
+        _check_graphs(default_graphs + named_graphs)
+    else:
+        _check_graphs(shape.default_graphs + shape.named_graphs)
     results_type, graph_type = _answer_types(asked.formats, shape.form)
     try:
         with query_slot(default_slot_directory(str(settings.output_dir)), settings.sparql_slots):
@@ -199,9 +204,9 @@ def _read(query: str):
     """The query's shape, refusing updates, deep nesting and SERVICE calls that are not allowed."""
     settings = publisher().settings
     try:
-        shape = read_query(query)
+        shape = read_query(query, store().base_iri + "sparql")
     except UnreadableQuery as error:
-        raise Refusal(400, f"The query cannot be read: {error}.")
+        raise Refusal(400, f"The query is not valid SPARQL 1.1: {error}.")
     if shape.update_keyword:
         raise Refusal(400, f"This endpoint is read-only: {shape.update_keyword} is an update, not a query.")
     if shape.depth > settings.sparql_max_nesting:
@@ -219,7 +224,9 @@ def _read(query: str):
 def _check_graphs(graphs: list[str]) -> None:
     """Every graph a query or its dataset names must be one of ours: nothing is loaded from elsewhere."""
     ours = {str(name) for name in store().graph_names()}
-    unknown = sorted({graph for graph in graphs if graph not in ours})
+    # "?" is a FROM the reader could not resolve (say, an undeclared prefix): the engine's parser
+    # refuses that query with the exact place of the mistake, before anything runs.
+    unknown = sorted({graph for graph in graphs if graph not in ours and graph != "?"})
     if unknown:
         listed = ", ".join(f"<{_to_public_iri(name)}>" for name in sorted(ours))
         raise Refusal(400, f"Graph <{_to_public_iri(unknown[0])}> is not in this dataset (nothing is loaded from "

@@ -8,6 +8,7 @@ import csv
 import http.server
 import io
 import json
+import subprocess
 import threading
 import time
 import urllib.parse
@@ -15,13 +16,13 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import requests
-from rdflib import Graph
+from rdflib import Graph, URIRef
 from rdflib.compare import isomorphic
 from rdflib.query import Result
 from SPARQLWrapper import CSV, JSON, JSONLD, N3, RDFXML, TSV, TURTLE, XML, SPARQLWrapper
 from SPARQLWrapper.SPARQLExceptions import QueryBadFormed
 
-from conftest import running_server
+from conftest import CHECKOUT, running_server
 
 PREFIXES = "PREFIX skos: <http://www.w3.org/2004/02/skos/core#>\n"
 STATUSES_QUERY = PREFIXES + "SELECT ?concept ?label WHERE {{ ?concept skos:inScheme <{base}vocabulary/statuses> ; " \
@@ -352,3 +353,31 @@ def test_service_reaches_an_allow_listed_endpoint_and_only_that(project_release,
         other = requests.get(allowing + "sparql", params={
             "query": f"SELECT * WHERE {{ SERVICE <{canary}other> {{ ?s ?p ?o }} }}"}, timeout=30)
         assert other.status_code == 400 and len(_Canary.hits) == 1
+
+
+# --- Comunica, a JavaScript client (installed into tests/clients by .ci/run) ----------------------
+
+COMUNICA = CHECKOUT / "tests" / "clients" / "node_modules" / ".bin" / "comunica-sparql"
+
+
+def comunica(server: str, query: str, *options: str) -> str:
+    assert COMUNICA.exists(), "install the test clients: npm ci --prefix tests/clients"
+    result = subprocess.run([str(COMUNICA), f"sparql@{server}sparql", *options, query],
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr[-2000:]
+    return result.stdout
+
+
+def test_comunica_selects_asks_and_constructs(server):
+    rows = json.loads(comunica(server, STATUSES_QUERY.format(base=server), "-t", "application/sparql-results+json"))
+    concepts = {binding["concept"]["value"] for binding in rows["results"]["bindings"]}
+    assert concepts == {f"{server}vocabulary/statuses/{name}" for name in STATUS_LABELS}
+    assert comunica(server, "ASK { ?s a <http://www.w3.org/2002/07/owl#Ontology> }").strip() == "true"
+    turtle = comunica(server, f"CONSTRUCT WHERE {{ <{server}id/region/bursa> ?p ?o }}", "-t", "text/turtle")
+    graph = Graph().parse(data=turtle, format="turtle")
+    described = Graph().parse(data=requests.get(server + "doc/id/region/bursa.ttl", timeout=30).content,
+                              format="turtle")
+    own = Graph()
+    for triple in described.triples((URIRef(server + "id/region/bursa"), None, None)):
+        own.add(triple)
+    assert isomorphic(graph, own)

@@ -23,18 +23,28 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from rdflib import Graph
-
-from rdflib import URIRef
+from rdflib import Graph, URIRef
 
 from .config import Settings
-from .dataset import LoadedDataset, bind_prefix_table, find_rdf_files, load_dataset
+from .dataset import LoadedDataset, bind_prefix_table, find_rdf_files, load_catalogue_metadata, load_dataset
+from .describe.dcat import as_dcat_ap_2_1_1, catalogue_record
 from .describe.void import void_description
 from .namespaces import prefixes_for
-from .validate import ValidationReport, load_shapes, validate
+from .validate import ValidationReport, load_shapes, validate, validate_graph
 
 # The resource the dataset's VoID names as its source (dcterms:source).
 SOURCE_PATH = "id/source/uzavrene-dohody"
+
+# What a catalogue record must pass to be published (folders of shapes_dir): our shapes of what
+# the national catalogue checks, and the DCAT-AP 3.0.1 constraint, range and vocabulary shapes;
+# and, normalised to DCAT-AP 2.1.1, the 2.1.1 shapes. (The recommended-property shapes only warn,
+# so they are left to the tests, which report their warnings.)
+CATALOGUE_SHAPES = ("catalogue", "standards/dcat-ap-3.0.1/html-shacl-shapes.ttl",
+                    "standards/dcat-ap-3.0.1/html-shacl-range.ttl",
+                    "standards/dcat-ap-3.0.1/html-shacl-mdr-vocabularies.shape.ttl")
+DCAT_AP_2_1_1_SHAPES = ("standards/dcat-ap-2.1.1/dcat-ap_2.1.1_shacl_shapes.ttl",
+                        "standards/dcat-ap-2.1.1/dcat-ap_2.1.1_shacl_range.ttl",
+                        "standards/dcat-ap-2.1.1/dcat-ap_2.1.1_shacl_mdr-vocabularies.shape.ttl")
 
 
 class ValidationFailed(Exception):
@@ -59,38 +69,51 @@ def build(settings: Settings, now: datetime | None = None) -> Release:
     """Load and validate the dataset, then write and publish a new release of it.
 
     `now` (timezone-aware) replaces the current time, for reproducible builds and tests.
-    Raises ValidationFailed, before writing anything, when there is a Violation.
+    Raises ValidationFailed, before writing anything, when the data or its catalogue record
+    has a Violation.
     """
     loaded = load_dataset(settings)
     report = validate(loaded, load_shapes(settings))
     if not report.conforms:
         raise ValidationFailed(report)
     built_at = (now or datetime.now(timezone.utc)).astimezone(timezone.utc)
-    dumps = serialise_dumps(loaded)
+    union = loaded.union()
+    dumps = serialise_dumps(loaded, union)
     version = f"{built_at:%Y%m%dT%H%M%SZ}-{_sha256(dumps['partnerships.nq'][1])[:8]}"
     manifest = {
         "version": version,
         "sources_digest": sources_digest(settings),
         "built_at": f"{built_at:%Y-%m-%dT%H:%M:%SZ}",
         "base_iri": settings.base_iri,
-        "triples": len(loaded.union()),
-        "files": [
-            {"name": name, "media_type": media_type, "bytes": len(data), "sha256": _sha256(data)}
-            for name, (media_type, data) in sorted(dumps.items())
-        ],
+        "triples": len(union),
+        "files": _entries(dumps),
     }
-    void = void_description(
-        loaded.union(), settings.base_iri, sorted(dumps), version, built_at,
-        URIRef(settings.base_iri + SOURCE_PATH),
-        {str(graph.identifier): len(graph) for graph in loaded.dataset.graphs() if len(graph)},
-    )
-    description = {"void.ttl": ("text/turtle", _serialise(bind_prefix_table(void, settings.base_iri), "turtle"))}
-    manifest["description"] = [
-        {"name": name, "media_type": media_type, "bytes": len(data), "sha256": _sha256(data)}
-        for name, (media_type, data) in description.items()
-    ]
-    path = _publish(settings.output_dir, version, _release_files(dumps | description, manifest))
+    sha1_of = {name: hashlib.sha1(data).hexdigest() for name, (_, data) in dumps.items()}
+    descriptions = describe_release(settings, loaded, union, manifest, built_at, sha1_of)
+    manifest["description"] = _entries(descriptions)
+    path = _publish(settings.output_dir, version, _release_files(dumps | descriptions, manifest))
     return Release(version, path, manifest, report)
+
+
+def describe_release(settings: Settings, loaded: LoadedDataset, union: Graph, manifest: dict[str, Any],
+                     built_at: datetime, sha1_of: dict[str, str]) -> dict[str, tuple[str, bytes]]:
+    """The release's descriptions: its VoID and, when data/catalogue/ says what to, its catalogue
+    record. Raises ValidationFailed when the catalogue record has a violation of the catalogue
+    shapes (see CATALOGUE_SHAPES), or would have one once normalised to DCAT-AP 2.1.1."""
+    graph_sizes = {str(graph.identifier): len(graph) for graph in loaded.dataset.graphs() if len(graph)}
+    dump_names = [entry["name"] for entry in manifest["files"]]
+    void = void_description(union, settings.base_iri, dump_names, manifest["version"], built_at,
+                            URIRef(settings.base_iri + SOURCE_PATH), graph_sizes)
+    descriptions = {"void.ttl": ("text/turtle", _serialise(bind_prefix_table(void, settings.base_iri), "turtle"))}
+    metadata = load_catalogue_metadata(settings)
+    if len(metadata):
+        record = catalogue_record(metadata, settings.base_iri, union, manifest["files"], manifest["version"], built_at)
+        for graph, shape_sets in ((record, CATALOGUE_SHAPES), (as_dcat_ap_2_1_1(record, sha1_of), DCAT_AP_2_1_1_SHAPES)):
+            report = validate_graph(graph, load_shapes(settings, *shape_sets))
+            if not report.conforms:
+                raise ValidationFailed(report)
+        descriptions["catalogue.ttl"] = ("text/turtle", _serialise(bind_prefix_table(record, settings.base_iri), "turtle"))
+    return descriptions
 
 
 def sources_digest(settings: Settings) -> str:
@@ -111,13 +134,12 @@ def current_release_is_up_to_date(settings: Settings) -> bool:
     return json.loads(manifest.read_text(encoding="utf-8")).get("sources_digest") == sources_digest(settings)
 
 
-def serialise_dumps(loaded: LoadedDataset) -> dict[str, tuple[str, bytes]]:
+def serialise_dumps(loaded: LoadedDataset, union: Graph) -> dict[str, tuple[str, bytes]]:
     """Serialise the dataset in every dump format, plain and gzipped: {file name: (media type, bytes)}.
 
-    The union of the named graphs goes to Turtle, N-Triples, JSON-LD and RDF/XML; the named
-    graphs themselves to N-Quads and TriG. N-Triples and N-Quads have their lines sorted.
+    The union of the named graphs (`union`) goes to Turtle, N-Triples, JSON-LD and RDF/XML; the
+    named graphs themselves to N-Quads and TriG. N-Triples and N-Quads have their lines sorted.
     """
-    union = loaded.union()
     context = prefixes_for(loaded.base_iri)
     plain = {
         "partnerships.ttl": ("text/turtle", _serialise(union, "turtle")),
@@ -132,6 +154,12 @@ def serialise_dumps(loaded: LoadedDataset) -> dict[str, tuple[str, bytes]]:
         f"{name}.gz": ("application/gzip", gzip.compress(data, mtime=0)) for name, (_, data) in plain.items()
     }
     return plain | gzipped
+
+
+def _entries(files: dict[str, tuple[str, bytes]]) -> list[dict[str, Any]]:
+    """Manifest entries of `files`: name, media type, size and SHA-256."""
+    return [{"name": name, "media_type": media_type, "bytes": len(data), "sha256": _sha256(data)}
+            for name, (media_type, data) in sorted(files.items())]
 
 
 def _release_files(dumps: dict[str, tuple[str, bytes]], manifest: dict[str, Any]) -> dict[str, bytes]:

@@ -4,11 +4,16 @@ The dataset has three named graphs under the base IRI:
 
     {base}graph/ontology      RDF files directly in ontology_dir
     {base}graph/vocabularies  RDF files directly in ontology_dir/vocabularies/
-    {base}graph/data          RDF files anywhere under data_dir (or data_dir itself, if a file)
+    {base}graph/data          RDF files anywhere under data_dir (or data_dir itself, if a file),
+                              except data_dir/catalogue/
 
 A file is an RDF file when its suffix is one of RDF_FORMATS; anything else (e.g. the source
 texts in data/source/) is ignored. The files are written with IRIs under CANONICAL_BASE and are
 moved to the configured base IRI while loading. Loading does not validate: see validate.py.
+
+data_dir/catalogue/ holds what catalogues need to know of the dataset (titles, publisher, contact,
+themes...). It is not part of the data: the build completes it into the catalogue record
+(describe/dcat.py), which describes the dumps and so cannot be inside them.
 """
 
 import hashlib
@@ -145,6 +150,19 @@ def parse_rdf_file(path: Path) -> Graph:
     return _parse(path, _read_utf8(path))
 
 
+CATALOGUE_FOLDER = "catalogue"
+
+
+def load_catalogue_metadata(settings: Settings) -> Graph:
+    """The catalogue metadata written in data_dir/catalogue/ (empty if there is none), rebased."""
+    metadata = bind_prefix_table(Graph(bind_namespaces="none"), settings.base_iri)
+    folder = settings.data_dir / CATALOGUE_FOLDER
+    if settings.data_dir.is_dir() and folder.is_dir():
+        for path in find_rdf_files(folder):
+            metadata += parse_rdf_file(path)
+    return rebase(metadata, CANONICAL_BASE, settings.base_iri)
+
+
 def find_rdf_files(root: Path, recursive: bool = True) -> list[Path]:
     """Return `root` if it is a file, else the RDF files in it, sorted, skipping hidden ones.
 
@@ -177,10 +195,12 @@ def _source_files(settings: Settings) -> list[_SourceFile]:
     if (settings.ontology_dir / "vocabularies").is_dir():
         roots.append(("vocabularies", settings.ontology_dir / "vocabularies", False))
     roots.append(("data", settings.data_dir, True))
+    catalogue = settings.data_dir / CATALOGUE_FOLDER
     return [
         _SourceFile(graph, path, path.name if path == root else path.relative_to(root).as_posix())
         for graph, root, recursive in roots
         for path in find_rdf_files(root, recursive)
+        if not path.is_relative_to(catalogue)
     ]
 
 

@@ -9,7 +9,7 @@ import re
 from collections.abc import Mapping
 
 from rdflib import Graph, Literal, URIRef
-from rdflib.namespace import XSD
+from rdflib.namespace import DCTERMS, FOAF, RDFS, SKOS, XSD
 from rdflib.term import Node
 
 CANONICAL_BASE = "https://data.kraj-lbc.cz/partnerships/"
@@ -70,6 +70,12 @@ DATASET_PATH = "id/dataset/partnerships"
 
 # What may follow the colon of a prefixed name we print: letters, digits, "_", "-" and inner dots.
 _LOCAL_NAME = re.compile(r"[\w-]+(?:\.[\w-]+)*", re.UNICODE)
+
+
+# Where a resource's name for people is found, most specific first (a vCard's formatted name
+# names the catalogue's contact point). Documents carry these for every resource they link to.
+LABEL_PREDICATES: tuple[URIRef, ...] = (RDFS.label, SKOS.prefLabel, FOAF.name, DCTERMS.title,
+                                        URIRef("http://www.w3.org/2006/vcard/ns#fn"))
 
 
 def rebase_iri(iri: str, old_base: str, new_base: str) -> str:
@@ -135,5 +141,7 @@ def _rebase_term(term: Node, old_base: str, new_base: str) -> Node:
     if isinstance(term, Literal) and term.datatype is not None:
         datatype = URIRef(rebase_iri(term.datatype, old_base, new_base))
         lexical = rebase_iri(str(term), old_base, new_base) if term.datatype == XSD.anyURI else str(term)
-        return Literal(lexical, datatype=datatype)
+        if (lexical, datatype) == (str(term), term.datatype):
+            return term
+        return Literal(lexical, datatype=datatype, normalize=False)
     return term

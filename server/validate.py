@@ -84,14 +84,17 @@ class ValidationReport:
         return {severity: sum(r.severity == severity for r in self.results) for severity in SEVERITIES}
 
 
-def load_shapes(settings: Settings) -> Graph:
-    """Load every .ttl file under settings.shapes_dir, moved to settings.base_iri like the data.
+def load_shapes(settings: Settings, *parts: str) -> Graph:
+    """Load the .ttl files directly in settings.shapes_dir (the data's shapes), or those of `parts`:
+    folders or files below it (e.g. "catalogue"), moved to settings.base_iri like the data.
 
     The shapes name our classes and properties by their canonical IRIs, so without rebasing
     they would target nothing in a dataset published under another base IRI.
     """
     shapes = Graph(bind_namespaces="none")
-    for path in find_rdf_files(settings.shapes_dir, recursive=True):
+    roots = [settings.shapes_dir / part for part in parts] or [settings.shapes_dir]
+    paths = [path for root in roots if root.exists() for path in find_rdf_files(root, recursive=False)]
+    for path in paths:
         if path.suffix != ".ttl":
             continue
         parsed = parse_rdf_file(path)

@@ -198,3 +198,26 @@ def test_building_the_same_data_twice_in_one_second_republishes_the_same_release
     assert again.version == release.version and again.path == release.path
     assert snapshot(release.path) == before
     assert os.readlink(mini_settings.output_dir / "current") == f"releases/{release.version}"
+
+
+def test_a_catalogue_record_that_nkod_would_reject_is_not_published(project_settings, tmp_path):
+    """data/catalogue/ is edited by hand too: a dataset without its Czech title (which NKOD
+    requires) stops the build, and nothing is written."""
+    import shutil
+
+    project = tmp_path / "project"
+    for part in ("ontology", "data", "shapes"):
+        shutil.copytree(getattr(project_settings, f"{part}_dir"), project / part)
+    catalogue = project / "data" / "catalogue" / "lkod.ttl"
+    catalogue.write_text(catalogue.read_text(encoding="utf-8").replace(
+        'dcterms:title "Mezinárodní partnerství Libereckého kraje"@cs ,', "dcterms:title"), encoding="utf-8")
+    settings = dataclasses.replace(project_settings, ontology_dir=project / "ontology", data_dir=project / "data",
+                                   shapes_dir=project / "shapes", output_dir=tmp_path / "dist")
+
+    with pytest.raises(ValidationFailed) as caught:
+        build(settings)
+
+    violations = caught.value.report.violations
+    assert violations and {str(v.focus_node) for v in violations} == {project_settings.base_iri + "id/dataset/partnerships"}
+    assert all("dcterms:title" in (v.result_path or "") for v in violations), [v.result_path for v in violations]
+    assert not settings.output_dir.exists()

@@ -4,7 +4,6 @@ sitemap and the health endpoint, against a real server on loopback."""
 import base64
 import gzip
 import hashlib
-import json
 import re
 import xml.etree.ElementTree as ElementTree
 from pathlib import Path

@@ -162,3 +162,30 @@ def test_every_partner_person_event_and_document_is_a_click_away_from_home(serve
               if re.match(CANONICAL_BASE + r"id/(region|person|event|document|agreement|partnership)/", str(s))}
     reached = {url[len(server) + len("doc/"):] for url in seen_pages if url.startswith(server + "doc/")}
     assert wanted - reached == set()
+
+
+@pytest.mark.parametrize("language", ["cs", "en"])
+def test_the_catalogue_and_its_dataset_read_well_from_the_home_page(browser, server, language):
+    """The LKOD's records, as people see them: titles in the page's language, labels for every
+    DCAT and terms-of-use property, the distributions by name."""
+    titles = {"cs": ("Katalog otevřených dat o zahraniční spolupráci Libereckého kraje", "Mezinárodní partnerství Libereckého kraje"),
+              "en": ("Open data catalogue of the Liberec Region's international cooperation", "International partnerships of the Liberec Region")}
+    browser.get(f"{server}?lang={language}")
+    browser.find_element(By.LINK_TEXT, WORDS["local_catalogue"][language]).click()
+    assert "/doc/id/catalog/lkod" in browser.current_url
+    assert browser.find_element(By.TAG_NAME, "h1").text == titles[language][0]
+    _assert_labels_not_prefixed_names(browser)
+    browser.save_screenshot(str(ARTIFACTS / f"catalogue-{language}.png"))
+    browser.find_element(By.CSS_SELECTOR, "table.properties").find_element(By.LINK_TEXT, titles[language][1]).click()
+    assert "/doc/id/dataset/partnerships" in browser.current_url
+    assert browser.find_element(By.TAG_NAME, "h1").text == titles[language][1]
+    _assert_labels_not_prefixed_names(browser)
+    page = browser.find_element(By.CSS_SELECTOR, "table.properties").text
+    assert "SPARQL" in page and "Turtle" in page
+    browser.save_screenshot(str(ARTIFACTS / f"dataset-{language}.png"))
+    assert [entry for entry in browser.get_log("browser") if entry["level"] == "SEVERE"] == []
+
+
+def _assert_labels_not_prefixed_names(browser) -> None:
+    headers = [th.text for th in browser.find_elements(By.CSS_SELECTOR, "table.properties th[scope=row]")]
+    assert headers and not [text for text in headers if re.match(r"^[\w-]+:\w", text)], headers

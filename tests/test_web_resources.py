@@ -9,6 +9,7 @@ from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.compare import isomorphic
 from rdflib.namespace import RDF, RDFS, SKOS
 
+from rdf_documents import parse_document
 from server.namespaces import CANONICAL_BASE
 
 MACHINE_FORMATS = {
@@ -39,7 +40,7 @@ def get(url: str, accept: str | None = None, **kwargs) -> requests.Response:
 
 
 def parse(response: requests.Response, rdflib_format: str) -> Graph:
-    return Graph().parse(data=response.content, format=rdflib_format, publicID=response.url)
+    return parse_document(response.content, rdflib_format, response.url)
 
 
 @pytest.mark.parametrize("path", THINGS)
@@ -68,8 +69,10 @@ def test_json_ld_is_compact_refers_to_the_published_context_and_uses_language_ma
     response = get(server + "doc/id/region/bursa", "application/ld+json")
     document = response.json()
     assert document["@context"] == server + "context.jsonld"
-    (bursa,) = [node for node in document["@graph"] if node["@id"] == "reg:bursa"]
-    assert bursa["label"] == {"cs": "Bursa", "en": "Bursa Province"}
+    # shaped as a tree: the thing at the top, the rest it refers to inside it or "@included"
+    assert document["@id"] == "reg:bursa"
+    assert document["label"] == {"cs": "Bursa", "en": "Bursa Province"}
+    assert all("@id" in node for node in document["@included"])
     context = get(server + "context.jsonld")
     assert context.headers["Content-Type"].startswith("application/ld+json")
     assert context.json()["@context"]["label"] == {"@id": "rdfs:label", "@container": "@language"}
@@ -83,8 +86,9 @@ def test_json_ld_is_compact_refers_to_the_published_context_and_uses_language_ma
         ("application/rdf+xml", 200, "application/rdf+xml"),
         ("application/n-triples", 200, "application/n-triples"),
         ("text/html", 200, "text/html"),
-        ("*/*", 200, "text/html"),
-        (None, 200, "text/html"),
+        ("*/*", 200, "text/turtle"),
+        (None, 200, "text/turtle"),
+        ("text/html, image/gif, image/jpeg, *; q=.2, */*; q=.2", 200, "text/html"),  # Java's default
         ("text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8", 200, "text/html"),
         ("text/turtle;q=0.5, application/ld+json;q=0.9", 200, "application/ld+json"),
         ("application/rdf+xml;q=0.2, text/turtle;q=0.8, text/html;q=0.1", 200, "text/turtle"),
@@ -100,6 +104,17 @@ def test_negotiation_by_accept_with_q_values(server, accept, status, media_type)
     assert response.status_code == status
     assert response.headers["Content-Type"].split(";")[0] == media_type
     assert "Accept" in response.headers["Vary"]
+
+
+@pytest.mark.parametrize("user_agent", ["nkod/0.0.1", "NKOD/1.2 (+https://data.gov.cz)"])
+def test_the_national_catalogues_harvester_never_gets_a_page_for_people(server, user_agent):
+    """NKOD sends Java's default Accept header, text/html first; it reads only RDF."""
+    java_default = "text/html, image/gif, image/jpeg, *; q=.2, */*; q=.2"
+    response = requests.get(server + "doc/id/region/bursa", timeout=30,
+                            headers={"Accept": java_default, "User-Agent": user_agent})
+    assert response.headers["Content-Type"].split(";")[0] == "text/turtle"
+    assert requests.get(server + "doc/id/region/bursa", timeout=30, headers={
+        "Accept": "text/html", "User-Agent": user_agent}).status_code == 406
 
 
 @pytest.mark.parametrize(

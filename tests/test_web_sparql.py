@@ -11,7 +11,6 @@ import json
 import subprocess
 import threading
 import time
-import urllib.parse
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest

@@ -1,12 +1,13 @@
 """The VoID description of the dataset: its size, partitions, vocabularies, dumps and licence."""
 
+import hashlib
 from collections import Counter
 from datetime import datetime
 
-from rdflib import BNode, Graph, Literal, Namespace, URIRef
-from rdflib.namespace import DCTERMS, OWL, RDF, VOID, XSD
+from rdflib import Graph, Literal, Namespace, URIRef
+from rdflib.namespace import DCTERMS, OWL, RDF, RDFS, VOID, XSD
 
-from ..namespaces import PREFIXES, dataset_iri
+from ..namespaces import PREFIXES, dataset_iri, prefixes_for, shorten_iri
 
 SD = Namespace("http://www.w3.org/ns/sparql-service-description#")
 
@@ -33,7 +34,9 @@ def void_description(
     """Describe `data` (the union of the published graphs) as a void:Dataset under `base_iri`.
 
     Each named graph (IRI -> triples in `graph_sizes`) is a subset; the SPARQL endpoint queries
-    their union. Counts are exact; partitions and subsets are blank nodes, as nobody links to them.
+    their union; the graph's IRI is the subset's. Counts are exact. Partitions have IRIs under the
+    dataset's (…/class/rp-Agreement), not blank nodes: the dataset IRI is also the catalogue's
+    dcat:Dataset, and DCAT-AP-CZ wants its record without blank nodes.
     """
     dataset = URIRef(dataset_iri(base_iri))
     graph = Graph(bind_namespaces="none")
@@ -59,14 +62,14 @@ def void_description(
     for name in dump_names:
         add((dataset, VOID.dataDump, URIRef(f"{base_iri}dumps/{name}")))
     for name, size in sorted(graph_sizes.items()):
-        subset = BNode()
+        subset = URIRef(name)  # the graph's name names the subset too, so it dereferences
         add((dataset, VOID.subset, subset))
         add((subset, RDF.type, VOID.Dataset))
         add((subset, SD.name, URIRef(name)))
         add((subset, VOID.triples, Literal(size)))
     for vocabulary in _vocabularies(data):
         add((dataset, VOID.vocabulary, URIRef(vocabulary)))
-    _add_partitions(graph, dataset, data)
+    _add_partitions(graph, dataset, data, prefixes_for(base_iri))
     return graph
 
 
@@ -78,18 +81,34 @@ def _vocabularies(data: Graph) -> list[str]:
     )
 
 
-def _add_partitions(graph: Graph, dataset: URIRef, data: Graph) -> None:
+def _part(dataset: URIRef, kind: str, term: URIRef, prefixes: dict[str, str]) -> URIRef:
+    """The IRI of the partition of `dataset` for class or property `term`: its prefixed name
+    (rp:Agreement -> …/class/rp-Agreement), or a digest of its IRI when no prefix fits."""
+    name = shorten_iri(str(term), prefixes)
+    if name.startswith("<"):
+        name = hashlib.sha1(str(term).encode("utf-8")).hexdigest()[:16]
+    return URIRef(f"{dataset}/{kind}/{name.replace(':', '-')}")
+
+
+def _add_partitions(graph: Graph, dataset: URIRef, data: Graph, prefixes: dict[str, str]) -> None:
     classes = Counter(cls for _, cls in data.subject_objects(RDF.type))
-    for cls, count in sorted(classes.items()):
-        partition = BNode()
-        graph.add((dataset, VOID.classPartition, partition))
-        graph.add((partition, VOID["class"], cls))
-        graph.add((partition, VOID.entities, Literal(count)))
     properties = Counter(data.predicates())
-    for prop, count in sorted(properties.items()):
-        partition = BNode()
-        graph.add((dataset, VOID.propertyPartition, partition))
-        graph.add((partition, VOID.property, prop))
-        graph.add((partition, VOID.triples, Literal(count)))
+    for kind, link, counted, count_property in (("class", VOID["class"], classes, VOID.entities),
+                                                ("property", VOID.property, properties, VOID.triples)):
+        for term, count in sorted(counted.items()):
+            partition = _part(dataset, kind, term, prefixes)
+            graph.add((dataset, VOID[f"{kind}Partition"], partition))
+            graph.add((partition, link, term))
+            graph.add((partition, count_property, Literal(count)))
+            _label_partition(graph, partition, term, count, data, prefixes)
     graph.add((dataset, VOID.classes, Literal(len(classes))))
     graph.add((dataset, VOID.properties, Literal(len(properties))))
+
+
+def _label_partition(graph: Graph, partition: URIRef, term: URIRef, count: int, data: Graph,
+                     prefixes: dict[str, str]) -> None:
+    """Name the partition for people: the term's label in each language it has ("dohoda: 5"),
+    else its prefixed name."""
+    labels = [label for label in data.objects(term, RDFS.label) if isinstance(label, Literal) and label.language]
+    for label in labels or [Literal(shorten_iri(str(term), prefixes))]:
+        graph.add((partition, RDFS.label, Literal(f"{label}: {count}", lang=label.language)))

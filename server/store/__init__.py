@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import Protocol
 
 from rdflib import Graph, URIRef
+from rdflib.term import Node
 
 
 class StoreUnavailable(Exception):
@@ -38,15 +39,17 @@ class Store(Protocol):
         """Every subject IRI that starts with `prefix`, sorted."""
 
     def labels(self, iris: set[URIRef]) -> Graph:
-        """The rdfs:label and skos:prefLabel triples of `iris`."""
+        """The label triples (namespaces.LABEL_PREDICATES) of `iris`."""
 
     def select(self, query: str) -> list[dict[str, object]]:
         """Run a SPARQL SELECT over all graphs; each row maps variable names to bound values."""
 
     def sparql(self, query: str, default_graphs: list[str] | None, named_graphs: list[str] | None,
-               results_type: str, graph_type: str, max_rows: int) -> "SparqlAnswer":
+               results_type: str, graph_type: str, max_rows: int,
+               replacements: dict[tuple[Node, Node, Node], Node] | None = None) -> "SparqlAnswer":
         """Answer a SPARQL query, serialised in `results_type` (SELECT, ASK) or `graph_type`
-        (CONSTRUCT, DESCRIBE), with at most `max_rows` rows or triples.
+        (CONSTRUCT, DESCRIBE), with at most `max_rows` rows or triples; in the triples of an
+        answer, each triple that is a key of `replacements` has its object replaced by the value.
 
         Without dataset, the default graph is the union of all named graphs. Raises QueryError.
         """

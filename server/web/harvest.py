@@ -7,8 +7,6 @@ those of the bytes served (so manifest.json and SHA256SUMS are rewritten to matc
 """
 
 import base64
-import functools
-import gzip
 import hashlib
 import json
 import os
@@ -20,8 +18,10 @@ from rdflib import URIRef
 
 from ..namespaces import dataset_iri
 from . import public_base, publisher, store
-from .negotiation import NotAcceptable, choose_format, json_ld_context, split_suffix
+from .jsonld import our_context_terms
+from .negotiation import NotAcceptable, choose_format, split_suffix
 from .resources import not_acceptable, respond_with_graph
+from .served import served_files, sha256
 
 blueprint = Blueprint("harvest", __name__)
 
@@ -30,7 +30,7 @@ blueprint = Blueprint("harvest", __name__)
 def dumps() -> Response:
     """The dumps of the current release, with their sizes and SHA-256, as a page."""
     files = served_files(store().version, public_base())
-    listing = [{"name": name, "media_type": media_type, "bytes": len(data), "sha256": _sha256(data)}
+    listing = [{"name": name, "media_type": media_type, "bytes": len(data), "sha256": sha256(data)}
                for name, (media_type, data) in files.items()]
     return Response(render_template("dumps.html", files=listing), mimetype="text/html")
 
@@ -46,7 +46,7 @@ def dump(name: str) -> Response:
     digest = base64.b64encode(hashlib.sha256(data).digest()).decode()
     response.headers["Repr-Digest"] = f"sha-256=:{digest}:"
     response.headers["Digest"] = f"SHA-256={digest}"
-    response.set_etag(_sha256(data))
+    response.set_etag(sha256(data))
     return response
 
 
@@ -68,7 +68,7 @@ def void(suffix: str) -> Response:
 @blueprint.route("/context.jsonld")
 def context() -> Response:
     """The JSON-LD context every JSON-LD document of ours refers to."""
-    body = json.dumps({"@context": json_ld_context(public_base())}, ensure_ascii=False, indent=2)
+    body = json.dumps({"@context": our_context_terms(public_base())}, ensure_ascii=False, indent=2)
     return Response(body, mimetype="application/ld+json")
 
 
@@ -100,34 +100,3 @@ def health() -> Response:
                        worker_pid=os.getpid())
     response.headers["Cache-Control"] = "no-store"
     return response
-
-
-@functools.lru_cache(maxsize=8)
-def served_files(version: str, base: str) -> dict[str, tuple[str, bytes]]:
-    """The release's files as served at `base`: {name: (media type, bytes)} (cached per release and base)."""
-    release = store().release
-    manifest = json.loads((release / "manifest.json").read_text(encoding="utf-8"))
-    entries = manifest["files"] + manifest.get("description", [])
-    files = {entry["name"]: (entry["media_type"], (release / entry["name"]).read_bytes()) for entry in entries}
-    canonical = manifest["base_iri"]
-    if base != canonical:
-        files = {name: (media_type, _rebased(name, data, canonical, base)) for name, (media_type, data) in files.items()}
-        manifest["base_iri"] = base
-        for entry in entries:
-            entry["bytes"], entry["sha256"] = len(files[entry["name"]][1]), _sha256(files[entry["name"]][1])
-    files["manifest.json"] = ("application/json",
-                              (json.dumps(manifest, indent=2, ensure_ascii=False) + "\n").encode("utf-8"))
-    sums = "".join(f"{_sha256(data)}  {name}\n" for name, (_, data) in sorted(files.items()))
-    files["SHA256SUMS"] = ("text/plain", sums.encode("utf-8"))
-    return files
-
-
-def _rebased(name: str, data: bytes, canonical: str, base: str) -> bytes:
-    """The file with every occurrence of the canonical base replaced by `base` (inside gzip too)."""
-    if name.endswith(".gz"):
-        return gzip.compress(gzip.decompress(data).replace(canonical.encode(), base.encode()), mtime=0)
-    return data.replace(canonical.encode(), base.encode())
-
-
-def _sha256(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()

@@ -6,15 +6,13 @@ import json
 from dataclasses import dataclass, field
 
 from rdflib import BNode, Graph, Literal, URIRef
-from rdflib.namespace import DCTERMS, FOAF, OWL, RDF, RDFS, SKOS
+from rdflib.namespace import OWL, RDF, RDFS, SKOS
 from rdflib.term import Node
 
-from ..namespaces import prefixes_for, shorten_iri
+from ..namespaces import LABEL_PREDICATES, prefixes_for, shorten_iri
 
 RP_PRECISION_PATH = "ontology/precision"
 UNKNOWN_PRECISION_PATH = "vocabulary/date-precisions/unknown"
-# Where a name for people is found, most specific first.
-LABEL_PREDICATES = (RDFS.label, SKOS.prefLabel, FOAF.name, DCTERMS.title)
 # Authorities whose IRIs we link to, named for people when the data gives no label.
 AUTHORITIES = {
     "http://www.wikidata.org/entity/": "Wikidata ",

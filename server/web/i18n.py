@@ -65,6 +65,8 @@ WORDS: dict[str, dict[str, str]] = {
     },
     "examples": {"cs": "Příklady dotazů", "en": "Example queries"},
     "void": {"cs": "Popis datové sady (VoID)", "en": "Dataset description (VoID)"},
+    "local_catalogue": {"cs": "Lokální katalog otevřených dat (DCAT-AP-CZ)", "en": "Local open data catalogue (DCAT-AP-CZ)"},
+    "dataset_record": {"cs": "Katalogizační záznam datové sady", "en": "The dataset's catalogue record"},
     "classes": {"cs": "Třídy", "en": "Classes"},
     "properties": {"cs": "Vlastnosti", "en": "Properties"},
     "datatypes": {"cs": "Datové typy", "en": "Datatypes"},

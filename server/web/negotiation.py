@@ -3,16 +3,21 @@
 One table serves every document, the dumps' media types and the 406 listing. The choice is, in
 order: a file suffix in the URL (`/doc/id/region/bursa.ttl`), the `format` query parameter
 (`?format=ttl`, `?format=text/turtle`), then the Accept header with its q-values, parsed by
-werkzeug. A client that accepts anything (`*/*`) gets HTML, the first format of the table.
+werkzeug. A client that sends no Accept header, or accepts anything alike (`*/*`), gets Turtle,
+the first format of the table: it is a program, as browsers ask for text/html by name. Harvesters
+that cannot negotiate (HARVESTERS) never get HTML.
 """
 
-import json
+import re
 from dataclasses import dataclass
 
 from flask import Request
 from rdflib import Graph
+from werkzeug.datastructures import MIMEAccept
+from werkzeug.http import parse_accept_header
 
 from ..namespaces import prefixes_for
+from .jsonld import JsonLdContext, to_json_ld
 
 
 @dataclass(frozen=True)
@@ -33,7 +38,11 @@ JSONLD = Format("jsonld", "application/ld+json", ".jsonld", "json-ld", "JSON-LD"
 RDFXML = Format("rdf", "application/rdf+xml", ".rdf", "xml", "RDF/XML", ("rdfxml", "xml"))
 NTRIPLES = Format("nt", "application/n-triples", ".nt", "nt", "N-Triples", ("ntriples", "n-triples"))
 
-FORMATS: tuple[Format, ...] = (HTML, TURTLE, JSONLD, RDFXML, NTRIPLES)
+FORMATS: tuple[Format, ...] = (TURTLE, HTML, JSONLD, RDFXML, NTRIPLES)
+
+# User agents that get data whatever their Accept header says. The national catalogue's harvester
+# (NKOD, "nkod/0.0.1") sends Java's default Accept header, which puts text/html first.
+HARVESTERS = ("nkod/",)
 RDF_FORMATS = tuple(fmt for fmt in FORMATS if fmt.serializer)
 BY_SUFFIX = {fmt.suffix: fmt for fmt in FORMATS}
 
@@ -70,13 +79,28 @@ def choose_format(request: Request, forced: Format | None = None) -> Format:
     asked = request.args.get("format")
     if asked:
         return _format_named(asked)
-    if not request.accept_mimetypes:
-        return HTML
-    offered = [fmt.media_type for fmt in FORMATS] + list(_ALTERNATIVE_MEDIA_TYPES)
-    best = request.accept_mimetypes.best_match(offered)
+    accepted = accepted_types(request)
+    if not accepted:
+        return FORMATS[0]
+    harvester = (request.user_agent.string or "").lower().startswith(HARVESTERS)
+    offered = [fmt.media_type for fmt in FORMATS if not (harvester and fmt is HTML)] + list(_ALTERNATIVE_MEDIA_TYPES)
+    best = accepted.best_match(offered)
     if best is None:
         raise NotAcceptable()
     return _ALTERNATIVE_MEDIA_TYPES.get(best) or next(fmt for fmt in FORMATS if fmt.media_type == best)
+
+
+def accepted_types(request: Request) -> MIMEAccept:
+    """The request's Accept header, parsed leniently.
+
+    Java's HTTP client (and so many harvesters) sends "text/html, image/gif, image/jpeg, *; q=.2,
+    */*; q=.2" by default; werkzeug drops "q=.2" (RFC 9110 wants "0.2") and the bare "*", which
+    would leave only images and HTML. Read as meant, the client accepts anything at 0.2.
+    """
+    header = request.headers.get("Accept", "")
+    header = re.sub(r"(;\s*q\s*=\s*)\.", r"\g<1>0.", header)
+    header = re.sub(r"(^|,)\s*\*\s*(?=;|,|$)", r"\1*/*", header)
+    return parse_accept_header(header, MIMEAccept)
 
 
 def _format_named(name: str) -> Format:
@@ -102,35 +126,15 @@ def alternates(document_url: str) -> str:
     )
 
 
-def json_ld_context(base_iri: str) -> dict:
-    """The JSON-LD context we publish: our prefixes, and language maps for the texts we give in cs and en."""
-    prefixes = prefixes_for(base_iri)
-    context: dict = dict(sorted(prefixes.items()))
-    language_maps = {
-        "label": "rdfs:label",
-        "comment": "rdfs:comment",
-        "prefLabel": "skos:prefLabel",
-        "altLabel": "skos:altLabel",
-        "definition": "skos:definition",
-        "title": "dcterms:title",
-        "description": "dcterms:description",
-        "reason": "rp:reason",
-    }
-    for term, iri in language_maps.items():
-        context[term] = {"@id": iri, "@container": "@language"}
-    return context
-
-
-def serialise(graph: Graph, fmt: Format, base_iri: str, context_url: str) -> bytes:
+def serialise(graph: Graph, fmt: Format, base_iri: str, context: JsonLdContext, subject: str | None = None) -> bytes:
     """Serialise `graph` (its IRIs already under `base_iri`) in an RDF format.
 
-    JSON-LD is compacted with our context and then refers to it by `context_url`, so that every
-    document shares one published context.
+    JSON-LD is compacted with `context` and refers to it by its URL, so that documents share one
+    published context (ours, or a standard's such as the DCAT-AP-CZ norm's); with `subject` it is
+    shaped as a tree around that node.
     """
     for prefix, namespace in prefixes_for(base_iri).items():
         graph.bind(prefix, namespace, override=True, replace=True)
     if fmt is JSONLD:
-        compacted = json.loads(graph.serialize(format="json-ld", context=json_ld_context(base_iri), auto_compact=True))
-        compacted["@context"] = context_url
-        return json.dumps(compacted, ensure_ascii=False, indent=2).encode("utf-8")
+        return to_json_ld(graph, context, subject)
     return graph.serialize(format=fmt.serializer, encoding="utf-8")

@@ -6,7 +6,9 @@ from datetime import date
 from flask import Blueprint, Response, redirect, render_template, url_for
 from rdflib import Graph, URIRef
 
-from . import public_iri, store
+from ..describe.dcat import CATALOG_PATH
+from ..namespaces import DATASET_PATH
+from . import canonical_iri, public_iri, store
 from .html import label_of
 from .i18n import current_language, words
 from .timeline import STATUS_COLOURS, Mark, Period, TimelineRow, span_of, timeline_svg
@@ -59,7 +61,14 @@ def home() -> Response:
     labels = _labels(set(statuses))
     status_labels = {key: label_of(labels, iri, language, store().base_iri) for iri, key in statuses.items()}
     return render_template("home.html", rows=rows, timeline=timeline, colours=STATUS_COLOURS,
-                           status_labels=status_labels)
+                           status_labels=status_labels, catalogue_records=catalogue_records())
+
+
+def catalogue_records() -> list[tuple[str, str]]:
+    """The catalogue and the dataset's record in it, as (word key, URL), for those the release has."""
+    records = [("local_catalogue", CATALOG_PATH), ("dataset_record", DATASET_PATH)]
+    return [(key, url_for("resources.document", path=path)) for key, path in records
+            if store().exists(canonical_iri(path))]
 
 
 @blueprint.route("/favicon.ico")

@@ -1,7 +1,8 @@
 """Dereferencing: every IRI of the dataset answers, for machines and for people.
 
 Following "Cool URIs for the Semantic Web", a thing and the document about it have different
-IRIs: the thing `/id/region/bursa` (likewise `/ontology/Agreement`, `/vocabulary/statuses`)
+IRIs: the thing `/id/region/bursa` (likewise `/ontology/Agreement`, `/vocabulary/statuses`,
+the named graph `/graph/data`)
 answers 303 See Other with the document `/doc/id/region/bursa`, which is negotiated (HTML,
 Turtle, JSON-LD, RDF/XML, N-Triples) and has one URL per format (`/doc/id/region/bursa.ttl`).
 """
@@ -11,11 +12,13 @@ from urllib.parse import urlencode
 
 from flask import Blueprint, Response, redirect, render_template, request, url_for
 from rdflib import Graph, URIRef
-from rdflib.namespace import OWL, RDF
+from rdflib.namespace import DCAT, OWL, RDF
 
+from ..describe.dcat import NORM_CONTEXT_URL, norm_context
 from . import canonical_iri, public_base, public_iri, store, to_public
 from .html import ontology_sections, resource_view, script_safe, value_of
 from .i18n import current_language
+from .jsonld import JsonLdContext, our_context
 from .negotiation import (
     HTML,
     JSONLD,
@@ -27,11 +30,12 @@ from .negotiation import (
     serialise,
     split_suffix,
 )
+from .served import file_facts, with_file_facts
 
 blueprint = Blueprint("resources", __name__)
 
 # The kinds of thing IRI (first path segment) that have documents.
-THING_ROOTS = ("id", "ontology", "vocabulary")
+THING_ROOTS = ("id", "ontology", "vocabulary", "graph")
 
 SCHEMES = "SELECT ?scheme WHERE { ?scheme a <http://www.w3.org/2004/02/skos/core#ConceptScheme> }"
 VERSION_OF = "SELECT ?ontology WHERE {{ ?ontology <http://www.w3.org/2002/07/owl#versionIRI> <{iri}> }}"
@@ -63,6 +67,12 @@ def vocabulary_term(rest: str) -> Response:
 def thing(rest: str) -> Response:
     """A resource of the dataset (`/id/region/bursa`)."""
     return see_document("id/" + rest)
+
+
+@blueprint.route("/graph/<path:rest>")
+def named_graph(rest: str) -> Response:
+    """A named graph (`/graph/data`), described as a subset of the dataset: its size and name."""
+    return see_document("graph/" + rest)
 
 
 def see_document(path: str) -> Response:
@@ -116,30 +126,38 @@ def ontology_page(graph: Graph, ontology: URIRef) -> dict:
 
 
 def respond_with_graph(graph: Graph, iri: URIRef, fmt: Format, document_url: str, template: str = "resource.html",
-                       **context) -> Response:
+                       **template_values) -> Response:
     """Answer with `graph` (canonical IRIs) about `iri` in `fmt`: its body and negotiation headers."""
-    public_graph = to_public(graph)
+    public_graph = to_public(with_file_facts(graph, file_facts(store().version, public_base())))
     public_iri = URIRef(public_base() + str(iri)[len(store().base_iri):])
     absolute_document_url = public_base().rstrip("/") + document_url
+    json_ld_context = json_ld_context_for(public_graph, public_iri)
     if fmt is HTML:
-        json_ld = serialise(public_graph, JSONLD, public_base(), context_url())
+        json_ld = serialise(public_graph, JSONLD, public_base(), json_ld_context, str(public_iri))
         language = current_language()
         view = resource_view(public_graph, public_iri, language, public_base(), script_safe(json_ld.decode()))
         body = render_template(template, view=view, graph=public_graph, document_url=document_url,
-                               sparql_query=urlencode({"query": f"DESCRIBE <{public_iri}>"}), **context)
+                               sparql_query=urlencode({"query": f"DESCRIBE <{public_iri}>"}), **template_values)
         response = Response(body, mimetype="text/html")
         response.headers["Content-Language"] = language
     else:
-        response = Response(serialise(public_graph, fmt, public_base(), context_url()), mimetype=fmt.media_type)
+        response = Response(serialise(public_graph, fmt, public_base(), json_ld_context, str(public_iri)),
+                            mimetype=fmt.media_type)
     response.vary.add("Accept")
     response.headers["Content-Location"] = document_url + fmt.suffix
     response.headers["Link"] = alternates(absolute_document_url)
     return response
 
 
-def context_url() -> str:
-    """The absolute URL of our published JSON-LD context."""
-    return public_base() + "context.jsonld"
+# Documents about these are catalogue records, written in JSON-LD with the DCAT-AP-CZ norm's context.
+CATALOGUE_CLASSES = (DCAT.Catalog, DCAT.Dataset, DCAT.Distribution, DCAT.DataService)
+
+
+def json_ld_context_for(graph: Graph, iri: URIRef) -> JsonLdContext:
+    """The context of the JSON-LD document about `iri`: the norm's for a catalogue record, else ours."""
+    if any((iri, RDF.type, cls) in graph for cls in CATALOGUE_CLASSES):
+        return JsonLdContext(NORM_CONTEXT_URL, norm_context())
+    return our_context(public_base())
 
 
 def choose_or_html(forced: Format | None) -> Format:

@@ -13,7 +13,7 @@ from functools import lru_cache
 from pathlib import Path
 from urllib.parse import parse_qsl
 
-from flask import Blueprint, Response, render_template, request, url_for
+from flask import Blueprint, Response, render_template, request
 
 from ..describe.service_description import service_description
 from ..namespaces import prefixes_for
@@ -21,8 +21,10 @@ from ..store import QueryError
 from ..store.query_text import UnreadableQuery, read_query
 from . import public_base, publisher, store, to_public
 from .i18n import current_language
+from .jsonld import our_context
 from .limits import NoFreeSlot, QueryCrashed, QueryTimeout, default_slot_directory, query_slot, run_bounded
-from .negotiation import HTML, NotAcceptable, choose_format, serialise
+from .negotiation import HTML, NotAcceptable, accepted_types, choose_format, serialise
+from .served import file_facts
 
 blueprint = Blueprint("sparql", __name__)
 
@@ -120,11 +122,12 @@ def answer(asked: ProtocolRequest) -> Response:
     else:
         _check_graphs(shape.default_graphs + shape.named_graphs)
     results_type, graph_type = _answer_types(asked.formats, shape.form)
+    replacements = file_facts(store().version, public_base())
     try:
         with query_slot(default_slot_directory(str(settings.output_dir)), settings.sparql_slots):
             answered = run_bounded(
                 lambda: store().sparql(canonical_query, default_graphs, named_graphs, results_type or RESULTS_TYPES[0],
-                                       graph_type or GRAPH_TYPES[0], settings.sparql_max_rows),
+                                       graph_type or GRAPH_TYPES[0], settings.sparql_max_rows, replacements),
                 settings.sparql_timeout, settings.sparql_max_memory_mb * 1024 * 1024,
             )
     except NoFreeSlot:
@@ -157,7 +160,7 @@ def describe_service() -> Response:
     if fmt is HTML:
         return editor(None)
     graph = to_public(_service_graph(store().version, store().base_iri))
-    response = Response(serialise(graph, fmt, public_base(), public_base() + "context.jsonld"), mimetype=fmt.media_type)
+    response = Response(serialise(graph, fmt, public_base(), our_context(public_base())), mimetype=fmt.media_type)
     response.vary.add("Accept")
     return response
 
@@ -172,8 +175,9 @@ def editor(query: str | None) -> Response:
 
 def _browser_wants_the_editor() -> bool:
     """A browser that opens /sparql?query=... gets the editor running the query, not a file."""
-    listed = {value for value, quality in request.accept_mimetypes if quality > 0}
-    best = request.accept_mimetypes.best_match(["text/html", *RESULTS_TYPES, *GRAPH_TYPES])
+    accepted = accepted_types(request)
+    listed = {value for value, quality in accepted if quality > 0}
+    best = accepted.best_match(["text/html", *RESULTS_TYPES, *GRAPH_TYPES])
     return "text/html" in listed and best == "text/html"
 
 
@@ -254,10 +258,11 @@ def _first_known(names: list[str], types: tuple[str, ...], aliases: dict[str, in
 
 
 def _best(types: tuple[str, ...], aliases: dict[str, int]) -> str | None:
-    if not request.accept_mimetypes:
+    accepted = accepted_types(request)
+    if not accepted:
         return types[0]
     offered = list(types) + [alias for alias in aliases if "/" in alias]
-    best = request.accept_mimetypes.best_match(offered)
+    best = accepted.best_match(offered)
     return best if best in types else _alias(aliases, types, best) if best else None
 
 

@@ -1,0 +1,196 @@
+"""The DCAT-AP-CZ catalogue record of the dataset, for the national catalogue (NKOD) to harvest.
+
+What people decide about the dataset (titles, publisher, contact, themes, terms of use) is written
+in data/catalogue/; this module completes it with what the build knows: one distribution per dump
+(size, SHA-256, format, media type), the SPARQL endpoint as a data service, the temporal coverage
+of the data, the version and the modification time. Every part of the record has an IRI below the
+dataset's (no blank nodes), so that NKOD can dereference it.
+
+The norm is "DCAT-AP-CZ: Rozhraní katalogů otevřených dat", version 2024-05-28; its JSON-LD context
+is in standards/ (see standards/PROVENANCE.md) and the JSON-LD of our catalogue documents uses it.
+"""
+
+import functools
+import json
+from datetime import date, datetime
+from pathlib import Path
+
+from rdflib import Graph, Literal, Namespace, URIRef
+from rdflib.namespace import DCAT, DCTERMS, OWL, RDF, TIME, XSD
+
+from ..namespaces import dataset_iri
+
+NORM_CONTEXT_URL = ("https://ofn.gov.cz/dcat-ap-cz-rozhraní-katalogů-otevřených-dat/2024-05-28/kontexty/"
+                    "rozhraní-katalogů-otevřených-dat.jsonld")
+NORM_CONTEXT_FILE = Path(__file__).resolve().parent / "standards" / "rozhrani-katalogu-otevrenych-dat-2024-05-28.jsonld"
+CATALOG_PATH = "id/catalog/lkod"
+
+PU = Namespace("https://data.gov.cz/slovník/podmínky-užití/")
+SPDX = Namespace("http://spdx.org/rdf/terms#")
+FILE_TYPE = Namespace("http://publications.europa.eu/resource/authority/file-type/")
+IANA = "http://www.iana.org/assignments/media-types/"
+SPARQL_PROTOCOL = URIRef("https://www.w3.org/TR/sparql11-protocol/")
+DATA_THEME = "http://publications.europa.eu/resource/authority/data-theme/"
+DCATAP = Namespace("http://data.europa.eu/r5r/")
+DCAT_VERSION = URIRef("http://www.w3.org/ns/dcat#version")  # DCAT 3; rdflib knows DCAT 2
+DISTRIBUTION_PROPERTIES = (DCTERMS.license, PU.specifikace, DCATAP.availability)
+
+# The dumps, by suffix: the EU file type, the media type, and their name for people.
+DUMP_FORMATS = {
+    ".ttl": ("RDF_TURTLE", "text/turtle", "Turtle"),
+    ".nt": ("RDF_N_TRIPLES", "application/n-triples", "N-Triples"),
+    ".jsonld": ("JSON_LD", "application/ld+json", "JSON-LD"),
+    ".rdf": ("RDF_XML", "application/rdf+xml", "RDF/XML"),
+    ".nq": ("RDF_N_QUADS", "application/n-quads", "N-Quads"),
+    ".trig": ("RDF_TRIG", "application/trig", "TriG"),
+}
+GZIP = URIRef(IANA + "application/gzip")
+# DCAT-AP 3.0.1 wants the SPDX algorithm IRI in its https form (its vocabulary shapes check the prefix).
+SHA256 = URIRef("https://spdx.org/rdf/terms#checksumAlgorithm_sha256")
+
+
+@functools.cache
+def norm_context() -> dict:
+    """The terms of the norm's JSON-LD context (read once; do not modify)."""
+    return json.loads(NORM_CONTEXT_FILE.read_text(encoding="utf-8"))["@context"]
+
+
+def catalogue_record(metadata: Graph, base_iri: str, data: Graph, dumps: list[dict], version: str,
+                     built_at: datetime) -> Graph:
+    """The complete catalogue record: `metadata` (from data/catalogue/) with a distribution for each
+    of `dumps` (manifest entries: name, media_type, bytes, sha256), the SPARQL service, the temporal
+    coverage of `data`, the version and the build time."""
+    record = Graph()
+    record += metadata
+    dataset = URIRef(dataset_iri(base_iri))
+    # The licence, terms of use and availability are written once, for the dataset, but DCAT-AP
+    # and the norm give them to each distribution, so they are moved there.
+    for_each_distribution = [(p, o) for p in DISTRIBUTION_PROPERTIES for o in metadata.objects(dataset, p)]
+    for predicate in DISTRIBUTION_PROPERTIES:
+        record.remove((dataset, predicate, None))
+    modified = Literal(built_at.strftime("%Y-%m-%dT%H:%M:%SZ"), datatype=XSD.dateTime, normalize=False)
+    for described in (dataset, *record.subjects(DCAT.dataset, dataset)):
+        record.add((described, DCTERMS.modified, modified))
+    record.add((dataset, DCAT_VERSION, Literal(version)))
+    record.add((dataset, OWL.versionInfo, Literal(version)))
+    _add_temporal_coverage(record, dataset, data)
+    for dump in dumps:
+        _add_dump(record, dataset, dump, base_iri, for_each_distribution)
+    _add_sparql_service(record, dataset, base_iri, for_each_distribution)
+    return record
+
+
+def _add_temporal_coverage(record: Graph, dataset: URIRef, data: Graph) -> None:
+    """From the first to the last day the data dates (a month counts from its first to its last day)."""
+    days = [date.fromisoformat(str(value)) for value in data.objects(None, TIME.inXSDDate)]
+    for month in data.objects(None, TIME.inXSDgYearMonth):
+        year, number = int(str(month)[:4]), int(str(month)[5:7])
+        following = date(year + number // 12, number % 12 + 1, 1)
+        days += [date(year, number, 1), date.fromordinal(following.toordinal() - 1)]
+    if not days:
+        return
+    coverage = URIRef(f"{dataset}/temporal-coverage")
+    record.add((dataset, DCTERMS.temporal, coverage))
+    record.add((coverage, RDF.type, DCTERMS.PeriodOfTime))
+    record.add((coverage, DCAT.startDate, Literal(min(days).isoformat(), datatype=XSD.date)))
+    record.add((coverage, DCAT.endDate, Literal(max(days).isoformat(), datatype=XSD.date)))
+
+
+def _add_dump(record: Graph, dataset: URIRef, dump: dict, base_iri: str,
+              for_each_distribution: list[tuple[URIRef, URIRef]]) -> None:
+    name = dump["name"]
+    compressed = name.endswith(".gz")
+    suffix = Path(name[:-3] if compressed else name).suffix
+    file_type, media_type, label = DUMP_FORMATS[suffix]
+    distribution = URIRef(f"{dataset}/distribution/{name.replace('.', '-')}")
+    download = URIRef(f"{base_iri}dumps/{name}")
+    gzip_note = (" (gzip)", ", komprimovaný gzipem", ", compressed with gzip") if compressed else ("", "", "")
+    add = record.add
+    _add_distribution(record, dataset, distribution, download, for_each_distribution,
+                      title=label + gzip_note[0],
+                      description_cs=f"Celá datová sada v RDF ({label}{gzip_note[1]}).",
+                      description_en=f"The whole dataset in RDF ({label}{gzip_note[2]}).")
+    add((distribution, DCAT.downloadURL, download))
+    add((distribution, DCTERMS.format, FILE_TYPE[file_type]))
+    add((distribution, DCAT.mediaType, URIRef(IANA + media_type)))
+    if compressed:
+        add((distribution, DCAT.compressFormat, GZIP))
+    add((distribution, DCAT.byteSize, Literal(dump["bytes"], datatype=XSD.nonNegativeInteger)))
+    checksum = URIRef(f"{distribution}/checksum")
+    add((distribution, SPDX.checksum, checksum))
+    add((checksum, RDF.type, SPDX.Checksum))
+    add((checksum, SPDX.algorithm, SHA256))
+    add((checksum, SPDX.checksumValue, Literal(dump["sha256"], datatype=XSD.hexBinary)))
+
+
+def _add_distribution(record: Graph, dataset: URIRef, distribution: URIRef, access: URIRef,
+                      for_each_distribution: list[tuple[URIRef, URIRef]], title: str, description_cs: str,
+                      description_en: str) -> None:
+    """What every distribution has: its title and description, access URL, and the dataset's
+    licence, terms of use and availability."""
+    add = record.add
+    add((dataset, DCAT.distribution, distribution))
+    add((distribution, RDF.type, DCAT.Distribution))
+    add((distribution, DCTERMS.title, Literal(title, lang="cs")))
+    add((distribution, DCTERMS.title, Literal(title, lang="en")))
+    add((distribution, DCTERMS.description, Literal(description_cs, lang="cs")))
+    add((distribution, DCTERMS.description, Literal(description_en, lang="en")))
+    add((distribution, DCAT.accessURL, access))
+    for predicate, value in for_each_distribution:
+        add((distribution, predicate, value))
+
+
+def _add_sparql_service(record: Graph, dataset: URIRef, base_iri: str,
+                        for_each_distribution: list[tuple[URIRef, URIRef]]) -> None:
+    endpoint = URIRef(base_iri + "sparql")
+    service = URIRef(f"{dataset}/service/sparql")
+    distribution = URIRef(f"{dataset}/distribution/sparql")
+    add = record.add
+    _add_distribution(record, dataset, distribution, endpoint, for_each_distribution, title="SPARQL endpoint",
+                      description_cs="Celá datová sada k dotazování jazykem SPARQL.",
+                      description_en="The whole dataset, to query with SPARQL.")
+    add((distribution, DCTERMS.format, FILE_TYPE.SPARQLQ))
+    add((distribution, DCAT.accessService, service))
+    add((service, RDF.type, DCAT.DataService))
+    add((service, DCTERMS.title, Literal("SPARQL endpoint partnerství Libereckého kraje", lang="cs")))
+    add((service, DCTERMS.title, Literal("SPARQL endpoint of the Liberec Region's partnerships", lang="en")))
+    add((service, DCAT.endpointURL, endpoint))
+    add((service, DCAT.endpointDescription, endpoint))
+    add((service, DCTERMS.conformsTo, SPARQL_PROTOCOL))
+    add((service, DCAT.servesDataset, dataset))
+    # What DCAT-AP recommends a data service says, as the dataset says it (of the themes, the EU
+    # data themes: the EuroVoc concepts describe the data, not the service).
+    for predicate in (DCTERMS.publisher, DCAT.contactPoint, DCAT.keyword):
+        for value in record.objects(dataset, predicate):
+            add((service, predicate, value))
+    for theme in record.objects(dataset, DCAT.theme):
+        if str(theme).startswith(DATA_THEME):
+            add((service, DCAT.theme, theme))
+    for predicate, value in for_each_distribution:
+        if predicate == DCTERMS.license:
+            add((service, predicate, value))
+
+
+# DCAT-AP 2.1.1, which data.europa.eu normalises harvested records to, differs from 3.0.1 in two
+# things our record has: the byte size is an xsd:decimal, and a checksum must be SHA-1 (in the
+# http form of the SPDX IRI, where 3.0.1 checks for the https form).
+SHA1_2_1_1 = URIRef("http://spdx.org/rdf/terms#checksumAlgorithm_sha1")
+
+
+def as_dcat_ap_2_1_1(record: Graph, sha1_of: dict[str, str]) -> Graph:
+    """The catalogue record as DCAT-AP 2.1.1 states it: byte sizes as xsd:decimal, and each
+    dump's checksum as SHA-1 (`sha1_of`: dump file name -> hex digest, computed from the files).
+
+    Not published: the build validates it, so that a record only goes out if it survives the
+    normalisation to 2.1.1 (the two profiles contradict each other, so one record cannot pass both).
+    """
+    view = Graph()
+    view += record
+    for distribution, size in record.subject_objects(DCAT.byteSize):
+        view.set((distribution, DCAT.byteSize, Literal(str(size), datatype=XSD.decimal)))
+    for distribution, checksum in record.subject_objects(SPDX.checksum):
+        name = str(record.value(distribution, DCAT.downloadURL)).rsplit("/", 1)[-1]
+        view.set((checksum, SPDX.algorithm, SHA1_2_1_1))
+        view.set((checksum, SPDX.checksumValue, Literal(sha1_of[name], datatype=XSD.hexBinary)))
+    view.add((SHA1_2_1_1, RDF.type, SPDX.ChecksumAlgorithm))
+    return view

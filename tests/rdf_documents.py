@@ -1,0 +1,22 @@
+"""Reading the RDF documents the server sends, as an offline client does.
+
+JSON-LD catalogue records refer to the DCAT-AP-CZ norm's context on ofn.gov.cz; the tests have no
+internet, so that context is read from the copy the server vendors (server/describe/standards/).
+Our own context is fetched from the server under test, as any client would.
+"""
+
+import json
+
+from rdflib import Graph
+
+from server.describe.dcat import NORM_CONTEXT_URL, norm_context
+
+
+def parse_document(data: bytes | str, rdflib_format: str, public_id: str | None = None) -> Graph:
+    """Parse `data` in `rdflib_format`, with the norm's JSON-LD context read locally."""
+    if rdflib_format == "json-ld":
+        document = json.loads(data)
+        if isinstance(document, dict) and document.get("@context") == NORM_CONTEXT_URL:
+            document["@context"] = norm_context()
+            data = json.dumps(document)
+    return Graph().parse(data=data, format=rdflib_format, publicID=public_id)

@@ -1,0 +1,222 @@
+"""The catalogue record the build writes (DCAT-AP-CZ), against the official shapes and the norm.
+
+Shapes: DCAT-AP 3.0.1 and 2.1.1 (SEMIC), the Czech drafts, and ours of what the national
+catalogue's validator checks; all vendored in shapes/ (see shapes/standards/PROVENANCE.md).
+"""
+
+import hashlib
+from collections import Counter
+from datetime import date
+from pathlib import Path
+
+import pyshacl
+import pytest
+from rdflib import BNode, Graph, Literal, Namespace, URIRef
+from rdflib.namespace import DCAT, DCTERMS, RDF, SH, TIME, XSD
+
+from server.describe.dcat import as_dcat_ap_2_1_1
+
+SHAPES = Path(__file__).resolve().parents[1] / "shapes"
+PU = Namespace("https://data.gov.cz/slovník/podmínky-užití/")
+SPDX = Namespace("http://spdx.org/rdf/terms#")
+BASE = "https://data.kraj-lbc.cz/partnerships/"
+CATALOG = URIRef(BASE + "id/catalog/lkod")
+DATASET = URIRef(BASE + "id/dataset/partnerships")
+RPP = "https://rpp-opendata.egon.gov.cz/odrpp/zdroj/orgán-veřejné-moci/"
+DCAT_AP_3 = ["standards/dcat-ap-3.0.1/html-shacl-shapes.ttl", "standards/dcat-ap-3.0.1/html-shacl-range.ttl",
+             "standards/dcat-ap-3.0.1/html-shacl-mdr-vocabularies.shape.ttl"]
+DCAT_AP_2 = ["standards/dcat-ap-2.1.1/dcat-ap_2.1.1_shacl_shapes.ttl", "standards/dcat-ap-2.1.1/dcat-ap_2.1.1_shacl_range.ttl",
+             "standards/dcat-ap-2.1.1/dcat-ap_2.1.1_shacl_mdr-vocabularies.shape.ttl"]
+CZECH_DRAFTS = ["standards/dcat-ap-cz/otevrena-data-draft-shacl.ttl", "standards/dcat-ap-cz/rozhrani-katalogu-dat-draft-shacl.ttl",
+                "standards/dcat-ap-cz/dcat-ap-cz-zakladni-draft-shacl.ttl"]
+
+
+def shapes(*files: str) -> Graph:
+    graph = Graph()
+    for name in files:
+        graph.parse(SHAPES / name)
+    return graph
+
+
+def results(graph: Graph, shape_graph: Graph) -> list[dict]:
+    """Every top-level result of validating `graph` (not the details of nested shapes): severity,
+    path and focus node."""
+    _, report, _ = pyshacl.validate(graph, shacl_graph=shape_graph, inference="none", allow_warnings=True)
+    return [{"severity": str(report.value(result, SH.resultSeverity)).rsplit("#", 1)[-1],
+             "path": report.value(result, SH.resultPath), "focus": report.value(result, SH.focusNode)}
+            for result in report.objects(None, SH.result)]
+
+
+@pytest.fixture(scope="module")
+def record(project_release) -> Graph:
+    return Graph().parse(project_release.path / "catalogue.ttl")
+
+
+def violations(found: list[dict]) -> list[dict]:
+    return [result for result in found if result["severity"] == "Violation"]
+
+
+@pytest.mark.parametrize("shape_file", DCAT_AP_3)
+def test_dcat_ap_3_0_1_mandatory_range_and_vocabulary_shapes_find_no_violation(record, shape_file):
+    assert violations(results(record, shapes(shape_file))) == []
+
+
+def test_dcat_ap_3_0_1_recommended_warnings_are_only_what_no_source_gives(record):
+    """17 warnings, each documented in README.md: no bounding box or centroid for the seven places
+    (the authority tables give none), no issue date of the catalogue (not known), and no licence
+    type for the two Czech terms-of-use statements (they are not licences)."""
+    found = results(record, shapes("standards/dcat-ap-3.0.1/html-shacl-shapes_recommended.ttl"))
+    assert {result["severity"] for result in found} == {"Warning"}
+    kinds = Counter((str(result["path"]).rsplit("/", 1)[-1].rsplit("#", 1)[-1], _kind(record, result["focus"]))
+                    for result in found)
+    assert kinds == Counter({("bbox", "Location"): 7, ("centroid", "Location"): 7, ("issued", "Catalog"): 1,
+                             ("type", "LicenseDocument"): 2})
+    untyped = {result["focus"] for result in found if str(result["path"]).endswith("/type")}
+    assert all(str(focus).startswith("https://data.gov.cz/podmínky-užití/") for focus in untyped)
+
+
+def _kind(record: Graph, node) -> str:
+    kinds = {str(kind).rsplit("/", 1)[-1].rsplit("#", 1)[-1] for kind in record.objects(node, RDF.type)}
+    return "Location" if "Location" in kinds else min(kinds)
+
+
+def test_dcat_ap_3_0_1_vocabulary_warnings_are_the_czech_norms_choices(record):
+    """The norm wants the publisher from the Czech RPP register and the spatial coverage from RÚIAN,
+    and we add EuroVoc themes: DCAT-AP's vocabulary shapes warn (not more) about each."""
+    found = results(record, shapes("standards/dcat-ap-3.0.1/html-shacl-mdr-vocabularies.shape.ttl"))
+    warned = {(str(result["path"]).rsplit("/", 1)[-1].rsplit("#", 1)[-1], str(value))
+              for result in found for value in [_value_of(record, result)]}
+    assert {path for path, _ in warned} == {"publisher", "spatial", "theme"}
+    assert all(value.startswith((RPP, "https://linked.cuzk.cz/resource/ruian/", "http://eurovoc.europa.eu/"))
+               for _, value in warned)
+
+
+def _value_of(record: Graph, result: dict):
+    values = list(record.objects(result["focus"], result["path"]))
+    allowed = [v for v in values if str(v).startswith((RPP, "https://linked.cuzk.cz/", "http://eurovoc.europa.eu/"))]
+    return allowed[0] if allowed else values[0]
+
+
+def test_dcat_ap_2_1_1_finds_no_violation_in_the_record_as_data_europa_eu_normalises_it(record, project_release):
+    sha1_of = {path.name: hashlib.sha1(path.read_bytes()).hexdigest() for path in project_release.path.iterdir()}
+    view = as_dcat_ap_2_1_1(record, sha1_of)
+    assert violations(results(view, shapes(*DCAT_AP_2))) == []
+    for distribution, url in view.subject_objects(DCAT.downloadURL):
+        checksum = view.value(distribution, SPDX.checksum)
+        assert str(view.value(checksum, SPDX.checksumValue)) == sha1_of[str(url).rsplit("/", 1)[-1]]
+
+
+def test_the_record_itself_breaks_dcat_ap_2_1_1_only_where_3_0_1_contradicts_it(record):
+    """2.1.1 wants byte sizes as xsd:decimal and SHA-1 checksums; 3.0.1 wants xsd:nonNegativeInteger
+    and checks that the algorithm is an https SPDX IRI. The record follows 3.0.1."""
+    broken = {str(result["path"]) for result in violations(results(record, shapes(*DCAT_AP_2)))}
+    assert broken == {str(DCAT.byteSize), str(SPDX.algorithm)}
+
+
+def test_our_shapes_of_the_national_catalogues_checks_find_no_violation(record):
+    assert violations(results(record, shapes("catalogue/lkod.ttl"))) == []
+
+
+def without_czech(subject: str, predicate: URIRef) -> str:
+    """An update removing the Czech values of `predicate` from `subject` (an IRI or a pattern's variable)."""
+    return f"DELETE {{ {subject} <{predicate}> ?v }} WHERE {{ {subject} <{predicate}> ?v FILTER(lang(?v) = 'cs') }}"
+
+
+MUTATIONS = {
+    "no Czech title of the dataset": without_czech(f"<{DATASET}>", DCTERMS.title),
+    "publisher outside the RPP register": f"DELETE {{ <{DATASET}> <{DCTERMS.publisher}> ?p }} INSERT {{ <{DATASET}> <{DCTERMS.publisher}> <https://example.org/agent> }} WHERE {{ <{DATASET}> <{DCTERMS.publisher}> ?p }}",
+    "no EU data theme": f"DELETE {{ <{DATASET}> <{DCAT.theme}> ?t }} WHERE {{ <{DATASET}> <{DCAT.theme}> ?t FILTER(STRSTARTS(STR(?t), 'http://publications.europa.eu/')) }}",
+    "frequency outside the EU table": f"DELETE {{ <{DATASET}> <{DCTERMS.accrualPeriodicity}> ?f }} INSERT {{ <{DATASET}> <{DCTERMS.accrualPeriodicity}> <https://example.org/often> }} WHERE {{ <{DATASET}> <{DCTERMS.accrualPeriodicity}> ?f }}",
+    "no RÚIAN spatial": f"DELETE {{ <{DATASET}> <{DCTERMS.spatial}> ?s }} WHERE {{ <{DATASET}> <{DCTERMS.spatial}> ?s FILTER(STRSTARTS(STR(?s), 'https://linked.cuzk.cz/')) }}",
+    "no Czech keyword": without_czech(f"<{DATASET}>", DCAT.keyword),
+    "a distribution without access URL": f"DELETE WHERE {{ <{DATASET}/distribution/partnerships-ttl> <{DCAT.accessURL}> ?u }}",
+    "a distribution without terms of use": f"DELETE WHERE {{ <{DATASET}/distribution/partnerships-nt> <{PU.specifikace}> ?t }}",
+    "terms of use without personal data": f"DELETE WHERE {{ ?t <{PU['osobní-údaje']}> ?v }}",
+    "a data service without endpoint URL": f"DELETE WHERE {{ <{DATASET}/service/sparql> <{DCAT.endpointURL}> ?e }}",
+    "a data service without Czech title": without_czech(f"<{DATASET}/service/sparql>", DCTERMS.title),
+    "an e-mail that is not a mailto: IRI": "DELETE { ?c <http://www.w3.org/2006/vcard/ns#hasEmail> ?e } INSERT { ?c <http://www.w3.org/2006/vcard/ns#hasEmail> 'podatelna@kraj-lbc.cz' } WHERE { ?c <http://www.w3.org/2006/vcard/ns#hasEmail> ?e }",
+    "a blank-node distribution": f"INSERT DATA {{ <{DATASET}> <{DCAT.distribution}> [ a <{DCAT.Distribution}> ] }}",
+    "the catalogue without Czech description": without_czech(f"<{CATALOG}>", DCTERMS.description),
+}
+
+
+@pytest.mark.parametrize("mutation", MUTATIONS)
+def test_our_shapes_catch_what_the_national_catalogue_rejects(record, mutation):
+    broken = Graph()
+    broken += record
+    broken.update(MUTATIONS[mutation])
+    assert set(broken) != set(record)
+    assert violations(results(broken, shapes("catalogue/lkod.ttl"))), mutation
+
+
+def test_the_czech_drafts_object_only_to_our_second_language(record):
+    """The drafts allow one dct:title, dct:description, vcard:fn, pu:autor and pu:autor-databáze;
+    ours come in Czech and English, as in the norm's own examples. Keeping only the Czech texts
+    leaves nothing to object to."""
+    objected = {str(result["path"]) for result in violations(results(record, shapes(*CZECH_DRAFTS)))}
+    assert objected == {str(DCTERMS.title), str(DCTERMS.description), "http://www.w3.org/2006/vcard/ns#fn",
+                        str(PU.autor), str(PU["autor-databáze"])}
+    czech_only = Graph()
+    czech_only += (triple for triple in record if not (isinstance(triple[2], Literal) and triple[2].language == "en"))
+    assert violations(results(czech_only, shapes(*CZECH_DRAFTS))) == []
+
+
+def test_every_part_of_the_record_has_an_iri(record):
+    assert not [triple for triple in record if isinstance(triple[0], BNode) or isinstance(triple[2], BNode)]
+
+
+def test_each_dump_is_a_distribution_with_its_size_checksum_format_and_terms_of_use(record, project_release):
+    dumps = [entry for entry in project_release.manifest["files"]]
+    distributions = {str(url).rsplit("/", 1)[-1]: d for d, url in record.subject_objects(DCAT.downloadURL)}
+    assert set(distributions) == {entry["name"] for entry in dumps}
+    for entry in dumps:
+        distribution = distributions[entry["name"]]
+        assert record.value(distribution, DCAT.byteSize) == Literal(entry["bytes"], datatype=XSD.nonNegativeInteger)
+        assert record.value(distribution, DCAT.byteSize).datatype == XSD.nonNegativeInteger
+        checksum = record.value(distribution, SPDX.checksum)
+        assert str(record.value(checksum, SPDX.checksumValue)) == entry["sha256"]
+        assert str(record.value(distribution, DCTERMS.format)).startswith("http://publications.europa.eu/resource/authority/file-type/")
+        assert str(record.value(distribution, DCAT.mediaType)).startswith("http://www.iana.org/assignments/media-types/")
+        assert record.value(distribution, DCAT.accessURL) == record.value(distribution, DCAT.downloadURL)
+        terms = record.value(distribution, PU.specifikace)
+        assert {p for p, _ in record.predicate_objects(terms)} >= {
+            PU["autorské-dílo"], PU["databáze-jako-autorské-dílo"], PU["databáze-chráněná-zvláštními-právy"],
+            PU["osobní-údaje"]}
+        assert record.value(terms, PU["osobní-údaje"]) == URIRef("https://data.gov.cz/podmínky-užití/obsahuje-osobní-údaje/")
+
+
+def test_the_sparql_endpoint_is_a_data_service_behind_a_distribution(record):
+    (service,) = record.subjects(RDF.type, DCAT.DataService)
+    endpoint = URIRef(BASE + "sparql")
+    assert record.value(service, DCAT.endpointURL) == endpoint
+    assert record.value(service, DCAT.endpointDescription) == endpoint
+    assert record.value(service, DCTERMS.conformsTo) == URIRef("https://www.w3.org/TR/sparql11-protocol/")
+    assert {title.language for title in record.objects(service, DCTERMS.title)} == {"cs", "en"}
+    (distribution,) = record.subjects(DCAT.accessService, service)
+    assert (DATASET, DCAT.distribution, distribution) in record
+
+
+def test_the_temporal_coverage_runs_from_the_first_to_the_last_date_of_the_data(record, built_graph):
+    days = [date.fromisoformat(str(value)) for value in built_graph.objects(None, TIME.inXSDDate)]
+    months = [str(value) for value in built_graph.objects(None, TIME.inXSDgYearMonth)]
+    coverage = record.value(DATASET, DCTERMS.temporal)
+    start = date.fromisoformat(str(record.value(coverage, DCAT.startDate)))
+    end = date.fromisoformat(str(record.value(coverage, DCAT.endDate)))
+    assert start <= min(days) and end >= max(days)
+    assert start in days or start.isoformat()[:7] in months
+    assert end in days or end.isoformat()[:7] in months
+
+
+def test_the_catalogue_and_dataset_say_what_the_norm_requires_in_czech_and_english(record):
+    for subject in (CATALOG, DATASET):
+        for predicate in (DCTERMS.title, DCTERMS.description):
+            assert {text.language for text in record.objects(subject, predicate)} == {"cs", "en"}
+        assert str(record.value(subject, DCTERMS.publisher)) == RPP + "70891508"
+    assert (CATALOG, DCAT.dataset, DATASET) in record
+    assert record.value(DATASET, DCTERMS.accrualPeriodicity) == URIRef("http://publications.europa.eu/resource/authority/frequency/IRREG")
+    assert URIRef("https://linked.cuzk.cz/resource/ruian/vusc/78") in set(record.objects(DATASET, DCTERMS.spatial))
+    assert record.value(DATASET, DCTERMS.conformsTo) == URIRef(BASE + "ontology")
+    contact = record.value(CATALOG, DCAT.contactPoint)
+    assert str(record.value(contact, URIRef("http://www.w3.org/2006/vcard/ns#hasEmail"))).startswith("mailto:")
+    assert record.value(DATASET, DCTERMS.modified).datatype == XSD.dateTime
+    assert record.value(DATASET, URIRef("http://www.w3.org/ns/dcat#version")) is not None

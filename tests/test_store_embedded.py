@@ -1,0 +1,63 @@
+"""The embedded store gives back the terms the release wrote, though Oxigraph keeps literals by value."""
+
+import pytest
+from rdflib import BNode, Graph, Literal, URIRef
+from rdflib.namespace import XSD
+
+from server.build import build
+from server.config import Settings
+from server.store.embedded import EmbeddedStore
+
+REGION = URIRef("https://data.kraj-lbc.cz/partnerships/id/region/liberec")
+COUNT = URIRef("https://example.org/count")
+WRITTEN = {
+    Literal("5", datatype=XSD.nonNegativeInteger),
+    Literal("07", datatype=XSD.integer),
+    Literal("1", datatype=XSD.boolean),
+    Literal("2020-01-01T00:00:00.000Z", datatype=XSD.dateTime),
+    Literal("5.50", datatype=XSD.decimal),
+    Literal("plain"),
+    Literal("psáno", lang="cs"),
+}
+
+
+@pytest.fixture
+def store(mini_settings: Settings) -> EmbeddedStore:
+    literals = " , ".join(literal.n3() for literal in WRITTEN)
+    (mini_settings.data_dir / "counts.ttl").write_text(
+        f"<{REGION}> <{COUNT}> {literals} .\n"
+        f"[] <{COUNT}> {Literal('9', datatype=XSD.positiveInteger).n3()} .\n", encoding="utf-8")
+    build(mini_settings)
+    return EmbeddedStore(mini_settings.output_dir / "current")
+
+
+def test_oxigraph_itself_changes_these_literals(store: EmbeddedStore):
+    """The premise: without the store's memory, the values would come back in canonical form."""
+    stored = {row["o"] for row in store.select(f"SELECT ?o WHERE {{ <{REGION}> <{COUNT}> ?o }}")}
+    assert Literal("5", datatype=XSD.integer) in stored
+    assert stored != WRITTEN
+
+
+def test_documents_give_the_literals_as_written(store: EmbeddedStore):
+    assert set(store.document(REGION).objects(REGION, COUNT)) == WRITTEN
+
+
+def test_construct_gives_the_literals_as_written_also_under_blank_nodes(store: EmbeddedStore):
+    query = f"CONSTRUCT {{ ?s <{COUNT}> ?o }} WHERE {{ ?s <{COUNT}> ?o }}"
+    answer = store.sparql(query, None, None, "application/sparql-results+json", "application/n-triples", 100)
+    graph = Graph().parse(data=answer.body, format="nt")
+    assert set(graph.objects(REGION, COUNT)) == WRITTEN
+    (blank_value,) = [o for s, o in graph.subject_objects(COUNT) if isinstance(s, BNode)]
+    assert blank_value == Literal("9", datatype=XSD.positiveInteger)
+    assert blank_value.datatype == XSD.positiveInteger
+
+
+def test_replacements_change_the_objects_of_the_named_triples_only(store: EmbeddedStore):
+    written = Literal("5", datatype=XSD.nonNegativeInteger)
+    served = Literal("6", datatype=XSD.nonNegativeInteger)
+    query = f"CONSTRUCT {{ ?s <{COUNT}> ?o }} WHERE {{ ?s <{COUNT}> ?o }}"
+    answer = store.sparql(query, None, None, "application/sparql-results+json", "application/n-triples", 100,
+                          {(REGION, COUNT, written): served})
+    objects = set(Graph().parse(data=answer.body, format="nt").objects(REGION, COUNT))
+    assert objects == (WRITTEN - {written}) | {served}
+

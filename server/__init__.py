@@ -11,7 +11,8 @@ from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from .config import Settings, load_settings
-from .store import Store
+from .store import Store, StoreUnavailable, open_store
+
 
 
 def create_app(settings: Settings | None = None, store: Store | None = None) -> Flask:
@@ -19,20 +20,26 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
 
     Raises store.StoreUnavailable when there is no release to serve.
     """
-    from .store.embedded import EmbeddedStore
     from .web import Publisher, harvest, http, pages, resources, sparql
     from .web.i18n import LANGUAGES, current_language, words
     from .web.negotiation import FORMATS
 
     settings = settings or load_settings()
     app = Flask(__name__, template_folder="web/templates", static_folder="web/static")
-    app.extensions["lodpub"] = Publisher(settings, store or EmbeddedStore(settings.output_dir / "current"))
+    app.extensions["lodpub"] = Publisher(settings, store or open_store(settings))
     if settings.proxy_hops:
         hops = settings.proxy_hops
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops, x_prefix=hops)
     for blueprint in (pages.blueprint, resources.blueprint, harvest.blueprint, sparql.blueprint):
         app.register_blueprint(blueprint)
     http.register(app)
+
+    @app.errorhandler(StoreUnavailable)
+    def store_unavailable(error: StoreUnavailable):
+        """The store is down or holds no release: say so, and when to try again."""
+        app.logger.warning("store unavailable: %s", error)
+        return (f"Service unavailable: {error}\n", 503,
+                {"Content-Type": "text/plain; charset=utf-8", "Retry-After": "10", "Cache-Control": "no-store"})
 
     @app.errorhandler(Exception)
     def unexpected(error: Exception):

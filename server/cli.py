@@ -1,4 +1,5 @@
-"""The `lodpub` command: `validate` checks the dataset, `build` publishes a release, `serve` serves it.
+"""The `lodpub` command: `validate` checks the dataset, `build` writes a release, `publish` puts it
+into a remote SPARQL store, `serve` serves it.
 
 Exit codes: 0 success (warnings allowed), 1 SHACL violations, 2 an unreadable or invalid RDF
 file, a missing directory, a bad setting or a usage error.
@@ -8,10 +9,12 @@ import argparse
 import os
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from .build import Release, ValidationFailed, build, current_release_is_up_to_date
 from .config import Settings, describe_settings, load_settings
 from .dataset import DataFileError, load_dataset
+from .store import StoreUnavailable
 from .validate import format_report, load_shapes, validate
 
 EXIT_OK = 0
@@ -31,6 +34,13 @@ _SERVE_OPTIONS = {
     "--port": ("port", "PORT"),
     "--workers": ("workers", "N"),
 }
+# The remote store (credentials come from the environment only, never from a command line).
+_STORE_OPTIONS = {
+    "--store": ("store", "KIND"),
+    "--query-url": ("store_query_url", "URL"),
+    "--update-url": ("store_update_url", "URL"),
+    "--graph-store-url": ("store_graph_store_url", "URL"),
+}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -39,7 +49,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = _parser().parse_args(argv)
     except SystemExit as exit_:  # argparse exits on --help and on usage errors
         return int(exit_.code or 0)
-    options = [*_DATA_OPTIONS.values(), *_BUILD_OPTIONS.values(), *_SERVE_OPTIONS.values()]
+    options = [*_DATA_OPTIONS.values(), *_BUILD_OPTIONS.values(), *_SERVE_OPTIONS.values(), *_STORE_OPTIONS.values()]
     try:
         settings = load_settings(**{setting: getattr(args, setting, None) for setting, _ in options})
     except ValueError as error:
@@ -49,6 +59,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except DataFileError as error:
         return _error(f"{error.location}: syntax error: {error.message}")
     except OSError as error:  # a missing directory, an unwritable output, an existing release
+        return _error(f"lodpub: error: {error}")
+    except StoreUnavailable as error:
         return _error(f"lodpub: error: {error}")
 
 
@@ -77,7 +89,9 @@ def _run_build(args: argparse.Namespace, settings: Settings) -> int:
 def _run_serve(args: argparse.Namespace, settings: Settings) -> int:
     from .wsgi import serve_development, serve_production
 
-    if current_release_is_up_to_date(settings):
+    if settings.store == "remote":
+        print(f"Serving the release held by {settings.store_query_url}", file=sys.stderr)
+    elif current_release_is_up_to_date(settings):
         print(f"Serving the current release in {settings.output_dir / 'current'}", file=sys.stderr)
     else:
         status = _run_build(args, settings)
@@ -85,6 +99,22 @@ def _run_serve(args: argparse.Namespace, settings: Settings) -> int:
             return status
     print(f"lodpub serving on http://{settings.host}:{settings.port}/", file=sys.stderr, flush=True)
     (serve_development if args.dev else serve_production)(settings)
+    return EXIT_OK
+
+
+def _run_publish(args: argparse.Namespace, settings: Settings) -> int:
+    from .store.remote import endpoints_from, publish
+
+    missing = [option for option, (setting, _) in _STORE_OPTIONS.items()
+               if setting != "store" and not getattr(settings, setting)]
+    if missing:
+        return _error(f"lodpub: error: publish needs the remote store's {', '.join(missing)} "
+                      "(or the LODPUB_STORE_* variables)")
+    release = (args.release or settings.output_dir / "current").resolve()
+    if not (release / "manifest.json").is_file():
+        return _error(f"lodpub: error: no release at {release}: run 'lodpub build' first")
+    version = publish(release, endpoints_from(settings))
+    print(f"Published release {version} to {settings.store_query_url}")
     return EXIT_OK
 
 
@@ -125,7 +155,16 @@ def _parser() -> argparse.ArgumentParser:
     _add_setting_options(serve_parser, {**_BUILD_OPTIONS, **_SERVE_OPTIONS})
     serve_parser.add_argument("--dev", action="store_true",
                               help="Flask's development server, reloading on code changes (not for production)")
+    _add_setting_options(serve_parser, _STORE_OPTIONS)
     serve_parser.set_defaults(run=_run_serve)
+    publish_parser = commands.add_parser(
+        "publish", help="load a release into the remote SPARQL store and switch to it atomically",
+    )
+    _add_setting_options(publish_parser, {**_BUILD_OPTIONS, **{option: setting for option, setting in
+                                                             _STORE_OPTIONS.items() if option != "--store"}})
+    publish_parser.add_argument("--release", type=Path, metavar="DIR",
+                                help="the release folder to publish (default: the output directory's 'current')")
+    publish_parser.set_defaults(run=_run_publish)
     return parser
 
 

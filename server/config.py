@@ -85,9 +85,35 @@ class Settings:
         "space-separated SPARQL endpoints a query may call with SERVICE (none by default)",
     )
 
+    store: str = _setting(
+        "embedded",
+        "LODPUB_STORE",
+        "where the served release is held: 'embedded' (in memory, from output_dir/current) or 'remote' "
+        "(a SPARQL 1.1 store, filled by 'lodpub publish')",
+    )
+    store_query_url: str = _setting("", "LODPUB_STORE_QUERY_URL", "the remote store's SPARQL query endpoint")
+    store_update_url: str = _setting(
+        "", "LODPUB_STORE_UPDATE_URL", "the remote store's SPARQL update endpoint (for 'lodpub publish')"
+    )
+    store_graph_store_url: str = _setting(
+        "", "LODPUB_STORE_GRAPH_STORE_URL", "the remote store's Graph Store Protocol endpoint (for 'lodpub publish')"
+    )
+    store_user: str = _setting("", "LODPUB_STORE_USER", "user name for the remote store's updates, if it asks for one")
+    store_password: str = field(default="", repr=False, metadata={
+        "help": "password for the remote store (environment only: never on a command line)",
+        "env": "LODPUB_STORE_PASSWORD"})
+    store_auth: str = _setting("basic", "LODPUB_STORE_AUTH", "HTTP authentication the remote store wants: basic or digest")
+    store_timeout: float = _setting(30.0, "LODPUB_STORE_TIMEOUT", "seconds to wait for the remote store's answer")
+
     def __post_init__(self) -> None:
         if not self.base_iri.endswith("/"):
             raise ValueError(f"base IRI must end with '/': {self.base_iri!r}")
+        if self.store not in ("embedded", "remote"):
+            raise ValueError(f"store must be 'embedded' or 'remote', not {self.store!r}")
+        if self.store == "remote" and not self.store_query_url:
+            raise ValueError("a remote store needs LODPUB_STORE_QUERY_URL")
+        if self.store_auth not in ("basic", "digest"):
+            raise ValueError(f"store_auth must be 'basic' or 'digest', not {self.store_auth!r}")
 
 
 class SettingInfo(NamedTuple):

@@ -7,6 +7,7 @@ import subprocess
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import NamedTuple
 
 import pytest
 
@@ -130,9 +131,12 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def wait_until_up(url: str, process: subprocess.Popen, log: Path, seconds: float = 60) -> None:
-    """Poll `url` until it answers, failing early (with the server's log) if its process dies."""
+def wait_until_up(url: str, process: subprocess.Popen, log: Path, seconds: float = 60,
+                  unavailable_is_up: bool = False) -> None:
+    """Poll `url` until it answers (503 counts when `unavailable_is_up`), failing early (with the
+    server's log) if its process dies."""
     import time
+    import urllib.error
     import urllib.request
 
     deadline = time.monotonic() + seconds
@@ -142,6 +146,10 @@ def wait_until_up(url: str, process: subprocess.Popen, log: Path, seconds: float
         try:
             with urllib.request.urlopen(url, timeout=2):
                 return
+        except urllib.error.HTTPError as error:
+            if unavailable_is_up and error.code == 503:
+                return
+            time.sleep(0.2)
         except OSError:
             time.sleep(0.2)
     raise TimeoutError(f"no answer from {url} within {seconds} s")
@@ -155,7 +163,8 @@ class RunningServer(str):
 
 
 @contextlib.contextmanager
-def running_server(release_output: Path, log_dir: Path, **settings: str) -> Iterator[RunningServer]:
+def running_server(release_output: Path, log_dir: Path, unavailable_is_up: bool = False,
+                   **settings: str) -> Iterator[RunningServer]:
     """Run `lodpub serve` (gunicorn, 2 workers) on a free loopback port for the release in
     `release_output`, with LODPUB_* `settings` (e.g. SPARQL_TIMEOUT="3"); yield its base URL."""
     port = free_port()
@@ -172,7 +181,7 @@ def running_server(release_output: Path, log_dir: Path, **settings: str) -> Iter
     base.pid = process.pid
     base.log = log
     try:
-        wait_until_up(base + "health", process, log)
+        wait_until_up(base + "health", process, log, unavailable_is_up=unavailable_is_up)
         yield base
     finally:
         process.terminate()
@@ -180,7 +189,82 @@ def running_server(release_output: Path, log_dir: Path, **settings: str) -> Iter
 
 
 @pytest.fixture(scope="session")
-def server(project_release, tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
+def embedded_server(project_release, tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
     """`lodpub serve` on loopback, serving the project's release with the default settings."""
     with running_server(project_release.path.parent.parent, tmp_path_factory.mktemp("server")) as base:
         yield base
+
+
+@pytest.fixture(scope="session")
+def server(embedded_server: RunningServer) -> RunningServer:
+    """The publisher on its default, embedded store (see `server_on_every_store` for the others)."""
+    return embedded_server
+
+
+# --- Remote stores: real SPARQL servers on loopback, holding the release `lodpub publish` loaded --
+
+
+class RemoteStoreServer(NamedTuple):
+    """A SPARQL store running on loopback: its endpoints as lodpub's settings name them."""
+
+    query_url: str
+    update_url: str
+    graph_store_url: str
+
+    def settings(self) -> dict[str, str]:
+        """The LODPUB_* settings (without the prefix) that make lodpub use this store."""
+        return {"store": "remote", "store_query_url": self.query_url, "store_update_url": self.update_url,
+                "store_graph_store_url": self.graph_store_url}
+
+
+@contextlib.contextmanager
+def running_oxigraph(log_dir: Path, port: int | None = None) -> Iterator[RemoteStoreServer]:
+    """Oxigraph server (`pip install oxigraph`), in memory, on a loopback port."""
+    port = port or free_port()
+    log = log_dir / f"oxigraph-{port}.log"
+    with open(log, "w") as log_file:
+        process = subprocess.Popen([shutil.which("oxigraph") or "oxigraph", "serve", "--bind", f"127.0.0.1:{port}"],
+                                   stdout=log_file, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}/"
+    try:
+        wait_until_up(base + "query?query=ASK%7B%7D", process, log)
+        yield RemoteStoreServer(base + "query", base + "update", base + "store")
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+def publish_to(store: RemoteStoreServer, release: Path) -> subprocess.CompletedProcess:
+    """`lodpub publish` of `release` into `store`, as an operator runs it."""
+    environment = {name: value for name, value in os.environ.items() if not name.startswith("LODPUB_")}
+    return subprocess.run(
+        [sys.executable, "-m", "server.cli", "publish", "--release", str(release), "--query-url", store.query_url,
+         "--update-url", store.update_url, "--graph-store-url", store.graph_store_url],
+        cwd=CHECKOUT, env=environment, capture_output=True, text=True, timeout=300)
+
+
+@pytest.fixture(scope="session")
+def oxigraph_store(project_release, tmp_path_factory: pytest.TempPathFactory) -> Iterator[RemoteStoreServer]:
+    """Oxigraph server holding the project's release, published by `lodpub publish`."""
+    with running_oxigraph(tmp_path_factory.mktemp("oxigraph")) as store:
+        published = publish_to(store, project_release.path)
+        assert published.returncode == 0, published.stderr
+        yield store
+
+
+@pytest.fixture(scope="session")
+def oxigraph_server(project_release, oxigraph_store, tmp_path_factory) -> Iterator[RunningServer]:
+    """`lodpub serve` on the remote store `oxigraph_store`."""
+    with running_server(project_release.path.parent.parent, tmp_path_factory.mktemp("server-oxigraph"),
+                        **oxigraph_store.settings()) as base:
+        yield base
+
+
+# The stores every server-level test runs on (a module opts in by using `server_on_every_store`).
+STORES = ["embedded_server", "oxigraph_server"]
+
+
+@pytest.fixture(scope="module", params=STORES)
+def server_on_every_store(request: pytest.FixtureRequest) -> RunningServer:
+    """The publisher on each store in turn: the tests of a module that asks for it run once per store."""
+    return request.getfixturevalue(request.param)

@@ -33,6 +33,12 @@ from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import OWL, RDF, RDFS, SKOS
 from rdflib.query import Result
 
+
+@pytest.fixture(scope="module")
+def server(server_on_every_store):
+    """Every test here runs on the embedded store and on each remote store."""
+    return server_on_every_store
+
 FORM = "application/x-www-form-urlencoded"
 DIRECT = "application/sparql-query"
 SPARQL_RESULTS = "{http://www.w3.org/2005/sparql-results#}"

@@ -22,6 +22,12 @@ from rdf_documents import parse_document
 from server.describe.dcat import NORM_CONTEXT_URL
 from server.namespaces import CANONICAL_BASE
 
+
+@pytest.fixture(scope="module")
+def server(server_on_every_store):
+    """Every test here runs on the embedded store and on each remote store."""
+    return server_on_every_store
+
 JAVA_DEFAULT_ACCEPT = "text/html, image/gif, image/jpeg, *; q=.2, */*; q=.2"
 NKOD = {"User-Agent": "nkod/0.0.1", "Accept": JAVA_DEFAULT_ACCEPT, "Accept-Encoding": "gzip"}
 SPDX_CHECKSUM = URIRef("http://spdx.org/rdf/terms#checksum")

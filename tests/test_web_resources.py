@@ -12,6 +12,12 @@ from rdflib.namespace import RDF, RDFS, SKOS
 from rdf_documents import parse_document
 from server.namespaces import CANONICAL_BASE
 
+
+@pytest.fixture(scope="module")
+def server(server_on_every_store):
+    """Every test here runs on the embedded store and on each remote store."""
+    return server_on_every_store
+
 MACHINE_FORMATS = {
     "text/turtle": ("turtle", ".ttl"),
     "application/ld+json": ("json-ld", ".jsonld"),

@@ -23,6 +23,12 @@ from SPARQLWrapper.SPARQLExceptions import QueryBadFormed
 
 from conftest import CHECKOUT, running_server
 
+
+@pytest.fixture(scope="module")
+def server(server_on_every_store):
+    """Every test here runs on the embedded store and on each remote store."""
+    return server_on_every_store
+
 PREFIXES = "PREFIX skos: <http://www.w3.org/2004/02/skos/core#>\n"
 STATUSES_QUERY = PREFIXES + "SELECT ?concept ?label WHERE {{ ?concept skos:inScheme <{base}vocabulary/statuses> ; " \
                             "skos:prefLabel ?label . FILTER (LANG(?label) = 'en') }}"
@@ -335,7 +341,7 @@ def test_a_query_too_long_or_too_deep_is_refused(strict_server):
 
 def test_a_query_that_needs_too_much_memory_is_stopped(strict_server):
     greedy = ("SELECT (STRLEN(GROUP_CONCAT(?x)) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f "
-              "BIND (CONCAT(STR(?c), STR(?f)) AS ?x) }")
+              "BIND (CONCAT(STR(?a), STR(?b), STR(?c), STR(?d), STR(?e), STR(?f), STR(?c), STR(?f)) AS ?x) }")
     response = requests.get(strict_server + "sparql", params={"query": greedy}, timeout=60)
     assert response.status_code == 503 and "MB" in response.text
     assert requests.get(strict_server + "sparql", params={"query": "ASK {}", "format": "json"},

@@ -1,17 +1,21 @@
 """The store behind the publisher: what the web layer asks of it, and where a release comes from.
 
 `Store` is the interface; `embedded.EmbeddedStore` (in process, the default) implements it over a
-release written by `lodpub build`. A remote SPARQL 1.1 store will implement the same interface.
+release written by `lodpub build`, `remote.RemoteStore` over a release that `lodpub publish` put
+into a SPARQL 1.1 store; both share `sparql_store.SparqlStore`. `open_store` picks one.
 The store knows nothing of HTTP: it answers with rdflib graphs, always in canonical IRIs (the
 base IRI of the release); moving them to the host a request came to is the web layer's business.
 """
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from rdflib import Graph, URIRef
 from rdflib.term import Node
+
+if TYPE_CHECKING:
+    from ..config import Settings
 
 
 class StoreUnavailable(Exception):
@@ -67,3 +71,15 @@ class SparqlAnswer:
     body: bytes
     media_type: str
     truncated: bool
+
+
+def open_store(settings: "Settings") -> Store:
+    """The store `settings` name: the embedded store of output_dir/current, or the remote store
+    (settings.store == "remote"). Raises StoreUnavailable when there is no embedded release."""
+    if settings.store == "remote":
+        from .remote import RemoteStore, endpoints_from
+
+        return RemoteStore(endpoints_from(settings), settings.base_iri, settings.output_dir / "releases")
+    from .embedded import EmbeddedStore
+
+    return EmbeddedStore(settings.output_dir / "current")

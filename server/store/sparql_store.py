@@ -1,0 +1,303 @@
+"""What every store does the same way: documents, labels, lookups and SPARQL answers, written as
+SPARQL over one primitive, `_query`, that each store implements (in process for the embedded
+store, over HTTP for a remote one).
+
+Answers travel as Oxigraph terms (pyoxigraph reads and writes every results and RDF format the
+endpoint offers) and leave as rdflib terms or serialised bytes.
+"""
+
+import json
+from collections.abc import Iterable, Iterator
+from itertools import islice
+from pathlib import Path
+
+import pyoxigraph as ox
+from rdflib import BNode, Graph, Literal, URIRef, Variable
+from rdflib.namespace import OWL, RDF, RDFS, SKOS, XSD
+from rdflib.query import Result
+from rdflib.term import Node
+
+from ..namespaces import LABEL_PREDICATES
+from . import QueryError, SparqlAnswer, StoreUnavailable
+from .query_text import read_query
+
+DESCRIPTION_GRAPH = "graph/description"
+CATALOGUE_GRAPH = "graph/catalogue"
+
+# A catalogue record is complete with the resources it holds through these properties (its
+# distributions, their terms of use and checksums, the data service, contact point, temporal
+# coverage, the VoID subsets and partitions), so a document about a dataset or catalogue
+# includes them.
+RECORD_PARTS = (
+    URIRef("http://www.w3.org/ns/dcat#distribution"),
+    URIRef("http://www.w3.org/ns/dcat#accessService"),
+    URIRef("http://www.w3.org/ns/dcat#contactPoint"),
+    URIRef("http://purl.org/dc/terms/temporal"),
+    URIRef("https://data.gov.cz/slovník/podmínky-užití/specifikace"),
+    URIRef("http://spdx.org/rdf/terms#checksum"),
+    URIRef("http://rdfs.org/ns/void#subset"),
+    URIRef("http://rdfs.org/ns/void#classPartition"),
+    URIRef("http://rdfs.org/ns/void#propertyPartition"),
+)
+# How far a document follows blank nodes and record parts from its resource (dataset ->
+# distribution -> checksum is 2; an RDF list of n items is n).
+CLOSURE_DEPTH = 5
+
+RESULTS_FORMATS = {
+    "application/sparql-results+json": ox.QueryResultsFormat.JSON,
+    "application/sparql-results+xml": ox.QueryResultsFormat.XML,
+    "text/csv": ox.QueryResultsFormat.CSV,
+    "text/tab-separated-values": ox.QueryResultsFormat.TSV,
+}
+GRAPH_FORMATS = {
+    "text/turtle": ox.RdfFormat.TURTLE,
+    "application/n-triples": ox.RdfFormat.N_TRIPLES,
+    "application/rdf+xml": ox.RdfFormat.RDF_XML,
+    "application/ld+json": ox.RdfFormat.JSON_LD,
+}
+
+Answer = ox.QueryBoolean | ox.QuerySolutions | Iterable[ox.Triple]
+
+
+class SparqlStore:
+    """The half of a store that is the same for every engine (see store.Store for the interface).
+
+    A subclass sets base_iri, version, built_at, triple_count and written_literals, and implements
+    `_query`.
+    """
+
+    base_iri: str
+    # For each triple whose literal the engine stores differently from the release's files:
+    # (subject or None for a blank node, predicate, stored literal) -> literal as written.
+    written_literals: dict
+
+    def _query(self, query: str, default_graphs: list[str] | None, named_graphs: list[str] | None) -> Answer:
+        """Evaluate `query`. With neither list given and no FROM in the query, the default graph
+        is the union of the dataset's graphs. Raises QueryError, or StoreUnavailable."""
+        raise NotImplementedError
+
+    @property
+    def endpoint_iri(self) -> str:
+        """Relative IRIs in a query are resolved against the endpoint's IRI (as the protocol allows)."""
+        return self.base_iri + "sparql"
+
+    # --- what the web layer asks -------------------------------------------------------------
+
+    def exists(self, iri: URIRef) -> bool:
+        return bool(self._query(f"ASK {{ <{iri}> ?p ?o }}", None, None))
+
+    def select(self, query: str) -> list[dict[str, Node]]:
+        solutions = self._query(query, None, None)
+        names = [variable.value for variable in solutions.variables]
+        return [
+            {name: to_rdflib(solution[name]) for name in names if solution[name] is not None}
+            for solution in solutions
+        ]
+
+    def subjects_under(self, prefix: str) -> list[URIRef]:
+        query = f"SELECT DISTINCT ?s WHERE {{ ?s ?p ?o FILTER (isIRI(?s) && STRSTARTS(STR(?s), {_string(prefix)})) }}"
+        return sorted(row["s"] for row in self.select(query))
+
+    def labels(self, iris: set[URIRef]) -> Graph:
+        return self._described(iris, LABEL_PREDICATES)
+
+    def document(self, iri: URIRef) -> Graph:
+        """The document about `iri`, so that a client can display it without further requests.
+
+        - the resource's own triples, with the triples of the blank nodes and record parts they
+          reach (to CLOSURE_DEPTH);
+        - for the ontology, every term it defines; for a concept scheme, every concept in it;
+        - the triples that link to it from other resources;
+        - the labels (and types) of every resource it links to, and the labels of its properties.
+        """
+        document = self._construct(_closure_query(f"VALUES ?root {{ <{iri}> }}"))
+        if (iri, RDF.type, OWL.Ontology) in document:
+            document += self._construct(_closure_query(f"?root <{RDFS.isDefinedBy}> <{iri}>"))
+        if (iri, RDF.type, SKOS.ConceptScheme) in document:
+            document += self._construct(_closure_query(f"?root <{SKOS.inScheme}> <{iri}>"))
+        document += self._construct(f"CONSTRUCT {{ ?s ?p <{iri}> }} WHERE {{ ?s ?p <{iri}> FILTER (?s != <{iri}>) }}")
+        linked = {node for node in document.all_nodes() if isinstance(node, URIRef) and node != iri}
+        properties = set(document.predicates()) - linked
+        document += self._described(linked, (RDF.type, *LABEL_PREDICATES))
+        document += self._described(properties, LABEL_PREDICATES)
+        return document
+
+    def sparql(self, query: str, default_graphs: list[str] | None, named_graphs: list[str] | None,
+               results_type: str, graph_type: str, max_rows: int,
+               replacements: dict[tuple[Node, Node, Node], Node] | None = None) -> SparqlAnswer:
+        result = self._query(query, default_graphs, named_graphs)
+        try:  # the engine may evaluate lazily, so errors can come while reading the answer
+            if isinstance(result, ox.QueryBoolean):
+                return SparqlAnswer("boolean", result.serialize(format=RESULTS_FORMATS[results_type]), results_type, False)
+            if isinstance(result, ox.QuerySolutions):
+                rows = list(islice(result, max_rows + 1))
+                body = _serialise_solutions([v.value for v in result.variables], rows[:max_rows], results_type)
+                return SparqlAnswer("solutions", body, results_type, len(rows) > max_rows)
+            triples = list(islice(_distinct(result), max_rows + 1))
+        except (QueryError, StoreUnavailable):
+            raise
+        except Exception as error:  # Oxigraph reports evaluation errors of every kind alike
+            raise QueryError(str(error)) from error
+        replaced = {tuple(map(to_oxigraph, key)): to_oxigraph(value) for key, value in (replacements or {}).items()}
+        written = [_replaced(self._as_written(triple), replaced) for triple in triples[:max_rows]]
+        return SparqlAnswer("graph", ox.serialize(written, format=GRAPH_FORMATS[graph_type]), graph_type,
+                            len(triples) > max_rows)
+
+    # --- helpers -------------------------------------------------------------------------------
+
+    def _construct(self, query: str) -> Graph:
+        """The rdflib graph of a CONSTRUCT `query` over the whole dataset, literals as written."""
+        graph = Graph()
+        for triple in self._query(query, None, None):
+            written = self._as_written(triple)
+            graph.add((to_rdflib(written.subject), to_rdflib(written.predicate), to_rdflib(written.object)))
+        return graph
+
+    def _described(self, iris: set[URIRef], predicates: Iterable[URIRef]) -> Graph:
+        """The triples of `iris` with one of `predicates`."""
+        if not iris:
+            return Graph()
+        nodes = " ".join(f"<{iri}>" for iri in sorted(iris))
+        properties = " ".join(f"<{predicate}>" for predicate in predicates)
+        return self._construct(f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ VALUES ?s {{ {nodes} }} VALUES ?p {{ {properties} }} ?s ?p ?o }}")
+
+    def _as_written(self, triple: ox.Triple) -> ox.Triple:
+        """`triple` with its literal as the release's files write it (see written_literals)."""
+        if not isinstance(triple.object, ox.Literal):
+            return triple
+        subject = None if isinstance(triple.subject, ox.BlankNode) else triple.subject
+        written = self.written_literals.get((subject, triple.predicate, triple.object))
+        return ox.Triple(triple.subject, triple.predicate, written) if written is not None else triple
+
+
+def _closure_query(root_pattern: str) -> str:
+    """CONSTRUCT the triples of ?root (bound by `root_pattern`) and of the blank nodes and record
+    parts reached from it, up to CLOSURE_DEPTH steps away: one branch of a UNION per distance."""
+    parts = ", ".join(f"<{part}>" for part in RECORD_PARTS)
+    branches = []
+    for depth in range(CLOSURE_DEPTH + 1):
+        nodes = [f"?n{i}" for i in range(depth)] + ["?s"]
+        steps = "".join(f" {nodes[i]} ?p{i} {nodes[i + 1]} . FILTER (isBlank({nodes[i + 1]}) || ?p{i} IN ({parts}))"
+                        for i in range(depth))
+        branches.append(f"{{ {root_pattern.replace('?root', nodes[0])} .{steps} ?s ?p ?o }}")
+    return "CONSTRUCT { ?s ?p ?o } WHERE { " + " UNION ".join(branches) + " }"
+
+
+# Literals every engine keeps as written: strings, and texts with a language.
+_KEPT_AS_WRITTEN = {"http://www.w3.org/2001/XMLSchema#string", "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"}
+
+
+def literals_oxigraph_changes(files: list[tuple[Path, ox.RdfFormat]]) -> dict:
+    """The literals of `files` that Oxigraph stores differently from how they are written.
+
+    Oxigraph keeps a literal by its value: "5"^^xsd:nonNegativeInteger comes back as
+    "5"^^xsd:integer, "05" as "5", "1"^^xsd:boolean as "true". The value is the same, but the term
+    is not, and standards check terms (DCAT-AP wants dcat:byteSize as xsd:nonNegativeInteger). So
+    the store remembers, for each triple whose literal it changes, the literal as written, and
+    gives that back in documents and CONSTRUCT/DESCRIBE answers. (SELECT answers show the stored
+    value: a variable's binding is a value, not a triple.)
+
+    Keys are (subject, predicate, stored literal); a blank-node subject is keyed as None, since
+    the store names blank nodes afresh.
+    """
+    changed, stored_form = {}, _StoredForm()
+    for path, rdf_format in files:
+        for quad in ox.parse(path=str(path), format=rdf_format):
+            literal = quad.object
+            if not isinstance(literal, ox.Literal) or literal.datatype.value in _KEPT_AS_WRITTEN:
+                continue
+            stored = stored_form(literal)
+            if stored != literal:
+                subject = None if isinstance(quad.subject, ox.BlankNode) else quad.subject
+                changed[(subject, quad.predicate, stored)] = literal
+    return changed
+
+
+class _StoredForm:
+    """The form in which Oxigraph stores a literal, found by storing it in a scratch store."""
+
+    _PLACE = ox.NamedNode("urn:x-lodpub:scratch")
+
+    def __init__(self) -> None:
+        self.scratch = ox.Store()
+        self.known: dict = {}
+
+    def __call__(self, literal: ox.Literal) -> ox.Literal:
+        if literal not in self.known:
+            self.scratch.add(ox.Quad(self._PLACE, self._PLACE, literal))
+            stored = next(iter(self.scratch))
+            self.scratch.remove(stored)
+            self.known[literal] = stored.object
+        return self.known[literal]
+
+
+def _distinct(triples: Iterable[ox.Triple]) -> Iterator[ox.Triple]:
+    """Each triple once. A CONSTRUCT answer is a graph, a set, but Oxigraph yields one triple per
+    solution: NKOD's record query (three OPTIONALs on the distributions) repeats each triple
+    hundreds of times, and the row limit must count triples, not repetitions."""
+    seen: set[ox.Triple] = set()
+    for triple in triples:
+        if triple not in seen:
+            seen.add(triple)
+            yield triple
+
+
+def _replaced(triple: ox.Triple, replacements: dict) -> ox.Triple:
+    """`triple` with its object replaced, if it is a key of `replacements`."""
+    if not replacements:
+        return triple
+    new = replacements.get((triple.subject, triple.predicate, triple.object))
+    return triple if new is None else ox.Triple(triple.subject, triple.predicate, new)
+
+
+def names_a_dataset(query: str, base_iri: str) -> bool:
+    """Whether the query has FROM or FROM NAMED clauses."""
+    parsed = read_query(query, base_iri)
+    return bool(parsed.default_graphs or parsed.named_graphs)
+
+
+def _serialise_solutions(names: list[str], rows: list, media_type: str) -> bytes:
+    """SELECT results in `media_type` by the libraries' serialisers: rdflib writes SPARQL JSON,
+    Oxigraph reads it and writes the other formats (XML, CSV, TSV)."""
+    result = Result("SELECT")
+    result.vars = [Variable(name) for name in names]
+    result.bindings = [
+        {Variable(name): to_rdflib(row[name]) for name in names if row[name] is not None} for row in rows
+    ]
+    as_json = result.serialize(format="json")
+    if media_type == "application/sparql-results+json":
+        return as_json
+    return ox.parse_query_results(as_json, ox.QueryResultsFormat.JSON).serialize(format=RESULTS_FORMATS[media_type])
+
+
+def to_rdflib(term) -> Node:
+    """An Oxigraph term as an rdflib term (a plain string stays plain, as rdflib reads it)."""
+    if isinstance(term, ox.Triple):
+        raise QueryError("answers holding quoted triples (RDF-star) are not supported")
+    if isinstance(term, ox.NamedNode):
+        return URIRef(term.value)
+    if isinstance(term, ox.BlankNode):
+        return BNode(term.value)
+    if term.language:
+        return Literal(term.value, lang=term.language)
+    datatype = term.datatype.value
+    if datatype == str(XSD.string):
+        return Literal(term.value)
+    # As written: rdflib would otherwise rewrite the lexical form (e.g. "…Z" to "…+00:00").
+    return Literal(term.value, datatype=URIRef(datatype), normalize=False)
+
+
+def to_oxigraph(term: Node):
+    """An rdflib term as an Oxigraph term."""
+    if isinstance(term, URIRef):
+        return ox.NamedNode(str(term))
+    if isinstance(term, BNode):
+        return ox.BlankNode(str(term))
+    if term.language:
+        return ox.Literal(str(term), language=term.language)
+    return ox.Literal(str(term), datatype=ox.NamedNode(str(term.datatype or XSD.string)))
+
+
+def _string(text: str) -> str:
+    """A SPARQL string literal of `text`."""
+    return json.dumps(text)

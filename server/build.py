@@ -28,7 +28,7 @@ from rdflib import Graph, URIRef
 from .config import Settings
 from .dataset import LoadedDataset, bind_prefix_table, find_rdf_files, load_catalogue_metadata, load_dataset
 from .describe.dcat import as_dcat_ap_2_1_1, catalogue_record
-from .describe.void import void_description
+from .describe.void import dataset_summary, void_description
 from .namespaces import prefixes_for
 from .validate import ValidationReport, load_shapes, validate, validate_graph
 
@@ -65,15 +65,17 @@ class Release:
     report: ValidationReport
 
 
-def build(settings: Settings, now: datetime | None = None) -> Release:
+def build(settings: Settings, now: datetime | None = None, check_shapes: bool = True) -> Release:
     """Load and validate the dataset, then write and publish a new release of it.
 
     `now` (timezone-aware) replaces the current time, for reproducible builds and tests.
+    `check_shapes=False` publishes data that has no shapes of its own (another dataset served
+    with `lodpub serve --data`); the catalogue record, if any, is still checked.
     Raises ValidationFailed, before writing anything, when the data or its catalogue record
     has a Violation.
     """
     loaded = load_dataset(settings)
-    report = validate(loaded, load_shapes(settings))
+    report = validate(loaded, load_shapes(settings)) if check_shapes else ValidationReport([], {})
     if not report.conforms:
         raise ValidationFailed(report)
     built_at = (now or datetime.now(timezone.utc)).astimezone(timezone.utc)
@@ -102,10 +104,12 @@ def describe_release(settings: Settings, loaded: LoadedDataset, union: Graph, ma
     shapes (see CATALOGUE_SHAPES), or would have one once normalised to DCAT-AP 2.1.1."""
     graph_sizes = {str(graph.identifier): len(graph) for graph in loaded.dataset.graphs() if len(graph)}
     dump_names = [entry["name"] for entry in manifest["files"]]
-    void = void_description(union, settings.base_iri, dump_names, manifest["version"], built_at,
-                            URIRef(settings.base_iri + SOURCE_PATH), graph_sizes)
-    descriptions = {"void.ttl": ("text/turtle", _serialise(bind_prefix_table(void, settings.base_iri), "turtle"))}
     metadata = load_catalogue_metadata(settings)
+    source = URIRef(settings.base_iri + SOURCE_PATH)
+    void = void_description(union, settings.base_iri, dump_names, manifest["version"], built_at,
+                            source if (source, None, None) in union else None, graph_sizes,
+                            dataset_summary(metadata, settings.base_iri))
+    descriptions = {"void.ttl": ("text/turtle", _serialise(bind_prefix_table(void, settings.base_iri), "turtle"))}
     if len(metadata):
         record = catalogue_record(metadata, settings.base_iri, union, manifest["files"], manifest["version"], built_at)
         for graph, shape_sets in ((record, CATALOGUE_SHAPES), (as_dcat_ap_2_1_1(record, sha1_of), DCAT_AP_2_1_1_SHAPES)):

@@ -75,9 +75,9 @@ def _run_validate(args: argparse.Namespace, settings: Settings) -> int:
     return EXIT_OK if report.conforms else EXIT_VIOLATIONS
 
 
-def _run_build(args: argparse.Namespace, settings: Settings) -> int:
+def _run_build(args: argparse.Namespace, settings: Settings, check_shapes: bool = True) -> int:
     try:
-        release = build(settings)
+        release = build(settings, check_shapes=check_shapes)
     except ValidationFailed as failure:
         print(format_report(failure.report, args.lang))
         print("lodpub: build failed: the dataset has violations; nothing was written", file=sys.stderr)
@@ -94,7 +94,11 @@ def _run_serve(args: argparse.Namespace, settings: Settings) -> int:
     elif current_release_is_up_to_date(settings):
         print(f"Serving the current release in {settings.output_dir / 'current'}", file=sys.stderr)
     else:
-        status = _run_build(args, settings)
+        # Another dataset (--data) is validated only against shapes given for it (--shapes):
+        # ours describe our partnerships, not its data.
+        defaults = Settings()
+        foreign = settings.data_dir != defaults.data_dir and settings.shapes_dir == defaults.shapes_dir
+        status = _run_build(args, settings, check_shapes=not foreign)
         if status != EXIT_OK:
             return status
     print(f"lodpub serving on http://{settings.host}:{settings.port}/", file=sys.stderr, flush=True)

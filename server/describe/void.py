@@ -11,27 +11,31 @@ from ..namespaces import PREFIXES, dataset_iri, prefixes_for, shorten_iri
 
 SD = Namespace("http://www.w3.org/ns/sparql-service-description#")
 
-LICENCE = URIRef("https://creativecommons.org/licenses/by/4.0/")
-PUBLISHER = URIRef("https://rpp-opendata.egon.gov.cz/odrpp/zdroj/orgán-veřejné-moci/70891508")
-TITLE = {
-    "cs": "Mezinárodní partnerství Libereckého kraje",
-    "en": "International partnerships of the Liberec Region",
-}
-DESCRIPTION = {
-    "cs": "Partnerství Libereckého kraje se zahraničními regiony jako propojená otevřená data: dohody a jejich "
-          "signatáři, události ve vývoji spolupráce, stav v čase, oblasti spolupráce a dokumenty, převzaté ze "
-          "stránky kraje „Uzavřená dohoda“.",
-    "en": "The Liberec Region's partnerships with regions abroad as linked open data: agreements and their "
-          "signatories, the events in the life of each cooperation, status over time, cooperation areas and "
-          "documents, taken from the Region's web page “Uzavřená dohoda”.",
-}
+# What VoID repeats of the catalogue record about the dataset, when there is one.
+SUMMARY_PROPERTIES = (DCTERMS.title, DCTERMS.description, DCTERMS.publisher, DCTERMS.license)
+
+
+def dataset_summary(catalogue: Graph, base_iri: str) -> Graph:
+    """The dataset's title, description, publisher and licence as its catalogue record (data/catalogue/)
+    gives them; for a dataset without one, only a title naming where it is published (nothing
+    more is known of it)."""
+    dataset = URIRef(dataset_iri(base_iri))
+    summary = Graph()
+    for predicate in SUMMARY_PROPERTIES:
+        for value in catalogue.objects(dataset, predicate):
+            summary.add((dataset, predicate, value))
+    if not len(summary):
+        summary.add((dataset, DCTERMS.title, Literal(f"Datová sada na {base_iri}", lang="cs")))
+        summary.add((dataset, DCTERMS.title, Literal(f"Dataset published at {base_iri}", lang="en")))
+    return summary
 
 
 def void_description(
-    data: Graph, base_iri: str, dump_names: list[str], version: str, built_at: datetime, source: URIRef,
-    graph_sizes: dict[str, int],
+    data: Graph, base_iri: str, dump_names: list[str], version: str, built_at: datetime, source: URIRef | None,
+    graph_sizes: dict[str, int], summary: Graph,
 ) -> Graph:
-    """Describe `data` (the union of the published graphs) as a void:Dataset under `base_iri`.
+    """Describe `data` (the union of the published graphs) as a void:Dataset under `base_iri`,
+    with `summary` (see dataset_summary) for its title, description, publisher and licence.
 
     Each named graph (IRI -> triples in `graph_sizes`) is a subset; the SPARQL endpoint queries
     their union; the graph's IRI is the subset's. Counts are exact. Partitions have IRIs under the
@@ -44,12 +48,9 @@ def void_description(
     graph.bind("dcterms", DCTERMS)
     add = graph.add
     add((dataset, RDF.type, VOID.Dataset))
-    for language in ("cs", "en"):
-        add((dataset, DCTERMS.title, Literal(TITLE[language], lang=language)))
-        add((dataset, DCTERMS.description, Literal(DESCRIPTION[language], lang=language)))
-    add((dataset, DCTERMS.publisher, PUBLISHER))
-    add((dataset, DCTERMS.license, LICENCE))
-    add((dataset, DCTERMS.source, source))
+    graph += summary
+    if source is not None:  # the page the data was taken from, when the data describes it
+        add((dataset, DCTERMS.source, source))
     add((dataset, DCTERMS.modified, Literal(built_at.strftime("%Y-%m-%dT%H:%M:%SZ"), datatype=XSD.dateTime)))
     add((dataset, OWL.versionInfo, Literal(version)))
     add((dataset, VOID.uriSpace, Literal(base_iri + "id/", datatype=XSD.anyURI)))  # typed, so it is rebased

@@ -34,9 +34,6 @@ from .served import file_facts, with_file_facts
 
 blueprint = Blueprint("resources", __name__)
 
-# The kinds of thing IRI (first path segment) that have documents.
-THING_ROOTS = ("id", "ontology", "vocabulary", "graph")
-
 SCHEMES = "SELECT ?scheme WHERE { ?scheme a <http://www.w3.org/2004/02/skos/core#ConceptScheme> }"
 VERSION_OF = "SELECT ?ontology WHERE {{ ?ontology <http://www.w3.org/2002/07/owl#versionIRI> <{iri}> }}"
 
@@ -92,12 +89,17 @@ def see_document(path: str) -> Response:
     return redirect(target, code=303)
 
 
+@blueprint.route("/<path:path>")
+def any_thing(path: str) -> Response:
+    """Any other IRI under the base that the dataset describes: a dataset other than ours (served
+    with `lodpub serve --data`) may lay out its IRIs as it likes. The routes above win."""
+    return see_document(path)
+
+
 @blueprint.route("/doc/<path:path>")
 def document(path: str) -> Response:
     """The document about the thing at `path`, in the negotiated format."""
     bare, suffix_format = split_suffix(path)
-    if not bare.startswith(THING_ROOTS):
-        return not_found(choose_or_html(suffix_format))
     iri = canonical_iri(bare)
     if not store().exists(iri):
         return not_found(choose_or_html(suffix_format))

@@ -1,0 +1,370 @@
+"""Benchmark lodpub against Oxigraph server on the same data, side by side in one run.
+
+    python3 bench/run.py --agreements 1000 [--rounds 15] [--seconds 10] [--out bench/results]
+
+For one size it: generates the data (bench/generate.py), builds a release (time and peak memory),
+starts `lodpub serve` on the embedded store (cold start to first answer, resident memory) and
+Oxigraph server in memory holding the same release (loaded by `lodpub publish`), then measures,
+alternating between the two so that the machine's noise hits both alike:
+
+- latency of a query mix (the twelve competency questions plus typical consumer queries), p50
+  and p95 per query, and the geometric mean of the p50 ratios;
+- throughput of the mix with 4 and 16 concurrent clients;
+- dereferencing throughput: our resource documents (Turtle and HTML) against Oxigraph's DESCRIBE.
+
+Results are printed as a table and written as JSON. See bench/README.md.
+"""
+
+import argparse
+import json
+import math
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import requests
+
+CHECKOUT = Path(__file__).resolve().parent.parent
+BASE = "https://data.kraj-lbc.cz/partnerships/"
+PREFIXES = f"""PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
+PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
+PREFIX time: <http://www.w3.org/2006/time#>
+PREFIX dcterms: <http://purl.org/dc/terms/>
+PREFIX rp: <{BASE}ontology/>
+"""
+# Typical consumer queries, besides the competency questions (server/queries/*.rq).
+CONSUMER_QUERIES = {
+    "lookup-by-iri": "SELECT ?p ?o WHERE {{ <{iri}> ?p ?o }}",
+    "count-by-class": "SELECT ?class (COUNT(?s) AS ?n) WHERE { ?s a ?class } GROUP BY ?class ORDER BY DESC(?n)",
+    "agreements-with-labels": "SELECT ?a ?title WHERE { ?a a rp:Agreement ; dcterms:title ?title FILTER (LANG(?title) = 'en') }",
+    "signed-after-2010": "SELECT ?s ?d WHERE { ?s a rp:Signing ; time:hasTime/time:inXSDDate ?d FILTER (?d >= '2010-01-01'^^<http://www.w3.org/2001/XMLSchema#date>) }",
+    "text-filter": "SELECT ?r ?l WHERE { ?r a rp:Region ; rdfs:label ?l FILTER (CONTAINS(LCASE(STR(?l)), 'ob')) }",
+    "ordered-page": "SELECT ?e ?l WHERE { ?e a rp:Event ; rdfs:label ?l FILTER (LANG(?l) = 'en') } ORDER BY ?l LIMIT 20 OFFSET 40",
+    "optional-heavy": "SELECT ?a ?title ?date ?place WHERE { ?a a rp:Agreement . OPTIONAL { ?a dcterms:title ?title } "
+                      "OPTIONAL { ?s rp:agreement ?a ; time:hasTime/time:inXSDDate ?date } "
+                      "OPTIONAL { ?s rp:agreement ?a ; rp:signedAt ?place } } LIMIT 500",
+    "construct-partnerships": "CONSTRUCT { ?p ?q ?o } WHERE { ?p a rp:Partnership ; ?q ?o } LIMIT 2000",
+    "describe-resource": "DESCRIBE <{iri}>",
+    "ask": "ASK { ?s a rp:Agreement }",
+}
+
+
+def main() -> int:
+    options = _arguments()
+    work = options.work or Path(tempfile.mkdtemp(prefix="lodpub-bench-"))
+    work.mkdir(parents=True, exist_ok=True)
+    try:
+        results = run(options.agreements, options.rounds, options.seconds, work)
+    finally:
+        if not options.work:
+            shutil.rmtree(work, ignore_errors=True)
+    options.out.mkdir(parents=True, exist_ok=True)
+    path = options.out / f"results-{options.agreements}.json"
+    path.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+    print(report(results))
+    print(f"\nwritten to {path}")
+    return 0
+
+
+def _arguments() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--agreements", type=int, default=1000, help="size of the generated data")
+    parser.add_argument("--rounds", type=int, default=15, help="timed runs of each query on each server")
+    parser.add_argument("--seconds", type=float, default=10, help="duration of each throughput run")
+    parser.add_argument("--out", type=Path, default=CHECKOUT / "bench" / "results")
+    parser.add_argument("--work", type=Path, help="working folder to keep (data, release, logs); a second run "
+                                                  "with the same folder and size reuses its data and release")
+    return parser.parse_args()
+
+
+def run(agreements: int, rounds: int, seconds: float, work: Path) -> dict:
+    """Every measurement for one size of data."""
+    data, built = work / "data", work / "build.json"
+    if not (data / "generation.json").is_file():
+        _check(subprocess.run([sys.executable, str(CHECKOUT / "bench" / "generate.py"), "--agreements",
+                               str(agreements), "--out", str(data)], capture_output=True, text=True))
+    if not built.is_file():
+        built.write_text(json.dumps(measure_build(data, work / "dist")), encoding="utf-8")
+    results: dict = {"agreements": agreements, "machine": {"cpus": os.cpu_count()}}
+    results["build"] = json.loads(built.read_text(encoding="utf-8"))
+    release = (work / "dist" / "current").resolve()
+    results["triples"] = json.loads((release / "manifest.json").read_text())["triples"]
+    ours, started = start(["lodpub", str(work / "dist"), str(data)], work)
+    peer, _ = start(["oxigraph"], work)
+    try:
+        results["cold_start_s"] = started
+        _check(subprocess.run([sys.executable, "-m", "server.cli", "publish", "--release", str(release),
+                               "--query-url", peer.query, "--update-url", peer.base + "update",
+                               "--graph-store-url", peer.base + "store"], cwd=CHECKOUT, capture_output=True, text=True))
+        results["rss_mb"] = {"lodpub": ours.rss_mb(), "oxigraph": peer.rss_mb()}
+        queries, results["left_out"] = feasible(query_mix(sample_iri(ours)), ours, peer)
+        results["latency"] = measure_latency(queries, ours, peer, rounds)
+        results["throughput"] = {str(clients): measure_throughput(queries, ours, peer, clients, seconds)
+                                 for clients in (4, 16)}
+        results["dereferencing"] = measure_dereferencing(ours, peer, seconds)
+    finally:
+        ours.stop()
+        peer.stop()
+    return results
+
+
+# --- the two servers -----------------------------------------------------------------------------
+
+
+class Server:
+    """A server process on loopback: its base URL, query URL and how to read it."""
+
+    def __init__(self, process: subprocess.Popen, base: str, query: str) -> None:
+        self.process, self.base, self.query = process, base, query
+
+    def ask(self, query: str, accept: str, timeout: float = 120) -> int:
+        """Run `query`; the size of the answer (raises on an error status)."""
+        response = requests.post(self.query, data={"query": query}, headers={"Accept": accept}, timeout=timeout)
+        response.raise_for_status()
+        return len(response.content)
+
+    def get(self, path: str, accept: str) -> int:
+        response = requests.get(self.base + path, headers={"Accept": accept}, timeout=120)
+        response.raise_for_status()
+        return len(response.content)
+
+    def rss_mb(self) -> float:
+        """Resident memory of the process and its children (gunicorn's workers), in MB."""
+        pids = [self.process.pid] + _children(self.process.pid)
+        return round(sum(_rss_kb(pid) for pid in pids) / 1024, 1)
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.wait(timeout=30)
+
+
+def start(kind: list[str], work: Path) -> tuple[Server, float]:
+    """Start ["lodpub", output folder, data folder] or ["oxigraph"] (in memory); return it and the
+    seconds from process start to its first answer."""
+    port = _free_port()
+    log = open(work / f"{kind[0]}-{port}.log", "w")
+    # The endpoint's public bounds would cut the comparison short: Oxigraph runs without any.
+    environment = {**os.environ, "LODPUB_SPARQL_SLOTS": "32", "LODPUB_SPARQL_MAX_ROWS": "10000000",
+                   "LODPUB_SPARQL_TIMEOUT": "600", "LODPUB_SPARQL_MAX_MEMORY_MB": "16000"}
+    if kind[0] == "oxigraph":
+        command = [shutil.which("oxigraph") or "oxigraph", "serve", "--bind", f"127.0.0.1:{port}", "--union-default-graph"]
+        base, query, probe = f"http://127.0.0.1:{port}/", f"http://127.0.0.1:{port}/query", "query?query=ASK%7B%7D"
+    else:
+        # --data as built, so that serve finds the release up to date and starts at once
+        command = [sys.executable, "-m", "server.cli", "serve", "--output", kind[1], "--data", kind[2],
+                   "--port", str(port), "--workers", "2"]
+        base, query, probe = f"http://127.0.0.1:{port}/", f"http://127.0.0.1:{port}/sparql", "health"
+    began = time.perf_counter()
+    process = subprocess.Popen(command, cwd=CHECKOUT, env=environment, stdout=log, stderr=subprocess.STDOUT)
+    while True:
+        try:
+            if requests.get(base + probe, timeout=2).status_code == 200:
+                return Server(process, base, query), round(time.perf_counter() - began, 3)
+        except requests.RequestException:  # not listening yet, or still loading the release
+            pass
+        if process.poll() is not None:
+            raise RuntimeError(f"{kind[0]} exited: see {log.name}")
+        time.sleep(0.02)
+
+
+# --- measurements --------------------------------------------------------------------------------
+
+
+def measure_build(data: Path, output: Path) -> dict:
+    """`lodpub build` of the generated data: wall time and peak memory (GNU time)."""
+    began = time.perf_counter()
+    finished = subprocess.run(["/usr/bin/time", "-f", "%M", sys.executable, "-m", "server.cli", "build",
+                               "--data", str(data), "--output", str(output)],
+                              cwd=CHECKOUT, capture_output=True, text=True)
+    _check(finished)
+    return {"seconds": round(time.perf_counter() - began, 2), "peak_mb": round(int(finished.stderr.split()[-1]) / 1024, 1)}
+
+
+def query_mix(iri: str) -> dict[str, str]:
+    """The queries measured: the competency questions and CONSUMER_QUERIES, by name."""
+    mix = {path.stem: path.read_text(encoding="utf-8") for path in sorted((CHECKOUT / "server" / "queries").glob("*.rq"))}
+    mix |= {name: PREFIXES + text.replace("{iri}", iri).replace("{{", "{").replace("}}", "}")
+            for name, text in CONSUMER_QUERIES.items()}
+    return mix
+
+
+# A query slower than this on either server at this size is left out of the timed mix (and reported).
+QUERY_CAP_SECONDS = 30
+
+
+def feasible(queries: dict[str, str], ours: Server, peer: Server) -> tuple[dict[str, str], dict[str, str]]:
+    """The queries both servers answer within QUERY_CAP_SECONDS (this run also warms them up), and
+    why the others were left out."""
+    kept, left_out = {}, {}
+    for name, query in queries.items():
+        for label, server in (("oxigraph", peer), ("lodpub", ours)):
+            try:
+                began = time.perf_counter()
+                server.ask(query, accept_for(query), timeout=QUERY_CAP_SECONDS)
+            except requests.RequestException as error:
+                left_out[name] = f"{label}: {type(error).__name__} after {time.perf_counter() - began:.0f} s"
+                break
+        else:
+            kept[name] = query
+    return kept, left_out
+
+
+def accept_for(query: str) -> str:
+    graph = any(word in query.split("WHERE")[0].upper() for word in ("CONSTRUCT", "DESCRIBE"))
+    return "application/n-triples" if graph else "application/sparql-results+json"
+
+
+def measure_latency(queries: dict[str, str], ours: Server, peer: Server, rounds: int) -> dict:
+    """p50 and p95 (ms) of each query on both servers, alternating which goes first; the ratio of
+    p50s and its geometric mean over the mix."""
+    times: dict[str, dict[str, list[float]]] = {name: {"lodpub": [], "oxigraph": []} for name in queries}
+    sizes: dict[str, dict[str, int]] = {name: {} for name in queries}
+    for round_ in range(1, rounds + 1):  # `feasible` has warmed both up
+        for name, query in queries.items():
+            pair = [("lodpub", ours), ("oxigraph", peer)]
+            for label, server in pair if round_ % 2 else reversed(pair):
+                began = time.perf_counter()
+                sizes[name][label] = server.ask(query, accept_for(query))
+                times[name][label].append((time.perf_counter() - began) * 1000)
+    per_query = {}
+    for name, measured in times.items():
+        p50 = {label: statistics.median(values) for label, values in measured.items()}
+        p95 = {label: _percentile(values, 95) for label, values in measured.items()}
+        per_query[name] = {"p50_ms": _rounded(p50), "p95_ms": _rounded(p95),
+                           "ratio_p50": round(p50["lodpub"] / p50["oxigraph"], 2), "bytes": sizes[name]}
+    ratios = [entry["ratio_p50"] for entry in per_query.values()]
+    return {"queries": per_query, "geomean_ratio_p50": round(math.exp(statistics.fmean(map(math.log, ratios))), 2)}
+
+
+def measure_throughput(queries: dict[str, str], ours: Server, peer: Server, clients: int, seconds: float) -> dict:
+    """Queries answered per second by `clients` concurrent clients cycling through the mix."""
+    mix = list(queries.values())
+    result = {}
+    for label, server in (("oxigraph", peer), ("lodpub", ours)):
+        result[label] = _per_second(lambda i, server=server: server.ask(mix[i % len(mix)], accept_for(mix[i % len(mix)])),
+                                    clients, seconds)
+    result["ratio"] = round(result["lodpub"]["per_second"] / result["oxigraph"]["per_second"], 2)
+    return result
+
+
+def measure_dereferencing(ours: Server, peer: Server, seconds: float, clients: int = 4) -> dict:
+    """Resource documents per second: ours in Turtle and in HTML, Oxigraph's DESCRIBE of the same IRIs."""
+    iris = [row["s"]["value"] for row in json.loads(requests.post(ours.query, data={"query": (
+        f"SELECT DISTINCT ?s WHERE {{ ?s ?p ?o FILTER STRSTARTS(STR(?s), '{ours.base}id/') }} LIMIT 500")},
+        headers={"Accept": "application/sparql-results+json"}, timeout=120).content)["results"]["bindings"]]
+    paths = ["doc/" + iri[len(ours.base):] for iri in iris]
+    canonical = [BASE + iri[len(ours.base):] for iri in iris]
+    result = {
+        "lodpub_turtle": _per_second(lambda i: ours.get(paths[i % len(paths)], "text/turtle"), clients, seconds),
+        "lodpub_html": _per_second(lambda i: ours.get(paths[i % len(paths)], "text/html"), clients, seconds),
+        "oxigraph_describe": _per_second(lambda i: peer.ask(f"DESCRIBE <{canonical[i % len(canonical)]}>", "text/turtle"),
+                                         clients, seconds),
+    }
+    result["ratio_turtle"] = round(result["lodpub_turtle"]["per_second"] / result["oxigraph_describe"]["per_second"], 2)
+    return result
+
+
+def sample_iri(ours: Server) -> str:
+    """A resource of the data, in canonical form, for the lookup queries."""
+    answer = requests.post(ours.query, data={"query": PREFIXES + "SELECT ?a WHERE { ?a a rp:Agreement } LIMIT 1"},
+                           headers={"Accept": "application/sparql-results+json"}, timeout=60).json()
+    return BASE + answer["results"]["bindings"][0]["a"]["value"][len(ours.base):]
+
+
+def _per_second(call: Callable[[int], int], clients: int, seconds: float) -> dict:
+    done, errors, stop = [0] * clients, [0] * clients, threading.Event()
+
+    def client(number: int) -> None:
+        i = number
+        while not stop.is_set():
+            try:
+                call(i)
+                done[number] += 1
+            except requests.RequestException:
+                errors[number] += 1
+            i += clients
+
+    threads = [threading.Thread(target=client, args=(n,)) for n in range(clients)]
+    began = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    time.sleep(seconds)
+    stop.set()
+    for thread in threads:
+        thread.join()
+    elapsed = time.perf_counter() - began
+    return {"per_second": round(sum(done) / elapsed, 1), "errors": sum(errors)}
+
+
+# --- reporting -----------------------------------------------------------------------------------
+
+
+def report(results: dict) -> str:
+    """The results as a readable table."""
+    lines = [f"{results['agreements']} agreements, {results['triples']} triples, {results['machine']['cpus']} CPUs",
+             f"build: {results['build']['seconds']} s, peak {results['build']['peak_mb']} MB",
+             f"cold start to first answer: {results['cold_start_s']} s; "
+             f"resident memory: lodpub {results['rss_mb']['lodpub']} MB, oxigraph {results['rss_mb']['oxigraph']} MB",
+             "", f"{'query':<28}{'lodpub p50':>11}{'p95':>9}{'oxigraph p50':>14}{'p95':>9}{'ratio':>7}"]
+    for name, entry in results["latency"]["queries"].items():
+        lines.append(f"{name:<28}{entry['p50_ms']['lodpub']:>11}{entry['p95_ms']['lodpub']:>9}"
+                     f"{entry['p50_ms']['oxigraph']:>14}{entry['p95_ms']['oxigraph']:>9}{entry['ratio_p50']:>7}")
+    lines.append(f"geometric mean of p50 ratios: {results['latency']['geomean_ratio_p50']}")
+    for name, reason in results["left_out"].items():
+        lines.append(f"left out (over {QUERY_CAP_SECONDS} s): {name}: {reason}")
+    for clients, entry in results["throughput"].items():
+        lines.append(f"throughput, {clients} clients: lodpub {entry['lodpub']['per_second']}/s "
+                     f"({entry['lodpub']['errors']} errors), oxigraph {entry['oxigraph']['per_second']}/s, ratio {entry['ratio']}")
+    d = results["dereferencing"]
+    lines.append(f"dereferencing: lodpub Turtle {d['lodpub_turtle']['per_second']}/s, HTML {d['lodpub_html']['per_second']}/s,"
+                 f" oxigraph DESCRIBE {d['oxigraph_describe']['per_second']}/s, ratio {d['ratio_turtle']}")
+    return "\n".join(lines)
+
+
+def _percentile(values: list[float], percent: int) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, math.ceil(percent / 100 * len(ordered)) - 1)]
+
+
+def _rounded(values: dict[str, float]) -> dict[str, float]:
+    return {label: round(value, 2) for label, value in values.items()}
+
+
+def _check(finished: subprocess.CompletedProcess) -> None:
+    if finished.returncode != 0:
+        raise RuntimeError(f"{finished.args[:4]} failed: {finished.stderr[-2000:]}")
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _children(pid: int) -> list[int]:
+    try:
+        found = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    except OSError:
+        return []
+    return [int(child) for child in found] + [grand for child in found for grand in _children(int(child))]
+
+
+def _rss_kb(pid: int) -> int:
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return 0
+    return next((int(line.split()[1]) for line in status.splitlines() if line.startswith("VmRSS:")), 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

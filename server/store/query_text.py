@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass, field
 from urllib.parse import urljoin
 
-_TOKEN = re.compile(
+SPARQL_TOKEN = re.compile(
     r'''(?P<string>"""(?:[^"\\]|\\.|"(?!""))*"""|'\'\'(?:[^'\\]|\\.|'(?!''))*'\'\'|"(?:[^"\\\n\r]|\\.)*"|'(?:[^'\\\n\r]|\\.)*')'''
     r'''|(?P<iri><[^<>"{}|^`\\\x00-\x20]*>)'''
     r'''|(?P<comment>\#[^\n\r]*)'''
@@ -71,7 +71,7 @@ def read_query(text: str, base_iri: str = "") -> QueryText:
 
 def _tokens(text: str) -> list[tuple[str, str]]:
     tokens = []
-    for match in _TOKEN.finditer(text):
+    for match in SPARQL_TOKEN.finditer(text):
         kind = match.lastgroup
         if kind in ("space", "comment"):
             continue

@@ -1,22 +1,45 @@
-"""The remote store: a release published into an existing SPARQL 1.1 store (Oxigraph server,
-Virtuoso, any store with the SPARQL 1.1 Protocol and Graph Store Protocol).
+"""The remote store: a release published into an existing SPARQL 1.1 store (tested with Oxigraph
+server and Virtuoso open source; any store with the SPARQL 1.1 Protocol and Graph Store Protocol).
 
-Reading goes through SPARQLWrapper. Every query names its dataset explicitly (the release's named
-graphs, by `default-graph-uri` and `named-graph-uri`), so the store's own notion of a default
-graph does not matter, and graphs being loaded by `publish` are never seen.
+Reading goes through SPARQLWrapper. Every query travels with its dataset as protocol parameters
+(`default-graph-uri`, `named-graph-uri`: the release's graphs, or the graphs the query's FROM names),
+never in its text, so the store's own idea of a default graph does not matter and graphs being
+loaded by `publish` are never seen.
 
-`publish` loads a release into staging graphs with the Graph Store Protocol, then moves them
-over the published graphs in one SPARQL Update request, which the store applies as one
-transaction: readers see the old release or the new one, never half of one.
+`publish` loads a release into staging graphs with the Graph Store Protocol, then moves them over
+the published graphs in one SPARQL Update request. Oxigraph applies that request as one
+transaction; Virtuoso does not (its readers, at READ COMMITTED, see a commit row by row, and a
+failed request keeps what it did). So the switch is also fenced by publication marks, single
+triples in `{base}graph/publication` that every store adds or removes at once: "switching" before
+the move, "switched" after it. A reader looks at the marks after each query (and before, or uses
+its last look): if a switch was under way or happened in between, it asks again. Readers of
+lodpub therefore see one release or the other on every store; other clients of a Virtuoso store
+may see a mix while a publish switches.
+
+What the adapter absorbs of Virtuoso (7.2): ASK answered as a one-row SELECT, JSON results with
+"typed-literal" terms and blank nodes named `nodeID://...`, relative IRIs left unresolved (the
+query is sent with the endpoint's BASE), FROM merged with the protocol's dataset (FROM is blanked
+out of the text: its graphs go as parameters), no named graphs meaning every graph (an empty list
+goes as one graph that does not exist), DESCRIBE including the triples that point at the resource
+(`define sql:describe-mode "CBD"`), syntax errors without a position (the query is parsed here
+for the message), and `POST application/sparql-query` hanging (queries go form-encoded).
+Virtuoso also cuts every answer at `ResultSetMaxRows` of its virtuoso.ini ([SPARQL], 10 000 by
+default), silently for CONSTRUCT: set it above LODPUB_SPARQL_MAX_ROWS and above the largest
+document; a SELECT it cut is refused here (its `X-SPARQL-MaxRows` header) rather than served short.
 """
 
+import ast
+import json
+import re
 import time
 import urllib.error
 import urllib.parse
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timezone
 from pathlib import Path
+from typing import TypeVar
 
 import pyoxigraph as ox
 from rdflib import URIRef
@@ -27,19 +50,26 @@ from ..config import Settings
 from ..namespaces import dataset_iri
 from . import QueryError, StoreUnavailable
 from .embedded import release_files
-from .query_text import UnreadableQuery, read_query
+from .query_text import SPARQL_TOKEN, QueryText, UnreadableQuery, read_query
 from .sparql_store import (
     CATALOGUE_GRAPH,
     DESCRIPTION_GRAPH,
     Answer,
     SparqlStore,
     literals_oxigraph_changes,
-    names_a_dataset,
 )
 
 # How long the release a store holds is trusted before it is read again (a publish elsewhere
 # reaches every worker within this time).
 REFRESH_SECONDS = 5.0
+# How long a reader waits for a publish to finish switching releases before answering 503.
+SWITCH_WAIT_SECONDS = 10.0
+
+PUBLICATION_GRAPH = "graph/publication"
+SWITCHING = "urn:x-lodpub:switching"
+SWITCHED = "urn:x-lodpub:switched"
+# Stands for "no graph" in a dataset parameter: an absent parameter means "every graph" to some stores.
+NO_GRAPH = "urn:x-lodpub:no-graph"
 
 RELEASE_QUERY = """PREFIX owl: <http://www.w3.org/2002/07/owl#>
 PREFIX dcterms: <http://purl.org/dc/terms/>
@@ -49,6 +79,11 @@ SELECT ?version ?modified ?triples ?graph WHERE {{
   GRAPH <{description}> {{
     <{dataset}> owl:versionInfo ?version ; dcterms:modified ?modified ; void:triples ?triples .
     OPTIONAL {{ <{dataset}> void:subset/sd:name ?graph }} }} }}"""
+MARKS_QUERY = "SELECT ?mark ?publish WHERE {{ GRAPH <{graph}> {{ <{graph}> ?mark ?publish }} }}"
+
+T = TypeVar("T")
+# The publication marks a reader saw: (mark, publish) pairs.
+Marks = frozenset[tuple[str, str]]
 
 
 @dataclass(frozen=True)
@@ -97,6 +132,8 @@ class RemoteStore(SparqlStore):
         self.releases_dir = releases_dir
         self._release: Release | None = None
         self._read_at = 0.0
+        self._marks: Marks | None = None
+        self._virtuoso = False  # learnt from the store's answers
         self._written: dict[str, dict] = {}
 
     # --- the release it holds ----------------------------------------------------------------
@@ -134,10 +171,11 @@ class RemoteStore(SparqlStore):
         return sorted(URIRef(graph) for graph in self._current().graphs)
 
     def _current(self) -> Release:
-        if self._release is None or time.monotonic() - self._read_at > REFRESH_SECONDS:
-            self._release = self._read_release()
-            self._read_at = time.monotonic()
-        return self._release
+        release = self._release
+        if release is None or time.monotonic() - self._read_at > REFRESH_SECONDS:
+            release = self._consistently(self._read_release)
+            self._release, self._read_at = release, time.monotonic()
+        return release
 
     def _read_release(self) -> Release:
         description = self.base_iri + DESCRIPTION_GRAPH
@@ -149,33 +187,83 @@ class RemoteStore(SparqlStore):
         first = rows[0]
         graphs = {row["graph"].value for row in rows if row["graph"] is not None}
         graphs |= {description}
-        if self._send(f"ASK {{ GRAPH <{self.base_iri + CATALOGUE_GRAPH}> {{ ?s ?p ?o }} }}", [], [self.base_iri + CATALOGUE_GRAPH]):
-            graphs.add(self.base_iri + CATALOGUE_GRAPH)
+        catalogue = self.base_iri + CATALOGUE_GRAPH
+        if self._send(f"ASK {{ GRAPH <{catalogue}> {{ ?s ?p ?o }} }}", [], [catalogue]):
+            graphs.add(catalogue)
         return Release(first["version"].value, datetime.fromisoformat(first["modified"].value.replace("Z", "+00:00")),
                        int(first["triples"].value), tuple(sorted(graphs)))
+
+    # --- one release at a time, while publishes switch it --------------------------------------
+
+    def _consistently(self, read: Callable[[], T]) -> T:
+        """`read()` of one release: done between two looks at the publication marks that find no
+        switch under way and nothing changed (the first look may be the last one made), else
+        again, for up to SWITCH_WAIT_SECONDS."""
+        deadline = time.monotonic() + SWITCH_WAIT_SECONDS
+        before = self._marks if self._marks is not None else self._read_marks()
+        while time.monotonic() < deadline:
+            if _switching(before):
+                time.sleep(0.1)
+                before = self._marks = self._read_marks()
+                continue
+            answer = read()
+            after = self._marks = self._read_marks()
+            if after == before:
+                return answer
+            self._release = None  # a publish came in between: its release may have other graphs
+            before = after
+        raise StoreUnavailable(f"a publish is switching the store at {self.endpoints.query_url} to another "
+                               f"release ({', '.join(_switches(before))}); if it stopped, run 'lodpub publish' again")
+
+    def _read_marks(self) -> Marks:
+        graph = self.base_iri + PUBLICATION_GRAPH
+        rows = self._send(MARKS_QUERY.format(graph=graph), [graph], [graph])
+        return frozenset((row["mark"].value, row["publish"].value) for row in rows)
 
     # --- queries -----------------------------------------------------------------------------
 
     def _query(self, query: str, default_graphs: list[str] | None, named_graphs: list[str] | None) -> Answer:
-        if default_graphs is None and named_graphs is None and not names_a_dataset(query, self.endpoint_iri):
-            default_graphs = named_graphs = list(self._current().graphs)
-        return self._send(query, default_graphs, named_graphs)
+        return self._consistently(lambda: self._send(query, *self._dataset(query, default_graphs, named_graphs)))
 
-    def _send(self, query: str, default_graphs: list[str] | None, named_graphs: list[str] | None) -> Answer:
-        """Run `query` at the store with this dataset; the answer as Oxigraph terms."""
-        form = _form(query, self.endpoint_iri)
+    def _dataset(self, query: str, default_graphs: list[str] | None,
+                 named_graphs: list[str] | None) -> tuple[list[str], list[str]]:
+        """The graphs a query runs on: the protocol's, else those its FROM names, else the release's."""
+        if default_graphs is not None or named_graphs is not None:
+            return default_graphs or [], named_graphs or []
+        text = _read(query, self.endpoint_iri)
+        if "?" in text.default_graphs + text.named_graphs:  # FROM without a graph we can name
+            raise _syntax_error(query, self.endpoint_iri, "FROM must name a graph by its IRI")
+        if text.default_graphs or text.named_graphs:
+            return text.default_graphs, text.named_graphs
+        graphs = list(self._current().graphs)
+        return graphs, graphs
+
+    def _send(self, query: str, default_graphs: list[str], named_graphs: list[str]) -> Answer:
+        """Run `query` at the store on this dataset; the answer as Oxigraph terms."""
+        form = _read(query, self.endpoint_iri).form
         client = self._client(self.endpoints.query_url)
-        client.setQuery(query)
-        for graph in default_graphs or []:
+        client.setQuery(self._as_sent(query, form))
+        for graph in default_graphs or [NO_GRAPH]:
             client.addParameter("default-graph-uri", graph)
-        for graph in named_graphs or []:
+        for graph in named_graphs or [NO_GRAPH]:
             client.addParameter("named-graph-uri", graph)
         graph_answer = form in ("CONSTRUCT", "DESCRIBE")
-        client.addCustomHttpHeader("Accept", "application/n-triples" if graph_answer else "application/sparql-results+json")
-        body = self._call(client)
-        if graph_answer:
-            return [quad.triple for quad in ox.parse(body, format=ox.RdfFormat.N_TRIPLES)]
-        return ox.parse_query_results(body, format=ox.QueryResultsFormat.JSON)
+        client.addCustomHttpHeader("Accept", "application/n-triples" if graph_answer
+                                   else "application/sparql-results+json")
+        body = self._call(client, query)
+        try:
+            if graph_answer:
+                return [quad.triple for quad in ox.parse(body, format=ox.RdfFormat.N_TRIPLES)]
+            return ox.parse_query_results(_standard_json(body, form), format=ox.QueryResultsFormat.JSON)
+        except (SyntaxError, ValueError) as error:
+            raise StoreUnavailable(f"the store at {client.endpoint} gave an unreadable answer: {error}") from error
+
+    def _as_sent(self, query: str, form: str | None) -> str:
+        """The text the store gets: its relative IRIs resolved against the endpoint (BASE), its
+        FROM clauses blanked (the dataset goes as parameters), and for Virtuoso, DESCRIBE as the
+        Concise Bounded Description that Oxigraph gives."""
+        pragma = 'define sql:describe-mode "CBD" ' if self._virtuoso and form == "DESCRIBE" else ""
+        return pragma + _with_base(_without_dataset(query), self.endpoint_iri)
 
     def _client(self, url: str) -> SPARQLWrapper:
         client = SPARQLWrapper(url)
@@ -188,39 +276,178 @@ class RemoteStore(SparqlStore):
             client.setCredentials(self.endpoints.user, self.endpoints.password)
         return client
 
-    def _call(self, client: SPARQLWrapper) -> bytes:
+    def _call(self, client: SPARQLWrapper, query: str | None = None) -> bytes:
+        """The body of the store's answer to `client`'s request (which sends `query`, if a query)."""
         try:
-            return client.query().response.read()
+            response = client.query().response
+            body = response.read()
         except SPARQLWrapperException as error:
+            message = _store_message(error)
             if "400" in str(error) or "QueryBadFormed" in type(error).__name__:
-                raise QueryError(_store_message(error)) from error
-            raise StoreUnavailable(f"the store at {client.endpoint} failed: {_store_message(error)}") from error
+                error_of_query = _syntax_error(query, self.endpoint_iri, message) if query else QueryError(message)
+                raise error_of_query from error
+            raise StoreUnavailable(f"the store at {client.endpoint} failed: {message}") from error
         except (urllib.error.URLError, OSError) as error:
             raise StoreUnavailable(f"the store at {client.endpoint} does not answer: {error}") from error
+        self._virtuoso = self._virtuoso or response.headers.get("Server", "").startswith("Virtuoso")
+        if cut_at := response.headers.get("X-SPARQL-MaxRows"):
+            raise StoreUnavailable(f"the store at {client.endpoint} cut its answer at {cut_at} rows: raise "
+                                   "ResultSetMaxRows in its virtuoso.ini above LODPUB_SPARQL_MAX_ROWS")
+        return body
+
+
+# --- what the store's answers and messages mean ---------------------------------------------------
+
+
+def _read(query: str, base_iri: str) -> QueryText:
+    """What `query` says (query_text.read_query), or QueryError."""
+    try:
+        return read_query(query, base_iri)
+    except UnreadableQuery as error:
+        raise QueryError(str(error)) from error
+
+
+def _tokens(query: str) -> list[re.Match]:
+    """The tokens of `query` (as query_text reads them), without spaces and comments."""
+    return [match for match in SPARQL_TOKEN.finditer(query) if match.lastgroup not in ("space", "comment")]
+
+
+def _without_dataset(query: str) -> str:
+    """`query` with its FROM and FROM NAMED clauses blanked out (in place: positions stay)."""
+    tokens = _tokens(query)
+    text = list(query)
+    for index, token in enumerate(tokens):
+        if token.lastgroup == "word" and token.group().upper() == "FROM":
+            named = index + 1 < len(tokens) and tokens[index + 1].group().upper() == "NAMED"
+            end = tokens[min(index + (2 if named else 1), len(tokens) - 1)].end()
+            text[token.start():end] = " " * (end - token.start())
+    return "".join(text)
+
+
+def _with_base(query: str, base: str) -> str:
+    """`query` whose relative IRIs resolve against `base`: its BASE declarations made absolute, or
+    `base` declared before it (Virtuoso refuses a second BASE, and resolves nothing by itself)."""
+    tokens = _tokens(query)
+    declared = [(word, iri) for word, iri in zip(tokens, tokens[1:])
+                if word.lastgroup == "word" and word.group().upper() == "BASE" and iri.lastgroup == "iri"]
+    if not declared:
+        return f"BASE <{base}> {query}"
+    pieces, start = [], 0
+    for _, iri in declared:
+        base = urllib.parse.urljoin(base, iri.group()[1:-1])
+        pieces += [query[start:iri.start()], f"<{base}>"]
+        start = iri.end()
+    return "".join(pieces) + query[start:]
+
+
+def _syntax_error(query: str, base_iri: str, store_message: str) -> QueryError:
+    """The error of a query the store refused: Oxigraph's parser says where the query is wrong
+    (as the embedded store does); if it finds nothing wrong, the store's message."""
+    try:
+        ox.Store().query(query, base_iri=base_iri)  # an empty store: parsing is the whole work
+    except SyntaxError as error:
+        return QueryError(str(error))
+    except Exception:  # evaluation errors say nothing of the syntax
+        pass
+    return QueryError(store_message)
+
+
+def _standard_json(body: bytes, form: str | None) -> bytes:
+    """SPARQL JSON results as the standard writes them, from what Virtuoso writes: an ASK
+    answered as one row with one value, "typed-literal" terms, blank nodes named nodeID://..."""
+    results = json.loads(body)
+    if form == "ASK" and "boolean" not in results:
+        row = next(iter(results.get("results", {}).get("bindings", [])), {})
+        value = next(iter(row.values()), {}).get("value", "0")
+        return json.dumps({"head": {}, "boolean": value in ("1", "true")}).encode()
+    for row in results.get("results", {}).get("bindings", []):
+        for term in row.values():
+            if term.get("type") == "typed-literal":
+                term["type"] = "literal"
+            elif term.get("type") == "bnode":
+                term["value"] = re.sub(r"\W", "_", term["value"].removeprefix("nodeID://"))
+    return json.dumps(results).encode()
+
+
+def _store_message(error: Exception) -> str:
+    """The store's own explanation, without SPARQLWrapper's boilerplate nor the query it echoes."""
+    text = str(error)
+    if "Response:" not in text:
+        return text[:500]
+    answer = text.split("Response:\n", 1)[-1].strip()
+    if answer.startswith(("b'", 'b"')):  # SPARQLWrapper shows the body as bytes
+        try:
+            answer = ast.literal_eval(answer).decode("utf-8", "replace")
+        except (ValueError, SyntaxError):
+            pass
+    return answer.split("\n\nSPARQL query:", 1)[0].strip()[:500]
+
+
+def _switches(marks: Marks) -> list[str]:
+    """The publishes whose switch is under way (or stopped half-way)."""
+    return sorted(publish for mark, publish in marks if mark == SWITCHING)
+
+
+def _switching(marks: Marks) -> bool:
+    return bool(_switches(marks))
+
+
+# --- publishing -----------------------------------------------------------------------------------
 
 
 def publish(release: Path, endpoints: Endpoints) -> str:
     """Load `release` (a folder written by `lodpub build`) into the store and make it the one
-    served, atomically. Returns the version published. Raises StoreUnavailable on failure,
-    leaving the store's published release as it was."""
-    import json
-
+    served, atomically for lodpub's readers (see the module's docstring). Returns the version
+    published. Raises StoreUnavailable on failure: the published release is left as it was,
+    unless the move itself failed, which the publication mark then tells every reader."""
     manifest = json.loads((release / "manifest.json").read_text(encoding="utf-8"))
     base_iri, version = manifest["base_iri"], manifest["version"]
     graphs = _graphs_of(release, base_iri)
     staging = {name: f"{base_iri}graph/staging/{version}/{name[len(base_iri + 'graph/'):]}" for name in graphs}
     store = RemoteStore(endpoints, base_iri, release.parent)
+    marks = _PublicationMarks(base_iri + PUBLICATION_GRAPH, f"{version} at {datetime.now(timezone.utc).isoformat()}")
+    moving = False
     try:
         for name, triples in graphs.items():
             _put_graph(endpoints, staging[name], ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES))
         previous = _published_graphs(store, base_iri)
+        _update(store, marks.insert(SWITCHING))
+        moving = True
         moves = [f"MOVE SILENT GRAPH <{staging[name]}> TO GRAPH <{name}>" for name in sorted(graphs)]
         drops = [f"DROP SILENT GRAPH <{name}>" for name in sorted(previous - set(graphs))]
         _update(store, " ;\n".join(drops + moves))
+        _update(store, marks.insert(SWITCHED))
     except BaseException:
         _update(store, " ;\n".join(f"DROP SILENT GRAPH <{graph}>" for graph in staging.values()), quiet=True)
+        if not moving:  # nothing was switched: readers need not wait
+            _update(store, marks.delete(SWITCHING), quiet=True)
         raise
+    _update(store, marks.delete_others())
     return version
+
+
+@dataclass(frozen=True)
+class _PublicationMarks:
+    """The SPARQL Updates that set and clear one publish's marks in `graph`; each mark is one
+    triple, which every store adds or removes at once."""
+
+    graph: str
+    publish: str
+
+    def insert(self, mark: str) -> str:
+        return f"INSERT DATA {{ {self._quad(mark)} }}"
+
+    def delete(self, mark: str) -> str:
+        return f"DELETE DATA {{ {self._quad(mark)} }}"
+
+    def _quad(self, mark: str) -> str:
+        return f"GRAPH <{self.graph}> {{ <{self.graph}> <{mark}> {json.dumps(self.publish)} }}"
+
+    def delete_others(self) -> str:
+        """Every mark but this publish's "switched" (a stopped publish's "switching" included)."""
+        return (f"DELETE {{ GRAPH <{self.graph}> {{ <{self.graph}> ?mark ?publish }} }} "
+                f"WHERE {{ GRAPH <{self.graph}> {{ <{self.graph}> ?mark ?publish "
+                f"FILTER (?mark != <{SWITCHED}> || ?publish != {json.dumps(self.publish)}) }} }}")
 
 
 def _graphs_of(release: Path, base_iri: str) -> dict[str, list[ox.Triple]]:
@@ -272,16 +499,3 @@ def _opener(endpoints: Endpoints) -> urllib.request.OpenerDirector:
     passwords.add_password(None, endpoints.graph_store_url, endpoints.user, endpoints.password)
     handler = (urllib.request.HTTPDigestAuthHandler if endpoints.auth == "digest" else urllib.request.HTTPBasicAuthHandler)
     return urllib.request.build_opener(handler(passwords))
-
-
-def _form(query: str, base_iri: str) -> str | None:
-    try:
-        return read_query(query, base_iri).form
-    except UnreadableQuery as error:
-        raise QueryError(str(error)) from error
-
-
-def _store_message(error: Exception) -> str:
-    """The store's own explanation, without SPARQLWrapper's boilerplate."""
-    text = str(error)
-    return text.split("Response:\n", 1)[-1].strip()[:500] if "Response:" in text else text[:500]

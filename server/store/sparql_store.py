@@ -12,9 +12,8 @@ from itertools import islice
 from pathlib import Path
 
 import pyoxigraph as ox
-from rdflib import BNode, Graph, Literal, URIRef, Variable
+from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import OWL, RDF, RDFS, SKOS, XSD
-from rdflib.query import Result
 from rdflib.term import Node
 
 from ..namespaces import LABEL_PREDICATES
@@ -130,9 +129,8 @@ class SparqlStore:
             if isinstance(result, ox.QueryBoolean):
                 return SparqlAnswer("boolean", result.serialize(format=RESULTS_FORMATS[results_type]), results_type, False)
             if isinstance(result, ox.QuerySolutions):
-                rows = list(islice(result, max_rows + 1))
-                body = _serialise_solutions([v.value for v in result.variables], rows[:max_rows], results_type)
-                return SparqlAnswer("solutions", body, results_type, len(rows) > max_rows)
+                body, truncated = _serialise_solutions(result, max_rows, results_type)
+                return SparqlAnswer("solutions", body, results_type, truncated)
             triples = list(islice(_distinct(result), max_rows + 1))
         except (QueryError, StoreUnavailable):
             raise
@@ -147,7 +145,7 @@ class SparqlStore:
 
     def _construct(self, query: str) -> Graph:
         """The rdflib graph of a CONSTRUCT `query` over the whole dataset, literals as written."""
-        graph = Graph()
+        graph = Graph(bind_namespaces="none")  # binding rdflib's default prefixes costs more than the query
         for triple in self._query(query, None, None):
             written = self._as_written(triple)
             graph.add((to_rdflib(written.subject), to_rdflib(written.predicate), to_rdflib(written.object)))
@@ -156,10 +154,11 @@ class SparqlStore:
     def _described(self, iris: set[URIRef], predicates: Iterable[URIRef]) -> Graph:
         """The triples of `iris` with one of `predicates`."""
         if not iris:
-            return Graph()
-        nodes = " ".join(f"<{iri}>" for iri in sorted(iris))
-        properties = " ".join(f"<{predicate}>" for predicate in predicates)
-        return self._construct(f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ VALUES ?s {{ {nodes} }} VALUES ?p {{ {properties} }} ?s ?p ?o }}")
+            return Graph(bind_namespaces="none")
+        # One VALUES of (subject, predicate) pairs: with two separate VALUES, Oxigraph may scan
+        # every triple and join afterwards (seconds on a large store, instead of a lookup per pair).
+        pairs = " ".join(f"(<{iri}> <{predicate}>)" for iri in sorted(iris) for predicate in predicates)
+        return self._construct(f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ VALUES (?s ?p) {{ {pairs} }} ?s ?p ?o }}")
 
     def _as_written(self, triple: ox.Triple) -> ox.Triple:
         """`triple` with its literal as the release's files write it (see written_literals)."""
@@ -252,22 +251,63 @@ def _replaced(triple: ox.Triple, replacements: dict) -> ox.Triple:
 
 def names_a_dataset(query: str, base_iri: str) -> bool:
     """Whether the query has FROM or FROM NAMED clauses."""
+    if "from" not in query.lower():  # most queries, and all of ours: no need to read them
+        return False
     parsed = read_query(query, base_iri)
     return bool(parsed.default_graphs or parsed.named_graphs)
 
 
-def _serialise_solutions(names: list[str], rows: list, media_type: str) -> bytes:
-    """SELECT results in `media_type` by the libraries' serialisers: rdflib writes SPARQL JSON,
-    Oxigraph reads it and writes the other formats (XML, CSV, TSV)."""
-    result = Result("SELECT")
-    result.vars = [Variable(name) for name in names]
-    result.bindings = [
-        {Variable(name): to_rdflib(row[name]) for name in names if row[name] is not None} for row in rows
-    ]
-    as_json = result.serialize(format="json")
-    if media_type == "application/sparql-results+json":
-        return as_json
-    return ox.parse_query_results(as_json, ox.QueryResultsFormat.JSON).serialize(format=RESULTS_FORMATS[media_type])
+def _serialise_solutions(solutions: ox.QuerySolutions, max_rows: int, media_type: str) -> tuple[bytes, bool]:
+    """SELECT results in `media_type`, cut after `max_rows` rows: (body, whether it was cut).
+
+    Oxigraph serialises a whole answer only, so the answer is written as TSV (one line per row,
+    a header line first) into a writer that stops it after the row limit, which also stops the
+    evaluation; Oxigraph then reads that TSV and writes the format asked for.
+    """
+    writer = _LineLimitedWriter(max_rows + 2)  # the header, the rows, and one more to tell a cut
+    try:
+        solutions.serialize(writer, format=ox.QueryResultsFormat.TSV)
+    except _Enough:
+        pass
+    body, truncated = writer.body(max_rows + 1)
+    if media_type == "text/tab-separated-values":
+        return body, truncated
+    return ox.parse_query_results(body, ox.QueryResultsFormat.TSV).serialize(format=RESULTS_FORMATS[media_type]), truncated
+
+
+class _Enough(Exception):
+    """The writer has all the lines it wants."""
+
+
+class _LineLimitedWriter:
+    """A binary file that keeps the first `lines` lines written to it, then refuses more."""
+
+    def __init__(self, lines: int) -> None:
+        self.missing = lines
+        self.chunks: list[bytes] = []
+
+    def write(self, data: bytes) -> int:
+        newlines = data.count(b"\n")
+        if newlines < self.missing:
+            self.chunks.append(bytes(data))
+            self.missing -= newlines
+            return len(data)
+        end = -1
+        for _ in range(self.missing):
+            end = data.index(b"\n", end + 1)
+        self.chunks.append(bytes(data[:end + 1]))
+        self.missing = 0
+        raise _Enough()
+
+    def flush(self) -> None:
+        """Nothing to flush: everything kept is in memory."""
+
+    def body(self, lines: int) -> tuple[bytes, bool]:
+        """The first `lines` lines kept, and whether more were written."""
+        text = b"".join(self.chunks)
+        if text.count(b"\n") <= lines:
+            return text, False
+        return text[:text.rindex(b"\n", 0, len(text) - 1) + 1], True
 
 
 def to_rdflib(term) -> Node:

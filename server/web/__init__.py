@@ -12,7 +12,7 @@ from flask import current_app, request
 from rdflib import Graph, URIRef
 
 from ..config import Settings
-from ..namespaces import rebase, rebase_iri
+from ..namespaces import rebase_iri, rebased_copy
 from ..store import Store
 
 
@@ -42,9 +42,7 @@ def public_base() -> str:
 
 def to_public(graph: Graph) -> Graph:
     """A copy of `graph` with our IRIs moved from the canonical base to the request's."""
-    copy = Graph()
-    copy += graph
-    return rebase(copy, store().base_iri, public_base())
+    return rebased_copy(graph, store().base_iri, public_base())
 
 
 def public_iri(iri: str) -> str:

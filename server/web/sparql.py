@@ -4,16 +4,17 @@ bounded, and unable to reach anything but our own graphs.
 A request is answered in these steps, each of which can refuse it with the right status:
 read the protocol request (400, 415) -> check the query's size, nesting, SERVICE calls and graphs
 (400, 413) -> choose the answer's format (406) -> take a query slot (503) -> run the query in a
-child process with a time and memory bound (400 for a bad query, 503 when stopped) -> answer.
+query runner (a child process) with a time and memory bound (400 for a bad query, 503 when stopped) -> answer.
 `GET /sparql` without a query gives the Service Description, or the query editor to a browser.
 """
 
+import threading
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from urllib.parse import parse_qsl
 
-from flask import Blueprint, Response, render_template, request
+from flask import Blueprint, Response, current_app, render_template, request
 
 from ..describe.service_description import service_description
 from ..namespaces import prefixes_for
@@ -22,7 +23,7 @@ from ..store.query_text import UnreadableQuery, read_query
 from . import public_base, publisher, store, to_public
 from .i18n import current_language
 from .jsonld import our_context
-from .limits import NoFreeSlot, QueryCrashed, QueryTimeout, default_slot_directory, query_slot, run_bounded
+from .limits import NoFreeSlot, QueryCrashed, QueryRunners, QueryTimeout, default_slot_directory, query_slot
 from .negotiation import HTML, NotAcceptable, accepted_types, choose_format, serialise
 from .served import file_facts
 
@@ -125,10 +126,10 @@ def answer(asked: ProtocolRequest) -> Response:
     replacements = file_facts(store().version, public_base())
     try:
         with query_slot(default_slot_directory(str(settings.output_dir)), settings.sparql_slots):
-            answered = run_bounded(
-                lambda: store().sparql(canonical_query, default_graphs, named_graphs, results_type or RESULTS_TYPES[0],
-                                       graph_type or GRAPH_TYPES[0], settings.sparql_max_rows, replacements),
-                settings.sparql_timeout, settings.sparql_max_memory_mb * 1024 * 1024,
+            answered = _query_runners().run(
+                (canonical_query, default_graphs, named_graphs, results_type or RESULTS_TYPES[0],
+                 graph_type or GRAPH_TYPES[0], settings.sparql_max_rows, replacements),
+                settings.sparql_timeout,
             )
     except NoFreeSlot:
         raise Refusal(503, "The endpoint is busy: every query slot is taken. Try again in a few seconds.",
@@ -148,6 +149,22 @@ def answer(asked: ProtocolRequest) -> Response:
         response.headers["X-SPARQL-Truncated"] = "true"
         response.headers["X-SPARQL-Max-Rows"] = str(settings.sparql_max_rows)
     return response
+
+
+_RUNNERS_LOCK = threading.Lock()
+
+
+def _query_runners() -> QueryRunners:
+    """The query runners of this process for the app's store, made on its first query."""
+    extensions = current_app.extensions
+    with _RUNNERS_LOCK:
+        if "lodpub.query_runners" not in extensions:
+            settings = publisher().settings
+            # The machine's slots shared among the worker processes: more idle runners would only hold memory.
+            keep = max(1, -(-settings.sparql_slots // settings.workers))
+            extensions["lodpub.query_runners"] = QueryRunners(
+                store().sparql, settings.sparql_max_memory_mb * 1024 * 1024, keep)
+        return extensions["lodpub.query_runners"]
 
 
 def describe_service() -> Response:

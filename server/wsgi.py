@@ -2,8 +2,8 @@
 reloading development server.
 
 For another WSGI server, point it at the factory: `gunicorn 'server:create_app()'` (settings come
-from the LODPUB_* environment variables); add `--logger-class server.wsgi.JsonAccessLog` for the
-JSON access log.
+from the LODPUB_* environment variables); add `--logger-class server.wsgi.JsonAccessLog --access-logfile -`
+for the JSON access log.
 """
 
 import json

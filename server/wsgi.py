@@ -116,6 +116,7 @@ def access_entry(resp, environ: dict, request_time: timedelta) -> dict[str, Any]
 def serve_production(settings: Settings) -> None:
     """Serve under gunicorn until stopped; each worker loads the release itself."""
     create_app(settings)  # fail here, once and clearly, if there is nothing to serve
+    settings.output_dir.mkdir(parents=True, exist_ok=True)  # the pid file's home, even on a remote store
     _Gunicorn(settings, gunicorn_options(settings)).run()
 
 

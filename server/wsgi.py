@@ -79,7 +79,7 @@ class JsonAccessLog(Logger):
     """gunicorn's logger, writing the access log as one JSON object a line.
 
     The access log is written by gunicorn rather than by a Flask hook because only gunicorn sees the
-    whole exchange: the time until the last byte is sent (a dump streams for a while), the bytes that
+    whole exchange: the time until the last byte is sent (a large dump takes a while), the bytes that
     actually went out, and requests cut short by the client. The app's part is the request id, which
     web/http.py puts in the X-Request-ID response header, where this logger reads it.
     """

@@ -53,6 +53,27 @@ class Settings:
     port: int = _setting(5000, "LODPUB_PORT", "port the server listens on")
     workers: int = _setting(2, "LODPUB_WORKERS", "number of server worker processes")
     threads: int = _setting(8, "LODPUB_THREADS", "threads per worker process (requests each serves at once)")
+    max_requests: int = _setting(
+        5000,
+        "LODPUB_MAX_REQUESTS",
+        "requests a worker serves before it is replaced by a fresh one (bounds leaks; up to 10% more, "
+        "at random, so workers do not restart together); 0 never replaces them",
+    )
+    keepalive: int = _setting(
+        5,
+        "LODPUB_KEEPALIVE",
+        "seconds an idle keep-alive connection is held open; behind a load balancer that reuses "
+        "connections, more than its idle timeout",
+    )
+    access_log: str = _setting(
+        "-", "LODPUB_ACCESS_LOG", "file the access log (one JSON object a request) is appended to; '-' is stdout"
+    )
+    error_log: str = _setting(
+        "-", "LODPUB_ERROR_LOG", "file errors, warnings and worker starts and exits are appended to; '-' is stderr"
+    )
+    health_timeout: float = _setting(
+        2.0, "LODPUB_HEALTH_TIMEOUT", "seconds /health waits for a remote store to answer before saying it is down"
+    )
     proxy_hops: int = _setting(
         0,
         "LODPUB_PROXY_HOPS",

@@ -2,15 +2,23 @@
 reloading development server.
 
 For another WSGI server, point it at the factory: `gunicorn 'server:create_app()'` (settings come
-from the LODPUB_* environment variables).
+from the LODPUB_* environment variables); add `--logger-class server.wsgi.JsonAccessLog --access-logfile -`
+for the JSON access log.
 """
 
+import json
+import os
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from gunicorn.app.base import BaseApplication
+from gunicorn.glogging import Logger
 
 from . import create_app
 from .config import Settings
+
+# A query string longer than this is cut in the access log (a GET SPARQL query can be 8 KB).
+LOGGED_QUERY_CHARS = 2000
 
 
 class _Gunicorn(BaseApplication):
@@ -23,32 +31,92 @@ class _Gunicorn(BaseApplication):
 
     def load_config(self) -> None:
         for key, value in self.options.items():
-            self.cfg.set(key, value)
+            if key in self.cfg.settings:  # a setting newer than the gunicorn installed is left out
+                self.cfg.set(key, value)
 
     def load(self):
         return create_app(self.settings)
 
 
 def gunicorn_options(settings: Settings) -> dict[str, Any]:
-    """gunicorn's settings for a production run of the publisher."""
+    """gunicorn's settings for a production run of the publisher (README, "Running in production")."""
+    # The longest request that may be under way when a worker is told to stop: a SPARQL query at
+    # its time limit, or a remote store's answer at its timeout.
+    longest_request = max(settings.sparql_timeout, settings.store_timeout if settings.store == "remote" else 0)
     return {
         "bind": f"{settings.host}:{settings.port}",
         "workers": settings.workers,
         # Threads wait on queries running in child processes (see web/limits.py) while serving others.
         "worker_class": "gthread",
         "threads": settings.threads,
+        # A gthread worker's heartbeat comes from its main loop, not from the requests, so this only
+        # kills a worker that is stuck as a whole (e.g. one thread holding the GIL), never a slow query.
         "timeout": max(60, int(settings.sparql_timeout) * 3),
-        "graceful_timeout": 30,
-        "accesslog": "-",
-        "errorlog": "-",
-        "access_log_format": '%(h)s "%(r)s" %(s)s %(b)s %(L)ss "%(a)s"',
+        # On SIGHUP (a new release) and SIGTERM, requests under way may finish before the old worker goes.
+        "graceful_timeout": int(longest_request) + 10,
+        "keepalive": settings.keepalive,
+        # Worker recycling bounds what a long-lived process may leak; the jitter keeps workers from
+        # restarting (and reloading the release) at the same moment.
+        "max_requests": settings.max_requests,
+        "max_requests_jitter": settings.max_requests // 10,
+        # The longest request line gunicorn takes (its default is 4094): GET queries up to 8 KB.
+        "limit_request_line": 8190,
+        # The heartbeat files in memory: a slow or full disk must not make workers look dead.
+        **({"worker_tmp_dir": "/dev/shm"} if os.path.isdir("/dev/shm") else {}),
+        "accesslog": settings.access_log,
+        "errorlog": settings.error_log,
+        "logger_class": JsonAccessLog,
+        # `lodpub reload` signals the master named in the pid file.
+        "pidfile": str(settings.output_dir / "lodpub.pid"),
+        # gunicorn >= 25.1 also opens a control socket, at one path for every gunicorn of the user:
+        # lodpub is run by signals, and two servers must not take each other's socket.
+        "control_socket_disable": True,
         "proc_name": "lodpub",
+    }
+
+
+class JsonAccessLog(Logger):
+    """gunicorn's logger, writing the access log as one JSON object a line.
+
+    The access log is written by gunicorn rather than by a Flask hook because only gunicorn sees the
+    whole exchange: the time until the last byte is sent (a large dump takes a while), the bytes that
+    actually went out, and requests cut short by the client. The app's part is the request id, which
+    web/http.py puts in the X-Request-ID response header, where this logger reads it.
+    """
+
+    def access(self, resp, req, environ: dict, request_time: timedelta) -> None:
+        if not self.access_log_enabled:
+            return
+        try:
+            self.access_log.info(json.dumps(access_entry(resp, environ, request_time)))
+        except Exception:  # a log line must never break a request
+            self.exception("could not write an access log entry")
+
+
+def access_entry(resp, environ: dict, request_time: timedelta) -> dict[str, Any]:
+    """The access log entry of one exchange: when it began (UTC), what was asked and answered."""
+    path, _, query = environ.get("RAW_URI", "").partition("?")
+    headers = {name.lower(): value for name, value in resp.headers}
+    status = resp.status.split(None, 1)[0] if isinstance(resp.status, str) else resp.status
+    return {
+        "time": (datetime.now(timezone.utc) - request_time).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+        "method": environ.get("REQUEST_METHOD"),
+        "path": path,
+        "query": query[:LOGGED_QUERY_CHARS],
+        "status": int(status) if status else None,
+        "bytes": resp.sent,
+        "duration_ms": round(request_time.total_seconds() * 1000, 3),
+        # After ProxyFix, which rewrites the environ in place: the client's address behind a proxy.
+        "remote_addr": environ.get("REMOTE_ADDR"),
+        "user_agent": environ.get("HTTP_USER_AGENT"),
+        "request_id": headers.get("x-request-id"),
     }
 
 
 def serve_production(settings: Settings) -> None:
     """Serve under gunicorn until stopped; each worker loads the release itself."""
     create_app(settings)  # fail here, once and clearly, if there is nothing to serve
+    settings.output_dir.mkdir(parents=True, exist_ok=True)  # the pid file's home, even on a remote store
     _Gunicorn(settings, gunicorn_options(settings)).run()
 
 

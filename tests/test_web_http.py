@@ -14,6 +14,21 @@ def test_every_response_has_validators_from_the_release(server, path, project_re
     assert "max-age" in response.headers["Cache-Control"]
 
 
+@pytest.mark.parametrize("path", PATHS + ["sparql?query=ASK%7B%7D", "sparql?query=nonsense"])
+def test_every_response_has_a_request_id_of_its_own(server, path):
+    ids = {requests.get(server + path, allow_redirects=False, timeout=30).headers["X-Request-ID"] for _ in range(2)}
+    assert len(ids) == 2
+    echoed = requests.get(server + path, headers={"X-Request-ID": "lb-7f3a"}, allow_redirects=False, timeout=30)
+    assert echoed.headers["X-Request-ID"] == "lb-7f3a"
+
+
+def test_a_304_keeps_the_request_id(server):
+    url = server + "doc/id/region/bursa"
+    tag = requests.get(url, timeout=30).headers["ETag"]
+    again = requests.get(url, headers={"If-None-Match": tag, "X-Request-ID": "conditional-1"}, timeout=30)
+    assert again.status_code == 304 and again.headers["X-Request-ID"] == "conditional-1"
+
+
 @pytest.mark.parametrize("accept", ["text/turtle", "text/html", "application/ld+json"])
 def test_conditional_get_answers_304(server, accept):
     url = server + "doc/id/region/bursa"

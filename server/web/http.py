@@ -1,32 +1,64 @@
-"""Headers every response gets: validators and caching derived from the release, and CORS.
+"""Headers every response gets: a request id, validators and caching derived from the release, and CORS.
 
+- X-Request-ID: the client's own, when it sent a sane one (a proxy or load balancer often does),
+  else one made here; the access log (wsgi.JsonAccessLog) and the error log carry it too, so a
+  complaint, its log lines and the proxy's can be matched.
 - ETag and Last-Modified on every response, from the release's version and build time (an HTML
   page also depends on the day, as its timeline ends today); a conditional GET or HEAD whose
-  validators match answers 304 Not Modified.
+  validators match answers 304 Not Modified. A response that must not be stored (`no-store`, e.g.
+  /health) gets none.
 - Cache-Control: public for max-age seconds (settings.cache_max_age); errors for a minute.
 - CORS: any origin may read any response (the data is open); preflight requests are answered.
 - An HTML page varies with the language (Accept-Language, or the cookie the language switch sets).
 """
 
 import hashlib
+import logging
+import re
+import uuid
 from datetime import date
 
-from flask import Flask, Response, request
+from flask import Flask, Response, g, has_request_context, request
 
 from . import publisher
 from .i18n import remember_language
 
 ALLOWED_HEADERS = "Accept, Accept-Language, Content-Type, If-None-Match, If-Modified-Since"
-EXPOSED_HEADERS = "Content-Language, Content-Location, ETag, Last-Modified, Link, Location, Repr-Digest, Vary"
+EXPOSED_HEADERS = ("Content-Language, Content-Location, ETag, Last-Modified, Link, Location, Repr-Digest, Vary, "
+                   "X-Request-ID")
+# A request id we echo: short, and only characters that cannot break a log line or a header
+# (UUIDs, hex ids, and the "Root=1-...;Parent=..." ids of some load balancers fit).
+SANE_REQUEST_ID = re.compile(r"[A-Za-z0-9._:;=+/@-]{1,128}")
 
 
 def register(app: Flask) -> None:
-    """Install the hooks on `app`."""
+    """Install the hooks on `app`, and put the request id in its error log lines."""
     app.after_request(finish_response)
+    if not any(isinstance(existing, RequestIdInLog) for existing in app.logger.filters):
+        app.logger.addFilter(RequestIdInLog())
+
+
+def request_id() -> str:
+    """This request's id: the X-Request-ID the client sent if it is sane, else a new one."""
+    if "request_id" not in g:
+        sent = request.headers.get("X-Request-ID", "")
+        g.request_id = sent if SANE_REQUEST_ID.fullmatch(sent) else uuid.uuid4().hex
+    return g.request_id
+
+
+class RequestIdInLog(logging.Filter):
+    """Prefixes a log record made during a request with the request's id."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if has_request_context():
+            record.msg = f"[request {request_id()}] {record.msg}"
+        return True
 
 
 def finish_response(response: Response) -> Response:
-    """Every response's common headers, in order: language cookie, Vary, CORS, validators and caching."""
+    """Every response's common headers, in order: request id, language cookie, Vary, CORS, validators
+    and caching."""
+    response.headers["X-Request-ID"] = request_id()
     remember_language(response)
     if response.mimetype == "text/html":
         response.vary.update(("Accept-Language", "Cookie"))
@@ -47,7 +79,8 @@ def add_cors_headers(response: Response) -> Response:
 
 def add_validators_and_caching(response: Response) -> Response:
     """ETag, Last-Modified and Cache-Control from the release; 304 for a matching conditional request."""
-    if response.status_code >= 500 or request.method not in ("GET", "HEAD", "OPTIONS"):
+    if (response.status_code >= 500 or request.method not in ("GET", "HEAD", "OPTIONS")
+            or "no-store" in response.headers.get("Cache-Control", "")):
         return response
     store = publisher().store
     if response.get_etag() == (None, None):

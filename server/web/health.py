@@ -1,0 +1,87 @@
+"""/health, for load balancers and monitoring: can this worker answer, and with which release?
+
+The check is cheap enough to run every few seconds: it takes no SPARQL query slot and runs no
+query over the data. The embedded store is in memory, so a worker that answers has it; a remote
+store is asked a trivial ASK with a short timeout (settings.health_timeout), since the release the
+store holds is only re-read every few seconds and would hide a store that has just gone down.
+
+200 with `"status": "ok"` when requests can be answered; 503 with `"status": "unavailable"` and
+the reason otherwise (the remote store does not answer, holds no release, or is half-way through
+a switch). JSON by default, one line of text for a client that prefers text/plain. Never cached.
+"""
+
+import os
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from typing import Any
+
+from flask import Blueprint, Response, jsonify, request
+
+from ..store import StoreUnavailable
+from . import publisher
+
+blueprint = Blueprint("health", __name__)
+
+TRIVIAL_QUERY = "ASK {}"
+
+
+@blueprint.route("/health", methods=["GET", "HEAD"])
+def health() -> Response:
+    """The publisher's health: 200 when it can answer, 503 with the reason when it cannot."""
+    report = health_report()
+    response = _as_text(report) if _prefers_text() else jsonify(report)
+    response.status_code = 200 if report["status"] == "ok" else 503
+    response.headers["Cache-Control"] = "no-store"
+    if response.status_code == 503:
+        response.headers["Retry-After"] = "10"
+    return response
+
+
+def health_report() -> dict[str, Any]:
+    """What /health says: status, the release served (or why none can be), the store, this worker."""
+    settings, store = publisher().settings, publisher().store
+    report: dict[str, Any] = {"status": "ok", "store": settings.store}
+    try:
+        if settings.store == "remote":
+            report["store_answers"] = False
+            _ask_remote_store(settings.store_query_url, settings.health_timeout)
+            report["store_answers"] = True
+        report.update(version=store.version, built_at=store.built_at.isoformat(), triples=store.triple_count)
+    except StoreUnavailable as error:
+        report.update(status="unavailable", reason=str(error))
+    report.update(uptime_seconds=round(time.time() - publisher().started, 3), worker_pid=os.getpid())
+    return report
+
+
+def _ask_remote_store(query_url: str, timeout: float) -> None:
+    """Raise StoreUnavailable unless the store at `query_url` answers a trivial query within `timeout`.
+
+    Any answer below 500 counts: a store that asks for a login is up (lodpub's own queries carry
+    it), and whether it holds a release is what reading the release then tells.
+    """
+    url = query_url + ("&" if "?" in query_url else "?") + urllib.parse.urlencode({"query": TRIVIAL_QUERY})
+    ask = urllib.request.Request(url, headers={"Accept": "application/sparql-results+json"})
+    try:
+        with urllib.request.urlopen(ask, timeout=timeout) as answer:
+            answer.read()
+    except urllib.error.HTTPError as error:
+        if error.code >= 500:
+            raise StoreUnavailable(f"the store at {query_url} fails: HTTP {error.code} {error.reason}") from error
+    except (urllib.error.URLError, OSError) as error:
+        raise StoreUnavailable(f"the store at {query_url} does not answer: {getattr(error, 'reason', error)}"
+                               ) from error
+
+
+def _prefers_text() -> bool:
+    return request.accept_mimetypes.best_match(["application/json", "text/plain"]) == "text/plain"
+
+
+def _as_text(report: dict[str, Any]) -> Response:
+    """One line: "ok <version> <built_at>" or "unavailable: <reason>"."""
+    if report["status"] == "ok":
+        line = f"ok {report['version']} {report['built_at']}"
+    else:
+        line = f"unavailable: {report['reason']}"
+    return Response(line + "\n", mimetype="text/plain")

@@ -23,6 +23,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from html.parser import HTMLParser
+from pathlib import Path
 from urllib.parse import quote, urlencode, urlsplit
 from xml.etree import ElementTree
 
@@ -39,12 +40,14 @@ from rdf_documents import parse_document
 SPARQL_TIMEOUT = 2
 # Every request must be answered within this. Only a SPARQL query may run long, and the endpoint
 # kills it at SPARQL_TIMEOUT; the rest is forking the query's process, writing an answer of at most
-# LODPUB_SPARQL_MAX_ROWS rows (about a second for the largest) and sharing two cores with other tests.
-ANSWER_BOUND = SPARQL_TIMEOUT + 6
+# LODPUB_SPARQL_MAX_ROWS rows (about a second for the largest; any other answer takes milliseconds)
+# and sharing two cores with the rest of a parallel test run. (gunicorn would kill a worker only
+# after 60 s: a hang shows here long before.)
+ANSWER_BOUND = SPARQL_TIMEOUT + 8
 TRACEBACK_SIGNS = (b"Traceback (most recent call last)", b'File "/', b"site-packages")
 
 # Hypothesis writes the patches of failing examples under its home: keep them out of the checkout.
-set_hypothesis_home_dir(tempfile.mkdtemp(prefix="lodpub-hypothesis-"))
+set_hypothesis_home_dir(str(Path(tempfile.gettempdir()) / "lodpub-hypothesis"))
 PROPERTY = settings(deadline=None, derandomize=True, database=None, print_blob=True,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 

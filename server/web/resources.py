@@ -10,6 +10,7 @@ Turtle, JSON-LD, RDF/XML, N-Triples) and has one URL per format (`/doc/id/region
 import json
 from urllib.parse import urlencode
 
+import pyoxigraph as ox
 from flask import Blueprint, Response, redirect, render_template, request, url_for
 from rdflib import Graph, URIRef
 from rdflib.namespace import DCAT, OWL, RDF
@@ -78,6 +79,8 @@ def see_document(path: str) -> Response:
     A version IRI of the ontology leads to the ontology's document, which is that version.
     """
     bare, fmt = split_suffix(path)
+    if not is_iri(canonical_iri(bare)):
+        return not_found(choose_or_html(fmt))
     if not store().exists(canonical_iri(bare)):
         versioned = store().select(VERSION_OF.format(iri=canonical_iri(bare)))
         if not versioned:
@@ -87,6 +90,17 @@ def see_document(path: str) -> Response:
     if request.query_string:
         target += "?" + request.query_string.decode("latin-1")
     return redirect(target, code=303)
+
+
+def is_iri(text: str) -> bool:
+    """Whether `text` is an IRI (RFC 3987). A path that makes none (`/doc/%22`, `/doc/%`, `/id/a>b`)
+    names nothing we describe, and must never reach a store's query: there it would be a syntax
+    error, or change the query."""
+    try:
+        ox.NamedNode(text)
+    except ValueError:
+        return False
+    return True
 
 
 @blueprint.route("/<path:path>")
@@ -101,7 +115,7 @@ def document(path: str) -> Response:
     """The document about the thing at `path`, in the negotiated format."""
     bare, suffix_format = split_suffix(path)
     iri = canonical_iri(bare)
-    if not store().exists(iri):
+    if not is_iri(iri) or not store().exists(iri):
         return not_found(choose_or_html(suffix_format))
     try:
         fmt = choose_format(request, suffix_format)
@@ -172,7 +186,7 @@ def choose_or_html(forced: Format | None) -> Format:
 
 def not_found(fmt: Format) -> Response:
     """404 in the format the client asked for (an HTML page for browsers)."""
-    iri = public_base() + request.path.lstrip("/")
+    iri = request.base_url  # percent-encoded: a control character of the path could end a comment
     if fmt is HTML:
         body = render_template("error.html", title_key="not_found_title", text_key="not_found_text", iri=iri)
         response = Response(body, status=404, mimetype="text/html")

@@ -256,4 +256,3 @@ def test_the_catalogue_record_is_dated_when_the_data_last_changed(project_settin
     first_built = datetime.fromisoformat(project_release.manifest["built_at"].replace("Z", "+00:00"))
     assert record.value(dataset, DCTERMS.modified).toPython() == first_built
     assert str(record.value(dataset, OWL.versionInfo)) == again.version != project_release.version
-    assert (dataset, DCTERMS.relation, changelog_iri(BASE)) in record

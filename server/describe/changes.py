@@ -41,6 +41,8 @@ CHANGELOG_FILE = "changes.ttl"
 PATCH_FILES = {"added": "changes-added.nq", "removed": "changes-removed.nq"}
 NQUADS_DUMP = "partnerships.nq"
 
+CHANGELOG_TITLES = (Literal("Přehled změn datové sady", lang="cs"), Literal("Changelog of the dataset", lang="en"))
+
 ADMS = Namespace("http://www.w3.org/ns/adms#")
 SD = Namespace("http://www.w3.org/ns/sparql-service-description#")
 _LABEL_PREDICATES = {ox.NamedNode(str(predicate)) for predicate in LABEL_PREDICATES}
@@ -251,9 +253,9 @@ def changelog(previous_changelog: Graph, entry: Graph, labels: Graph, base_iri: 
     log += labels
     iri = changelog_iri(base_iri)
     log.add((iri, RDF.type, PROV.Collection))
-    log.set((iri, DCTERMS.title, Literal("Přehled změn datové sady", lang="cs")))
-    log.add((iri, DCTERMS.title, Literal("Changelog of the dataset", lang="en")))
-    log.set((iri, DCTERMS.subject, URIRef(dataset_iri(base_iri))))
+    for title in CHANGELOG_TITLES:
+        log.add((iri, DCTERMS.title, title))
+    log.add((iri, DCTERMS.subject, URIRef(dataset_iri(base_iri))))
     return log
 
 

@@ -16,10 +16,10 @@ from datetime import date, datetime
 from pathlib import Path
 
 from rdflib import Graph, Literal, Namespace, URIRef
-from rdflib.namespace import DCAT, DCTERMS, OWL, RDF, TIME, XSD
+from rdflib.namespace import DCAT, DCTERMS, FOAF, OWL, RDF, TIME, XSD
 
 from ..namespaces import dataset_iri
-from .changes import changelog_iri
+from .changes import CHANGELOG_TITLES, changelog_iri
 
 NORM_CONTEXT_URL = ("https://ofn.gov.cz/dcat-ap-cz-rozhraní-katalogů-otevřených-dat/2024-05-28/kontexty/"
                     "rozhraní-katalogů-otevřených-dat.jsonld")
@@ -75,13 +75,22 @@ def catalogue_record(metadata: Graph, base_iri: str, data: Graph, dumps: list[di
         record.add((described, DCTERMS.modified, stamp))
     record.add((dataset, DCAT_VERSION, Literal(version)))
     record.add((dataset, OWL.versionInfo, Literal(version)))
-    # What changed in each release (DCAT-AP's adms:versionNotes is only a text).
-    record.add((dataset, DCTERMS.relation, changelog_iri(base_iri)))
+    _add_changelog(record, dataset, base_iri)
     _add_temporal_coverage(record, dataset, data)
     for dump in dumps:
         _add_dump(record, dataset, dump, base_iri, for_each_distribution)
     _add_sparql_service(record, dataset, base_iri, for_each_distribution)
     return record
+
+
+def _add_changelog(record: Graph, dataset: URIRef, base_iri: str) -> None:
+    """A link to the changelog: a dcterms:relation, as DCAT-AP's adms:versionNotes is only a text,
+    and foaf:page (documentation) may be given once in DCAT-AP-CZ and is the home page."""
+    changelog = changelog_iri(base_iri)
+    record.add((dataset, DCTERMS.relation, changelog))
+    record.add((changelog, RDF.type, FOAF.Document))
+    for title in CHANGELOG_TITLES:
+        record.add((changelog, DCTERMS.title, title))
 
 
 def _add_temporal_coverage(record: Graph, dataset: URIRef, data: Graph) -> None:

@@ -12,6 +12,7 @@ folder, and it answers like every document:
 """
 
 import functools
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -36,7 +37,7 @@ from ..namespaces import LABEL_PREDICATES
 from . import canonical_iri, public_base, store, to_public
 from .html import Value, value_of
 from .i18n import current_language
-from .negotiation import HTML, NotAcceptable, choose_format, split_suffix
+from .negotiation import HTML, Format, NotAcceptable, choose_format, split_suffix
 from .resources import choose_or_html, not_acceptable, not_found, respond_with_graph
 
 blueprint = Blueprint("changelog", __name__)
@@ -49,19 +50,12 @@ RESOURCES_SHOWN = 100
 @blueprint.route(f"/{CHANGELOG_PATH}<suffix>")
 def changes(suffix: str) -> Response:
     """The changelog, newest release first: a page, or RDF."""
-    _, forced = split_suffix(suffix)
-    if suffix and forced is None:
+    bare, forced = split_suffix(CHANGELOG_PATH + suffix)
+    if bare != CHANGELOG_PATH:
         abort(404)
-    try:
-        fmt = choose_format(request, forced)
-    except NotAcceptable:
-        return not_acceptable()
-    graph = with_term_labels(current_changelog())
-    document_url = url_for("changelog.changes", suffix="")
-    if fmt is HTML:
-        return respond_with_graph(graph, changelog_iri(store().base_iri), fmt, document_url, template="changelog.html",
-                                  releases=release_views(to_public(graph), current_language()))
-    return respond_with_graph(graph, changelog_iri(store().base_iri), fmt, document_url)
+    return _answer(with_term_labels(current_changelog()), changelog_iri(store().base_iri), forced,
+                   url_for("changelog.changes", suffix=""), "changelog.html",
+                   lambda graph: {"releases": release_views(graph, current_language())})
 
 
 @blueprint.route(f"/{RELEASE_PATH}<path:rest>")
@@ -79,16 +73,24 @@ def release(rest: str) -> Response:
 @blueprint.route(f"/doc/{RELEASE_PATH}<path:rest>", endpoint="release_document")
 def release_document(rest: str) -> Response:
     """The document about a release: its entry in the changelog."""
-    bare, suffix_format = split_suffix(rest)
+    bare, forced = split_suffix(rest)
     iri = canonical_iri(RELEASE_PATH + bare)
     if not _in_changelog(iri):
-        return not_found(choose_or_html(suffix_format))
+        return not_found(choose_or_html(forced))
+    return _answer(with_term_labels(entry_document(current_changelog(), iri)), iri, forced,
+                   url_for("changelog.release_document", rest=bare))
+
+
+def _answer(graph: Graph, iri: URIRef, forced: Format | None, document_url: str, template: str = "resource.html",
+            page_values: Callable[[Graph], dict] = lambda graph: {}) -> Response:
+    """`graph` about `iri` in the negotiated format; a page is `template` with `page_values` of the
+    graph as the request sees it."""
     try:
-        fmt = choose_format(request, suffix_format)
+        fmt = choose_format(request, forced)
     except NotAcceptable:
         return not_acceptable()
-    document = with_term_labels(entry_document(current_changelog(), iri))
-    return respond_with_graph(document, iri, fmt, url_for("changelog.release_document", rest=bare))
+    values = page_values(to_public(graph)) if fmt is HTML else {}
+    return respond_with_graph(graph, iri, fmt, document_url, template=template, **values)
 
 
 @blueprint.route(f"/{CHANGELOG_PATH}/<version>/<kind>.nq")

@@ -20,7 +20,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
 
     Raises store.StoreUnavailable when there is no release to serve.
     """
-    from .web import Publisher, harvest, health, http, pages, resources, sparql
+    from .web import Publisher, changelog, harvest, health, http, pages, resources, sparql
     from .web.i18n import LANGUAGES, current_language, words
     from .web.negotiation import FORMATS
 
@@ -30,7 +30,8 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     if settings.proxy_hops:
         hops = settings.proxy_hops
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops, x_prefix=hops)
-    for blueprint in (health.blueprint, pages.blueprint, resources.blueprint, harvest.blueprint, sparql.blueprint):
+    for blueprint in (health.blueprint, pages.blueprint, resources.blueprint, harvest.blueprint, sparql.blueprint,
+                      changelog.blueprint):
         app.register_blueprint(blueprint)
     http.register(app)
 

@@ -27,6 +27,7 @@ from rdflib import Graph, URIRef
 
 from .config import Settings
 from .dataset import LoadedDataset, bind_prefix_table, find_rdf_files, load_catalogue_metadata, load_dataset
+from .describe.changes import describe_changes
 from .describe.dcat import as_dcat_ap_2_1_1, catalogue_record
 from .describe.void import dataset_summary, void_description
 from .namespaces import prefixes_for
@@ -91,7 +92,9 @@ def build(settings: Settings, now: datetime | None = None, check_shapes: bool = 
         "files": _entries(dumps),
     }
     sha1_of = {name: hashlib.sha1(data).hexdigest() for name, (_, data) in dumps.items()}
-    descriptions = describe_release(settings, loaded, union, manifest, built_at, sha1_of)
+    # What changed since the previous release; the VoID and catalogue record are dated when the data last changed.
+    changes = describe_changes(settings.output_dir / "releases", manifest, dumps["partnerships.nq"][1])
+    descriptions = changes.files | describe_release(settings, loaded, union, manifest, changes.data_modified, sha1_of)
     manifest["description"] = _entries(descriptions)
     path = _publish(settings.output_dir, version, _release_files(dumps | descriptions, manifest))
     return Release(version, path, manifest, report)

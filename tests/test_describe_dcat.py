@@ -12,7 +12,7 @@ from pathlib import Path
 import pyshacl
 import pytest
 from rdflib import BNode, Graph, Literal, Namespace, URIRef
-from rdflib.namespace import DCAT, DCTERMS, RDF, SH, TIME, XSD
+from rdflib.namespace import DCAT, DCTERMS, FOAF, RDF, SH, TIME, XSD
 
 from server.describe.dcat import as_dcat_ap_2_1_1
 
@@ -220,3 +220,10 @@ def test_the_catalogue_and_dataset_say_what_the_norm_requires_in_czech_and_engli
     assert str(record.value(contact, URIRef("http://www.w3.org/2006/vcard/ns#hasEmail"))).startswith("mailto:")
     assert record.value(DATASET, DCTERMS.modified).datatype == XSD.dateTime
     assert record.value(DATASET, URIRef("http://www.w3.org/ns/dcat#version")) is not None
+
+
+def test_the_dataset_links_its_changelog(record):
+    changelog = URIRef(BASE + "changes")
+    assert record.value(DATASET, DCTERMS.relation) == changelog
+    assert (changelog, RDF.type, FOAF.Document) in record
+    assert {title.language for title in record.objects(changelog, DCTERMS.title)} == {"cs", "en"}

@@ -3,8 +3,8 @@
 What people decide about the dataset (titles, publisher, contact, themes, terms of use) is written
 in data/catalogue/; this module completes it with what the build knows: one distribution per dump
 (size, SHA-256, format, media type), the SPARQL endpoint as a data service, the temporal coverage
-of the data, the version and the modification time. Every part of the record has an IRI below the
-dataset's (no blank nodes), so that NKOD can dereference it.
+of the data, the version, the time the data last changed and a link to the changelog. Every part of
+the record has an IRI below the dataset's (no blank nodes), so that NKOD can dereference it.
 
 The norm is "DCAT-AP-CZ: Rozhraní katalogů otevřených dat", version 2024-05-28; its JSON-LD context
 is in standards/ (see standards/PROVENANCE.md) and the JSON-LD of our catalogue documents uses it.
@@ -16,9 +16,10 @@ from datetime import date, datetime
 from pathlib import Path
 
 from rdflib import Graph, Literal, Namespace, URIRef
-from rdflib.namespace import DCAT, DCTERMS, OWL, RDF, TIME, XSD
+from rdflib.namespace import DCAT, DCTERMS, FOAF, OWL, RDF, TIME, XSD
 
 from ..namespaces import dataset_iri
+from .changes import CHANGELOG_TITLES, changelog_iri
 
 NORM_CONTEXT_URL = ("https://ofn.gov.cz/dcat-ap-cz-rozhraní-katalogů-otevřených-dat/2024-05-28/kontexty/"
                     "rozhraní-katalogů-otevřených-dat.jsonld")
@@ -56,10 +57,11 @@ def norm_context() -> dict:
 
 
 def catalogue_record(metadata: Graph, base_iri: str, data: Graph, dumps: list[dict], version: str,
-                     built_at: datetime) -> Graph:
+                     modified: datetime) -> Graph:
     """The complete catalogue record: `metadata` (from data/catalogue/) with a distribution for each
     of `dumps` (manifest entries: name, media_type, bytes, sha256), the SPARQL service, the temporal
-    coverage of `data`, the version and the build time."""
+    coverage of `data`, the version, when the data last changed (`modified`: the build time of the
+    release in which they did) and a link to the changelog."""
     record = Graph()
     record += metadata
     dataset = URIRef(dataset_iri(base_iri))
@@ -68,16 +70,27 @@ def catalogue_record(metadata: Graph, base_iri: str, data: Graph, dumps: list[di
     for_each_distribution = [(p, o) for p in DISTRIBUTION_PROPERTIES for o in metadata.objects(dataset, p)]
     for predicate in DISTRIBUTION_PROPERTIES:
         record.remove((dataset, predicate, None))
-    modified = Literal(built_at.strftime("%Y-%m-%dT%H:%M:%SZ"), datatype=XSD.dateTime, normalize=False)
+    stamp = Literal(modified.strftime("%Y-%m-%dT%H:%M:%SZ"), datatype=XSD.dateTime, normalize=False)
     for described in (dataset, *record.subjects(DCAT.dataset, dataset)):
-        record.add((described, DCTERMS.modified, modified))
+        record.add((described, DCTERMS.modified, stamp))
     record.add((dataset, DCAT_VERSION, Literal(version)))
     record.add((dataset, OWL.versionInfo, Literal(version)))
+    _add_changelog(record, dataset, base_iri)
     _add_temporal_coverage(record, dataset, data)
     for dump in dumps:
         _add_dump(record, dataset, dump, base_iri, for_each_distribution)
     _add_sparql_service(record, dataset, base_iri, for_each_distribution)
     return record
+
+
+def _add_changelog(record: Graph, dataset: URIRef, base_iri: str) -> None:
+    """A link to the changelog: a dcterms:relation, as DCAT-AP's adms:versionNotes is only a text,
+    and foaf:page (documentation) may be given once in DCAT-AP-CZ and is the home page."""
+    changelog = changelog_iri(base_iri)
+    record.add((dataset, DCTERMS.relation, changelog))
+    record.add((changelog, RDF.type, FOAF.Document))
+    for title in CHANGELOG_TITLES:
+        record.add((changelog, DCTERMS.title, title))
 
 
 def _add_temporal_coverage(record: Graph, dataset: URIRef, data: Graph) -> None:

@@ -80,6 +80,28 @@ WORDS: dict[str, dict[str, str]] = {
     "file": {"cs": "Soubor", "en": "File"},
     "size": {"cs": "Velikost", "en": "Size"},
     "bytes": {"cs": "bajtů", "en": "bytes"},
+    "changelog": {"cs": "Přehled změn", "en": "Changelog"},
+    "changelog_intro": {
+        "cs": "Co se v datech změnilo s každým vydáním oproti předchozímu: přidané a odebrané trojice po "
+              "pojmenovaných grafech a zdroje, jejichž popis se změnil. Nejnovější vydání je první.",
+        "en": "What each release changed in the data from the one before: the triples added and removed, by "
+              "named graph, and the resources whose description changed. The newest release is first.",
+    },
+    "no_changelog": {"cs": "Toto vydání přehled změn nevede.", "en": "This release keeps no changelog."},
+    "release": {"cs": "Vydání", "en": "Release"},
+    "built_at": {"cs": "Sestaveno", "en": "Built"},
+    "data_modified": {"cs": "Data naposledy změněna", "en": "Data last changed"},
+    "previous_release": {"cs": "Předchozí vydání", "en": "Previous release"},
+    "named_graph": {"cs": "Pojmenovaný graf", "en": "Named graph"},
+    "triples_added": {"cs": "Přidané trojice", "en": "Triples added"},
+    "triples_removed": {"cs": "Odebrané trojice", "en": "Triples removed"},
+    "total": {"cs": "Celkem", "en": "Total"},
+    "changed_resources": {"cs": "Změněné zdroje", "en": "Resources changed"},
+    "no_longer_in_data": {"cs": "v datech už není", "en": "no longer in the data"},
+    "more_resources": {"cs": "Další změněné zdroje", "en": "More resources changed"},
+    "patch": {"cs": "Změny ke stažení (N-Quads)", "en": "The changes to download (N-Quads)"},
+    "patch_added": {"cs": "přidané", "en": "added"},
+    "patch_removed": {"cs": "odebrané", "en": "removed"},
 }
 
 

@@ -22,7 +22,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     """
     from .web import Publisher, changelog, harvest, health, http, pages, resources, sparql
     from .web.i18n import LANGUAGES, current_language, words
-    from .web.negotiation import FORMATS
+    from .web.negotiation import FORMATS, format_url
 
     settings = settings or load_settings()
     app = Flask(__name__, template_folder="web/templates", static_folder="web/static")
@@ -61,6 +61,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
             "other_lang": next(other for other in LANGUAGES if other != language),
             "w": words(language),
             "formats": FORMATS,
+            "format_url": format_url,
             "has_sparql": "sparql" in app.blueprints,
         }
 

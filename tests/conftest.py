@@ -156,10 +156,22 @@ def wait_until_up(url: str, process: subprocess.Popen, log: Path, seconds: float
 
 
 class RunningServer(str):
-    """The base URL of a running server (it is a str), with its gunicorn master's pid and its log."""
+    """The base URL of a running server (it is a str), with its gunicorn master's pid, its log and
+    its output folder."""
 
     pid: int
     log: Path
+    output: Path
+
+
+def own_output(release_output: Path, folder: Path) -> Path:
+    """An output folder of its own in `folder` (so its pid file, lodpub.pid, is one server's), whose
+    releases/ and current are links to those of `release_output` (so a build there is seen)."""
+    output = folder / "dist"
+    output.mkdir()
+    for name in ("releases", "current"):
+        (output / name).symlink_to(release_output.resolve() / name)
+    return output
 
 
 @contextlib.contextmanager
@@ -168,8 +180,10 @@ def running_server(release_output: Path, log_dir: Path, unavailable_is_up: bool 
     """Run `lodpub serve` (gunicorn, 2 workers) on a free loopback port for the release in
     `release_output`, with LODPUB_* `settings` (e.g. SPARQL_TIMEOUT="3"); yield its base URL."""
     port = free_port()
+    (log_dir / f"server-{port}").mkdir()
+    output = own_output(release_output, log_dir / f"server-{port}")
     environment = {name: value for name, value in os.environ.items() if not name.startswith("LODPUB_")}
-    environment["LODPUB_OUTPUT_DIR"] = str(release_output)
+    environment["LODPUB_OUTPUT_DIR"] = str(output)
     environment |= {f"LODPUB_{name.upper()}": value for name, value in settings.items()}
     log = log_dir / f"server-{port}.log"
     with open(log, "w") as log_file:
@@ -180,6 +194,7 @@ def running_server(release_output: Path, log_dir: Path, unavailable_is_up: bool 
     base = RunningServer(f"http://127.0.0.1:{port}/")
     base.pid = process.pid
     base.log = log
+    base.output = output
     try:
         wait_until_up(base + "health", process, log, unavailable_is_up=unavailable_is_up)
         yield base

@@ -21,21 +21,6 @@ ACCESS_LOG_FIELDS = {"time", "method", "path", "query", "status", "bytes", "dura
                      "user_agent", "request_id"}
 
 
-def own_output(release: Path, folder: Path) -> Path:
-    """An output folder serving `release` (a folder of another output's releases/) as its current one."""
-    output = folder / "dist"
-    output.mkdir()
-    (output / "releases").symlink_to(release.parent)
-    (output / "current").symlink_to(release)
-    return output
-
-
-def output_of(server: RunningServer) -> Path:
-    """The output folder the server runs with (LODPUB_OUTPUT_DIR in its environment)."""
-    environment = Path(f"/proc/{server.pid}/environ").read_bytes().split(b"\0")
-    return Path(next(item for item in environment if item.startswith(b"LODPUB_OUTPUT_DIR=")).split(b"=", 1)[1].decode())
-
-
 def access_log(path: Path) -> list[dict]:
     """The access log's entries; each line must be one JSON object."""
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
@@ -58,8 +43,7 @@ def logged_server(project_release, tmp_path_factory) -> RunningServer:
     """`lodpub serve` on the embedded store behind one proxy, with its access and error logs in files of
     their own."""
     folder = tmp_path_factory.mktemp("operations")
-    output = own_output(project_release.path, folder)
-    with running_server(output, folder, access_log=str(folder / "access.log"),
+    with running_server(project_release.path.parent.parent, folder, access_log=str(folder / "access.log"),
                         error_log=str(folder / "error.log"), proxy_hops="1") as server:
         yield server
 
@@ -89,7 +73,7 @@ def test_health_answers_head_and_plain_text_for_load_balancers(logged_server, pr
 
 def test_health_takes_no_sparql_slot(project_release, tmp_path):
     # No query slot at all: /health still answers, and a query is refused for want of one.
-    with running_server(own_output(project_release.path, tmp_path), tmp_path, sparql_slots="0") as server:
+    with running_server(project_release.path.parent.parent, tmp_path, sparql_slots="0") as server:
         assert requests.get(server + "health", timeout=30).status_code == 200
         assert requests.get(server + "sparql", params={"query": "ASK {}"}, timeout=30).status_code == 503
 
@@ -99,7 +83,7 @@ def test_health_says_503_while_the_remote_store_is_down_and_200_once_it_is_back(
     with contextlib.ExitStack() as first_run:
         store = first_run.enter_context(running_oxigraph(tmp_path, port))
         assert publish_to(store, project_release.path).returncode == 0
-        with running_server(own_output(project_release.path, tmp_path), tmp_path, unavailable_is_up=True,
+        with running_server(project_release.path.parent.parent, tmp_path, unavailable_is_up=True,
                             error_log=str(tmp_path / "error.log"), **store.settings()) as server:
             up = requests.get(server + "health", timeout=30).json()
             assert up["status"] == "ok" and up["store"] == "remote" and up["store_answers"] is True
@@ -214,7 +198,7 @@ def test_a_get_query_of_8_kb_is_taken_and_a_longer_request_line_refused(logged_s
 
 
 def test_the_pid_file_names_the_gunicorn_master(logged_server):
-    pid = int((output_of(logged_server) / "lodpub.pid").read_text())
+    pid = int((logged_server.output / "lodpub.pid").read_text())
     assert pid == logged_server.pid
     workers = {requests.get(logged_server + "health", timeout=30).json()["worker_pid"] for _ in range(20)}
     for worker in workers:
@@ -222,14 +206,14 @@ def test_the_pid_file_names_the_gunicorn_master(logged_server):
 
 
 def test_the_pid_file_goes_when_the_server_stops(project_release, tmp_path):
-    with running_server(own_output(project_release.path, tmp_path), tmp_path) as server:
-        output = output_of(server)
+    with running_server(project_release.path.parent.parent, tmp_path) as server:
+        output = server.output
         assert int((output / "lodpub.pid").read_text()) == server.pid
     assert not (output / "lodpub.pid").exists()
 
 
 def test_workers_are_replaced_after_max_requests_without_dropping_one(project_release, tmp_path):
-    with running_server(own_output(project_release.path, tmp_path), tmp_path, max_requests="10") as server:
+    with running_server(project_release.path.parent.parent, tmp_path, max_requests="10") as server:
         session = requests.Session()
         seen, deadline = [], time.monotonic() + 60
         while len(set(seen)) < 4 and time.monotonic() < deadline:

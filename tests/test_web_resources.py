@@ -239,3 +239,31 @@ def test_embedded_json_ld_of_the_page_is_the_document(server):
                           format="json-ld")
     turtle = parse(get(server + "doc/id/region/bursa", "text/turtle"), "turtle")
     assert isomorphic(graph, turtle)
+
+
+# --- other publishers' IRIs the dataset describes ------------------------------------------------
+
+TURKEY = "http://publications.europa.eu/resource/authority/country/TUR"
+
+
+def test_what_the_dataset_says_of_another_publishers_iri_has_a_document(server):
+    """An entry of the EU authority tables: its labels, scheme and source, in every format alike."""
+    turtle = requests.get(server + "doc", params={"iri": TURKEY}, headers={"Accept": "text/turtle"}, timeout=30)
+    assert turtle.status_code == 200 and turtle.headers["Content-Type"].startswith("text/turtle")
+    graph = parse_document(turtle.content, "turtle")
+    assert (URIRef(TURKEY), SKOS.inScheme, URIRef(TURKEY.rsplit("/", 1)[0])) in graph
+    assert Literal("Turecko", lang="cs") in set(graph.objects(URIRef(TURKEY), SKOS.prefLabel))
+    for fmt, parser in (("jsonld", "json-ld"), ("rdf", "xml"), ("nt", "nt")):
+        other = requests.get(server + "doc", params={"iri": TURKEY, "format": fmt}, timeout=30)
+        assert other.status_code == 200 and isomorphic(parse_document(other.content, parser), graph)
+    assert f"doc?iri={TURKEY}&format=nt>" in turtle.headers["Link"]
+    page = requests.get(server + "doc", params={"iri": TURKEY}, headers={"Accept": "text/html"}, timeout=30)
+    assert page.status_code == 200 and "Turkey" in page.text
+
+
+def test_another_publishers_iri_of_ours_or_unknown_or_malformed(server):
+    ours = requests.get(server + "doc", params={"iri": server + "id/region/bursa"}, allow_redirects=False, timeout=30)
+    assert ours.status_code == 303 and ours.headers["Location"] == server + "doc/id/region/bursa"
+    for iri in ("http://example.org/nothing", "not an iri", "", "http://a>b"):
+        response = requests.get(server + "doc", params={"iri": iri}, headers={"Accept": "text/turtle"}, timeout=30)
+        assert response.status_code == 404, iri

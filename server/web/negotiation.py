@@ -119,10 +119,16 @@ def offered_listing() -> str:
     return "Not acceptable. This document is offered as:\n" + "\n".join(lines) + "\n"
 
 
+def format_url(document_url: str, fmt: Format) -> str:
+    """The URL of the document at `document_url` in `fmt`: with the format's suffix, or, for a URL
+    with a query (`/doc?iri=...`), with ?format=."""
+    return f"{document_url}&format={fmt.key}" if "?" in document_url else document_url + fmt.suffix
+
+
 def alternates(document_url: str) -> str:
     """A Link header value naming each format's URL of the document at `document_url`."""
     return ", ".join(
-        f'<{document_url}{fmt.suffix}>; rel="alternate"; type="{fmt.media_type}"' for fmt in FORMATS
+        f'<{format_url(document_url, fmt)}>; rel="alternate"; type="{fmt.media_type}"' for fmt in FORMATS
     )
 
 

@@ -27,6 +27,7 @@ from .negotiation import (
     NotAcceptable,
     alternates,
     choose_format,
+    format_url,
     offered_listing,
     serialise,
     split_suffix,
@@ -129,6 +130,25 @@ def document(path: str) -> Response:
     return respond_with_graph(graph, iri, fmt, document_url)
 
 
+@blueprint.route("/doc")
+def other_document() -> Response:
+    """What the dataset says about an IRI outside its base, e.g. an entry of the EU authority tables
+    it uses: `/doc?iri=http://publications.europa.eu/resource/authority/country/TUR` (negotiated
+    like every document, or by ?format=). Every triple of the dataset is in some document: those
+    about other publishers' IRIs are here. An IRI of ours is sent to its own document."""
+    iri = request.args.get("iri", "")
+    if iri.startswith(public_base()):
+        return redirect(url_for("resources.document", path=iri[len(public_base()):], _external=True), code=303)
+    if not is_iri(iri) or not store().exists(URIRef(iri)):
+        return not_found(choose_or_html(None))
+    try:
+        fmt = choose_format(request)
+    except NotAcceptable:
+        return not_acceptable()
+    return respond_with_graph(store().document(URIRef(iri)), URIRef(iri), fmt,
+                              url_for("resources.other_document", iri=iri))
+
+
 def ontology_page(graph: Graph, ontology: URIRef) -> dict:
     """The ontology page's terms, by section, and the concept schemes that go with it."""
     language = current_language()
@@ -145,22 +165,22 @@ def respond_with_graph(graph: Graph, iri: URIRef, fmt: Format, document_url: str
                        **template_values) -> Response:
     """Answer with `graph` (canonical IRIs) about `iri` in `fmt`: its body and negotiation headers."""
     public_graph = to_public(with_file_facts(graph, file_facts(store().version, public_base())))
-    public_iri = URIRef(public_base() + str(iri)[len(store().base_iri):])
+    shown_iri = URIRef(public_iri(iri))
     absolute_document_url = public_base().rstrip("/") + document_url
-    json_ld_context = json_ld_context_for(public_graph, public_iri)
+    json_ld_context = json_ld_context_for(public_graph, shown_iri)
     if fmt is HTML:
-        json_ld = serialise(public_graph, JSONLD, public_base(), json_ld_context, str(public_iri))
+        json_ld = serialise(public_graph, JSONLD, public_base(), json_ld_context, str(shown_iri))
         language = current_language()
-        view = resource_view(public_graph, public_iri, language, public_base(), script_safe(json_ld.decode()))
+        view = resource_view(public_graph, shown_iri, language, public_base(), script_safe(json_ld.decode()))
         body = render_template(template, view=view, graph=public_graph, document_url=document_url,
-                               sparql_query=urlencode({"query": f"DESCRIBE <{public_iri}>"}), **template_values)
+                               sparql_query=urlencode({"query": f"DESCRIBE <{shown_iri}>"}), **template_values)
         response = Response(body, mimetype="text/html")
         response.headers["Content-Language"] = language
     else:
-        response = Response(serialise(public_graph, fmt, public_base(), json_ld_context, str(public_iri)),
+        response = Response(serialise(public_graph, fmt, public_base(), json_ld_context, str(shown_iri)),
                             mimetype=fmt.media_type)
     response.vary.add("Accept")
-    response.headers["Content-Location"] = document_url + fmt.suffix
+    response.headers["Content-Location"] = format_url(document_url, fmt)
     response.headers["Link"] = alternates(absolute_document_url)
     return response
 

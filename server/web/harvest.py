@@ -3,7 +3,8 @@ the sitemap, and a health endpoint.
 
 A dump is served as the build wrote it when the request comes to the canonical base; under
 another base its IRIs are moved to that base, like everything else, and its size and SHA-256 are
-those of the bytes served (so manifest.json and SHA256SUMS are rewritten to match).
+those of the bytes served (so manifest.json and SHA256SUMS are rewritten to match). A file whose
+bytes on disk are not those the build wrote is not served: its URL answers 503 and says why.
 """
 
 import base64
@@ -13,7 +14,7 @@ import os
 import time
 from xml.sax.saxutils import escape
 
-from flask import Blueprint, Response, abort, jsonify, render_template, request, url_for
+from flask import Blueprint, Response, abort, current_app, jsonify, render_template, request, url_for
 from rdflib import URIRef
 
 from ..namespaces import dataset_iri
@@ -21,7 +22,7 @@ from . import public_base, publisher, store
 from .jsonld import our_context_terms
 from .negotiation import NotAcceptable, choose_format, split_suffix
 from .resources import not_acceptable, respond_with_graph
-from .served import served_files, sha256
+from .served import served_files, sha256, withheld_files
 
 blueprint = Blueprint("harvest", __name__)
 
@@ -39,6 +40,12 @@ def dumps() -> Response:
 def dump(name: str) -> Response:
     """One file of the current release, with Content-Length and its SHA-256 (Digest headers)."""
     files = served_files(store().version, public_base())
+    withheld = withheld_files(store().version)
+    if name in withheld:
+        current_app.logger.error("not serving %s", withheld[name])
+        return Response(f"Service unavailable: {withheld[name]}. The file is not served until the release is "
+                        "repaired or replaced.\n", 503, {"Retry-After": "3600", "Cache-Control": "no-store"},
+                        mimetype="text/plain")
     if name not in files:
         abort(404)
     media_type, data = files[name]

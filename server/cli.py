@@ -126,6 +126,9 @@ def _run_serve(args: argparse.Namespace, settings: Settings) -> int:
         if status != EXIT_OK:
             return status
         point(settings.output_dir, SERVED, settings.output_dir / CURRENT)
+    if not args.dev and not _claim_pidfile(settings.output_dir):
+        return _error(f"lodpub: error: a server of {settings.output_dir} is running already (pid "
+                      f"{server_pid(settings.output_dir)}): stop it first, or switch it with 'lodpub reload'")
     print(f"lodpub serving on http://{settings.host}:{settings.port}/", file=sys.stderr, flush=True)
     (serve_development if args.dev else serve_production)(settings)
     return EXIT_OK
@@ -226,7 +229,7 @@ def _switch_served(settings: Settings, version: str | None, command: str) -> int
         return EXIT_OK
     workers = _children(pid)
     os.kill(pid, signal.SIGHUP)
-    if not _wait_until_gone(workers) or not Path(f"/proc/{pid}").exists():
+    if not _wait_until_gone(workers) or not _running(pid):
         return _error(f"lodpub: the server (pid {pid}) did not replace its workers within "
                       f"{WORKER_SWAP_SECONDS} s, or stopped: see its log")
     print(f"Release {version} is served: the server (pid {pid}) replaced its workers")
@@ -241,7 +244,17 @@ def server_pid(output_dir: Path) -> int | None:
         command = Path(f"/proc/{pid}/cmdline").read_bytes()
     except (OSError, ValueError):
         return None
-    return pid if b"server.cli" in command or b"lodpub" in command or b"gunicorn" in command else None
+    ours = b"server.cli" in command or b"lodpub" in command or b"gunicorn" in command
+    return pid if ours and _running(pid) else None
+
+
+def _claim_pidfile(output_dir: Path) -> bool:
+    """False when a server of `output_dir` runs; else remove a stale pidfile (left by a server
+    that was killed) that would stop gunicorn from starting, and return True."""
+    if server_pid(output_dir) is not None:
+        return False
+    (output_dir / PIDFILE).unlink(missing_ok=True)
+    return True
 
 
 def _children(pid: int) -> set[int]:
@@ -259,10 +272,19 @@ def _wait_until_gone(pids: set[int]) -> bool:
     """Wait until the processes `pids` have exited (the old workers, after their last request)."""
     deadline = time.monotonic() + WORKER_SWAP_SECONDS
     while time.monotonic() < deadline:
-        if not any(Path(f"/proc/{pid}").exists() for pid in pids):
+        if not any(_running(pid) for pid in pids):
             return True
         time.sleep(0.1)
     return False
+
+
+def _running(pid: int) -> bool:
+    """True while process `pid` runs (a zombie, dead but not yet reaped by its parent, does not)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"
 
 
 def _describe_release(release: Release, settings: Settings) -> str:

@@ -326,3 +326,16 @@ def mini_server(mini_settings: Settings, tmp_path: Path) -> Iterator[RunningServ
     build(mini_settings)
     with running_server(mini_settings.output_dir, tmp_path, **mini_release_settings(mini_settings)) as base:
         yield base
+
+
+@pytest.fixture
+def lodpub(capsys: pytest.CaptureFixture) -> Callable[..., subprocess.CompletedProcess]:
+    """Run the `lodpub` command line in this process: its exit code and output, as from a process."""
+    from server.cli import main
+
+    def run(*args: str) -> subprocess.CompletedProcess:
+        code = main(list(args))
+        output = capsys.readouterr()
+        return subprocess.CompletedProcess(args, code, output.out, output.err)
+
+    return run

@@ -44,7 +44,7 @@ class EmbeddedStore(SparqlStore):
         self.triple_count: int = manifest["triples"]
         self.oxigraph = ox.Store()
         files = release_files(release, self.base_iri)
-        _check_files(self.release, manifest, [path.name for path, _, _ in files])
+        _check_files(self.release, manifest)
         for path, rdf_format, graph in files:
             self.oxigraph.bulk_load(path=str(path), format=rdf_format, **({"to_graph": graph} if graph else {}))
         self.written_literals = literals_oxigraph_changes([(path, rdf_format) for path, rdf_format, _ in files])
@@ -77,10 +77,11 @@ def release_files(release: Path, base_iri: str) -> list[tuple[Path, ox.RdfFormat
     return files
 
 
-def _check_files(release: Path, manifest: dict, names: list[str]) -> None:
-    """Raise StoreUnavailable unless each file `names` has the SHA-256 the manifest records."""
+def _check_files(release: Path, manifest: dict) -> None:
+    """Raise StoreUnavailable unless the files the store loads (the N-Quads dump and every
+    description) are there with the SHA-256 the manifest records."""
     recorded = {entry["name"]: entry["sha256"] for entry in manifest_entries(manifest)}
-    for name in names:
+    for name in ["partnerships.nq", *(entry["name"] for entry in manifest.get("description", []))]:
         try:
             read_verified(release, name, recorded.get(name, ""))
         except DamagedFile as damage:

@@ -126,7 +126,7 @@ def _run_serve(args: argparse.Namespace, settings: Settings) -> int:
         if status != EXIT_OK:
             return status
         point(settings.output_dir, SERVED, settings.output_dir / CURRENT)
-    if not args.dev and not _claim_pidfile(settings.output_dir):
+    if settings.store == "embedded" and not args.dev and not _claim_pidfile(settings.output_dir):
         return _error(f"lodpub: error: a server of {settings.output_dir} is running already (pid "
                       f"{server_pid(settings.output_dir)}): stop it first, or switch it with 'lodpub reload'")
     print(f"lodpub serving on http://{settings.host}:{settings.port}/", file=sys.stderr, flush=True)

@@ -43,7 +43,7 @@ def gunicorn_options(settings: Settings) -> dict[str, Any]:
         "errorlog": "-",
         "access_log_format": '%(h)s "%(r)s" %(s)s %(b)s %(L)ss "%(a)s"',
         "proc_name": "lodpub",
-        "pidfile": str(settings.output_dir / "lodpub.pid"),
+        "pidfile": str(settings.output_dir / "lodpub.pid") if settings.store == "embedded" else None,
     }
 
 

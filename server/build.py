@@ -1,9 +1,10 @@
 """Build a release: validate the dataset, then write its dumps, a manifest and checksums.
 
 A release lives in output_dir/releases/<version>/ and is published by pointing the symlink
-output_dir/current at it (what the server serves is another link, see store/releases.py). The version is the UTC build time plus the start of the SHA-256 of
-the sorted N-Quads, e.g. 20261127T190512Z-3f2a9c1b, so equal data gives an equal hash (blank
-nodes have stable labels, see dataset.py). The N-Triples, N-Quads, Turtle and TriG dumps are
+output_dir/current at it (what the server serves is another link: see store/releases.py).
+The version is the UTC build time plus the start of the SHA-256 of the sorted N-Quads, e.g.
+20261127T190512Z-3f2a9c1b, so equal data gives an equal hash (blank nodes have stable labels,
+see dataset.py). The N-Triples, N-Quads, Turtle and TriG dumps are
 byte-for-byte reproducible; rdflib writes JSON-LD and RDF/XML in an order that can change from
 one process to the next.
 
@@ -138,16 +139,17 @@ def sources_digest(settings: Settings) -> str:
 
 def source_commit(settings: Settings) -> dict[str, Any] | None:
     """The git commit the data was checked out at, and whether the sources (ontology, data,
-    shapes) had uncommitted changes: {"commit", "uncommitted_changes"}; None when the data is not
-    in a git repository (or git is not installed)."""
+    shapes) in that checkout had uncommitted changes: {"commit", "uncommitted_changes"} (None when
+    git cannot tell); None when the data is not in a git repository (or git is not installed)."""
     data = settings.data_dir if settings.data_dir.is_dir() else settings.data_dir.parent
-    commit = _git(data, "rev-parse", "--verify", "HEAD")
-    if commit is None:
+    commit, top = _git(data, "rev-parse", "--verify", "HEAD"), _git(data, "rev-parse", "--show-toplevel")
+    if commit is None or top is None:
         return None
-    sources = [str(path) for path in (settings.ontology_dir, settings.data_dir, settings.shapes_dir)]
+    sources = [str(path) for path in (settings.ontology_dir, settings.data_dir, settings.shapes_dir)
+               if path.resolve().is_relative_to(Path(top).resolve())]
     # Untracked files count: a new data file is a change.
     changes = _git(data, "status", "--porcelain", "--untracked-files=all", "--", *sources)
-    return {"commit": commit, "uncommitted_changes": bool(changes)}
+    return {"commit": commit, "uncommitted_changes": None if changes is None else bool(changes)}
 
 
 def _git(directory: Path, *args: str) -> str | None:

@@ -102,10 +102,14 @@ def test_releases_lists_version_time_commit_triples_and_which_is_served_and_late
     add_a_fact(mini_settings)
     new = build(mini_settings, now=NOW + timedelta(hours=1))
 
+    (mini_settings.output_dir / "releases" / ".tmp-1-abc").mkdir()  # a build still writing: not a release
+    (mini_settings.output_dir / "releases" / "20200101T000000Z-00000000").mkdir()  # emptied by hand
+
     result = lodpub("releases", "--output", str(mini_settings.output_dir))
 
     assert result.returncode == 0, result.stderr
-    header, first, second = result.stdout.splitlines()
+    header, first, second, emptied = result.stdout.splitlines()
+    assert emptied.split() == ["20200101T000000Z-00000000", "?", "-", "?", "incomplete:", "no", "manifest.json"]
     assert header.split() == ["VERSION", "BUILT", "AT", "SOURCE", "COMMIT", "TRIPLES", "STATE"]
     assert first.split() == [new.version, "2026-11-27T20:05:12Z", "-", str(new.manifest["triples"]), "latest"]
     assert second.split() == [old.version, "2026-11-27T19:05:12Z", "-", str(old.manifest["triples"]), "served"]

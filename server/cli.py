@@ -9,19 +9,17 @@ refused (the release is missing, incomplete or fails its checksums; nothing chan
 
 import argparse
 import os
-import signal
 import sys
-import time
 from collections.abc import Sequence
 from pathlib import Path
 
 from .build import Release, ValidationFailed, build, current_release_is_up_to_date
 from .config import Settings, describe_settings, load_settings
+from .control import claim_pidfile, replace_workers, server_pid
 from .dataset import DataFileError, load_dataset
 from .store import StoreUnavailable
 from .store.releases import (
     CURRENT,
-    PIDFILE,
     SERVED,
     list_releases,
     point,
@@ -103,7 +101,8 @@ def _run_build(args: argparse.Namespace, settings: Settings, check_shapes: bool 
         return EXIT_VIOLATIONS
     except OSError as error:  # e.g. a full disk: _publish removed what it had written
         kept = pointed_version(settings.output_dir, CURRENT)
-        return _error(f"lodpub: build failed, nothing was published ({f'release {kept} is still current' if kept else 'there is no release yet'}): {error}")
+        still = f"release {kept} is still current" if kept else "there is no release yet"
+        return _error(f"lodpub: build failed, nothing was published ({still}): {error}")
     print(_describe_release(release, settings))
     return EXIT_OK
 
@@ -126,7 +125,7 @@ def _run_serve(args: argparse.Namespace, settings: Settings) -> int:
         if status != EXIT_OK:
             return status
         point(settings.output_dir, SERVED, settings.output_dir / CURRENT)
-    if settings.store == "embedded" and not args.dev and not _claim_pidfile(settings.output_dir):
+    if settings.store == "embedded" and not args.dev and not claim_pidfile(settings.output_dir):
         return _error(f"lodpub: error: a server of {settings.output_dir} is running already (pid "
                       f"{server_pid(settings.output_dir)}): stop it first, or switch it with 'lodpub reload'")
     print(f"lodpub serving on http://{settings.host}:{settings.port}/", file=sys.stderr, flush=True)
@@ -214,8 +213,9 @@ def _switch_served(settings: Settings, version: str | None, command: str) -> int
     before = pointed_version(output_dir, SERVED)
     keeps = f"release {before} is still served" if before else "nothing changed"
     if version is None:
-        print(f"lodpub: {command} refused: there is no {'release to switch to' if command == 'reload' else 'older release'} "
-              f"in {releases_dir(output_dir)}; {keeps}", file=sys.stderr)
+        wanted = "release to switch to" if command == "reload" else "older release"
+        print(f"lodpub: {command} refused: there is no {wanted} in {releases_dir(output_dir)}; {keeps}",
+              file=sys.stderr)
         return EXIT_REFUSED
     problems = release_problems(releases_dir(output_dir) / Path(version).name)
     if problems:
@@ -227,64 +227,11 @@ def _switch_served(settings: Settings, version: str | None, command: str) -> int
     if pid is None:
         print(f"Release {version} will be served: no server is running from {output_dir}")
         return EXIT_OK
-    workers = _children(pid)
-    os.kill(pid, signal.SIGHUP)
-    if not _wait_until_gone(workers) or not _running(pid):
+    if not replace_workers(pid, WORKER_SWAP_SECONDS):
         return _error(f"lodpub: the server (pid {pid}) did not replace its workers within "
                       f"{WORKER_SWAP_SECONDS} s, or stopped: see its log")
     print(f"Release {version} is served: the server (pid {pid}) replaced its workers")
     return EXIT_OK
-
-
-def server_pid(output_dir: Path) -> int | None:
-    """The pid of the running `lodpub serve` (gunicorn master) of `output_dir`, from its pidfile;
-    None when none runs (no pidfile, or a stale one naming a process that is gone or not ours)."""
-    try:
-        pid = int((output_dir / PIDFILE).read_text().strip())
-        command = Path(f"/proc/{pid}/cmdline").read_bytes()
-    except (OSError, ValueError):
-        return None
-    ours = b"server.cli" in command or b"lodpub" in command or b"gunicorn" in command
-    return pid if ours and _running(pid) else None
-
-
-def _claim_pidfile(output_dir: Path) -> bool:
-    """False when a server of `output_dir` runs; else remove a stale pidfile (left by a server
-    that was killed) that would stop gunicorn from starting, and return True."""
-    if server_pid(output_dir) is not None:
-        return False
-    (output_dir / PIDFILE).unlink(missing_ok=True)
-    return True
-
-
-def _children(pid: int) -> set[int]:
-    """The processes `pid` started (its gunicorn workers), from /proc."""
-    children: set[int] = set()
-    for task in Path(f"/proc/{pid}/task").glob("*"):
-        try:
-            children.update(int(child) for child in (task / "children").read_text().split())
-        except OSError:
-            continue
-    return children
-
-
-def _wait_until_gone(pids: set[int]) -> bool:
-    """Wait until the processes `pids` have exited (the old workers, after their last request)."""
-    deadline = time.monotonic() + WORKER_SWAP_SECONDS
-    while time.monotonic() < deadline:
-        if not any(_running(pid) for pid in pids):
-            return True
-        time.sleep(0.1)
-    return False
-
-
-def _running(pid: int) -> bool:
-    """True while process `pid` runs (a zombie, dead but not yet reaped by its parent, does not)."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return False
-    return stat.rsplit(")", 1)[1].split()[0] != "Z"
 
 
 def _describe_release(release: Release, settings: Settings) -> str:
@@ -298,8 +245,9 @@ def _describe_release(release: Release, settings: Settings) -> str:
     counts = ", ".join(f"{count} {severity}" for severity, count in release.report.counts().items())
     lines.append(f"Validation: {counts}")
     source = release.manifest["source"]
-    lines.append(f"Source commit: {source['commit']}{' with uncommitted changes' if source['uncommitted_changes'] else ''}"
-                 if source else "Source commit: none (the data is not in a git checkout)")
+    changes = " with uncommitted changes" if source and source["uncommitted_changes"] else ""
+    lines.append(f"Source commit: {source['commit']}{changes}" if source
+                 else "Source commit: none (the data is not in a git checkout)")
     if release.deleted:
         lines.append(f"Deleted older releases (keeping {settings.keep_releases}): {', '.join(release.deleted)}")
     served = pointed_version(settings.output_dir, SERVED)

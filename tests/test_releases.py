@@ -128,14 +128,16 @@ def test_rollback_and_reload_without_a_server_move_only_the_served_link(lodpub, 
 
     nothing_older = lodpub("rollback", "--output", str(output))
     assert nothing_older.returncode == 3
-    assert f"there is no older release in {output / 'releases'}; release {old.version} is still served" in nothing_older.stderr
+    assert (f"there is no older release in {output / 'releases'}; release {old.version} is still served"
+            in nothing_older.stderr)
 
     assert lodpub("reload", "--output", str(output)).returncode == 0
     assert link(output, "served") == new.version
 
 
 @pytest.mark.parametrize("damage, reason", [
-    (lambda release: (release / "partnerships.nt").write_bytes(b"<a> <b> <c> .\n"), "partnerships.nt fails its checksum"),
+    (lambda release: (release / "partnerships.nt").write_bytes(b"<a> <b> <c> .\n"),
+     "partnerships.nt fails its checksum"),
     (lambda release: (release / "void.ttl").unlink(), "void.ttl cannot be read"),
     (lambda release: (release / "SHA256SUMS").unlink(), "SHA256SUMS cannot be read"),
     (lambda release: (release / "manifest.json").unlink(), "manifest.json cannot be read"),

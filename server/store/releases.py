@@ -114,7 +114,8 @@ def read_verified(release: Path, name: str, expected_sha256: str) -> bytes:
         raise DamagedFile(f"{name} cannot be read ({error.strerror or error})") from error
     found = sha256_of(data)
     if found != expected_sha256:
-        raise DamagedFile(f"{name} fails its checksum: SHA-256 {found[:12]}…, the build wrote {expected_sha256[:12]}…")
+        raise DamagedFile(f"{name} fails its checksum: SHA-256 {found[:12]}…, "
+                          f"the build wrote {expected_sha256[:12]}…")
     return data
 
 

@@ -25,6 +25,8 @@ from test_releases import workers_of, add_a_fact, link, served_version
 TMPFS_SIZE = "2m"
 # What is left free when the disk is "full": less than a release of the mini dataset takes.
 LEFT_FREE = 16 * 1024
+# Without a tmpfs: the largest file a build on the "full" disk may write (its Turtle dump is larger).
+FILE_SIZE_LIMIT = 2048
 
 
 class Disk:
@@ -58,7 +60,7 @@ class Disk:
 
     def lodpub(self, *args: str) -> subprocess.CompletedProcess:
         """Run the `lodpub` command on this disk (under the file size limit once it is full, without tmpfs)."""
-        limit = (lambda: resource.setrlimit(resource.RLIMIT_FSIZE, (LEFT_FREE, LEFT_FREE))) \
+        limit = (lambda: resource.setrlimit(resource.RLIMIT_FSIZE, (FILE_SIZE_LIMIT, FILE_SIZE_LIMIT))) \
             if self.full and not self.tmpfs else None
         return subprocess.run(self.command(sys.executable, "-m", "server.cli", *args), cwd=CHECKOUT,
                               capture_output=True, text=True, timeout=120, preexec_fn=limit)
@@ -123,8 +125,8 @@ def flip_a_byte(path: Path) -> None:
 
 
 def test_a_build_on_a_full_disk_leaves_the_old_release_intact_and_served(mini_settings, mini_options, tmp_path):
-    """The output folder is a 2 MB tmpfs in a user+mount namespace (unshare), filled to 16 KB free
-    (RLIMIT_FSIZE of the build's process where user namespaces are not allowed: see Disk)."""
+    """The output folder is a 2 MB tmpfs in a user+mount namespace (unshare), filled to 16 KB free;
+    where user namespaces are not allowed, the build runs under an RLIMIT_FSIZE of 2 KB (see Disk)."""
     disk = Disk(tmp_path / "disk")
     try:
         first = disk.lodpub("build", *mini_options, "--output", str(disk.output))

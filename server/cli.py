@@ -15,7 +15,7 @@ from pathlib import Path
 
 from .build import Release, ValidationFailed, build, current_release_is_up_to_date
 from .config import Settings, describe_settings, load_settings
-from .control import claim_pidfile, replace_workers, server_pid
+from .control import claim_pidfile, may_signal, replace_workers, server_pid
 from .dataset import DataFileError, load_dataset
 from .store import StoreUnavailable
 from .store.releases import (
@@ -218,12 +218,14 @@ def _switch_served(settings: Settings, version: str | None, command: str) -> int
               file=sys.stderr)
         return EXIT_REFUSED
     problems = release_problems(releases_dir(output_dir) / Path(version).name)
+    pid = server_pid(output_dir)
+    if pid is not None and not may_signal(pid):
+        problems.append(f"the server (pid {pid}) runs as another user: run 'lodpub {command}' as that user")
     if problems:
         print(f"lodpub: {command} refused: release {version} cannot be served: {'; '.join(problems)}; {keeps}",
               file=sys.stderr)
         return EXIT_REFUSED
     point(output_dir, SERVED, releases_dir(output_dir) / Path(version).name)
-    pid = server_pid(output_dir)
     if pid is None:
         print(f"Release {version} will be served: no server is running from {output_dir}")
         return EXIT_OK

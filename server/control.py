@@ -35,6 +35,17 @@ def claim_pidfile(output_dir: Path) -> bool:
     return True
 
 
+def may_signal(pid: int) -> bool:
+    """True when this process may send signals to `pid` (it runs as the same user, or as root)."""
+    try:
+        os.kill(pid, 0)
+    except PermissionError:
+        return False
+    except ProcessLookupError:
+        return True  # gone: nothing to signal, nothing refused
+    return True
+
+
 def replace_workers(pid: int, seconds: float) -> bool:
     """Send SIGHUP to the master `pid` and wait until its old workers are gone; False when that
     takes longer than `seconds`, or the master stopped."""

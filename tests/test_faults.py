@@ -19,7 +19,7 @@ from rdflib import Graph
 from conftest import CHECKOUT, RunningServer, free_port, mini_release_settings, running_server, wait_until_up
 from server.build import build
 from server.store.releases import release_problems
-from test_releases import workers_of, add_a_fact, link, served_version
+from test_releases import add_a_fact, link, served_version, wait_for, workers_of
 
 # The tmpfs the output folder is on: room for a few releases of the mini dataset.
 TMPFS_SIZE = "2m"
@@ -209,3 +209,17 @@ def test_a_corrupted_dump_is_withheld_and_a_release_with_one_is_refused(mini_ser
     assert f"release {newer.version} cannot be served: partnerships.jsonld.gz fails its checksum" in refused.stderr
     assert served_version(mini_server) == served
     assert requests.get(mini_server + "doc/id/region/bursa", timeout=30).status_code == 200
+
+    # Moving the link by hand and sending SIGHUP bypasses the check: the new workers find the
+    # release's N-Quads damaged, serve the newest sound release instead, and log why.
+    flip_a_byte(newer.path / "partnerships.nq")
+    (mini_settings.output_dir / "served").unlink()
+    (mini_settings.output_dir / "served").symlink_to(f"releases/{newer.version}")
+    workers = workers_of(mini_server.pid)
+    os.kill(mini_server.pid, signal.SIGHUP)
+    wait_for(lambda: workers_of(mini_server.pid).isdisjoint(workers))
+
+    assert served_version(mini_server) == served
+    log = mini_server.log.read_text()
+    assert f"release {newer.version} cannot be served: partnerships.nq fails its checksum" in log
+    assert f"serving release {served} instead" in log

@@ -173,7 +173,7 @@ def test_building_changes_nothing_served_not_even_in_restarted_workers_or_after_
     after_restart = _versions_by_worker(mini_server, lambda pids: bool(pids - workers))
     workers = workers_of(mini_server.pid)
     os.kill(mini_server.pid, signal.SIGHUP)  # gunicorn replaces every worker, gracefully
-    _wait_until(lambda: workers_of(mini_server.pid).isdisjoint(workers))
+    wait_for(lambda: workers_of(mini_server.pid).isdisjoint(workers))
     after_sighup = _versions_by_worker(mini_server)
 
     assert newer.version != first
@@ -210,7 +210,7 @@ def workers_of(master: int) -> set[int]:
             for pid in (task / "children").read_text().split()}
 
 
-def _wait_until(condition, seconds: float = 60) -> None:
+def wait_for(condition, seconds: float = 60) -> None:
     deadline = time.monotonic() + seconds
     while not condition():
         assert time.monotonic() < deadline, "timed out"

@@ -1,15 +1,17 @@
 """Build a release: validate the dataset, then write its dumps, a manifest and checksums.
 
 A release lives in output_dir/releases/<version>/ and is published by pointing the symlink
-output_dir/current at it. The version is the UTC build time plus the start of the SHA-256 of
-the sorted N-Quads, e.g. 20261127T190512Z-3f2a9c1b, so equal data gives an equal hash (blank
-nodes have stable labels, see dataset.py). The N-Triples, N-Quads, Turtle and TriG dumps are
+output_dir/current at it (what the server serves is another link: see store/releases.py).
+The version is the UTC build time plus the start of the SHA-256 of the sorted N-Quads, e.g.
+20261127T190512Z-3f2a9c1b, so equal data gives an equal hash (blank nodes have stable labels,
+see dataset.py). The N-Triples, N-Quads, Turtle and TriG dumps are
 byte-for-byte reproducible; rdflib writes JSON-LD and RDF/XML in an order that can change from
 one process to the next.
 
 Publishing is atomic: the files are written to a hidden temporary directory beside the
 releases, synced to disk, and only then is the directory renamed to its version and `current`
 switched by replacing the symlink. A failed build leaves `current` and older releases as they were.
+Then all but the newest `keep_releases` releases are deleted (never the one served).
 """
 
 import gzip
@@ -17,6 +19,7 @@ import hashlib
 import json
 import os
 import shutil
+import subprocess
 import tempfile
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -31,6 +34,7 @@ from .describe.changes import describe_changes
 from .describe.dcat import as_dcat_ap_2_1_1, catalogue_record
 from .describe.void import dataset_summary, void_description
 from .namespaces import prefixes_for
+from .store.releases import CURRENT, fsync_directory, point, prune, remove_leftovers, temporary_prefix
 from .validate import ValidationReport, load_shapes, validate, validate_graph
 
 # The resource the dataset's VoID names as its source (dcterms:source).
@@ -64,6 +68,7 @@ class Release:
     path: Path
     manifest: dict[str, Any]
     report: ValidationReport
+    deleted: tuple[str, ...] = ()  # older releases deleted to keep settings.keep_releases
 
 
 def build(settings: Settings, now: datetime | None = None, check_shapes: bool = True) -> Release:
@@ -87,6 +92,7 @@ def build(settings: Settings, now: datetime | None = None, check_shapes: bool = 
         "version": version,
         "sources_digest": sources_digest(settings),
         "built_at": f"{built_at:%Y-%m-%dT%H:%M:%SZ}",
+        "source": source_commit(settings),
         "base_iri": settings.base_iri,
         "triples": len(union),
         "files": _entries(dumps),
@@ -97,7 +103,8 @@ def build(settings: Settings, now: datetime | None = None, check_shapes: bool = 
     descriptions = changes.files | describe_release(settings, loaded, union, manifest, changes.data_modified, sha1_of)
     manifest["description"] = _entries(descriptions)
     path = _publish(settings.output_dir, version, _release_files(dumps | descriptions, manifest))
-    return Release(version, path, manifest, report)
+    deleted = prune(settings.output_dir, settings.keep_releases)
+    return Release(version, path, manifest, report, tuple(deleted))
 
 
 def describe_release(settings: Settings, loaded: LoadedDataset, union: Graph, manifest: dict[str, Any],
@@ -131,6 +138,30 @@ def sources_digest(settings: Settings) -> str:
             digest.update(str(path.relative_to(root) if root.is_dir() else path.name).encode())
             digest.update(path.read_bytes())
     return digest.hexdigest()
+
+
+def source_commit(settings: Settings) -> dict[str, Any] | None:
+    """The git commit the data was checked out at, and whether the sources (ontology, data,
+    shapes) in that checkout had uncommitted changes: {"commit", "uncommitted_changes"} (None when
+    git cannot tell); None when the data is not in a git repository (or git is not installed)."""
+    data = settings.data_dir if settings.data_dir.is_dir() else settings.data_dir.parent
+    commit, top = _git(data, "rev-parse", "--verify", "HEAD"), _git(data, "rev-parse", "--show-toplevel")
+    if commit is None or top is None:
+        return None
+    sources = [str(path) for path in (settings.ontology_dir, settings.data_dir, settings.shapes_dir)
+               if path.resolve().is_relative_to(Path(top).resolve())]
+    # Untracked files count: a new data file is a change.
+    changes = _git(data, "status", "--porcelain", "--untracked-files=all", "--", *sources)
+    return {"commit": commit, "uncommitted_changes": None if changes is None else bool(changes)}
+
+
+def _git(directory: Path, *args: str) -> str | None:
+    """The output of a git command run in `directory`, None if it fails."""
+    try:
+        result = subprocess.run(["git", "-C", str(directory), *args], capture_output=True, text=True, timeout=30)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return result.stdout.strip() if result.returncode == 0 else None
 
 
 def current_release_is_up_to_date(settings: Settings) -> bool:
@@ -194,40 +225,27 @@ def _publish(output_dir: Path, version: str, files: dict[str, bytes]) -> Path:
     """Write `files` to releases/<version>/ and point `current` at it, all or nothing."""
     releases = output_dir / "releases"
     releases.mkdir(parents=True, exist_ok=True)
+    remove_leftovers(output_dir)
     final = releases / version
     if final.is_dir():
         # Same second, same content hash: that release is this one, complete (it was renamed
         # into place only when whole), so publishing it again is all there is to do.
-        _point_current(output_dir, final)
+        point(output_dir, CURRENT, final)
         return final
-    written = Path(tempfile.mkdtemp(prefix=".tmp-", dir=releases))
+    written = Path(tempfile.mkdtemp(prefix=temporary_prefix(), dir=releases))
     try:
         written.chmod(0o755)  # mkdtemp makes the directory private; a release is for all to read
         for name, data in files.items():
             _write_synced(written / name, data)
-        _fsync_directory(written)
+        fsync_directory(written)
         written.rename(final)
         written = final  # if anything fails now, the new release is what must go
-        _fsync_directory(releases)
-        _point_current(output_dir, final)
+        fsync_directory(releases)
+        point(output_dir, CURRENT, final)
     except BaseException:
         shutil.rmtree(written, ignore_errors=True)
         raise
     return final
-
-
-def _point_current(output_dir: Path, release: Path) -> None:
-    """Atomically repoint output_dir/current at `release` with a relative symlink."""
-    temporary = output_dir / f".current-{os.getpid()}.tmp"
-    temporary.unlink(missing_ok=True)
-    # Relative, so that the output directory can be moved or mounted elsewhere.
-    os.symlink(release.relative_to(output_dir), temporary)
-    try:
-        os.replace(temporary, output_dir / "current")
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise
-    _fsync_directory(output_dir)
 
 
 def _write_synced(path: Path, data: bytes) -> None:
@@ -235,12 +253,3 @@ def _write_synced(path: Path, data: bytes) -> None:
         file.write(data)
         file.flush()
         os.fsync(file.fileno())
-
-
-def _fsync_directory(directory: Path) -> None:
-    """Make a directory's entries (new files, renames) durable."""
-    descriptor = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(descriptor)
-    finally:
-        os.close(descriptor)

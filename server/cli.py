@@ -1,8 +1,10 @@
 """The `lodpub` command: `validate` checks the dataset, `build` writes a release, `publish` puts it
-into a remote SPARQL store, `serve` serves it.
+into a remote SPARQL store, `serve` serves it; `releases` lists the releases, `reload` and
+`rollback` switch the server to another one.
 
 Exit codes: 0 success (warnings allowed), 1 SHACL violations, 2 an unreadable or invalid RDF
-file, a missing directory, a bad setting or a usage error.
+file, a missing directory, a full disk, a bad setting or a usage error, 3 a reload or rollback
+refused (the release is missing, incomplete or fails its checksums; nothing changed).
 """
 
 import argparse
@@ -13,13 +15,26 @@ from pathlib import Path
 
 from .build import Release, ValidationFailed, build, current_release_is_up_to_date
 from .config import Settings, describe_settings, load_settings
+from .control import claim_pidfile, may_signal, replace_workers, server_pid
 from .dataset import DataFileError, load_dataset
 from .store import StoreUnavailable
+from .store.releases import (
+    CURRENT,
+    SERVED,
+    list_releases,
+    point,
+    pointed_version,
+    release_problems,
+    releases_dir,
+)
 from .validate import format_report, load_shapes, validate
 
 EXIT_OK = 0
 EXIT_VIOLATIONS = 1
 EXIT_ERROR = 2
+EXIT_REFUSED = 3
+# How long `reload` and `rollback` wait for the server to replace its workers.
+WORKER_SWAP_SECONDS = 90
 
 # Command-line option -> (the setting it overrides, its metavar).
 _DATA_OPTIONS = {
@@ -29,6 +44,7 @@ _DATA_OPTIONS = {
     "--base-iri": ("base_iri", "IRI"),
 }
 _BUILD_OPTIONS = {"--output": ("output_dir", "DIR")}
+_KEEP_OPTIONS = {"--keep": ("keep_releases", "N")}
 _SERVE_OPTIONS = {
     "--host": ("host", "ADDRESS"),
     "--port": ("port", "PORT"),
@@ -49,7 +65,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = _parser().parse_args(argv)
     except SystemExit as exit_:  # argparse exits on --help and on usage errors
         return int(exit_.code or 0)
-    options = [*_DATA_OPTIONS.values(), *_BUILD_OPTIONS.values(), *_SERVE_OPTIONS.values(), *_STORE_OPTIONS.values()]
+    options = [*_DATA_OPTIONS.values(), *_BUILD_OPTIONS.values(), *_KEEP_OPTIONS.values(), *_SERVE_OPTIONS.values(),
+               *_STORE_OPTIONS.values()]
     try:
         settings = load_settings(**{setting: getattr(args, setting, None) for setting, _ in options})
     except ValueError as error:
@@ -82,6 +99,10 @@ def _run_build(args: argparse.Namespace, settings: Settings, check_shapes: bool 
         print(format_report(failure.report, args.lang))
         print("lodpub: build failed: the dataset has violations; nothing was written", file=sys.stderr)
         return EXIT_VIOLATIONS
+    except OSError as error:  # e.g. a full disk: _publish removed what it had written
+        kept = pointed_version(settings.output_dir, CURRENT)
+        still = f"release {kept} is still current" if kept else "there is no release yet"
+        return _error(f"lodpub: build failed, nothing was published ({still}): {error}")
     print(_describe_release(release, settings))
     return EXIT_OK
 
@@ -92,7 +113,9 @@ def _run_serve(args: argparse.Namespace, settings: Settings) -> int:
     if settings.store == "remote":
         print(f"Serving the release held by {settings.store_query_url}", file=sys.stderr)
     elif current_release_is_up_to_date(settings):
-        print(f"Serving the current release in {settings.output_dir / 'current'}", file=sys.stderr)
+        status = _serve_at_start(settings)
+        if status != EXIT_OK:
+            return status
     else:
         # Another dataset (--data) is validated only against shapes given for it (--shapes):
         # ours describe our partnerships, not its data.
@@ -101,6 +124,10 @@ def _run_serve(args: argparse.Namespace, settings: Settings) -> int:
         status = _run_build(args, settings, check_shapes=not foreign)
         if status != EXIT_OK:
             return status
+        point(settings.output_dir, SERVED, settings.output_dir / CURRENT)
+    if settings.store == "embedded" and not args.dev and not claim_pidfile(settings.output_dir):
+        return _error(f"lodpub: error: a server of {settings.output_dir} is running already (pid "
+                      f"{server_pid(settings.output_dir)}): stop it first, or switch it with 'lodpub reload'")
     print(f"lodpub serving on http://{settings.host}:{settings.port}/", file=sys.stderr, flush=True)
     (serve_development if args.dev else serve_production)(settings)
     return EXIT_OK
@@ -122,6 +149,93 @@ def _run_publish(args: argparse.Namespace, settings: Settings) -> int:
     return EXIT_OK
 
 
+def _serve_at_start(settings: Settings) -> int:
+    """Point `served` at what a starting server serves: the release served last, else the one
+    built last. A file of it that fails its checksum is reported here and withheld by the server."""
+    output_dir = settings.output_dir
+    served = pointed_version(output_dir, SERVED)
+    exists = served is not None and (releases_dir(output_dir) / served).is_dir()
+    version = served if exists else pointed_version(output_dir, CURRENT)
+    if version is None:
+        return _error(f"lodpub: error: no release in {releases_dir(output_dir)}: run 'lodpub build' first")
+    for problem in release_problems(releases_dir(output_dir) / version):
+        print(f"lodpub: warning: release {version}: {problem}", file=sys.stderr)
+    point(output_dir, SERVED, releases_dir(output_dir) / version)
+    print(f"Serving release {version}", file=sys.stderr)
+    latest = pointed_version(output_dir, CURRENT)
+    if latest != version:
+        print(f"Release {latest} was built last: 'lodpub reload' serves it", file=sys.stderr)
+    return EXIT_OK
+
+
+def _run_releases(args: argparse.Namespace, settings: Settings) -> int:
+    print(_releases_table(settings.output_dir))
+    return EXIT_OK
+
+
+def _releases_table(output_dir: Path) -> str:
+    """One line per release, newest first: version, build time, source commit, triples, and which
+    is served and which was built last."""
+    served, latest = pointed_version(output_dir, SERVED), pointed_version(output_dir, CURRENT)
+    lines = [f"{'VERSION':<26} {'BUILT AT':<21} {'SOURCE COMMIT':<22} {'TRIPLES':>8}  STATE"]
+    for release in reversed(list_releases(output_dir)):
+        manifest = release.manifest or {}
+        source = manifest.get("source")
+        commit = (source["commit"][:12] + (" +changes" if source["uncommitted_changes"] else "")) if source else "-"
+        marks = [mark for mark, version in (("served", served), ("latest", latest)) if version == release.version]
+        if release.manifest is None:
+            marks.append("incomplete: no manifest.json")
+        lines.append(f"{release.version:<26} {manifest.get('built_at', '?'):<21} {commit:<22} "
+                     f"{manifest.get('triples', '?'):>8}  {', '.join(marks)}".rstrip())
+    return "\n".join(lines)
+
+
+def _run_reload(args: argparse.Namespace, settings: Settings) -> int:
+    return _switch_served(settings, args.version or pointed_version(settings.output_dir, CURRENT), "reload")
+
+
+def _run_rollback(args: argparse.Namespace, settings: Settings) -> int:
+    version = args.version or _previous_release(settings.output_dir)
+    return _switch_served(settings, version, "rollback")
+
+
+def _previous_release(output_dir: Path) -> str | None:
+    """The release built before the one served (None if there is none)."""
+    served = pointed_version(output_dir, SERVED) or pointed_version(output_dir, CURRENT)
+    older = [release.version for release in list_releases(output_dir) if served is None or release.version < served]
+    return older[-1] if older else None
+
+
+def _switch_served(settings: Settings, version: str | None, command: str) -> int:
+    """Check that release `version` is complete, point `served` at it and have a running server
+    switch to it; refuse, changing nothing, when the release cannot be served."""
+    output_dir = settings.output_dir
+    before = pointed_version(output_dir, SERVED)
+    keeps = f"release {before} is still served" if before else "nothing changed"
+    if version is None:
+        wanted = "release to switch to" if command == "reload" else "older release"
+        print(f"lodpub: {command} refused: there is no {wanted} in {releases_dir(output_dir)}; {keeps}",
+              file=sys.stderr)
+        return EXIT_REFUSED
+    problems = release_problems(releases_dir(output_dir) / Path(version).name)
+    pid = server_pid(output_dir)
+    if pid is not None and not may_signal(pid):
+        problems.append(f"the server (pid {pid}) runs as another user: run 'lodpub {command}' as that user")
+    if problems:
+        print(f"lodpub: {command} refused: release {version} cannot be served: {'; '.join(problems)}; {keeps}",
+              file=sys.stderr)
+        return EXIT_REFUSED
+    point(output_dir, SERVED, releases_dir(output_dir) / Path(version).name)
+    if pid is None:
+        print(f"Release {version} will be served: no server is running from {output_dir}")
+        return EXIT_OK
+    if not replace_workers(pid, WORKER_SWAP_SECONDS):
+        return _error(f"lodpub: the server (pid {pid}) did not replace its workers within "
+                      f"{WORKER_SWAP_SECONDS} s, or stopped: see its log")
+    print(f"Release {version} is served: the server (pid {pid}) replaced its workers")
+    return EXIT_OK
+
+
 def _describe_release(release: Release, settings: Settings) -> str:
     """The release's path, a table of its files (name, bytes, sha256 prefix) and where `current` points."""
     current = settings.output_dir / "current"
@@ -132,6 +246,15 @@ def _describe_release(release: Release, settings: Settings) -> str:
     ]
     counts = ", ".join(f"{count} {severity}" for severity, count in release.report.counts().items())
     lines.append(f"Validation: {counts}")
+    source = release.manifest["source"]
+    changes = " with uncommitted changes" if source and source["uncommitted_changes"] else ""
+    lines.append(f"Source commit: {source['commit']}{changes}" if source
+                 else "Source commit: none (the data is not in a git checkout)")
+    if release.deleted:
+        lines.append(f"Deleted older releases (keeping {settings.keep_releases}): {', '.join(release.deleted)}")
+    served = pointed_version(settings.output_dir, SERVED)
+    if served and served != release.version:
+        lines.append(f"Release {served} is still served: 'lodpub reload' serves this one")
     lines.append(f"{current} -> {os.readlink(current)}")
     return "\n".join(lines)
 
@@ -150,13 +273,13 @@ def _parser() -> argparse.ArgumentParser:
     build_parser = commands.add_parser(
         "build", parents=[data_options], help="validate, then write and publish a new release"
     )
-    _add_setting_options(build_parser, _BUILD_OPTIONS)
+    _add_setting_options(build_parser, {**_BUILD_OPTIONS, **_KEEP_OPTIONS})
     build_parser.set_defaults(run=_run_build)
     serve_parser = commands.add_parser(
         "serve", parents=[data_options],
         help="build a release if the sources changed, then serve it (gunicorn; --dev for Flask's server)",
     )
-    _add_setting_options(serve_parser, {**_BUILD_OPTIONS, **_SERVE_OPTIONS})
+    _add_setting_options(serve_parser, {**_BUILD_OPTIONS, **_KEEP_OPTIONS, **_SERVE_OPTIONS})
     serve_parser.add_argument("--dev", action="store_true",
                               help="Flask's development server, reloading on code changes (not for production)")
     _add_setting_options(serve_parser, _STORE_OPTIONS)
@@ -169,7 +292,25 @@ def _parser() -> argparse.ArgumentParser:
     publish_parser.add_argument("--release", type=Path, metavar="DIR",
                                 help="the release folder to publish (default: the output directory's 'current')")
     publish_parser.set_defaults(run=_run_publish)
+    _add_release_commands(commands)
     return parser
+
+
+def _add_release_commands(commands: argparse._SubParsersAction) -> None:
+    """`releases`, `reload` and `rollback`: what is served, and switching it."""
+    releases_parser = commands.add_parser("releases", help="list the releases: which is served, which was built last")
+    _add_setting_options(releases_parser, _BUILD_OPTIONS)
+    releases_parser.set_defaults(run=_run_releases)
+    for name, run, help_text, version_help in (
+        ("reload", _run_reload, "serve the release built last (or VERSION), checked first, without dropping requests",
+         "the release to serve (default: the one built last)"),
+        ("rollback", _run_rollback, "serve the release before the served one (or VERSION), checked first",
+         "the release to serve (default: the one before the served one)"),
+    ):
+        command = commands.add_parser(name, help=help_text)
+        _add_setting_options(command, _BUILD_OPTIONS)
+        command.add_argument("version", nargs="?", metavar="VERSION", help=version_help)
+        command.set_defaults(run=run)
 
 
 def _add_setting_options(parser: argparse.ArgumentParser, options: dict[str, tuple[str, str]]) -> None:

@@ -47,7 +47,10 @@ class Settings:
     output_dir: Path = _setting(
         CHECKOUT_DIR / "dist",
         "LODPUB_OUTPUT_DIR",
-        "directory that receives releases/ and the 'current' symlink; the server serves 'current'",
+        "directory that receives releases/, the 'current' symlink (built last) and 'served' (what the server serves)",
+    )
+    keep_releases: int = _setting(
+        5, "LODPUB_KEEP_RELEASES", "releases a build keeps (the newest; the served one is never deleted)"
     )
     host: str = _setting("127.0.0.1", "LODPUB_HOST", "address the server listens on")
     port: int = _setting(5000, "LODPUB_PORT", "port the server listens on")
@@ -133,6 +136,8 @@ class Settings:
             raise ValueError(f"store must be 'embedded' or 'remote', not {self.store!r}")
         if self.store == "remote" and not self.store_query_url:
             raise ValueError("a remote store needs LODPUB_STORE_QUERY_URL")
+        if self.keep_releases < 1:
+            raise ValueError(f"keep_releases must be at least 1, not {self.keep_releases}")
         if self.store_auth not in ("basic", "digest"):
             raise ValueError(f"store_auth must be 'basic' or 'digest', not {self.store_auth!r}")
 

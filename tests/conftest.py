@@ -321,3 +321,36 @@ STORES = ["embedded_server", "oxigraph_server", "virtuoso_server"]
 def server_on_every_store(request: pytest.FixtureRequest) -> RunningServer:
     """The publisher on each store in turn: the tests of a module that asks for it run once per store."""
     return request.getfixturevalue(request.param)
+
+
+# --- Releases: a server on the mini dataset, whose releases a test builds and switches ----------
+
+
+def mini_release_settings(settings: Settings) -> dict[str, str]:
+    """The LODPUB_* settings (without the prefix) of `running_server` that serve `settings`' data."""
+    return {"ontology_dir": str(settings.ontology_dir), "data_dir": str(settings.data_dir),
+            "shapes_dir": str(settings.shapes_dir)}
+
+
+@pytest.fixture
+def mini_server(mini_settings: Settings, tmp_path: Path) -> Iterator[RunningServer]:
+    """`lodpub serve` (gunicorn, 2 workers) on loopback, serving a first release of the mini copy
+    built into mini_settings.output_dir; the test may build, reload, roll back and break releases."""
+    from server.build import build
+
+    build(mini_settings)
+    with running_server(mini_settings.output_dir, tmp_path, **mini_release_settings(mini_settings)) as base:
+        yield base
+
+
+@pytest.fixture
+def lodpub(capsys: pytest.CaptureFixture) -> Callable[..., subprocess.CompletedProcess]:
+    """Run the `lodpub` command line in this process: its exit code and output, as from a process."""
+    from server.cli import main
+
+    def run(*args: str) -> subprocess.CompletedProcess:
+        code = main(list(args))
+        output = capsys.readouterr()
+        return subprocess.CompletedProcess(args, code, output.out, output.err)
+
+    return run

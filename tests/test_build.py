@@ -6,6 +6,7 @@ import hashlib
 import json
 import os
 import re
+import subprocess
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -221,3 +222,21 @@ def test_a_catalogue_record_that_nkod_would_reject_is_not_published(project_sett
     assert violations and {str(v.focus_node) for v in violations} == {project_settings.base_iri + "id/dataset/partnerships"}
     assert all("dcterms:title" in (v.result_path or "") for v in violations), [v.result_path for v in violations]
     assert not settings.output_dir.exists()
+
+
+def test_what_a_killed_build_left_behind_is_removed_by_the_next_build(release, mini_settings):
+    """A build killed while writing leaves its temporary folder (named with its pid); the next build
+    removes it, but not the folder of a build that is still running."""
+    releases = mini_settings.output_dir / "releases"
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    killed = releases / f".tmp-{dead.pid}-abc"
+    running = releases / f".tmp-{os.getpid()}-def"
+    half_deleted = releases / ".deleting-20200101T000000Z-00000000"
+    for folder in (killed, running, half_deleted):
+        folder.mkdir()
+        (folder / "partnerships.ttl").write_bytes(b"half")
+
+    build(mini_settings, now=NOW.replace(year=2027))
+
+    assert not killed.exists() and not half_deleted.exists() and running.is_dir()

@@ -2,6 +2,7 @@
 
 import os
 import re
+import time
 
 from server.cli import main
 
@@ -183,3 +184,17 @@ def test_validate_names_file_line_rule_and_message_for_broken_real_data(
         written = (tmp_path / file).read_text(encoding="utf-8").splitlines()[int(file_and_line.group(1)) - 1]
         assert written.startswith(focus), written
     assert results["cs"].stdout != results["en"].stdout
+
+
+def test_build_says_where_the_data_came_from_and_that_the_server_keeps_its_release(lodpub, mini_options, tmp_path):
+    output = tmp_path / "dist"
+    assert lodpub("build", *mini_options, "--output", str(output)).returncode == 0
+    (output / "served").symlink_to(os.readlink(output / "current"))
+    served = os.readlink(output / "served").removeprefix("releases/")
+    time.sleep(1.1)  # another second, another version
+
+    result = lodpub("build", *mini_options, "--output", str(output))
+
+    assert result.returncode == 0, result.stderr
+    assert "Source commit: none (the data is not in a git checkout)" in result.stdout
+    assert f"Release {served} is still served: 'lodpub reload' serves this one" in result.stdout

@@ -6,6 +6,7 @@ from rdflib.namespace import XSD
 
 from server.build import build
 from server.config import Settings
+from server.store import StoreUnavailable, open_store
 from server.store.embedded import EmbeddedStore
 
 REGION = URIRef("https://data.kraj-lbc.cz/partnerships/id/region/liberec")
@@ -61,3 +62,30 @@ def test_replacements_change_the_objects_of_the_named_triples_only(store: Embedd
     objects = set(Graph().parse(data=answer.body, format="nt").objects(REGION, COUNT))
     assert objects == (WRITTEN - {written}) | {served}
 
+
+
+# --- A release whose files changed on disk ---------------------------------------------------
+
+
+def test_a_release_whose_loaded_files_fail_their_checksums_is_not_loaded(mini_settings: Settings):
+    release = build(mini_settings).path
+    (release / "void.ttl").write_text("# emptied by hand\n", encoding="utf-8")
+
+    with pytest.raises(StoreUnavailable, match=f"release {release.name} cannot be served: void.ttl fails its checksum"):
+        EmbeddedStore(release)
+
+
+def test_a_worker_serves_the_newest_sound_release_when_the_served_one_is_damaged(mini_settings: Settings, caplog):
+    import os
+    from datetime import datetime, timedelta, timezone
+
+    now = datetime(2026, 11, 27, tzinfo=timezone.utc)
+    older, sound, served = (build(mini_settings, now=now + timedelta(hours=hour)) for hour in (0, 1, 2))
+    os.symlink(f"releases/{served.version}", mini_settings.output_dir / "served")
+    (served.path / "partnerships.nq").write_bytes(b"")
+
+    store = open_store(mini_settings)
+
+    assert store.version == sound.version != older.version
+    assert f"release {served.version} cannot be served: partnerships.nq fails its checksum" in caplog.text
+    assert f"serving release {sound.version} instead" in caplog.text

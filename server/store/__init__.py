@@ -7,6 +7,7 @@ The store knows nothing of HTTP: it answers with rdflib graphs, always in canoni
 base IRI of the release); moving them to the host a request came to is the web layer's business.
 """
 
+import logging
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Protocol
@@ -16,6 +17,8 @@ from rdflib.term import Node
 
 if TYPE_CHECKING:
     from ..config import Settings
+
+_log = logging.getLogger(__name__)
 
 
 class StoreUnavailable(Exception):
@@ -74,12 +77,33 @@ class SparqlAnswer:
 
 
 def open_store(settings: "Settings") -> Store:
-    """The store `settings` name: the embedded store of output_dir/current, or the remote store
-    (settings.store == "remote"). Raises StoreUnavailable when there is no embedded release."""
+    """The store `settings` name: the embedded store of the served release (releases.release_to_serve),
+    or the remote store (settings.store == "remote").
+
+    When the served release cannot be loaded (a file fails its checksum), the newest release that
+    can is served instead, and the reason logged: a worker that gunicorn starts must not fail, or
+    the whole server stops. Raises StoreUnavailable when no release can be loaded.
+    """
     if settings.store == "remote":
         from .remote import RemoteStore, endpoints_from
 
         return RemoteStore(endpoints_from(settings), settings.base_iri, settings.output_dir / "releases")
     from .embedded import EmbeddedStore
+    from .releases import list_releases, release_to_serve
 
-    return EmbeddedStore(settings.output_dir / "current")
+    served = release_to_serve(settings.output_dir)
+    try:
+        return EmbeddedStore(served)
+    except StoreUnavailable as failure:
+        for release in reversed(list_releases(settings.output_dir)):
+            if release.path.resolve() == served.resolve():
+                continue
+            try:
+                store = EmbeddedStore(release.path)
+            except StoreUnavailable:
+                continue
+            _log.error("%s; serving release %s instead (run 'lodpub reload' once it is repaired)", failure,
+                       release.version)
+            return store
+        raise
+

@@ -1,6 +1,7 @@
 """The embedded store: a release held in memory by Oxigraph (pyoxigraph), nothing to start.
 
 Everything but evaluating a query is shared with the remote store (sparql_store.SparqlStore).
+A release is loaded only when the files it loads have the SHA-256 the build recorded.
 """
 
 import json
@@ -11,6 +12,7 @@ import pyoxigraph as ox
 from rdflib import URIRef
 
 from . import QueryError, StoreUnavailable
+from .releases import DamagedFile, manifest_entries, read_verified
 from .sparql_store import (
     CATALOGUE_GRAPH,
     DESCRIPTION_GRAPH,
@@ -27,6 +29,7 @@ class EmbeddedStore(SparqlStore):
     Its named graphs come from the release's N-Quads dump; its VoID (void.ttl) goes into the
     named graph {base}graph/description, its catalogue record (catalogue.ttl) into
     {base}graph/catalogue. The default graph of a query is the union of them all.
+    Raises StoreUnavailable when the release is missing, or a file it loads fails its checksum.
     """
 
     def __init__(self, release: Path) -> None:
@@ -41,6 +44,7 @@ class EmbeddedStore(SparqlStore):
         self.triple_count: int = manifest["triples"]
         self.oxigraph = ox.Store()
         files = release_files(release, self.base_iri)
+        _check_files(self.release, manifest)
         for path, rdf_format, graph in files:
             self.oxigraph.bulk_load(path=str(path), format=rdf_format, **({"to_graph": graph} if graph else {}))
         self.written_literals = literals_oxigraph_changes([(path, rdf_format) for path, rdf_format, _ in files])
@@ -71,3 +75,14 @@ def release_files(release: Path, base_iri: str) -> list[tuple[Path, ox.RdfFormat
     if (release / "catalogue.ttl").is_file():
         files.append((release / "catalogue.ttl", ox.RdfFormat.TURTLE, ox.NamedNode(base_iri + CATALOGUE_GRAPH)))
     return files
+
+
+def _check_files(release: Path, manifest: dict) -> None:
+    """Raise StoreUnavailable unless the files the store loads (the N-Quads dump and every
+    description) are there with the SHA-256 the manifest records."""
+    recorded = {entry["name"]: entry["sha256"] for entry in manifest_entries(manifest)}
+    for name in ["partnerships.nq", *(entry["name"] for entry in manifest.get("description", []))]:
+        try:
+            read_verified(release, name, recorded.get(name, ""))
+        except DamagedFile as damage:
+            raise StoreUnavailable(f"release {release.name} cannot be served: {damage}") from damage

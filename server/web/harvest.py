@@ -1,27 +1,26 @@
 """For harvesters and caches: the dumps, the VoID description, the JSON-LD context, robots.txt,
-the sitemap, and a health endpoint.
+and the sitemap.
 
 A dump is served as the build wrote it when the request comes to the canonical base; under
 another base its IRIs are moved to that base, like everything else, and its size and SHA-256 are
-those of the bytes served (so manifest.json and SHA256SUMS are rewritten to match).
+those of the bytes served (so manifest.json and SHA256SUMS are rewritten to match). A file whose
+bytes on disk are not those the build wrote is not served: its URL answers 503 and says why.
 """
 
 import base64
 import hashlib
 import json
-import os
-import time
 from xml.sax.saxutils import escape
 
-from flask import Blueprint, Response, abort, jsonify, render_template, request, url_for
+from flask import Blueprint, Response, abort, current_app, render_template, request, url_for
 from rdflib import URIRef
 
 from ..namespaces import dataset_iri
-from . import public_base, publisher, store
+from . import public_base, store
 from .jsonld import our_context_terms
 from .negotiation import NotAcceptable, choose_format, split_suffix
 from .resources import not_acceptable, respond_with_graph
-from .served import served_files, sha256
+from .served import served_files, sha256, withheld_files
 
 blueprint = Blueprint("harvest", __name__)
 
@@ -39,6 +38,12 @@ def dumps() -> Response:
 def dump(name: str) -> Response:
     """One file of the current release, with Content-Length and its SHA-256 (Digest headers)."""
     files = served_files(store().version, public_base())
+    withheld = withheld_files(store().version)
+    if name in withheld:
+        current_app.logger.error("not serving %s", withheld[name])
+        return Response(f"Service unavailable: {withheld[name]}. The file is not served until the release is "
+                        "repaired or replaced.\n", 503, {"Retry-After": "3600", "Cache-Control": "no-store"},
+                        mimetype="text/plain")
     if name not in files:
         abort(404)
     media_type, data = files[name]
@@ -81,22 +86,12 @@ def robots() -> Response:
 
 @blueprint.route("/sitemap.xml")
 def sitemap() -> Response:
-    """The home page and the page of every resource, term and concept."""
+    """The home page, the changelog and the page of every resource, term and concept."""
     base = store().base_iri
     paths = [str(iri)[len(base):] for root in ("id/", "ontology", "vocabulary/") for iri in store().subjects_under(base + root)]
-    urls = [public_base()] + [f"{public_base()}doc/{path}" for path in paths]
+    urls = [public_base(), public_base() + "changes"] + [f"{public_base()}doc/{path}" for path in paths]
     lastmod = store().built_at.strftime("%Y-%m-%d")
     entries = "".join(f"<url><loc>{escape(url)}</loc><lastmod>{lastmod}</lastmod></url>\n" for url in urls)
     body = ('<?xml version="1.0" encoding="UTF-8"?>\n'
             f'<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">\n{entries}</urlset>\n')
     return Response(body, mimetype="application/xml")
-
-
-@blueprint.route("/health")
-def health() -> Response:
-    """For load balancers and monitoring: the release served, its size, and the uptime."""
-    response = jsonify(status="ok", version=store().version, built_at=store().built_at.isoformat(),
-                       triples=store().triple_count, uptime_seconds=round(time.time() - publisher().started, 3),
-                       worker_pid=os.getpid())
-    response.headers["Cache-Control"] = "no-store"
-    return response

@@ -7,6 +7,9 @@ their sizes and SHA-256 are those of the bytes served, in manifest.json and SHA2
 catalogue record too (its dcat:byteSize and spdx:checksumValue of each dump): `file_facts` gives
 those replacements, which documents, SPARQL CONSTRUCT/DESCRIBE answers and the record's own file
 apply.
+
+Every file is checked against the SHA-256 the build recorded when it is first read: a file whose
+bytes changed on disk is withheld (`withheld_files` says why), and the rest are served.
 """
 
 import functools
@@ -17,6 +20,7 @@ import json
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import DCAT
 
+from ..store.releases import DamagedFile, manifest_entries, read_verified
 from . import store
 
 SPDX_CHECKSUM = URIRef("http://spdx.org/rdf/terms#checksum")
@@ -30,14 +34,34 @@ SELECT ?distribution ?url WHERE { ?distribution <http://www.w3.org/ns/dcat#downl
 Replacements = dict[tuple[URIRef, URIRef, Literal], Literal]
 
 
+@functools.lru_cache(maxsize=2)
+def written_files(version: str) -> tuple[dict[str, tuple[str, bytes]], dict[str, str]]:
+    """The release's files as the build wrote them, each checked against its SHA-256:
+    ({name: (media type, bytes)} of the good ones, {name: why it is withheld} of the others)."""
+    release = store().release
+    manifest = json.loads((release / "manifest.json").read_text(encoding="utf-8"))
+    files, withheld = {}, {}
+    for entry in manifest_entries(manifest):
+        try:
+            files[entry["name"]] = (entry["media_type"], read_verified(release, entry["name"], entry["sha256"]))
+        except DamagedFile as damage:
+            withheld[entry["name"]] = f"release {version}: {damage}"
+    return files, withheld
+
+
+def withheld_files(version: str) -> dict[str, str]:
+    """The files of the release that are not served, each with the reason."""
+    return written_files(version)[1]
+
+
 @functools.lru_cache(maxsize=8)
 def served_files(version: str, base: str) -> dict[str, tuple[str, bytes]]:
-    """The release's files as served at `base`: {name: (media type, bytes)} (cached per release and base)."""
+    """The release's files as served at `base`: {name: (media type, bytes)} (cached per release and base),
+    without those that fail their checksum."""
     release = store().release
     manifest = json.loads((release / "manifest.json").read_text(encoding="utf-8"))
     canonical = manifest["base_iri"]
-    files = {entry["name"]: (entry["media_type"], (release / entry["name"]).read_bytes())
-             for entry in manifest["files"] + manifest.get("description", [])}
+    files = dict(written_files(version)[0])
     if base != canonical:
         dumps = {entry["name"] for entry in manifest["files"]}
         files = {name: (media_type, _rebased(name, data, canonical, base) if name in dumps else data)
@@ -48,8 +72,9 @@ def served_files(version: str, base: str) -> dict[str, tuple[str, bytes]]:
                 data = _corrected(data, replacements) if name in RECORD_FILES else data
                 files[name] = (media_type, _rebased(name, data, canonical, base))
         manifest["base_iri"] = base
-        for entry in manifest["files"] + manifest.get("description", []):
-            entry["bytes"], entry["sha256"] = len(files[entry["name"]][1]), sha256(files[entry["name"]][1])
+        for entry in manifest_entries(manifest):
+            if entry["name"] in files:
+                entry["bytes"], entry["sha256"] = len(files[entry["name"]][1]), sha256(files[entry["name"]][1])
     files["manifest.json"] = ("application/json",
                               (json.dumps(manifest, indent=2, ensure_ascii=False) + "\n").encode("utf-8"))
     sums = "".join(f"{sha256(data)}  {name}\n" for name, (_, data) in sorted(files.items()))
@@ -66,13 +91,13 @@ def file_facts(version: str, base: str) -> Replacements:
     if base == canonical:
         return {}
     replacements: Replacements = {}
-    release = store().release
+    written = written_files(version)[0]
     for row in store().select(DOWNLOADS):
         distribution, url = row["distribution"], str(row["url"])
         name = url[len(canonical + "dumps/"):]
-        if not url.startswith(canonical + "dumps/") or "/" in name or not (release / name).is_file():
+        if not url.startswith(canonical + "dumps/") or name not in written:
             continue
-        served = _rebased(name, (release / name).read_bytes(), canonical, base)
+        served = _rebased(name, written[name][1], canonical, base)
         # The record's literals as the store gives them in documents (see EmbeddedStore.document).
         record = store().document(distribution)
         size = record.value(distribution, DCAT.byteSize)

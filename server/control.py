@@ -1,0 +1,79 @@
+"""The running server of an output folder: find it by its pidfile, and have it replace its workers.
+
+`lodpub serve` runs gunicorn's master in its own process, which writes its pid to
+output_dir/lodpub.pid. On SIGHUP the master starts new workers (each loads the served release)
+and stops the old ones once they have answered the requests they hold. Linux only: the
+processes are read from /proc.
+"""
+
+import os
+import signal
+import time
+from pathlib import Path
+
+from .store.releases import PIDFILE
+
+
+def server_pid(output_dir: Path) -> int | None:
+    """The pid of the running `lodpub serve` (gunicorn master) of `output_dir`, from its pidfile;
+    None when none runs (no pidfile, or a stale one naming a process that is gone or not ours)."""
+    try:
+        pid = int((output_dir / PIDFILE).read_text().strip())
+        command = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except (OSError, ValueError):
+        return None
+    ours = b"server.cli" in command or b"lodpub" in command or b"gunicorn" in command
+    return pid if ours and running(pid) else None
+
+
+def claim_pidfile(output_dir: Path) -> bool:
+    """False when a server of `output_dir` runs; else remove a stale pidfile (left by a server
+    that was killed), which would stop gunicorn from starting, and return True."""
+    if server_pid(output_dir) is not None:
+        return False
+    (output_dir / PIDFILE).unlink(missing_ok=True)
+    return True
+
+
+def may_signal(pid: int) -> bool:
+    """True when this process may send signals to `pid` (it runs as the same user, or as root)."""
+    try:
+        os.kill(pid, 0)
+    except PermissionError:
+        return False
+    except ProcessLookupError:
+        return True  # gone: nothing to signal, nothing refused
+    return True
+
+
+def replace_workers(pid: int, seconds: float) -> bool:
+    """Send SIGHUP to the master `pid` and wait until its old workers are gone; False when that
+    takes longer than `seconds`, or the master stopped."""
+    old_workers = _children(pid)
+    os.kill(pid, signal.SIGHUP)
+    deadline = time.monotonic() + seconds
+    while any(running(worker) for worker in old_workers):
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.1)
+    return running(pid)
+
+
+def running(pid: int) -> bool:
+    """True while process `pid` runs (a zombie, dead but not yet reaped by its parent, does not)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"
+
+
+def _children(pid: int) -> set[int]:
+    """The processes `pid` started (its gunicorn workers)."""
+    children: set[int] = set()
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        try:
+            children.update(int(child) for child in (task / "children").read_text().split())
+        except OSError:
+            continue
+    return children

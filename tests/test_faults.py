@@ -1,0 +1,225 @@
+"""Faults: a full disk during a build, kill -9 of the server during a reload, a dump corrupted on
+disk. Each test shows that nothing published is lost and that the service keeps answering."""
+
+import contextlib
+import hashlib
+import os
+import resource
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import requests
+from rdflib import Graph
+
+from conftest import CHECKOUT, RunningServer, free_port, mini_release_settings, running_server, wait_until_up
+from server.build import build
+from server.store.releases import release_problems
+from test_releases import add_a_fact, link, served_version, wait_for, workers_of
+
+# The tmpfs the output folder is on: room for a few releases of the mini dataset.
+TMPFS_SIZE = "2m"
+# What is left free when the disk is "full": less than a release of the mini dataset takes.
+LEFT_FREE = 16 * 1024
+# Without a tmpfs: the largest file a build on the "full" disk may write (its Turtle dump is larger).
+FILE_SIZE_LIMIT = 2048
+
+
+class Disk:
+    """The output folder on a small disk of its own, and commands run where they see it.
+
+    Either a tmpfs mounted in a user and mount namespace (`unshare`; commands enter it with
+    `nsenter`), so that filling it gives the real ENOSPC; or, where the machine allows no user
+    namespaces, the plain folder, "full" for a command run under RLIMIT_FSIZE (writing beyond the
+    limit fails with EFBIG instead of ENOSPC).
+    """
+
+    def __init__(self, output: Path) -> None:
+        self.output = output
+        output.mkdir(parents=True)
+        self.holder = subprocess.Popen(
+            ["unshare", "--user", "--map-root-user", "--mount", "sh", "-c",
+             f"mount -t tmpfs -o size={TMPFS_SIZE} tmpfs '{output}' && echo mounted && exec sleep 3600"],
+            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True) if shutil.which("unshare") else None
+        self.tmpfs = self.holder is not None and self.holder.stdout.readline().strip() == "mounted"
+        self.full = False
+
+    def command(self, *args: str) -> list[str]:
+        """`args` as run where the output folder is this disk."""
+        if not self.tmpfs:
+            return list(args)
+        return ["nsenter", "--preserve-credentials", "--user", "--mount", "-t", str(self.holder.pid), *args]
+
+    def path(self, relative: str) -> Path:
+        """A file on this disk as this process can read it."""
+        return Path(f"/proc/{self.holder.pid}/root{self.output}" if self.tmpfs else self.output) / relative
+
+    def lodpub(self, *args: str) -> subprocess.CompletedProcess:
+        """Run the `lodpub` command on this disk (under the file size limit once it is full, without tmpfs)."""
+        limit = (lambda: resource.setrlimit(resource.RLIMIT_FSIZE, (FILE_SIZE_LIMIT, FILE_SIZE_LIMIT))) \
+            if self.full and not self.tmpfs else None
+        return subprocess.run(self.command(sys.executable, "-m", "server.cli", *args), cwd=CHECKOUT,
+                              capture_output=True, text=True, timeout=120, preexec_fn=limit)
+
+    def fill(self) -> None:
+        """Leave less room on the disk than a release needs."""
+        self.full = True
+        if self.tmpfs:
+            filler = (f"import os\nfd = os.open('{self.output}/filler', os.O_WRONLY | os.O_CREAT)\n"
+                      "try:\n    while True: os.write(fd, bytes(4096))\nexcept OSError: pass\n"
+                      f"os.ftruncate(fd, os.fstat(fd).st_size - {LEFT_FREE})\n")
+            subprocess.run(self.command(sys.executable, "-c", filler), check=True, timeout=60)
+
+    def free(self) -> None:
+        """Make room again."""
+        self.full = False
+        if self.tmpfs:
+            subprocess.run(self.command("rm", f"{self.output}/filler"), check=True, timeout=60)
+
+    def close(self) -> None:
+        if self.holder is not None:
+            self.holder.kill()
+            self.holder.wait(timeout=30)
+
+
+@contextlib.contextmanager
+def serving_on(disk: Disk, options: list[str], log: Path) -> Iterator[str]:
+    """`lodpub serve` of the release on `disk`, on a free loopback port."""
+    port = free_port()
+    with open(log, "w") as log_file:
+        process = subprocess.Popen(disk.command(sys.executable, "-m", "server.cli", "serve", *options, "--output",
+                                                str(disk.output), "--port", str(port), "--workers", "2"),
+                                   cwd=CHECKOUT, stdout=log_file, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}/"
+    try:
+        wait_until_up(base + "health", process, log)
+        yield base
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+def assert_serves_intact(base: str) -> None:
+    """Every dump the server lists has the SHA-256 it states, and a resource document answers."""
+    sums = requests.get(base + "dumps/SHA256SUMS", timeout=30)
+    assert sums.status_code == 200
+    for line in sums.text.splitlines():
+        digest, name = line.split("  ")
+        assert hashlib.sha256(requests.get(base + "dumps/" + name, timeout=30).content).hexdigest() == digest, name
+    document = requests.get(base + "doc/id/region/bursa", headers={"Accept": "text/turtle"}, timeout=30)
+    assert document.status_code == 200 and len(Graph().parse(data=document.text, format="turtle")) > 0
+
+
+def flip_a_byte(path: Path) -> None:
+    """Change one byte in the middle of a file, as a failing disk or a careless hand might."""
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    path.write_bytes(bytes(data))
+
+
+# --- A full disk during a build ----------------------------------------------------------------
+
+
+def test_a_build_on_a_full_disk_leaves_the_old_release_intact_and_served(mini_settings, mini_options, tmp_path):
+    """The output folder is a 2 MB tmpfs in a user+mount namespace (unshare), filled to 16 KB free;
+    where user namespaces are not allowed, the build runs under an RLIMIT_FSIZE of 2 KB (see Disk)."""
+    disk = Disk(tmp_path / "disk")
+    try:
+        first = disk.lodpub("build", *mini_options, "--output", str(disk.output))
+        assert first.returncode == 0, first.stderr
+        version = link(disk.path(""), "current")
+        with serving_on(disk, mini_options, tmp_path / "server.log") as base:
+            add_a_fact(mini_settings)
+            disk.fill()
+            failed = disk.lodpub("build", *mini_options, "--output", str(disk.output))
+
+            assert failed.returncode == 2
+            assert failed.stderr.startswith(
+                f"lodpub: build failed, nothing was published (release {version} is still current): ")
+            assert ("No space left on device" if disk.tmpfs else "File too large") in failed.stderr
+            assert [path.name for path in disk.path("releases").iterdir()] == [version]  # no half release
+            assert link(disk.path(""), "current") == link(disk.path(""), "served") == version
+            assert release_problems(disk.path(f"releases/{version}")) == []
+            assert served_version(base) == version
+            assert_serves_intact(base)
+
+            disk.free()
+            again = disk.lodpub("build", *mini_options, "--output", str(disk.output))
+            assert again.returncode == 0, again.stderr
+            assert served_version(base) == version  # built, not yet reloaded
+    finally:
+        disk.close()
+
+
+# --- kill -9 during a reload -------------------------------------------------------------------
+
+
+def test_a_server_killed_during_a_reload_restarts_serving_a_complete_release(mini_server, mini_settings, tmp_path):
+    add_a_fact(mini_settings)
+    newer = build(mini_settings)
+    old_workers = workers_of(mini_server.pid)
+    reload = subprocess.Popen([sys.executable, "-m", "server.cli", "reload", "--output", str(mini_settings.output_dir)],
+                              cwd=CHECKOUT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+    # Kill the master and every worker, old and new, as soon as the first new worker is booting.
+    deadline = time.monotonic() + 60
+    while not workers_of(mini_server.pid) - old_workers:
+        assert time.monotonic() < deadline, "the server started no new worker"
+        time.sleep(0.01)
+    for pid in [mini_server.pid, *workers_of(mini_server.pid)]:
+        os.kill(pid, signal.SIGKILL)
+    _, errors = reload.communicate(timeout=120)
+
+    assert reload.returncode == 2 and "or stopped: see its log" in errors
+    with running_server(mini_settings.output_dir, tmp_path, **mini_release_settings(mini_settings)) as restarted:
+        assert served_version(restarted) == newer.version
+        assert_serves_intact(restarted)
+
+
+# --- A dump corrupted on disk -----------------------------------------------------------------
+
+
+def test_a_corrupted_dump_is_withheld_and_a_release_with_one_is_refused(mini_server: RunningServer, mini_settings,
+                                                                         lodpub):
+    served = served_version(mini_server)
+    flip_a_byte(mini_settings.output_dir / "current" / "partnerships.ttl")
+
+    withheld = requests.get(mini_server + "dumps/partnerships.ttl", timeout=30)
+
+    assert withheld.status_code == 503 and withheld.headers["Content-Type"] == "text/plain; charset=utf-8"
+    assert f"release {served}: partnerships.ttl fails its checksum" in withheld.text
+    assert "not serving release " in mini_server.log.read_text()
+    listing = requests.get(mini_server + "dumps/", timeout=30)
+    assert listing.status_code == 200 and "partnerships.ttl.gz" in listing.text
+    assert ">partnerships.ttl<" not in listing.text
+    nt = requests.get(mini_server + "dumps/partnerships.nt", timeout=30)
+    assert nt.status_code == 200 and "Bursa" in nt.text
+    assert requests.get(mini_server + "doc/id/region/bursa", timeout=30).status_code == 200
+
+    add_a_fact(mini_settings)
+    newer = build(mini_settings)
+    flip_a_byte(newer.path / "partnerships.jsonld.gz")
+    refused = lodpub("reload", "--output", str(mini_settings.output_dir))
+
+    assert refused.returncode == 3
+    assert f"release {newer.version} cannot be served: partnerships.jsonld.gz fails its checksum" in refused.stderr
+    assert served_version(mini_server) == served
+    assert requests.get(mini_server + "doc/id/region/bursa", timeout=30).status_code == 200
+
+    # Moving the link by hand and sending SIGHUP bypasses the check: the new workers find the
+    # release's N-Quads damaged, serve the newest sound release instead, and log why.
+    flip_a_byte(newer.path / "partnerships.nq")
+    (mini_settings.output_dir / "served").unlink()
+    (mini_settings.output_dir / "served").symlink_to(f"releases/{newer.version}")
+    workers = workers_of(mini_server.pid)
+    os.kill(mini_server.pid, signal.SIGHUP)
+    wait_for(lambda: workers_of(mini_server.pid).isdisjoint(workers))
+
+    assert served_version(mini_server) == served
+    log = mini_server.log.read_text()
+    assert f"release {newer.version} cannot be served: partnerships.nq fails its checksum" in log
+    assert f"serving release {served} instead" in log

@@ -16,6 +16,7 @@ from gunicorn.glogging import Logger
 
 from . import create_app
 from .config import Settings
+from .store import check_servable
 
 # A query string longer than this is cut in the access log (a GET SPARQL query can be 8 KB).
 LOGGED_QUERY_CHARS = 2000
@@ -115,7 +116,9 @@ def access_entry(resp, environ: dict, request_time: timedelta) -> dict[str, Any]
 
 def serve_production(settings: Settings) -> None:
     """Serve under gunicorn until stopped; each worker loads the release itself."""
-    create_app(settings)  # fail here, once and clearly, if there is nothing to serve
+    # Fail here, once and clearly, if there is nothing to serve; without loading the release, which
+    # the master would hold in memory for nothing (each worker loads its own).
+    check_servable(settings)
     settings.output_dir.mkdir(parents=True, exist_ok=True)  # the pid file's home, even on a remote store
     _Gunicorn(settings, gunicorn_options(settings)).run()
 

@@ -76,6 +76,18 @@ class SparqlAnswer:
     truncated: bool
 
 
+def check_servable(settings: "Settings") -> None:
+    """Raise StoreUnavailable, without loading anything, when the embedded store has no release to
+    serve (a remote store is asked by each worker, and may come back later)."""
+    if settings.store == "remote":
+        return
+    from .releases import release_to_serve
+
+    release = release_to_serve(settings.output_dir)
+    if not (release / "manifest.json").is_file():
+        raise StoreUnavailable(f"no release at {release}: run 'lodpub build' first")
+
+
 def open_store(settings: "Settings") -> Store:
     """The store `settings` name: the embedded store of the served release (releases.release_to_serve),
     or the remote store (settings.store == "remote").

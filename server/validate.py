@@ -361,7 +361,7 @@ def _format_result(result: ValidationResult, prefixes: dict[str, str], lang: str
     where = str(result.location) if result.location else "(no source)"
     focus = _render_term(result.focus_node, prefixes)
     line = f"{where}: {result.severity} [{rule}] {focus}: {result.message(lang)}"
-    if result.value is not None:
+    if result.value is not None and result.value != result.focus_node:  # a node shape's value is its focus
         line += f" (value: {_render_term(result.value, prefixes)})"
     return line
 

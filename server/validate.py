@@ -128,30 +128,36 @@ def validate(dataset: LoadedDataset, shapes: Graph, now: datetime | None = None)
     prefixes = _report_prefixes(dataset, shapes)
     union = dataset.union()
     report = validate_graph(union, shapes, dataset.index, prefixes, now)
-    checked = _described_more_than_once(dataset, shapes) + _links_to_nothing(union, dataset, shapes, prefixes)
+    checked = [
+        result
+        for rule, check in ((DESCRIBED_ONCE_RULE, _described_more_than_once), (LINK_TARGET_RULE, _links_to_nothing))
+        if (URIRef(dataset.base_iri + rule), SH.message, None) in shapes
+        for result in check(URIRef(dataset.base_iri + rule), union, dataset, shapes, prefixes)
+    ]
     return ValidationReport(report.results + checked, prefixes)
 
 
-# The rules lodpub checks itself (see shapes/partnerships.ttl), below the shapes' namespace.
+# The rules lodpub checks itself, below the shapes' namespace. Shapes that give a rule its messages
+# (as shapes/partnerships.ttl does) have it checked; another dataset's shapes need not.
 DESCRIBED_ONCE_RULE = "shapes/Resource-described-once"
 LINK_TARGET_RULE = "shapes/Resource-link-target"
 
 
-def _described_more_than_once(dataset: LoadedDataset, shapes: Graph) -> list[ValidationResult]:
+def _described_more_than_once(rule: URIRef, union: Graph, dataset: LoadedDataset, shapes: Graph,
+                              prefixes: dict[str, str]) -> list[ValidationResult]:
     """One Violation per IRI described in several blocks, placed at the second block."""
-    rule = URIRef(dataset.base_iri + DESCRIBED_ONCE_RULE)
     return [
         _lodpub_result(rule, subject, shapes, {"places": ", ".join(map(str, blocks))}, None, None, blocks[1])
         for subject, blocks in described_more_than_once(dataset).items()
     ]
 
 
-def _links_to_nothing(union: Graph, dataset: LoadedDataset, shapes: Graph, prefixes: dict[str, str]) -> list[ValidationResult]:
+def _links_to_nothing(rule: URIRef, union: Graph, dataset: LoadedDataset, shapes: Graph,
+                      prefixes: dict[str, str]) -> list[ValidationResult]:
     """One Violation per link to an IRI under the base IRI that is the subject of no triple.
 
     A version IRI (owl:versionIRI) is left alone: the ontology describes its versions itself.
     """
-    rule = URIRef(dataset.base_iri + LINK_TARGET_RULE)
     described = set(union.subjects())
     return [
         _lodpub_result(rule, subject, shapes, {"value": _render_term(obj, prefixes)}, _render_term(predicate, prefixes),

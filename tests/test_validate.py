@@ -344,3 +344,21 @@ def test_what_happened_may_not_lie_after_the_build_day_in_the_region(project_sha
 
     happened = [result for result in report.results if str(rule_of(result)).endswith("/HappenedShape")]
     assert {str(result.focus_node).rsplit("/", 1)[1] for result in happened} == in_the_future
+
+
+def test_lodpub_checks_links_only_for_shapes_that_give_the_rule_its_messages(mini_settings, mini, project_shapes):
+    edit(bursa_file(mini), "rp:partner reg:bursa ;", "rp:partner reg:bursa , reg:nowhere ;")
+    rule = URIRef(CANONICAL + "shapes/Resource-link-target")
+    own_shapes = load_shapes(mini_settings)
+    with_rule = Graph()
+    with_rule += own_shapes
+    with_rule += project_shapes.triples((rule, None, None))
+
+    without = run_validation(mini_settings)
+    report = validate(load_dataset(mini_settings), with_rule)
+
+    assert not [result for result in without.results if result.source_shape == rule]
+    [broken] = [result for result in report.results if result.source_shape == rule]
+    assert (broken.focus_node, broken.result_path, broken.value) == (
+        URIRef(CANONICAL + "id/agreement/bursa-2011"), "rp:partner", URIRef(CANONICAL + "id/region/nowhere"))
+    assert broken.message("en").startswith("The link leads to reg:nowhere and nothing in the data describes it.")

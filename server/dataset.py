@@ -16,8 +16,10 @@ themes...). It is not part of the data: the build completes it into the catalogu
 (describe/dcat.py), which describes the dumps and so cannot be inside them.
 """
 
+import difflib
 import hashlib
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import NamedTuple
@@ -29,7 +31,7 @@ from rdflib.plugins.parsers.notation3 import BadSyntax
 from rdflib.term import Node
 
 from .config import Settings
-from .namespaces import CANONICAL_BASE, prefixes_for, rebase, rebase_iri
+from .namespaces import CANONICAL_BASE, PREFIXES, prefixes_for, rebase, rebase_iri
 
 RDF_FORMATS: dict[str, str] = {
     ".ttl": "turtle",
@@ -44,20 +46,30 @@ _LINE_ORIENTED_FORMATS = {"turtle", "nt"}
 
 
 class DataFileError(Exception):
-    """An RDF file that cannot be read or parsed; line and column are 1-based, None if unknown."""
+    """An RDF file that cannot be read or parsed; line and column are 1-based, None if unknown.
 
-    def __init__(self, path: Path, line: int | None, column: int | None, message: str) -> None:
+    `explanation` says, by language ("en", "cs"), what is wrong and what to do; `message` is the
+    English one.
+    """
+
+    def __init__(self, path: Path, line: int | None, column: int | None, explanation: dict[str, str]) -> None:
         self.path = path
         self.line = line
         self.column = column
-        self.message = message
-        super().__init__(f"{self.location}: {message}")
+        self.explanation = explanation
+        self.message = explanation["en"]
+        super().__init__(f"{self.location}: {self.message}")
 
     @property
     def location(self) -> str:
         """The place of the error as `path:line:column`, leaving out what is unknown."""
         parts = [display_path(self.path), self.line, self.column if self.line else None]
         return ":".join(str(part) for part in parts if part is not None)
+
+    def describe(self, lang: str = "en") -> str:
+        """The error as one line for the office: `path:line:column: syntax error: what; what to do`."""
+        label = {"cs": "chyba zápisu"}.get(lang, "syntax error")
+        return f"{self.location}: {label}: {self.explanation.get(lang, self.message)}"
 
 
 @dataclass(frozen=True)
@@ -75,12 +87,14 @@ class SourceLocation:
 
 @dataclass
 class SourceIndex:
-    """Where each subject IRI was written: its first location, and every file it is a subject in."""
+    """Where each subject IRI was written: its first location, every file it is a subject in, and
+    every line where a block about it begins (a line starting with it, not indented)."""
 
     locations: dict[URIRef, SourceLocation] = field(default_factory=dict)
     files: dict[URIRef, list[Path]] = field(default_factory=dict)
+    blocks: dict[URIRef, list[SourceLocation]] = field(default_factory=dict)
 
-    def add(self, subject: URIRef, path: Path, line: int | None) -> None:
+    def add(self, subject: URIRef, path: Path, line: int | None, block_lines: tuple[int, ...] = ()) -> None:
         """Record that `subject` is a subject in `path`; the first location with a line wins."""
         files = self.files.setdefault(subject, [])
         if path not in files:
@@ -88,6 +102,7 @@ class SourceIndex:
         known = self.locations.get(subject)
         if known is None or (known.line is None and line is not None):
             self.locations[subject] = SourceLocation(path, line)
+        self.blocks.setdefault(subject, []).extend(SourceLocation(path, block) for block in block_lines)
 
     def location_of(self, node: Node) -> SourceLocation | None:
         """Return where `node` first appears as a subject, or None if it never does."""
@@ -128,6 +143,29 @@ def display_path(path: Path) -> str:
 def graph_iri(base_iri: str, graph: str) -> URIRef:
     """Return the name of one of the graphs "ontology", "vocabularies" or "data"."""
     return URIRef(f"{base_iri}graph/{graph}")
+
+
+# Times are shared: each file describes the times it uses (the same description in each).
+TIME_PATH = "id/time/"
+
+
+def described_more_than_once(loaded: LoadedDataset) -> dict[URIRef, list[SourceLocation]]:
+    """Our IRIs (under the base IRI) whose description begins in more than one block, with every
+    place one begins: an IRI minted twice for two things, or one thing described in two places.
+
+    A time (id/time/...) may begin one block in each file, as every file describes the times it uses.
+    """
+    repeated: dict[URIRef, list[SourceLocation]] = {}
+    for subject, blocks in loaded.index.blocks.items():
+        if not subject.startswith(loaded.base_iri):
+            continue
+        if subject.startswith(loaded.base_iri + TIME_PATH):
+            counts = [sum(block.path == path for block in blocks) for path in {block.path for block in blocks}]
+            if max(counts, default=0) < 2:
+                continue
+        if len(blocks) > 1:
+            repeated[subject] = blocks
+    return repeated
 
 
 def load_dataset(settings: Settings) -> LoadedDataset:
@@ -209,8 +247,8 @@ def _load_file(source: _SourceFile, loaded: LoadedDataset) -> None:
     text = _read_utf8(source.path)
     parsed = _parse(source.path, text)
     # Lines are looked up before rebasing, as the text has the canonical IRIs.
-    for subject, line in _subject_lines(source, text, parsed).items():
-        loaded.index.add(URIRef(rebase_iri(subject, CANONICAL_BASE, loaded.base_iri)), source.path, line)
+    for subject, (line, blocks) in _subject_lines(source, text, parsed).items():
+        loaded.index.add(URIRef(rebase_iri(subject, CANONICAL_BASE, loaded.base_iri)), source.path, line, blocks)
     rebase(parsed, CANONICAL_BASE, loaded.base_iri)
     for prefix, namespace in parsed.namespaces():
         loaded.prefixes.setdefault(prefix, str(namespace))
@@ -227,38 +265,39 @@ def _parse(path: Path, text: str) -> Graph:
     return graph
 
 
-def _subject_lines(source: _SourceFile, text: str, graph: Graph) -> dict[URIRef, int | None]:
-    """Find the line on which each subject IRI of the file is written, by a textual heuristic.
+def _subject_lines(source: _SourceFile, text: str, graph: Graph) -> dict[URIRef, tuple[int | None, tuple[int, ...]]]:
+    """Find the line on which each subject IRI of the file is written, by a textual heuristic,
+    and the lines on which a block about it begins.
 
     A subject is found on a line that begins (after indentation) with one of its textual forms:
     `<full-iri>` or `prefix:local` for any prefix the file declares. A line where the form starts
-    in the first column is preferred, as that is how a subject is written in our files; otherwise
-    the first indented one is taken (which may be an object continued on its own line). The line
-    is None when no line matches (e.g. an IRI written relative to @base), or for formats other
-    than Turtle and N-Triples.
+    in the first column is preferred, as that is how a subject is written in our files (and such a
+    line begins a block); otherwise the first indented one is taken (which may be an object
+    continued on its own line). The line is None when no line matches (e.g. an IRI written
+    relative to @base), or for formats other than Turtle and N-Triples.
     """
     subjects = {subject for subject in graph.subjects() if isinstance(subject, URIRef)}
     if RDF_FORMATS[source.path.suffix.lower()] not in _LINE_ORIENTED_FORMATS:
-        return dict.fromkeys(subjects)
-    first_lines = _first_line_of_leading_terms(text)
+        return dict.fromkeys(subjects, (None, ()))
+    leading_terms = _lines_of_leading_terms(text)
     prefixes = list(graph.namespaces())
-    lines: dict[URIRef, int | None] = {}
+    lines: dict[URIRef, tuple[int | None, tuple[int, ...]]] = {}
     for subject in subjects:
-        found = [first_lines[form] for form in _textual_forms(subject, prefixes) if form in first_lines]
-        lines[subject] = min(found)[1] if found else None
+        found = sorted(found for form in _textual_forms(subject, prefixes) for found in leading_terms.get(form, []))
+        blocks = tuple(sorted(line for indented, line in found if not indented))
+        lines[subject] = (found[0][1] if found else None, blocks)
     return lines
 
 
-def _first_line_of_leading_terms(text: str) -> dict[str, tuple[bool, int]]:
-    """Map each term that begins a line to (is indented, line number) of its best line."""
-    first: dict[str, tuple[bool, int]] = {}
+def _lines_of_leading_terms(text: str) -> dict[str, list[tuple[bool, int]]]:
+    """Map each term that begins a line to the (is indented, line number) of every such line."""
+    lines: dict[str, list[tuple[bool, int]]] = {}
     for number, line in enumerate(text.splitlines(), start=1):
         stripped = line.lstrip()
         term = stripped.split(maxsplit=1)[0].rstrip(";,.") if stripped else ""
         if term:
-            candidate = (stripped != line, number)
-            first[term] = min(first.get(term, candidate), candidate)
-    return first
+            lines.setdefault(term, []).append((stripped != line, number))
+    return lines
 
 
 def _textual_forms(iri: URIRef, prefixes: list[tuple[str, URIRef]]) -> list[str]:
@@ -291,8 +330,11 @@ def _read_utf8(path: Path) -> str:
         return data.decode("utf-8")
     except UnicodeDecodeError as error:
         line, column = _line_and_column(data[: error.start].decode("utf-8"))
-        message = f"not valid UTF-8 (byte 0x{data[error.start]:02x})"
-        raise DataFileError(path, line, column, message) from error
+        byte = f"0x{data[error.start]:02x}"
+        raise DataFileError(path, line, column, {
+            "en": f"not valid UTF-8 (byte {byte}). Save the file in the UTF-8 encoding (in the editor: Save as… → UTF-8).",
+            "cs": f"soubor není v kódování UTF-8 (bajt {byte}). Uložte jej v kódování UTF-8 (v editoru: Uložit jako… → UTF-8).",
+        }) from error
 
 
 def _line_and_column(text_before: str) -> tuple[int, int]:
@@ -307,9 +349,54 @@ def _data_file_error(path: Path, error: Exception) -> DataFileError:
         # `_i` indexes the parsed text in characters (although `_str` holds it UTF-8 encoded).
         # Both line and column come from it: the parser's own `lines` counter can run ahead.
         text = error._str.decode("utf-8")
-        return DataFileError(path, *_line_and_column(text[: error._i]), error._why)
+        return DataFileError(path, *_line_and_column(text[: error._i]), _explain_turtle_error(error._why, text))
     if isinstance(error, SAXParseException):
-        return DataFileError(path, error.getLineNumber(), error.getColumnNumber() + 1, error.getMessage())
+        return DataFileError(path, error.getLineNumber(), error.getColumnNumber() + 1, _explain(error.getMessage()))
     if isinstance(error, json.JSONDecodeError):
-        return DataFileError(path, error.lineno, error.colno, error.msg)
-    return DataFileError(path, None, None, str(error) or type(error).__name__)
+        return DataFileError(path, error.lineno, error.colno, _explain(error.msg))
+    return DataFileError(path, None, None, _explain(str(error) or type(error).__name__))
+
+
+# rdflib's words for a prefixed name whose prefix the file never declared.
+_UNBOUND_PREFIX = re.compile(r'Prefix "([^"]*):" not bound')
+_DECLARED_PREFIX = re.compile(r"^\s*@?prefix\s+([\w.-]*):", re.IGNORECASE | re.MULTILINE)
+
+
+def _explain(parser_message: str) -> dict[str, str]:
+    """What a parser said about a file that is not Turtle (RDF/XML, JSON-LD), and what to do."""
+    return {"en": f"{parser_message}. Correct the file at this place.",
+            "cs": f"{parser_message}. Opravte soubor na tomto místě."}
+
+
+def _explain_turtle_error(parser_message: str, text: str) -> dict[str, str]:
+    """What is wrong in a Turtle file, and what to do, from the parser's message."""
+    unbound = _UNBOUND_PREFIX.search(parser_message)
+    if unbound:
+        return _explain_unknown_prefix(unbound.group(1), text)
+    return {
+        "en": f"{parser_message}. The mistake is here or just before (often at the end of the previous line): "
+              'inside a block every line ends with ";" or ",", a block ends with ".", texts are in quotes '
+              '("…"@cs) and full IRIs in <…>.',
+        "cs": f"{parser_message}. Chyba je zde nebo těsně před tímto místem (často na konci předchozího řádku): "
+              'uvnitř bloku končí každý řádek ";" nebo ",", blok končí ".", texty jsou v uvozovkách ("…"@cs) '
+              "a celá IRI v <…>.",
+    }
+
+
+def _explain_unknown_prefix(prefix: str, text: str) -> dict[str, str]:
+    """An undeclared prefix: the declaration to add when it is one of ours, else the likely typo."""
+    head = {"en": f'unknown prefix "{prefix}:": the file does not declare it.',
+            "cs": f'neznámý prefix "{prefix}:": soubor jej nedeklaruje.'}
+    if prefix in PREFIXES:
+        declaration = f"@prefix {prefix}: <{PREFIXES[prefix]}> ."
+        return {"en": f"{head['en']} Add the line  {declaration}  to the prefixes at the top of the file.",
+                "cs": f"{head['cs']} Doplňte mezi prefixy na začátku souboru řádek  {declaration}"}
+    known = set(_DECLARED_PREFIX.findall(text)) | set(PREFIXES)
+    close = difflib.get_close_matches(prefix, sorted(known), n=1)
+    guess = {"en": f' Did you mean "{close[0]}:"?', "cs": f' Nemysleli jste "{close[0]}:"?'} if close else {"en": "", "cs": ""}
+    return {
+        "en": f"{head['en']}{guess['en']} Correct the spelling, or declare the prefix at the top of the file "
+              f"(@prefix {prefix}: <…> .).",
+        "cs": f"{head['cs']}{guess['cs']} Opravte překlep, nebo prefix deklarujte na začátku souboru "
+              f"(@prefix {prefix}: <…> .).",
+    }

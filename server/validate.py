@@ -9,24 +9,38 @@ import functools
 import json
 import re
 from dataclasses import dataclass
+from datetime import date, datetime, timezone
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pyshacl
 from rdflib import Graph, Literal, URIRef
 from rdflib.collection import Collection
-from rdflib.namespace import RDF, SH, XSD
+from rdflib.namespace import OWL, RDF, SH, XSD
 from rdflib.plugins.sparql import prepareQuery
 from rdflib.plugins.sparql.sparql import Query
 from rdflib.term import Node
 
 from .config import Settings
-from .dataset import LoadedDataset, SourceIndex, SourceLocation, find_rdf_files, parse_rdf_file
+from .dataset import (
+    LoadedDataset,
+    SourceIndex,
+    SourceLocation,
+    described_more_than_once,
+    find_rdf_files,
+    parse_rdf_file,
+)
 from .namespaces import CANONICAL_BASE, prefixes_for, rebase, shorten_iri
 
 SEVERITIES = ("Violation", "Warning", "Info")
 
-# An absolute http(s) IRI inside a message text.
-_ABSOLUTE_IRI = re.compile(r"https?://[^\s<>\"{}]+")
+# Where a shape writes "the day of the build" (shp:build-date, under whatever base IRI the shapes
+# were moved to); `validate` puts the date in its place. The data's dates are days in the Region.
+BUILD_DATE_PATH = "shapes/build-date"
+_REGION_TIME_ZONE = ZoneInfo("Europe/Prague")
+
+# An absolute http(s) IRI inside a message text, without the punctuation that may follow it.
+_ABSOLUTE_IRI = re.compile(r"https?://[^\s<>\"{}]+?(?=[.,;:!?)]*(?:\s|$))")
 
 # A variable in an sh:message template, such as {?value} or {$this}.
 _PLACEHOLDER = re.compile(r"\{[?$]\w+\}")
@@ -104,23 +118,80 @@ def load_shapes(settings: Settings, *parts: str) -> Graph:
     return rebase(shapes, CANONICAL_BASE, settings.base_iri)
 
 
-def validate(dataset: LoadedDataset, shapes: Graph) -> ValidationReport:
+def validate(dataset: LoadedDataset, shapes: Graph, now: datetime | None = None) -> ValidationReport:
     """Validate the union of all named graphs against `shapes` with SHACL (and SHACL-AF).
 
     The union includes the ontology, so rdfs:subClassOf is visible to sh:targetClass; nothing
-    is inferred beyond that.
+    is inferred beyond that. `now` (timezone-aware; default: the current time) is the build time
+    that nothing which happened may come after.
     """
-    return validate_graph(dataset.union(), shapes, dataset.index, _report_prefixes(dataset, shapes))
+    prefixes = _report_prefixes(dataset, shapes)
+    union = dataset.union()
+    report = validate_graph(union, shapes, dataset.index, prefixes, now)
+    checked = [
+        result
+        for rule, check in ((DESCRIBED_ONCE_RULE, _described_more_than_once), (LINK_TARGET_RULE, _links_to_nothing))
+        if (URIRef(dataset.base_iri + rule), SH.message, None) in shapes
+        for result in check(URIRef(dataset.base_iri + rule), union, dataset, shapes, prefixes)
+    ]
+    return ValidationReport(report.results + checked, prefixes)
+
+
+# The rules lodpub checks itself, below the shapes' namespace. Shapes that give a rule its messages
+# (as shapes/partnerships.ttl does) have it checked; another dataset's shapes need not.
+DESCRIBED_ONCE_RULE = "shapes/Resource-described-once"
+LINK_TARGET_RULE = "shapes/Resource-link-target"
+
+
+def _described_more_than_once(rule: URIRef, union: Graph, dataset: LoadedDataset, shapes: Graph,
+                              prefixes: dict[str, str]) -> list[ValidationResult]:
+    """One Violation per IRI described in several blocks, placed at the second block."""
+    return [
+        _lodpub_result(rule, subject, shapes, {"places": ", ".join(map(str, blocks))}, None, None, blocks[1])
+        for subject, blocks in described_more_than_once(dataset).items()
+    ]
+
+
+def _links_to_nothing(rule: URIRef, union: Graph, dataset: LoadedDataset, shapes: Graph,
+                      prefixes: dict[str, str]) -> list[ValidationResult]:
+    """One Violation per link to an IRI under the base IRI that is the subject of no triple.
+
+    A version IRI (owl:versionIRI) is left alone: the ontology describes its versions itself.
+    """
+    described = set(union.subjects())
+    return [
+        _lodpub_result(rule, subject, shapes, {"value": _render_term(obj, prefixes)}, _render_term(predicate, prefixes),
+                       obj, dataset.index.location_of(subject))
+        for subject, predicate, obj in sorted(union)
+        if isinstance(obj, URIRef) and obj.startswith(dataset.base_iri) and obj not in described
+        and predicate != OWL.versionIRI
+    ]
+
+
+def _lodpub_result(rule: URIRef, focus: Node, shapes: Graph, fill: dict[str, str], path: str | None,
+                   value: Node | None, location: SourceLocation | None) -> ValidationResult:
+    """A Violation of a rule lodpub checks itself, its messages (from the shapes) filled in."""
+    messages = {}
+    for template in shapes.objects(rule, SH.message):
+        text = _PLACEHOLDER.sub(lambda match: fill.get(match.group(0)[2:-1], match.group(0)), str(template))
+        messages[getattr(template, "language", None) or ""] = text
+    return ValidationResult("Violation", focus, path, value, rule, None, rule, messages, location)
 
 
 def validate_graph(
-    graph: Graph, shapes: Graph, index: SourceIndex | None = None, prefixes: dict[str, str] | None = None
+    graph: Graph,
+    shapes: Graph,
+    index: SourceIndex | None = None,
+    prefixes: dict[str, str] | None = None,
+    now: datetime | None = None,
 ) -> ValidationReport:
     """Validate one graph against `shapes`; `index` says where its subjects were written, if known.
 
-    The graph is validated in place (nothing is inferred, so nothing is added to it).
+    The graph is validated in place (nothing is inferred, so nothing is added to it). `now` is
+    the build time, as in `validate`.
     """
     data = _QueryCachingGraph(store=graph.store, identifier=graph.identifier, namespace_manager=graph.namespace_manager)
+    shapes = _on_build_date(shapes, build_date(now))
     _, results_graph, _ = pyshacl.validate(
         data,
         shacl_graph=shapes,
@@ -137,6 +208,28 @@ def validate_graph(
         for node in results_graph.objects(report_node, SH.result)
     ]
     return ValidationReport(results, prefixes)
+
+
+def build_date(now: datetime | None = None) -> date:
+    """The day of the build in the Region (Europe/Prague), whose days the data's dates are."""
+    return (now or datetime.now(timezone.utc)).astimezone(_REGION_TIME_ZONE).date()
+
+
+def _on_build_date(shapes: Graph, day: date) -> Graph:
+    """`shapes`, or a copy of it in which every shp:build-date is the date `day`."""
+    placeholders = [
+        (subject, predicate, obj)
+        for subject, predicate, obj in shapes
+        if isinstance(obj, URIRef) and obj.endswith("/" + BUILD_DATE_PATH)
+    ]
+    if not placeholders:
+        return shapes
+    dated = Graph(bind_namespaces="none")
+    dated += shapes
+    for subject, predicate, obj in placeholders:
+        dated.remove((subject, predicate, obj))
+        dated.add((subject, predicate, Literal(day)))
+    return dated
 
 
 class _QueryCachingGraph(Graph):
@@ -274,7 +367,7 @@ def _format_result(result: ValidationResult, prefixes: dict[str, str], lang: str
     where = str(result.location) if result.location else "(no source)"
     focus = _render_term(result.focus_node, prefixes)
     line = f"{where}: {result.severity} [{rule}] {focus}: {result.message(lang)}"
-    if result.value is not None:
+    if result.value is not None and result.value != result.focus_node:  # a node shape's value is its focus
         line += f" (value: {_render_term(result.value, prefixes)})"
     return line
 

@@ -7,9 +7,17 @@ import pytest
 from rdflib import BNode, Graph, Literal, Namespace, URIRef
 from rdflib.namespace import RDF, RDFS, SKOS
 
-from server.dataset import DataFileError, graph_iri, load_dataset, parse_rdf_file
+from server.dataset import (
+    DataFileError,
+    SourceLocation,
+    described_more_than_once,
+    graph_iri,
+    load_dataset,
+    parse_rdf_file,
+)
 from server.namespaces import rebase
 
+MINI = Path(__file__).parent / "fixtures" / "mini"
 CANONICAL = "https://data.kraj-lbc.cz/partnerships/"
 ELSEWHERE = "http://localhost:8080/lod/"
 RP = Namespace(CANONICAL + "ontology/")
@@ -246,3 +254,143 @@ def test_other_formats_report_the_line_their_parser_gives(tmp_path, name, conten
 
     assert (caught.value.path, caught.value.line) == (path, line)
     assert caught.value.message
+
+
+# --- what the office is told about a file it broke ----------------------------------------------
+
+REGION_LABEL = '    rdfs:label "Bursa"@cs , "Bursa"@en ;'
+
+
+def test_syntax_error_says_where_to_look_and_what_to_fix_in_both_languages(mini):
+    bursa = mini / "data" / "partnerships" / "bursa.ttl"
+    text = bursa.read_text(encoding="utf-8")
+    assert REGION_LABEL in text
+    bursa.write_text(text.replace(REGION_LABEL, REGION_LABEL.removesuffix(" ;")), encoding="utf-8")
+
+    with pytest.raises(DataFileError) as caught:
+        parse_rdf_file(bursa)
+
+    error = caught.value
+    # The parser stops on the next line; the hint sends the reader to the end of the one before.
+    assert error.line == line_of(bursa, REGION_LABEL.removesuffix(" ;")) + 1
+    assert error.describe("en").startswith(
+        f"{error.location}: syntax error: expected '.' or '}}' or ']' at end of statement. "
+        "The mistake is here or just before (often at the end of the previous line): "
+        'inside a block every line ends with ";" or ",", a block ends with "."')
+    assert error.describe("cs").startswith(
+        f"{error.location}: chyba zápisu: expected '.' or '}}' or ']' at end of statement. "
+        "Chyba je zde nebo těsně před tímto místem (často na konci předchozího řádku): "
+        'uvnitř bloku končí každý řádek ";" nebo ",", blok končí "."')
+    assert error.message == error.explanation["en"]
+
+
+@pytest.mark.parametrize(("prefix", "english_hint", "czech_hint"), [
+    # one of ours, not declared: the very line to add
+    ("dlg", "Add the line  @prefix dlg: <https://data.kraj-lbc.cz/partnerships/id/delegation/> .  to the prefixes "
+            "at the top of the file.",
+     "Doplňte mezi prefixy na začátku souboru řádek  @prefix dlg: <https://data.kraj-lbc.cz/partnerships/id/delegation/> ."),
+    # a typo of a declared one: the prefix meant
+    ("dcterm", 'Did you mean "dcterms:"? Correct the spelling, or declare the prefix at the top of the file '
+               "(@prefix dcterm: <…> .).",
+     'Nemysleli jste "dcterms:"? Opravte překlep, nebo prefix deklarujte na začátku souboru (@prefix dcterm: <…> .).'),
+])
+def test_unknown_prefix_names_the_declaration_or_the_prefix_meant(tmp_path, prefix, english_hint, czech_hint):
+    path = tmp_path / "new.ttl"
+    path.write_text("@prefix dcterms: <http://purl.org/dc/terms/> .\n\n"
+                    f"<http://example.org/a>\n    dcterms:title {prefix}:x .\n", encoding="utf-8")
+
+    with pytest.raises(DataFileError) as caught:
+        parse_rdf_file(path)
+
+    assert caught.value.location == f"{path}:4:19"
+    assert caught.value.describe("en") == (f'{path}:4:19: syntax error: unknown prefix "{prefix}:": '
+                                          f"the file does not declare it. {english_hint}")
+    assert caught.value.describe("cs") == (f'{path}:4:19: chyba zápisu: neznámý prefix "{prefix}:": '
+                                          f"soubor jej nedeklaruje. {czech_hint}")
+
+
+def test_file_not_in_utf8_says_how_to_save_it(tmp_path):
+    latin1 = tmp_path / "latin1.ttl"
+    latin1.write_bytes('@prefix ex: <http://example.org/> .\nex:a ex:b "café" .\n'.encode("latin-1"))
+
+    with pytest.raises(DataFileError) as caught:
+        parse_rdf_file(latin1)
+
+    assert caught.value.describe("en").endswith("Save the file in the UTF-8 encoding (in the editor: Save as… → UTF-8).")
+    assert caught.value.describe("cs").endswith("Uložte jej v kódování UTF-8 (v editoru: Uložit jako… → UTF-8).")
+
+
+OUR_PREFIXES = """
+@prefix rdfs:   <http://www.w3.org/2000/01/rdf-schema#> .
+@prefix foaf:   <http://xmlns.com/foaf/0.1/> .
+@prefix time:   <http://www.w3.org/2006/time#> .
+@prefix person: <https://data.kraj-lbc.cz/partnerships/id/person/> .
+@prefix t:      <https://data.kraj-lbc.cz/partnerships/id/time/> .
+"""
+PAVEL_NOVAK = """
+person:pavel-novak
+    a foaf:Person ;
+    rdfs:label "Pavel Novák"@cs , "Pavel Novák"@en .
+"""
+TIME_2011 = """
+t:2011-11-01
+    a time:Instant .
+"""
+
+
+def write_partnership(mini: Path, name: str, text: str) -> Path:
+    path = mini / "data" / "partnerships" / name
+    path.write_text(OUR_PREFIXES + text, encoding="utf-8")
+    return path
+
+
+def block_lines(path: Path, first_line: str) -> list[SourceLocation]:
+    lines = path.read_text(encoding="utf-8").splitlines()
+    return [SourceLocation(path, number) for number, line in enumerate(lines, start=1) if line == first_line]
+
+
+def test_an_iri_described_in_two_files_or_twice_in_one_is_found_with_every_place(mini_settings, mini):
+    # A time is described in every file that uses it: once in each is right, twice in one is not.
+    first = write_partnership(mini, "first.ttl", PAVEL_NOVAK + TIME_2011 + TIME_2011)
+    second = write_partnership(mini, "second.ttl", PAVEL_NOVAK + TIME_2011)
+
+    repeated = described_more_than_once(load_dataset(mini_settings))
+
+    person, time = URIRef(CANONICAL + "id/person/pavel-novak"), URIRef(CANONICAL + "id/time/2011-11-01")
+    assert repeated == {
+        person: block_lines(first, "person:pavel-novak") + block_lines(second, "person:pavel-novak"),
+        time: block_lines(first, "t:2011-11-01") + block_lines(second, "t:2011-11-01"),
+    }
+    assert len(repeated[time]) == 3
+
+
+def test_a_time_described_once_in_each_file_is_not_repeated(mini_settings, mini):
+    write_partnership(mini, "first.ttl", PAVEL_NOVAK + TIME_2011)
+    write_partnership(mini, "second.ttl", TIME_2011)
+
+    assert described_more_than_once(load_dataset(mini_settings)) == {}
+
+
+UNDECLARED = "\n<http://example.org/a>\n    rdfs:label dlg:x .\n"
+
+
+def test_the_command_line_prints_the_error_with_what_to_do(run_lodpub, mini_options, mini):
+    broken = write_partnership(mini, "new.ttl", UNDECLARED)
+
+    result = run_lodpub("validate", *mini_options)
+
+    assert result.returncode == 2
+    assert result.stderr == (
+        f'{broken}:9:16: syntax error: unknown prefix "dlg:": the file does not declare it. Add the line  '
+        "@prefix dlg: <https://data.kraj-lbc.cz/partnerships/id/delegation/> .  to the prefixes at the top of the file.\n"
+    )
+
+
+@pytest.mark.xfail(strict=True, reason="server/cli.py prints DataFileError.message, not .describe(lang)")
+def test_the_command_line_prints_the_error_in_czech_on_request(run_lodpub, mini_options, mini):
+    broken = write_partnership(mini, "new.ttl", UNDECLARED)
+
+    result = run_lodpub("validate", *mini_options, "--lang", "cs")
+
+    assert result.returncode == 2
+    assert result.stderr.startswith(f'{broken}:9:16: chyba zápisu: neznámý prefix "dlg:": soubor jej nedeklaruje. ')

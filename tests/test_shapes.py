@@ -100,9 +100,12 @@ def rules_of_the_shapes(shapes: Graph) -> set[str]:
     shapes that constrain the focus node themselves."""
     targets = (SH.targetClass, SH.targetNode, SH.targetObjectsOf, SH.targetSubjectsOf)
     rules = set(shapes.subjects(RDF.type, SH.PropertyShape)) | set(shapes.subjects(RDF.type, SH.SPARQLConstraint))
+    # The parameters of our own constraint components constrain the focus node too.
+    parameters = {shapes.value(parameter, SH.path) for parameter in shapes.objects(None, SH.parameter)}
     for shape in shapes.subjects(RDF.type, SH.NodeShape):
         targeted = any((shape, target, None) in shapes for target in targets)
-        if targeted and any((shape, constraint, None) in shapes for constraint in NODE_LEVEL_CONSTRAINTS):
+        constraints = (*NODE_LEVEL_CONSTRAINTS, *parameters)
+        if targeted and any((shape, constraint, None) in shapes for constraint in constraints):
             rules.add(shape)
     return {str(rule) for rule in rules if isinstance(rule, URIRef)}
 

@@ -1,13 +1,18 @@
 """Validation machinery: reading pyshacl's results and printing them (not the project's shapes)."""
 
 import dataclasses
+import os
+import shutil
+import subprocess
+import sys
+from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
 from rdflib import Graph, Namespace, URIRef
 
 from server.dataset import SourceLocation, load_dataset
-from server.validate import ValidationResult, format_report, load_shapes, validate
+from server.validate import ValidationResult, format_report, load_shapes, rule_of, validate, validate_graph
 
 CANONICAL = "https://data.kraj-lbc.cz/partnerships/"
 ELSEWHERE = "http://localhost:8080/lod/"
@@ -169,3 +174,191 @@ def test_message_falls_back_to_another_language():
 
     assert result.message("cs") == "Jen česky."
     assert result.message("en") == "Jen česky."
+
+
+# --- the office's mistakes in the real data, through the command line ----------------------------
+
+CHECKOUT = Path(__file__).resolve().parent.parent
+
+# A second Pavel Novák, minted with the first one's IRI in another partnership's file.
+SECOND_PAVEL_NOVAK = """
+person:pavel-novak
+    a foaf:Person ;
+    foaf:name "Pavel Novák" ;
+    rdfs:label "Pavel Novák"@cs , "Pavel Novák"@en ;
+    prov:wasDerivedFrom src:uzavrene-dohody .
+"""
+
+# (file, text, replacement): one mistake each, none hiding another.
+MISTAKES = [
+    # a link to a delegation whose name is mistyped
+    ("bursa.ttl", "    rp:delegation dlg:bursa-2010 ;", "    rp:delegation dlg:bursa-201 ;"),
+    # a missing Czech label, a missing English one
+    ("bursa.ttl", '    rdfs:label "Lidie Vajnerová"@cs , "Lidie Vajnerová"@en ;', '    rdfs:label "Lidie Vajnerová"@en ;'),
+    ("bursa.ttl", '    rdfs:label "Şahabettin Harput"@cs , "Şahabettin Harput"@en ;', '    rdfs:label "Şahabettin Harput"@cs ;'),
+    # a day where the source gives a month (April 2005)
+    ("valle-d-aosta.ttl", 'time:inXSDgYearMonth "2005-04"^^xsd:gYearMonth', 'time:inXSDDate "2005-04-01"^^xsd:date'),
+    # a signing moved to the future, name and value alike
+    ("more-og-romsdal.ttl", "2001-11-28", "2999-11-28"),
+    # the same IRI minted again in another file
+    ("ha-tinh.ttl", "\n# ---", SECOND_PAVEL_NOVAK + "\n# ---"),
+]
+
+
+@pytest.fixture(scope="module")
+def mistaken_data(tmp_path_factory) -> Path:
+    """A copy of ontology/ and data/ with every mistake of MISTAKES made."""
+    root = tmp_path_factory.mktemp("mistaken")
+    for folder in ("ontology", "data"):
+        shutil.copytree(CHECKOUT / folder, root / folder)
+    for name, old, new in MISTAKES:
+        path = root / "data" / "partnerships" / name
+        text = path.read_text(encoding="utf-8")
+        assert old in text, (name, old)
+        path.write_text(text.replace(old, new, 1 if old.startswith("\n") else -1), encoding="utf-8")
+    return root
+
+
+@pytest.fixture(scope="module")
+def mistaken_report(mistaken_data) -> dict[str, subprocess.CompletedProcess]:
+    """`lodpub validate` on the mistaken copy, in English and in Czech."""
+    return {
+        lang: subprocess.run(
+            [sys.executable, "-m", "server.cli", "validate", "--ontology", str(mistaken_data / "ontology"),
+             "--data", str(mistaken_data / "data"), "--lang", lang],
+            cwd=CHECKOUT, capture_output=True, text=True, timeout=120,
+            env={name: value for name, value in os.environ.items() if not name.startswith("LODPUB_")},
+        )
+        for lang in ("en", "cs")
+    }
+
+
+def place(data: Path, name: str, first_line: str, occurrence: int = 0) -> str:
+    """`path:line` of the `occurrence`-th line of data/partnerships/`name` that is `first_line`."""
+    path = data / "data" / "partnerships" / name
+    lines = [n for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1) if line == first_line]
+    return f"{path}:{lines[occurrence]}"
+
+
+def expected_lines(data: Path) -> dict[str, list[str]]:
+    """What the office must read, by language: place, rule, resource, what is wrong and what to do."""
+    visit = place(data, "bursa.ttl", "ev:bursa-2010-10-06-visit")
+    novak = [place(data, "bursa.ttl", "person:pavel-novak"), place(data, "ha-tinh.ttl", "person:pavel-novak")]
+    vajnerova, harput = place(data, "bursa.ttl", "person:lidie-vajnerova"), place(data, "bursa.ttl", "person:sahabettin-harput")
+    april, signing = place(data, "valle-d-aosta.ttl", "t:2005-04"), place(data, "more-og-romsdal.ttl", "ev:more-og-romsdal-2999-11-28-signing")
+    return {
+        "en": [
+            f"{visit}: Violation [shp:Resource-link-target / rp:delegation] ev:bursa-2010-10-06-visit: The link leads to "
+            "dlg:bursa-201 and nothing in the data describes it. Correct the typo in the link, or describe that resource "
+            "(in a block starting with its name); terms and classes are in ontology/. (value: dlg:bursa-201)",
+            f"{vajnerova}: Violation [shp:Resource-label-cs / (rdfs:label|skos:prefLabel)] person:lidie-vajnerova: "
+            'The Czech label is missing: add rdfs:label "…"@cs to the block (skos:prefLabel for a concept).',
+            f"{harput}: Violation [shp:Resource-label-en / (rdfs:label|skos:prefLabel)] person:sahabettin-harput: "
+            'The English label is missing: add rdfs:label "…"@en to the block (skos:prefLabel for a concept).',
+            f"{april}: Violation [shp:TimeValueShape] t:2005-04: The time's value does not match its precision: ",
+            f"{signing}: Violation [shp:HappenedShape / time:hasTime] ev:more-og-romsdal-2999-11-28-signing: The date "
+            "(time:inXSDDate or time:inXSDgYearMonth) is in the future, but this has happened",
+            f"{novak[1]}: Violation [shp:Resource-described-once] person:pavel-novak: This resource is described in more "
+            f"than one place: {novak[0]}, {novak[1]}. If these are two different things, give one of them a new name (IRI); "
+            "if it is the same thing, keep one description in one file (every file may link to it).",
+        ],
+        "cs": [
+            f"{visit}: Violation [shp:Resource-link-target / rp:delegation] ev:bursa-2010-10-06-visit: Odkaz vede na "
+            "dlg:bursa-201, který nic v datech nepopisuje. Opravte překlep v odkazu",
+            f"{vajnerova}: Violation [shp:Resource-label-cs / (rdfs:label|skos:prefLabel)] person:lidie-vajnerova: "
+            'Chybí český popisek: doplňte do bloku rdfs:label "…"@cs',
+            f"{harput}: Violation [shp:Resource-label-en / (rdfs:label|skos:prefLabel)] person:sahabettin-harput: "
+            'Chybí anglický popisek: doplňte do bloku rdfs:label "…"@en',
+            f"{april}: Violation [shp:TimeValueShape] t:2005-04: Hodnota času neodpovídá jeho přesnosti: ",
+            f"{signing}: Violation [shp:HappenedShape / time:hasTime] ev:more-og-romsdal-2999-11-28-signing: Datum "
+            "(time:inXSDDate nebo time:inXSDgYearMonth) je v budoucnosti, ale událost se už stala",
+            f"{novak[1]}: Violation [shp:Resource-described-once] person:pavel-novak: Tento zdroj je popsán na více "
+            f"místech: {novak[0]}, {novak[1]}. Jsou-li to dvě různé věci, dejte jedné z nich nové jméno (IRI)",
+        ],
+    }
+
+
+@pytest.mark.parametrize("lang", ["en", "cs"])
+def test_each_mistake_is_named_with_its_place_and_what_to_do(mistaken_report, mistaken_data, lang):
+    result = mistaken_report[lang]
+    assert result.returncode == 1, result.stderr
+    output = result.stdout.splitlines()
+
+    for expected in expected_lines(mistaken_data)[lang]:
+        assert any(line.startswith(expected) for line in output), f"{expected}\n\n{result.stdout}"
+
+
+def test_the_future_signing_is_also_a_future_status_and_nothing_else_is_reported(mistaken_report, mistaken_data):
+    output = mistaken_report["en"].stdout.splitlines()
+    beginning = place(mistaken_data, "more-og-romsdal.ttl", "stp:more-og-romsdal-1-active")
+    assert any(line.startswith(f"{beginning}: Violation [shp:HappenedShape / time:hasBeginning] "
+                               "stp:more-og-romsdal-1-active: ") for line in output)
+    # each mistake once (the duplicate's two labels in each language count as one value each)
+    rules = sorted(line.split("[")[1].split("]")[0] for line in output if ": Violation [" in line)
+    assert not [line for line in output if "(value: stp:" in line or "(value: t:" in line]  # the focus, again
+    assert rules == sorted([
+        "shp:Resource-link-target / rp:delegation", "shp:Event-delegation / rp:delegation",
+        "shp:Resource-label-cs / (rdfs:label|skos:prefLabel)", "shp:Resource-label-en / (rdfs:label|skos:prefLabel)",
+        "shp:TimeValueShape", "shp:HappenedShape / time:hasTime", "shp:HappenedShape / time:hasBeginning",
+        "shp:Resource-described-once",
+    ])
+
+
+# --- the day of the build -------------------------------------------------------------------------
+
+EVENTS = """
+@prefix rdfs:    <http://www.w3.org/2000/01/rdf-schema#> .
+@prefix xsd:     <http://www.w3.org/2001/XMLSchema#> .
+@prefix dcterms: <http://purl.org/dc/terms/> .
+@prefix time:    <http://www.w3.org/2006/time#> .
+@prefix rp:      <https://data.kraj-lbc.cz/partnerships/ontology/> .
+@prefix evk:     <https://data.kraj-lbc.cz/partnerships/vocabulary/event-kinds/> .
+@prefix ev:      <https://data.kraj-lbc.cz/partnerships/id/event/> .
+@prefix stp:     <https://data.kraj-lbc.cz/partnerships/id/status/> .
+
+rp:Visit rdfs:subClassOf rp:Event .
+ev:day a rp:Visit ; time:hasTime [ time:inXSDDate "2026-11-28"^^xsd:date ] .
+ev:month a rp:Event ; time:hasTime [ time:inXSDgYearMonth "2026-11"^^xsd:gYearMonth ] .
+ev:interval a rp:Event ; time:hasTime [ time:hasBeginning [ time:inXSDgYearMonth "2026-07"^^xsd:gYearMonth ] ;
+                                        time:hasEnd [ time:inXSDgYearMonth "2026-12"^^xsd:gYearMonth ] ] .
+ev:planned a rp:Event ; dcterms:type evk:planned-meeting ; time:hasTime [ time:inXSDDate "2027-01-01"^^xsd:date ] .
+ev:not-held a rp:Event ; rp:tookPlace false ; time:hasTime [ time:inXSDDate "2027-01-01"^^xsd:date ] .
+ev:planned-and-held a rp:Event ; dcterms:type evk:planned-meeting ; rp:tookPlace true ;
+    time:hasTime [ time:inXSDDate "2027-01-01"^^xsd:date ] .
+stp:period a rp:StatusPeriod ; time:hasBeginning [ time:inXSDDate "2026-11-29"^^xsd:date ] .
+"""
+
+
+@pytest.mark.parametrize(("now", "in_the_future"), [
+    # 23:59 on 28 November in Prague (UTC+1)
+    (datetime(2026, 11, 28, 22, 59, tzinfo=timezone.utc), {"planned-and-held", "period"}),
+    # 00:30 on 29 November in Prague, though still the 28th in UTC
+    (datetime(2026, 11, 28, 23, 30, tzinfo=timezone.utc), {"planned-and-held"}),
+    # a month earlier: this month's day and month, and the half-year that has begun, are not past yet
+    (datetime(2026, 10, 31, 12, 0, tzinfo=timezone.utc), {"planned-and-held", "period", "day", "month"}),
+])
+def test_what_happened_may_not_lie_after_the_build_day_in_the_region(project_shapes, now, in_the_future):
+    graph = Graph().parse(data=EVENTS, format="turtle")
+
+    report = validate_graph(graph, project_shapes, now=now)
+
+    happened = [result for result in report.results if str(rule_of(result)).endswith("/HappenedShape")]
+    assert {str(result.focus_node).rsplit("/", 1)[1] for result in happened} == in_the_future
+
+
+def test_lodpub_checks_links_only_for_shapes_that_give_the_rule_its_messages(mini_settings, mini, project_shapes):
+    edit(bursa_file(mini), "rp:partner reg:bursa ;", "rp:partner reg:bursa , reg:nowhere ;")
+    rule = URIRef(CANONICAL + "shapes/Resource-link-target")
+    own_shapes = load_shapes(mini_settings)
+    with_rule = Graph()
+    with_rule += own_shapes
+    with_rule += project_shapes.triples((rule, None, None))
+
+    without = run_validation(mini_settings)
+    report = validate(load_dataset(mini_settings), with_rule)
+
+    assert not [result for result in without.results if result.source_shape == rule]
+    [broken] = [result for result in report.results if result.source_shape == rule]
+    assert (broken.focus_node, broken.result_path, broken.value) == (
+        URIRef(CANONICAL + "id/agreement/bursa-2011"), "rp:partner", URIRef(CANONICAL + "id/region/nowhere"))
+    assert broken.message("en").startswith("The link leads to reg:nowhere and nothing in the data describes it.")

@@ -81,7 +81,7 @@ def build(settings: Settings, now: datetime | None = None, check_shapes: bool = 
     has a Violation.
     """
     loaded = load_dataset(settings)
-    report = validate(loaded, load_shapes(settings)) if check_shapes else ValidationReport([], {})
+    report = validate(loaded, load_shapes(settings), now=now) if check_shapes else ValidationReport([], {})
     if not report.conforms:
         raise ValidationFailed(report)
     built_at = (now or datetime.now(timezone.utc)).astimezone(timezone.utc)

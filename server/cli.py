@@ -74,7 +74,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return args.run(args, settings)
     except DataFileError as error:
-        return _error(f"{error.location}: syntax error: {error.message}")
+        return _error(error.describe(getattr(args, "lang", "en")))
     except OSError as error:  # a missing directory, an unwritable output, an existing release
         return _error(f"lodpub: error: {error}")
     except StoreUnavailable as error:

@@ -13,12 +13,9 @@ from datetime import date, datetime, timezone
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import pyshacl
 from rdflib import Graph, Literal, URIRef
 from rdflib.collection import Collection
 from rdflib.namespace import OWL, RDF, SH, XSD
-from rdflib.plugins.sparql import prepareQuery
-from rdflib.plugins.sparql.sparql import Query
 from rdflib.term import Node
 
 from .config import Settings
@@ -192,6 +189,8 @@ def validate_graph(
     """
     data = _QueryCachingGraph(store=graph.store, identifier=graph.identifier, namespace_manager=graph.namespace_manager)
     shapes = _on_build_date(shapes, build_date(now))
+    import pyshacl  # here, not at the top: the server imports this module, and would wait for it
+
     _, results_graph, _ = pyshacl.validate(
         data,
         shacl_graph=shapes,
@@ -246,7 +245,9 @@ class _QueryCachingGraph(Graph):
 
 
 @functools.lru_cache(maxsize=256)
-def _prepared_query(text: str) -> Query:
+def _prepared_query(text: str):
+    from rdflib.plugins.sparql import prepareQuery  # (as pyshacl: only when validating)
+
     return prepareQuery(text)
 
 

@@ -386,7 +386,6 @@ def test_the_command_line_prints_the_error_with_what_to_do(run_lodpub, mini_opti
     )
 
 
-@pytest.mark.xfail(strict=True, reason="server/cli.py prints DataFileError.message, not .describe(lang)")
 def test_the_command_line_prints_the_error_in_czech_on_request(run_lodpub, mini_options, mini):
     broken = write_partnership(mini, "new.ttl", UNDECLARED)
 

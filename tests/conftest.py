@@ -165,23 +165,28 @@ class RunningServer(str):
 
 
 def own_output(release_output: Path, folder: Path) -> Path:
-    """An output folder of its own in `folder` (so its pid file, lodpub.pid, is one server's), whose
-    releases/ and current are links to those of `release_output` (so a build there is seen)."""
+    """An output folder of its own in `folder` (so its pid file, lodpub.pid, is one server's) that
+    serves the current release of `release_output`: its releases/ is a link to that one's."""
     output = folder / "dist"
     output.mkdir()
-    for name in ("releases", "current"):
-        (output / name).symlink_to(release_output.resolve() / name)
+    (output / "releases").symlink_to(release_output.resolve() / "releases")
+    # As the build links it: relative, to a folder of releases/ (lodpub reads the version from the link).
+    (output / "current").symlink_to(Path("releases") / (release_output / "current").resolve().name)
     return output
 
 
 @contextlib.contextmanager
-def running_server(release_output: Path, log_dir: Path, unavailable_is_up: bool = False,
+def running_server(release_output: Path, log_dir: Path, unavailable_is_up: bool = False, shared: bool = True,
                    **settings: str) -> Iterator[RunningServer]:
     """Run `lodpub serve` (gunicorn, 2 workers) on a free loopback port for the release in
-    `release_output`, with LODPUB_* `settings` (e.g. SPARQL_TIMEOUT="3"); yield its base URL."""
+    `release_output`, with LODPUB_* `settings` (e.g. SPARQL_TIMEOUT="3"); yield its base URL.
+
+    A `shared` output folder (the project's release, which many servers serve) is linked into a
+    folder of the server's own; otherwise the server runs in `release_output` itself, as an
+    operator's server does, and `lodpub reload` / `rollback` of that folder reach it."""
     port = free_port()
     (log_dir / f"server-{port}").mkdir()
-    output = own_output(release_output, log_dir / f"server-{port}")
+    output = own_output(release_output, log_dir / f"server-{port}") if shared else release_output
     environment = {name: value for name, value in os.environ.items() if not name.startswith("LODPUB_")}
     environment["LODPUB_OUTPUT_DIR"] = str(output)
     environment |= {f"LODPUB_{name.upper()}": value for name, value in settings.items()}
@@ -339,7 +344,7 @@ def mini_server(mini_settings: Settings, tmp_path: Path) -> Iterator[RunningServ
     from server.build import build
 
     build(mini_settings)
-    with running_server(mini_settings.output_dir, tmp_path, **mini_release_settings(mini_settings)) as base:
+    with running_server(mini_settings.output_dir, tmp_path, shared=False, **mini_release_settings(mini_settings)) as base:
         yield base
 
 

@@ -175,7 +175,8 @@ def test_a_server_killed_during_a_reload_restarts_serving_a_complete_release(min
     _, errors = reload.communicate(timeout=120)
 
     assert reload.returncode == 2 and "or stopped: see its log" in errors
-    with running_server(mini_settings.output_dir, tmp_path, **mini_release_settings(mini_settings)) as restarted:
+    with running_server(mini_settings.output_dir, tmp_path, shared=False,
+                        **mini_release_settings(mini_settings)) as restarted:
         assert served_version(restarted) == newer.version
         assert_serves_intact(restarted)
 

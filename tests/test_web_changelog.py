@@ -45,7 +45,8 @@ def releases(tmp_path_factory) -> Releases:
     versions = [first.version, build(settings, now=SECOND).version, build(settings, now=THIRD).version]
     sources = {"ontology_dir": str(settings.ontology_dir), "data_dir": str(settings.data_dir),
                "shapes_dir": str(settings.shapes_dir)}  # so that `serve` finds the release up to date
-    with running_server(settings.output_dir, tmp_path_factory.mktemp("changelog-server"), **sources) as base:
+    with running_server(settings.output_dir, tmp_path_factory.mktemp("changelog-server"), shared=False,
+                        **sources) as base:
         yield Releases(base, versions, settings.output_dir)
 
 

@@ -6,7 +6,7 @@ from rdflib.namespace import XSD
 
 from server.build import build
 from server.config import Settings
-from server.store import StoreUnavailable, open_store
+from server.store import QueryError, StoreUnavailable, open_store
 from server.store.embedded import EmbeddedStore
 
 REGION = URIRef("https://data.kraj-lbc.cz/partnerships/id/region/liberec")
@@ -65,6 +65,14 @@ def test_replacements_change_the_objects_of_the_named_triples_only(store: Embedd
 
 
 # --- A release whose files changed on disk ---------------------------------------------------
+
+
+@pytest.mark.parametrize("text", ["http://example.org/a> ?p ?o } #", "http://example.org/a b", "no iri"])
+def test_what_is_not_an_iri_never_reaches_a_query(store: EmbeddedStore, text: str):
+    """A `>` or a space would end the IRI and change the query the store runs."""
+    for ask in (store.exists, store.document, lambda iri: store.labels({iri})):
+        with pytest.raises(QueryError, match="not an IRI"):
+            ask(URIRef(text))
 
 
 def test_a_release_whose_loaded_files_fail_their_checksums_is_not_loaded(mini_settings: Settings):

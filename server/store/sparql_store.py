@@ -83,7 +83,7 @@ class SparqlStore:
     # --- what the web layer asks -------------------------------------------------------------
 
     def exists(self, iri: URIRef) -> bool:
-        return bool(self._query(f"ASK {{ <{iri}> ?p ?o }}", None, None))
+        return bool(self._query(f"ASK {{ {_iri(iri)} ?p ?o }}", None, None))
 
     def select(self, query: str) -> list[dict[str, Node]]:
         solutions = self._query(query, None, None)
@@ -109,12 +109,13 @@ class SparqlStore:
         - the triples that link to it from other resources;
         - the labels (and types) of every resource it links to, and the labels of its properties.
         """
-        document = self._construct(_closure_query(f"VALUES ?root {{ <{iri}> }}"))
+        node = _iri(iri)
+        document = self._construct(_closure_query(f"VALUES ?root {{ {node} }}"))
         if (iri, RDF.type, OWL.Ontology) in document:
-            document += self._construct(_closure_query(f"?root <{RDFS.isDefinedBy}> <{iri}>"))
+            document += self._construct(_closure_query(f"?root <{RDFS.isDefinedBy}> {node}"))
         if (iri, RDF.type, SKOS.ConceptScheme) in document:
-            document += self._construct(_closure_query(f"?root <{SKOS.inScheme}> <{iri}>"))
-        document += self._construct(f"CONSTRUCT {{ ?s ?p <{iri}> }} WHERE {{ ?s ?p <{iri}> FILTER (?s != <{iri}>) }}")
+            document += self._construct(_closure_query(f"?root <{SKOS.inScheme}> {node}"))
+        document += self._construct(f"CONSTRUCT {{ ?s ?p {node} }} WHERE {{ ?s ?p {node} FILTER (?s != {node}) }}")
         linked = {node for node in document.all_nodes() if isinstance(node, URIRef) and node != iri}
         properties = set(document.predicates()) - linked
         document += self._described(linked, (RDF.type, *LABEL_PREDICATES))
@@ -157,7 +158,7 @@ class SparqlStore:
             return Graph(bind_namespaces="none")
         # One VALUES of (subject, predicate) pairs: with two separate VALUES, Oxigraph may scan
         # every triple and join afterwards (seconds on a large store, instead of a lookup per pair).
-        pairs = " ".join(f"(<{iri}> <{predicate}>)" for iri in sorted(iris) for predicate in predicates)
+        pairs = " ".join(f"({_iri(iri)} <{predicate}>)" for iri in sorted(iris) for predicate in predicates)
         return self._construct(f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ VALUES (?s ?p) {{ {pairs} }} ?s ?p ?o }}")
 
     def _as_written(self, triple: ox.Triple) -> ox.Triple:
@@ -167,6 +168,15 @@ class SparqlStore:
         subject = None if isinstance(triple.subject, ox.BlankNode) else triple.subject
         written = self.written_literals.get((subject, triple.predicate, triple.object))
         return ox.Triple(triple.subject, triple.predicate, written) if written is not None else triple
+
+
+def _iri(iri: str) -> str:
+    """`iri` written for a SPARQL query; QueryError if it is not an IRI (a `>` or a space in it
+    would end the term and change the query)."""
+    try:
+        return str(ox.NamedNode(str(iri)))
+    except ValueError as error:
+        raise QueryError(f"not an IRI: {iri!r}") from error
 
 
 def _closure_query(root_pattern: str) -> str:

@@ -224,3 +224,51 @@ def test_a_corrupted_dump_is_withheld_and_a_release_with_one_is_refused(mini_ser
     log = mini_server.log.read_text()
     assert f"release {newer.version} cannot be served: partnerships.nq fails its checksum" in log
     assert f"serving release {served} instead" in log
+
+
+# --- the remote store stops while the public is reading -------------------------------------------
+
+
+def test_a_remote_store_stopping_mid_traffic_gives_503_with_reason_then_recovers(project_release, tmp_path):
+    """Clients keep reading documents and querying while the store stops and comes back (with the
+    release published again): every answer is 200 or a 503 that says why and when to retry, never a
+    500 or a hang, and the service answers again without a restart."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from conftest import publish_to, running_oxigraph
+
+    port = free_port()
+    answers: list[tuple[str, int, str, str | None]] = []
+    stop = False
+
+    def read(server: str) -> None:
+        while not stop:
+            for path, params, accept in (("doc/id/region/bursa", None, "text/turtle"),
+                                         ("sparql", {"query": "ASK { ?s ?p ?o }"}, "application/sparql-results+json")):
+                response = requests.get(server + path, params=params, headers={"Accept": accept}, timeout=30)
+                answers.append((time.strftime("%T"), response.status_code, response.text[:200],
+                                response.headers.get("Retry-After")))
+
+    store = running_oxigraph(tmp_path, port)
+    started = store.__enter__()
+    assert publish_to(started, project_release.path).returncode == 0
+    with running_server(project_release.path.parent.parent, tmp_path, **started.settings()) as server, \
+            ThreadPoolExecutor(max_workers=3) as clients:
+        readers = [clients.submit(read, server) for _ in range(3)]
+        time.sleep(2)
+        store.__exit__(None, None, None)  # the store goes away mid-traffic
+        time.sleep(4)
+        with running_oxigraph(tmp_path, port) as restarted:
+            assert publish_to(restarted, project_release.path).returncode == 0
+            time.sleep(7)  # a worker trusts what it read of the store for 5 s
+            stop = True
+            for reader in readers:
+                reader.result()  # a timeout or connection error fails here
+            recovered = requests.get(server + "doc/id/region/bursa", headers={"Accept": "text/turtle"}, timeout=30)
+            assert recovered.status_code == 200 and "Bursa" in recovered.text
+    statuses = [status for _, status, _, _ in answers]
+    assert set(statuses) <= {200, 503}, answers
+    assert 503 in statuses and statuses[0] == 200 and statuses[-1] == 200
+    for _, status, text, retry in answers:
+        if status == 503:
+            assert retry and ("does not answer" in text or "lodpub publish" in text or "busy" in text), text

@@ -200,6 +200,11 @@ def test_a_corrupted_dump_is_withheld_and_a_release_with_one_is_refused(mini_ser
     nt = requests.get(mini_server + "dumps/partnerships.nt", timeout=30)
     assert nt.status_code == 200 and "Bursa" in nt.text
     assert requests.get(mini_server + "doc/id/region/bursa", timeout=30).status_code == 200
+    # A file damaged after it was checked and served is caught too: it is read anew for each request.
+    flip_a_byte(mini_settings.output_dir / "current" / "partnerships.nt")
+    for _ in range(4):  # whichever worker answers
+        changed = requests.get(mini_server + "dumps/partnerships.nt", timeout=30)
+        assert changed.status_code == 503 and "partnerships.nt" in changed.text
 
     add_a_fact(mini_settings)
     newer = build(mini_settings)
@@ -255,7 +260,9 @@ def test_a_remote_store_stopping_mid_traffic_gives_503_with_reason_then_recovers
     with running_server(project_release.path.parent.parent, tmp_path, **started.settings()) as server, \
             ThreadPoolExecutor(max_workers=3) as clients:
         readers = [clients.submit(read, server) for _ in range(3)]
-        time.sleep(2)
+        deadline = time.monotonic() + 60
+        while not any(status == 200 for _, status, _, _ in answers) and time.monotonic() < deadline:
+            time.sleep(0.1)
         store.__exit__(None, None, None)  # the store goes away mid-traffic
         time.sleep(4)
         with running_oxigraph(tmp_path, port) as restarted:
@@ -268,7 +275,8 @@ def test_a_remote_store_stopping_mid_traffic_gives_503_with_reason_then_recovers
             assert recovered.status_code == 200 and "Bursa" in recovered.text
     statuses = [status for _, status, _, _ in answers]
     assert set(statuses) <= {200, 503}, answers
-    assert 503 in statuses and statuses[0] == 200 and statuses[-1] == 200
+    assert 503 in statuses and statuses[-1] == 200
+    assert statuses.index(200) < statuses.index(503)  # served, then the outage, then served again
     for _, status, text, retry in answers:
         if status == 503:
             assert retry and ("does not answer" in text or "lodpub publish" in text or "busy" in text), text

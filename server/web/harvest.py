@@ -8,7 +8,6 @@ bytes on disk are not those the build wrote is not served: its URL answers 503 a
 """
 
 import base64
-import hashlib
 import json
 from xml.sax.saxutils import escape
 
@@ -20,7 +19,7 @@ from . import public_base, store
 from .jsonld import our_context_terms
 from .negotiation import NotAcceptable, choose_format, split_suffix
 from .resources import not_acceptable, respond_with_graph
-from .served import served_files, sha256, withheld_files
+from .served import served_bytes, served_files, sha256, withheld_files
 
 blueprint = Blueprint("harvest", __name__)
 
@@ -29,8 +28,8 @@ blueprint = Blueprint("harvest", __name__)
 def dumps() -> Response:
     """The dumps of the current release, with their sizes and SHA-256, as a page."""
     files = served_files(store().version, public_base())
-    listing = [{"name": name, "media_type": media_type, "bytes": len(data), "sha256": sha256(data)}
-               for name, (media_type, data) in files.items()]
+    listing = [{"name": name, "media_type": fact.media_type, "bytes": fact.size, "sha256": fact.sha256}
+               for name, fact in files.items()]
     return Response(render_template("dumps.html", files=listing), mimetype="text/html")
 
 
@@ -38,20 +37,24 @@ def dumps() -> Response:
 def dump(name: str) -> Response:
     """One file of the current release, with Content-Length and its SHA-256 (Digest headers)."""
     files = served_files(store().version, public_base())
-    withheld = withheld_files(store().version)
-    if name in withheld:
-        current_app.logger.error("not serving %s", withheld[name])
-        return Response(f"Service unavailable: {withheld[name]}. The file is not served until the release is "
+    withheld = withheld_files(store().version).get(name)
+    if name not in files and withheld is None:
+        abort(404)
+    if withheld is None:
+        fact = files[name]
+        data = served_bytes(store().version, public_base(), name)  # read now: it may have changed since checked
+        if sha256(data) != fact.sha256:
+            withheld = f"release {store().version}: {name} changed on disk after it was checked"
+    if withheld is not None:
+        current_app.logger.error("not serving %s", withheld)
+        return Response(f"Service unavailable: {withheld}. The file is not served until the release is "
                         "repaired or replaced.\n", 503, {"Retry-After": "3600", "Cache-Control": "no-store"},
                         mimetype="text/plain")
-    if name not in files:
-        abort(404)
-    media_type, data = files[name]
-    response = Response(data, mimetype=media_type)
-    digest = base64.b64encode(hashlib.sha256(data).digest()).decode()
+    response = Response(data, mimetype=fact.media_type)
+    digest = base64.b64encode(bytes.fromhex(fact.sha256)).decode()
     response.headers["Repr-Digest"] = f"sha-256=:{digest}:"
     response.headers["Digest"] = f"SHA-256={digest}"
-    response.set_etag(sha256(data))
+    response.set_etag(fact.sha256)
     return response
 
 

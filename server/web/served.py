@@ -16,6 +16,7 @@ import functools
 import gzip
 import hashlib
 import json
+from typing import NamedTuple
 
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import DCAT
@@ -34,16 +35,26 @@ SELECT ?distribution ?url WHERE { ?distribution <http://www.w3.org/ns/dcat#downl
 Replacements = dict[tuple[URIRef, URIRef, Literal], Literal]
 
 
+class ServedFile(NamedTuple):
+    """A file of the release as served at one base: its media type, size and SHA-256 (hex)."""
+
+    media_type: str
+    size: int
+    sha256: str
+
+
 @functools.lru_cache(maxsize=2)
-def written_files(version: str) -> tuple[dict[str, tuple[str, bytes]], dict[str, str]]:
-    """The release's files as the build wrote them, each checked against its SHA-256:
-    ({name: (media type, bytes)} of the good ones, {name: why it is withheld} of the others)."""
+def checked_files(version: str) -> tuple[dict[str, str], dict[str, str]]:
+    """The release's files, each checked once against its SHA-256: ({name: media type} of the good
+    ones, {name: why it is withheld} of the others). No bytes are kept: a release's dumps can be
+    hundreds of megabytes, and every worker would hold them."""
     release = store().release
     manifest = json.loads((release / "manifest.json").read_text(encoding="utf-8"))
     files, withheld = {}, {}
     for entry in manifest_entries(manifest):
         try:
-            files[entry["name"]] = (entry["media_type"], read_verified(release, entry["name"], entry["sha256"]))
+            read_verified(release, entry["name"], entry["sha256"])
+            files[entry["name"]] = entry["media_type"]
         except DamagedFile as damage:
             withheld[entry["name"]] = f"release {version}: {damage}"
     return files, withheld
@@ -51,35 +62,56 @@ def written_files(version: str) -> tuple[dict[str, tuple[str, bytes]], dict[str,
 
 def withheld_files(version: str) -> dict[str, str]:
     """The files of the release that are not served, each with the reason."""
-    return written_files(version)[1]
+    return checked_files(version)[1]
 
 
 @functools.lru_cache(maxsize=8)
-def served_files(version: str, base: str) -> dict[str, tuple[str, bytes]]:
-    """The release's files as served at `base`: {name: (media type, bytes)} (cached per release and base),
-    without those that fail their checksum."""
+def served_files(version: str, base: str) -> dict[str, ServedFile]:
+    """The release's files as served at `base` (without those withheld), with the manifest and
+    SHA256SUMS rewritten to match them (cached per release and base: facts only, no bytes)."""
+    facts = {}
+    for name, media_type in checked_files(version)[0].items():
+        data = served_bytes(version, base, name)
+        facts[name] = ServedFile(media_type, len(data), sha256(data))
+    manifest = _served_manifest(base, facts)
+    facts["manifest.json"] = ServedFile("application/json", len(manifest), sha256(manifest))
+    sums = _sums(facts)
+    facts["SHA256SUMS"] = ServedFile("text/plain", len(sums), sha256(sums))
+    return facts
+
+
+def served_bytes(version: str, base: str, name: str) -> bytes:
+    """The bytes of file `name` (one of served_files) as served at `base`, read from the release
+    now. Under another base than the canonical one its IRIs are moved there, and the catalogue
+    record gets the sizes and SHA-256 of the files as served there."""
     release = store().release
-    manifest = json.loads((release / "manifest.json").read_text(encoding="utf-8"))
-    canonical = manifest["base_iri"]
-    files = dict(written_files(version)[0])
-    if base != canonical:
-        dumps = {entry["name"] for entry in manifest["files"]}
-        files = {name: (media_type, _rebased(name, data, canonical, base) if name in dumps else data)
-                 for name, (media_type, data) in files.items()}
-        replacements = file_facts(version, base)
-        for name, (media_type, data) in files.items():
-            if name not in dumps:
-                data = _corrected(data, replacements) if name in RECORD_FILES else data
-                files[name] = (media_type, _rebased(name, data, canonical, base))
+    canonical = json.loads((release / "manifest.json").read_text(encoding="utf-8"))["base_iri"]
+    if name == "manifest.json":
+        return _served_manifest(base, served_files(version, base))
+    if name == "SHA256SUMS":
+        return _sums(served_files(version, base))
+    data = (release / name).read_bytes()
+    if base == canonical:
+        return data
+    if name in RECORD_FILES:
+        data = _corrected(data, file_facts(version, base))
+    return _rebased(name, data, canonical, base)
+
+
+def _served_manifest(base: str, facts: dict[str, ServedFile]) -> bytes:
+    """manifest.json as served at `base`: its base and each file's size and SHA-256 as served."""
+    manifest = json.loads((store().release / "manifest.json").read_text(encoding="utf-8"))
+    if base != manifest["base_iri"]:
         manifest["base_iri"] = base
         for entry in manifest_entries(manifest):
-            if entry["name"] in files:
-                entry["bytes"], entry["sha256"] = len(files[entry["name"]][1]), sha256(files[entry["name"]][1])
-    files["manifest.json"] = ("application/json",
-                              (json.dumps(manifest, indent=2, ensure_ascii=False) + "\n").encode("utf-8"))
-    sums = "".join(f"{sha256(data)}  {name}\n" for name, (_, data) in sorted(files.items()))
-    files["SHA256SUMS"] = ("text/plain", sums.encode("utf-8"))
-    return files
+            if entry["name"] in facts:
+                entry["bytes"], entry["sha256"] = facts[entry["name"]].size, facts[entry["name"]].sha256
+    return (json.dumps(manifest, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+
+
+def _sums(facts: dict[str, ServedFile]) -> bytes:
+    """SHA256SUMS of the files as served (all but itself)."""
+    return "".join(f"{fact.sha256}  {name}\n" for name, fact in sorted(facts.items()) if name != "SHA256SUMS").encode()
 
 
 @functools.lru_cache(maxsize=8)
@@ -91,13 +123,13 @@ def file_facts(version: str, base: str) -> Replacements:
     if base == canonical:
         return {}
     replacements: Replacements = {}
-    written = written_files(version)[0]
+    checked = checked_files(version)[0]
     for row in store().select(DOWNLOADS):
         distribution, url = row["distribution"], str(row["url"])
         name = url[len(canonical + "dumps/"):]
-        if not url.startswith(canonical + "dumps/") or name not in written:
+        if not url.startswith(canonical + "dumps/") or name not in checked or name in RECORD_FILES:
             continue
-        served = _rebased(name, written[name][1], canonical, base)
+        served = _rebased(name, (store().release / name).read_bytes(), canonical, base)
         # The record's literals as the store gives them in documents (see EmbeddedStore.document).
         record = store().document(distribution)
         size = record.value(distribution, DCAT.byteSize)
@@ -125,7 +157,6 @@ def _corrected(turtle: bytes, replacements: Replacements) -> bytes:
     return with_file_facts(graph, replacements).serialize(format="turtle", encoding="utf-8")
 
 
-@functools.lru_cache(maxsize=64)
 def _rebased(name: str, data: bytes, canonical: str, base: str) -> bytes:
     """The file with every occurrence of the canonical base replaced by `base` (inside gzip too)."""
     if name.endswith(".gz"):

@@ -71,14 +71,14 @@ def test_the_runaway_was_stopped_and_each_bad_request_refused_as_meant(results):
 def test_the_load_counts_add_up(results):
     totals, kinds = results["totals"], results["kinds"]
 
-    assert totals["requests"] == sum(figures["requests"] for figures in kinds.values()) > 100
+    assert totals["requests"] == sum(figures["requests"] for figures in kinds.values()) > 50
     for figures in [totals, *kinds.values()]:
         assert figures["requests"] == figures["served"] + sum(figures["rejections"].values()) + figures["errors"]
         assert figures["requests"] == sum(figures["statuses"].values())
         if figures["served"]:
             assert 0 < figures["p50_ms"] <= figures["p95_ms"] <= figures["p99_ms"]
     assert totals["per_second"] == pytest.approx(totals["requests"] / results["seconds"], rel=0.02)
-    assert SECONDS <= results["seconds"] < SECONDS + 10
+    assert SECONDS <= results["seconds"] < SECONDS + 30
     assert totals["checked"] > 0
     assert {"doc turtle", "doc html", "sparql", "health"} <= {kind for kind, f in kinds.items() if f["served"]}
 

@@ -110,6 +110,7 @@ class Outcome:
 
 
 def main() -> int:
+    """Run the load test as the command line asks; 0 without errors, 1 with."""
     options = _arguments()
     work = options.work or Path(tempfile.mkdtemp(prefix="lodpub-load-"))
     work.mkdir(parents=True, exist_ok=True)
@@ -243,6 +244,7 @@ def conditional_requests(server: Server, documents: list[Request]) -> list[Reque
 
 
 def html_request(kind: str, path: str, language: str) -> Request:
+    """The page at `path` in `language`, as a browser asks for it."""
     return Request(kind, f"{path or '/'} ({language})", path, {"Accept": "text/html", "Accept-Language": language},
                    check=html_page(language))
 
@@ -258,6 +260,7 @@ def dump_requests(release: Path) -> list[Request]:
 
 
 def query_request(kind: str, name: str, query: str) -> Request:
+    """`query` sent by POST, asking for the format `run.py` asks for."""
     accept = accept_for(query)
     return Request(kind, name, "sparql", {"Accept": accept}, {"query": query}, check=query_answer(accept))
 
@@ -289,6 +292,7 @@ class Traffic:
         return self.by_kind[kind][turn % len(self.by_kind[kind])], turn
 
     def leave_out(self, request: Request) -> None:
+        """Send `request` no more."""
         self.by_kind[request.kind] = [kept for kept in self.by_kind[request.kind] if kept is not request]
 
     def schedule(self) -> list[str]:
@@ -309,6 +313,7 @@ class Traffic:
 
 
 def document_check(kind: str) -> Check:
+    """What a document of `kind` (one of DOCUMENT_FORMATS) must look like."""
     media, rdf_format = DOCUMENT_FORMATS[kind]
     if rdf_format:
         return rdf_answer(media, rdf_format)
@@ -316,6 +321,7 @@ def document_check(kind: str) -> Check:
 
 
 def rdf_answer(media: str, rdf_format: str, may_be_empty: bool = False) -> Check:
+    """An answer in `media` that rdflib parses as `rdf_format`, into triples unless `may_be_empty`."""
     def check(response: requests.Response) -> str | None:
         problem = _media_type_problem(response, media)
         if problem:
@@ -350,6 +356,7 @@ healthy = json_answer("application/json", lambda health: health.get("status") ==
 
 
 def html_page(language: str) -> Check:
+    """A whole HTML page in `language`."""
     def check(response: requests.Response) -> str | None:
         problem = _media_type_problem(response, "text/html")
         if problem:
@@ -362,6 +369,7 @@ def html_page(language: str) -> Check:
 
 
 def see_other(path: str) -> Check:
+    """A 303 to the document at /doc/`path`."""
     def check(response: requests.Response) -> str | None:
         location = response.headers.get("Location", "")
         if response.status_code == 303 and location.endswith("/doc/" + path):
@@ -371,6 +379,7 @@ def see_other(path: str) -> Check:
 
 
 def not_modified(response: requests.Response) -> str | None:
+    """A 304 without a body."""
     if response.status_code == 304 and not response.content:
         return None
     return f"{response.status_code} with {len(response.content)} bytes where 304 was due"
@@ -392,6 +401,7 @@ def intact_dump(response: requests.Response) -> str | None:
 
 
 def query_answer(accept: str) -> Check:
+    """A SPARQL answer in `accept`: JSON results, or a graph (which may be empty)."""
     return sparql_results if accept == "application/sparql-results+json" else rdf_answer(accept, "nt", may_be_empty=True)
 
 

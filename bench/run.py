@@ -86,14 +86,9 @@ def _arguments() -> argparse.Namespace:
 
 def run(agreements: int, rounds: int, seconds: float, work: Path) -> dict:
     """Every measurement for one size of data."""
-    data, built = work / "data", work / "build.json"
-    if not (data / "generation.json").is_file():
-        _check(subprocess.run([sys.executable, str(CHECKOUT / "bench" / "generate.py"), "--agreements",
-                               str(agreements), "--out", str(data)], capture_output=True, text=True))
-    if not built.is_file():
-        built.write_text(json.dumps(measure_build(data, work / "dist")), encoding="utf-8")
+    data, build = prepare(agreements, work)
     results: dict = {"agreements": agreements, "machine": {"cpus": os.cpu_count()}}
-    results["build"] = json.loads(built.read_text(encoding="utf-8"))
+    results["build"] = build
     release = (work / "dist" / "current").resolve()
     results["triples"] = json.loads((release / "manifest.json").read_text())["triples"]
     ours, started = start(["lodpub", str(work / "dist"), str(data)], work)
@@ -115,14 +110,26 @@ def run(agreements: int, rounds: int, seconds: float, work: Path) -> dict:
     return results
 
 
+def prepare(agreements: int, work: Path) -> tuple[Path, dict]:
+    """Generated data of `agreements` agreements in work/data and a release of it in work/dist (both
+    kept, and reused by a later call on the same folder); the data folder and the build's measures."""
+    data, built = work / "data", work / "build.json"
+    if not (data / "generation.json").is_file():
+        _check(subprocess.run([sys.executable, str(CHECKOUT / "bench" / "generate.py"), "--agreements",
+                               str(agreements), "--out", str(data)], capture_output=True, text=True))
+    if not built.is_file():
+        built.write_text(json.dumps(measure_build(data, work / "dist")), encoding="utf-8")
+    return data, json.loads(built.read_text(encoding="utf-8"))
+
+
 # --- the two servers -----------------------------------------------------------------------------
 
 
 class Server:
     """A server process on loopback: its base URL, query URL and how to read it."""
 
-    def __init__(self, process: subprocess.Popen, base: str, query: str) -> None:
-        self.process, self.base, self.query = process, base, query
+    def __init__(self, process: subprocess.Popen, base: str, query: str, log: Path) -> None:
+        self.process, self.base, self.query, self.log = process, base, query, log
 
     def ask(self, query: str, accept: str, timeout: float = 120) -> int:
         """Run `query`; the size of the answer (raises on an error status)."""
@@ -135,24 +142,42 @@ class Server:
         response.raise_for_status()
         return len(response.content)
 
-    def rss_mb(self) -> float:
-        """Resident memory of the process and its children (gunicorn's workers), in MB."""
-        pids = [self.process.pid] + _children(self.process.pid)
-        return round(sum(_rss_kb(pid) for pid in pids) / 1024, 1)
+    def pids(self) -> list[int]:
+        """The process and its descendants (gunicorn's workers and their query runners)."""
+        return [self.process.pid] + _descendants(self.process.pid)
+
+    def workers(self) -> list[int]:
+        """The process's children: gunicorn's workers (Oxigraph has none)."""
+        return _children(self.process.pid)
+
+    def rss_mb(self, pids: list[int] | None = None) -> float:
+        """Resident memory of `pids` (by default the process and its descendants), in MB; pages they
+        share are counted in each."""
+        return round(sum(_memory_kb(pid, "VmRSS") for pid in pids or self.pids()) / 1024, 1)
+
+    def pss_mb(self, pids: list[int] | None = None) -> float:
+        """Proportional memory of `pids` (by default the process and its descendants), in MB: each
+        shared page is divided among the processes sharing it, so forked query runners do not count
+        the pages they share with their worker again."""
+        return round(sum(_memory_kb(pid, "Pss", "smaps_rollup") for pid in pids or self.pids()) / 1024, 1)
 
     def stop(self) -> None:
         self.process.terminate()
         self.process.wait(timeout=30)
 
 
-def start(kind: list[str], work: Path) -> tuple[Server, float]:
-    """Start ["lodpub", output folder, data folder] or ["oxigraph"] (in memory); return it and the
-    seconds from process start to its first answer."""
+# The endpoint's public bounds would cut the comparison short: Oxigraph runs without any.
+UNBOUNDED = {"LODPUB_SPARQL_SLOTS": "32", "LODPUB_SPARQL_MAX_ROWS": "10000000", "LODPUB_SPARQL_TIMEOUT": "600",
+             "LODPUB_SPARQL_MAX_MEMORY_MB": "16000"}
+
+
+def start(kind: list[str], work: Path, settings: dict[str, str] = UNBOUNDED) -> tuple[Server, float]:
+    """Start ["lodpub", output folder, data folder] or ["oxigraph"] (in memory) on loopback, lodpub
+    with its defaults but the LODPUB_* `settings` (none of the caller's); return it and the seconds
+    from process start to its first answer."""
     port = _free_port()
     log = open(work / f"{kind[0]}-{port}.log", "w")
-    # The endpoint's public bounds would cut the comparison short: Oxigraph runs without any.
-    environment = {**os.environ, "LODPUB_SPARQL_SLOTS": "32", "LODPUB_SPARQL_MAX_ROWS": "10000000",
-                   "LODPUB_SPARQL_TIMEOUT": "600", "LODPUB_SPARQL_MAX_MEMORY_MB": "16000"}
+    environment = {name: value for name, value in os.environ.items() if not name.startswith("LODPUB_")} | settings
     if kind[0] == "oxigraph":
         command = [shutil.which("oxigraph") or "oxigraph", "serve", "--bind", f"127.0.0.1:{port}", "--union-default-graph"]
         base, query, probe = f"http://127.0.0.1:{port}/", f"http://127.0.0.1:{port}/query", "query?query=ASK%7B%7D"
@@ -166,7 +191,7 @@ def start(kind: list[str], work: Path) -> tuple[Server, float]:
     while True:
         try:
             if requests.get(base + probe, timeout=2).status_code == 200:
-                return Server(process, base, query), round(time.perf_counter() - began, 3)
+                return Server(process, base, query, Path(log.name)), round(time.perf_counter() - began, 3)
         except requests.RequestException:  # not listening yet, or still loading the release
             pass
         if process.poll() is not None:
@@ -236,7 +261,7 @@ def measure_latency(queries: dict[str, str], ours: Server, peer: Server, rounds:
     per_query = {}
     for name, measured in times.items():
         p50 = {label: statistics.median(values) for label, values in measured.items()}
-        p95 = {label: _percentile(values, 95) for label, values in measured.items()}
+        p95 = {label: percentile(values, 95) for label, values in measured.items()}
         per_query[name] = {"p50_ms": _rounded(p50), "p95_ms": _rounded(p95),
                            "ratio_p50": round(p50["lodpub"] / p50["oxigraph"], 2), "bytes": sizes[name]}
     ratios = [entry["ratio_p50"] for entry in per_query.values()]
@@ -328,7 +353,8 @@ def report(results: dict) -> str:
     return "\n".join(lines)
 
 
-def _percentile(values: list[float], percent: int) -> float:
+def percentile(values: list[float], percent: float) -> float:
+    """The value below which `percent` % of `values` lie (nearest rank)."""
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, math.ceil(percent / 100 * len(ordered)) - 1)]
 
@@ -351,19 +377,29 @@ def _free_port() -> int:
 
 
 def _children(pid: int) -> list[int]:
-    try:
-        found = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
-    except OSError:
-        return []
-    return [int(child) for child in found] + [grand for child in found for grand in _children(int(child))]
+    """The children of `pid`. Every thread's are read: a query runner is forked by the worker thread
+    that serves the query, and the main thread's list does not hold it."""
+    found = []
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        try:
+            found += [int(child) for child in (task / "children").read_text().split()]
+        except OSError:  # the thread or the process has ended
+            pass
+    return found
 
 
-def _rss_kb(pid: int) -> int:
+def _descendants(pid: int) -> list[int]:
+    children = _children(pid)
+    return children + [grandchild for child in children for grandchild in _descendants(child)]
+
+
+def _memory_kb(pid: int, field: str, source: str = "status") -> int:
+    """A memory field (kB) of /proc/<pid>/status or smaps_rollup; 0 for a process that has gone."""
     try:
-        status = Path(f"/proc/{pid}/status").read_text()
+        lines = Path(f"/proc/{pid}/{source}").read_text().splitlines()
     except OSError:
         return 0
-    return next((int(line.split()[1]) for line in status.splitlines() if line.startswith("VmRSS:")), 0)
+    return next((int(line.split()[1]) for line in lines if line.startswith(field + ":")), 0)
 
 
 if __name__ == "__main__":

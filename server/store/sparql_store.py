@@ -88,8 +88,10 @@ class SparqlStore:
     def select(self, query: str) -> list[dict[str, Node]]:
         solutions = self._query(query, None, None)
         names = [variable.value for variable in solutions.variables]
+        # A solution iterates over its values in the order of the variables (much faster than
+        # looking each up by name).
         return [
-            {name: to_rdflib(solution[name]) for name in names if solution[name] is not None}
+            {name: to_rdflib(term) for name, term in zip(names, solution) if term is not None}
             for solution in solutions
         ]
 

@@ -1,6 +1,6 @@
 """Pages for people: the home page (every partnership at a glance, and the timeline)."""
 
-from collections import Counter
+from collections import Counter, defaultdict
 from datetime import date
 
 from flask import Blueprint, Response, redirect, render_template, url_for
@@ -115,6 +115,9 @@ def timeline_rows(rows: list[dict], language: str) -> list[TimelineRow]:
     events = store().select(EVENTS.format(base=store().base_iri))
     labels = _labels({row["event"] for row in events} | {row["time"] for row in events if isinstance(row["time"], URIRef)}
                      | {period["status"] for row in rows for period in row["chain"]})
+    events_of = defaultdict(list)
+    for event in events:
+        events_of[event["partnership"]].append(event)
     result = []
     for row in rows:
         timeline_row = TimelineRow(row["partner"]["text"], row["partnership"]["href"])
@@ -123,7 +126,7 @@ def timeline_rows(rows: list[dict], language: str) -> list[TimelineRow]:
             when = period["when"] or words(language)["unknown_date"]
             timeline_row.periods.append(Period(str(period["status"]).rsplit("/", 1)[-1], f"{status_label}: {when}",
                                                period["span"]))
-        for event in (e for e in events if e["partnership"] == row["iri"]):
+        for event in events_of[row["iri"]]:
             span = span_of(_text(event.get("day")), _text(event.get("month")),
                            span_of(_text(event.get("beginDay")), _text(event.get("beginMonth"))),
                            span_of(_text(event.get("endDay")), _text(event.get("endMonth"))))

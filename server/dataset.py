@@ -318,16 +318,18 @@ def _with_stable_blank_nodes(graph: Graph, source: _SourceFile) -> Graph:
         digest = hashlib.sha256(f"{source.graph}/{source.key}\n{term}".encode()).hexdigest()
         return BNode("b" + digest[:24])  # a letter first, as RDF/XML's rdf:nodeID must be an NCName
 
-    with_blank_nodes = Graph(bind_namespaces="none")
-    with_blank_nodes.addN((*triple, with_blank_nodes) for triple in graph
-                          if isinstance(triple[0], BNode) or isinstance(triple[2], BNode))
-    if not with_blank_nodes:
-        return graph
     # Only the triples that hold blank nodes are labelled canonically (the other triples do not
     # change the labels, and canonicalising a whole file took most of the time to load it).
+    with_blank_nodes, without = Graph(bind_namespaces="none"), []
+    for triple in graph:
+        if isinstance(triple[0], BNode) or isinstance(triple[2], BNode):
+            with_blank_nodes.add(triple)
+        else:
+            without.append(triple)
+    if not with_blank_nodes:
+        return graph
     stable_graph = Graph(bind_namespaces="none")
-    stable_graph.addN((*triple, stable_graph) for triple in graph
-                      if not (isinstance(triple[0], BNode) or isinstance(triple[2], BNode)))
+    stable_graph.addN((*triple, stable_graph) for triple in without)
     stable_graph.addN((stable(subject), predicate, stable(obj), stable_graph)
                       for subject, predicate, obj in to_canonical_graph(with_blank_nodes))
     return stable_graph

@@ -84,8 +84,7 @@ def served_bytes(version: str, base: str, name: str) -> bytes:
     """The bytes of file `name` (one of served_files) as served at `base`, read from the release
     now. Under another base than the canonical one its IRIs are moved there, and the catalogue
     record gets the sizes and SHA-256 of the files as served there."""
-    release = store().release
-    canonical = json.loads((release / "manifest.json").read_text(encoding="utf-8"))["base_iri"]
+    release, canonical = store().release, store().base_iri
     if name == "manifest.json":
         return _served_manifest(base, served_files(version, base))
     if name == "SHA256SUMS":

@@ -84,6 +84,8 @@ MARKS_QUERY = "SELECT ?mark ?publish WHERE {{ GRAPH <{graph}> {{ <{graph}> ?mark
 T = TypeVar("T")
 # The publication marks a reader saw: (mark, publish) pairs.
 Marks = frozenset[tuple[str, str]]
+# What a health check asks a store: the cheapest query there is.
+TRIVIAL_QUERY = "ASK {}"
 
 
 @dataclass(frozen=True)
@@ -264,6 +266,17 @@ class RemoteStore(SparqlStore):
         Concise Bounded Description that Oxigraph gives."""
         pragma = 'define sql:describe-mode "CBD" ' if self._virtuoso and form == "DESCRIBE" else ""
         return pragma + _with_base(_without_dataset(query), self.endpoint_iri)
+
+    def check_answers(self, timeout: float) -> None:
+        """Raise StoreUnavailable unless the store answers a trivial query within `timeout` seconds
+        (for a health check: it does not wait for the store's usual timeout)."""
+        client = self._client(self.endpoints.query_url)
+        client.setTimeout(max(1, round(timeout)))
+        client.setQuery(TRIVIAL_QUERY)
+        try:
+            self._call(client, TRIVIAL_QUERY)
+        except QueryError:
+            pass  # a store that finds fault with the query has answered
 
     def _client(self, url: str) -> SPARQLWrapper:
         client = SPARQLWrapper(url)

@@ -12,9 +12,6 @@ a switch). JSON by default, one line of text for a client that prefers text/plai
 
 import os
 import time
-import urllib.error
-import urllib.parse
-import urllib.request
 from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
@@ -23,8 +20,6 @@ from ..store import StoreUnavailable
 from . import publisher
 
 blueprint = Blueprint("health", __name__)
-
-TRIVIAL_QUERY = "ASK {}"
 
 
 @blueprint.route("/health", methods=["GET", "HEAD"])
@@ -46,32 +41,13 @@ def health_report() -> dict[str, Any]:
     try:
         if settings.store == "remote":
             report["store_answers"] = False
-            _ask_remote_store(settings.store_query_url, settings.health_timeout)
+            store.check_answers(settings.health_timeout)
             report["store_answers"] = True
         report.update(version=store.version, built_at=store.built_at.isoformat(), triples=store.triple_count)
     except StoreUnavailable as error:
         report.update(status="unavailable", reason=str(error))
     report.update(uptime_seconds=round(time.time() - publisher().started, 3), worker_pid=os.getpid())
     return report
-
-
-def _ask_remote_store(query_url: str, timeout: float) -> None:
-    """Raise StoreUnavailable unless the store at `query_url` answers a trivial query within `timeout`.
-
-    Any answer below 500 counts: a store that asks for a login is up (lodpub's own queries carry
-    it), and whether it holds a release is what reading the release then tells.
-    """
-    url = query_url + ("&" if "?" in query_url else "?") + urllib.parse.urlencode({"query": TRIVIAL_QUERY})
-    ask = urllib.request.Request(url, headers={"Accept": "application/sparql-results+json"})
-    try:
-        with urllib.request.urlopen(ask, timeout=timeout) as answer:
-            answer.read()
-    except urllib.error.HTTPError as error:
-        if error.code >= 500:
-            raise StoreUnavailable(f"the store at {query_url} fails: HTTP {error.code} {error.reason}") from error
-    except (urllib.error.URLError, OSError) as error:
-        raise StoreUnavailable(f"the store at {query_url} does not answer: {getattr(error, 'reason', error)}"
-                               ) from error
 
 
 def _prefers_text() -> bool:

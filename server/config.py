@@ -85,6 +85,12 @@ class Settings:
     cache_max_age: int = _setting(
         300, "LODPUB_CACHE_MAX_AGE", "seconds caches may keep a page or document (Cache-Control max-age)"
     )
+    document_cache_mb: int = _setting(
+        64,
+        "LODPUB_DOCUMENT_CACHE_MB",
+        "megabytes of rendered resource documents each worker keeps for the served release (the least "
+        "recently used go first); 0 renders every request afresh",
+    )
     sparql_timeout: float = _setting(
         10.0, "LODPUB_SPARQL_TIMEOUT", "seconds a SPARQL query may run before it is stopped"
     )
@@ -136,6 +142,8 @@ class Settings:
             raise ValueError(f"store must be 'embedded' or 'remote', not {self.store!r}")
         if self.store == "remote" and not self.store_query_url:
             raise ValueError("a remote store needs LODPUB_STORE_QUERY_URL")
+        if self.document_cache_mb < 0:
+            raise ValueError(f"document_cache_mb cannot be negative: {self.document_cache_mb}")
         if self.keep_releases < 1:
             raise ValueError(f"keep_releases must be at least 1, not {self.keep_releases}")
         if self.store_auth not in ("basic", "digest"):

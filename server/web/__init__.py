@@ -14,6 +14,7 @@ from rdflib import Graph, URIRef
 from ..config import Settings
 from ..namespaces import rebase_iri, rebased_copy
 from ..store import Store
+from .rendered import RenderedDocuments
 
 
 @dataclass
@@ -23,6 +24,10 @@ class Publisher:
     settings: Settings
     store: Store
     started: float = field(default_factory=time.time)
+    documents: RenderedDocuments = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.documents = RenderedDocuments(self.settings.document_cache_mb * 2**20)
 
 
 def publisher() -> Publisher:

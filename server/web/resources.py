@@ -16,7 +16,7 @@ from rdflib import Graph, URIRef
 from rdflib.namespace import DCAT, OWL, RDF
 
 from ..describe.dcat import NORM_CONTEXT_URL, norm_context
-from . import canonical_iri, public_base, public_iri, store, to_public
+from . import canonical_iri, public_base, public_iri, publisher, store, to_public
 from .html import ontology_sections, resource_view, script_safe, value_of
 from .i18n import current_language
 from .jsonld import JsonLdContext, our_context
@@ -122,12 +122,7 @@ def document(path: str) -> Response:
         fmt = choose_format(request, suffix_format)
     except NotAcceptable:
         return not_acceptable()
-    graph = store().document(iri)
-    document_url = url_for("resources.document", path=bare)
-    if fmt is HTML and (iri, RDF.type, OWL.Ontology) in graph:
-        return respond_with_graph(graph, iri, fmt, document_url, template="ontology.html",
-                                  ontology=ontology_page(graph, iri))
-    return respond_with_graph(graph, iri, fmt, document_url)
+    return respond_with_document(iri, fmt, url_for("resources.document", path=bare))
 
 
 @blueprint.route("/doc")
@@ -145,8 +140,26 @@ def other_document() -> Response:
         fmt = choose_format(request)
     except NotAcceptable:
         return not_acceptable()
-    return respond_with_graph(store().document(URIRef(iri)), URIRef(iri), fmt,
-                              url_for("resources.other_document", iri=iri))
+    return respond_with_document(URIRef(iri), fmt, url_for("resources.other_document", iri=iri))
+
+
+def respond_with_document(iri: URIRef, fmt: Format, document_url: str) -> Response:
+    """Answer with the document about `iri` in `fmt`: rendered once per release, base and language
+    in each worker, and kept (see rendered.py)."""
+    language = current_language() if fmt is HTML else None
+    version = store().version
+    key = (version, public_base(), document_url, fmt.media_type, language)
+    body = publisher().documents.get_or_render(key, lambda: render_document(iri, fmt, document_url),
+                                               still_valid=lambda: store().version == version)
+    return graph_response(body, fmt, document_url, language)
+
+
+def render_document(iri: URIRef, fmt: Format, document_url: str) -> bytes:
+    """The document about `iri` in `fmt`; for people, the ontology has a page of its own."""
+    graph = store().document(iri)
+    if fmt is HTML and (iri, RDF.type, OWL.Ontology) in graph:
+        return render_graph(graph, iri, fmt, document_url, template="ontology.html", ontology=ontology_page(graph, iri))
+    return render_graph(graph, iri, fmt, document_url)
 
 
 def ontology_page(graph: Graph, ontology: URIRef) -> dict:
@@ -164,24 +177,33 @@ def ontology_page(graph: Graph, ontology: URIRef) -> dict:
 def respond_with_graph(graph: Graph, iri: URIRef, fmt: Format, document_url: str, template: str = "resource.html",
                        **template_values) -> Response:
     """Answer with `graph` (canonical IRIs) about `iri` in `fmt`: its body and negotiation headers."""
+    body = render_graph(graph, iri, fmt, document_url, template, **template_values)
+    return graph_response(body, fmt, document_url, current_language() if fmt is HTML else None)
+
+
+def render_graph(graph: Graph, iri: URIRef, fmt: Format, document_url: str, template: str = "resource.html",
+                 **template_values) -> bytes:
+    """`graph` (canonical IRIs) about `iri` written in `fmt` at the request's base: for people, an
+    HTML page from `template` in the request's language, with the graph in JSON-LD inside."""
     public_graph = to_public(with_file_facts(graph, file_facts(store().version, public_base())))
     shown_iri = URIRef(public_iri(iri))
-    absolute_document_url = public_base().rstrip("/") + document_url
     json_ld_context = json_ld_context_for(public_graph, shown_iri)
-    if fmt is HTML:
-        json_ld = serialise(public_graph, JSONLD, public_base(), json_ld_context, str(shown_iri))
-        language = current_language()
-        view = resource_view(public_graph, shown_iri, language, public_base(), script_safe(json_ld.decode()))
-        body = render_template(template, view=view, graph=public_graph, document_url=document_url,
-                               sparql_query=urlencode({"query": f"DESCRIBE <{shown_iri}>"}), **template_values)
-        response = Response(body, mimetype="text/html")
+    if fmt is not HTML:
+        return serialise(public_graph, fmt, public_base(), json_ld_context, str(shown_iri))
+    json_ld = serialise(public_graph, JSONLD, public_base(), json_ld_context, str(shown_iri))
+    view = resource_view(public_graph, shown_iri, current_language(), public_base(), script_safe(json_ld.decode()))
+    return render_template(template, view=view, graph=public_graph, document_url=document_url,
+                           sparql_query=urlencode({"query": f"DESCRIBE <{shown_iri}>"}), **template_values).encode()
+
+
+def graph_response(body: bytes, fmt: Format, document_url: str, language: str | None) -> Response:
+    """The response carrying a document `body` in `fmt`, with its negotiation headers."""
+    response = Response(body, mimetype=fmt.media_type)
+    if language:
         response.headers["Content-Language"] = language
-    else:
-        response = Response(serialise(public_graph, fmt, public_base(), json_ld_context, str(shown_iri)),
-                            mimetype=fmt.media_type)
     response.vary.add("Accept")
     response.headers["Content-Location"] = format_url(document_url, fmt)
-    response.headers["Link"] = alternates(absolute_document_url)
+    response.headers["Link"] = alternates(public_base().rstrip("/") + document_url)
     return response
 
 

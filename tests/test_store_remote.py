@@ -11,7 +11,9 @@ publication marks around each query, see one release or the other.
 """
 
 import threading
+import traceback
 from collections.abc import Callable
+from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
@@ -113,8 +115,8 @@ def test_readers_see_one_release_or_the_other_never_a_mix(request, store, projec
             while not done.is_set():
                 seen.add(look())
                 reads.append(1)
-        except Exception as error:  # a thread's exception would go unseen
-            failures.append(error)
+        except Exception:  # a thread's exception would go unseen
+            failures.append(traceback.format_exc())
 
     readers = [threading.Thread(target=read, args=(look,)) for look in looks]
     for reader in readers:
@@ -127,7 +129,7 @@ def test_readers_see_one_release_or_the_other_never_a_mix(request, store, projec
         done.set()
         for reader in readers:
             reader.join()
-    assert not failures and len(reads) > 20, failures
+    assert not failures and len(reads) > 20, "\n".join(failures)
     assert seen <= whole, seen - whole
     assert not [row for row in ask(store, GRAPHS) if "/staging/" in row["g"]["value"]]
 
@@ -177,8 +179,16 @@ def test_a_new_release_reaches_the_running_server(tmp_path, store, project_relea
     import time
 
     publish(project_release.path, endpoints(store))
-    with running_server(project_release.path.parent.parent, tmp_path, **store.settings()) as server:
+    output = tmp_path / "both"  # the files of both releases, for the documents that list them
+    (output / "releases").mkdir(parents=True)
+    for release in (project_release, mini_release):
+        (output / "releases" / release.version).symlink_to(release.path)
+    (output / "current").symlink_to(Path("releases") / project_release.version)
+    with running_server(output, tmp_path, shared=False, **store.settings()) as server:
         assert requests.get(server + "health", timeout=30).json()["version"] == project_release.version
+        record = server + "doc/id/dataset/partnerships.ttl"
+        for _ in range(4):  # every worker renders, and keeps, the record of this release
+            assert f'"{project_release.version}"' in requests.get(record, timeout=30).text
         publish(mini_release.path, endpoints(store))
         # Each worker reads the release on its own: every one has it once a few answers in a row do.
         answers, deadline = [], time.monotonic() + 15
@@ -186,3 +196,5 @@ def test_a_new_release_reaches_the_running_server(tmp_path, store, project_relea
             answers.append(requests.get(server + "health", timeout=30).json()["version"])
             time.sleep(0.2)
         assert answers[-6:] == [mini_release.version] * 6, answers
+        for _ in range(4):  # no worker serves the record it kept of the old release
+            assert f'"{mini_release.version}"' in requests.get(record, timeout=30).text

@@ -183,6 +183,8 @@ class RemoteStore(SparqlStore):
         description = self.base_iri + DESCRIPTION_GRAPH
         query = RELEASE_QUERY.format(description=description, dataset=dataset_iri(self.base_iri))
         rows = list(self._send(query, [description], [description]))
+        if any(None in (row["version"], row["modified"], row["triples"]) for row in rows):
+            raise _TornRead()
         if not rows:
             raise StoreUnavailable(f"the store at {self.endpoints.query_url} holds no release of {self.base_iri}: "
                                    "run 'lodpub publish'")
@@ -208,9 +210,12 @@ class RemoteStore(SparqlStore):
                 time.sleep(0.1)
                 before = self._marks = self._read_marks()
                 continue
-            answer = read()
+            try:
+                answer = read()
+            except _TornRead:  # certainly a switch under way: the marks will say so, or have changed
+                answer = _TornRead
             after = self._marks = self._read_marks()
-            if after == before:
+            if after == before and answer is not _TornRead:
                 return answer
             self._release = None  # a publish came in between: its release may have other graphs
             before = after
@@ -219,7 +224,9 @@ class RemoteStore(SparqlStore):
 
     def _read_marks(self) -> Marks:
         graph = self.base_iri + PUBLICATION_GRAPH
-        rows = self._send(MARKS_QUERY.format(graph=graph), [graph], [graph])
+        rows = list(self._send(MARKS_QUERY.format(graph=graph), [graph], [graph]))
+        if any(None in (row["mark"], row["publish"]) for row in rows):
+            return frozenset({(SWITCHING, "a switch caught half-way")})
         return frozenset((row["mark"].value, row["publish"].value) for row in rows)
 
     # --- queries -----------------------------------------------------------------------------
@@ -394,6 +401,11 @@ def _store_message(error: Exception) -> str:
         except (ValueError, SyntaxError):
             pass
     return answer.split("\n\nSPARQL query:", 1)[0].strip()[:500]
+
+
+class _TornRead(Exception):
+    """An answer with a required value missing: a store that commits row by row (Virtuoso) was
+    read in the middle of a switch."""
 
 
 def _switches(marks: Marks) -> list[str]:

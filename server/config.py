@@ -85,6 +85,9 @@ class Settings:
     cache_max_age: int = _setting(
         300, "LODPUB_CACHE_MAX_AGE", "seconds caches may keep a page or document (Cache-Control max-age)"
     )
+    page_size: int = _setting(
+        50, "LODPUB_PAGE_SIZE", "partnerships the home page lists per page (its timeline draws the same ones)"
+    )
     sparql_timeout: float = _setting(
         10.0, "LODPUB_SPARQL_TIMEOUT", "seconds a SPARQL query may run before it is stopped"
     )
@@ -138,6 +141,8 @@ class Settings:
             raise ValueError("a remote store needs LODPUB_STORE_QUERY_URL")
         if self.keep_releases < 1:
             raise ValueError(f"keep_releases must be at least 1, not {self.keep_releases}")
+        if self.page_size < 1:
+            raise ValueError(f"page_size must be at least 1, not {self.page_size}")
         if self.store_auth not in ("basic", "digest"):
             raise ValueError(f"store_auth must be 'basic' or 'digest', not {self.store_auth!r}")
 

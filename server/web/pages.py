@@ -8,6 +8,7 @@ one COUNT gives the number of pages, one query sorts the partnerships and cuts o
 
 import re
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 
@@ -322,7 +323,7 @@ def _not_home(home_body: URIRef | None) -> str:
     return f"FILTER (?partner != {home_body.n3()})" if home_body is not None else ""
 
 
-def _values(iris) -> str:
+def _values(iris: Iterable[URIRef]) -> str:
     """IRIs the store gave us, written for a VALUES block."""
     return " ".join(iri.n3() for iri in iris)
 

@@ -23,6 +23,7 @@ from selenium.webdriver.common.by import By
 from conftest import CHECKOUT, running_server
 from server.build import build
 from server.config import Settings
+from server.web.pages import page_number
 from server.web.i18n import WORDS
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -314,6 +315,11 @@ def test_a_page_beyond_the_last_is_a_404_naming_the_last(paged_server, listed):
                                     timeout=30)
             assert_no_such_page(response, language, "page_beyond_last", page=beyond, last=count)
     assert requests.get(paged_server, params={"page": str(count)}, timeout=30).status_code == 200
+
+
+def test_a_page_number_of_any_length_is_read_as_a_page_or_as_none():
+    assert [page_number(value, 12) for value in (None, "1", "9", "12")] == [1, 1, 9, 12]
+    assert [page_number(value, 12) for value in ("13", "100", "9" * 5000, "0", "012", "1 ")] == [None] * 6
 
 
 def test_the_real_data_fits_one_page_with_no_pager(server):

@@ -144,9 +144,9 @@ def home() -> Response:
     total = listed_count(home_body)
     size = publisher().settings.page_size
     count = max(1, -(-total // size))
-    number = page_number(request.args.get("page"))
-    if number is None or number > count:
-        return no_such_page(language, number, count)
+    number = page_number(request.args.get("page"), count)
+    if number is None:
+        return no_such_page(language, request.args["page"], count)
     pager = Pager(number, count, size, total)
     rows = partnership_rows(language, home_body, pager)
     timeline = timeline_svg(timeline_rows(rows, language), date.today(), words(language))
@@ -157,18 +157,21 @@ def home() -> Response:
                            status_labels=status_labels, catalogue_records=catalogue_records(), pager=pager)
 
 
-def page_number(value: str | None) -> int | None:
-    """The page asked for by `?page=`: 1 when not given, None when it is not a page number."""
+def page_number(value: str | None, count: int) -> int | None:
+    """The page `?page=` asks for (1 when not given); None when it is not one of `count` pages."""
     if value is None:
         return 1
-    return int(value) if PAGE_NUMBER.fullmatch(value) else None
+    # Longer than the last page's number is beyond it; and int() refuses over 4 300 digits.
+    if not PAGE_NUMBER.fullmatch(value) or len(value) > len(str(count)):
+        return None
+    return int(value) if int(value) <= count else None
 
 
-def no_such_page(language: str, number: int | None, count: int) -> Response:
-    """404, in the reader's language: `?page=` is not a page number (None), or beyond the last page."""
+def no_such_page(language: str, value: str, count: int) -> Response:
+    """404, in the reader's language: `?page=` is not a page number, or is beyond the last page."""
     texts = words(language)
-    key = "page_malformed" if number is None else "page_beyond_last"
-    texts[key] = texts[key].format(page=number, last=count)
+    key = "page_beyond_last" if PAGE_NUMBER.fullmatch(value) else "page_malformed"
+    texts[key] = texts[key].format(page=value, last=count)
     body = render_template("error.html", title_key="not_found_title", text_key=key, iri=None, w=texts)
     return Response(body, status=404, mimetype="text/html")
 

@@ -91,6 +91,9 @@ class Settings:
         "megabytes of rendered resource documents each worker keeps for the served release (the least "
         "recently used go first); 0 renders every request afresh",
     )
+    page_size: int = _setting(
+        50, "LODPUB_PAGE_SIZE", "partnerships the home page lists per page (its timeline draws the same ones)"
+    )
     sparql_timeout: float = _setting(
         10.0, "LODPUB_SPARQL_TIMEOUT", "seconds a SPARQL query may run before it is stopped"
     )
@@ -146,6 +149,8 @@ class Settings:
             raise ValueError(f"document_cache_mb cannot be negative: {self.document_cache_mb}")
         if self.keep_releases < 1:
             raise ValueError(f"keep_releases must be at least 1, not {self.keep_releases}")
+        if self.page_size < 1:
+            raise ValueError(f"page_size must be at least 1, not {self.page_size}")
         if self.store_auth not in ("basic", "digest"):
             raise ValueError(f"store_auth must be 'basic' or 'digest', not {self.store_auth!r}")
 

@@ -55,6 +55,23 @@ WORDS: dict[str, dict[str, str]] = {
         "en": "Agreements and events from 2001 to today, coloured by the partnership's status. Hatched: the status "
               "changed on a date the source does not give.",
     },
+    "timeline_this_page": {
+        "cs": "Zakreslena jsou jen partnerství z této stránky seznamu.",
+        "en": "Only the partnerships on this page of the list are drawn.",
+    },
+    "pages_of_list": {"cs": "Stránky seznamu partnerství", "en": "Pages of the list of partnerships"},
+    "page_of": {"cs": "Stránka {page} z {count}", "en": "Page {page} of {count}"},
+    "rows_of": {"cs": "partnerství {first}–{last} z {total}", "en": "partnerships {first}–{last} of {total}"},
+    "previous_page": {"cs": "Předchozí stránka", "en": "Previous page"},
+    "next_page": {"cs": "Další stránka", "en": "Next page"},
+    "page_malformed": {
+        "cs": "Parametr „page“ musí být číslo stránky: celé číslo od 1 do {last}.",
+        "en": "The parameter “page” must be a page number: a whole number from 1 to {last}.",
+    },
+    "page_beyond_last": {
+        "cs": "Seznam partnerství nemá stránku {page}: jeho stránky jsou číslovány 1 až {last}.",
+        "en": "The list of partnerships has no page {page}: its pages are numbered 1 to {last}.",
+    },
     "legend_signing": {"cs": "podpis dohody", "en": "signing"},
     "legend_event": {"cs": "událost", "en": "event"},
     "legend_not_held": {"cs": "setkání, které se nekonalo", "en": "meeting that did not take place"},

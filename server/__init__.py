@@ -7,7 +7,9 @@ dumps (`build`) and serves the current release over HTTP (`create_app`, with the
 `namespaces` hold the settings and the prefixes everything else shares.
 """
 
-from flask import Flask
+from urllib.parse import urlencode
+
+from flask import Flask, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from .config import Settings, load_settings
@@ -56,9 +58,12 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     @app.context_processor
     def page_context() -> dict:
         language = current_language()
+        other_language = next(other for other in LANGUAGES if other != language)
         return {
             "lang": language,
-            "other_lang": next(other for other in LANGUAGES if other != language),
+            "other_lang": other_language,
+            # The same page in the other language: ?page= and the like are kept.
+            "lang_switch_url": "?" + urlencode({**request.args.to_dict(), "lang": other_language}),
             "w": words(language),
             "formats": FORMATS,
             "format_url": format_url,

@@ -11,7 +11,22 @@ PATHS = ["", "doc/id/region/bursa", "id/region/bursa", "doc/id/region/atlantis",
 def test_every_response_has_validators_from_the_release(server, path, project_release):
     response = requests.get(server + path, headers={"Accept": "text/turtle"}, allow_redirects=False, timeout=30)
     assert response.headers.get("ETag") and response.headers.get("Last-Modified")
-    assert "max-age" in response.headers["Cache-Control"]
+    if response.headers["Content-Type"].startswith("text/html"):
+        assert response.headers["Cache-Control"] == "public, no-cache"
+    else:
+        assert "max-age" in response.headers["Cache-Control"]
+
+
+@pytest.mark.parametrize("path", ["", "doc/id/region/bursa", "sparql", "changes"])
+def test_a_page_in_each_language_has_a_tag_of_its_own(server, path):
+    pages = {language: requests.get(server + path, headers={"Accept": "text/html", "Accept-Language": language},
+                                     timeout=30) for language in ("cs", "en")}
+    assert {language: page.headers["Content-Language"] for language, page in pages.items()} == {"cs": "cs", "en": "en"}
+    assert pages["cs"].headers["ETag"] != pages["en"].headers["ETag"]
+    # A browser that kept the Czech page and now reads English is not told "not modified".
+    again = requests.get(server + path, headers={"Accept": "text/html", "Accept-Language": "en",
+                                                  "If-None-Match": pages["cs"].headers["ETag"]}, timeout=30)
+    assert again.status_code == 200 and again.headers["Content-Language"] == "en"
 
 
 @pytest.mark.parametrize("path", PATHS + ["sparql?query=ASK%7B%7D", "sparql?query=nonsense"])

@@ -21,7 +21,7 @@ from datetime import date
 from flask import Flask, Response, g, has_request_context, request
 
 from . import publisher
-from .i18n import remember_language
+from .i18n import current_language, remember_language
 
 ALLOWED_HEADERS = "Accept, Accept-Language, Content-Type, If-None-Match, If-Modified-Since"
 EXPOSED_HEADERS = ("Content-Language, Content-Location, ETag, Last-Modified, Link, Location, Repr-Digest, Vary, "
@@ -62,6 +62,8 @@ def finish_response(response: Response) -> Response:
     remember_language(response)
     if response.mimetype == "text/html":
         response.vary.update(("Accept-Language", "Cookie"))
+        # Said on every page, so that each language has a tag of its own (see _representation_tag).
+        response.headers.setdefault("Content-Language", current_language())
     add_cors_headers(response)
     return add_validators_and_caching(response)
 
@@ -87,11 +89,20 @@ def add_validators_and_caching(response: Response) -> Response:
         response.set_etag(_representation_tag(response, store.version))
     response.last_modified = store.built_at
     if "Cache-Control" not in response.headers:
-        max_age = publisher().settings.cache_max_age if response.status_code < 400 else 60
-        response.headers["Cache-Control"] = f"public, max-age={max_age}"
+        response.headers["Cache-Control"] = _cache_control(response)
     if response.status_code == 200 and request.method in ("GET", "HEAD"):
         response.make_conditional(request)
     return response
+
+
+def _cache_control(response: Response) -> str:
+    """How long caches may keep `response`. A page for people is checked again each time (a cheap
+    304 when nothing changed): browsers do not honour `Vary: Cookie`, so a page kept from before
+    the reader switched language would come back in the other one."""
+    if response.mimetype == "text/html":
+        return "public, no-cache"
+    max_age = publisher().settings.cache_max_age if response.status_code < 400 else 60
+    return f"public, max-age={max_age}"
 
 
 def _representation_tag(response: Response, version: str) -> str:

@@ -106,6 +106,16 @@ def project_release(project_settings: Settings, tmp_path_factory: pytest.TempPat
     return build(dataclasses.replace(project_settings, output_dir=output))
 
 
+def generated_release(folder: Path, agreements: int, seed: int = 7):
+    """The release of bench/generate.py's data of `agreements` agreements (in `folder`/data), built
+    into `folder`/dist: a dataset larger than the project's, of the same shape."""
+    subprocess.run([sys.executable, str(CHECKOUT / "bench" / "generate.py"), "--agreements", str(agreements),
+                    "--seed", str(seed), "--out", str(folder / "data")], check=True, capture_output=True, timeout=120)
+    from server.build import build  # (as the fixtures above: only when a test needs it)
+
+    return build(load_settings(data_dir=folder / "data", output_dir=folder / "dist"))
+
+
 @pytest.fixture(scope="session")
 def built_graph(project_release):
     """The union graph as published: parsed back from the release's N-Quads dump."""

@@ -20,7 +20,7 @@ import pytest
 import requests
 from SPARQLWrapper import JSON, SPARQLWrapper
 
-from conftest import RemoteStoreServer, free_port, publish_to, running_oxigraph, running_server
+from conftest import RemoteStoreServer, free_port, generated_release, publish_to, running_oxigraph, running_server
 from virtuoso import running_virtuoso
 from server.build import build
 from server.config import load_settings
@@ -198,3 +198,17 @@ def test_a_new_release_reaches_the_running_server(tmp_path, store, project_relea
         assert answers[-6:] == [mini_release.version] * 6, answers
         for _ in range(4):  # no worker serves the record it kept of the old release
             assert f'"{mini_release.version}"' in requests.get(record, timeout=30).text
+
+
+@pytest.fixture(scope="module")
+def larger_release(tmp_path_factory):
+    """A release of 30 generated agreements: its data graph (~500 KB of N-Triples) is more than a
+    socket's buffers hold, so a store that answers before reading the whole body shows it."""
+    return generated_release(tmp_path_factory.mktemp("larger"), 30)
+
+
+def test_a_release_larger_than_a_socket_buffer_is_published(store, larger_release):
+    publish(larger_release.path, endpoints(store))
+    data = [quad for quad in ox.parse(path=str(larger_release.path / "partnerships.nq"), format=ox.RdfFormat.N_QUADS)
+            if quad.graph_name.value == DATA_GRAPH]
+    assert snapshot(store) == (larger_release.version, len(data))

@@ -5,11 +5,8 @@ generated dataset with more partnerships than a page holds.
 Screenshots are kept in tests/artifacts/.
 """
 
-import dataclasses
 import math
 import re
-import subprocess
-import sys
 from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import urljoin, urlparse
@@ -20,9 +17,7 @@ from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 
-from conftest import CHECKOUT, running_server
-from server.build import build
-from server.config import Settings
+from conftest import generated_release, running_server
 from server.web.pages import page_number
 from server.web.i18n import WORDS
 
@@ -211,11 +206,8 @@ SELECT DISTINCT ?partnership WHERE { ?period a rp:StatusPeriod ; rp:partnership 
 def paged_server(tmp_path_factory):
     """`lodpub serve` (LODPUB_PAGE_SIZE=PAGE_SIZE) on 30 agreements made by bench/generate.py."""
     folder = tmp_path_factory.mktemp("paged")
-    subprocess.run([sys.executable, str(CHECKOUT / "bench" / "generate.py"), "--agreements", "30", "--seed", "7",
-                    "--out", str(folder / "data")], check=True, capture_output=True, timeout=120)
-    settings = dataclasses.replace(Settings(), data_dir=folder / "data", output_dir=folder / "dist")
-    build(settings)
-    with running_server(settings.output_dir, folder, shared=False, data_dir=str(settings.data_dir),
+    release = generated_release(folder, 30)
+    with running_server(release.path.parent.parent, folder, shared=False, data_dir=str(folder / "data"),
                         page_size=str(PAGE_SIZE)) as base:
         yield base
 

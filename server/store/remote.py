@@ -29,8 +29,11 @@ document; a SELECT it cut is refused here (its `X-SPARQL-MaxRows` header) rather
 """
 
 import ast
+import base64
+import hashlib
 import json
 import re
+import secrets
 import time
 import urllib.error
 import urllib.parse
@@ -495,14 +498,73 @@ def _published_graphs(store: RemoteStore, base_iri: str) -> set[str]:
 def _put_graph(endpoints: Endpoints, graph: str, body: bytes) -> None:
     """Replace `graph` with `body` (N-Triples) by the Graph Store Protocol."""
     url = endpoints.graph_store_url + "?" + urllib.parse.urlencode({"graph": graph})
-    request = urllib.request.Request(url, data=body, method="PUT", headers={"Content-Type": "application/n-triples"})
     try:
-        with _opener(endpoints).open(request, timeout=endpoints.timeout * 10) as response:
+        headers = {"Content-Type": "application/n-triples"} | _credentials(endpoints, "PUT", url)
+        request = urllib.request.Request(url, data=body, method="PUT", headers=headers)
+        with urllib.request.urlopen(request, timeout=endpoints.timeout * 10) as response:
             response.read()
     except urllib.error.HTTPError as error:
         raise StoreUnavailable(f"the store refused graph {graph} ({error.code}): {error.read()[:300]!r}") from error
     except (urllib.error.URLError, OSError) as error:
         raise StoreUnavailable(f"the store at {endpoints.graph_store_url} does not answer: {error}") from error
+
+
+def _credentials(endpoints: Endpoints, method: str, url: str) -> dict[str, str]:
+    """The Authorization header for `method` at `url`, sent with the request itself.
+
+    Not after a 401, as urllib's handlers do: they first send the whole body without credentials,
+    and a store that refuses it before reading it all (Virtuoso) closes the connection while a
+    large graph is still being sent ("Broken pipe"). For digest authentication, the challenge is
+    asked for by a HEAD request first."""
+    if not endpoints.user:
+        return {}
+    if endpoints.auth != "digest":
+        token = base64.b64encode(f"{endpoints.user}:{endpoints.password}".encode()).decode("ascii")
+        return {"Authorization": f"Basic {token}"}
+    challenge = _digest_challenge(url, endpoints.timeout)
+    return {"Authorization": _digest_answer(challenge, endpoints, method, url)} if challenge else {}
+
+
+def _digest_challenge(url: str, timeout: float) -> dict[str, str]:
+    """The digest challenge (realm, nonce, qop, ...) the store answers an unauthenticated HEAD
+    with; empty when it asks for no credentials."""
+    try:
+        with urllib.request.urlopen(urllib.request.Request(url, method="HEAD"), timeout=timeout):
+            return {}
+    except urllib.error.HTTPError as error:
+        header = error.headers.get("WWW-Authenticate", "")
+        if error.code != 401 or not header.lower().startswith("digest "):
+            raise
+        return urllib.request.parse_keqv_list(urllib.request.parse_http_list(header[len("digest "):]))
+
+
+def _digest_answer(challenge: dict[str, str], endpoints: Endpoints, method: str, url: str) -> str:
+    """The digest Authorization header answering `challenge` (RFC 7616, qop "auth" or none)."""
+    algorithm = challenge.get("algorithm", "MD5")
+    hash_name = {"MD5": "md5", "SHA-256": "sha256"}.get(algorithm.upper())
+    if hash_name is None:
+        raise StoreUnavailable(f"the store asks for digest algorithm {algorithm}, which lodpub does not offer")
+
+    def digest(*parts: str) -> str:
+        return hashlib.new(hash_name, ":".join(parts).encode()).hexdigest()
+
+    parsed = urllib.parse.urlsplit(url)
+    uri = parsed.path + ("?" + parsed.query if parsed.query else "")
+    secret = digest(endpoints.user, challenge.get("realm", ""), endpoints.password)
+    fields = {"username": endpoints.user, "realm": challenge.get("realm", ""), "nonce": challenge["nonce"], "uri": uri,
+              "algorithm": algorithm}
+    if "auth" in [qop.strip() for qop in challenge.get("qop", "").split(",")]:
+        count, client_nonce = "00000001", secrets.token_hex(8)
+        answer = digest(secret, challenge["nonce"], count, client_nonce, "auth", digest(method, uri))
+        fields |= {"qop": "auth", "nc": count, "cnonce": client_nonce}
+    else:
+        answer = digest(secret, challenge["nonce"], digest(method, uri))
+    fields["response"] = answer
+    if "opaque" in challenge:
+        fields["opaque"] = challenge["opaque"]
+    unquoted = ("algorithm", "qop", "nc")
+    return "Digest " + ", ".join(f"{name}={value}" if name in unquoted else f'{name}="{value}"'
+                                 for name, value in fields.items())
 
 
 def _update(store: RemoteStore, update: str, quiet: bool = False) -> None:
@@ -515,12 +577,3 @@ def _update(store: RemoteStore, update: str, quiet: bool = False) -> None:
     except (StoreUnavailable, QueryError):
         if not quiet:
             raise
-
-
-def _opener(endpoints: Endpoints) -> urllib.request.OpenerDirector:
-    if not endpoints.user:
-        return urllib.request.build_opener()
-    passwords = urllib.request.HTTPPasswordMgrWithDefaultRealm()
-    passwords.add_password(None, endpoints.graph_store_url, endpoints.user, endpoints.password)
-    handler = (urllib.request.HTTPDigestAuthHandler if endpoints.auth == "digest" else urllib.request.HTTPBasicAuthHandler)
-    return urllib.request.build_opener(handler(passwords))

@@ -8,6 +8,7 @@ our own IRIs to that base and leave every other IRI alone.
 import re
 from collections.abc import Mapping
 
+import pyoxigraph as ox
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, FOAF, RDFS, SKOS, XSD
 from rdflib.term import Node
@@ -145,6 +146,24 @@ def rebased_copy(graph: Graph, old_base: str, new_base: str) -> Graph:
     else:
         copy.addN((*(_rebase_term(term, old_base, new_base) for term in triple), copy) for triple in graph)
     return copy
+
+
+def rebased_triples(triples: list[ox.Triple], old_base: str, new_base: str) -> list[ox.Triple]:
+    """Oxigraph `triples` with IRIs moved from `old_base` to `new_base`, as `rebased_copy` moves them."""
+    if old_base == new_base:
+        return triples
+    return [ox.Triple(*(_rebase_oxigraph_term(term, old_base, new_base) for term in triple)) for triple in triples]
+
+
+def _rebase_oxigraph_term(term, old_base: str, new_base: str):
+    if isinstance(term, ox.NamedNode):
+        return ox.NamedNode(rebase_iri(term.value, old_base, new_base)) if term.value.startswith(old_base) else term
+    if isinstance(term, ox.Literal) and not term.language:
+        datatype = rebase_iri(term.datatype.value, old_base, new_base)
+        lexical = rebase_iri(term.value, old_base, new_base) if datatype == str(XSD.anyURI) else term.value
+        if (lexical, datatype) != (term.value, term.datatype.value):
+            return ox.Literal(lexical, datatype=ox.NamedNode(datatype))
+    return term
 
 
 def _rebase_term(term: Node, old_base: str, new_base: str) -> Node:

@@ -37,7 +37,10 @@ class Store(Protocol):
         """True when `iri` is described: it is the subject of at least one triple."""
 
     def document(self, iri: URIRef) -> Graph:
-        """The document about `iri` (see EmbeddedStore.document for its shape); empty if unknown."""
+        """The document about `iri` (see SparqlStore.document_triples for its shape); empty if unknown."""
+
+    def document_triples(self, iri: URIRef) -> list:
+        """The same document as Oxigraph triples, each once, literals as written."""
 
     def graph_names(self) -> list[URIRef]:
         """The named graphs of the dataset (data, ontology, vocabularies, description), sorted."""

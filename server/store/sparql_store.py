@@ -7,6 +7,7 @@ endpoint offers) and leave as rdflib terms or serialised bytes.
 """
 
 import json
+import re
 from collections.abc import Iterable, Iterator
 from itertools import islice
 from pathlib import Path
@@ -103,6 +104,10 @@ class SparqlStore:
         return self._described(iris, LABEL_PREDICATES)
 
     def document(self, iri: URIRef) -> Graph:
+        """The document about `iri` as an rdflib graph (see document_triples)."""
+        return _graph_of(self.document_triples(iri))
+
+    def document_triples(self, iri: URIRef) -> list[ox.Triple]:
         """The document about `iri`, so that a client can display it without further requests.
 
         - the resource's own triples, with the triples of the blank nodes and record parts they
@@ -110,19 +115,25 @@ class SparqlStore:
         - for the ontology, every term it defines; for a concept scheme, every concept in it;
         - the triples that link to it from other resources;
         - the labels (and types) of every resource it links to, and the labels of its properties.
+
+        Each triple once, literals as written, in Oxigraph terms.
         """
-        node = _iri(iri)
-        document = self._construct(_closure_query(f"VALUES ?root {{ {node} }}"))
-        if (iri, RDF.type, OWL.Ontology) in document:
-            document += self._construct(_closure_query(f"?root <{RDFS.isDefinedBy}> {node}"))
-        if (iri, RDF.type, SKOS.ConceptScheme) in document:
-            document += self._construct(_closure_query(f"?root <{SKOS.inScheme}> {node}"))
-        document += self._construct(f"CONSTRUCT {{ ?s ?p {node} }} WHERE {{ ?s ?p {node} FILTER (?s != {node}) }}")
-        linked = {node for node in document.all_nodes() if isinstance(node, URIRef) and node != iri}
-        properties = set(document.predicates()) - linked
-        document += self._described(linked, (RDF.type, *LABEL_PREDICATES))
-        document += self._described(properties, LABEL_PREDICATES)
-        return document
+        node, subject = _iri(iri), ox.NamedNode(str(iri))
+        document = dict.fromkeys(self._construct_triples(_closure_query(f"VALUES ?root {{ {node} }}")))
+        types = {triple.object for triple in document if triple.subject == subject and triple.predicate == _RDF_TYPE}
+        if _OWL_ONTOLOGY in types:
+            document.update(dict.fromkeys(self._construct_triples(_closure_query(f"?root <{RDFS.isDefinedBy}> {node}"))))
+        if _SKOS_CONCEPT_SCHEME in types:
+            document.update(dict.fromkeys(self._construct_triples(_closure_query(f"?root <{SKOS.inScheme}> {node}"))))
+        document.update(dict.fromkeys(self._construct_triples(
+            f"CONSTRUCT {{ ?s ?p {node} }} WHERE {{ ?s ?p {node} FILTER (?s != {node}) }}")))
+        linked = {term for triple in document for term in (triple.subject, triple.object)
+                  if isinstance(term, ox.NamedNode) and term != subject}
+        properties = {triple.predicate for triple in document} - linked
+        pairs = [(iri, predicate) for iri in linked for predicate in (RDF.type, *LABEL_PREDICATES)]
+        pairs += [(iri, predicate) for iri in properties for predicate in LABEL_PREDICATES]
+        document.update(dict.fromkeys(self._triples_of_pairs(pairs)))
+        return list(document)
 
     def sparql(self, query: str, default_graphs: list[str] | None, named_graphs: list[str] | None,
                results_type: str, graph_type: str, max_rows: int,
@@ -148,20 +159,29 @@ class SparqlStore:
 
     def _construct(self, query: str) -> Graph:
         """The rdflib graph of a CONSTRUCT `query` over the whole dataset, literals as written."""
-        graph = Graph(bind_namespaces="none")  # binding rdflib's default prefixes costs more than the query
-        for triple in self._query(query, None, None):
-            written = self._as_written(triple)
-            graph.add((to_rdflib(written.subject), to_rdflib(written.predicate), to_rdflib(written.object)))
-        return graph
+        return _graph_of(self._construct_triples(query))
+
+    def _construct_triples(self, query: str) -> list[ox.Triple]:
+        """The triples of a CONSTRUCT `query` over the whole dataset, literals as written."""
+        return [self._as_written(triple) for triple in self._query(query, None, None)]
 
     def _described(self, iris: set[URIRef], predicates: Iterable[URIRef]) -> Graph:
         """The triples of `iris` with one of `predicates`."""
-        if not iris:
-            return Graph(bind_namespaces="none")
+        return _graph_of(self._described_triples(iris, predicates))
+
+    def _described_triples(self, iris: Iterable, predicates: Iterable[URIRef]) -> list[ox.Triple]:
+        """The triples of `iris` (rdflib or Oxigraph IRIs) with one of `predicates`."""
+        return self._triples_of_pairs([(iri, predicate) for iri in iris for predicate in predicates])
+
+    def _triples_of_pairs(self, pairs: list[tuple]) -> list[ox.Triple]:
+        """The triples of each (subject, predicate) of `pairs` (subjects: rdflib or Oxigraph IRIs)."""
+        if not pairs:
+            return []
         # One VALUES of (subject, predicate) pairs: with two separate VALUES, Oxigraph may scan
         # every triple and join afterwards (seconds on a large store, instead of a lookup per pair).
-        pairs = " ".join(f"({_iri(iri)} <{predicate}>)" for iri in sorted(iris) for predicate in predicates)
-        return self._construct(f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ VALUES (?s ?p) {{ {pairs} }} ?s ?p ?o }}")
+        values = " ".join(sorted(f"({_iri(subject.value if isinstance(subject, ox.NamedNode) else subject)} <{predicate}>)"
+                                 for subject, predicate in pairs))
+        return self._construct_triples(f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ VALUES (?s ?p) {{ {values} }} ?s ?p ?o }}")
 
     def _as_written(self, triple: ox.Triple) -> ox.Triple:
         """`triple` with its literal as the release's files write it (see written_literals)."""
@@ -170,6 +190,19 @@ class SparqlStore:
         subject = None if isinstance(triple.subject, ox.BlankNode) else triple.subject
         written = self.written_literals.get((subject, triple.predicate, triple.object))
         return ox.Triple(triple.subject, triple.predicate, written) if written is not None else triple
+
+
+_RDF_TYPE = ox.NamedNode(str(RDF.type))
+_OWL_ONTOLOGY = ox.NamedNode(str(OWL.Ontology))
+_SKOS_CONCEPT_SCHEME = ox.NamedNode(str(SKOS.ConceptScheme))
+
+
+def _graph_of(triples: Iterable[ox.Triple]) -> Graph:
+    """An rdflib graph of Oxigraph `triples`."""
+    graph = Graph(bind_namespaces="none")  # binding rdflib's default prefixes costs more than the query
+    graph.addN((to_rdflib(triple.subject), to_rdflib(triple.predicate), to_rdflib(triple.object), graph)
+               for triple in triples)
+    return graph
 
 
 def _iri(iri: str) -> str:
@@ -261,9 +294,13 @@ def _replaced(triple: ox.Triple, replacements: dict) -> ox.Triple:
     return triple if new is None else ox.Triple(triple.subject, triple.predicate, new)
 
 
+# FROM as a word of its own (not the end of prov:wasDerivedFrom, which documents name often).
+_FROM_WORD = re.compile(r"(?<![\w:])from\b", re.IGNORECASE)
+
+
 def names_a_dataset(query: str, base_iri: str) -> bool:
     """Whether the query has FROM or FROM NAMED clauses."""
-    if "from" not in query.lower():  # most queries, and all of ours: no need to read them
+    if not _FROM_WORD.search(query):  # most queries, and all of ours: no need to read them
         return False
     parsed = read_query(query, base_iri)
     return bool(parsed.default_graphs or parsed.named_graphs)

@@ -11,6 +11,7 @@ that cannot negotiate (HARVESTERS) never get HTML.
 import re
 from dataclasses import dataclass
 
+import pyoxigraph as ox
 from flask import Request
 from rdflib import Graph
 from werkzeug.datastructures import MIMEAccept
@@ -130,6 +131,30 @@ def alternates(document_url: str) -> str:
     return ", ".join(
         f'<{format_url(document_url, fmt)}>; rel="alternate"; type="{fmt.media_type}"' for fmt in FORMATS
     )
+
+
+# The formats Oxigraph writes from triples as well as rdflib writes them from a graph, ten times faster.
+_WRITTEN_BY_OXIGRAPH = {TURTLE: ox.RdfFormat.TURTLE, NTRIPLES: ox.RdfFormat.N_TRIPLES}
+
+
+def written_from_triples(fmt: Format) -> bool:
+    """Whether `serialise_triples` writes `fmt` (else a graph goes through `serialise`)."""
+    return fmt in _WRITTEN_BY_OXIGRAPH
+
+
+def serialise_triples(triples: list[ox.Triple], fmt: Format, base_iri: str) -> bytes:
+    """Serialise Oxigraph `triples` (their IRIs already under `base_iri`) in Turtle or N-Triples,
+    with the prefixes of ours they use, grouped by subject."""
+    ordered = sorted(triples, key=lambda triple: (str(triple.subject), str(triple.predicate)))
+    namespaces = {_namespace_of(term.value) for triple in ordered
+                  for term in (triple.subject, triple.predicate, triple.object) if isinstance(term, ox.NamedNode)}
+    used = {prefix: namespace for prefix, namespace in prefixes_for(base_iri).items() if namespace in namespaces}
+    return ox.serialize(ordered, format=_WRITTEN_BY_OXIGRAPH[fmt], prefixes=used)
+
+
+def _namespace_of(iri: str) -> str:
+    """`iri` up to its last / or # (an IRI whose prefix ends elsewhere is just written in full)."""
+    return iri[:max(iri.rfind("/"), iri.rfind("#")) + 1]
 
 
 def serialise(graph: Graph, fmt: Format, base_iri: str, context: JsonLdContext, subject: str | None = None) -> bytes:

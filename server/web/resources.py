@@ -16,6 +16,7 @@ from rdflib import Graph, URIRef
 from rdflib.namespace import DCAT, OWL, RDF
 
 from ..describe.dcat import NORM_CONTEXT_URL, norm_context
+from ..namespaces import rebased_triples
 from . import canonical_iri, public_base, public_iri, publisher, store, to_public
 from .html import ontology_sections, resource_view, script_safe, value_of
 from .i18n import current_language
@@ -30,9 +31,11 @@ from .negotiation import (
     format_url,
     offered_listing,
     serialise,
+    serialise_triples,
     split_suffix,
+    written_from_triples,
 )
-from .served import file_facts, with_file_facts
+from .served import file_facts, file_facts_in_oxigraph_terms, with_file_facts, with_file_facts_in_triples
 
 blueprint = Blueprint("resources", __name__)
 
@@ -156,6 +159,10 @@ def respond_with_document(iri: URIRef, fmt: Format, document_url: str) -> Respon
 
 def render_document(iri: URIRef, fmt: Format, document_url: str) -> bytes:
     """The document about `iri` in `fmt`; for people, the ontology has a page of its own."""
+    if written_from_triples(fmt):  # straight from the store's terms: no rdflib graph to build
+        triples = with_file_facts_in_triples(store().document_triples(iri),
+                                             file_facts_in_oxigraph_terms(store().version, public_base()))
+        return serialise_triples(rebased_triples(triples, store().base_iri, public_base()), fmt, public_base())
     graph = store().document(iri)
     if fmt is HTML and (iri, RDF.type, OWL.Ontology) in graph:
         return render_graph(graph, iri, fmt, document_url, template="ontology.html", ontology=ontology_page(graph, iri))

@@ -18,10 +18,12 @@ import hashlib
 import json
 from typing import NamedTuple
 
+import pyoxigraph as ox
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import DCAT
 
 from ..store.releases import DamagedFile, manifest_entries, read_verified
+from ..store.sparql_store import to_oxigraph
 from . import store
 
 SPDX_CHECKSUM = URIRef("http://spdx.org/rdf/terms#checksum")
@@ -139,6 +141,20 @@ def file_facts(version: str, base: str) -> Replacements:
         if value is not None:
             replacements[(checksum, SPDX_CHECKSUM_VALUE, value)] = Literal(sha256(served), datatype=value.datatype)
     return replacements
+
+
+@functools.lru_cache(maxsize=8)
+def file_facts_in_oxigraph_terms(version: str, base: str) -> dict:
+    """`file_facts` keyed and valued in Oxigraph terms, for `with_file_facts_in_triples`."""
+    return {tuple(map(to_oxigraph, key)): to_oxigraph(value) for key, value in file_facts(version, base).items()}
+
+
+def with_file_facts_in_triples(triples: list[ox.Triple], replacements: dict) -> list[ox.Triple]:
+    """Oxigraph `triples` (canonical IRIs) with the literals of `replacements` replaced."""
+    if not replacements:
+        return triples
+    return [ox.Triple(triple.subject, triple.predicate, replacements[tuple(triple)]) if tuple(triple) in replacements
+            else triple for triple in triples]
 
 
 def with_file_facts(graph: Graph, replacements: Replacements) -> Graph:

@@ -2,6 +2,7 @@
 shape, errors. (tests/test_web_pages.py looks at the HTML in a browser.)"""
 
 import json
+import re
 
 import pytest
 import requests
@@ -267,3 +268,13 @@ def test_another_publishers_iri_of_ours_or_unknown_or_malformed(server):
     for iri in ("http://example.org/nothing", "not an iri", "", "http://a>b"):
         response = requests.get(server + "doc", params={"iri": iri}, headers={"Accept": "text/turtle"}, timeout=30)
         assert response.status_code == 404, iri
+
+
+def test_a_turtle_document_declares_the_prefixes_it_uses_and_no_others(server):
+    body = requests.get(server + "doc/id/region/bursa.ttl", timeout=30).text
+    declared = dict(line.split()[1:3] for line in body.splitlines() if line.startswith("@prefix"))
+    assert {"reg:", "rp:", "rdfs:"} <= set(declared)
+    assert "shp:" not in declared and "dcat:" not in declared  # the shapes' and the catalogue's namespaces
+    triples = "\n".join(line for line in body.splitlines() if not line.startswith("@prefix"))
+    assert [prefix for prefix in declared if not re.search(rf"(^|[\s;,(\[]){re.escape(prefix)}", triples, re.M)] == []
+    assert len(Graph().parse(data=body, format="turtle")) > 20

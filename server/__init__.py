@@ -29,6 +29,10 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     settings = settings or load_settings()
     app = Flask(__name__, template_folder="web/templates", static_folder="web/static")
     app.extensions["lodpub"] = Publisher(settings, store or open_store(settings))
+    if settings.trusted_hosts:
+        # Every host a worker serves costs it one rewrite of the dumps (their IRIs, sizes and
+        # checksums at that host): a host list bounds that work, as it bounds where links point.
+        app.config["TRUSTED_HOSTS"] = settings.trusted_hosts.split()
     if settings.proxy_hops:
         hops = settings.proxy_hops
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops, x_prefix=hops)

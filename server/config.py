@@ -82,6 +82,12 @@ class Settings:
         "LODPUB_PROXY_HOPS",
         "number of reverse proxies in front of the server whose X-Forwarded-* headers are trusted",
     )
+    trusted_hosts: str = _setting(
+        "",
+        "LODPUB_TRUSTED_HOSTS",
+        "space-separated host names the server answers to (a leading '.' takes subdomains too); a request "
+        "naming another host gets 400. Empty: any host",
+    )
     cache_max_age: int = _setting(
         300, "LODPUB_CACHE_MAX_AGE", "seconds caches may keep a page or document (Cache-Control max-age)"
     )

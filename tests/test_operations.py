@@ -222,3 +222,17 @@ def test_workers_are_replaced_after_max_requests_without_dropping_one(project_re
             seen.append(response.json()["worker_pid"])
         assert len(set(seen)) >= 4, seen  # 2 workers, each replaced at least once
         assert "Autorestarting worker after current request" in Path(server.log).read_text()
+
+
+def test_with_trusted_hosts_another_host_is_refused_with_400(project_release, tmp_path):
+    with running_server(project_release.path.parent.parent, tmp_path, trusted_hosts="127.0.0.1 .kraj-lbc.cz") as server:
+        port = server.rstrip("/").rsplit(":", 1)[1]
+        assert requests.get(server + "doc/id/region/bursa.ttl", timeout=30).status_code == 200
+        published = requests.get(server + "doc/id/region/bursa.nt", headers={"Host": "data.kraj-lbc.cz"}, timeout=30)
+        assert published.status_code == 200 and "<http://data.kraj-lbc.cz/id/region/bursa>" in published.text
+        for host in (f"evil.example:{port}", "kraj-lbc.cz.evil.example"):
+            refused = requests.get(server + "doc/id/region/bursa.ttl", headers={"Host": host}, timeout=30)
+            assert refused.status_code == 400, host
+            assert "is not trusted" in refused.text and "Traceback" not in refused.text
+        forged = requests.get(server + "health", headers={"X-Forwarded-Host": "evil.example"}, timeout=30)
+        assert forged.status_code == 200  # without LODPUB_PROXY_HOPS the header is not believed at all

@@ -244,6 +244,7 @@ def feasible(queries: dict[str, str], ours: Server, peer: Server) -> tuple[dict[
                 server.ask(query, accept_for(query), timeout=QUERY_CAP_SECONDS)
             except requests.RequestException as error:
                 left_out[name] = f"{label}: {type(error).__name__} after {time.perf_counter() - began:.0f} s"
+                print(f"left out {name}: {left_out[name]} ({error})", file=sys.stderr, flush=True)
                 break
         else:
             kept[name] = query
@@ -274,7 +275,8 @@ def measure_latency(queries: dict[str, str], ours: Server, peer: Server, rounds:
         per_query[name] = {"p50_ms": _rounded(p50), "p95_ms": _rounded(p95),
                            "ratio_p50": round(p50["lodpub"] / p50["oxigraph"], 2), "bytes": sizes[name]}
     ratios = [entry["ratio_p50"] for entry in per_query.values()]
-    return {"queries": per_query, "geomean_ratio_p50": round(math.exp(statistics.fmean(map(math.log, ratios))), 2)}
+    geomean = round(math.exp(statistics.fmean(map(math.log, ratios))), 2) if ratios else None
+    return {"queries": per_query, "geomean_ratio_p50": geomean}
 
 
 def measure_throughput(queries: dict[str, str], ours: Server, peer: Server, clients: int, seconds: float) -> dict:

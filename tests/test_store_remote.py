@@ -18,6 +18,8 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 import requests
+from rdflib import Graph
+from rdflib.compare import isomorphic
 from SPARQLWrapper import JSON, SPARQLWrapper
 
 from conftest import RemoteStoreServer, free_port, generated_release, publish_to, running_oxigraph, running_server
@@ -25,6 +27,7 @@ from virtuoso import running_virtuoso
 from server.build import build
 from server.config import load_settings
 from server.namespaces import CANONICAL_BASE
+from server.store import remote
 from server.store.remote import RemoteStore, endpoints_from, publish
 
 DATA_GRAPH = CANONICAL_BASE + "graph/data"
@@ -207,8 +210,24 @@ def larger_release(tmp_path_factory):
     return generated_release(tmp_path_factory.mktemp("larger"), 30)
 
 
-def test_a_release_larger_than_a_socket_buffer_is_published(store, larger_release):
+def test_a_release_larger_than_a_socket_buffer_is_published_in_parts(store, larger_release, monkeypatch):
+    monkeypatch.setattr(remote, "CHUNK_TRIPLES", 1000)  # the data graph in eight parts
     publish(larger_release.path, endpoints(store))
-    data = [quad for quad in ox.parse(path=str(larger_release.path / "partnerships.nq"), format=ox.RdfFormat.N_QUADS)
-            if quad.graph_name.value == DATA_GRAPH]
+    data = [quad.triple for quad in ox.parse(path=str(larger_release.path / "partnerships.nq"),
+                                             format=ox.RdfFormat.N_QUADS) if quad.graph_name.value == DATA_GRAPH]
     assert snapshot(store) == (larger_release.version, len(data))
+    stored = ask_graph(store, f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH <{DATA_GRAPH}> {{ ?s ?p ?o }} }}")
+    # The same graph, blank nodes included (each was sent in one part with every triple naming it).
+    assert isomorphic(stored, _rdflib_graph(data))
+
+
+def ask_graph(store, query: str) -> Graph:
+    """A CONSTRUCT answer of the store, asked directly, as an rdflib graph."""
+    answer = requests.post(store.query_url, data={"query": query}, headers={"Accept": "application/n-triples"},
+                           timeout=120)
+    assert answer.status_code == 200, answer.text[:300]
+    return Graph().parse(data=answer.text, format="nt")
+
+
+def _rdflib_graph(triples: list) -> Graph:
+    return Graph().parse(data=ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES).decode(), format="nt")

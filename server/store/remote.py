@@ -22,7 +22,11 @@ query is sent with the endpoint's BASE), FROM merged with the protocol's dataset
 out of the text: its graphs go as parameters), no named graphs meaning every graph (an empty list
 goes as one graph that does not exist), DESCRIBE including the triples that point at the resource
 (`define sql:describe-mode "CBD"`), syntax errors without a position (the query is parsed here
-for the message), and `POST application/sparql-query` hanging (queries go form-encoded).
+for the message), `POST application/sparql-query` hanging (queries go form-encoded), and a large
+graph sent in one request deadlocking (graphs go in parts of CHUNK_TRIPLES). Not
+absorbed: Virtuoso's default graph of several graphs is not their merge, so a triple two graphs
+hold (the country labels are in the data and in the catalogue record) comes twice in a SELECT
+answer; documents keep each triple once.
 Virtuoso also cuts every answer at `ResultSetMaxRows` of its virtuoso.ini ([SPARQL], 10 000 by
 default), silently for CONSTRUCT: set it above LODPUB_SPARQL_MAX_ROWS and above the largest
 document; a SELECT it cut is refused here (its `X-SPARQL-MaxRows` header) rather than served short.
@@ -69,6 +73,8 @@ REFRESH_SECONDS = 5.0
 SWITCH_WAIT_SECONDS = 10.0
 
 PUBLICATION_GRAPH = "graph/publication"
+# Triples sent in one Graph Store request: Virtuoso deadlocks on one transaction of ~170 000.
+CHUNK_TRIPLES = 20_000
 SWITCHING = "urn:x-lodpub:switching"
 SWITCHED = "urn:x-lodpub:switched"
 # Stands for "no graph" in a dataset parameter: an absent parameter means "every graph" to some stores.
@@ -437,7 +443,7 @@ def publish(release: Path, endpoints: Endpoints) -> str:
     moving = False
     try:
         for name, triples in graphs.items():
-            _put_graph(endpoints, staging[name], ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES))
+            _load_graph(endpoints, staging[name], triples)
         previous = _published_graphs(store, base_iri)
         _update(store, marks.insert(SWITCHING))
         moving = True
@@ -495,12 +501,30 @@ def _published_graphs(store: RemoteStore, base_iri: str) -> set[str]:
         return set()
 
 
-def _put_graph(endpoints: Endpoints, graph: str, body: bytes) -> None:
-    """Replace `graph` with `body` (N-Triples) by the Graph Store Protocol."""
+def _load_graph(endpoints: Endpoints, graph: str, triples: list[ox.Triple]) -> None:
+    """Replace `graph` with `triples` by the Graph Store Protocol, in parts of CHUNK_TRIPLES: a PUT,
+    then POSTs that add to it. Blank nodes are named afresh in each request, so every triple with
+    one goes in the first part."""
+    with_blank_nodes = [triple for triple in triples if _has_blank_node(triple)]
+    others = [triple for triple in triples if not _has_blank_node(triple)]
+    first = max(CHUNK_TRIPLES - len(with_blank_nodes), 0)
+    parts = [with_blank_nodes + others[:first]] + [others[start:start + CHUNK_TRIPLES]
+                                                   for start in range(first, len(others), CHUNK_TRIPLES)]
+    for number, part in enumerate(parts):
+        _send_graph(endpoints, graph, "PUT" if number == 0 else "POST",
+                    ox.serialize(part, format=ox.RdfFormat.N_TRIPLES))
+
+
+def _has_blank_node(triple: ox.Triple) -> bool:
+    return isinstance(triple.subject, ox.BlankNode) or isinstance(triple.object, ox.BlankNode)
+
+
+def _send_graph(endpoints: Endpoints, graph: str, method: str, body: bytes) -> None:
+    """PUT (replace) or POST (add to) `graph` with `body` (N-Triples) by the Graph Store Protocol."""
     url = endpoints.graph_store_url + "?" + urllib.parse.urlencode({"graph": graph})
     try:
-        headers = {"Content-Type": "application/n-triples"} | _credentials(endpoints, "PUT", url)
-        request = urllib.request.Request(url, data=body, method="PUT", headers=headers)
+        headers = {"Content-Type": "application/n-triples"} | _credentials(endpoints, method, url)
+        request = urllib.request.Request(url, data=body, method=method, headers=headers)
         with urllib.request.urlopen(request, timeout=endpoints.timeout * 10) as response:
             response.read()
     except urllib.error.HTTPError as error:

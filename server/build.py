@@ -81,11 +81,12 @@ def build(settings: Settings, now: datetime | None = None, check_shapes: bool = 
     has a Violation.
     """
     loaded = load_dataset(settings)
-    report = validate(loaded, load_shapes(settings), now=now) if check_shapes else ValidationReport([], {})
+    union = loaded.union()
+    report = (validate(loaded, load_shapes(settings), now=now, jobs=settings.build_jobs, union=union)
+              if check_shapes else ValidationReport([], {}))
     if not report.conforms:
         raise ValidationFailed(report)
     built_at = (now or datetime.now(timezone.utc)).astimezone(timezone.utc)
-    union = loaded.union()
     dumps = serialise_dumps(loaded, union)
     version = f"{built_at:%Y%m%dT%H%M%SZ}-{_sha256(dumps['partnerships.nq'][1])[:8]}"
     manifest = {

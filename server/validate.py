@@ -13,7 +13,7 @@ import re
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
-from typing import Any
+from typing import Any, Callable, TypeVar
 from zoneinfo import ZoneInfo
 
 from rdflib import BNode, Graph, Literal, URIRef, Variable
@@ -302,32 +302,16 @@ def _is_shape(shapes: Graph, node: Node) -> bool:
     return any((node, RDF.type, kind) in shapes for kind in (SH.NodeShape, SH.PropertyShape))
 
 
-# The work of this process, when it is one of a pool's (set by _start_worker).
-_pool_work: _Work | None = None
-
-
-def _start_worker(work: _Work) -> None:
-    global _pool_work
-    _pool_work = work
-
-
-def _validate_partition(shape_names: list[str]) -> list[ValidationResult]:
-    return _pool_work.run(shape_names)
-
-
 def _run_in_pool(work: _Work, partitions: list[list[str]], jobs: int) -> list[ValidationResult]:
     """Validate each partition of the shapes in a pool of `jobs` processes; all their results.
 
-    The processes are forked, so they share the loaded graph with this one rather than receive
-    a copy of it; only the shape names go to them and the results come back. The partitions
-    with the most work go first, so that the longest does not start when the others are done.
+    The partitions with the most work go first, so that the longest does not start when the
+    others are done.
     """
     workers = min(jobs, len(partitions))
     _LOG.info("validating %d partitions of the shapes in %d processes", len(partitions), workers)
     largest_first = sorted(partitions, key=lambda partition: -_estimated_work(work, partition))
-    with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork"),
-                             initializer=_start_worker, initargs=(work,)) as pool:
-        return [result for results in pool.map(_validate_partition, largest_first) for result in results]
+    return [result for results in map_in_forked_pool(_Work.run, largest_first, workers, work) for result in results]
 
 
 def _estimated_work(work: _Work, partition: list[str]) -> int:
@@ -345,6 +329,39 @@ def _count_targets(graph: Graph, shapes: Graph, shape: URIRef) -> int:
         for target_predicate in shapes.objects(shape, predicate):
             count += sum(1 for _ in graph.triples((None, target_predicate, None)))
     return count
+
+
+Shared = TypeVar("Shared")
+Item = TypeVar("Item")
+Outcome = TypeVar("Outcome")
+
+# What the processes of a pool call, and with what (set in each of them by _receive).
+_pool_call: tuple[Callable[[Any, Any], Any], Any] | None = None
+
+
+def map_in_forked_pool(function: Callable[[Shared, Item], Outcome], items: list[Item], jobs: int,
+                       shared: Shared) -> list[Outcome]:
+    """`[function(shared, item) for item in items]`, computed by a pool of up to `jobs` processes.
+
+    The processes are forked, so they share `shared` (a loaded graph) with this one rather than
+    receive a pickled copy of it: only the items go to them, and the outcomes come back, in the
+    order of `items`. With one job, or one item, nothing is forked.
+    """
+    if jobs < 2 or len(items) < 2:
+        return [function(shared, item) for item in items]
+    with ProcessPoolExecutor(max_workers=min(jobs, len(items)), mp_context=multiprocessing.get_context("fork"),
+                             initializer=_receive, initargs=(function, shared)) as pool:
+        return list(pool.map(_call, items))
+
+
+def _receive(function: Callable[[Any, Any], Any], shared: Any) -> None:
+    global _pool_call
+    _pool_call = (function, shared)
+
+
+def _call(item: Any) -> Any:
+    function, shared = _pool_call
+    return function(shared, item)
 
 
 def build_date(now: datetime | None = None) -> date:

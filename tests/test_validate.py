@@ -340,6 +340,19 @@ def test_a_pool_reports_every_mistake_exactly_as_one_process_does(mistaken_data,
     assert {"Resource-link-target", "Resource-described-once"} <= rules
 
 
+def test_a_build_that_validates_in_a_pool_reports_what_validate_reports(mistaken_report, mistaken_data, tmp_path):
+    built = subprocess.run(
+        [sys.executable, "-m", "server.cli", "build", "--ontology", str(mistaken_data / "ontology"),
+         "--data", str(mistaken_data / "data"), "--output", str(tmp_path / "dist")],
+        cwd=CHECKOUT, capture_output=True, text=True, timeout=120,
+        env={name: value for name, value in os.environ.items() if not name.startswith("LODPUB_")}
+        | {"LODPUB_BUILD_JOBS": "2"},
+    )
+
+    assert built.returncode == 1, built.stderr
+    assert built.stdout == mistaken_report["en"].stdout
+    assert not (tmp_path / "dist").exists()
+
 def test_shapes_are_validated_apart_only_when_each_one_with_targets_has_an_iri():
     def shapes_of(turtle: str) -> Graph:
         return Graph().parse(format="turtle", data="""

@@ -35,7 +35,7 @@ from .describe.dcat import as_dcat_ap_2_1_1, catalogue_record
 from .describe.void import dataset_summary, void_description
 from .namespaces import prefixes_for
 from .store.releases import CURRENT, fsync_directory, point, prune, remove_leftovers, temporary_prefix
-from .validate import ValidationReport, load_shapes, validate, validate_graph
+from .validate import ValidationReport, load_shapes, map_in_forked_pool, validate, validate_graph
 
 # The resource the dataset's VoID names as its source (dcterms:source).
 SOURCE_PATH = "id/source/uzavrene-dohody"
@@ -81,12 +81,13 @@ def build(settings: Settings, now: datetime | None = None, check_shapes: bool = 
     has a Violation.
     """
     loaded = load_dataset(settings)
-    report = validate(loaded, load_shapes(settings), now=now) if check_shapes else ValidationReport([], {})
+    union = loaded.union()
+    report = (validate(loaded, load_shapes(settings), now=now, jobs=settings.build_jobs, union=union)
+              if check_shapes else ValidationReport([], {}))
     if not report.conforms:
         raise ValidationFailed(report)
     built_at = (now or datetime.now(timezone.utc)).astimezone(timezone.utc)
-    union = loaded.union()
-    dumps = serialise_dumps(loaded, union)
+    dumps = serialise_dumps(loaded, union, settings.build_jobs)
     version = f"{built_at:%Y%m%dT%H%M%SZ}-{_sha256(dumps['partnerships.nq'][1])[:8]}"
     manifest = {
         "version": version,
@@ -172,26 +173,45 @@ def current_release_is_up_to_date(settings: Settings) -> bool:
     return json.loads(manifest.read_text(encoding="utf-8")).get("sources_digest") == sources_digest(settings)
 
 
-def serialise_dumps(loaded: LoadedDataset, union: Graph) -> dict[str, tuple[str, bytes]]:
+# Each dump: its media type, whether it holds the named graphs (else their union), and its rdflib
+# format; the slowest to write first, so that a pool does not wait for it at the end.
+DUMP_FORMATS: dict[str, tuple[str, bool, str]] = {
+    "partnerships.trig": ("application/trig", True, "trig"),
+    "partnerships.ttl": ("text/turtle", False, "turtle"),
+    "partnerships.jsonld": ("application/ld+json", False, "json-ld"),
+    "partnerships.rdf": ("application/rdf+xml", False, "xml"),
+    "partnerships.nq": ("application/n-quads", True, "nquads"),
+    "partnerships.nt": ("application/n-triples", False, "nt"),
+}
+_LINE_FORMATS = {"nt", "nquads"}
+
+
+def serialise_dumps(loaded: LoadedDataset, union: Graph, jobs: int = 1) -> dict[str, tuple[str, bytes]]:
     """Serialise the dataset in every dump format, plain and gzipped: {file name: (media type, bytes)}.
 
     The union of the named graphs (`union`) goes to Turtle, N-Triples, JSON-LD and RDF/XML; the
     named graphs themselves to N-Quads and TriG. N-Triples and N-Quads have their lines sorted.
+    Up to `jobs` processes write the dumps at once.
     """
-    context = prefixes_for(loaded.base_iri)
-    plain = {
-        "partnerships.ttl": ("text/turtle", _serialise(union, "turtle")),
-        "partnerships.nt": ("application/n-triples", _sorted_lines(_serialise(union, "nt"))),
-        "partnerships.jsonld": ("application/ld+json", _serialise(union, "json-ld", context=context)),
-        "partnerships.rdf": ("application/rdf+xml", _serialise(union, "xml")),
-        "partnerships.nq": ("application/n-quads", _sorted_lines(_serialise(loaded.dataset, "nquads"))),
-        "partnerships.trig": ("application/trig", _serialise(loaded.dataset, "trig")),
-    }
+    names = list(DUMP_FORMATS)
+    written = map_in_forked_pool(_write_dump, names, jobs, (loaded, union))
+    dumps: dict[str, tuple[str, bytes]] = {}
+    for name, (plain, gzipped) in zip(names, written):
+        dumps[name] = (DUMP_FORMATS[name][0], plain)
+        dumps[f"{name}.gz"] = ("application/gzip", gzipped)
+    return dict(sorted(dumps.items()))
+
+
+def _write_dump(graphs: tuple[LoadedDataset, Graph], name: str) -> tuple[bytes, bytes]:
+    """The dump `name` of DUMP_FORMATS, plain and gzipped."""
+    loaded, union = graphs
+    _, named_graphs, format = DUMP_FORMATS[name]
+    options = {"context": prefixes_for(loaded.base_iri)} if format == "json-ld" else {}
+    data = _serialise(loaded.dataset if named_graphs else union, format, **options)
+    if format in _LINE_FORMATS:
+        data = _sorted_lines(data)
     # mtime=0 keeps the gzip header, and so the file, the same for the same content.
-    gzipped = {
-        f"{name}.gz": ("application/gzip", gzip.compress(data, mtime=0)) for name, (_, data) in plain.items()
-    }
-    return plain | gzipped
+    return data, gzip.compress(data, mtime=0)
 
 
 def _entries(files: dict[str, tuple[str, bytes]]) -> list[dict[str, Any]]:

@@ -52,6 +52,12 @@ class Settings:
     keep_releases: int = _setting(
         5, "LODPUB_KEEP_RELEASES", "releases a build keeps (the newest; the served one is never deleted)"
     )
+    build_jobs: int = _setting(
+        os.cpu_count() or 1,
+        "LODPUB_BUILD_JOBS",
+        "processes that validate the dataset at once when building (default: the number of CPUs); "
+        "each holds the data read by the build, so memory grows with them",
+    )
     host: str = _setting("127.0.0.1", "LODPUB_HOST", "address the server listens on")
     port: int = _setting(5000, "LODPUB_PORT", "port the server listens on")
     workers: int = _setting(2, "LODPUB_WORKERS", "number of server worker processes")
@@ -153,6 +159,8 @@ class Settings:
             raise ValueError("a remote store needs LODPUB_STORE_QUERY_URL")
         if self.document_cache_mb < 0:
             raise ValueError(f"document_cache_mb cannot be negative: {self.document_cache_mb}")
+        if self.build_jobs < 1:
+            raise ValueError(f"build_jobs must be at least 1, not {self.build_jobs}")
         if self.keep_releases < 1:
             raise ValueError(f"keep_releases must be at least 1, not {self.keep_releases}")
         if self.page_size < 1:

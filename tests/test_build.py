@@ -15,7 +15,7 @@ from rdflib import Dataset, Graph
 from rdflib.compare import isomorphic
 
 from server import build as build_module
-from server.build import ValidationFailed, build
+from server.build import ValidationFailed, build, serialise_dumps
 from server.dataset import load_dataset
 
 DUMPS = {
@@ -240,3 +240,14 @@ def test_what_a_killed_build_left_behind_is_removed_by_the_next_build(release, m
     build(mini_settings, now=NOW.replace(year=2027))
 
     assert not killed.exists() and not half_deleted.exists() and running.is_dir()
+
+
+def test_dumps_written_by_a_pool_are_those_one_process_writes(mini_settings):
+    loaded = load_dataset(mini_settings)
+    union = loaded.union()
+
+    alone, pooled = serialise_dumps(loaded, union, jobs=1), serialise_dumps(loaded, union, jobs=2)
+
+    assert set(pooled) == ALL_DUMPS
+    # rdflib orders JSON-LD and RDF/XML by the process's hash seed, which a forked process shares
+    assert pooled == alone

@@ -11,8 +11,17 @@ from pathlib import Path
 import pytest
 from rdflib import Graph, Namespace, URIRef
 
+from server.config import load_settings
 from server.dataset import SourceLocation, load_dataset
-from server.validate import ValidationResult, format_report, load_shapes, rule_of, validate, validate_graph
+from server.validate import (
+    ValidationResult,
+    format_report,
+    load_shapes,
+    rule_of,
+    shape_partitions,
+    validate,
+    validate_graph,
+)
 
 CANONICAL = "https://data.kraj-lbc.cz/partnerships/"
 ELSEWHERE = "http://localhost:8080/lod/"
@@ -302,6 +311,72 @@ def test_the_future_signing_is_also_a_future_status_and_nothing_else_is_reported
         "shp:TimeValueShape", "shp:HappenedShape / time:hasTime", "shp:HappenedShape / time:hasBeginning",
         "shp:Resource-described-once",
     ])
+
+
+# --- validating in a pool of processes -----------------------------------------------------------
+
+BUILT_ON = datetime(2026, 11, 28, 12, 0, tzinfo=timezone.utc)
+
+
+def test_a_pool_reports_every_mistake_exactly_as_one_process_does(mistaken_data, caplog):
+    settings = load_settings(ontology_dir=mistaken_data / "ontology", data_dir=mistaken_data / "data")
+    loaded, shapes = load_dataset(settings), load_shapes(settings)
+    alone = validate(loaded, shapes, now=BUILT_ON, jobs=1)
+
+    with caplog.at_level("INFO", logger="server.validate"):
+        pooled = validate(loaded, shapes, now=BUILT_ON, jobs=2)
+
+    partitions = shape_partitions(shapes)
+    assert f"validating {len(partitions)} partitions of the shapes in 2 processes" in caplog.messages
+    assert pooled.results == alone.results
+    assert format_report(pooled, "cs") == format_report(alone, "cs")
+    # The mistakes lie in shapes of several partitions, not only the first one...
+    shapes_broken = {str(result.source_shape) for result in pooled.violations}
+    broken_partitions = {n for n, partition in enumerate(partitions) if shapes_broken & set(partition)}
+    assert len(broken_partitions) >= 3 and min(broken_partitions) > 0
+    # ...and those seen only across files are found too: a link from bursa.ttl to nothing, and an
+    # IRI described in two partnerships' files.
+    rules = {rule_of(result).rsplit("/", 1)[1] for result in pooled.violations}
+    assert {"Resource-link-target", "Resource-described-once"} <= rules
+
+
+def test_a_build_that_validates_in_a_pool_reports_what_validate_reports(mistaken_report, mistaken_data, tmp_path):
+    built = subprocess.run(
+        [sys.executable, "-m", "server.cli", "build", "--ontology", str(mistaken_data / "ontology"),
+         "--data", str(mistaken_data / "data"), "--output", str(tmp_path / "dist")],
+        cwd=CHECKOUT, capture_output=True, text=True, timeout=120,
+        env={name: value for name, value in os.environ.items() if not name.startswith("LODPUB_")}
+        | {"LODPUB_BUILD_JOBS": "2"},
+    )
+
+    assert built.returncode == 1, built.stderr
+    assert built.stdout == mistaken_report["en"].stdout
+    assert not (tmp_path / "dist").exists()
+
+def test_shapes_are_validated_apart_only_when_each_one_with_targets_has_an_iri():
+    def shapes_of(turtle: str) -> Graph:
+        return Graph().parse(format="turtle", data="""
+            @prefix sh:   <http://www.w3.org/ns/shacl#> .
+            @prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
+            @prefix ex:   <http://example.org/> .
+            ex:Named a sh:NodeShape ; sh:targetClass ex:Thing ; sh:property [ sh:path ex:p ; sh:minCount 1 ] .
+            ex:ImplicitClass a sh:NodeShape , rdfs:Class ; sh:property [ sh:path ex:q ; sh:maxCount 1 ] .
+            """ + turtle)
+
+    assert shape_partitions(shapes_of("")) == [["http://example.org/ImplicitClass"], ["http://example.org/Named"]]
+    # a shape named by another travels with it (pyshacl would leave it out), and shapes with
+    # targets that reach one another are validated together, so that each is validated once
+    linked = shapes_of("""
+        ex:Named sh:property ex:Named-label .
+        ex:Named-label sh:path ex:label ; sh:minCount 1 .
+        ex:Other a sh:NodeShape ; sh:targetNode ex:x ; sh:or ( [ sh:node ex:ImplicitClass ] ex:Named-label ) .
+        """)
+    assert shape_partitions(linked) == [
+        ["http://example.org/ImplicitClass", "http://example.org/Named-label", "http://example.org/Other"],
+        ["http://example.org/Named", "http://example.org/Named-label"],
+    ]
+    assert shape_partitions(shapes_of("[] a sh:NodeShape ; sh:targetNode ex:x ; sh:class ex:Thing .")) is None
+    assert shape_partitions(shapes_of("ex:Named sh:rule [ a sh:TripleRule ] .")) is None
 
 
 # --- the day of the build -------------------------------------------------------------------------

@@ -35,7 +35,8 @@ from .describe.dcat import as_dcat_ap_2_1_1, catalogue_record
 from .describe.void import dataset_summary, void_description
 from .namespaces import prefixes_for
 from .store.releases import CURRENT, fsync_directory, point, prune, remove_leftovers, temporary_prefix
-from .validate import ValidationReport, load_shapes, map_in_forked_pool, validate, validate_graph
+from .pool import map_in_forked_pool
+from .validate import ValidationReport, load_shapes, validate, validate_graph
 
 # The resource the dataset's VoID names as its source (dcterms:source).
 SOURCE_PATH = "id/source/uzavrene-dohody"

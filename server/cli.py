@@ -87,7 +87,7 @@ def _error(message: str) -> int:
 
 
 def _run_validate(args: argparse.Namespace, settings: Settings) -> int:
-    report = validate(load_dataset(settings), load_shapes(settings))
+    report = validate(load_dataset(settings), load_shapes(settings), jobs=settings.build_jobs)
     print(format_report(report, args.lang))
     return EXIT_OK if report.conforms else EXIT_VIOLATIONS
 

@@ -8,12 +8,10 @@ that also say in which file and on which line the offending resource was written
 import functools
 import json
 import logging
-import multiprocessing
 import re
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
-from typing import Any, Callable, TypeVar
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from rdflib import BNode, Graph, Literal, URIRef, Variable
@@ -22,6 +20,7 @@ from rdflib.namespace import OWL, RDF, RDFS, SH, XSD
 from rdflib.term import Node
 
 from .config import Settings
+from .pool import map_in_forked_pool
 from .dataset import (
     LoadedDataset,
     SourceIndex,
@@ -329,39 +328,6 @@ def _count_targets(graph: Graph, shapes: Graph, shape: URIRef) -> int:
         for target_predicate in shapes.objects(shape, predicate):
             count += sum(1 for _ in graph.triples((None, target_predicate, None)))
     return count
-
-
-Shared = TypeVar("Shared")
-Item = TypeVar("Item")
-Outcome = TypeVar("Outcome")
-
-# What the processes of a pool call, and with what (set in each of them by _receive).
-_pool_call: tuple[Callable[[Any, Any], Any], Any] | None = None
-
-
-def map_in_forked_pool(function: Callable[[Shared, Item], Outcome], items: list[Item], jobs: int,
-                       shared: Shared) -> list[Outcome]:
-    """`[function(shared, item) for item in items]`, computed by a pool of up to `jobs` processes.
-
-    The processes are forked, so they share `shared` (a loaded graph) with this one rather than
-    receive a pickled copy of it: only the items go to them, and the outcomes come back, in the
-    order of `items`. With one job, or one item, nothing is forked.
-    """
-    if jobs < 2 or len(items) < 2:
-        return [function(shared, item) for item in items]
-    with ProcessPoolExecutor(max_workers=min(jobs, len(items)), mp_context=multiprocessing.get_context("fork"),
-                             initializer=_receive, initargs=(function, shared)) as pool:
-        return list(pool.map(_call, items))
-
-
-def _receive(function: Callable[[Any, Any], Any], shared: Any) -> None:
-    global _pool_call
-    _pool_call = (function, shared)
-
-
-def _call(item: Any) -> Any:
-    function, shared = _pool_call
-    return function(shared, item)
 
 
 def build_date(now: datetime | None = None) -> date:

@@ -1,0 +1,39 @@
+"""One way to spread work over the machine's cores: a pool of forked processes that share, rather
+than copy, what the work reads (a loaded graph). The build writes its dumps with it, and validation
+runs its parts of the shapes with it."""
+
+import multiprocessing
+from concurrent.futures import ProcessPoolExecutor
+from typing import Any, Callable, TypeVar
+
+Shared = TypeVar("Shared")
+Item = TypeVar("Item")
+Outcome = TypeVar("Outcome")
+
+# What the processes of a pool call, and with what (set in each of them by _receive).
+_pool_call: tuple[Callable[[Any, Any], Any], Any] | None = None
+
+
+def map_in_forked_pool(function: Callable[[Shared, Item], Outcome], items: list[Item], jobs: int,
+                       shared: Shared) -> list[Outcome]:
+    """`[function(shared, item) for item in items]`, computed by a pool of up to `jobs` processes.
+
+    The processes are forked, so they share `shared` (a loaded graph) with this one rather than
+    receive a pickled copy of it: only the items go to them, and the outcomes come back, in the
+    order of `items`. With one job, or one item, nothing is forked.
+    """
+    if jobs < 2 or len(items) < 2:
+        return [function(shared, item) for item in items]
+    with ProcessPoolExecutor(max_workers=min(jobs, len(items)), mp_context=multiprocessing.get_context("fork"),
+                             initializer=_receive, initargs=(function, shared)) as pool:
+        return list(pool.map(_call, items))
+
+
+def _receive(function: Callable[[Any, Any], Any], shared: Any) -> None:
+    global _pool_call
+    _pool_call = (function, shared)
+
+
+def _call(item: Any) -> Any:
+    function, shared = _pool_call
+    return function(shared, item)

@@ -26,16 +26,23 @@ class RenderedDocuments:
         self._kept: OrderedDict[Hashable, bytes] = OrderedDict()
         self._lock = threading.Lock()
 
+    def get(self, key: Hashable) -> bytes | None:
+        """The bytes kept for `key`, if any (counted as a hit or a miss)."""
+        with self._lock:
+            body = self._kept.get(key)
+            if body is None:
+                self.misses += 1
+                return None
+            self._kept.move_to_end(key)
+            self.hits += 1
+            return body
+
     def get_or_render(self, key: Hashable, render: Callable[[], bytes], still_valid: Callable[[], bool]) -> bytes:
         """The bytes kept for `key`, else `render()`'s, kept if `still_valid()` says the key still
         describes them (the release may have changed while rendering)."""
-        with self._lock:
-            body = self._kept.get(key)
-            if body is not None:
-                self._kept.move_to_end(key)
-                self.hits += 1
-                return body
-            self.misses += 1
+        body = self.get(key)
+        if body is not None:
+            return body
         body = render()  # outside the lock: other threads go on meanwhile (two may render one key)
         if still_valid():
             self._keep(key, body)

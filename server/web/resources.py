@@ -119,13 +119,18 @@ def document(path: str) -> Response:
     """The document about the thing at `path`, in the negotiated format."""
     bare, suffix_format = split_suffix(path)
     iri = canonical_iri(bare)
-    if not is_iri(iri) or not store().exists(iri):
-        return not_found(choose_or_html(suffix_format))
+    document_url = url_for("resources.document", path=bare)
     try:
         fmt = choose_format(request, suffix_format)
     except NotAcceptable:
+        fmt = None
+    if fmt is not None and (kept := kept_document(fmt, document_url)) is not None:
+        return kept  # kept only once rendered, so it exists: no need to ask the store
+    if not is_iri(iri) or not store().exists(iri):
+        return not_found(choose_or_html(suffix_format))
+    if fmt is None:
         return not_acceptable()
-    return respond_with_document(iri, fmt, url_for("resources.document", path=bare))
+    return respond_with_document(iri, fmt, document_url)
 
 
 @blueprint.route("/doc")
@@ -151,10 +156,21 @@ def respond_with_document(iri: URIRef, fmt: Format, document_url: str) -> Respon
     in each worker, and kept (see rendered.py)."""
     language = current_language() if fmt is HTML else None
     version = store().version
-    key = (version, public_base(), document_url, fmt.media_type, language)
-    body = publisher().documents.get_or_render(key, lambda: render_document(iri, fmt, document_url),
+    body = publisher().documents.get_or_render(_document_key(version, fmt, document_url, language),
+                                               lambda: render_document(iri, fmt, document_url),
                                                still_valid=lambda: store().version == version)
     return graph_response(body, fmt, document_url, language)
+
+
+def kept_document(fmt: Format, document_url: str) -> Response | None:
+    """The response with the document at `document_url` in `fmt`, if this worker keeps it."""
+    language = current_language() if fmt is HTML else None
+    body = publisher().documents.get(_document_key(store().version, fmt, document_url, language))
+    return graph_response(body, fmt, document_url, language) if body is not None else None
+
+
+def _document_key(version: str, fmt: Format, document_url: str, language: str | None) -> tuple:
+    return (version, public_base(), document_url, fmt.media_type, language)
 
 
 def render_document(iri: URIRef, fmt: Format, document_url: str) -> bytes:

@@ -280,3 +280,16 @@ def test_a_remote_store_stopping_mid_traffic_gives_503_with_reason_then_recovers
     for _, status, text, retry in answers:
         if status == 503:
             assert retry and ("does not answer" in text or "lodpub publish" in text or "busy" in text), text
+
+
+def test_a_dump_damaged_before_a_new_host_asks_for_it_is_still_withheld(mini_server: RunningServer, mini_settings):
+    """The sizes and checksums at a host are learnt from the files when that host first asks: a file
+    damaged before then must not be taken as the good one there."""
+    assert requests.get(mini_server + "dumps/partnerships.nt", timeout=30).status_code == 200
+    flip_a_byte(mini_settings.output_dir / "current" / "partnerships.nt")
+    port = mini_server.rstrip("/").rsplit(":", 1)[1]
+    for _ in range(4):  # whichever worker answers, at a host it has not served yet
+        damaged = requests.get(mini_server + "dumps/partnerships.nt", headers={"Host": f"localhost:{port}"}, timeout=30)
+        assert damaged.status_code == 503 and "partnerships.nt" in damaged.text
+    listing = requests.get(mini_server + "dumps/manifest.json", headers={"Host": f"localhost:{port}"}, timeout=30)
+    assert listing.status_code == 200 and "partnerships.nq" in listing.text

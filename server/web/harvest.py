@@ -15,11 +15,12 @@ from flask import Blueprint, Response, abort, current_app, render_template, requ
 from rdflib import URIRef
 
 from ..namespaces import dataset_iri
+from ..store.releases import DamagedFile
 from . import public_base, store
 from .jsonld import our_context_terms
 from .negotiation import NotAcceptable, choose_format, split_suffix
 from .resources import not_acceptable, respond_with_graph
-from .served import served_bytes, served_files, sha256, withheld_files
+from .served import checked_files, served_bytes, served_files, sha256, withheld_files
 
 blueprint = Blueprint("harvest", __name__)
 
@@ -38,13 +39,17 @@ def dump(name: str) -> Response:
     """One file of the current release, with Content-Length and its SHA-256 (Digest headers)."""
     files = served_files(store().version, public_base())
     withheld = withheld_files(store().version).get(name)
-    if name not in files and withheld is None:
+    if name not in files and withheld is None and name not in checked_files(store().version)[0]:
         abort(404)
+    changed = f"release {store().version}: {name} changed on disk after it was checked"
     if withheld is None:
-        fact = files[name]
-        data = served_bytes(store().version, public_base(), name)  # read now: it may have changed since checked
-        if sha256(data) != fact.sha256:
-            withheld = f"release {store().version}: {name} changed on disk after it was checked"
+        try:
+            data = served_bytes(store().version, public_base(), name)  # read now: it may have changed since
+            fact = files[name]
+            if sha256(data) != fact.sha256:
+                withheld = changed
+        except (DamagedFile, KeyError):
+            withheld = changed
     if withheld is not None:
         current_app.logger.error("not serving %s", withheld)
         return Response(f"Service unavailable: {withheld}. The file is not served until the release is "

@@ -62,6 +62,13 @@ def checked_files(version: str) -> tuple[dict[str, str], dict[str, str]]:
     return files, withheld
 
 
+@functools.lru_cache(maxsize=2)
+def recorded_sha256(version: str) -> dict[str, str]:
+    """{file name: the SHA-256 the build recorded in the manifest} of the release."""
+    manifest = json.loads((store().release / "manifest.json").read_text(encoding="utf-8"))
+    return {entry["name"]: entry["sha256"] for entry in manifest_entries(manifest)}
+
+
 def withheld_files(version: str) -> dict[str, str]:
     """The files of the release that are not served, each with the reason."""
     return checked_files(version)[1]
@@ -73,7 +80,10 @@ def served_files(version: str, base: str) -> dict[str, ServedFile]:
     SHA256SUMS rewritten to match them (cached per release and base: facts only, no bytes)."""
     facts = {}
     for name, media_type in checked_files(version)[0].items():
-        data = served_bytes(version, base, name)
+        try:
+            data = served_bytes(version, base, name)
+        except DamagedFile:  # changed since it was checked: not served (dump() says why)
+            continue
         facts[name] = ServedFile(media_type, len(data), sha256(data))
     manifest = _served_manifest(base, facts)
     facts["manifest.json"] = ServedFile("application/json", len(manifest), sha256(manifest))
@@ -91,7 +101,9 @@ def served_bytes(version: str, base: str, name: str) -> bytes:
         return _served_manifest(base, served_files(version, base))
     if name == "SHA256SUMS":
         return _sums(served_files(version, base))
-    data = (release / name).read_bytes()
+    # Checked against the build's SHA-256 at every read: the facts above must never be taken from
+    # a file damaged after the release was first checked.
+    data = read_verified(release, name, recorded_sha256(version)[name])
     if base == canonical:
         return data
     if name in RECORD_FILES:

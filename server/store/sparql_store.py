@@ -157,10 +157,6 @@ class SparqlStore:
 
     # --- helpers -------------------------------------------------------------------------------
 
-    def _construct(self, query: str) -> Graph:
-        """The rdflib graph of a CONSTRUCT `query` over the whole dataset, literals as written."""
-        return _graph_of(self._construct_triples(query))
-
     def _construct_triples(self, query: str) -> list[ox.Triple]:
         """The triples of a CONSTRUCT `query` over the whole dataset, literals as written."""
         return [self._as_written(triple) for triple in self._query(query, None, None)]

@@ -20,7 +20,7 @@ from . import public_base, store
 from .jsonld import our_context_terms
 from .negotiation import NotAcceptable, choose_format, split_suffix
 from .resources import not_acceptable, respond_with_graph
-from .served import checked_files, served_bytes, served_files, sha256, withheld_files
+from .served import checked_files, served_bytes, served_files, withheld_files
 
 blueprint = Blueprint("harvest", __name__)
 
@@ -41,15 +41,11 @@ def dump(name: str) -> Response:
     withheld = withheld_files(store().version).get(name)
     if name not in files and withheld is None and name not in checked_files(store().version)[0]:
         abort(404)
-    changed = f"release {store().version}: {name} changed on disk after it was checked"
     if withheld is None:
-        try:
-            data = served_bytes(store().version, public_base(), name)  # read now: it may have changed since
-            fact = files[name]
-            if sha256(data) != fact.sha256:
-                withheld = changed
-        except (DamagedFile, KeyError):
-            withheld = changed
+        try:  # read, and checked against the build's SHA-256, now: it may have changed since
+            data, fact = served_bytes(store().version, public_base(), name), files[name]
+        except (DamagedFile, KeyError):  # (not in files: it had changed when the facts were learnt)
+            withheld = f"release {store().version}: {name} changed on disk after it was checked"
     if withheld is not None:
         current_app.logger.error("not serving %s", withheld)
         return Response(f"Service unavailable: {withheld}. The file is not served until the release is "

@@ -118,19 +118,7 @@ def any_thing(path: str) -> Response:
 def document(path: str) -> Response:
     """The document about the thing at `path`, in the negotiated format."""
     bare, suffix_format = split_suffix(path)
-    iri = canonical_iri(bare)
-    document_url = url_for("resources.document", path=bare)
-    try:
-        fmt = choose_format(request, suffix_format)
-    except NotAcceptable:
-        fmt = None
-    if fmt is not None and (kept := kept_document(fmt, document_url)) is not None:
-        return kept  # kept only once rendered, so it exists: no need to ask the store
-    if not is_iri(iri) or not store().exists(iri):
-        return not_found(choose_or_html(suffix_format))
-    if fmt is None:
-        return not_acceptable()
-    return respond_with_document(iri, fmt, document_url)
+    return serve_document(canonical_iri(bare), suffix_format, url_for("resources.document", path=bare))
 
 
 @blueprint.route("/doc")
@@ -142,35 +130,42 @@ def other_document() -> Response:
     iri = request.args.get("iri", "")
     if iri.startswith(public_base()):
         return redirect(url_for("resources.document", path=iri[len(public_base()):], _external=True), code=303)
-    if not is_iri(iri) or not store().exists(URIRef(iri)):
-        return not_found(choose_or_html(None))
+    return serve_document(URIRef(iri), None, url_for("resources.other_document", iri=iri))
+
+
+class _NoSuchDocument(Exception):
+    """The dataset describes nothing at the IRI asked for."""
+
+
+def serve_document(iri: URIRef, suffix_format: Format | None, document_url: str) -> Response:
+    """Answer with the document about `iri`, in the negotiated format: rendered once per release,
+    base and language in each worker, and kept (see rendered.py). A kept one is sent without asking
+    the store anything: it was rendered, so it exists. 404 for an IRI nothing describes (even when
+    no format fits), else 406 when no format fits."""
     try:
-        fmt = choose_format(request)
+        fmt = choose_format(request, suffix_format)
     except NotAcceptable:
-        return not_acceptable()
-    return respond_with_document(URIRef(iri), fmt, url_for("resources.other_document", iri=iri))
-
-
-def respond_with_document(iri: URIRef, fmt: Format, document_url: str) -> Response:
-    """Answer with the document about `iri` in `fmt`: rendered once per release, base and language
-    in each worker, and kept (see rendered.py)."""
+        if _describes(iri):
+            return not_acceptable()
+        return not_found(HTML)
     language = current_language() if fmt is HTML else None
     version = store().version
-    body = publisher().documents.get_or_render(_document_key(version, fmt, document_url, language),
-                                               lambda: render_document(iri, fmt, document_url),
-                                               still_valid=lambda: store().version == version)
+
+    def render() -> bytes:
+        if not _describes(iri):
+            raise _NoSuchDocument()
+        return render_document(iri, fmt, document_url)
+
+    try:
+        body = publisher().documents.get_or_render((version, public_base(), document_url, fmt.media_type, language),
+                                                   render, still_valid=lambda: store().version == version)
+    except _NoSuchDocument:
+        return not_found(fmt)
     return graph_response(body, fmt, document_url, language)
 
 
-def kept_document(fmt: Format, document_url: str) -> Response | None:
-    """The response with the document at `document_url` in `fmt`, if this worker keeps it."""
-    language = current_language() if fmt is HTML else None
-    body = publisher().documents.get(_document_key(store().version, fmt, document_url, language))
-    return graph_response(body, fmt, document_url, language) if body is not None else None
-
-
-def _document_key(version: str, fmt: Format, document_url: str, language: str | None) -> tuple:
-    return (version, public_base(), document_url, fmt.media_type, language)
+def _describes(iri: URIRef) -> bool:
+    return is_iri(iri) and store().exists(iri)
 
 
 def render_document(iri: URIRef, fmt: Format, document_url: str) -> bytes:

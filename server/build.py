@@ -4,9 +4,9 @@ A release lives in output_dir/releases/<version>/ and is published by pointing t
 output_dir/current at it (what the server serves is another link: see store/releases.py).
 The version is the UTC build time plus the start of the SHA-256 of the sorted N-Quads, e.g.
 20261127T190512Z-3f2a9c1b, so equal data gives an equal hash (blank nodes have stable labels,
-see dataset.py). The N-Triples, N-Quads, Turtle and TriG dumps are
-byte-for-byte reproducible; rdflib writes JSON-LD and RDF/XML in an order that can change from
-one process to the next.
+see dataset.py). Every dump is byte-for-byte reproducible: the N-Quads and N-Triples dumps are
+sorted lines, and Oxigraph writes the others from them, streaming, so that a dataset of millions
+of triples is never held whole in memory as an rdflib graph unless its shapes are checked.
 
 Publishing is atomic: the files are written to a hidden temporary directory beside the
 releases, synced to disk, and only then is the directory renamed to its version and `current`
@@ -14,24 +14,28 @@ switched by replacing the symlink. A failed build leaves `current` and older rel
 Then all but the newest `keep_releases` releases are deleted (never the one served).
 """
 
-import gzip
 import hashlib
 import json
 import os
 import shutil
 import subprocess
 import tempfile
+import zlib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+import pyoxigraph as ox
 from rdflib import Graph, URIRef
 
 from .config import Settings
 from .dataset import LoadedDataset, bind_prefix_table, find_rdf_files, load_catalogue_metadata, load_dataset
 from .describe.changes import describe_changes
 from .describe.dcat import as_dcat_ap_2_1_1, catalogue_record
+from .describe.statistics import DataStatistics
 from .describe.void import dataset_summary, void_description
 from .namespaces import prefixes_for
 from .store.releases import CURRENT, fsync_directory, point, prune, remove_leftovers, temporary_prefix
@@ -82,48 +86,53 @@ def build(settings: Settings, now: datetime | None = None, check_shapes: bool = 
     has a Violation.
     """
     loaded = load_dataset(settings)
-    union = loaded.union()
-    report = (validate(loaded, load_shapes(settings), now=now, jobs=settings.build_jobs, union=union)
+    report = (validate(loaded, load_shapes(settings), now=now, jobs=settings.build_jobs)
               if check_shapes else ValidationReport([], {}))
     if not report.conforms:
         raise ValidationFailed(report)
     built_at = (now or datetime.now(timezone.utc)).astimezone(timezone.utc)
-    dumps = serialise_dumps(loaded, union, settings.build_jobs)
-    version = f"{built_at:%Y%m%dT%H%M%SZ}-{_sha256(dumps['partnerships.nq'][1])[:8]}"
-    manifest = {
-        "version": version,
-        "sources_digest": sources_digest(settings),
-        "built_at": f"{built_at:%Y-%m-%dT%H:%M:%SZ}",
-        "source": source_commit(settings),
-        "base_iri": settings.base_iri,
-        "triples": len(union),
-        "files": _entries(dumps),
-    }
-    sha1_of = {name: hashlib.sha1(data).hexdigest() for name, (_, data) in dumps.items()}
-    # What changed since the previous release; the VoID and catalogue record are dated when the data last changed.
-    changes = describe_changes(settings.output_dir / "releases", manifest, dumps["partnerships.nq"][1])
-    descriptions = changes.files | describe_release(settings, loaded, union, manifest, changes.data_modified, sha1_of)
-    manifest["description"] = _entries(descriptions)
-    path = _publish(settings.output_dir, version, _release_files(dumps | descriptions, manifest))
+    triple_lines = loaded.triple_lines()
+    statistics = DataStatistics.of_lines(triple_lines)
+    with _release_being_written(settings.output_dir) as folder:
+        dumps = write_dumps(folder, loaded, triple_lines, settings.build_jobs)
+        del triple_lines  # the largest thing the build holds, and written now
+        version = f"{built_at:%Y%m%dT%H%M%SZ}-{dumps['partnerships.nq'].sha256[:8]}"
+        manifest = {
+            "version": version,
+            "sources_digest": sources_digest(settings),
+            "built_at": f"{built_at:%Y-%m-%dT%H:%M:%SZ}",
+            "source": source_commit(settings),
+            "base_iri": settings.base_iri,
+            "triples": statistics.triples,
+            "files": [dump.entry for _, dump in sorted(dumps.items())],
+        }
+        sha1_of = {name: dump.sha1 for name, dump in dumps.items()}
+        # What changed since the previous release; the VoID and catalogue record are dated when the data last changed.
+        changes = describe_changes(settings.output_dir / "releases", manifest, (folder / "partnerships.nq").read_bytes)
+        descriptions = changes.files | describe_release(settings, loaded, statistics, manifest, changes.data_modified,
+                                                        sha1_of)
+        manifest["description"] = _entries(descriptions)
+        _write_descriptions(folder, descriptions, manifest, dumps)
+        path = _publish(settings.output_dir, version, folder)
     deleted = prune(settings.output_dir, settings.keep_releases)
     return Release(version, path, manifest, report, tuple(deleted))
 
 
-def describe_release(settings: Settings, loaded: LoadedDataset, union: Graph, manifest: dict[str, Any],
+def describe_release(settings: Settings, loaded: LoadedDataset, statistics: DataStatistics, manifest: dict[str, Any],
                      built_at: datetime, sha1_of: dict[str, str]) -> dict[str, tuple[str, bytes]]:
     """The release's descriptions: its VoID and, when data/catalogue/ says what to, its catalogue
     record. Raises ValidationFailed when the catalogue record has a violation of the catalogue
     shapes (see CATALOGUE_SHAPES), or would have one once normalised to DCAT-AP 2.1.1."""
-    graph_sizes = {str(graph.identifier): len(graph) for graph in loaded.dataset.graphs() if len(graph)}
+    graph_sizes = loaded.graph_sizes()
     dump_names = [entry["name"] for entry in manifest["files"]]
     metadata = load_catalogue_metadata(settings)
     source = URIRef(settings.base_iri + SOURCE_PATH)
-    void = void_description(union, settings.base_iri, dump_names, manifest["version"], built_at,
-                            source if (source, None, None) in union else None, graph_sizes,
+    void = void_description(statistics, settings.base_iri, dump_names, manifest["version"], built_at,
+                            source if statistics.describes(source) else None, graph_sizes,
                             dataset_summary(metadata, settings.base_iri))
     descriptions = {"void.ttl": ("text/turtle", _serialise(bind_prefix_table(void, settings.base_iri), "turtle"))}
     if len(metadata):
-        record = catalogue_record(metadata, settings.base_iri, union, manifest["files"], manifest["version"], built_at)
+        record = catalogue_record(metadata, settings.base_iri, statistics, manifest["files"], manifest["version"], built_at)
         for graph, shape_sets in ((record, CATALOGUE_SHAPES), (as_dcat_ap_2_1_1(record, sha1_of), DCAT_AP_2_1_1_SHAPES)):
             report = validate_graph(graph, load_shapes(settings, *shape_sets))
             if not report.conforms:
@@ -174,45 +183,81 @@ def current_release_is_up_to_date(settings: Settings) -> bool:
     return json.loads(manifest.read_text(encoding="utf-8")).get("sources_digest") == sources_digest(settings)
 
 
-# Each dump: its media type, whether it holds the named graphs (else their union), and its rdflib
-# format; the slowest to write first, so that a pool does not wait for it at the end.
-DUMP_FORMATS: dict[str, tuple[str, bool, str]] = {
-    "partnerships.trig": ("application/trig", True, "trig"),
-    "partnerships.ttl": ("text/turtle", False, "turtle"),
-    "partnerships.jsonld": ("application/ld+json", False, "json-ld"),
-    "partnerships.rdf": ("application/rdf+xml", False, "xml"),
-    "partnerships.nq": ("application/n-quads", True, "nquads"),
-    "partnerships.nt": ("application/n-triples", False, "nt"),
+# Each dump: its media type, the format Oxigraph writes it in, and the dump it is written from
+# (None: the sorted lines themselves); the slowest to write first, so that a pool does not wait
+# for it at the end. The N-Quads and TriG dumps hold the named graphs, the others their union.
+DUMP_FORMATS: dict[str, tuple[str, ox.RdfFormat, str | None]] = {
+    "partnerships.trig": ("application/trig", ox.RdfFormat.TRIG, "partnerships.nq"),
+    "partnerships.ttl": ("text/turtle", ox.RdfFormat.TURTLE, "partnerships.nt"),
+    "partnerships.jsonld": ("application/ld+json", ox.RdfFormat.JSON_LD, "partnerships.nt"),
+    "partnerships.rdf": ("application/rdf+xml", ox.RdfFormat.RDF_XML, "partnerships.nt"),
+    "partnerships.nq": ("application/n-quads", ox.RdfFormat.N_QUADS, None),
+    "partnerships.nt": ("application/n-triples", ox.RdfFormat.N_TRIPLES, None),
 }
-_LINE_FORMATS = {"nt", "nquads"}
+_READ_SIZE = 1 << 20
 
 
-def serialise_dumps(loaded: LoadedDataset, union: Graph, jobs: int = 1) -> dict[str, tuple[str, bytes]]:
-    """Serialise the dataset in every dump format, plain and gzipped: {file name: (media type, bytes)}.
+@dataclass(frozen=True)
+class WrittenFile:
+    """A file written into a release: its manifest entry (name, media type, bytes, SHA-256) and
+    its SHA-1 (which DCAT-AP 2.1.1 wants of a distribution)."""
 
-    The union of the named graphs (`union`) goes to Turtle, N-Triples, JSON-LD and RDF/XML; the
-    named graphs themselves to N-Quads and TriG. N-Triples and N-Quads have their lines sorted.
-    Up to `jobs` processes write the dumps at once.
+    entry: dict[str, Any]
+    sha1: str
+
+    @property
+    def sha256(self) -> str:
+        """The file's SHA-256, in hex."""
+        return self.entry["sha256"]
+
+
+def write_dumps(folder: Path, loaded: LoadedDataset, triple_lines: list[bytes], jobs: int = 1) -> dict[str, WrittenFile]:
+    """Write the dataset into `folder` in every dump format, plain and gzipped: {file name: what was written}.
+
+    The N-Quads and N-Triples dumps are the sorted lines of the named graphs (`loaded.quad_lines`)
+    and of their union (`triple_lines`); Oxigraph writes the other formats from them, streaming,
+    so that no dump is ever held whole in memory. Up to `jobs` processes write at once.
     """
-    names = list(DUMP_FORMATS)
-    written = map_in_forked_pool(_write_dump, names, jobs, (loaded, union))
-    dumps: dict[str, tuple[str, bytes]] = {}
-    for name, (plain, gzipped) in zip(names, written):
-        dumps[name] = (DUMP_FORMATS[name][0], plain)
-        dumps[f"{name}.gz"] = ("application/gzip", gzipped)
-    return dict(sorted(dumps.items()))
+    for name, lines in (("partnerships.nq", loaded.quad_lines), ("partnerships.nt", triple_lines)):
+        with open(folder / name, "wb") as file:
+            file.writelines(lines)
+    written = map_in_forked_pool(_write_dump, list(DUMP_FORMATS), jobs, (folder, loaded.base_iri))
+    return {file_name: file for pair in written for file_name, file in pair.items()}
 
 
-def _write_dump(graphs: tuple[LoadedDataset, Graph], name: str) -> tuple[bytes, bytes]:
-    """The dump `name` of DUMP_FORMATS, plain and gzipped."""
-    loaded, union = graphs
-    _, named_graphs, format = DUMP_FORMATS[name]
-    options = {"context": prefixes_for(loaded.base_iri)} if format == "json-ld" else {}
-    data = _serialise(loaded.dataset if named_graphs else union, format, **options)
-    if format in _LINE_FORMATS:
-        data = _sorted_lines(data)
-    # mtime=0 keeps the gzip header, and so the file, the same for the same content.
-    return data, gzip.compress(data, mtime=0)
+def _write_dump(where: tuple[Path, str], name: str) -> dict[str, WrittenFile]:
+    """The dump `name` of DUMP_FORMATS (written from its source dump unless it is one), and its gzip."""
+    folder, base_iri = where
+    media_type, rdf_format, source = DUMP_FORMATS[name]
+    if source is not None:
+        source_format = DUMP_FORMATS[source][1]
+        ox.serialize(ox.parse(path=str(folder / source), format=source_format), output=str(folder / name),
+                     format=rdf_format, prefixes=prefixes_for(base_iri))
+    _gzip(folder / name)
+    return {name: _written(folder / name, media_type),
+            f"{name}.gz": _written(folder / f"{name}.gz", "application/gzip")}
+
+
+def _gzip(path: Path) -> None:
+    """Write path.gz beside `path`, in parts, byte for byte what `gzip.compress(data, mtime=0)` gives:
+    with no name and no time in it, the same content gives the same file."""
+    packer = zlib.compressobj(9, zlib.DEFLATED, 31)  # 31: a gzip header and trailer
+    with open(path, "rb") as plain, open(f"{path}.gz", "wb") as packed:
+        while part := plain.read(_READ_SIZE):
+            packed.write(packer.compress(part))
+        packed.write(packer.flush())
+
+
+def _written(path: Path, media_type: str) -> WrittenFile:
+    """What a release records of a file it holds, read back from the disk in parts."""
+    sha256, sha1, size = hashlib.sha256(), hashlib.sha1(), 0
+    with open(path, "rb") as file:
+        while part := file.read(_READ_SIZE):
+            sha256.update(part)
+            sha1.update(part)
+            size += len(part)
+    return WrittenFile({"name": path.name, "media_type": media_type, "bytes": size, "sha256": sha256.hexdigest()},
+                       sha1.hexdigest())
 
 
 def _entries(files: dict[str, tuple[str, bytes]]) -> list[dict[str, Any]]:
@@ -221,56 +266,69 @@ def _entries(files: dict[str, tuple[str, bytes]]) -> list[dict[str, Any]]:
             for name, (media_type, data) in sorted(files.items())]
 
 
-def _release_files(dumps: dict[str, tuple[str, bytes]], manifest: dict[str, Any]) -> dict[str, bytes]:
-    """The files of a release: the dumps and descriptions, manifest.json and SHA256SUMS (covering all)."""
-    files = {name: data for name, (_, data) in dumps.items()}
+def _write_descriptions(folder: Path, descriptions: dict[str, tuple[str, bytes]], manifest: dict[str, Any],
+                        dumps: dict[str, WrittenFile]) -> None:
+    """Write the descriptions, manifest.json and SHA256SUMS (covering every file) into `folder`."""
+    files = {name: data for name, (_, data) in descriptions.items()}
     files["manifest.json"] = (json.dumps(manifest, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
-    checksums = [f"{_sha256(data)}  {name}\n" for name, data in sorted(files.items())]
-    files["SHA256SUMS"] = "".join(checksums).encode("utf-8")
-    return files
+    checksums = {name: dump.sha256 for name, dump in dumps.items()} | {name: _sha256(data) for name, data in files.items()}
+    files["SHA256SUMS"] = "".join(f"{digest}  {name}\n" for name, digest in sorted(checksums.items())).encode("utf-8")
+    for name, data in files.items():
+        (folder / name).write_bytes(data)
 
 
 def _serialise(graph: Graph, format: str, **options: Any) -> bytes:
     return graph.serialize(format=format, encoding="utf-8", **options)
 
 
-def _sorted_lines(data: bytes) -> bytes:
-    return b"".join(sorted(line + b"\n" for line in data.splitlines() if line.strip()))
-
-
 def _sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def _publish(output_dir: Path, version: str, files: dict[str, bytes]) -> Path:
-    """Write `files` to releases/<version>/ and point `current` at it, all or nothing."""
+@contextmanager
+def _release_being_written(output_dir: Path) -> Iterator[Path]:
+    """A new hidden folder below releases/ to write a release into; removed if anything fails
+    before it is published (renamed to its version), and so are the folders made for it."""
     releases = output_dir / "releases"
+    made = [folder for folder in (output_dir, releases) if not folder.is_dir()]
     releases.mkdir(parents=True, exist_ok=True)
     remove_leftovers(output_dir)
+    folder = Path(tempfile.mkdtemp(prefix=temporary_prefix(), dir=releases))
+    try:
+        folder.chmod(0o755)  # mkdtemp makes the directory private; a release is for all to read
+        yield folder
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        for empty in reversed(made):
+            empty.rmdir()
+        raise
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)  # gone already when it was published
+
+
+def _publish(output_dir: Path, version: str, written: Path) -> Path:
+    """Make the release written into `written` releases/<version>/ and point `current` at it, all or nothing."""
+    releases = output_dir / "releases"
     final = releases / version
     if final.is_dir():
         # Same second, same content hash: that release is this one, complete (it was renamed
         # into place only when whole), so publishing it again is all there is to do.
         point(output_dir, CURRENT, final)
         return final
-    written = Path(tempfile.mkdtemp(prefix=temporary_prefix(), dir=releases))
+    for path in written.iterdir():
+        _sync(path)
+    fsync_directory(written)
+    written.rename(final)
     try:
-        written.chmod(0o755)  # mkdtemp makes the directory private; a release is for all to read
-        for name, data in files.items():
-            _write_synced(written / name, data)
-        fsync_directory(written)
-        written.rename(final)
-        written = final  # if anything fails now, the new release is what must go
         fsync_directory(releases)
         point(output_dir, CURRENT, final)
     except BaseException:
-        shutil.rmtree(written, ignore_errors=True)
+        shutil.rmtree(final, ignore_errors=True)
         raise
     return final
 
 
-def _write_synced(path: Path, data: bytes) -> None:
-    with open(path, "wb") as file:
-        file.write(data)
-        file.flush()
+def _sync(path: Path) -> None:
+    """Make a written file durable."""
+    with open(path, "rb") as file:
         os.fsync(file.fileno())

@@ -20,11 +20,14 @@ import difflib
 import hashlib
 import json
 import re
+from collections import Counter
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import NamedTuple
 from xml.sax import SAXParseException
 
+import pyoxigraph as ox
 from rdflib import BNode, Dataset, Graph, URIRef
 from rdflib.compare import to_canonical_graph
 from rdflib.plugins.parsers.notation3 import BadSyntax
@@ -32,6 +35,8 @@ from rdflib.term import Node
 
 from .config import Settings
 from .namespaces import CANONICAL_BASE, PREFIXES, prefixes_for, rebase, rebase_iri
+from .pool import map_in_forked_pool
+from .terms import to_rdflib
 
 RDF_FORMATS: dict[str, str] = {
     ".ttl": "turtle",
@@ -59,6 +64,10 @@ class DataFileError(Exception):
         self.explanation = explanation
         self.message = explanation["en"]
         super().__init__(f"{self.location}: {self.message}")
+
+    def __reduce__(self):
+        # Files are read by a pool of processes, which hands the error back pickled.
+        return DataFileError, (self.path, self.line, self.column, self.explanation)
 
     @property
     def location(self) -> str:
@@ -111,12 +120,29 @@ class SourceIndex:
 
 @dataclass
 class LoadedDataset:
-    """The loaded named graphs, where their subjects came from, and the prefixes the files declare."""
+    """The dataset as N-Quads lines, where its subjects came from, and the prefixes the files declare.
 
-    dataset: Dataset
+    `quad_lines` are sorted and distinct, each ending in a newline, with blank nodes labelled
+    stably: they are the N-Quads dump. The rdflib graphs of it (`dataset`, `union()`) are made only
+    when asked for: validation needs them, but a release of millions of triples built without
+    shapes does not, and rdflib would hold such a graph in many gigabytes.
+    """
+
+    quad_lines: list[bytes]
     index: SourceIndex
     base_iri: str
     prefixes: dict[str, str] = field(default_factory=dict)
+
+    @cached_property
+    def dataset(self) -> Dataset:
+        """The named graphs as an rdflib Dataset, bound to the prefix table (made on first use)."""
+        dataset = bind_prefix_table(Dataset(), self.base_iri)
+        graphs: dict[ox.NamedNode, Graph] = {}
+        for quad in ox.parse(b"".join(self.quad_lines), format=ox.RdfFormat.N_QUADS):
+            if quad.graph_name not in graphs:
+                graphs[quad.graph_name] = dataset.graph(to_rdflib(quad.graph_name))
+            graphs[quad.graph_name].add((to_rdflib(quad.subject), to_rdflib(quad.predicate), to_rdflib(quad.object)))
+        return dataset
 
     def union(self) -> Graph:
         """Return a new graph holding the triples of all named graphs, bound to the prefix table."""
@@ -124,6 +150,24 @@ class LoadedDataset:
         for graph in self.dataset.graphs():
             union += graph
         return union
+
+    def triple_lines(self) -> list[bytes]:
+        """The union of the named graphs as sorted, distinct N-Triples lines: the N-Triples dump."""
+        return sorted({_without_graph(line) for line in self.quad_lines})
+
+    def graph_sizes(self) -> dict[str, int]:
+        """{named graph IRI: triples in it}, for the graphs that hold any."""
+        return dict(Counter(_graph_of_line(line) for line in self.quad_lines))
+
+
+def _graph_of_line(quad_line: bytes) -> str:
+    """The graph IRI of an N-Quads line (the last term: an IRI holds neither a space nor a '<')."""
+    return quad_line[quad_line.rindex(b" <") + 2:quad_line.rindex(b">")].decode("utf-8")
+
+
+def _without_graph(quad_line: bytes) -> bytes:
+    """An N-Quads line as the N-Triples line of its triple."""
+    return quad_line[:quad_line.rindex(b" <")] + b" .\n"
 
 
 class _SourceFile(NamedTuple):
@@ -171,12 +215,21 @@ def described_more_than_once(loaded: LoadedDataset) -> dict[URIRef, list[SourceL
 def load_dataset(settings: Settings) -> LoadedDataset:
     """Load the ontology, vocabulary and data files into named graphs under settings.base_iri.
 
+    Up to settings.build_jobs processes read the files at once.
     Raises FileNotFoundError when ontology_dir or data_dir is missing and DataFileError for a
     file that is not UTF-8 or not valid RDF.
     """
-    loaded = LoadedDataset(bind_prefix_table(Dataset(), settings.base_iri), SourceIndex(), settings.base_iri)
-    for source in _source_files(settings):
-        _load_file(source, loaded)
+    loaded = LoadedDataset([], SourceIndex(), settings.base_iri)
+    sources = _source_files(settings)
+    lines: set[bytes] = set()
+    for source, (quad_lines, subjects, prefixes) in zip(
+            sources, map_in_forked_pool(_read_file, sources, settings.build_jobs, settings.base_iri)):
+        lines.update(quad_lines)
+        for subject, line, blocks in subjects:
+            loaded.index.add(subject, source.path, line, blocks)
+        for prefix, namespace in prefixes:
+            loaded.prefixes.setdefault(prefix, namespace)
+    loaded.quad_lines = sorted(lines)
     return loaded
 
 
@@ -242,18 +295,21 @@ def _source_files(settings: Settings) -> list[_SourceFile]:
     ]
 
 
-def _load_file(source: _SourceFile, loaded: LoadedDataset) -> None:
-    """Parse one file, index its subjects, and add it, rebased, to its named graph."""
+def _read_file(base_iri: str, source: _SourceFile) -> tuple[list[bytes], list[tuple[URIRef, int | None, tuple[int, ...]]],
+                                                          list[tuple[str, str]]]:
+    """Parse one file: its triples as N-Quads lines in its named graph (rebased, blank nodes labelled
+    stably), where each subject was written, and the prefixes it declares."""
     text = _read_utf8(source.path)
     parsed = _parse(source.path, text)
     # Lines are looked up before rebasing, as the text has the canonical IRIs.
-    for subject, (line, blocks) in _subject_lines(source, text, parsed).items():
-        loaded.index.add(URIRef(rebase_iri(subject, CANONICAL_BASE, loaded.base_iri)), source.path, line, blocks)
-    rebase(parsed, CANONICAL_BASE, loaded.base_iri)
-    for prefix, namespace in parsed.namespaces():
-        loaded.prefixes.setdefault(prefix, str(namespace))
-    named_graph = loaded.dataset.graph(graph_iri(loaded.base_iri, source.graph))
-    named_graph += _with_stable_blank_nodes(parsed, source)
+    subjects = [(URIRef(rebase_iri(subject, CANONICAL_BASE, base_iri)), line, blocks)
+                for subject, (line, blocks) in _subject_lines(source, text, parsed).items()]
+    rebase(parsed, CANONICAL_BASE, base_iri)
+    prefixes = [(prefix, str(namespace)) for prefix, namespace in parsed.namespaces()]
+    graph = b" <" + graph_iri(base_iri, source.graph).encode("utf-8") + b"> .\n"
+    triples = _with_stable_blank_nodes(parsed, source).serialize(format="nt", encoding="utf-8")
+    # An N-Triples line ends in " .": the graph goes before the full stop.
+    return [line[:-2] + graph for line in triples.splitlines() if line.strip()], subjects, prefixes
 
 
 def _parse(path: Path, text: str) -> Graph:

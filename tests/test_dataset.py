@@ -201,7 +201,10 @@ def test_loading_under_another_base_iri_rebases_graphs_subjects_and_index(mini_s
 # --- bad files ---------------------------------------------------------------------------------
 
 
-def test_turtle_syntax_error_gives_file_line_and_column(mini_settings, mini):
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_turtle_syntax_error_gives_file_line_and_column(mini_settings, mini, jobs):
+    """Files are read by a pool of processes: the error comes back from it whole."""
+    mini_settings = dataclasses.replace(mini_settings, build_jobs=jobs)
     broken = mini / "data" / "broken.ttl"
     broken.write_text(
         "@prefix ex: <http://example.org/> .\n"

@@ -31,7 +31,8 @@ from rdflib.term import Node
 from rdf_documents import parse_document
 from server.namespaces import rebase
 from server.store.remote import PUBLICATION_GRAPH
-from server.store.sparql_store import literals_oxigraph_changes, to_oxigraph, to_rdflib
+from server.store.sparql_store import literals_oxigraph_changes
+from server.terms import to_oxigraph, to_rdflib
 
 Triple = tuple[Node, Node, Node]
 

@@ -23,7 +23,7 @@ description changed are its dcterms:references, with their labels.
 
 import hashlib
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -34,6 +34,7 @@ from rdflib import Graph, Literal, Namespace, URIRef
 from rdflib.namespace import DCTERMS, OWL, PROV, RDF, RDFS, VOID, XSD
 
 from ..namespaces import LABEL_PREDICATES, dataset_iri, prefixes_for
+from ..terms import to_rdflib
 
 CHANGELOG_PATH = "changes"
 RELEASE_PATH = "id/release/"
@@ -112,7 +113,7 @@ def labels_of(iris: Iterable[str], previous: frozenset[ox.Quad], new: frozenset[
         found = [quad for quad in quads if quad.subject in wanted and quad.predicate in _LABEL_PREDICATES
                  and isinstance(quad.object, ox.Literal)]
         for quad in found:
-            labels.add((_rdflib_term(quad.subject), _rdflib_term(quad.predicate), _rdflib_term(quad.object)))
+            labels.add((to_rdflib(quad.subject), to_rdflib(quad.predicate), to_rdflib(quad.object)))
         wanted -= {quad.subject for quad in found}
     return labels
 
@@ -121,17 +122,6 @@ def patch_file(quads: Iterable[ox.Quad]) -> bytes:
     """`quads` as sorted N-Quads (the form of the release's own dump)."""
     lines = ox.serialize(list(quads), format=ox.RdfFormat.N_QUADS).splitlines(keepends=True)
     return b"".join(sorted(line for line in lines if line.strip()))
-
-
-def _rdflib_term(term: ox.NamedNode | ox.Literal) -> URIRef | Literal:
-    """An IRI or literal as rdflib's, a literal as written (rdflib would rewrite "…Z" as "…+00:00")."""
-    if isinstance(term, ox.NamedNode):
-        return URIRef(term.value)
-    if term.language:
-        return Literal(term.value, lang=term.language)
-    if term.datatype.value == str(XSD.string):
-        return Literal(term.value)
-    return Literal(term.value, datatype=URIRef(term.datatype.value), normalize=False)
 
 
 # --- describing a release's changes -----------------------------------------------------------
@@ -329,10 +319,11 @@ class ReleaseChanges:
     data_modified: datetime
 
 
-def describe_changes(releases_dir: Path, manifest: dict[str, Any], nquads: bytes) -> ReleaseChanges:
-    """Compare the release being built (its `manifest`: version, built_at, base_iri; its N-Quads
-    dump `nquads`) with the previous release in `releases_dir`: the changelog and the patch files
-    to write into it, and when its data last changed."""
+def describe_changes(releases_dir: Path, manifest: dict[str, Any], read_nquads: Callable[[], bytes]) -> ReleaseChanges:
+    """Compare the release being built (its `manifest`: version, built_at, base_iri; `read_nquads`
+    gives its N-Quads dump, read only when there is a release to compare with) with the previous
+    release in `releases_dir`: the changelog and the patch files to write into it, and when its
+    data last changed."""
     base_iri = manifest["base_iri"]
     release = ReleaseFacts(manifest["version"], _parse_time(manifest["built_at"]))
     previous = previous_release(releases_dir, release.version, release.built_at)
@@ -340,7 +331,7 @@ def describe_changes(releases_dir: Path, manifest: dict[str, Any], nquads: bytes
         entry = release_entry(base_iri, release, release.built_at, None)
         return ReleaseChanges({CHANGELOG_FILE: _turtle(changelog(Graph(), entry, Graph(), base_iri), base_iri)},
                               release.built_at)
-    old, new = parse_nquads(previous.intact_file(NQUADS_DUMP) or b""), parse_nquads(nquads)
+    old, new = parse_nquads(previous.intact_file(NQUADS_DUMP) or b""), parse_nquads(read_nquads())
     diff = diff_quads(old, new)
     affected = affected_resources(diff, old, new)
     previous_log = _previous_changelog(previous)
@@ -357,7 +348,7 @@ def read_changelog(turtle: bytes) -> Graph:
     """A changelog as written by `describe_changes`, its literals as written."""
     log = Graph()
     for triple in ox.parse(turtle, format=ox.RdfFormat.TURTLE):  # a changelog has no blank nodes
-        log.add((_rdflib_term(triple.subject), _rdflib_term(triple.predicate), _rdflib_term(triple.object)))
+        log.add((to_rdflib(triple.subject), to_rdflib(triple.predicate), to_rdflib(triple.object)))
     return log
 
 

@@ -16,10 +16,11 @@ from datetime import date, datetime
 from pathlib import Path
 
 from rdflib import Graph, Literal, Namespace, URIRef
-from rdflib.namespace import DCAT, DCTERMS, FOAF, OWL, RDF, TIME, XSD
+from rdflib.namespace import DCAT, DCTERMS, FOAF, OWL, RDF, XSD
 
 from ..namespaces import dataset_iri
 from .changes import CHANGELOG_TITLES, changelog_iri
+from .statistics import DataStatistics
 
 NORM_CONTEXT_URL = ("https://ofn.gov.cz/dcat-ap-cz-rozhraní-katalogů-otevřených-dat/2024-05-28/kontexty/"
                     "rozhraní-katalogů-otevřených-dat.jsonld")
@@ -56,7 +57,7 @@ def norm_context() -> dict:
     return json.loads(NORM_CONTEXT_FILE.read_text(encoding="utf-8"))["@context"]
 
 
-def catalogue_record(metadata: Graph, base_iri: str, data: Graph, dumps: list[dict], version: str,
+def catalogue_record(metadata: Graph, base_iri: str, data: DataStatistics, dumps: list[dict], version: str,
                      modified: datetime) -> Graph:
     """The complete catalogue record: `metadata` (from data/catalogue/) with a distribution for each
     of `dumps` (manifest entries: name, media_type, bytes, sha256), the SPARQL service, the temporal
@@ -93,11 +94,11 @@ def _add_changelog(record: Graph, dataset: URIRef, base_iri: str) -> None:
         record.add((changelog, DCTERMS.title, title))
 
 
-def _add_temporal_coverage(record: Graph, dataset: URIRef, data: Graph) -> None:
+def _add_temporal_coverage(record: Graph, dataset: URIRef, data: DataStatistics) -> None:
     """From the first to the last day the data dates (a month counts from its first to its last day)."""
-    days = [date.fromisoformat(str(value)) for value in data.objects(None, TIME.inXSDDate)]
-    for month in data.objects(None, TIME.inXSDgYearMonth):
-        year, number = int(str(month)[:4]), int(str(month)[5:7])
+    days = [date.fromisoformat(value) for value in data.dates]
+    for month in data.months:
+        year, number = int(month[:4]), int(month[5:7])
         following = date(year + number // 12, number % 12 + 1, 1)
         days += [date(year, number, 1), date.fromordinal(following.toordinal() - 1)]
     if not days:

@@ -1,13 +1,13 @@
 """The VoID description of the dataset: its size, partitions, vocabularies, dumps and licence."""
 
 import hashlib
-from collections import Counter
 from datetime import datetime
 
 from rdflib import Graph, Literal, Namespace, URIRef
 from rdflib.namespace import DCTERMS, OWL, RDF, RDFS, VOID, XSD
 
 from ..namespaces import PREFIXES, dataset_iri, prefixes_for, shorten_iri
+from .statistics import DataStatistics
 
 SD = Namespace("http://www.w3.org/ns/sparql-service-description#")
 
@@ -31,10 +31,11 @@ def dataset_summary(catalogue: Graph, base_iri: str) -> Graph:
 
 
 def void_description(
-    data: Graph, base_iri: str, dump_names: list[str], version: str, built_at: datetime, source: URIRef | None,
+    data: DataStatistics, base_iri: str, dump_names: list[str], version: str, built_at: datetime, source: URIRef | None,
     graph_sizes: dict[str, int], summary: Graph,
 ) -> Graph:
-    """Describe `data` (the union of the published graphs) as a void:Dataset under `base_iri`,
+    """Describe the data (the union of the published graphs, of which `data` are the statistics)
+    as a void:Dataset under `base_iri`,
     with `summary` (see dataset_summary) for its title, description, publisher and licence.
 
     Each named graph (IRI -> triples in `graph_sizes`) is a subset; the SPARQL endpoint queries
@@ -54,11 +55,10 @@ def void_description(
     add((dataset, DCTERMS.modified, Literal(built_at.strftime("%Y-%m-%dT%H:%M:%SZ"), datatype=XSD.dateTime)))
     add((dataset, OWL.versionInfo, Literal(version)))
     add((dataset, VOID.uriSpace, Literal(base_iri + "id/", datatype=XSD.anyURI)))  # typed, so it is rebased
-    add((dataset, VOID.triples, Literal(len(data))))
-    entities = {s for s in data.subjects() if isinstance(s, URIRef) and str(s).startswith(base_iri + "id/")}
-    add((dataset, VOID.entities, Literal(len(entities))))
-    add((dataset, VOID.distinctSubjects, Literal(len(set(data.subjects())))))
-    add((dataset, VOID.distinctObjects, Literal(len(set(data.objects())))))
+    add((dataset, VOID.triples, Literal(data.triples)))
+    add((dataset, VOID.entities, Literal(data.subjects_under(base_iri + "id/"))))
+    add((dataset, VOID.distinctSubjects, Literal(len(data.subjects))))
+    add((dataset, VOID.distinctObjects, Literal(data.distinct_objects)))
     add((dataset, VOID.sparqlEndpoint, URIRef(base_iri + "sparql")))
     for name in dump_names:
         add((dataset, VOID.dataDump, URIRef(f"{base_iri}dumps/{name}")))
@@ -74,12 +74,10 @@ def void_description(
     return graph
 
 
-def _vocabularies(data: Graph) -> list[str]:
-    """The namespaces (from the prefix table) of the classes and properties `data` uses."""
-    terms = set(data.predicates()) | set(data.objects(None, RDF.type))
-    return sorted(
-        {namespace for namespace in PREFIXES.values() if any(str(term).startswith(namespace) for term in terms)}
-    )
+def _vocabularies(data: DataStatistics) -> list[str]:
+    """The namespaces (from the prefix table) of the classes and properties the data uses."""
+    terms = [*data.properties, *data.classes]
+    return sorted({namespace for namespace in PREFIXES.values() if any(term.startswith(namespace) for term in terms)})
 
 
 def _part(dataset: URIRef, kind: str, term: URIRef, prefixes: dict[str, str]) -> URIRef:
@@ -91,25 +89,22 @@ def _part(dataset: URIRef, kind: str, term: URIRef, prefixes: dict[str, str]) ->
     return URIRef(f"{dataset}/{kind}/{name.replace(':', '-')}")
 
 
-def _add_partitions(graph: Graph, dataset: URIRef, data: Graph, prefixes: dict[str, str]) -> None:
-    classes = Counter(cls for _, cls in data.subject_objects(RDF.type))
-    properties = Counter(data.predicates())
-    for kind, link, counted, count_property in (("class", VOID["class"], classes, VOID.entities),
-                                                ("property", VOID.property, properties, VOID.triples)):
+def _add_partitions(graph: Graph, dataset: URIRef, data: DataStatistics, prefixes: dict[str, str]) -> None:
+    for kind, link, counted, count_property in (("class", VOID["class"], data.classes, VOID.entities),
+                                                ("property", VOID.property, data.properties, VOID.triples)):
         for term, count in sorted(counted.items()):
-            partition = _part(dataset, kind, term, prefixes)
+            partition = _part(dataset, kind, URIRef(term), prefixes)
             graph.add((dataset, VOID[f"{kind}Partition"], partition))
-            graph.add((partition, link, term))
+            graph.add((partition, link, URIRef(term)))
             graph.add((partition, count_property, Literal(count)))
-            _label_partition(graph, partition, term, count, data, prefixes)
-    graph.add((dataset, VOID.classes, Literal(len(classes))))
-    graph.add((dataset, VOID.properties, Literal(len(properties))))
+            _label_partition(graph, partition, term, count, data.labels.get(term, []), prefixes)
+    graph.add((dataset, VOID.classes, Literal(len(data.classes))))
+    graph.add((dataset, VOID.properties, Literal(len(data.properties))))
 
 
-def _label_partition(graph: Graph, partition: URIRef, term: URIRef, count: int, data: Graph,
+def _label_partition(graph: Graph, partition: URIRef, term: str, count: int, labels: list[Literal],
                      prefixes: dict[str, str]) -> None:
     """Name the partition for people: the term's label in each language it has ("dohoda: 5"),
     else its prefixed name."""
-    labels = [label for label in data.objects(term, RDFS.label) if isinstance(label, Literal) and label.language]
-    for label in labels or [Literal(shorten_iri(str(term), prefixes))]:
+    for label in labels or [Literal(shorten_iri(term, prefixes))]:
         graph.add((partition, RDFS.label, Literal(f"{label}: {count}", lang=label.language)))

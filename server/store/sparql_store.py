@@ -13,11 +13,12 @@ from itertools import islice
 from pathlib import Path
 
 import pyoxigraph as ox
-from rdflib import BNode, Graph, Literal, URIRef
-from rdflib.namespace import OWL, RDF, RDFS, SKOS, XSD
+from rdflib import Graph, URIRef
+from rdflib.namespace import OWL, RDF, RDFS, SKOS
 from rdflib.term import Node
 
 from ..namespaces import LABEL_PREDICATES
+from ..terms import QuotedTriple, to_oxigraph, to_rdflib
 from . import QueryError, SparqlAnswer, StoreUnavailable
 from .query_text import read_query
 
@@ -91,10 +92,13 @@ class SparqlStore:
         names = [variable.value for variable in solutions.variables]
         # A solution iterates over its values in the order of the variables (much faster than
         # looking each up by name).
-        return [
-            {name: to_rdflib(term) for name, term in zip(names, solution) if term is not None}
-            for solution in solutions
-        ]
+        try:
+            return [
+                {name: to_rdflib(term) for name, term in zip(names, solution) if term is not None}
+                for solution in solutions
+            ]
+        except QuotedTriple as error:
+            raise QueryError(str(error)) from error
 
     def subjects_under(self, prefix: str) -> list[URIRef]:
         query = f"SELECT DISTINCT ?s WHERE {{ ?s ?p ?o FILTER (isIRI(?s) && STRSTARTS(STR(?s), {_string(prefix)})) }}"
@@ -353,34 +357,6 @@ class _LineLimitedWriter:
         if text.count(b"\n") <= lines:
             return text, False
         return text[:text.rindex(b"\n", 0, len(text) - 1) + 1], True
-
-
-def to_rdflib(term) -> Node:
-    """An Oxigraph term as an rdflib term (a plain string stays plain, as rdflib reads it)."""
-    if isinstance(term, ox.Triple):
-        raise QueryError("answers holding quoted triples (RDF-star) are not supported")
-    if isinstance(term, ox.NamedNode):
-        return URIRef(term.value)
-    if isinstance(term, ox.BlankNode):
-        return BNode(term.value)
-    if term.language:
-        return Literal(term.value, lang=term.language)
-    datatype = term.datatype.value
-    if datatype == str(XSD.string):
-        return Literal(term.value)
-    # As written: rdflib would otherwise rewrite the lexical form (e.g. "…Z" to "…+00:00").
-    return Literal(term.value, datatype=URIRef(datatype), normalize=False)
-
-
-def to_oxigraph(term: Node):
-    """An rdflib term as an Oxigraph term."""
-    if isinstance(term, URIRef):
-        return ox.NamedNode(str(term))
-    if isinstance(term, BNode):
-        return ox.BlankNode(str(term))
-    if term.language:
-        return ox.Literal(str(term), language=term.language)
-    return ox.Literal(str(term), datatype=ox.NamedNode(str(term.datatype or XSD.string)))
 
 
 def _string(text: str) -> str:

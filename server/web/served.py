@@ -23,7 +23,7 @@ from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import DCAT
 
 from ..store.releases import DamagedFile, manifest_entries, read_verified
-from ..store.sparql_store import to_oxigraph
+from ..terms import to_oxigraph
 from . import store
 
 SPDX_CHECKSUM = URIRef("http://spdx.org/rdf/terms#checksum")

@@ -2,7 +2,7 @@
 
 import pytest
 
-from server.store.query_text import UnreadableQuery, read_query
+from server.store.query_text import UnreadableQuery, read_query, syntax_error
 
 
 @pytest.mark.parametrize("query, form", [
@@ -56,3 +56,10 @@ def test_nesting_depth_counts_braces_and_parentheses_outside_strings():
 def test_an_unterminated_string_is_placed_by_line_and_column():
     with pytest.raises(UnreadableQuery, match=r"error at 2:15"):
         read_query('SELECT ?s\nWHERE { ?s ?p "never closed }')
+
+
+def test_syntax_error_says_where_the_parser_stopped():
+    assert syntax_error("SELECT * WHERE { ?s ?p ?o }") is None
+    assert syntax_error("ASK { ?s <p>* ?o }", "http://example.org/sparql") is None  # relative IRI, resolved
+    assert syntax_error("SELEC * WHERE { ?s ?p ?o }").startswith("error at 1:")
+    assert syntax_error("SELECT * WHERE { ?s ?p ?o ") is not None

@@ -23,6 +23,8 @@ from SPARQLWrapper.SPARQLExceptions import QueryBadFormed
 
 from conftest import CHECKOUT, running_server
 
+from server.store.query_text import syntax_error
+
 
 @pytest.fixture(scope="module")
 def server(server_on_every_store):
@@ -435,3 +437,23 @@ def test_comunica_selects_asks_and_constructs(server):
     for triple in described.triples((URIRef(server + "id/region/bursa"), None, None)):
         own.add(triple)
     assert isomorphic(graph, own)
+
+
+def test_a_query_that_cannot_run_is_told_why_even_when_every_slot_is_taken(project_release, tmp_path):
+    """Told "busy", a client would only send its broken query again; a good query is still told to wait."""
+    with running_server(project_release.path.parent.parent, tmp_path, sparql_slots="0") as server:
+        broken = requests.get(server + "sparql", params={"query": "SELEC * WHERE { ?s ?p ?o }"}, timeout=30)
+        assert broken.status_code == 400
+        assert "not valid SPARQL 1.1" in broken.text and "1:" in broken.text
+        good = requests.get(server + "sparql", params={"query": "SELECT * WHERE { ?s ?p ?o } LIMIT 1"}, timeout=30)
+        assert good.status_code == 503 and good.headers["Retry-After"]
+
+
+def test_checking_a_query_s_syntax_calls_no_service(canary):
+    """The endpoint checks a query's syntax when it cannot run it (no slot free). Oxigraph's parser
+    starts the query it parses, so a query with a SERVICE is left unchecked: its endpoint is not called."""
+    before = list(_Canary.hits)
+    for form in ("SELECT *", "CONSTRUCT { ?s ?p ?o }", "DESCRIBE ?s", "ASK"):
+        assert syntax_error(f"{form} WHERE {{ SERVICE <{canary}sparql> {{ ?s ?p ?o }} }}") is None
+    assert syntax_error("SELECT * WHERE { ?s ?p ?o }") is None and syntax_error("SELEC *") is not None
+    assert _Canary.hits == before

@@ -10,6 +10,8 @@ import re
 from dataclasses import dataclass, field
 from urllib.parse import urljoin
 
+import pyoxigraph as ox
+
 SPARQL_TOKEN = re.compile(
     r'''(?P<string>"""(?:[^"\\]|\\.|"(?!""))*"""|'\'\'(?:[^'\\]|\\.|'(?!''))*'\'\'|"(?:[^"\\\n\r]|\\.)*"|'(?:[^'\\\n\r]|\\.)*')'''
     r'''|(?P<iri><[^<>"{}|^`\\\x00-\x20]*>)'''
@@ -127,3 +129,24 @@ def _depth(tokens: list[tuple[str, str]]) -> int:
         elif kind == "other" and value in CLOSING:
             depth -= 1
     return deepest
+
+
+def syntax_error(text: str, base_iri: str = "") -> str | None:
+    """What Oxigraph's SPARQL parser finds wrong with the query ("error at 1:10: expected …"), or
+    None when it parses, or when it calls a SERVICE (not checked then: to parse a query, Oxigraph
+    plans and starts it, on an empty store here, and a SERVICE would be called)."""
+    try:
+        if read_query(text, base_iri).services:
+            return None
+    except UnreadableQuery as error:
+        return str(error)
+    try:
+        _EMPTY.query(text, base_iri=base_iri or None)
+    except SyntaxError as error:
+        return str(error)
+    except Exception:  # evaluating on no data: nothing a parser objects to
+        return None
+    return None
+
+
+_EMPTY = ox.Store()

@@ -19,7 +19,7 @@ from flask import Blueprint, Response, current_app, render_template, request
 from ..describe.service_description import service_description
 from ..namespaces import prefixes_for
 from ..store import QueryError
-from ..store.query_text import UnreadableQuery, read_query
+from ..store.query_text import UnreadableQuery, read_query, syntax_error
 from . import public_base, publisher, store, to_public
 from .i18n import current_language
 from .jsonld import our_context
@@ -132,6 +132,10 @@ def answer(asked: ProtocolRequest) -> Response:
                 settings.sparql_timeout,
             )
     except NoFreeSlot:
+        # Told "busy", the client would only try again: a query that cannot run is told why now.
+        problem = syntax_error(canonical_query, store().base_iri + "sparql")
+        if problem:
+            raise Refusal(400, f"The query is not valid SPARQL 1.1: {problem}")
         raise Refusal(503, "The endpoint is busy: every query slot is taken. Try again in a few seconds.",
                       {"Retry-After": "5"})
     except QueryTimeout:

@@ -24,6 +24,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     """
     from .web import Publisher, changelog, harvest, health, http, pages, resources, sparql
     from .web.i18n import LANGUAGES, current_language, words
+    from .web.kept import KeptResponses
     from .web.negotiation import FORMATS, format_url
 
     settings = settings or load_settings()
@@ -33,6 +34,10 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
         # Every host a worker serves costs it one rewrite of the dumps (their IRIs, sizes and
         # checksums at that host): a host list bounds that work, as it bounds where links point.
         app.config["TRUSTED_HOSTS"] = settings.trusted_hosts.split()
+    # A repeated request for a document is answered before Flask (web/kept.py), after ProxyFix,
+    # so that it knows the request as the client made it.
+    app.wsgi_app = KeptResponses(app.wsgi_app, lambda: app.extensions["lodpub"].store.version,
+                                 settings.document_cache_mb * 2**20)
     if settings.proxy_hops:
         hops = settings.proxy_hops
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops, x_prefix=hops)

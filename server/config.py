@@ -101,7 +101,8 @@ class Settings:
         64,
         "LODPUB_DOCUMENT_CACHE_MB",
         "megabytes of rendered resource documents each worker keeps for the served release (the least "
-        "recently used go first); 0 renders every request afresh",
+        "recently used go first), and as much again of whole answers to repeated requests for them "
+        "(mostly the same bytes); 0 renders every request afresh",
     )
     page_size: int = _setting(
         50, "LODPUB_PAGE_SIZE", "partnerships the home page lists per page (its timeline draws the same ones)"

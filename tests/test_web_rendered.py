@@ -51,7 +51,7 @@ def test_threads_share_one_cache_safely():
         thread.start()
     for thread in threads:
         thread.join()
-    assert kept.size == sum(len(body) for body in kept._kept.values()) <= 50
+    assert kept.size == sum(size for _, size in kept._kept.values()) <= 50
 
 
 def test_a_document_comes_back_the_same_bytes(server):

@@ -41,9 +41,13 @@ def register(app: Flask) -> None:
 def request_id() -> str:
     """This request's id: the X-Request-ID the client sent if it is sane, else a new one."""
     if "request_id" not in g:
-        sent = request.headers.get("X-Request-ID", "")
-        g.request_id = sent if SANE_REQUEST_ID.fullmatch(sent) else uuid.uuid4().hex
+        g.request_id = request_id_for(request.headers.get("X-Request-ID", ""))
     return g.request_id
+
+
+def request_id_for(sent: str) -> str:
+    """The id of a request whose X-Request-ID header is `sent` ("" if none): it, if it is sane, else a new one."""
+    return sent if SANE_REQUEST_ID.fullmatch(sent) else uuid.uuid4().hex
 
 
 class RequestIdInLog(logging.Filter):

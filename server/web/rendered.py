@@ -13,29 +13,31 @@ kept document unreachable, and they are pushed out as new ones come.
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
+from typing import Any
 
 
 class RenderedDocuments:
-    """A thread-safe least-recently-used map from a key to bytes, bounded by their total size."""
+    """A thread-safe least-recently-used map from a key to a value (rendered bytes, or anything
+    whose size in bytes is given when it is kept), bounded by their total size."""
 
     def __init__(self, max_bytes: int) -> None:
         self.max_bytes = max_bytes
         self.size = 0
         self.hits = 0
         self.misses = 0
-        self._kept: OrderedDict[Hashable, bytes] = OrderedDict()
+        self._kept: OrderedDict[Hashable, tuple[Any, int]] = OrderedDict()
         self._lock = threading.Lock()
 
-    def get(self, key: Hashable) -> bytes | None:
-        """The bytes kept for `key`, if any (counted as a hit or a miss)."""
+    def get(self, key: Hashable) -> Any | None:
+        """The value kept for `key`, if any (counted as a hit or a miss)."""
         with self._lock:
-            body = self._kept.get(key)
-            if body is None:
+            kept = self._kept.get(key)
+            if kept is None:
                 self.misses += 1
                 return None
             self._kept.move_to_end(key)
             self.hits += 1
-            return body
+            return kept[0]
 
     def get_or_render(self, key: Hashable, render: Callable[[], bytes], still_valid: Callable[[], bool]) -> bytes:
         """The bytes kept for `key`, else `render()`'s, kept if `still_valid()` says the key still
@@ -45,20 +47,22 @@ class RenderedDocuments:
             return body
         body = render()  # outside the lock: other threads go on meanwhile (two may render one key)
         if still_valid():
-            self._keep(key, body)
+            self.keep(key, body, len(body))
         return body
 
-    def __len__(self) -> int:
-        return len(self._kept)
-
-    def _keep(self, key: Hashable, body: bytes) -> None:
-        if len(body) > self.max_bytes:
+    def keep(self, key: Hashable, value: Any, size: int) -> None:
+        """Keep `value` (of `size` bytes) for `key`, pushing out the least recently used beyond the
+        bound; a value larger than the whole bound is not kept."""
+        if size > self.max_bytes:
             return
         with self._lock:
             if key in self._kept:
                 return
-            self._kept[key] = body
-            self.size += len(body)
+            self._kept[key] = (value, size)
+            self.size += size
             while self.size > self.max_bytes:
-                _, oldest = self._kept.popitem(last=False)
-                self.size -= len(oldest)
+                _, (_, oldest) = self._kept.popitem(last=False)
+                self.size -= oldest
+
+    def __len__(self) -> int:
+        return len(self._kept)

@@ -65,6 +65,11 @@ PREFIXES: dict[str, str] = {
     "void": "http://rdfs.org/ns/void#",
     "sd": "http://www.w3.org/ns/sparql-service-description#",
     "country": "http://publications.europa.eu/resource/authority/country/",
+    # What the catalogue record uses besides (DCAT-AP, DCAT-AP-CZ): named here, or rdflib numbers them ns1, ns2…
+    "dcatap": "http://data.europa.eu/r5r/",
+    "pu": "https://data.gov.cz/slovník/podmínky-užití/",
+    "spdx": "http://spdx.org/rdf/terms#",
+    "vcard": "http://www.w3.org/2006/vcard/ns#",
 }
 
 # Where the dataset itself is described (its VoID and, later, its catalogue record).

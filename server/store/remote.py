@@ -42,7 +42,7 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -436,14 +436,14 @@ def publish(release: Path, endpoints: Endpoints) -> str:
     unless the move itself failed, which the publication mark then tells every reader."""
     manifest = json.loads((release / "manifest.json").read_text(encoding="utf-8"))
     base_iri, version = manifest["base_iri"], manifest["version"]
-    graphs = _graphs_of(release, base_iri)
+    blank_node_triples = _blank_node_triples(release, base_iri)
+    graphs = list(blank_node_triples)
     staging = {name: f"{base_iri}graph/staging/{version}/{name[len(base_iri + 'graph/'):]}" for name in graphs}
     store = RemoteStore(endpoints, base_iri, release.parent)
     marks = _PublicationMarks(base_iri + PUBLICATION_GRAPH, f"{version} at {datetime.now(timezone.utc).isoformat()}")
     moving = False
     try:
-        for name, triples in graphs.items():
-            _load_graph(endpoints, staging[name], triples)
+        _load_graphs(endpoints, release, base_iri, staging, blank_node_triples)
         previous = _published_graphs(store, base_iri)
         _update(store, marks.insert(SWITCHING))
         moving = True
@@ -484,14 +484,22 @@ class _PublicationMarks:
                 f"FILTER (?mark != <{SWITCHED}> || ?publish != {json.dumps(self.publish)}) }} }}")
 
 
-def _graphs_of(release: Path, base_iri: str) -> dict[str, list[ox.Triple]]:
-    """The release's named graphs and their triples (as `lodpub serve` on the embedded store has them)."""
-    graphs: dict[str, list[ox.Triple]] = {}
+def _release_triples(release: Path, base_iri: str) -> Iterator[tuple[str, ox.Triple]]:
+    """Each triple of the release with the named graph it is in (as `lodpub serve` on the embedded
+    store has them), read from the files as they go."""
     for path, rdf_format, graph in release_files(release, base_iri):
         for quad in ox.parse(path=str(path), format=rdf_format):
-            name = (graph or quad.graph_name).value
-            graphs.setdefault(name, []).append(quad.triple)
-    return graphs
+            yield (graph or quad.graph_name).value, quad.triple
+
+
+def _blank_node_triples(release: Path, base_iri: str) -> dict[str, list[ox.Triple]]:
+    """{named graph of the release: its triples that hold a blank node}, for every graph in it."""
+    found: dict[str, list[ox.Triple]] = {}
+    for name, triple in _release_triples(release, base_iri):
+        kept = found.setdefault(name, [])
+        if _has_blank_node(triple):
+            kept.append(triple)
+    return found
 
 
 def _published_graphs(store: RemoteStore, base_iri: str) -> set[str]:
@@ -501,18 +509,31 @@ def _published_graphs(store: RemoteStore, base_iri: str) -> set[str]:
         return set()
 
 
-def _load_graph(endpoints: Endpoints, graph: str, triples: list[ox.Triple]) -> None:
-    """Replace `graph` with `triples` by the Graph Store Protocol, in parts of CHUNK_TRIPLES: a PUT,
-    then POSTs that add to it. Blank nodes are named afresh in each request, so every triple with
-    one goes in the first part."""
-    with_blank_nodes = [triple for triple in triples if _has_blank_node(triple)]
-    others = [triple for triple in triples if not _has_blank_node(triple)]
-    first = max(CHUNK_TRIPLES - len(with_blank_nodes), 0)
-    parts = [with_blank_nodes + others[:first]] + [others[start:start + CHUNK_TRIPLES]
-                                                   for start in range(first, len(others), CHUNK_TRIPLES)]
-    for number, part in enumerate(parts):
-        _send_graph(endpoints, graph, "PUT" if number == 0 else "POST",
-                    ox.serialize(part, format=ox.RdfFormat.N_TRIPLES))
+def _load_graphs(endpoints: Endpoints, release: Path, base_iri: str, staging: dict[str, str],
+                 blank_node_triples: dict[str, list[ox.Triple]]) -> None:
+    """Replace each staging graph with its graph's triples by the Graph Store Protocol, in parts of
+    CHUNK_TRIPLES read from the files as they go (a release of millions of triples is never held
+    whole): a PUT, then POSTs that add to it. Blank nodes are named afresh in each request, so every
+    triple with one goes in a graph's first part."""
+    parts: dict[str, list[ox.Triple]] = {name: [] for name in staging}
+    sent: set[str] = set()
+
+    def send(name: str) -> None:
+        first = name not in sent
+        part = (blank_node_triples[name] if first else []) + parts[name]
+        _send_graph(endpoints, staging[name], "PUT" if first else "POST", ox.serialize(part, format=ox.RdfFormat.N_TRIPLES))
+        sent.add(name)
+        parts[name] = []
+
+    for name, triple in _release_triples(release, base_iri):
+        if _has_blank_node(triple):
+            continue
+        parts[name].append(triple)
+        if len(parts[name]) + (0 if name in sent else len(blank_node_triples[name])) >= CHUNK_TRIPLES:
+            send(name)
+    for name in staging:
+        if parts[name] or name not in sent:
+            send(name)
 
 
 def _has_blank_node(triple: ox.Triple) -> bool:

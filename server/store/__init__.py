@@ -108,13 +108,13 @@ def open_store(settings: "Settings") -> Store:
 
     served = release_to_serve(settings.output_dir)
     try:
-        return EmbeddedStore(served)
+        return EmbeddedStore(served, settings.memory_store_max_triples)
     except StoreUnavailable as failure:
         for release in reversed(list_releases(settings.output_dir)):
             if release.path.resolve() == served.resolve():
                 continue
             try:
-                store = EmbeddedStore(release.path)
+                store = EmbeddedStore(release.path, settings.memory_store_max_triples)
             except StoreUnavailable:
                 continue
             _log.error("%s; serving release %s instead (run 'lodpub reload' once it is repaired)", failure,

@@ -49,7 +49,7 @@ class EmbeddedStore(SparqlStore):
         self.version: str = manifest["version"]
         self.built_at = datetime.fromisoformat(manifest["built_at"].replace("Z", "+00:00"))
         self.triple_count: int = manifest["triples"]
-        self.on_disk = memory_max_triples is not None and self.triple_count > memory_max_triples
+        self.on_disk = held_on_disk(manifest, memory_max_triples)
         self._oxigraph, self.written_literals = (self._open_on_disk() if self.on_disk else self._load_in_memory())
 
     @property
@@ -65,7 +65,7 @@ class EmbeddedStore(SparqlStore):
         return (lambda: store), _written_literals(files)
 
     def _open_on_disk(self) -> tuple[Callable[[], ox.Store], dict]:
-        folder = built_store(self.release, self._build_on_disk)
+        folder = build_on_disk(self.release, self.manifest)
         try:
             written = pickle.loads((folder / WRITTEN_LITERALS).read_bytes())
         except (OSError, pickle.UnpicklingError) as error:
@@ -73,17 +73,6 @@ class EmbeddedStore(SparqlStore):
         store = ProcessLocalStore(folder)
         store()  # opened once here, so that a store that cannot be opened is known at once
         return store, written
-
-    def _build_on_disk(self, folder: Path) -> None:
-        """Fill `folder` with the release's store and the literals it changes (computed once here,
-        not by every process that opens the store: it reads every file of the release)."""
-        files = release_files(self.release, self.base_iri)
-        _check_files(self.release, self.manifest)
-        write_engine(folder, lambda store: _bulk_load(store, files))
-        with open(folder / WRITTEN_LITERALS, "wb") as literals:
-            pickle.dump(_written_literals(files), literals)
-            literals.flush()
-            os.fsync(literals.fileno())
 
     def graph_names(self) -> list[URIRef]:
         """The named graphs of the dataset, sorted."""
@@ -116,6 +105,28 @@ def _bulk_load(store: ox.Store, files: list[tuple[Path, ox.RdfFormat, ox.NamedNo
 def _written_literals(files: list[tuple[Path, ox.RdfFormat, ox.NamedNode | None]]) -> dict:
     """The literals of the release's `files` that Oxigraph changes, as written."""
     return literals_oxigraph_changes([(path, rdf_format) for path, rdf_format, _ in files])
+
+
+def held_on_disk(manifest: dict, memory_max_triples: int | None) -> bool:
+    """Whether the release of `manifest` is too large for memory (None: nothing is)."""
+    return memory_max_triples is not None and manifest["triples"] > memory_max_triples
+
+
+def build_on_disk(release: Path, manifest: dict) -> Path:
+    """The folder of the on-disk store of `release` (see ondisk.py), built if it is not yet."""
+    return built_store(release, lambda folder: _fill_on_disk(release, manifest, folder))
+
+
+def _fill_on_disk(release: Path, manifest: dict, folder: Path) -> None:
+    """Fill `folder` with the release's store and the literals it changes (computed once here,
+    not by every process that opens the store: it reads every file of the release)."""
+    files = release_files(release, manifest["base_iri"])
+    _check_files(release, manifest)
+    write_engine(folder, lambda store: _bulk_load(store, files))
+    with open(folder / WRITTEN_LITERALS, "wb") as literals:
+        pickle.dump(_written_literals(files), literals)
+        literals.flush()
+        os.fsync(literals.fileno())
 
 
 def release_files(release: Path, base_iri: str) -> list[tuple[Path, ox.RdfFormat, ox.NamedNode | None]]:

@@ -137,6 +137,12 @@ class Settings:
         "where the served release is held: 'embedded' (in memory, from output_dir/current) or 'remote' "
         "(a SPARQL 1.1 store, filled by 'lodpub publish')",
     )
+    memory_store_max_triples: int = _setting(
+        2_000_000,
+        "LODPUB_MEMORY_STORE_MAX_TRIPLES",
+        "most triples a release may have to be held in each worker's memory by the embedded store; a "
+        "larger one is served from an on-disk store that the workers share (0: always on disk)",
+    )
     store_query_url: str = _setting("", "LODPUB_STORE_QUERY_URL", "the remote store's SPARQL query endpoint")
     store_update_url: str = _setting(
         "", "LODPUB_STORE_UPDATE_URL", "the remote store's SPARQL update endpoint (for 'lodpub publish')"
@@ -166,6 +172,8 @@ class Settings:
             raise ValueError(f"keep_releases must be at least 1, not {self.keep_releases}")
         if self.page_size < 1:
             raise ValueError(f"page_size must be at least 1, not {self.page_size}")
+        if self.memory_store_max_triples < 0:
+            raise ValueError(f"memory_store_max_triples cannot be negative: {self.memory_store_max_triples}")
         if self.store_auth not in ("basic", "digest"):
             raise ValueError(f"store_auth must be 'basic' or 'digest', not {self.store_auth!r}")
 

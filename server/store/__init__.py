@@ -8,6 +8,7 @@ base IRI of the release); moving them to the host a request came to is the web l
 """
 
 import logging
+import os
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Protocol
@@ -16,6 +17,8 @@ from rdflib import Graph, URIRef
 from rdflib.term import Node
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from ..config import Settings
 
 _log = logging.getLogger(__name__)
@@ -81,7 +84,8 @@ class SparqlAnswer:
 
 def check_servable(settings: "Settings") -> None:
     """Raise StoreUnavailable, without loading anything, when the embedded store has no release to
-    serve (a remote store is asked by each worker, and may come back later)."""
+    serve (a remote store is asked by each worker, and may come back later); build the release's
+    on-disk store if it needs one (prepare_store)."""
     if settings.store == "remote":
         return
     from .releases import release_to_serve
@@ -89,6 +93,36 @@ def check_servable(settings: "Settings") -> None:
     release = release_to_serve(settings.output_dir)
     if not (release / "manifest.json").is_file():
         raise StoreUnavailable(f"no release at {release}: run 'lodpub build' first")
+    prepare_store(settings, release)
+
+
+def prepare_store(settings: "Settings", release: "Path") -> None:
+    """Build the on-disk store of `release` now, if it is too large for memory and not built yet.
+
+    Built by the first gunicorn worker instead, a store of a few million triples would take longer
+    than gunicorn lets a worker start (a minute: see wsgi.gunicorn_options) and the worker would be
+    killed half-way, again and again. The build runs in a child process, so that the caller (the
+    master, which forks the workers) holds no RocksDB threads. A failure is only logged: the
+    workers then say why the release cannot be served, and serve another (open_store).
+    """
+    from .embedded import build_on_disk, held_on_disk
+    from .releases import read_manifest
+
+    manifest = read_manifest(release)
+    if settings.store == "remote" or manifest is None or not held_on_disk(manifest, settings.memory_store_max_triples):
+        return
+    child = os.fork()
+    if child == 0:  # the child: build, and leave without cleaning up what belongs to the parent
+        try:
+            build_on_disk(release.resolve(), manifest)
+        except StoreUnavailable as failure:
+            _log.error("%s", failure)
+            os._exit(1)
+        except BaseException:  # noqa: BLE001 - whatever it is, the parent goes on
+            _log.exception("the on-disk store of release %s could not be built", release.name)
+            os._exit(1)
+        os._exit(0)
+    os.waitpid(child, 0)
 
 
 def open_store(settings: "Settings") -> Store:
@@ -108,13 +142,13 @@ def open_store(settings: "Settings") -> Store:
 
     served = release_to_serve(settings.output_dir)
     try:
-        return EmbeddedStore(served)
+        return EmbeddedStore(served, settings.memory_store_max_triples)
     except StoreUnavailable as failure:
         for release in reversed(list_releases(settings.output_dir)):
             if release.path.resolve() == served.resolve():
                 continue
             try:
-                store = EmbeddedStore(release.path)
+                store = EmbeddedStore(release.path, settings.memory_store_max_triples)
             except StoreUnavailable:
                 continue
             _log.error("%s; serving release %s instead (run 'lodpub reload' once it is repaired)", failure,

@@ -17,7 +17,7 @@ from .build import Release, ValidationFailed, build, current_release_is_up_to_da
 from .config import Settings, describe_settings, load_settings
 from .control import claim_pidfile, may_signal, replace_workers, server_pid
 from .dataset import DataFileError, load_dataset
-from .store import StoreUnavailable
+from .store import StoreUnavailable, prepare_store
 from .store.releases import (
     CURRENT,
     SERVED,
@@ -225,6 +225,9 @@ def _switch_served(settings: Settings, version: str | None, command: str) -> int
         print(f"lodpub: {command} refused: release {version} cannot be served: {'; '.join(problems)}; {keeps}",
               file=sys.stderr)
         return EXIT_REFUSED
+    # A release too large for memory gets its on-disk store now, not in a new worker, which
+    # gunicorn would kill for starting too slowly.
+    prepare_store(settings, releases_dir(output_dir) / Path(version).name)
     point(output_dir, SERVED, releases_dir(output_dir) / Path(version).name)
     if pid is None:
         print(f"Release {version} will be served: no server is running from {output_dir}")

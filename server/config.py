@@ -134,7 +134,8 @@ class Settings:
     store: str = _setting(
         "embedded",
         "LODPUB_STORE",
-        "where the served release is held: 'embedded' (in memory, from output_dir/current) or 'remote' "
+        "where the served release is held: 'embedded' (in memory, or on disk beyond memory_store_max_triples; "
+        "from output_dir/current) or 'remote' "
         "(a SPARQL 1.1 store, filled by 'lodpub publish')",
     )
     memory_store_max_triples: int = _setting(

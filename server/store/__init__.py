@@ -8,7 +8,7 @@ base IRI of the release); moving them to the host a request came to is the web l
 """
 
 import logging
-import os
+import multiprocessing
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Protocol
@@ -101,28 +101,21 @@ def prepare_store(settings: "Settings", release: "Path") -> None:
 
     Built by the first gunicorn worker instead, a store of a few million triples would take longer
     than gunicorn lets a worker start (a minute: see wsgi.gunicorn_options) and the worker would be
-    killed half-way, again and again. The build runs in a child process, so that the caller (the
-    master, which forks the workers) holds no RocksDB threads. A failure is only logged: the
-    workers then say why the release cannot be served, and serve another (open_store).
+    killed half-way, again and again. The build runs in a fresh Python process (spawned, not
+    forked): the caller then holds no RocksDB threads for the workers it forks, and a caller that
+    has opened a store already (a test, an embedding program) passes the child none of its threads'
+    locks, which hung a forked build. A failure is only logged: the workers then say why the
+    release cannot be served, and serve another (open_store).
     """
-    from .embedded import build_on_disk, held_on_disk
+    from .embedded import build_on_disk_logged, held_on_disk
     from .releases import read_manifest
 
     manifest = read_manifest(release)
     if settings.store == "remote" or manifest is None or not held_on_disk(manifest, settings.memory_store_max_triples):
         return
-    child = os.fork()
-    if child == 0:  # the child: build, and leave without cleaning up what belongs to the parent
-        try:
-            build_on_disk(release.resolve(), manifest)
-        except StoreUnavailable as failure:
-            _log.error("%s", failure)
-            os._exit(1)
-        except BaseException:  # noqa: BLE001 - whatever it is, the parent goes on
-            _log.exception("the on-disk store of release %s could not be built", release.name)
-            os._exit(1)
-        os._exit(0)
-    os.waitpid(child, 0)
+    builder = multiprocessing.get_context("spawn").Process(target=build_on_disk_logged, args=(release.resolve(), manifest))
+    builder.start()
+    builder.join()
 
 
 def open_store(settings: "Settings") -> Store:

@@ -7,6 +7,7 @@ A release is loaded only when the files it loads have the SHA-256 the build reco
 """
 
 import json
+import logging
 import os
 import pickle
 from collections.abc import Callable
@@ -27,6 +28,9 @@ from .sparql_store import (
     literals_oxigraph_changes,
     names_a_dataset,
 )
+
+
+_log = logging.getLogger(__name__)
 
 
 class EmbeddedStore(SparqlStore):
@@ -115,6 +119,16 @@ def held_on_disk(manifest: dict, memory_max_triples: int | None) -> bool:
 def build_on_disk(release: Path, manifest: dict) -> Path:
     """The folder of the on-disk store of `release` (see ondisk.py), built if it is not yet."""
     return built_store(release, lambda folder: _fill_on_disk(release, manifest, folder))
+
+
+def build_on_disk_logged(release: Path, manifest: dict) -> None:
+    """build_on_disk, with a failure logged rather than raised (for a process of its own)."""
+    try:
+        build_on_disk(release, manifest)
+    except StoreUnavailable as failure:
+        _log.error("%s", failure)
+    except Exception:  # whatever it is, the server goes on and its workers say why
+        _log.exception("the on-disk store of release %s could not be built", release.name)
 
 
 def _fill_on_disk(release: Path, manifest: dict, folder: Path) -> None:

@@ -108,10 +108,12 @@ def prepare_store(settings: "Settings", release: "Path") -> None:
     release cannot be served, and serve another (open_store).
     """
     from .embedded import build_on_disk_logged, held_on_disk
+    from .ondisk import is_built
     from .releases import read_manifest
 
     manifest = read_manifest(release)
-    if settings.store == "remote" or manifest is None or not held_on_disk(manifest, settings.memory_store_max_triples):
+    if (settings.store == "remote" or manifest is None or is_built(release)
+            or not held_on_disk(manifest, settings.memory_store_max_triples)):
         return
     builder = multiprocessing.get_context("spawn").Process(target=build_on_disk_logged, args=(release.resolve(), manifest))
     builder.start()

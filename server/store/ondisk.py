@@ -45,7 +45,7 @@ def built_store(release: Path, build: Callable[[Path], None]) -> Path:
     Raises StoreUnavailable, saying why, when it cannot be built (what `build` raises as
     StoreUnavailable goes through as it is)."""
     folder = release / FOLDER
-    if folder.is_dir():  # built: no need to wait for the lock
+    if is_built(release):  # no need to wait for the lock
         return folder
     try:
         with _exclusively(release / LOCK):
@@ -56,6 +56,11 @@ def built_store(release: Path, build: Callable[[Path], None]) -> Path:
         raise StoreUnavailable(f"the on-disk store of release {release.name} cannot be built in "
                                f"{folder}: {error.strerror or error}") from error
     return folder
+
+
+def is_built(release: Path) -> bool:
+    """Whether the on-disk store of `release` is built (only a complete one has its final name)."""
+    return (release / FOLDER).is_dir()
 
 
 def write_engine(folder: Path, fill: Callable[[ox.Store], None]) -> None:

@@ -19,7 +19,7 @@ from rdflib import URIRef
 
 from . import QueryError, StoreUnavailable
 from .ondisk import ProcessLocalStore, built_store, write_engine
-from .releases import DamagedFile, manifest_entries, read_verified
+from .releases import DamagedFile, check_verified, manifest_entries
 from .sparql_store import (
     CATALOGUE_GRAPH,
     DESCRIPTION_GRAPH,
@@ -159,6 +159,6 @@ def _check_files(release: Path, manifest: dict) -> None:
     recorded = {entry["name"]: entry["sha256"] for entry in manifest_entries(manifest)}
     for name in ["partnerships.nq", *(entry["name"] for entry in manifest.get("description", []))]:
         try:
-            read_verified(release, name, recorded.get(name, ""))
+            check_verified(release, name, recorded.get(name, ""))
         except DamagedFile as damage:
             raise StoreUnavailable(f"release {release.name} cannot be served: {damage}") from damage

@@ -112,11 +112,24 @@ def read_verified(release: Path, name: str, expected_sha256: str) -> bytes:
         data = (release / name).read_bytes()
     except OSError as error:
         raise DamagedFile(f"{name} cannot be read ({error.strerror or error})") from error
-    found = sha256_of(data)
-    if found != expected_sha256:
-        raise DamagedFile(f"{name} fails its checksum: SHA-256 {found[:12]}…, "
-                          f"the build wrote {expected_sha256[:12]}…")
+    _compare_sha256(name, sha256_of(data), expected_sha256)
     return data
+
+
+def check_verified(release: Path, name: str, expected_sha256: str) -> None:
+    """Raise DamagedFile, saying what is wrong, unless file `name` of `release` is there with the
+    SHA-256 the build recorded. Reads the file in parts: a large release's dump is gigabytes."""
+    try:
+        with open(release / name, "rb") as file:
+            found = hashlib.file_digest(file, "sha256").hexdigest()
+    except OSError as error:
+        raise DamagedFile(f"{name} cannot be read ({error.strerror or error})") from error
+    _compare_sha256(name, found, expected_sha256)
+
+
+def _compare_sha256(name: str, found: str, expected: str) -> None:
+    if found != expected:
+        raise DamagedFile(f"{name} fails its checksum: SHA-256 {found[:12]}…, the build wrote {expected[:12]}…")
 
 
 def recorded_checksums(release: Path) -> dict[str, str]:
@@ -146,7 +159,7 @@ def release_problems(release: Path) -> list[str]:
     problems = []
     for name, digest in sorted(checksums.items()):
         try:
-            read_verified(release, name, digest)
+            check_verified(release, name, digest)
         except DamagedFile as damage:
             problems.append(str(damage))
     manifest = read_manifest(release)

@@ -22,7 +22,7 @@ import pyoxigraph as ox
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import DCAT
 
-from ..store.releases import DamagedFile, manifest_entries, read_verified
+from ..store.releases import DamagedFile, check_verified, manifest_entries, read_verified
 from ..terms import to_oxigraph
 from . import store
 
@@ -55,7 +55,7 @@ def checked_files(version: str) -> tuple[dict[str, str], dict[str, str]]:
     files, withheld = {}, {}
     for entry in manifest_entries(manifest):
         try:
-            read_verified(release, entry["name"], entry["sha256"])
+            check_verified(release, entry["name"], entry["sha256"])
             files[entry["name"]] = entry["media_type"]
         except DamagedFile as damage:
             withheld[entry["name"]] = f"release {version}: {damage}"

@@ -28,7 +28,6 @@ import itertools
 import json
 import os
 import random
-import re
 import shutil
 import statistics
 import sys
@@ -45,7 +44,8 @@ from urllib.parse import quote
 import requests
 from rdflib import Graph
 
-from run import BASE, CHECKOUT, CONSUMER_QUERIES, Server, accept_for, percentile, prepare, query_mix, sample_iri, start
+from run import (BASE, CHECKOUT, CONSUMER_QUERIES, Server, accept_for, percentile, prepare, query_mix, sample_iri,
+                 setting_option, start)
 
 # How often each kind of request comes in one round of a client's schedule (831 requests): the shares
 # of the traffic. A runaway holds its client and a query slot for the whole LODPUB_SPARQL_TIMEOUT
@@ -142,16 +142,9 @@ def _arguments() -> argparse.Namespace:
     parser.add_argument("--check-every", type=int, default=5, help="parse every n-th answer of each kind")
     parser.add_argument("--request-timeout", type=float, default=60,
                         help="seconds a client waits for an answer (above LODPUB_SPARQL_TIMEOUT)")
-    parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE", type=_setting,
+    parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE", type=setting_option,
                         help="a server setting other than its default, e.g. sparql_timeout=3 (LODPUB_SPARQL_TIMEOUT)")
     return parser.parse_args()
-
-
-def _setting(text: str) -> tuple[str, str]:
-    name, equals, value = text.partition("=")
-    if not equals or not re.fullmatch(r"[a-z_]+", name):
-        raise argparse.ArgumentTypeError(f"expected NAME=VALUE with a lowercase setting name, got {text!r}")
-    return name, value
 
 
 def run_load_test(options: argparse.Namespace, work: Path) -> dict:

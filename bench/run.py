@@ -19,6 +19,7 @@ import argparse
 import json
 import math
 import os
+import re
 import shutil
 import statistics
 import subprocess
@@ -55,13 +56,24 @@ CONSUMER_QUERIES = {
     "ask": "ASK { ?s a rp:Agreement }",
 }
 
+# A query slower than this on either server at this size is left out of the timed mix (and reported).
+QUERY_CAP_SECONDS = 30
+# Both servers stop a query after this long: a query left out must not go on loading the machine
+# (twice the cap, so that the noise of a loaded run does not stop one kept in the mix).
+QUERY_TIMEOUT_SECONDS = 2 * QUERY_CAP_SECONDS
+
+# The endpoint's public bounds would cut the comparison short: Oxigraph runs with none but the timeout.
+UNBOUNDED = {"LODPUB_SPARQL_SLOTS": "32", "LODPUB_SPARQL_MAX_ROWS": "10000000",
+             "LODPUB_SPARQL_TIMEOUT": str(QUERY_TIMEOUT_SECONDS), "LODPUB_SPARQL_MAX_MEMORY_MB": "16000"}
+
 
 def main() -> int:
     options = _arguments()
     work = options.work or Path(tempfile.mkdtemp(prefix="lodpub-bench-"))
     work.mkdir(parents=True, exist_ok=True)
     try:
-        results = run(options.agreements, options.rounds, options.seconds, work, not options.no_shapes)
+        settings = UNBOUNDED | {f"LODPUB_{name.upper()}": value for name, value in options.set}
+        results = run(options.agreements, options.rounds, options.seconds, work, not options.no_shapes, settings)
     finally:
         if not options.work:
             shutil.rmtree(work, ignore_errors=True)
@@ -83,17 +95,29 @@ def _arguments() -> argparse.Namespace:
                                                                     "for sizes where validation alone takes hours)")
     parser.add_argument("--work", type=Path, help="working folder to keep (data, release, logs); a second run "
                                                   "with the same folder and size reuses its data and release")
+    parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE", type=setting_option,
+                        help="a server setting of lodpub other than the bench's, e.g. workers=1 (LODPUB_WORKERS)")
     return parser.parse_args()
 
 
-def run(agreements: int, rounds: int, seconds: float, work: Path, shapes: bool = True) -> dict:
-    """Every measurement for one size of data."""
+def setting_option(text: str) -> tuple[str, str]:
+    """NAME=VALUE of a --set option: a lodpub setting, named without LODPUB_ and in lowercase."""
+    name, equals, value = text.partition("=")
+    if not equals or not re.fullmatch(r"[a-z_]+", name):
+        raise argparse.ArgumentTypeError(f"expected NAME=VALUE with a lowercase setting name, got {text!r}")
+    return name, value
+
+
+def run(agreements: int, rounds: int, seconds: float, work: Path, shapes: bool = True,
+        settings: dict[str, str] = UNBOUNDED) -> dict:
+    """Every measurement for one size of data, lodpub run with the LODPUB_* `settings`."""
     data, build = prepare(agreements, work, shapes)
-    results: dict = {"agreements": agreements, "machine": {"cpus": os.cpu_count()}}
+    results: dict = {"agreements": agreements, "machine": {"cpus": os.cpu_count()},
+                     "lodpub_settings": {name: value for name, value in settings.items() if UNBOUNDED.get(name) != value}}
     results["build"] = build
     release = (work / "dist" / "current").resolve()
     results["triples"] = json.loads((release / "manifest.json").read_text())["triples"]
-    ours, started = start(["lodpub", str(work / "dist"), str(data)], work)
+    ours, started = start(["lodpub", str(work / "dist"), str(data)], work, settings)
     peer, _ = start(["oxigraph"], work)
     try:
         results["cold_start_s"] = started
@@ -170,11 +194,6 @@ class Server:
         self.process.wait(timeout=30)
 
 
-# The endpoint's public bounds would cut the comparison short: Oxigraph runs without any.
-UNBOUNDED = {"LODPUB_SPARQL_SLOTS": "32", "LODPUB_SPARQL_MAX_ROWS": "10000000", "LODPUB_SPARQL_TIMEOUT": "600",
-             "LODPUB_SPARQL_MAX_MEMORY_MB": "16000"}
-
-
 def start(kind: list[str], work: Path, settings: dict[str, str] = UNBOUNDED) -> tuple[Server, float]:
     """Start ["lodpub", output folder, data folder] or ["oxigraph"] (in memory) on loopback, lodpub
     with its defaults but the LODPUB_* `settings` (none of the caller's); return it and the seconds
@@ -183,12 +202,13 @@ def start(kind: list[str], work: Path, settings: dict[str, str] = UNBOUNDED) -> 
     log = open(work / f"{kind[0]}-{port}.log", "w")
     environment = {name: value for name, value in os.environ.items() if not name.startswith("LODPUB_")} | settings
     if kind[0] == "oxigraph":
-        command = [shutil.which("oxigraph") or "oxigraph", "serve", "--bind", f"127.0.0.1:{port}", "--union-default-graph"]
+        command = [shutil.which("oxigraph") or "oxigraph", "serve", "--bind", f"127.0.0.1:{port}", "--union-default-graph",
+                   "--timeout-s", str(QUERY_TIMEOUT_SECONDS)]
         base, query, probe = f"http://127.0.0.1:{port}/", f"http://127.0.0.1:{port}/query", "query?query=ASK%7B%7D"
     else:
         # --data as built, so that serve finds the release up to date and starts at once
         command = [sys.executable, "-m", "server.cli", "serve", "--output", kind[1], "--data", kind[2],
-                   "--port", str(port), "--workers", "2"]
+                   "--port", str(port)]
         base, query, probe = f"http://127.0.0.1:{port}/", f"http://127.0.0.1:{port}/sparql", "health"
     began = time.perf_counter()
     process = subprocess.Popen(command, cwd=CHECKOUT, env=environment, stdout=log, stderr=subprocess.STDOUT)
@@ -229,10 +249,6 @@ def query_mix(iri: str) -> dict[str, str]:
     mix |= {name: PREFIXES + text.replace("{iri}", iri).replace("{{", "{").replace("}}", "}")
             for name, text in CONSUMER_QUERIES.items()}
     return mix
-
-
-# A query slower than this on either server at this size is left out of the timed mix (and reported).
-QUERY_CAP_SECONDS = 30
 
 
 def feasible(queries: dict[str, str], ours: Server, peer: Server) -> tuple[dict[str, str], dict[str, str]]:

@@ -282,6 +282,24 @@ def test_a_remote_store_stopping_mid_traffic_gives_503_with_reason_then_recovers
             assert retry and ("does not answer" in text or "lodpub publish" in text or "busy" in text), text
 
 
+def test_a_dump_sent_from_its_file_is_withheld_once_damaged(mini_settings, tmp_path):
+    """At the canonical base (behind the proxy) a dump is sent from its file, not held in memory:
+    it is checked against the build's SHA-256 before every sending all the same."""
+    build(mini_settings)
+    scheme, _, host, prefix = mini_settings.base_iri.rstrip("/").split("/", 3)
+    canonical = {"X-Forwarded-Proto": scheme.rstrip(":"), "X-Forwarded-Host": host, "X-Forwarded-Prefix": "/" + prefix}
+    with running_server(mini_settings.output_dir, tmp_path, shared=False, proxy_hops="1",
+                        **mini_release_settings(mini_settings)) as server:
+        dump = server + "dumps/partnerships.nt"
+        good = requests.get(dump, headers=canonical, timeout=30)
+        written = (mini_settings.output_dir / "current" / "partnerships.nt").read_bytes()
+        assert good.status_code == 200 and good.content == written
+        flip_a_byte(mini_settings.output_dir / "current" / "partnerships.nt")
+        for _ in range(4):  # whichever worker answers
+            damaged = requests.get(dump, headers=canonical, timeout=30)
+            assert damaged.status_code == 503 and "partnerships.nt" in damaged.text
+
+
 def test_a_dump_damaged_before_a_new_host_asks_for_it_is_still_withheld(mini_server: RunningServer, mini_settings):
     """The sizes and checksums at a host are learnt from the files when that host first asks: a file
     damaged before then must not be taken as the good one there."""

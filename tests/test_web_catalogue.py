@@ -8,6 +8,7 @@ catalogue, then each dataset with its distributions, terms of use and services (
 below are those of datagov-cz/lkod-validator and of NKOD's harvesting pipeline).
 """
 
+import base64
 import hashlib
 import json
 
@@ -260,3 +261,25 @@ def test_the_catalogue_file_at_another_base_matches_the_dumps_served(server):
         assert str(catalogue.value(checksum, SPDX_VALUE)) == hashlib.sha256(served).hexdigest()
     manifest = json.loads(requests.get(server + "dumps/manifest.json", timeout=30).text)
     assert manifest["base_iri"] == server
+
+
+def test_behind_the_proxy_each_dump_is_sent_from_the_file_the_build_wrote(server_behind_https_proxy,
+                                                                          project_release):
+    host = CANONICAL_BASE.split("/")[2]
+    headers = {"X-Forwarded-Proto": "https", "X-Forwarded-Host": host, "X-Forwarded-Prefix": "/partnerships"}
+    manifest = json.loads((project_release.path / "manifest.json").read_text(encoding="utf-8"))
+    for entry in manifest["files"] + manifest["description"]:
+        url = server_behind_https_proxy + "dumps/" + entry["name"]
+        response = requests.get(url, headers=headers, timeout=30)
+        assert response.status_code == 200, entry["name"]
+        assert response.content == (project_release.path / entry["name"]).read_bytes()
+        assert int(response.headers["Content-Length"]) == entry["bytes"]
+        digest = base64.b64encode(bytes.fromhex(entry["sha256"])).decode()
+        assert response.headers["Repr-Digest"] == f"sha-256=:{digest}:"
+        again = requests.get(url, headers={**headers, "If-None-Match": response.headers["ETag"]}, timeout=30)
+        assert again.status_code == 304 and again.content == b""
+        head = requests.head(url, headers=headers, timeout=30)
+        assert head.status_code == 200 and head.content == b""
+        assert int(head.headers["Content-Length"]) == entry["bytes"]
+    listed = requests.get(server_behind_https_proxy + "dumps/manifest.json", headers=headers, timeout=30).json()
+    assert listed == manifest

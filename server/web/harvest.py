@@ -1,18 +1,22 @@
 """For harvesters and caches: the dumps, the VoID description, the JSON-LD context, robots.txt,
 and the sitemap.
 
-A dump is served as the build wrote it when the request comes to the canonical base; under
-another base its IRIs are moved to that base, like everything else, and its size and SHA-256 are
-those of the bytes served (so manifest.json and SHA256SUMS are rewritten to match). A file whose
-bytes on disk are not those the build wrote is not served: its URL answers 503 and says why.
+A dump is served as the build wrote it, sent from its file in parts, when the request comes to
+the canonical base; under another base its IRIs are moved to that base, like everything else, and
+its size and SHA-256 are those of the bytes served (so manifest.json and SHA256SUMS are rewritten
+to match). A file whose bytes on disk are not those the build wrote is not served: its URL answers
+503 and says why.
 """
 
 import base64
 import json
+from collections.abc import Iterable
+from pathlib import Path
 from xml.sax.saxutils import escape
 
 from flask import Blueprint, Response, abort, current_app, render_template, request, url_for
 from rdflib import URIRef
+from werkzeug.wsgi import wrap_file
 
 from ..namespaces import dataset_iri
 from ..store.releases import DamagedFile
@@ -20,7 +24,7 @@ from . import public_base, store
 from .jsonld import our_context_terms
 from .negotiation import NotAcceptable, choose_format, split_suffix
 from .resources import not_acceptable, respond_with_graph
-from .served import checked_files, served_bytes, served_files, withheld_files
+from .served import checked_files, file_as_written, served_bytes, served_files, withheld_files
 
 blueprint = Blueprint("harvest", __name__)
 
@@ -43,20 +47,27 @@ def dump(name: str) -> Response:
         abort(404)
     if withheld is None:
         try:  # read, and checked against the build's SHA-256, now: it may have changed since
-            data, fact = served_bytes(store().version, public_base(), name), files[name]
-        except (DamagedFile, KeyError):  # (not in files: it had changed when the facts were learnt)
+            fact, path = files[name], file_as_written(store().version, public_base(), name)
+            body = _file_body(path) if path else served_bytes(store().version, public_base(), name)
+        except (DamagedFile, KeyError, OSError):  # (KeyError: it had changed when the facts were learnt)
             withheld = f"release {store().version}: {name} changed on disk after it was checked"
     if withheld is not None:
         current_app.logger.error("not serving %s", withheld)
         return Response(f"Service unavailable: {withheld}. The file is not served until the release is "
                         "repaired or replaced.\n", 503, {"Retry-After": "3600", "Cache-Control": "no-store"},
                         mimetype="text/plain")
-    response = Response(data, mimetype=fact.media_type)
+    response = Response(body, mimetype=fact.media_type, direct_passthrough=path is not None)
+    response.content_length = fact.size
     digest = base64.b64encode(bytes.fromhex(fact.sha256)).decode()
     response.headers["Repr-Digest"] = f"sha-256=:{digest}:"
     response.headers["Digest"] = f"SHA-256={digest}"
     response.set_etag(fact.sha256)
     return response
+
+
+def _file_body(path: Path) -> Iterable[bytes]:
+    """The bytes of the file at `path`, sent in parts (by the server's sendfile where it has one)."""
+    return wrap_file(request.environ, open(path, "rb"))
 
 
 @blueprint.route("/.well-known/void", defaults={"suffix": ""})

@@ -16,6 +16,7 @@ import functools
 import gzip
 import hashlib
 import json
+from pathlib import Path
 from typing import NamedTuple
 
 import pyoxigraph as ox
@@ -51,7 +52,7 @@ def checked_files(version: str) -> tuple[dict[str, str], dict[str, str]]:
     ones, {name: why it is withheld} of the others). No bytes are kept: a release's dumps can be
     hundreds of megabytes, and every worker would hold them."""
     release = store().release
-    manifest = json.loads((release / "manifest.json").read_text(encoding="utf-8"))
+    manifest = _manifest()
     files, withheld = {}, {}
     for entry in manifest_entries(manifest):
         try:
@@ -65,8 +66,12 @@ def checked_files(version: str) -> tuple[dict[str, str], dict[str, str]]:
 @functools.lru_cache(maxsize=2)
 def recorded_sha256(version: str) -> dict[str, str]:
     """{file name: the SHA-256 the build recorded in the manifest} of the release."""
-    manifest = json.loads((store().release / "manifest.json").read_text(encoding="utf-8"))
-    return {entry["name"]: entry["sha256"] for entry in manifest_entries(manifest)}
+    return {entry["name"]: entry["sha256"] for entry in manifest_entries(_manifest())}
+
+
+def _manifest() -> dict:
+    """The served release's manifest.json, as the build wrote it."""
+    return json.loads((store().release / "manifest.json").read_text(encoding="utf-8"))
 
 
 def withheld_files(version: str) -> dict[str, str]:
@@ -79,7 +84,11 @@ def served_files(version: str, base: str) -> dict[str, ServedFile]:
     """The release's files as served at `base` (without those withheld), with the manifest and
     SHA256SUMS rewritten to match them (cached per release and base: facts only, no bytes)."""
     facts = {}
+    recorded = {entry["name"]: entry for entry in manifest_entries(_manifest())}
     for name, media_type in checked_files(version)[0].items():
+        if base == store().base_iri:  # the files as the build wrote them, checked already
+            facts[name] = ServedFile(media_type, recorded[name]["bytes"], recorded[name]["sha256"])
+            continue
         try:
             data = served_bytes(version, base, name)
         except DamagedFile:  # changed since it was checked: not served (dump() says why)
@@ -90,6 +99,18 @@ def served_files(version: str, base: str) -> dict[str, ServedFile]:
     sums = _sums(facts)
     facts["SHA256SUMS"] = ServedFile("text/plain", len(sums), sha256(sums))
     return facts
+
+
+def file_as_written(version: str, base: str, name: str) -> Path | None:
+    """The path of file `name` (one of served_files) when it is served at `base` as the build wrote
+    it (under the canonical base, every file but the two listings), checked against the build's
+    SHA-256 now, reading it in parts; None when its served bytes differ from the file's. A dump of
+    millions of triples is gigabytes: it is sent from the file, never held in memory.
+    Raises DamagedFile when the file changed since the build."""
+    if base != store().base_iri or name in ("manifest.json", "SHA256SUMS"):
+        return None
+    check_verified(store().release, name, recorded_sha256(version)[name])
+    return store().release / name
 
 
 def served_bytes(version: str, base: str, name: str) -> bytes:
@@ -113,7 +134,7 @@ def served_bytes(version: str, base: str, name: str) -> bytes:
 
 def _served_manifest(base: str, facts: dict[str, ServedFile]) -> bytes:
     """manifest.json as served at `base`: its base and each file's size and SHA-256 as served."""
-    manifest = json.loads((store().release / "manifest.json").read_text(encoding="utf-8"))
+    manifest = _manifest()
     if base != manifest["base_iri"]:
         manifest["base_iri"] = base
         for entry in manifest_entries(manifest):

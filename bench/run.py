@@ -310,12 +310,16 @@ def measure_latency(queries: dict[str, str], ours: Server, peer: Server, rounds:
 
 
 def measure_throughput(queries: dict[str, str], ours: Server, peer: Server, clients: int, seconds: float) -> dict:
-    """Queries answered per second by `clients` concurrent clients cycling through the mix."""
+    """Queries answered per second by `clients` concurrent clients, each going round the whole mix
+    from a query of its own (client n's k-th query is the (n + k)-th of the mix)."""
     mix = list(queries.values())
+
+    def query(i: int) -> str:  # _per_second's i: client i % clients, its (i // clients)-th call
+        return mix[(i % clients + i // clients) % len(mix)]
+
     result = {}
     for label, server in (("oxigraph", peer), ("lodpub", ours)):
-        result[label] = _per_second(lambda i, server=server: server.ask(mix[i % len(mix)], accept_for(mix[i % len(mix)])),
-                                    clients, seconds)
+        result[label] = _per_second(lambda i, server=server: server.ask(query(i), accept_for(query(i))), clients, seconds)
     result["ratio"] = round(result["lodpub"]["per_second"] / result["oxigraph"]["per_second"], 2)
     return result
 

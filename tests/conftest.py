@@ -132,6 +132,12 @@ def built_graph(project_release):
 # --- The publisher running for real: gunicorn on loopback, serving the release above -----------
 
 
+def proxied_to(base_iri: str) -> dict[str, str]:
+    """The headers a reverse proxy serving the publisher at `base_iri` adds (LODPUB_PROXY_HOPS=1)."""
+    scheme, _, host, prefix = base_iri.rstrip("/").split("/", 3)
+    return {"X-Forwarded-Proto": scheme.rstrip(":"), "X-Forwarded-Host": host, "X-Forwarded-Prefix": "/" + prefix}
+
+
 def free_port() -> int:
     """A TCP port on 127.0.0.1 nobody listens on right now."""
     import socket

@@ -16,7 +16,8 @@ from pathlib import Path
 import requests
 from rdflib import Graph
 
-from conftest import CHECKOUT, RunningServer, free_port, mini_release_settings, running_server, wait_until_up
+from conftest import (CHECKOUT, RunningServer, free_port, mini_release_settings, proxied_to, running_server,
+                      wait_until_up)
 from server.build import build
 from server.store.releases import release_problems
 from test_releases import add_a_fact, link, served_version, wait_for, workers_of
@@ -286,8 +287,7 @@ def test_a_dump_sent_from_its_file_is_withheld_once_damaged(mini_settings, tmp_p
     """At the canonical base (behind the proxy) a dump is sent from its file, not held in memory:
     it is checked against the build's SHA-256 before every sending all the same."""
     build(mini_settings)
-    scheme, _, host, prefix = mini_settings.base_iri.rstrip("/").split("/", 3)
-    canonical = {"X-Forwarded-Proto": scheme.rstrip(":"), "X-Forwarded-Host": host, "X-Forwarded-Prefix": "/" + prefix}
+    canonical = proxied_to(mini_settings.base_iri)
     with running_server(mini_settings.output_dir, tmp_path, shared=False, proxy_hops="1",
                         **mini_release_settings(mini_settings)) as server:
         dump = server + "dumps/partnerships.nt"

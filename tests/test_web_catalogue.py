@@ -18,7 +18,7 @@ from rdflib import Graph, URIRef
 from rdflib.compare import isomorphic
 from rdflib.namespace import DCAT, RDF
 
-from conftest import running_server
+from conftest import proxied_to, running_server
 from rdf_documents import parse_document
 from server.describe.dcat import NORM_CONTEXT_URL
 from server.namespaces import CANONICAL_BASE
@@ -217,8 +217,7 @@ def server_behind_https_proxy(project_release, tmp_path_factory):
 
 
 def test_behind_the_proxy_the_record_is_the_one_the_build_validated(server_behind_https_proxy, project_release):
-    host = CANONICAL_BASE.split("/")[2]
-    headers = {**NKOD, "X-Forwarded-Proto": "https", "X-Forwarded-Host": host, "X-Forwarded-Prefix": "/partnerships"}
+    headers = {**NKOD, **proxied_to(CANONICAL_BASE)}
     response = requests.get(server_behind_https_proxy + "id/dataset/partnerships", headers=headers, timeout=30,
                             allow_redirects=False)
     assert response.status_code == 303
@@ -265,8 +264,7 @@ def test_the_catalogue_file_at_another_base_matches_the_dumps_served(server):
 
 def test_behind_the_proxy_each_dump_is_sent_from_the_file_the_build_wrote(server_behind_https_proxy,
                                                                           project_release):
-    host = CANONICAL_BASE.split("/")[2]
-    headers = {"X-Forwarded-Proto": "https", "X-Forwarded-Host": host, "X-Forwarded-Prefix": "/partnerships"}
+    headers = proxied_to(CANONICAL_BASE)
     manifest = json.loads((project_release.path / "manifest.json").read_text(encoding="utf-8"))
     for entry in manifest["files"] + manifest["description"]:
         url = server_behind_https_proxy + "dumps/" + entry["name"]

@@ -7,6 +7,11 @@ The dataset has three named graphs under the base IRI:
     {base}graph/data          RDF files anywhere under data_dir (or data_dir itself, if a file),
                               except data_dir/catalogue/
 
+The graphs share no triple: a triple that files of two graphs state is kept in the first of them in
+the order above (GRAPH_ORDER). A SPARQL store's default graph, the union of the named graphs, must be
+their RDF merge, a set; engines that do not merge (Oxigraph 0.5, Virtuoso) would return such a
+triple once per graph, so the release never gives them one (see one_graph_per_triple).
+
 A file is an RDF file when its suffix is one of RDF_FORMATS; anything else (e.g. the source
 texts in data/source/) is ignored. The files are written with IRIs under CANONICAL_BASE and are
 moved to the configured base IRI while loading. Loading does not validate: see validate.py.
@@ -229,8 +234,35 @@ def load_dataset(settings: Settings) -> LoadedDataset:
             loaded.index.add(subject, source.path, line, blocks)
         for prefix, namespace in prefixes:
             loaded.prefixes.setdefault(prefix, namespace)
-    loaded.quad_lines = sorted(lines)
+    loaded.quad_lines = one_graph_per_triple(sorted(lines), [str(graph_iri(settings.base_iri, graph))
+                                                             for graph in GRAPH_ORDER])
     return loaded
+
+
+# The named graphs of the loaded files, in the order in which a triple that two of them state is kept.
+GRAPH_ORDER = ("ontology", "vocabularies", "data")
+
+
+def one_graph_per_triple(sorted_lines: list[bytes], graph_order: list[str]) -> list[bytes]:
+    """`sorted_lines` (distinct N-Quads lines) with each triple in one graph only: the first of
+    `graph_order` that holds it.
+
+    Sorted, the lines of one triple are neighbours: a triple's text is followed by a space and its
+    graph, and a space sorts before every character that can continue another term.
+    """
+    rank = {graph: position for position, graph in enumerate(graph_order)}
+
+    def place(line: bytes) -> int:
+        return rank.get(_graph_of_line(line), len(rank))
+
+    kept: list[bytes] = []
+    for line in sorted_lines:
+        if kept and _without_graph(kept[-1]) == _without_graph(line):
+            if place(line) < place(kept[-1]):
+                kept[-1] = line
+            continue
+        kept.append(line)
+    return kept
 
 
 def parse_rdf_file(path: Path) -> Graph:

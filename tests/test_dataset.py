@@ -64,6 +64,27 @@ def test_union_holds_every_triple_once(mini_settings):
     assert (AGR["bursa-2011"], RP.partner, REG.bursa) in union
 
 
+def test_a_triple_two_graphs_state_is_kept_in_the_first_only(mini_settings, mini):
+    # The ontology's label of rp:Record, said again by a data file and a vocabulary file; and a
+    # statement of the data said again by a vocabulary file.
+    (mini / "data" / "repeats.ttl").write_text(
+        '<https://data.kraj-lbc.cz/partnerships/ontology/Record> '
+        '<http://www.w3.org/2000/01/rdf-schema#label> "Record"@en .\n', encoding="utf-8")
+    (mini / "ontology" / "vocabularies" / "repeats.ttl").write_text(
+        '<https://data.kraj-lbc.cz/partnerships/ontology/Record> '
+        '<http://www.w3.org/2000/01/rdf-schema#label> "Record"@en .\n'
+        '<https://data.kraj-lbc.cz/partnerships/id/agreement/bursa-2011> '
+        '<https://data.kraj-lbc.cz/partnerships/ontology/partner> '
+        '<https://data.kraj-lbc.cz/partnerships/id/region/bursa> .\n', encoding="utf-8")
+    loaded = load_dataset(mini_settings)
+    holding = {name: {graph.identifier for graph in loaded.dataset.graphs() if triple in graph}
+               for name, triple in (("label", (RP.Record, RDFS.label, Literal("Record", lang="en"))),
+                                    ("partner", (AGR["bursa-2011"], RP.partner, REG.bursa)))}
+
+    assert holding == {"label": {graph_iri(CANONICAL, "ontology")}, "partner": {graph_iri(CANONICAL, "vocabularies")}}
+    assert len(loaded.quad_lines) == len(loaded.triple_lines())
+
+
 def test_files_that_are_not_rdf_or_are_hidden_are_ignored(mini_settings, mini):
     # data/source/notes.txt is in the fixture and is not Turtle; add a broken hidden editor file.
     (mini / "data" / "partnerships" / ".#bursa.ttl").write_text("this is @not turtle")

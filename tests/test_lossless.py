@@ -39,7 +39,8 @@ Triple = tuple[Node, Node, Node]
 SPDX_CHECKSUM = URIRef("http://spdx.org/rdf/terms#checksum")
 SPDX_CHECKSUM_VALUE = URIRef("http://spdx.org/rdf/terms#checksumValue")
 # The release's descriptions and the named graphs they are served and published in.
-DESCRIPTION_GRAPHS = {"void.ttl": "graph/description", "catalogue.ttl": "graph/catalogue"}
+# In the order in which a triple that two of them hold is kept in the first (after the data's graphs).
+DESCRIPTION_GRAPHS = {"catalogue.ttl": "graph/catalogue", "void.ttl": "graph/description"}
 # Dumps of the union of the named graphs, and of the named graphs themselves (with rdflib's format).
 UNION_DUMPS = {"partnerships.ttl": "turtle", "partnerships.nt": "nt", "partnerships.jsonld": "json-ld",
                "partnerships.rdf": "xml"}
@@ -100,11 +101,33 @@ def source_graphs(project_dataset) -> dict[URIRef, Graph]:
 
 @pytest.fixture(scope="module")
 def published_graphs(source_graphs, project_release) -> dict[URIRef, Graph]:
-    """What a release publishes, by named graph: the source's graphs and its descriptions'."""
+    """What a release publishes, by named graph: the source's graphs and its descriptions', each
+    description without the triples an earlier graph holds (no two graphs share a triple)."""
     base = project_release.manifest["base_iri"]
-    descriptions = {URIRef(base + graph): Graph().parse(project_release.path / name, format="turtle")
-                    for name, graph in DESCRIPTION_GRAPHS.items() if (project_release.path / name).is_file()}
-    return source_graphs | descriptions
+    published = dict(source_graphs)
+    for name, graph in DESCRIPTION_GRAPHS.items():
+        if (project_release.path / name).is_file():
+            held = {_by_value(triple) for earlier in published.values() for triple in earlier}
+            described = Graph().parse(project_release.path / name, format="turtle")
+            published[URIRef(base + graph)] = _graph_of(triple for triple in described
+                                                        if has_blank_node(triple) or _by_value(triple) not in held)
+    return published
+
+
+def _by_value(triple: Triple) -> Triple:
+    """`triple` with a typed literal written in its value's canonical form ("…Z" and "…+00:00" are
+    one xsd:dateTime, and one triple to a store)."""
+    subject, predicate, value = triple
+    if isinstance(value, Literal) and value.datatype and value.value is not None and not isinstance(value.value, bytes):
+        value = Literal(value.value, datatype=value.datatype)
+    return subject, predicate, value
+
+
+def _graph_of(triples: Iterable[Triple]) -> Graph:
+    graph = Graph()
+    for triple in triples:
+        graph.add(triple)
+    return graph
 
 
 @pytest.fixture(scope="module")

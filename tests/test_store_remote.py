@@ -32,9 +32,13 @@ from server.store.remote import RemoteStore, endpoints_from, publish
 
 DATA_GRAPH = CANONICAL_BASE + "graph/data"
 DESCRIPTION_GRAPH = CANONICAL_BASE + "graph/description"
+CATALOGUE_GRAPH = CANONICAL_BASE + "graph/catalogue"
 # What a reader sees in one query: the release's version and the size of its data graph.
+# The dataset's version: in the catalogue record's graph, or the VoID's when there is no record (the
+# VoID repeats it in its file, not in its graph: no two graphs share a triple).
 SNAPSHOT = f"""SELECT ?version (COUNT(*) AS ?triples) WHERE {{
-  GRAPH <{DESCRIPTION_GRAPH}> {{ <{CANONICAL_BASE}id/dataset/partnerships> <http://www.w3.org/2002/07/owl#versionInfo> ?version }}
+  VALUES ?about {{ <{DESCRIPTION_GRAPH}> <{CATALOGUE_GRAPH}> }}
+  GRAPH ?about {{ <{CANONICAL_BASE}id/dataset/partnerships> <http://www.w3.org/2002/07/owl#versionInfo> ?version }}
   GRAPH <{DATA_GRAPH}> {{ ?s ?p ?o }} }} GROUP BY ?version"""
 # The graphs of our base IRI (a store may hold graphs of its own: Virtuoso does).
 GRAPHS = f"""SELECT DISTINCT ?g WHERE {{ GRAPH ?g {{ ?s ?p ?o }}

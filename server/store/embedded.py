@@ -25,6 +25,7 @@ from .sparql_store import (
     DESCRIPTION_GRAPH,
     Answer,
     SparqlStore,
+    StoredForm,
     literals_oxigraph_changes,
     names_a_dataset,
 )
@@ -36,9 +37,10 @@ _log = logging.getLogger(__name__)
 class EmbeddedStore(SparqlStore):
     """One release (dist/current or another release folder), held in memory or on disk.
 
-    Its named graphs come from the release's N-Quads dump; its VoID (void.ttl) goes into the
-    named graph {base}graph/description, its catalogue record (catalogue.ttl) into
-    {base}graph/catalogue. The default graph of a query is the union of them all.
+    Its named graphs come from the release's N-Quads dump; its catalogue record (catalogue.ttl)
+    goes into the named graph {base}graph/catalogue, its VoID (void.ttl) into
+    {base}graph/description, each without the triples an earlier graph holds (description_quads).
+    The default graph of a query is the union of them all.
     A release of more than `memory_max_triples` triples is served from disk (None: never).
     Raises StoreUnavailable when the release is missing, or a file it loads fails its checksum.
     """
@@ -65,7 +67,7 @@ class EmbeddedStore(SparqlStore):
         files = release_files(self.release, self.base_iri)
         _check_files(self.release, self.manifest)
         store = ox.Store()
-        _bulk_load(store, files)
+        _bulk_load(store, self.release, self.base_iri)
         return (lambda: store), _written_literals(files)
 
     def _open_on_disk(self) -> tuple[Callable[[], ox.Store], dict]:
@@ -100,10 +102,15 @@ class EmbeddedStore(SparqlStore):
 WRITTEN_LITERALS = "written-literals.pickle"
 
 
-def _bulk_load(store: ox.Store, files: list[tuple[Path, ox.RdfFormat, ox.NamedNode | None]]) -> None:
-    """Load the release's `files` (see release_files) into `store`."""
-    for path, rdf_format, graph in files:
-        store.bulk_load(path=str(path), format=rdf_format, **({"to_graph": graph} if graph else {}))
+def _bulk_load(store: ox.Store, release: Path, base_iri: str) -> None:
+    """Load the release's named graphs into `store`: its data, then its descriptions."""
+    store.bulk_load(path=str(release / DATA_DUMP), format=ox.RdfFormat.N_QUADS)
+    store.extend(description_quads(release, base_iri, lambda triple: _holds(store, triple)))
+
+
+def _holds(store: ox.Store, triple: ox.Triple) -> bool:
+    """Whether some graph of `store` holds `triple`."""
+    return next(store.quads_for_pattern(triple.subject, triple.predicate, triple.object), None) is not None
 
 
 def _written_literals(files: list[tuple[Path, ox.RdfFormat, ox.NamedNode | None]]) -> dict:
@@ -136,21 +143,57 @@ def _fill_on_disk(release: Path, manifest: dict, folder: Path) -> None:
     not by every process that opens the store: it reads every file of the release)."""
     files = release_files(release, manifest["base_iri"])
     _check_files(release, manifest)
-    write_engine(folder, lambda store: _bulk_load(store, files))
+    write_engine(folder, lambda store: _bulk_load(store, release, manifest["base_iri"]))
     with open(folder / WRITTEN_LITERALS, "wb") as literals:
         pickle.dump(_written_literals(files), literals)
         literals.flush()
         os.fsync(literals.fileno())
 
 
+# The release's file of its data graphs, and its descriptions with the graph each is served in. A
+# triple that two graphs would hold is kept in the first: the data's graphs, then the catalogue
+# record, then the VoID (which repeats the dataset's title, description and publisher).
+DATA_DUMP = "partnerships.nq"
+DESCRIPTIONS = (("catalogue.ttl", CATALOGUE_GRAPH), ("void.ttl", DESCRIPTION_GRAPH))
+
+
 def release_files(release: Path, base_iri: str) -> list[tuple[Path, ox.RdfFormat, ox.NamedNode | None]]:
     """The files of a release that hold the dataset, with their format and the named graph each
     goes into (None: the file names its graphs)."""
-    files = [(release / "partnerships.nq", ox.RdfFormat.N_QUADS, None),
-             (release / "void.ttl", ox.RdfFormat.TURTLE, ox.NamedNode(base_iri + DESCRIPTION_GRAPH))]
-    if (release / "catalogue.ttl").is_file():
-        files.append((release / "catalogue.ttl", ox.RdfFormat.TURTLE, ox.NamedNode(base_iri + CATALOGUE_GRAPH)))
-    return files
+    return [(release / DATA_DUMP, ox.RdfFormat.N_QUADS, None)] + [
+        (path, ox.RdfFormat.TURTLE, graph) for path, graph in _description_files(release, base_iri)]
+
+
+def _description_files(release: Path, base_iri: str) -> list[tuple[Path, ox.NamedNode]]:
+    return [(release / name, ox.NamedNode(base_iri + graph)) for name, graph in DESCRIPTIONS
+            if (release / name).is_file()]
+
+
+def description_quads(release: Path, base_iri: str, held: Callable[[ox.Triple], bool]) -> list[ox.Quad]:
+    """The quads of the release's descriptions in their named graphs, without the triples that
+    `held` says a data graph holds, or that an earlier description gives. Triples are compared,
+    and `held` asked, with their literal in the form a store keeps it (StoredForm).
+
+    So no two named graphs share a triple, and the union default graph of every engine is a set
+    (see dataset.py). The files themselves stay whole: each is a complete record for a reader of
+    that file alone.
+    """
+    quads, given, stored = [], set(), StoredForm()
+    for path, graph in _description_files(release, base_iri):
+        for quad in ox.parse(path=str(path), format=ox.RdfFormat.TURTLE):
+            triple = quad.triple
+            if not has_blank_node(triple):  # a blank node of a file is that file's own
+                key = stored.of_triple(triple)
+                if key in given or held(key):
+                    continue
+                given.add(key)
+            quads.append(ox.Quad(triple.subject, triple.predicate, triple.object, graph))
+    return quads
+
+
+def has_blank_node(triple: ox.Triple) -> bool:
+    """Whether the subject or object of `triple` is a blank node."""
+    return isinstance(triple.subject, ox.BlankNode) or isinstance(triple.object, ox.BlankNode)
 
 
 def _check_files(release: Path, manifest: dict) -> None:

@@ -56,13 +56,14 @@ from SPARQLWrapper.SPARQLExceptions import SPARQLWrapperException
 from ..config import Settings
 from ..namespaces import dataset_iri
 from . import QueryError, StoreUnavailable
-from .embedded import release_files
+from .embedded import DATA_DUMP, description_quads, has_blank_node, release_files
 from .query_text import SPARQL_TOKEN, QueryText, UnreadableQuery, read_query
 from .sparql_store import (
     CATALOGUE_GRAPH,
     DESCRIPTION_GRAPH,
     Answer,
     SparqlStore,
+    StoredForm,
     literals_oxigraph_changes,
 )
 
@@ -85,9 +86,8 @@ PREFIX dcterms: <http://purl.org/dc/terms/>
 PREFIX void: <http://rdfs.org/ns/void#>
 PREFIX sd: <http://www.w3.org/ns/sparql-service-description#>
 SELECT ?version ?modified ?triples ?graph WHERE {{
-  GRAPH <{description}> {{
-    <{dataset}> owl:versionInfo ?version ; dcterms:modified ?modified ; void:triples ?triples .
-    OPTIONAL {{ <{dataset}> void:subset/sd:name ?graph }} }} }}"""
+  <{dataset}> owl:versionInfo ?version ; dcterms:modified ?modified ; void:triples ?triples .
+  OPTIONAL {{ <{dataset}> void:subset/sd:name ?graph }} }}"""
 MARKS_QUERY = "SELECT ?mark ?publish WHERE {{ GRAPH <{graph}> {{ <{graph}> ?mark ?publish }} }}"
 
 T = TypeVar("T")
@@ -189,9 +189,11 @@ class RemoteStore(SparqlStore):
         return release
 
     def _read_release(self) -> Release:
-        description = self.base_iri + DESCRIPTION_GRAPH
-        query = RELEASE_QUERY.format(description=description, dataset=dataset_iri(self.base_iri))
-        rows = list(self._send(query, [description], [description]))
+        # Run on the release's descriptions: the VoID, and the catalogue record, which holds the
+        # dataset's version and date when there is one (no two graphs share a triple).
+        description, catalogue = self.base_iri + DESCRIPTION_GRAPH, self.base_iri + CATALOGUE_GRAPH
+        query = RELEASE_QUERY.format(dataset=dataset_iri(self.base_iri))
+        rows = list(self._send(query, [description, catalogue], []))
         if any(None in (row["version"], row["modified"], row["triples"]) for row in rows):
             raise _TornRead()
         if not rows:
@@ -200,7 +202,6 @@ class RemoteStore(SparqlStore):
         first = rows[0]
         graphs = {row["graph"].value for row in rows if row["graph"] is not None}
         graphs |= {description}
-        catalogue = self.base_iri + CATALOGUE_GRAPH
         if self._send(f"ASK {{ GRAPH <{catalogue}> {{ ?s ?p ?o }} }}", [], [catalogue]):
             graphs.add(catalogue)
         return Release(first["version"].value, datetime.fromisoformat(first["modified"].value.replace("Z", "+00:00")),
@@ -486,10 +487,19 @@ class _PublicationMarks:
 
 def _release_triples(release: Path, base_iri: str) -> Iterator[tuple[str, ox.Triple]]:
     """Each triple of the release with the named graph it is in (as `lodpub serve` on the embedded
-    store has them), read from the files as they go."""
-    for path, rdf_format, graph in release_files(release, base_iri):
-        for quad in ox.parse(path=str(path), format=rdf_format):
-            yield (graph or quad.graph_name).value, quad.triple
+    store has them: no two graphs share a triple), the data read from its file as it goes."""
+    # The data graphs are too large to hold, the descriptions small: note which of the descriptions'
+    # triples the data holds while it goes by (compared as a store keeps them, see StoredForm).
+    stored = StoredForm()
+    described = {stored.of_triple(quad.triple) for quad in description_quads(release, base_iri, lambda triple: False)}
+    described_pairs = {(triple.subject, triple.predicate) for triple in described}
+    in_data: set[ox.Triple] = set()
+    for quad in ox.parse(path=str(release / DATA_DUMP), format=ox.RdfFormat.N_QUADS):
+        if (quad.subject, quad.predicate) in described_pairs and (key := stored.of_triple(quad.triple)) in described:
+            in_data.add(key)
+        yield quad.graph_name.value, quad.triple
+    for quad in description_quads(release, base_iri, in_data.__contains__):
+        yield quad.graph_name.value, quad.triple
 
 
 def _blank_node_triples(release: Path, base_iri: str) -> dict[str, list[ox.Triple]]:
@@ -497,7 +507,7 @@ def _blank_node_triples(release: Path, base_iri: str) -> dict[str, list[ox.Tripl
     found: dict[str, list[ox.Triple]] = {}
     for name, triple in _release_triples(release, base_iri):
         kept = found.setdefault(name, [])
-        if _has_blank_node(triple):
+        if has_blank_node(triple):
             kept.append(triple)
     return found
 
@@ -526,7 +536,7 @@ def _load_graphs(endpoints: Endpoints, release: Path, base_iri: str, staging: di
         parts[name] = []
 
     for name, triple in _release_triples(release, base_iri):
-        if _has_blank_node(triple):
+        if has_blank_node(triple):
             continue
         parts[name].append(triple)
         if len(parts[name]) + (0 if name in sent else len(blank_node_triples[name])) >= CHUNK_TRIPLES:
@@ -534,10 +544,6 @@ def _load_graphs(endpoints: Endpoints, release: Path, base_iri: str, staging: di
     for name in staging:
         if parts[name] or name not in sent:
             send(name)
-
-
-def _has_blank_node(triple: ox.Triple) -> bool:
-    return isinstance(triple.subject, ox.BlankNode) or isinstance(triple.object, ox.BlankNode)
 
 
 def _send_graph(endpoints: Endpoints, graph: str, method: str, body: bytes) -> None:

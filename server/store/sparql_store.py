@@ -244,7 +244,7 @@ def literals_oxigraph_changes(files: list[tuple[Path, ox.RdfFormat]]) -> dict:
     Keys are (subject, predicate, stored literal); a blank-node subject is keyed as None, since
     the store names blank nodes afresh.
     """
-    changed, stored_form = {}, _StoredForm()
+    changed, stored_form = {}, StoredForm()
     for path, rdf_format in files:
         for quad in ox.parse(path=str(path), format=rdf_format):
             literal = quad.object
@@ -257,7 +257,7 @@ def literals_oxigraph_changes(files: list[tuple[Path, ox.RdfFormat]]) -> dict:
     return changed
 
 
-class _StoredForm:
+class StoredForm:
     """The form in which Oxigraph stores a literal, found by storing it in a scratch store."""
 
     _PLACE = ox.NamedNode("urn:x-lodpub:scratch")
@@ -273,6 +273,13 @@ class _StoredForm:
             self.scratch.remove(stored)
             self.known[literal] = stored.object
         return self.known[literal]
+
+    def of_triple(self, triple: ox.Triple) -> ox.Triple:
+        """`triple` with its object, if a literal, in its stored form: two triples a store holds as
+        one are equal in this form ("…Z" and "…+00:00" are one xsd:dateTime)."""
+        if not isinstance(triple.object, ox.Literal):
+            return triple
+        return ox.Triple(triple.subject, triple.predicate, self(triple.object))
 
 
 def _distinct(triples: Iterable[ox.Triple]) -> Iterator[ox.Triple]:

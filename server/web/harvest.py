@@ -16,6 +16,7 @@ from xml.sax.saxutils import escape
 
 from flask import Blueprint, Response, abort, current_app, render_template, request, url_for
 from rdflib import URIRef
+from werkzeug.exceptions import RequestedRangeNotSatisfiable
 from werkzeug.wsgi import wrap_file
 
 from ..namespaces import dataset_iri
@@ -40,7 +41,8 @@ def dumps() -> Response:
 
 @blueprint.route("/dumps/<name>")
 def dump(name: str) -> Response:
-    """One file of the current release, with Content-Length and its SHA-256 (Digest headers)."""
+    """One file of the current release, with Content-Length and its SHA-256 (Digest headers), whole
+    or a byte range of it."""
     files = served_files(store().version, public_base())
     withheld = withheld_files(store().version).get(name)
     if name not in files and withheld is None and name not in checked_files(store().version)[0]:
@@ -62,7 +64,12 @@ def dump(name: str) -> Response:
     response.headers["Repr-Digest"] = f"sha-256=:{digest}:"
     response.headers["Digest"] = f"SHA-256={digest}"
     response.set_etag(fact.sha256)
-    return response
+    response.last_modified = store().built_at  # If-Range may name the date instead of the tag
+    try:  # Range (206, or 416 when no range fits), If-Range: an interrupted download resumes
+        return response.make_conditional(request, accept_ranges=True, complete_length=fact.size)
+    except RequestedRangeNotSatisfiable:
+        response.close()  # the file it was to be sent from
+        raise
 
 
 def _file_body(path: Path) -> Iterable[bytes]:

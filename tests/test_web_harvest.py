@@ -120,6 +120,11 @@ def test_sitemap_lists_a_page_for_every_resource_and_each_page_answers(server, p
     namespace = {"s": "http://www.sitemaps.org/schemas/sitemap/0.9"}
     urls = [loc.text for loc in root.findall("s:url/s:loc", namespace)]
     assert server in urls and f"{server}doc/id/region/bursa" in urls and f"{server}doc/ontology/Agreement" in urls
+    # the VoID, every named graph, the shapes and every release, as well
+    assert f"{server}.well-known/void" in urls and f"{server}doc/shapes/Agreement-party" in urls
+    assert {f"{server}doc/graph/{name}" for name in ("ontology", "vocabularies", "data", "description",
+                                                     "catalogue")} <= set(urls)
+    assert f"{server}doc/id/release/{project_release.version}" in urls
     assert len(urls) == len(set(urls)) > 250
     session = requests.Session()
     for url in urls:

@@ -331,3 +331,14 @@ def test_every_shape_dereferences_to_what_the_shapes_say_of_it(embedded_server, 
     published = Graph().parse(data=get(embedded_server + "dumps/shapes.ttl").text, format="turtle")
     assert isomorphic(published, shapes)
     assert get(embedded_server + "shapes/NoSuchShape", "text/turtle", allow_redirects=False).status_code == 404
+
+
+@pytest.mark.parametrize("path", ["id/region/bursa", "ontology", "changes", ".well-known/void", "shapes/Agreement-party"])
+def test_a_pages_canonical_url_answers_200_with_that_page(embedded_server, path):
+    """rel=canonical names the page's own HTML URL, never the thing's IRI (which answers 303)."""
+    page = get(embedded_server + path, "text/html")
+    canonical = re.search(r'<link rel="canonical" href="([^"]+)">', page.text).group(1)
+    assert canonical.endswith(".html")
+    again = requests.get(canonical, timeout=30, allow_redirects=False)  # no Accept: the URL says HTML
+    assert again.status_code == 200 and again.headers["Content-Type"].startswith("text/html")
+    assert again.text == page.text

@@ -19,12 +19,15 @@ from rdflib import URIRef
 from werkzeug.exceptions import RequestedRangeNotSatisfiable
 from werkzeug.wsgi import wrap_file
 
+from ..describe.changes import RELEASE_PATH
 from ..namespaces import dataset_iri
 from ..store.releases import DamagedFile
 from . import public_base, store
 from .jsonld import our_context_terms
 from .negotiation import NotAcceptable, choose_format, split_suffix
+from .changelog import current_changelog
 from .resources import not_acceptable, respond_with_graph
+from .shapes import SHAPES_PATH, published_shapes
 from .served import checked_files, file_as_written, served_bytes, served_files, withheld_files
 
 blueprint = Blueprint("harvest", __name__)
@@ -108,10 +111,16 @@ def robots() -> Response:
 
 @blueprint.route("/sitemap.xml")
 def sitemap() -> Response:
-    """The home page, the changelog and the page of every resource, term and concept."""
+    """Every page there is: the home page, the changelog, the VoID, and the page (document) of every
+    resource, term, concept, named graph, shape and release. Each answers 200."""
     base = store().base_iri
-    paths = [str(iri)[len(base):] for root in ("id/", "ontology", "vocabulary/") for iri in store().subjects_under(base + root)]
-    urls = [public_base(), public_base() + "changes"] + [f"{public_base()}doc/{path}" for path in paths]
+    described = [iri for root in ("id/", "ontology", "vocabulary/") for iri in store().subjects_under(base + root)]
+    described += store().graph_names()
+    described += sorted(iri for iri in set(published_shapes().subjects()) | set(current_changelog().subjects())
+                        if isinstance(iri, URIRef) and str(iri).startswith((base + SHAPES_PATH, base + RELEASE_PATH)))
+    paths = list(dict.fromkeys(str(iri)[len(base):] for iri in described))
+    urls = ([public_base(), public_base() + "changes", public_base() + ".well-known/void"]
+            + [f"{public_base()}doc/{path}" for path in paths])
     lastmod = store().built_at.strftime("%Y-%m-%d")
     entries = "".join(f"<url><loc>{escape(url)}</loc><lastmod>{lastmod}</lastmod></url>\n" for url in urls)
     body = ('<?xml version="1.0" encoding="UTF-8"?>\n'

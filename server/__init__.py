@@ -22,7 +22,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
 
     Raises store.StoreUnavailable when there is no release to serve.
     """
-    from .web import Publisher, changelog, harvest, health, http, pages, resources, sparql
+    from .web import Publisher, changelog, harvest, health, http, pages, resources, shapes, sparql
     from .web.i18n import LANGUAGES, current_language, words
     from .web.kept import KeptResponses
     from .web.negotiation import FORMATS, format_url
@@ -42,7 +42,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
         hops = settings.proxy_hops
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops, x_prefix=hops)
     for blueprint in (health.blueprint, pages.blueprint, resources.blueprint, harvest.blueprint, sparql.blueprint,
-                      changelog.blueprint):
+                      changelog.blueprint, shapes.blueprint):
         app.register_blueprint(blueprint)
     http.register(app)
 

@@ -32,7 +32,14 @@ import pyoxigraph as ox
 from rdflib import Graph, URIRef
 
 from .config import Settings
-from .dataset import LoadedDataset, bind_prefix_table, find_rdf_files, load_catalogue_metadata, load_dataset
+from .dataset import (
+    LoadedDataset,
+    bind_prefix_table,
+    find_rdf_files,
+    graph_iri,
+    load_catalogue_metadata,
+    load_dataset,
+)
 from .describe.changes import describe_changes
 from .describe.dcat import as_dcat_ap_2_1_1, catalogue_record
 from .describe.statistics import DataStatistics
@@ -86,7 +93,9 @@ def build(settings: Settings, now: datetime | None = None, check_shapes: bool = 
     has a Violation.
     """
     loaded = load_dataset(settings)
-    report = (validate(loaded, load_shapes(settings), now=now, jobs=settings.build_jobs)
+    shapes = load_shapes(settings) if check_shapes else Graph()
+    published_shapes = shapes_file(shapes, settings.base_iri)  # as read, before validation uses them
+    report = (validate(loaded, shapes, now=now, jobs=settings.build_jobs)
               if check_shapes else ValidationReport([], {}))
     if not report.conforms:
         raise ValidationFailed(report)
@@ -109,8 +118,8 @@ def build(settings: Settings, now: datetime | None = None, check_shapes: bool = 
         sha1_of = {name: dump.sha1 for name, dump in dumps.items()}
         # What changed since the previous release; the VoID and catalogue record are dated when the data last changed.
         changes = describe_changes(settings.output_dir / "releases", manifest, (folder / "partnerships.nq").read_bytes)
-        descriptions = changes.files | describe_release(settings, loaded, statistics, manifest, changes.data_modified,
-                                                        sha1_of)
+        descriptions = changes.files | published_shapes | describe_release(
+            settings, loaded, statistics, manifest, changes.data_modified, sha1_of)
         manifest["description"] = _entries(descriptions)
         _write_descriptions(folder, descriptions, manifest, dumps)
         path = _publish(settings.output_dir, version, folder)
@@ -126,11 +135,7 @@ def describe_release(settings: Settings, loaded: LoadedDataset, statistics: Data
     graph_sizes = loaded.graph_sizes()
     dump_names = [entry["name"] for entry in manifest["files"]]
     metadata = load_catalogue_metadata(settings)
-    source = URIRef(settings.base_iri + SOURCE_PATH)
-    void = void_description(statistics, settings.base_iri, dump_names, manifest["version"], built_at,
-                            source if statistics.describes(source) else None, graph_sizes,
-                            dataset_summary(metadata, settings.base_iri))
-    descriptions = {"void.ttl": ("text/turtle", _serialise(bind_prefix_table(void, settings.base_iri), "turtle"))}
+    descriptions = {}
     if len(metadata):
         record = catalogue_record(metadata, settings.base_iri, statistics, manifest["files"], manifest["version"], built_at)
         for graph, shape_sets in ((record, CATALOGUE_SHAPES), (as_dcat_ap_2_1_1(record, sha1_of), DCAT_AP_2_1_1_SHAPES)):
@@ -138,7 +143,25 @@ def describe_release(settings: Settings, loaded: LoadedDataset, statistics: Data
             if not report.conforms:
                 raise ValidationFailed(report)
         descriptions["catalogue.ttl"] = ("text/turtle", _serialise(bind_prefix_table(record, settings.base_iri), "turtle"))
+        graph_sizes[str(graph_iri(settings.base_iri, "catalogue"))] = len(record)  # the graph the server loads it into
+    source = URIRef(settings.base_iri + SOURCE_PATH)
+    void = void_description(statistics, settings.base_iri, dump_names, manifest["version"], built_at,
+                            source if statistics.describes(source) else None, graph_sizes,
+                            dataset_summary(metadata, settings.base_iri), str(graph_iri(settings.base_iri, "description")))
+    descriptions["void.ttl"] = ("text/turtle", _serialise(bind_prefix_table(void, settings.base_iri), "turtle"))
     return descriptions
+
+
+# The shapes the data was validated with, published in the release (the server serves a document
+# per shape from it: the shapes' IRIs, {base}shapes/<Shape>, name the rules of validation reports).
+SHAPES_FILE = "shapes.ttl"
+
+
+def shapes_file(shapes: Graph, base_iri: str) -> dict[str, tuple[str, bytes]]:
+    """{SHAPES_FILE: (media type, Turtle)} of the data's shapes; nothing when there are none."""
+    if not len(shapes):
+        return {}
+    return {SHAPES_FILE: ("text/turtle", _serialise(bind_prefix_table(shapes, base_iri), "turtle"))}
 
 
 def sources_digest(settings: Settings) -> str:

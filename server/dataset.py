@@ -190,7 +190,8 @@ def display_path(path: Path) -> str:
 
 
 def graph_iri(base_iri: str, graph: str) -> URIRef:
-    """Return the name of one of the graphs "ontology", "vocabularies" or "data"."""
+    """Return the name of one of the graphs "ontology", "vocabularies" or "data", or of those the
+    server loads a release's VoID ("description") and catalogue record ("catalogue") into."""
     return URIRef(f"{base_iri}graph/{graph}")
 
 

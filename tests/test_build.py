@@ -56,7 +56,7 @@ def release(mini_settings):
 
 def test_release_holds_every_dump_gzipped_and_plain_with_manifest_and_checksums(release, mini_settings):
     assert release.path == mini_settings.output_dir / "releases" / release.version
-    assert {path.name for path in release.path.iterdir()} == ALL_DUMPS | {"void.ttl", "changes.ttl", "manifest.json", "SHA256SUMS"}
+    assert {path.name for path in release.path.iterdir()} == ALL_DUMPS | {"void.ttl", "changes.ttl", "shapes.ttl", "manifest.json", "SHA256SUMS"}
     assert release.manifest == json.loads((release.path / "manifest.json").read_text(encoding="utf-8"))
 
 
@@ -86,7 +86,7 @@ def test_sha256sums_lists_every_file_in_sha256sum_format(release):
     lines = (release.path / "SHA256SUMS").read_text().splitlines()
 
     listed = dict(reversed(line.split("  ", 1)) for line in lines)
-    assert set(listed) == ALL_DUMPS | {"void.ttl", "changes.ttl", "manifest.json"}
+    assert set(listed) == ALL_DUMPS | {"void.ttl", "changes.ttl", "shapes.ttl", "manifest.json"}
     for name, digest in listed.items():
         assert digest == sha256((release.path / name).read_bytes()), name
 

@@ -120,6 +120,11 @@ def test_sitemap_lists_a_page_for_every_resource_and_each_page_answers(server, p
     namespace = {"s": "http://www.sitemaps.org/schemas/sitemap/0.9"}
     urls = [loc.text for loc in root.findall("s:url/s:loc", namespace)]
     assert server in urls and f"{server}doc/id/region/bursa" in urls and f"{server}doc/ontology/Agreement" in urls
+    # the VoID, every named graph, the shapes and every release, as well
+    assert f"{server}.well-known/void" in urls and f"{server}doc/shapes/Agreement-party" in urls
+    assert {f"{server}doc/graph/{name}" for name in ("ontology", "vocabularies", "data", "description",
+                                                     "catalogue")} <= set(urls)
+    assert f"{server}doc/id/release/{project_release.version}" in urls
     assert len(urls) == len(set(urls)) > 250
     session = requests.Session()
     for url in urls:
@@ -140,3 +145,49 @@ def test_the_server_runs_several_worker_processes(server):
         if re.search(rf"^PPid:\s+{server.pid}$", (path / "status").read_text(errors="replace"), re.M)
     ] if Path("/proc").is_dir() else []
     assert len(children) >= 2
+
+
+# --- Resuming a download: byte ranges of the dumps ---------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def at_canonical_base(project_release, tmp_path_factory):
+    """The server behind a proxy at the canonical base, where the dumps are sent from their files;
+    and the headers that proxy adds."""
+    from conftest import proxied_to, running_server
+
+    with running_server(project_release.path.parent.parent, tmp_path_factory.mktemp("proxied"),
+                        PROXY_HOPS="1") as base:
+        yield base, proxied_to(CANONICAL_BASE)
+
+
+@pytest.mark.parametrize("where", ["server's own base", "canonical base"])
+@pytest.mark.parametrize("name", ["partnerships.nt", "partnerships.ttl.gz"])
+def test_an_interrupted_download_resumes_with_a_range(server, at_canonical_base, project_release, where, name):
+    base, headers = (server, {}) if where == "server's own base" else at_canonical_base
+    listed = get(base + "dumps/manifest.json", headers=headers).json()
+    entry = next(entry for entry in listed["files"] if entry["name"] == name)
+    first = requests.get(base + "dumps/" + name, headers=headers, stream=True, timeout=30)
+    assert first.headers["Accept-Ranges"] == "bytes"
+    begun = first.raw.read(entry["bytes"] // 3, decode_content=False)  # and the connection drops
+    first.close()
+    rest = get(base + "dumps/" + name, headers={**headers, "Range": f"bytes={len(begun)}-",
+                                                "If-Range": first.headers["ETag"]})
+    assert rest.status_code == 206
+    assert rest.headers["Content-Range"] == f"bytes {len(begun)}-{entry['bytes'] - 1}/{entry['bytes']}"
+    assert "Content-Encoding" not in rest.headers
+    whole = begun + rest.content
+    assert len(whole) == entry["bytes"] and hashlib.sha256(whole).hexdigest() == entry["sha256"]
+    if where == "canonical base":  # the file as the build wrote it
+        assert whole == (Path(project_release.path) / name).read_bytes()
+
+
+def test_a_range_of_a_changed_file_or_beyond_its_end(server, manifest):
+    size = next(entry["bytes"] for entry in manifest["files"] if entry["name"] == "partnerships.nt")
+    url = server + "dumps/partnerships.nt"
+    changed = get(url, headers={"Range": "bytes=10-", "If-Range": '"an-older-release"'})
+    assert changed.status_code == 200 and len(changed.content) == size  # If-Range failed: the whole file
+    beyond = get(url, headers={"Range": f"bytes={size}-"})
+    assert beyond.status_code == 416 and beyond.headers["Content-Range"] == f"bytes */{size}"
+    tail = get(url, headers={"Range": "bytes=-100"})
+    assert tail.status_code == 206 and tail.content == get(url).content[-100:]

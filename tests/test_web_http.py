@@ -83,3 +83,115 @@ def test_cors_preflight_is_answered(server):
     assert response.headers["Access-Control-Allow-Origin"] == "*"
     assert "GET" in response.headers["Access-Control-Allow-Methods"]
     assert "If-None-Match" in response.headers["Access-Control-Allow-Headers"]
+
+
+# --- The same bytes for the same ETag, in every process ------------------------------------------
+
+# Renders documents in a fresh process (its own store, blank node labels and string hashing), and
+# prints {"path accept": [status, ETag, SHA-256 of the body]}.
+RENDER = """
+import hashlib, json, sys
+from server import create_app
+client = create_app().test_client()
+answers = {}
+for path in json.loads(sys.argv[1]):
+    for accept in json.loads(sys.argv[2]):
+        response = client.get("/" + path, headers={"Accept": accept, "Accept-Language": "en"})
+        answers[f"{path} {accept}"] = [response.status_code, response.headers.get("ETag"),
+                                       hashlib.sha256(response.data).hexdigest()]
+print(json.dumps(answers))
+"""
+EVERY_TYPE = ["text/turtle", "application/n-triples", "application/ld+json", "application/rdf+xml", "text/html"]
+
+
+def documents_with_blank_nodes(release_path) -> list[str]:
+    """The paths of the documents of `release_path` that hold a blank node (checksums of the
+    distributions, unknown times, ...), besides the VoID, the Service Description and the changelog."""
+    import pyoxigraph as ox
+
+    from server.store.embedded import EmbeddedStore
+
+    store = EmbeddedStore(release_path)
+    found = [f"doc/{str(iri)[len(store.base_iri):]}" for iri in store.subjects_under(store.base_iri)
+             if any(isinstance(term, ox.BlankNode) for triple in store.document_triples(iri)
+                    for term in (triple.subject, triple.object))]
+    return found + [".well-known/void", "sparql", "changes"]
+
+
+def test_a_document_is_the_same_bytes_in_every_process(project_release):
+    """Two workers (here: two fresh processes, with different string hashing) send the same bytes
+    under the same strong ETag, in every format, for every document that holds blank nodes."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    from conftest import CHECKOUT
+
+    paths = documents_with_blank_nodes(project_release.path)
+    assert len(paths) > 10 and "doc/id/event/valle-d-aosta-council-decision" in paths
+    environment = {name: value for name, value in os.environ.items() if not name.startswith("LODPUB_")}
+    environment["LODPUB_OUTPUT_DIR"] = str(project_release.path.parent.parent)
+    workers = [subprocess.Popen([sys.executable, "-c", RENDER, json.dumps(paths), json.dumps(EVERY_TYPE)],
+                                cwd=CHECKOUT, env=environment | {"PYTHONHASHSEED": str(seed)},
+                                stdout=subprocess.PIPE, text=True) for seed in (1, 2)]
+    first, second = (json.loads(worker.communicate(timeout=300)[0]) for worker in workers)
+    assert all(status == 200 for status, _, _ in first.values()), first
+    differing = sorted(key for key in first if first[key] != second[key])
+    assert differing == []
+
+
+# --- Compression ------------------------------------------------------------------------------------
+
+# (Without blank nodes: each worker's store labels them its own way.)
+SPARQL_10000_ROWS = "sparql?query=" + requests.utils.quote(
+    "SELECT * WHERE { ?s ?p ?o VALUES ?copy { 1 2 3 } FILTER (!isBlank(?s) && !isBlank(?o)) } LIMIT 10000")
+COMPRESSED = [("doc/id/region/bursa", "text/turtle"), ("doc/id/region/bursa", "text/html"),
+              (".well-known/void", "application/ld+json"), ("doc/ontology", "application/rdf+xml"),
+              (SPARQL_10000_ROWS, "application/sparql-results+json"), ("sitemap.xml", "application/xml")]
+
+
+def raw(url: str, **headers: str) -> requests.Response:
+    """A GET whose body is read as sent (`.sent`), not decoded."""
+    response = requests.get(url, headers=headers, stream=True, timeout=60)
+    response.sent = response.raw.read(decode_content=False)
+    return response
+
+
+@pytest.mark.parametrize("path, accept", COMPRESSED)
+def test_text_is_gzipped_for_a_client_that_accepts_it_under_a_tag_of_its_own(server, path, accept):
+    import gzip
+
+    plain = raw(server + path, Accept=accept, **{"Accept-Encoding": "identity"})
+    packed = raw(server + path, Accept=accept, **{"Accept-Encoding": "deflate, gzip;q=0.8, br;q=0.5"})
+    assert plain.status_code == packed.status_code == 200
+    assert "Content-Encoding" not in plain.headers and packed.headers["Content-Encoding"] == "gzip"
+    assert gzip.decompress(packed.sent) == plain.sent and len(packed.sent) < len(plain.sent) / 2
+    assert int(packed.headers["Content-Length"]) == len(packed.sent)
+    for response in (plain, packed):
+        assert "Accept-Encoding" in response.headers["Vary"]
+    # A strong tag names bytes: one per encoding, and each revalidates only its own.
+    assert plain.headers["ETag"] != packed.headers["ETag"]
+    gzip_accepted = {"Accept": accept, "Accept-Encoding": "gzip"}
+    assert requests.get(server + path, headers={**gzip_accepted, "If-None-Match": packed.headers["ETag"]},
+                        timeout=60).status_code == 304
+    assert requests.get(server + path, headers={**gzip_accepted, "If-None-Match": plain.headers["ETag"]},
+                        timeout=60).status_code == 200
+    # requests decodes it as any client does
+    assert requests.get(server + path, headers=gzip_accepted, timeout=60).content == plain.sent
+
+
+@pytest.mark.parametrize("accept_encoding, gzipped", [
+    ("gzip", True), ("x-gzip", True), ("*", True), ("gzip;q=0.001", True), ("br, *;q=0.1", True),
+    ("gzip;q=0, *", False), ("*;q=0", False), ("identity", False), ("br", False), ("", False),
+])
+def test_gzip_only_when_accept_encoding_allows_it(server, accept_encoding, gzipped):
+    response = raw(server + "doc/id/region/bursa", Accept="text/turtle", **{"Accept-Encoding": accept_encoding})
+    assert response.status_code == 200
+    assert (response.headers.get("Content-Encoding") == "gzip") is gzipped
+
+
+def test_small_answers_and_dumps_are_sent_as_they_are(server):
+    for path in ("robots.txt", "dumps/partnerships.ttl", "dumps/partnerships.nt.gz"):
+        response = raw(server + path, **{"Accept-Encoding": "gzip"})
+        assert response.status_code == 200 and "Content-Encoding" not in response.headers, path

@@ -57,6 +57,7 @@ def test_a_repeated_request_is_answered_without_the_app_with_a_new_date_and_requ
 
 @pytest.mark.parametrize("differs", [
     {"HTTP_ACCEPT": "text/html"}, {"HTTP_ACCEPT_LANGUAGE": "cs"}, {"HTTP_COOKIE": "lang=cs"},
+    {"HTTP_ACCEPT_ENCODING": "gzip"},
     {"HTTP_USER_AGENT": "harvester"}, {"HTTP_HOST": "other.example.org"}, {"wsgi.url_scheme": "https"},
     {"PATH_INFO": "/doc/id/region/liberec"}, {"SCRIPT_NAME": "/prefix"},
 ])
@@ -135,3 +136,19 @@ def test_a_conditional_request_after_a_kept_answer_gets_304(server):
         tag = requests.get(server + BURSA, headers={"Accept": "text/turtle"}, timeout=30).headers["ETag"]
     conditional = requests.get(server + BURSA, headers={"Accept": "text/turtle", "If-None-Match": tag}, timeout=30)
     assert conditional.status_code == 304 and conditional.content == b""
+
+
+def test_a_kept_document_comes_back_in_the_encoding_each_request_accepts(server):
+    """The gzipped and the plain answer are kept apart: each request gets the bytes it can read."""
+    import gzip
+
+    plain, packed = [], []
+    for _ in range(2):
+        for accepted, answers in (("identity", plain), ("gzip", packed)):
+            answer = requests.get(server + BURSA, headers={"Accept": "text/turtle", "Accept-Encoding": accepted},
+                                  stream=True, timeout=30)
+            answers.append((answer.headers.get("Content-Encoding"), answer.headers["ETag"],
+                            answer.raw.read(decode_content=False)))
+    assert plain[0] == plain[1] and packed[0] == packed[1]
+    assert plain[0][0] is None and packed[0][0] == "gzip" and plain[0][1] != packed[0][1]
+    assert gzip.decompress(packed[0][2]) == plain[0][2]

@@ -169,7 +169,9 @@ def test_head_gives_the_headers_of_get_without_a_body(server):
     full = get(server + "doc/id/region/bursa", "text/turtle")
     head = requests.head(server + "doc/id/region/bursa", headers={"Accept": "text/turtle"}, timeout=30)
     assert head.status_code == 200 and head.content == b""
-    assert head.headers["Content-Length"] == str(len(full.content))
+    # (requests asks for gzip: the length is that of the bytes sent, gzipped for both)
+    assert head.headers["Content-Encoding"] == full.headers["Content-Encoding"] == "gzip"
+    assert head.headers["Content-Length"] == full.headers["Content-Length"]
     assert head.headers["ETag"] == full.headers["ETag"]
 
 
@@ -278,3 +280,67 @@ def test_a_turtle_document_declares_the_prefixes_it_uses_and_no_others(server):
     triples = "\n".join(line for line in body.splitlines() if not line.startswith("@prefix"))
     assert [prefix for prefix in declared if not re.search(rf"(^|[\s;,(\[]){re.escape(prefix)}", triples, re.M)] == []
     assert len(Graph().parse(data=body, format="turtle")) > 20
+
+
+# --- Advertised IRIs that are not resources of the data: the named graphs and the shapes ---------
+
+VOID_TRIPLES = URIRef("http://rdfs.org/ns/void#triples")
+EVERY_FORMAT = {**MACHINE_FORMATS, "text/html": (None, ".html")}
+
+
+def dereferences_in_every_format(server: str, iri: str) -> Graph:
+    """Follow `iri` in every format (303, then 200 in the format asked for); its Turtle graph."""
+    graphs = {}
+    for media_type, (rdflib_format, _) in EVERY_FORMAT.items():
+        response = get(iri, media_type)
+        assert [step.status_code for step in response.history] == [303], (iri, media_type)
+        assert response.status_code == 200, (iri, media_type, response.text[:300])
+        assert response.headers["Content-Type"].split(";")[0] == media_type
+        if rdflib_format:
+            graphs[media_type] = parse(response, rdflib_format)
+    turtle = graphs.pop("text/turtle")
+    assert all(isomorphic(turtle, graph) for graph in graphs.values()), iri
+    return turtle
+
+
+def test_every_named_graph_dereferences_to_its_size(embedded_server):
+    """Every graph the Service Description names (the VoID and the catalogue record's too) answers
+    as a VoID subset whose size is what the endpoint counts in it."""
+    description = Graph().parse(data=get(embedded_server + "sparql", "text/turtle").text, format="turtle")
+    names = set(description.objects(None, URIRef("http://www.w3.org/ns/sparql-service-description#name")))
+    assert {URIRef(embedded_server + "graph/" + name) for name in
+            ("ontology", "vocabularies", "data", "description", "catalogue")} <= names
+    for name in names:
+        counted = get(embedded_server + "sparql", "application/sparql-results+json",
+                      params={"query": f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{name}> {{ ?s ?p ?o }} }}"})
+        size = int(counted.json()["results"]["bindings"][0]["n"]["value"])
+        document = dereferences_in_every_format(embedded_server, str(name))
+        assert document.value(name, VOID_TRIPLES).toPython() == size, name
+
+
+def test_every_shape_dereferences_to_what_the_shapes_say_of_it(embedded_server, project_shapes):
+    """The shapes' IRIs (README: `{base}shapes/<Shape>`, named by validation reports) are served
+    from the shapes the release was validated with, in every format."""
+    from server.namespaces import rebased_copy
+
+    shapes = rebased_copy(project_shapes, CANONICAL_BASE, embedded_server)
+    named = sorted({subject for subject in shapes.subjects() if str(subject).startswith(embedded_server + "shapes")})
+    assert URIRef(embedded_server + "shapes") in named and URIRef(embedded_server + "shapes/Agreement-party") in named
+    for iri in (URIRef(embedded_server + "shapes/Agreement-party"), named[-1]):
+        document = dereferences_in_every_format(embedded_server, str(iri))
+        assert isomorphic(document.cbd(iri), shapes.cbd(iri)), iri
+    assert isomorphic(dereferences_in_every_format(embedded_server, embedded_server + "shapes"), shapes)
+    published = Graph().parse(data=get(embedded_server + "dumps/shapes.ttl").text, format="turtle")
+    assert isomorphic(published, shapes)
+    assert get(embedded_server + "shapes/NoSuchShape", "text/turtle", allow_redirects=False).status_code == 404
+
+
+@pytest.mark.parametrize("path", ["id/region/bursa", "ontology", "changes", ".well-known/void", "shapes/Agreement-party"])
+def test_a_pages_canonical_url_answers_200_with_that_page(embedded_server, path):
+    """rel=canonical names the page's own HTML URL, never the thing's IRI (which answers 303)."""
+    page = get(embedded_server + path, "text/html")
+    canonical = re.search(r'<link rel="canonical" href="([^"]+)">', page.text).group(1)
+    assert canonical.endswith(".html")
+    again = requests.get(canonical, timeout=30, allow_redirects=False)  # no Accept: the URL says HTML
+    assert again.status_code == 200 and again.headers["Content-Type"].startswith("text/html")
+    assert again.text == page.text

@@ -14,6 +14,7 @@ GRAPH_TITLES = {
     "graph/ontology": ("The ontology and the labels of the reused terms", "Ontologie a popisky převzatých termínů"),
     "graph/vocabularies": ("The controlled vocabularies (SKOS)", "Řízené slovníky (SKOS)"),
     "graph/description": ("The description of the dataset (VoID)", "Popis datové sady (VoID)"),
+    "graph/catalogue": ("The catalogue record of the dataset (DCAT-AP-CZ)", "Katalogizační záznam datové sady (DCAT-AP-CZ)"),
 }
 
 

@@ -32,14 +32,15 @@ def dataset_summary(catalogue: Graph, base_iri: str) -> Graph:
 
 def void_description(
     data: DataStatistics, base_iri: str, dump_names: list[str], version: str, built_at: datetime, source: URIRef | None,
-    graph_sizes: dict[str, int], summary: Graph,
+    graph_sizes: dict[str, int], summary: Graph, description_graph: str | None = None,
 ) -> Graph:
     """Describe the data (the union of the published graphs, of which `data` are the statistics)
     as a void:Dataset under `base_iri`,
     with `summary` (see dataset_summary) for its title, description, publisher and licence.
 
     Each named graph (IRI -> triples in `graph_sizes`) is a subset; the SPARQL endpoint queries
-    their union; the graph's IRI is the subset's. Counts are exact. Partitions have IRIs under the
+    their union; the graph's IRI is the subset's, so that it dereferences. `description_graph` names
+    the graph this description is loaded into: it is a subset too, counting its own triples. Counts are exact. Partitions have IRIs under the
     dataset's (…/class/rp-Agreement), not blank nodes: the dataset IRI is also the catalogue's
     dcat:Dataset, and DCAT-AP-CZ wants its record without blank nodes.
     """
@@ -63,15 +64,25 @@ def void_description(
     for name in dump_names:
         add((dataset, VOID.dataDump, URIRef(f"{base_iri}dumps/{name}")))
     for name, size in sorted(graph_sizes.items()):
-        subset = URIRef(name)  # the graph's name names the subset too, so it dereferences
-        add((dataset, VOID.subset, subset))
-        add((subset, RDF.type, VOID.Dataset))
-        add((subset, SD.name, URIRef(name)))
-        add((subset, VOID.triples, Literal(size)))
+        _add_subset(graph, dataset, name, size)
     for vocabulary in _vocabularies(data):
         add((dataset, VOID.vocabulary, URIRef(vocabulary)))
     _add_partitions(graph, dataset, data, prefixes_for(base_iri))
+    if description_graph is not None:
+        _add_subset(graph, dataset, description_graph, None)
+        # Its size is known once it is complete, and counts the one triple that states it.
+        graph.add((URIRef(description_graph), VOID.triples, Literal(len(graph) + 1)))
     return graph
+
+
+def _add_subset(graph: Graph, dataset: URIRef, name: str, size: int | None) -> None:
+    """The named graph `name` as a subset of `dataset`: its name and (when given) its size."""
+    subset = URIRef(name)  # the graph's name names the subset too, so it dereferences
+    graph.add((dataset, VOID.subset, subset))
+    graph.add((subset, RDF.type, VOID.Dataset))
+    graph.add((subset, SD.name, subset))
+    if size is not None:
+        graph.add((subset, VOID.triples, Literal(size)))
 
 
 def _vocabularies(data: DataStatistics) -> list[str]:

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from flask import current_app, request
 from rdflib import Graph, URIRef
 
+from ..blank_nodes import stable_graph
 from ..config import Settings
 from ..namespaces import rebase_iri, rebased_copy
 from ..store import Store
@@ -46,8 +47,9 @@ def public_base() -> str:
 
 
 def to_public(graph: Graph) -> Graph:
-    """A copy of `graph` with our IRIs moved from the canonical base to the request's."""
-    return rebased_copy(graph, store().base_iri, public_base())
+    """A copy of `graph` with our IRIs moved from the canonical base to the request's, and its
+    blank nodes labelled and triples ordered the same in every process (see blank_nodes.py)."""
+    return stable_graph(rebased_copy(graph, store().base_iri, public_base()))
 
 
 def public_iri(iri: str) -> str:

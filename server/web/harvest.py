@@ -16,14 +16,18 @@ from xml.sax.saxutils import escape
 
 from flask import Blueprint, Response, abort, current_app, render_template, request, url_for
 from rdflib import URIRef
+from werkzeug.exceptions import RequestedRangeNotSatisfiable
 from werkzeug.wsgi import wrap_file
 
+from ..describe.changes import RELEASE_PATH
 from ..namespaces import dataset_iri
 from ..store.releases import DamagedFile
 from . import public_base, store
 from .jsonld import our_context_terms
 from .negotiation import NotAcceptable, choose_format, split_suffix
+from .changelog import current_changelog
 from .resources import not_acceptable, respond_with_graph
+from .shapes import SHAPES_PATH, published_shapes
 from .served import checked_files, file_as_written, served_bytes, served_files, withheld_files
 
 blueprint = Blueprint("harvest", __name__)
@@ -40,7 +44,8 @@ def dumps() -> Response:
 
 @blueprint.route("/dumps/<name>")
 def dump(name: str) -> Response:
-    """One file of the current release, with Content-Length and its SHA-256 (Digest headers)."""
+    """One file of the current release, with Content-Length and its SHA-256 (Digest headers), whole
+    or a byte range of it."""
     files = served_files(store().version, public_base())
     withheld = withheld_files(store().version).get(name)
     if name not in files and withheld is None and name not in checked_files(store().version)[0]:
@@ -62,7 +67,12 @@ def dump(name: str) -> Response:
     response.headers["Repr-Digest"] = f"sha-256=:{digest}:"
     response.headers["Digest"] = f"SHA-256={digest}"
     response.set_etag(fact.sha256)
-    return response
+    response.last_modified = store().built_at  # If-Range may name the date instead of the tag
+    try:  # Range (206, or 416 when no range fits), If-Range: an interrupted download resumes
+        return response.make_conditional(request, accept_ranges=True, complete_length=fact.size)
+    except RequestedRangeNotSatisfiable:
+        response.close()  # the file it was to be sent from
+        raise
 
 
 def _file_body(path: Path) -> Iterable[bytes]:
@@ -101,10 +111,16 @@ def robots() -> Response:
 
 @blueprint.route("/sitemap.xml")
 def sitemap() -> Response:
-    """The home page, the changelog and the page of every resource, term and concept."""
+    """Every page there is: the home page, the changelog, the VoID, and the page (document) of every
+    resource, term, concept, named graph, shape and release. Each answers 200."""
     base = store().base_iri
-    paths = [str(iri)[len(base):] for root in ("id/", "ontology", "vocabulary/") for iri in store().subjects_under(base + root)]
-    urls = [public_base(), public_base() + "changes"] + [f"{public_base()}doc/{path}" for path in paths]
+    described = [iri for root in ("id/", "ontology", "vocabulary/") for iri in store().subjects_under(base + root)]
+    described += store().graph_names()
+    described += sorted(iri for iri in set(published_shapes().subjects()) | set(current_changelog().subjects())
+                        if isinstance(iri, URIRef) and str(iri).startswith((base + SHAPES_PATH, base + RELEASE_PATH)))
+    paths = list(dict.fromkeys(str(iri)[len(base):] for iri in described))
+    urls = ([public_base(), public_base() + "changes", public_base() + ".well-known/void"]
+            + [f"{public_base()}doc/{path}" for path in paths])
     lastmod = store().built_at.strftime("%Y-%m-%d")
     entries = "".join(f"<url><loc>{escape(url)}</loc><lastmod>{lastmod}</lastmod></url>\n" for url in urls)
     body = ('<?xml version="1.0" encoding="UTF-8"?>\n'

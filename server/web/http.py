@@ -10,6 +10,8 @@
 - Cache-Control: public for max-age seconds (settings.cache_max_age); errors for a minute.
 - CORS: any origin may read any response (the data is open); preflight requests are answered.
 - An HTML page varies with the language (Accept-Language, or the cookie the language switch sets).
+- Content-Encoding: gzip for text when the client accepts it (compression.py), before the
+  validators: the ETag names the bytes sent, so each encoding has its own.
 """
 
 import hashlib
@@ -21,6 +23,7 @@ from datetime import date
 from flask import Flask, Response, g, has_request_context, request
 
 from . import publisher
+from .compression import compress
 from .i18n import current_language, remember_language
 
 ALLOWED_HEADERS = "Accept, Accept-Language, Content-Type, If-None-Match, If-Modified-Since"
@@ -60,8 +63,8 @@ class RequestIdInLog(logging.Filter):
 
 
 def finish_response(response: Response) -> Response:
-    """Every response's common headers, in order: request id, language cookie, Vary, CORS, validators
-    and caching."""
+    """Every response's common headers, in order: request id, language cookie, Vary, CORS, the
+    content coding, validators and caching."""
     response.headers["X-Request-ID"] = request_id()
     remember_language(response)
     if response.mimetype == "text/html":
@@ -69,7 +72,7 @@ def finish_response(response: Response) -> Response:
         # Said on every page, so that each language has a tag of its own (see _representation_tag).
         response.headers.setdefault("Content-Language", current_language())
     add_cors_headers(response)
-    return add_validators_and_caching(response)
+    return add_validators_and_caching(compress(response, request))
 
 
 def add_cors_headers(response: Response) -> Response:
@@ -110,9 +113,10 @@ def _cache_control(response: Response) -> str:
 
 
 def _representation_tag(response: Response, version: str) -> str:
-    """A tag that changes when the release or the representation does."""
+    """A tag that changes when the release or the representation (its type, language, coding) does."""
     parts = [version, request.path, request.query_string.decode("latin-1"), response.mimetype or "",
-             response.headers.get("Content-Language", ""), str(response.status_code)]
+             response.headers.get("Content-Language", ""), str(response.status_code),
+             response.headers.get("Content-Encoding", "")]
     if response.mimetype == "text/html":
         parts.append(date.today().isoformat())
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:32]

@@ -56,10 +56,20 @@ def to_json_ld(graph: Graph, context: JsonLdContext, subject: str | None = None)
     with `subject`, shaped as a tree rooted at that node."""
     compacted = json.loads(graph.serialize(format="json-ld", context=context.terms, auto_compact=True))
     compacted.pop("@context", None)
+    in_stable_order(compacted, context.terms)
     if subject is not None:
         compacted = shape_as_tree(compacted, subject, context.terms)
     document = {"@context": context.url, **compacted}
     return json.dumps(document, ensure_ascii=False, indent=2).encode("utf-8")
+
+
+def in_stable_order(compacted: dict, terms: dict) -> None:
+    """Sort the nodes of a compacted document by their id, in place: rdflib lists them in the
+    order of a set, which differs between processes (and a document must be the same bytes in
+    each; see blank_nodes.py). The nodes of "@graph" are a set, so the order says nothing."""
+    id_key = _keyword_alias("@id", terms)
+    if isinstance(compacted.get("@graph"), list):
+        compacted["@graph"].sort(key=lambda node: (str(node.get(id_key, "")), json.dumps(node, sort_keys=True)))
 
 
 def shape_as_tree(compacted: dict, subject: str, terms: dict) -> dict:

@@ -8,8 +8,8 @@ answer (status, headers, body) to a plain GET of a document, and gives it again 
 request in the same release, with a new Date and request id.
 
 "The same request" is the same method, URL, host and the headers the answer depends on: Accept
-(the format), Accept-Language and Cookie (the language of a page), User-Agent (harvesters get
-no HTML) and the day (a page's timeline and validators change with it). Anything else — a query
+(the format), Accept-Encoding (gzipped or not), Accept-Language and Cookie (the language of a
+page), User-Agent (harvesters get no HTML) and the day (a page's timeline and validators change with it). Anything else — a query
 string, a conditional request, a HEAD, an answer that is not 200 or sets a cookie — goes to
 Flask, as does every request when the store cannot say which release it holds.
 """
@@ -28,7 +28,8 @@ WsgiApp = Callable[[dict, Callable], Iterable[bytes]]
 
 # The parts of a request that an answer to it depends on.
 _REQUEST_KEYS = ("REQUEST_METHOD", "wsgi.url_scheme", "HTTP_HOST", "SERVER_NAME", "SERVER_PORT", "SCRIPT_NAME",
-                 "PATH_INFO", "HTTP_ACCEPT", "HTTP_ACCEPT_LANGUAGE", "HTTP_COOKIE", "HTTP_USER_AGENT")
+                 "PATH_INFO", "HTTP_ACCEPT", "HTTP_ACCEPT_ENCODING", "HTTP_ACCEPT_LANGUAGE", "HTTP_COOKIE",
+                 "HTTP_USER_AGENT")
 # A request with any of these is answered by Flask: it asks for something other than the whole document.
 _PASS_THROUGH = ("QUERY_STRING", "HTTP_IF_NONE_MATCH", "HTTP_IF_MODIFIED_SINCE", "HTTP_RANGE")
 

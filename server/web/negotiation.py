@@ -17,6 +17,7 @@ from rdflib import Graph
 from werkzeug.datastructures import MIMEAccept
 from werkzeug.http import parse_accept_header
 
+from ..blank_nodes import stable_triples
 from ..namespaces import prefixes_for
 from .jsonld import JsonLdContext, to_json_ld
 
@@ -144,8 +145,8 @@ def written_from_triples(fmt: Format) -> bool:
 
 def serialise_triples(triples: list[ox.Triple], fmt: Format, base_iri: str) -> bytes:
     """Serialise Oxigraph `triples` (their IRIs already under `base_iri`) in Turtle or N-Triples,
-    with the prefixes of ours they use, grouped by subject."""
-    ordered = sorted(triples, key=lambda triple: (str(triple.subject), str(triple.predicate)))
+    with the prefixes of ours they use, grouped by subject, the same bytes in every process."""
+    ordered = stable_triples(triples)
     namespaces = {_namespace_of(term.value) for triple in ordered
                   for term in (triple.subject, triple.predicate, triple.object) if isinstance(term, ox.NamedNode)}
     used = {prefix: namespace for prefix, namespace in prefixes_for(base_iri).items() if namespace in namespaces}

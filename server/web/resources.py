@@ -211,7 +211,16 @@ def render_graph(graph: Graph, iri: URIRef, fmt: Format, document_url: str, temp
     json_ld = serialise(public_graph, JSONLD, public_base(), json_ld_context, str(shown_iri))
     view = resource_view(public_graph, shown_iri, current_language(), public_base(), script_safe(json_ld.decode()))
     return render_template(template, view=view, graph=public_graph, document_url=document_url,
+                           canonical_url=canonical_page_url(document_url),
                            sparql_query=urlencode({"query": f"DESCRIBE <{shown_iri}>"}), **template_values).encode()
+
+
+def canonical_page_url(document_url: str) -> str:
+    """The page's rel=canonical: the document's HTML URL (`/doc/id/region/bursa.html`). Not the
+    thing's IRI, which answers 303 (a search engine wants a URL that answers 200 with this page),
+    nor `/doc/id/region/bursa`, whose answer depends on Accept (Turtle to a client that sends none).
+    (`document_url` holds the path prefix a proxy adds; the host URL does not.)"""
+    return request.host_url.rstrip("/") + format_url(document_url, HTML)
 
 
 def graph_response(body: bytes, fmt: Format, document_url: str, language: str | None) -> Response:

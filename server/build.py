@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 import pyoxigraph as ox
-from rdflib import Graph, URIRef
+from rdflib import BNode, Graph, URIRef
 
 from .config import Settings
 from .dataset import (
@@ -45,8 +45,10 @@ from .describe.dcat import as_dcat_ap_2_1_1, catalogue_record
 from .describe.statistics import DataStatistics
 from .describe.void import dataset_summary, void_description
 from .namespaces import prefixes_for
-from .store.releases import CURRENT, fsync_directory, point, prune, remove_leftovers, temporary_prefix
 from .pool import map_in_forked_pool
+from .store.releases import CURRENT, fsync_directory, point, prune, remove_leftovers, temporary_prefix
+from .store.sparql_store import StoredForm
+from .terms import to_oxigraph
 from .validate import ValidationReport, load_shapes, validate, validate_graph
 
 # The resource the dataset's VoID names as its source (dcterms:source).
@@ -143,13 +145,45 @@ def describe_release(settings: Settings, loaded: LoadedDataset, statistics: Data
             if not report.conforms:
                 raise ValidationFailed(report)
         descriptions["catalogue.ttl"] = ("text/turtle", _serialise(bind_prefix_table(record, settings.base_iri), "turtle"))
-        graph_sizes[str(graph_iri(settings.base_iri, "catalogue"))] = len(record)  # the graph the server loads it into
+    else:
+        record = Graph()
+    # The stores load each description without the triples an earlier graph holds
+    # (store/embedded.description_quads): the sizes of their graphs say so too.
+    stored = StoredForm()
+    in_record = {_key(triple, stored) for triple in _ground(record)}
+    if len(record):
+        graph_sizes[str(graph_iri(settings.base_iri, "catalogue"))] = (
+            len(record) - len(held_by_data(loaded.quad_lines, record, stored)))
+
+    def held_elsewhere(void: Graph) -> int:
+        in_data = held_by_data(loaded.quad_lines, void, stored)
+        return sum(1 for triple in _ground(void) if (key := _key(triple, stored)) in in_data or key in in_record)
     source = URIRef(settings.base_iri + SOURCE_PATH)
     void = void_description(statistics, settings.base_iri, dump_names, manifest["version"], built_at,
                             source if statistics.describes(source) else None, graph_sizes,
-                            dataset_summary(metadata, settings.base_iri), str(graph_iri(settings.base_iri, "description")))
+                            dataset_summary(metadata, settings.base_iri), str(graph_iri(settings.base_iri, "description")),
+                            held_elsewhere)
     descriptions["void.ttl"] = ("text/turtle", _serialise(bind_prefix_table(void, settings.base_iri), "turtle"))
     return descriptions
+
+
+def held_by_data(quad_lines: list[bytes], triples: Graph, stored: StoredForm) -> set[ox.Triple]:
+    """The triples of `triples` (as StoredForm keys) that the data's graphs hold: a store keeps a
+    literal by its value, so "…Z" and "…+00:00" are one xsd:dateTime there. Only the lines about
+    the subjects of `triples` are read (the data may be millions of lines)."""
+    subjects = {f"<{subject}>".encode("utf-8") for subject in triples.subjects() if isinstance(subject, URIRef)}
+    lines = b"".join(line for line in quad_lines if line.split(b" ", 1)[0] in subjects)
+    data = {stored.of_triple(quad.triple) for quad in ox.parse(lines, format=ox.RdfFormat.N_QUADS)}
+    return {key for triple in _ground(triples) if (key := _key(triple, stored)) in data}
+
+
+def _key(triple: tuple, stored: StoredForm) -> ox.Triple:
+    return stored.of_triple(ox.Triple(*(to_oxigraph(term) for term in triple)))
+
+
+def _ground(triples: Graph) -> list[tuple]:
+    """The triples without a blank node: one with a blank node is its own file's, in no other graph."""
+    return [triple for triple in triples if not any(isinstance(term, BNode) for term in triple)]
 
 
 # The shapes the data was validated with, published in the release (the server serves a document

@@ -2,6 +2,7 @@
 
 import hashlib
 from datetime import datetime
+from collections.abc import Callable
 
 from rdflib import Graph, Literal, Namespace, URIRef
 from rdflib.namespace import DCTERMS, OWL, RDF, RDFS, VOID, XSD
@@ -33,6 +34,7 @@ def dataset_summary(catalogue: Graph, base_iri: str) -> Graph:
 def void_description(
     data: DataStatistics, base_iri: str, dump_names: list[str], version: str, built_at: datetime, source: URIRef | None,
     graph_sizes: dict[str, int], summary: Graph, description_graph: str | None = None,
+    held_elsewhere: Callable[[Graph], int] = lambda graph: 0,
 ) -> Graph:
     """Describe the data (the union of the published graphs, of which `data` are the statistics)
     as a void:Dataset under `base_iri`,
@@ -40,7 +42,8 @@ def void_description(
 
     Each named graph (IRI -> triples in `graph_sizes`) is a subset; the SPARQL endpoint queries
     their union; the graph's IRI is the subset's, so that it dereferences. `description_graph` names
-    the graph this description is loaded into: it is a subset too, counting its own triples. Counts are exact. Partitions have IRIs under the
+    the graph this description is loaded into: it is a subset too, counting its own triples but the
+    `held_elsewhere` (those another graph holds, which a store loads only there). Counts are exact. Partitions have IRIs under the
     dataset's (…/class/rp-Agreement), not blank nodes: the dataset IRI is also the catalogue's
     dcat:Dataset, and DCAT-AP-CZ wants its record without blank nodes.
     """
@@ -71,7 +74,7 @@ def void_description(
     if description_graph is not None:
         _add_subset(graph, dataset, description_graph, None)
         # Its size is known once it is complete, and counts the one triple that states it.
-        graph.add((URIRef(description_graph), VOID.triples, Literal(len(graph) + 1)))
+        graph.add((URIRef(description_graph), VOID.triples, Literal(len(graph) + 1 - held_elsewhere(graph))))
     return graph
 
 

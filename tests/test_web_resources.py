@@ -369,7 +369,7 @@ def test_rdflib_reads_a_document_by_its_iri_in_every_way_it_asks(embedded_server
         assert isomorphic(read, expected), rdflib_format
 
 
-def test_comunica_and_jena_read_a_whole_document_by_its_iri(embedded_server, jena, tmp_path):
+def test_comunica_and_jena_read_a_whole_document_by_its_iri(embedded_server, jena, tmp_path):  # noqa: F811
     """Comunica (which asks for N-Quads first) and Jena (Turtle) read every triple of the document."""
     iri = embedded_server + "id/region/bursa"
     size = len(parse(get(embedded_server + "doc/id/region/bursa.ttl"), "turtle"))
@@ -384,7 +384,7 @@ def test_comunica_and_jena_read_a_whole_document_by_its_iri(embedded_server, jen
     assert int(counted.split()[-1].split("^^")[0].strip('"')) == size
 
 
-def test_jena_reads_the_n3_trig_and_n_quads_answers_strictly(embedded_server, jena, tmp_path):
+def test_jena_reads_the_n3_trig_and_n_quads_answers_strictly(embedded_server, jena, tmp_path):  # noqa: F811
     """Jena's RIOT reads each answer strictly as the format its name says, as the Turtle's triples."""
     counts = {}
     for accept, extension in (("text/turtle", "ttl"), ("text/n3", "n3"), ("application/trig", "trig"),

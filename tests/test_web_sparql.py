@@ -261,7 +261,7 @@ def test_sparqlwrapper_asking_an_ask_in_csv_or_tsv_is_refused(embedded_server, r
     assert refused.value.code == 406 and "application/sparql-results+json" in refused.value.read().decode()
 
 
-def test_jena_asks_selects_and_constructs(embedded_server, jena, tmp_path):
+def test_jena_asks_selects_and_constructs(embedded_server, jena, tmp_path):  # noqa: F811
     """Jena's rsparql with its own Accept headers: the rows, the boolean and the graph, as Jena reads them."""
     answers = {}
     for form, query in QUERIES_BY_FORM.items():

@@ -1,7 +1,12 @@
 """Headers for caches and browsers: ETag, Last-Modified, 304, Cache-Control and CORS."""
 
+from urllib.parse import urlencode
+
 import pytest
 import requests
+
+from server.config import Settings
+from test_web_pages import browser  # noqa: F401 - the shared browser fixture
 
 PATHS = ["", "doc/id/region/bursa", "id/region/bursa", "doc/id/region/atlantis", ".well-known/void",
          "dumps/partnerships.ttl", "context.jsonld", "sitemap.xml"]
@@ -195,3 +200,60 @@ def test_small_answers_and_dumps_are_sent_as_they_are(server):
     for path in ("robots.txt", "dumps/partnerships.ttl", "dumps/partnerships.nt.gz"):
         response = raw(server + path, **{"Accept-Encoding": "gzip"})
         assert response.status_code == 200 and "Content-Encoding" not in response.headers, path
+
+
+def preflight(url: str, method: str, headers: str) -> requests.Response:
+    """The preflight a browser sends before a script's request with `headers` (comma separated)."""
+    return requests.options(url, timeout=30, headers={
+        "Origin": "https://app.example.org", "Access-Control-Request-Method": method,
+        "Access-Control-Request-Headers": headers})
+
+
+def allowed(response: requests.Response) -> set[str]:
+    return {name.strip().lower() for name in response.headers.get("Access-Control-Allow-Headers", "").split(",")}
+
+
+@pytest.mark.parametrize("path, method", [("sparql", "GET"), ("sparql", "POST"), ("doc/id/region/bursa", "GET"),
+                                          ("dumps/partnerships.nt", "GET")])
+@pytest.mark.parametrize("headers", ["X-Requested-With", "x-requested-with,accept", "Range, If-Range",
+                                     "cache-control, pragma", "X-Request-ID, Accept-Language, If-None-Match",
+                                     "content-type"])
+def test_a_preflight_grants_the_ordinary_headers_it_asks_for(server, path, method, headers):
+    """What client libraries add (jQuery's X-Requested-With, a no-cache reload, a resumed download)."""
+    response = preflight(server + path, method, headers)
+    assert response.status_code in (200, 204)
+    assert response.headers["Access-Control-Allow-Origin"] == "*"
+    assert method in response.headers["Access-Control-Allow-Methods"]
+    assert {name.strip().lower() for name in headers.split(",")} <= allowed(response)
+    assert "Access-Control-Request-Headers" in response.headers["Vary"]
+
+
+@pytest.mark.parametrize("headers", ["Authorization", "Cookie", "X-Requested-With, Authorization", "X-Api-Key"])
+def test_a_preflight_grants_no_credentials_nor_unknown_headers(server, headers):
+    """The data is open to every origin, without credentials: a script that would send them is stopped."""
+    granted = allowed(preflight(server + "sparql", "GET", headers))
+    assert not {"authorization", "cookie", "x-api-key"} & granted
+    assert "access-control-allow-credentials" not in {name.lower() for name in
+                                                       preflight(server + "sparql", "GET", headers).headers}
+
+
+def test_a_script_can_read_how_an_answer_was_cut_or_encoded(server):
+    exposed = {name.strip().lower() for name in requests.get(
+        server + "sparql", params={"query": "ASK {}"}, headers={"Origin": "https://app.example.org"},
+        timeout=30).headers["Access-Control-Expose-Headers"].split(",")}
+    assert {"x-sparql-truncated", "x-sparql-max-rows", "retry-after", "content-encoding", "content-length",
+            "accept-ranges", "content-range", "etag", "link", "x-request-id"} <= exposed
+
+
+def test_a_script_of_another_origin_reads_that_an_answer_was_cut(browser, server):  # noqa: F811
+    """Chromium's fetch() from another origin (localhost against 127.0.0.1), with a header that needs a
+    preflight: the preflight passes, and the script reads X-SPARQL-Truncated and X-SPARQL-Max-Rows."""
+    browser.get(server.replace("127.0.0.1", "localhost") + "robots.txt")
+    too_many = "SELECT * WHERE { ?a ?b ?c . ?d ?e ?f } LIMIT 100000"
+    read = browser.execute_async_script("""
+        const done = arguments[arguments.length - 1];
+        fetch(arguments[0], {headers: {"Accept": "application/sparql-results+json", "X-Requested-With": "fetch"}})
+          .then(response => done({status: response.status, truncated: response.headers.get("X-SPARQL-Truncated"),
+                                  maxRows: response.headers.get("X-SPARQL-Max-Rows")}))
+          .catch(error => done({error: String(error)}));""", server + "sparql?" + urlencode({"query": too_many}))
+    assert read == {"status": 200, "truncated": "true", "maxRows": str(Settings().sparql_max_rows)}

@@ -3,14 +3,18 @@ shape, errors. (tests/test_web_pages.py looks at the HTML in a browser.)"""
 
 import json
 import re
+import subprocess
 
+import pyoxigraph as ox
 import pytest
 import requests
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.compare import isomorphic
 from rdflib.namespace import RDF, RDFS, SKOS
 
+import real_clients as client
 from rdf_documents import parse_document
+from real_clients import jena  # noqa: F401 - the fixture that runs Jena
 from server.namespaces import CANONICAL_BASE
 
 
@@ -344,3 +348,115 @@ def test_a_pages_canonical_url_answers_200_with_that_page(embedded_server, path)
     again = requests.get(canonical, timeout=30, allow_redirects=False)  # no Accept: the URL says HTML
     assert again.status_code == 200 and again.headers["Content-Type"].startswith("text/html")
     assert again.text == page.text
+
+
+# --- negotiation with the Accept headers real clients send -------------------------------------
+
+
+def graph_as_sent(response: requests.Response) -> Graph:
+    """The document read by a strict parser of the media type it was sent as (Oxigraph's; rdflib's
+    for JSON-LD, whose context Oxigraph does not fetch)."""
+    media_type = response.headers["Content-Type"].split(";")[0]
+    if media_type == "application/ld+json":
+        return parse(response, "json-ld")
+    quads = ox.parse(response.content, format=ox.RdfFormat.from_media_type(media_type), base_iri=response.url)
+    return Graph().parse(data=ox.serialize(quads, format=ox.RdfFormat.N_QUADS), format="nquads")
+
+
+@pytest.mark.parametrize("accept, media_type", [
+    pytest.param(client.ANY, "text/turtle", id="curl, fetch()"),
+    pytest.param(client.CHROMIUM_NAVIGATION, "text/html", id="Chromium navigation"),
+    pytest.param(client.FIREFOX_NAVIGATION, "text/html", id="Firefox navigation"),
+    pytest.param(client.JAVA_DEFAULT, "text/html", id="Java default"),
+    pytest.param(client.JENA_RDF, "text/turtle", id="Jena RDFDataMgr"),
+    pytest.param(client.COMUNICA_DOCUMENT, "application/n-quads", id="Comunica"),
+    pytest.param(client.RDFLIB_PARSE, "text/turtle", id="rdflib parse"),
+    *[pytest.param(accept, media_type, id=f"rdflib parse as {name}") for name, accept, media_type in (
+        ("turtle", client.RDFLIB_PARSE_AS["turtle"], "text/turtle"),
+        ("n3", client.RDFLIB_PARSE_AS["n3"], "text/n3"),
+        ("nt", client.RDFLIB_PARSE_AS["nt"], "application/n-triples"),
+        ("json-ld", client.RDFLIB_PARSE_AS["json-ld"], "application/ld+json"),
+        ("xml", client.RDFLIB_PARSE_AS["xml"], "application/rdf+xml"))],
+    pytest.param(client.SPARQLWRAPPER_N3, "text/turtle", id="SPARQLWrapper N3"),
+    pytest.param(client.SPARQLWRAPPER_JSONLD, "application/ld+json", id="SPARQLWrapper JSON-LD"),
+    pytest.param("text/turtle;charset=utf-8", "text/turtle", id="charset"),
+    pytest.param("application/n-triples; charset=UTF-8", "application/n-triples", id="charset, spaced"),
+    pytest.param('application/ld+json;profile="http://www.w3.org/ns/json-ld#compacted"', "application/ld+json",
+                 id="JSON-LD compacted"),
+    pytest.param('application/ld+json; profile="http://www.w3.org/ns/json-ld#expanded"; q=0.9, text/html;q=0.1',
+                 "application/ld+json", id="JSON-LD expanded"),
+    pytest.param("text/turtle;q=0.5, application/ld+json;charset=utf-8;q=0.9", "application/ld+json",
+                 id="q-values with parameters"),
+    pytest.param("text/turtle;charset=utf-8;q=0.9, application/rdf+xml;charset=utf-8;q=.95", "application/rdf+xml",
+                 id="lenient q with parameters"),
+    pytest.param("text/n3", "text/n3", id="N3"),
+    pytest.param("application/trig", "application/trig", id="TriG"),
+    pytest.param("application/n-quads", "application/n-quads", id="N-Quads"),
+])
+def test_real_clients_accept_headers_get_a_document_they_read(embedded_server, accept, media_type):
+    """Each client's own Accept header gets the type it prefers, under the name it asked for; the
+    document reads, in the type it was sent as, as the same graph as the Turtle one."""
+    url = embedded_server + "doc/id/region/bursa"
+    response = get(url, accept)
+    assert response.status_code == 200, response.text[:300]
+    assert response.headers["Content-Type"].split(";")[0] == media_type
+    if media_type != "text/html":
+        assert isomorphic(graph_as_sent(response), parse(get(url + ".ttl"), "turtle"))
+
+
+@pytest.mark.parametrize("accept, media_type, suffix", [("text/n3", "text/n3", ".ttl"),
+                                                        ("application/trig", "application/trig", ".ttl"),
+                                                        ("application/n-quads", "application/n-quads", ".nt")])
+def test_n3_trig_and_n_quads_are_the_bytes_of_turtle_and_n_triples(embedded_server, accept, media_type, suffix):
+    """Other names of the same bytes: the same document as its format's variant, which the
+    Content-Location names; neither the alternates nor a suffix add a variant of their own."""
+    for path in ("doc/id/region/bursa", "doc/ontology", ".well-known/void"):
+        response = get(embedded_server + path, accept)
+        assert response.headers["Content-Type"].split(";")[0] == media_type
+        assert response.content == get(embedded_server + path + suffix).content
+    assert response.headers["Content-Location"].endswith(suffix)
+    assert media_type not in response.headers["Link"]
+    assert get(embedded_server + "doc/id/region/bursa", f"{accept};q=0.5, text/turtle").headers[
+        "Content-Type"].startswith("text/turtle")
+
+
+def test_a_406_names_the_other_names_of_our_formats(embedded_server):
+    response = get(embedded_server + "doc/id/region/bursa", "application/pdf")
+    assert response.status_code == 406
+    for media_type in ("text/n3", "application/trig", "application/n-quads"):
+        assert media_type in response.text
+
+
+def test_rdflib_reads_a_document_by_its_iri_in_every_way_it_asks(embedded_server):
+    """rdflib follows the 303 and picks its parser by the Content-Type it gets (or the format given)."""
+    expected = parse(get(embedded_server + "doc/id/region/bursa.ttl"), "turtle")
+    for rdflib_format in (None, *client.RDFLIB_PARSE_AS):
+        read = Graph().parse(embedded_server + "id/region/bursa", format=rdflib_format)
+        assert isomorphic(read, expected), rdflib_format
+
+
+def test_comunica_and_jena_read_a_whole_document_by_its_iri(embedded_server, jena, tmp_path):  # noqa: F811
+    """Comunica (which asks for N-Quads first) and Jena (Turtle) read every triple of the document."""
+    iri = embedded_server + "id/region/bursa"
+    size = len(parse(get(embedded_server + "doc/id/region/bursa.ttl"), "turtle"))
+    count = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
+    assert client.COMUNICA.exists(), "install the test clients: npm ci --prefix tests/clients"
+    comunica = subprocess.run([str(client.COMUNICA), iri, count, "-t", "application/sparql-results+json"],
+                              capture_output=True, text=True, timeout=120)
+    assert comunica.returncode == 0, comunica.stderr[-2000:]
+    assert int(json.loads(comunica.stdout)["results"]["bindings"][0]["n"]["value"]) == size
+    (tmp_path / "count.rq").write_text(count)
+    counted = jena("arq.sparql", "--data", iri, "--query", str(tmp_path / "count.rq"), "--results", "TSV").stdout
+    assert int(counted.split()[-1].split("^^")[0].strip('"')) == size
+
+
+def test_jena_reads_the_n3_trig_and_n_quads_answers_strictly(embedded_server, jena, tmp_path):  # noqa: F811
+    """Jena's RIOT reads each answer strictly as the format its name says, as the Turtle's triples."""
+    counts = {}
+    for accept, extension in (("text/turtle", "ttl"), ("text/n3", "n3"), ("application/trig", "trig"),
+                              ("application/n-quads", "nq")):
+        path = tmp_path / f"bursa.{extension}"
+        path.write_bytes(get(embedded_server + "doc/id/region/bursa", accept).content)
+        written = jena("riotcmd.riot", "--strict", "--count", str(path))
+        counts[extension] = re.search(r"(?:Triples|Quads) = (\d+)", written.stdout + written.stderr).group(1)
+    assert len(set(counts.values())) == 1 and int(counts["ttl"]) > 20, counts

@@ -13,6 +13,9 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
+from urllib.error import HTTPError
+
+import pyoxigraph as ox
 import pytest
 import requests
 from rdflib import Graph, URIRef
@@ -21,7 +24,10 @@ from rdflib.query import Result
 from SPARQLWrapper import CSV, JSON, JSONLD, N3, RDFXML, TSV, TURTLE, XML, SPARQLWrapper
 from SPARQLWrapper.SPARQLExceptions import QueryBadFormed
 
+import real_clients as real
 from conftest import CHECKOUT, running_server
+from rdf_documents import parse_document
+from real_clients import jena  # noqa: F401 - the fixture that runs Jena
 
 from server.store.query_text import syntax_error
 
@@ -161,11 +167,114 @@ def test_select_negotiation_with_q_values(server, accept, expected):
 
 
 def test_an_unacceptable_type_is_406(server):
-    for query, accept in (("SELECT * WHERE { ?s ?p ?o } LIMIT 1", "text/turtle"),
-                          ("CONSTRUCT WHERE { ?s ?p ?o } LIMIT 1", "application/sparql-results+json"),
-                          ("SELECT * WHERE { ?s ?p ?o } LIMIT 1", "image/png")):
+    for query, accept in (("SELECT * WHERE { ?s ?p ?o } LIMIT 1", "image/png"),
+                          ("CONSTRUCT WHERE { ?s ?p ?o } LIMIT 1", "image/png, text/plain;q=0"),
+                          ("ASK { ?s ?p ?o }", "text/csv"), ("ASK { ?s ?p ?o }", "text/tab-separated-values")):
         response = requests.get(server + "sparql", params={"query": query}, headers={"Accept": accept}, timeout=30)
         assert response.status_code == 406, (query, accept)
+
+
+QUERIES_BY_FORM = {
+    "SELECT": "SELECT ?s ?o WHERE {{ ?s <http://www.w3.org/2004/02/skos/core#inScheme> ?o }} LIMIT 3",
+    "ASK": "ASK {{ ?s a <http://www.w3.org/2002/07/owl#Ontology> }}",
+    "CONSTRUCT": "CONSTRUCT WHERE {{ <{base}id/region/bursa> ?p ?o }}",
+    "DESCRIBE": "DESCRIBE <{base}id/region/bursa>",
+}
+RESULTS, XML_RESULTS, TURTLE_TYPE = "application/sparql-results+json", "application/sparql-results+xml", "text/turtle"
+
+
+def answer_types(*pairs: str) -> dict[str, str]:
+    """The media type each query form is answered in: SELECT, ASK, CONSTRUCT, DESCRIBE."""
+    return dict(zip(QUERIES_BY_FORM, pairs))
+
+
+@pytest.mark.parametrize("accept, expected", [
+    pytest.param(real.ANY, answer_types(RESULTS, RESULTS, TURTLE_TYPE, TURTLE_TYPE), id="curl, fetch()"),
+    # application/xml (q=0.2) names RDF/XML too, above */* (q=0.1)
+    pytest.param(real.JENA_SELECT, answer_types(RESULTS, RESULTS, "application/rdf+xml", "application/rdf+xml"),
+                 id="Jena SELECT"),
+    pytest.param(real.JENA_ASK, answer_types(RESULTS, RESULTS, "application/rdf+xml", "application/rdf+xml"),
+                 id="Jena ASK"),
+    pytest.param(real.JENA_GRAPH, answer_types(RESULTS, RESULTS, TURTLE_TYPE, TURTLE_TYPE), id="Jena CONSTRUCT"),
+    pytest.param(real.COMUNICA_RESULTS, answer_types(RESULTS, RESULTS, TURTLE_TYPE, TURTLE_TYPE),
+                 id="Comunica SELECT"),
+    pytest.param(real.COMUNICA_GRAPH, answer_types(RESULTS, RESULTS, TURTLE_TYPE, TURTLE_TYPE), id="Comunica graph"),
+    pytest.param(real.RDFLIB_SPARQLSTORE, answer_types(XML_RESULTS, XML_RESULTS, "application/rdf+xml",
+                                                       "application/rdf+xml"), id="rdflib SPARQLStore"),
+    pytest.param(real.SPARQLWRAPPER_JSON, answer_types(RESULTS, RESULTS, "application/ld+json",
+                                                       "application/ld+json"), id="SPARQLWrapper JSON"),
+    pytest.param(real.SPARQLWRAPPER_N3, answer_types(RESULTS, RESULTS, TURTLE_TYPE, TURTLE_TYPE),
+                 id="SPARQLWrapper N3"),
+    pytest.param(real.SPARQLWRAPPER_JSONLD, answer_types(RESULTS, RESULTS, "application/ld+json",
+                                                         "application/ld+json"), id="SPARQLWrapper JSON-LD"),
+    pytest.param("application/sparql-results+json;charset=utf-8, text/turtle;charset=utf-8",
+                 answer_types(RESULTS, RESULTS, TURTLE_TYPE, TURTLE_TYPE), id="charset"),
+    pytest.param("text/csv;charset=utf-8, application/n-triples;charset=utf-8",
+                 answer_types("text/csv", RESULTS, "application/n-triples", "application/n-triples"),
+                 id="CSV, no ASK"),
+    pytest.param("text/tab-separated-values;charset=utf-8;q=0.9, application/sparql-results+xml;q=0.5",
+                 answer_types("text/tab-separated-values", XML_RESULTS, TURTLE_TYPE, TURTLE_TYPE),
+                 id="TSV with q, no ASK"),
+    pytest.param('application/ld+json;profile="http://www.w3.org/ns/json-ld#compacted", */*;q=0.1',
+                 answer_types(RESULTS, RESULTS, "application/ld+json", "application/ld+json"), id="JSON-LD profile"),
+    pytest.param("text/turtle;q=0.5, application/ld+json;charset=utf-8;q=0.9",
+                 answer_types(RESULTS, RESULTS, "application/ld+json", "application/ld+json"), id="q-values"),
+    pytest.param("application/sparql-results+json", answer_types(RESULTS, RESULTS, TURTLE_TYPE, TURTLE_TYPE),
+                 id="only results: a graph in Turtle"),
+    pytest.param("text/csv", answer_types("text/csv", None, TURTLE_TYPE, TURTLE_TYPE),
+                 id="only CSV: no ASK, a graph in Turtle"),
+    pytest.param("application/rdf+xml", answer_types(RESULTS, RESULTS, "application/rdf+xml", "application/rdf+xml"),
+                 id="only a graph type: results in JSON"),
+])
+def test_real_clients_accept_headers_get_an_answer_of_each_form_they_read(embedded_server, accept, expected):
+    """Each query form, asked with a client's own Accept header, answers in the type it prefers
+    among those the form has, or 406 (None) when it has none; the answer reads as that type."""
+    for form, query in QUERIES_BY_FORM.items():
+        response = requests.get(embedded_server + "sparql", params={"query": query.format(base=embedded_server)},
+                                headers={"Accept": accept}, timeout=30)
+        if expected[form] is None:
+            assert response.status_code == 406, form
+            continue
+        assert response.status_code == 200, (form, response.text[:300])
+        media_type = response.headers["Content-Type"].split(";")[0]
+        assert media_type == expected[form], form
+        if media_type == "text/csv":  # which Oxigraph does not read: it loses the kinds of terms
+            assert len(list(csv.DictReader(io.StringIO(response.text)))) == 3
+        elif form in ("SELECT", "ASK"):
+            parsed = ox.parse_query_results(response.content, ox.QueryResultsFormat.from_media_type(media_type))
+            assert isinstance(parsed, ox.QueryBoolean) is (form == "ASK")
+            assert form == "ASK" or len(list(parsed)) == 3
+        elif media_type == "application/ld+json":
+            assert len(Graph().parse(data=response.content, format="json-ld")) > 5
+        else:
+            assert len(list(ox.parse(response.content, format=ox.RdfFormat.from_media_type(media_type)))) > 5
+
+
+@pytest.mark.parametrize("return_format", [CSV, TSV])
+def test_sparqlwrapper_asking_an_ask_in_csv_or_tsv_is_refused(embedded_server, return_format):
+    """CSV and TSV define no boolean answer: SPARQLWrapper's format parameter for them is 406, not a bare true."""
+    client = wrapper(embedded_server)
+    client.setQuery(QUERIES_BY_FORM["ASK"].format())
+    client.setReturnFormat(return_format)
+    with pytest.raises(HTTPError) as refused:
+        client.query()
+    assert refused.value.code == 406 and "application/sparql-results+json" in refused.value.read().decode()
+
+
+def test_jena_asks_selects_and_constructs(embedded_server, jena, tmp_path):  # noqa: F811
+    """Jena's rsparql with its own Accept headers: the rows, the boolean and the graph, as Jena reads them."""
+    answers = {}
+    for form, query in QUERIES_BY_FORM.items():
+        (tmp_path / f"{form}.rq").write_text(query.format(base=embedded_server))
+        answers[form] = jena("arq.rsparql", "--service", embedded_server + "sparql", "--query",
+                             str(tmp_path / f"{form}.rq"), "--results", "TSV" if form == "SELECT" else "N-Triples"
+                             if form in ("CONSTRUCT", "DESCRIBE") else "TEXT").stdout
+    assert len(answers["SELECT"].strip().splitlines()) == 1 + 3
+    assert answers["ASK"].strip() == "Ask => Yes"
+    own = parse_document(requests.get(embedded_server + "doc/id/region/bursa.nt", timeout=30).content, "nt")
+    constructed = Graph().parse(data=answers["CONSTRUCT"], format="nt")
+    assert set(constructed) == set(own.triples((URIRef(embedded_server + "id/region/bursa"), None, None)))
+    assert len(Graph().parse(data=answers["DESCRIBE"], format="nt")) >= len(constructed)
 
 
 def test_without_a_query_the_service_description_is_served(server):

@@ -8,7 +8,8 @@
   validators match answers 304 Not Modified. A response that must not be stored (`no-store`, e.g.
   /health) gets none.
 - Cache-Control: public for max-age seconds (settings.cache_max_age); errors for a minute.
-- CORS: any origin may read any response (the data is open); preflight requests are answered.
+- CORS: any origin may read any response (the data is open) and the headers that tell how it was
+  cut or encoded; a preflight is answered for the ordinary request headers it asks for.
 - An HTML page varies with the language (Accept-Language, or the cookie the language switch sets).
 - Content-Encoding: gzip for text when the client accepts it (compression.py), before the
   validators: the ETag names the bytes sent, so each encoding has its own.
@@ -26,9 +27,16 @@ from . import publisher
 from .compression import compress
 from .i18n import current_language, remember_language
 
-ALLOWED_HEADERS = "Accept, Accept-Language, Content-Type, If-None-Match, If-Modified-Since"
-EXPOSED_HEADERS = ("Content-Language, Content-Location, ETag, Last-Modified, Link, Location, Repr-Digest, Vary, "
-                   "X-Request-ID")
+# Request headers a script of another origin may send: what negotiation, validators and ranges
+# read, and what client libraries add on their own (jQuery's X-Requested-With, a no-cache reload).
+# None of them carries credentials: Authorization and Cookie stay out, as the data is open to all.
+ALLOWED_HEADERS = ("Accept", "Accept-Language", "Content-Type", "If-None-Match", "If-Modified-Since", "If-Range",
+                   "Range", "Cache-Control", "Pragma", "X-Requested-With", "X-Request-ID")
+# Response headers such a script may read: besides the validators and links, whether a SPARQL
+# answer was cut (X-SPARQL-*), when to try again, and how the body was encoded or ranged.
+EXPOSED_HEADERS = ("Accept-Ranges, Content-Encoding, Content-Language, Content-Length, Content-Location, "
+                   "Content-Range, ETag, Last-Modified, Link, Location, Repr-Digest, Retry-After, Vary, "
+                   "X-Request-ID, X-SPARQL-Max-Rows, X-SPARQL-Truncated")
 # A request id we echo: short, and only characters that cannot break a log line or a header
 # (UUIDs, hex ids, and the "Root=1-...;Parent=..." ids of some load balancers fit).
 SANE_REQUEST_ID = re.compile(r"[A-Za-z0-9._:;=+/@-]{1,128}")
@@ -81,9 +89,20 @@ def add_cors_headers(response: Response) -> Response:
     response.headers["Access-Control-Expose-Headers"] = EXPOSED_HEADERS
     if request.method == "OPTIONS":
         response.headers["Access-Control-Allow-Methods"] = "GET, HEAD, POST, OPTIONS"
-        response.headers["Access-Control-Allow-Headers"] = ALLOWED_HEADERS
+        response.headers["Access-Control-Allow-Headers"] = allowed_request_headers(
+            request.headers.get("Access-Control-Request-Headers", ""))
         response.headers["Access-Control-Max-Age"] = "86400"
+        response.vary.add("Access-Control-Request-Headers")
     return response
+
+
+def allowed_request_headers(asked: str) -> str:
+    """The Access-Control-Allow-Headers of a preflight that asked for the headers `asked` (a comma
+    separated list, "" if none): those of them we allow, as the client named them, else all we allow.
+    A header we do not allow is left out, so the browser does not send the request."""
+    allowed = {name.lower() for name in ALLOWED_HEADERS}
+    granted = [name.strip() for name in asked.split(",") if name.strip().lower() in allowed]
+    return ", ".join(granted or ALLOWED_HEADERS)
 
 
 def add_validators_and_caching(response: Response) -> Response:

@@ -3,13 +3,14 @@
 One table serves every document, the dumps' media types and the 406 listing. The choice is, in
 order: a file suffix in the URL (`/doc/id/region/bursa.ttl`), the `format` query parameter
 (`?format=ttl`, `?format=text/turtle`), then the Accept header with its q-values, parsed by
-werkzeug. A client that sends no Accept header, or accepts anything alike (`*/*`), gets Turtle,
-the first format of the table: it is a program, as browsers ask for text/html by name. Harvesters
-that cannot negotiate (HARVESTERS) never get HTML.
+werkzeug; parameters other than q (`text/turtle;charset=utf-8`, a JSON-LD `profile`) do not
+stop a type from matching. A client that sends no Accept header, or accepts anything alike
+(`*/*`), gets Turtle, the first format of the table: it is a program, as browsers ask for text/html
+by name. Harvesters that cannot negotiate (HARVESTERS) never get HTML.
 """
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import pyoxigraph as ox
 from flask import Request
@@ -56,6 +57,15 @@ _ALTERNATIVE_MEDIA_TYPES = {
     "application/json": JSONLD,
     "text/plain": NTRIPLES,
 }
+# Formats whose documents are the bytes of one of ours, answered under the media type asked for,
+# so that a reader of that format takes them: a Turtle document is an N3 document and a TriG one
+# (its triples in the default graph), an N-Triples document an N-Quads one. They are other names
+# of the same bytes, not alternates of their own, so neither the pages nor the Link header list them.
+SAME_BYTES_AS: dict[str, Format] = {
+    "text/n3": replace(TURTLE, media_type="text/n3", label="N3: the Turtle document"),
+    "application/trig": replace(TURTLE, media_type="application/trig", label="TriG: the Turtle document"),
+    "application/n-quads": replace(NTRIPLES, media_type="application/n-quads", label="N-Quads: the N-Triples document"),
+}
 
 
 class NotAcceptable(Exception):
@@ -85,24 +95,32 @@ def choose_format(request: Request, forced: Format | None = None) -> Format:
     if not accepted:
         return FORMATS[0]
     harvester = (request.user_agent.string or "").lower().startswith(HARVESTERS)
-    offered = [fmt.media_type for fmt in FORMATS if not (harvester and fmt is HTML)] + list(_ALTERNATIVE_MEDIA_TYPES)
+    # Ours first: a client that takes Turtle and TriG alike (Jena) gets Turtle.
+    offered = ([fmt.media_type for fmt in FORMATS if not (harvester and fmt is HTML)]
+               + list(_ALTERNATIVE_MEDIA_TYPES) + list(SAME_BYTES_AS))
     best = accepted.best_match(offered)
     if best is None:
         raise NotAcceptable()
-    return _ALTERNATIVE_MEDIA_TYPES.get(best) or next(fmt for fmt in FORMATS if fmt.media_type == best)
+    return (_ALTERNATIVE_MEDIA_TYPES.get(best) or SAME_BYTES_AS.get(best)
+            or next(fmt for fmt in FORMATS if fmt.media_type == best))
 
 
 def accepted_types(request: Request) -> MIMEAccept:
-    """The request's Accept header, parsed leniently.
+    """The request's Accept header, parsed leniently: each media range with its quality, without
+    its other parameters.
 
     Java's HTTP client (and so many harvesters) sends "text/html, image/gif, image/jpeg, *; q=.2,
     */*; q=.2" by default; werkzeug drops "q=.2" (RFC 9110 wants "0.2") and the bare "*", which
     would leave only images and HTML. Read as meant, the client accepts anything at 0.2.
+    werkzeug matches a range with parameters only to a type with the same ones, so that
+    "text/turtle;charset=utf-8" (the very type we send) or a JSON-LD profile would find nothing:
+    the parameters are dropped (the JSON-LD writer reads a profile from the header itself).
     """
     header = request.headers.get("Accept", "")
     header = re.sub(r"(;\s*q\s*=\s*)\.", r"\g<1>0.", header)
     header = re.sub(r"(^|,)\s*\*\s*(?=;|,|$)", r"\1*/*", header)
-    return parse_accept_header(header, MIMEAccept)
+    return MIMEAccept([(value.split(";", 1)[0].strip(), quality)
+                       for value, quality in parse_accept_header(header, MIMEAccept)])
 
 
 def _format_named(name: str) -> Format:
@@ -118,6 +136,7 @@ def _format_named(name: str) -> Format:
 def offered_listing() -> str:
     """The formats on offer, one per line, for a 406 response."""
     lines = [f"{fmt.media_type}  (?format={fmt.key}, suffix {fmt.suffix})" for fmt in FORMATS]
+    lines += [f"{media_type}  ({fmt.label})" for media_type, fmt in SAME_BYTES_AS.items()]
     return "Not acceptable. This document is offered as:\n" + "\n".join(lines) + "\n"
 
 
@@ -134,13 +153,14 @@ def alternates(document_url: str) -> str:
     )
 
 
-# The formats Oxigraph writes from triples as well as rdflib writes them from a graph, ten times faster.
-_WRITTEN_BY_OXIGRAPH = {TURTLE: ox.RdfFormat.TURTLE, NTRIPLES: ox.RdfFormat.N_TRIPLES}
+# The formats Oxigraph writes from triples as well as rdflib writes them from a graph, ten times
+# faster (by serialiser: N3 is written as Turtle).
+_WRITTEN_BY_OXIGRAPH = {TURTLE.serializer: ox.RdfFormat.TURTLE, NTRIPLES.serializer: ox.RdfFormat.N_TRIPLES}
 
 
 def written_from_triples(fmt: Format) -> bool:
     """Whether `serialise_triples` writes `fmt` (else a graph goes through `serialise`)."""
-    return fmt in _WRITTEN_BY_OXIGRAPH
+    return fmt.serializer in _WRITTEN_BY_OXIGRAPH
 
 
 def serialise_triples(triples: list[ox.Triple], fmt: Format, base_iri: str) -> bytes:
@@ -150,7 +170,7 @@ def serialise_triples(triples: list[ox.Triple], fmt: Format, base_iri: str) -> b
     namespaces = {_namespace_of(term.value) for triple in ordered
                   for term in (triple.subject, triple.predicate, triple.object) if isinstance(term, ox.NamedNode)}
     used = {prefix: namespace for prefix, namespace in prefixes_for(base_iri).items() if namespace in namespaces}
-    return ox.serialize(ordered, format=_WRITTEN_BY_OXIGRAPH[fmt], prefixes=used)
+    return ox.serialize(ordered, format=_WRITTEN_BY_OXIGRAPH[fmt.serializer], prefixes=used)
 
 
 def _namespace_of(iri: str) -> str:

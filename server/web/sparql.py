@@ -33,6 +33,9 @@ QUERIES = Path(__file__).resolve().parent.parent / "queries"
 
 RESULTS_TYPES = ("application/sparql-results+json", "application/sparql-results+xml", "text/csv",
                  "text/tab-separated-values")
+# CSV and TSV write a table of solutions: they have no boolean answer, so ASK is not answered in them.
+SELECT_ONLY_TYPES = ("text/csv", "text/tab-separated-values")
+BOOLEAN_TYPES = tuple(media_type for media_type in RESULTS_TYPES if media_type not in SELECT_ONLY_TYPES)
 GRAPH_TYPES = ("text/turtle", "application/n-triples", "application/rdf+xml", "application/ld+json")
 # Other names clients use for them (in Accept, or in the format/output parameters SPARQLWrapper sends).
 RESULTS_ALIASES = {"json": 0, "application/json": 0, "text/javascript": 0, "application/javascript": 0,
@@ -145,7 +148,8 @@ def answer(asked: ProtocolRequest) -> Response:
         raise Refusal(503, f"The query needed more than {settings.sparql_max_memory_mb} MB and was stopped.")
     except QueryError as error:
         raise Refusal(400, f"The query is not valid SPARQL 1.1 or cannot be evaluated: {error}")
-    if (answered.kind == "graph" and graph_type is None) or (answered.kind != "graph" and results_type is None):
+    if ((answered.kind == "graph" and graph_type is None) or (answered.kind != "graph" and results_type is None)
+            or (answered.kind == "boolean" and answered.media_type in SELECT_ONLY_TYPES)):
         raise Refusal(406, _not_acceptable_message(answered.kind))
     response = Response(_to_public(answered.body), mimetype=answered.media_type)
     response.vary.add("Accept")
@@ -262,15 +266,29 @@ def _answer_types(format_parameters: list[str], form: str | None) -> tuple[str |
     """The media types to answer a SELECT/ASK and a CONSTRUCT/DESCRIBE in (None: nothing acceptable).
 
     The format/output/results parameters decide (the first name known for each kind of answer;
-    SPARQLWrapper sends several), else the Accept header with its q-values. The query's form, read
-    from its text, says which of the two must be acceptable before it runs.
+    SPARQLWrapper sends several), else the Accept header with its q-values. A client that accepts
+    only the other kind's types (a results type for a CONSTRUCT) gets its kind's default. The query's
+    form, read from its text, says which of the two must be acceptable before it runs, and that an
+    ASK has no CSV or TSV answer.
     """
-    results = _first_known(format_parameters, RESULTS_TYPES, RESULTS_ALIASES) or _best(RESULTS_TYPES, RESULTS_ALIASES)
-    graph = _first_known(format_parameters, GRAPH_TYPES, GRAPH_ALIASES) or _best(GRAPH_TYPES, GRAPH_ALIASES)
-    expected_graph = form in ("CONSTRUCT", "DESCRIBE")
-    if (expected_graph and graph is None) or (not expected_graph and form and results is None):
-        raise Refusal(406, _not_acceptable_message("graph" if expected_graph else "solutions"))
+    results = (_first_known(format_parameters, RESULTS_TYPES, RESULTS_ALIASES)
+               or _best(BOOLEAN_TYPES if form == "ASK" else RESULTS_TYPES, RESULTS_ALIASES)
+               or _default_if_only(GRAPH_TYPES, GRAPH_ALIASES, RESULTS_TYPES[0]))
+    graph = (_first_known(format_parameters, GRAPH_TYPES, GRAPH_ALIASES) or _best(GRAPH_TYPES, GRAPH_ALIASES)
+             or _default_if_only(RESULTS_TYPES, RESULTS_ALIASES, GRAPH_TYPES[0]))
+    if form == "ASK" and results in SELECT_ONLY_TYPES:
+        results = None
+    kind = {"CONSTRUCT": "graph", "DESCRIBE": "graph", "ASK": "boolean", "SELECT": "solutions"}.get(form or "")
+    if (kind == "graph" and graph is None) or (kind in ("boolean", "solutions") and results is None):
+        raise Refusal(406, _not_acceptable_message(kind))
     return results, graph
+
+
+def _default_if_only(other_types: tuple[str, ...], other_aliases: dict[str, int], default: str) -> str | None:
+    """`default` when the Accept header accepts some of `other_types`: the client asked for the
+    other kind of answer than its query gives (as a client with one Accept header for every query
+    does); else None."""
+    return default if _best(other_types, other_aliases) is not None else None
 
 
 def _first_known(names: list[str], types: tuple[str, ...], aliases: dict[str, int]) -> str | None:
@@ -292,7 +310,7 @@ def _alias(aliases: dict[str, int], types: tuple[str, ...], name: str) -> str | 
 
 
 def _not_acceptable_message(kind: str | None) -> str:
-    offered = {"graph": GRAPH_TYPES, "solutions": RESULTS_TYPES, "boolean": RESULTS_TYPES}.get(kind)
+    offered = {"graph": GRAPH_TYPES, "solutions": RESULTS_TYPES, "boolean": BOOLEAN_TYPES}.get(kind)
     offered = offered or RESULTS_TYPES + GRAPH_TYPES
     return "Not acceptable. This answer is offered as: " + ", ".join(offered) + "."
 

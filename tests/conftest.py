@@ -17,6 +17,16 @@ CHECKOUT = Path(__file__).resolve().parent.parent
 MINI = Path(__file__).resolve().parent / "fixtures" / "mini"
 
 
+def require(available: bool, what: str) -> None:
+    """Skip the test, saying what to install (`what`), when a system tool it needs is missing; in CI
+    (CI=true, where .ci/run installs everything) fail instead, so that nothing is skipped there."""
+    if available:
+        return
+    if os.environ.get("CI", "").lower() in ("true", "1"):
+        pytest.fail(f"missing in CI: {what}")
+    pytest.skip(f"needs {what}")
+
+
 @pytest.fixture(autouse=True)
 def _no_lodpub_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     """Keep the developer's LODPUB_* variables out of the tests."""

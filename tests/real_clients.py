@@ -6,13 +6,15 @@ server that logged its requests (Jena 4.5.0 from Debian, Comunica 4.4.1 from tes
 clients themselves where that is cheap.
 """
 
+import shutil
 import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from bench.jena import jena_class_path
+from bench.jena import JARS, jena_class_path
+from conftest import require
 
 ANY = "*/*"  # curl, Chromium's fetch(), requests
 CHROMIUM_NAVIGATION = ("text/html,application/xhtml+xml,application/xml;q=0.9,image/jxl,image/avif,image/webp,"
@@ -54,6 +56,8 @@ COMUNICA = Path(__file__).resolve().parent / "clients" / "node_modules" / ".bin"
 @pytest.fixture(scope="session")
 def jena(tmp_path_factory: pytest.TempPathFactory) -> Callable[..., subprocess.CompletedProcess]:
     """Run one of Debian's Jena commands (`riotcmd.riot`, `arq.rsparql`, `arq.sparql`) with `args`."""
+    require(shutil.which("java") is not None and (JARS / "jena-core.jar").is_file(),
+            "Java and Debian's Jena (apt-get install libapache-jena-java; .ci/run does)")
     class_path = jena_class_path(tmp_path_factory.mktemp("jena"))
 
     def run(command: str, *args: str) -> subprocess.CompletedProcess:

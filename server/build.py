@@ -46,7 +46,7 @@ from .describe.statistics import DataStatistics
 from .describe.void import dataset_summary, void_description
 from .namespaces import prefixes_for
 from .pool import map_in_forked_pool
-from .store.releases import CURRENT, fsync_directory, point, prune, remove_leftovers, temporary_prefix
+from .store.releases import CURRENT, SHAPES_FILE, fsync_directory, point, prune, remove_leftovers, temporary_prefix
 from .store.sparql_store import StoredForm
 from .terms import to_oxigraph
 from .validate import ValidationReport, load_shapes, validate, validate_graph
@@ -184,11 +184,6 @@ def _key(triple: tuple, stored: StoredForm) -> ox.Triple:
 def _ground(triples: Graph) -> list[tuple]:
     """The triples without a blank node: one with a blank node is its own file's, in no other graph."""
     return [triple for triple in triples if not any(isinstance(term, BNode) for term in triple)]
-
-
-# The shapes the data was validated with, published in the release (the server serves a document
-# per shape from it: the shapes' IRIs, {base}shapes/<Shape>, name the rules of validation reports).
-SHAPES_FILE = "shapes.ttl"
 
 
 def shapes_file(shapes: Graph, base_iri: str) -> dict[str, tuple[str, bytes]]:

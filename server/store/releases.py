@@ -26,6 +26,9 @@ TEMPORARY_PREFIX = ".tmp-"
 DELETING_PREFIX = ".deleting-"
 # <output_dir>/lodpub.pid: the gunicorn master of `lodpub serve` writes its pid there.
 PIDFILE = "lodpub.pid"
+# The shapes the data was validated with, as the build publishes them in a release (the server
+# serves a document per shape from it, web/shapes.py).
+SHAPES_FILE = "shapes.ttl"
 
 
 class DamagedFile(Exception):

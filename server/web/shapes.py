@@ -4,7 +4,7 @@ whole, an owl:Ontology) and `{base}shapes/<Shape>` (one rule, e.g. `shapes/Agree
 Their IRIs are ours, and they are seen: a validation report names its rule by one
 (`shp:Agreement-party`), and the shapes say what a correct record must have. So they dereference
 like every IRI of ours (303 See Other to `/doc/shapes/…`, negotiated, one URL per format), read
-from the shapes file the build publishes in the release (build.SHAPES_FILE, also served as
+from the shapes file the build publishes in the release (releases.SHAPES_FILE, also served as
 `/dumps/shapes.ttl`). They are not loaded into the store: they are not data about the
 partnerships, and the SPARQL endpoint's graphs stay the dataset's.
 """
@@ -16,7 +16,7 @@ from flask import Blueprint, Response, redirect, request, url_for
 from rdflib import Graph, URIRef
 from rdflib.namespace import OWL, RDF
 
-from ..build import SHAPES_FILE
+from ..store.releases import SHAPES_FILE
 from . import canonical_iri, store
 from .negotiation import NotAcceptable, choose_format, split_suffix
 from .resources import choose_or_html, not_acceptable, not_found, respond_with_graph
@@ -60,17 +60,20 @@ def document(rest: str, slash: str = "") -> Response:
 
 def shape_document(shapes: Graph, iri: URIRef) -> Graph:
     """What the shapes say of `iri`: for the shapes' ontology, all of them; for a shape, its
-    triples with the blank nodes they reach (lists, paths), and the triples that point at it."""
+    triples with the blank nodes they reach (lists, paths), and the triples that point at it or use
+    it as their property (a parameter of a constraint, such as shp:notAfter)."""
     if (iri, RDF.type, OWL.Ontology) in shapes:
         return shapes
     document = shapes.cbd(iri)
-    for triple in shapes.triples((None, None, iri)):
+    for triple in (*shapes.triples((None, None, iri)), *shapes.triples((None, iri, None))):
         document.add(triple)
     return document
 
 
 def _describes(iri: URIRef) -> bool:
-    return (iri, None, None) in published_shapes()
+    """Whether the shapes name `iri`, in any place of a triple (every IRI a shape's page links to)."""
+    shapes = published_shapes()
+    return (iri, None, None) in shapes or (None, iri, None) in shapes or (None, None, iri) in shapes
 
 
 def published_shapes() -> Graph:

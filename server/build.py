@@ -31,6 +31,7 @@ from typing import Any
 import pyoxigraph as ox
 from rdflib import BNode, Graph, URIRef
 
+from . import expanded_json_ld
 from .config import Settings
 from .dataset import (
     LoadedDataset,
@@ -282,9 +283,12 @@ def _write_dump(where: tuple[Path, str], name: str) -> dict[str, WrittenFile]:
     folder, base_iri = where
     media_type, rdf_format, source = DUMP_FORMATS[name]
     if source is not None:
-        source_format = DUMP_FORMATS[source][1]
-        ox.serialize(ox.parse(path=str(folder / source), format=source_format), output=str(folder / name),
-                     format=rdf_format, prefixes=prefixes_for(base_iri))
+        triples = ox.parse(path=str(folder / source), format=DUMP_FORMATS[source][1])
+        if rdf_format == ox.RdfFormat.JSON_LD:  # ours gives types as "@type", Oxigraph's as rdf:type
+            with open(folder / name, "wb") as output:
+                expanded_json_ld.write(triples, output)
+        else:
+            ox.serialize(triples, output=str(folder / name), format=rdf_format, prefixes=prefixes_for(base_iri))
     _gzip(folder / name)
     return {name: _written(folder / name, media_type),
             f"{name}.gz": _written(folder / f"{name}.gz", "application/gzip")}

@@ -164,28 +164,28 @@ def test_nkod_keeps_the_dataset_every_distribution_and_the_service(server, inter
 
 def test_the_catalogue_in_json_ld_uses_the_norms_context_and_terms(server):
     response = requests.get(server + "id/catalog/lkod", headers={"Accept": "application/ld+json"}, timeout=30)
-    document = response.json()
-    assert document["@context"] == NORM_CONTEXT_URL
+    assert response.json()["@context"] == NORM_CONTEXT_URL
+    document = response.json()["@graph"][0]  # the record first; labels of what it uses after it
     assert document["iri"] == server + "id/catalog/lkod"
-    assert document["typ"] == "Katalog"
-    assert document["datová_sada"] == server + "id/dataset/partnerships"
+    assert document["typ"] == ["Katalog"]
+    assert document["datová_sada"] == [server + "id/dataset/partnerships"]
     assert document["název"]["cs"] and document["popis"]["cs"]
-    assert document["kontaktní_bod"]["e-mail"].startswith("mailto:")
+    assert document["kontaktní_bod"][0]["e-mail"][0].startswith("mailto:")
     turtle = requests.get(server + "id/catalog/lkod", headers={"Accept": "text/turtle"}, timeout=30)
     assert isomorphic(parse_document(response.content, "json-ld"), Graph().parse(data=turtle.text, format="turtle"))
 
 
 def test_the_dataset_in_json_ld_holds_its_distributions_terms_and_service(server):
     document = requests.get(server + "id/dataset/partnerships", headers={"Accept": "application/ld+json"},
-                            timeout=30).json()
+                            timeout=30).json()["@graph"][0]
     assert document["iri"] == server + "id/dataset/partnerships"
     assert "Datová sada" in document["typ"]
     distributions = document["distribuce"]
     assert len(distributions) == 13 and all(isinstance(d, dict) for d in distributions)
-    assert all(d["podmínky_užití"]["osobní_údaje"] == "https://data.gov.cz/podmínky-užití/obsahuje-osobní-údaje/"
+    assert all(d["podmínky_užití"][0]["osobní_údaje"] == ["https://data.gov.cz/podmínky-užití/obsahuje-osobní-údaje/"]
                for d in distributions)
-    (service,) = [d["přístupová_služba"] for d in distributions if "přístupová_služba" in d]
-    assert service["přístupový_bod"] == server + "sparql"
+    (service,) = [d["přístupová_služba"][0] for d in distributions if "přístupová_služba" in d]
+    assert service["přístupový_bod"] == [server + "sparql"]
     assert service["název"]["cs"]
     assert {"cs", "en"} <= set(document["klíčové_slovo"])
 

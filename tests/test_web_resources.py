@@ -80,10 +80,11 @@ def test_json_ld_is_compact_refers_to_the_published_context_and_uses_language_ma
     response = get(server + "doc/id/region/bursa", "application/ld+json")
     document = response.json()
     assert document["@context"] == server + "context.jsonld"
-    # shaped as a tree: the thing at the top, the rest it refers to inside it or "@included"
-    assert document["@id"] == "reg:bursa"
-    assert document["label"] == {"cs": "Bursa", "en": "Bursa Province"}
-    assert all("@id" in node for node in document["@included"])
+    # shaped as a tree: the thing first in "@graph", the rest it refers to inside it or after it
+    subject, *others = document["@graph"]
+    assert subject["@id"] == server + "id/region/bursa"
+    assert subject["label"] == {"cs": ["Bursa"], "en": ["Bursa Province"]}
+    assert others and all(node["@id"].startswith(("http://", "https://", "_:")) for node in others)
     context = get(server + "context.jsonld")
     assert context.headers["Content-Type"].startswith("application/ld+json")
     assert context.json()["@context"]["label"] == {"@id": "rdfs:label", "@container": "@language"}

@@ -17,6 +17,7 @@ from rdflib import Graph, URIRef
 from rdflib.namespace import OWL, RDF, RDFS, SKOS
 from rdflib.term import Node
 
+from .. import expanded_json_ld
 from ..namespaces import LABEL_PREDICATES
 from ..terms import QuotedTriple, to_oxigraph, to_rdflib
 from . import QueryError, SparqlAnswer, StoreUnavailable
@@ -58,6 +59,17 @@ GRAPH_FORMATS = {
 }
 
 Answer = ox.QueryBoolean | ox.QuerySolutions | Iterable[ox.Triple]
+
+
+def _serialise_graph(triples: list[ox.Triple], media_type: str) -> bytes:
+    """A graph answer in `media_type`. JSON-LD is written by expanded_json_ld (types as "@type"),
+    grouped by subject; raises QueryError for a quoted triple, which JSON-LD cannot hold."""
+    if GRAPH_FORMATS[media_type] != ox.RdfFormat.JSON_LD:
+        return ox.serialize(triples, format=GRAPH_FORMATS[media_type])
+    try:
+        return expanded_json_ld.serialised(sorted(triples, key=lambda triple: str(triple.subject)))
+    except QuotedTriple as error:
+        raise QueryError(str(error)) from error
 
 
 class SparqlStore:
@@ -156,8 +168,7 @@ class SparqlStore:
             raise QueryError(str(error)) from error
         replaced = {tuple(map(to_oxigraph, key)): to_oxigraph(value) for key, value in (replacements or {}).items()}
         written = [_replaced(self._as_written(triple), replaced) for triple in triples[:max_rows]]
-        return SparqlAnswer("graph", ox.serialize(written, format=GRAPH_FORMATS[graph_type]), graph_type,
-                            len(triples) > max_rows)
+        return SparqlAnswer("graph", _serialise_graph(written, graph_type), graph_type, len(triples) > max_rows)
 
     # --- helpers -------------------------------------------------------------------------------
 

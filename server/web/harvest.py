@@ -20,6 +20,7 @@ from werkzeug.exceptions import RequestedRangeNotSatisfiable
 from werkzeug.wsgi import wrap_file
 
 from ..describe.changes import RELEASE_PATH
+from ..describe.dcat import NORM_CONTEXT_FILE
 from ..namespaces import dataset_iri
 from ..store.releases import DamagedFile
 from . import public_base, store
@@ -100,6 +101,17 @@ def context() -> Response:
     """The JSON-LD context every JSON-LD document of ours refers to."""
     body = json.dumps({"@context": our_context_terms(public_base())}, ensure_ascii=False, indent=2)
     return Response(body, mimetype="application/ld+json")
+
+
+# The DCAT-AP-CZ norm's context, which catalogue records refer to by the norm's URL (see README,
+# "JSON-LD"): served here too, byte for byte, for clients that cannot reach ofn.gov.cz.
+NORM_CONTEXT_PATH = "/contexts/" + NORM_CONTEXT_FILE.name
+
+
+@blueprint.route(NORM_CONTEXT_PATH)
+def norm_context_copy() -> Response:
+    """Our copy of the DCAT-AP-CZ norm's JSON-LD context (server/describe/standards/), as published."""
+    return Response(NORM_CONTEXT_FILE.read_bytes(), mimetype="application/ld+json")
 
 
 @blueprint.route("/robots.txt")

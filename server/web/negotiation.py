@@ -16,11 +16,11 @@ import pyoxigraph as ox
 from flask import Request
 from rdflib import Graph
 from werkzeug.datastructures import MIMEAccept
-from werkzeug.http import parse_accept_header
+from werkzeug.http import parse_accept_header, parse_options_header
 
 from ..blank_nodes import stable_triples
 from ..namespaces import prefixes_for
-from .jsonld import JsonLdContext, to_json_ld
+from .jsonld import COMPACTED, JsonLdContext, JsonLdForm, form_for_profiles, to_json_ld
 
 
 @dataclass(frozen=True)
@@ -123,6 +123,22 @@ def accepted_types(request: Request) -> MIMEAccept:
                        for value, quality in parse_accept_header(header, MIMEAccept)])
 
 
+def requested_json_ld_form(request: Request) -> JsonLdForm:
+    """The JSON-LD form the request asks for by the `profile` parameter of its most preferred
+    application/ld+json entry in Accept (JSON-LD 1.1 §9: `...#expanded`, `...#flattened`,
+    `...#compacted`, several separated by spaces); compacted when it names none."""
+    best: tuple[float, str] = (0.0, "")
+    for entry in request.headers.get("Accept", "").split(","):
+        media_type, parameters = parse_options_header(entry)
+        try:
+            quality = float(parameters.get("q", "1"))
+        except ValueError:
+            continue
+        if media_type == JSONLD.media_type and quality > best[0]:
+            best = (quality, parameters.get("profile", ""))
+    return form_for_profiles(best[1]) if best[1] else COMPACTED
+
+
 def _format_named(name: str) -> Format:
     name = name.strip().lower()
     for fmt in FORMATS:
@@ -146,10 +162,16 @@ def format_url(document_url: str, fmt: Format) -> str:
     return f"{document_url}&format={fmt.key}" if "?" in document_url else document_url + fmt.suffix
 
 
-def alternates(document_url: str) -> str:
-    """A Link header value naming each format's URL of the document at `document_url`."""
+def alternates(document_url: str, served: Format | None = None) -> str:
+    """A Link header value naming each format's URL of the document at `document_url`.
+
+    The JSON-LD variant names only the page for people: pyld's document loader (3.3) fails on a
+    response with more than one rel="alternate" link, and a JSON-LD client has no use for the
+    other formats' URLs (they are on every other variant, and on the page).
+    """
+    listed = (HTML,) if served is JSONLD else FORMATS
     return ", ".join(
-        f'<{format_url(document_url, fmt)}>; rel="alternate"; type="{fmt.media_type}"' for fmt in FORMATS
+        f'<{format_url(document_url, fmt)}>; rel="alternate"; type="{fmt.media_type}"' for fmt in listed
     )
 
 
@@ -178,15 +200,16 @@ def _namespace_of(iri: str) -> str:
     return iri[:max(iri.rfind("/"), iri.rfind("#")) + 1]
 
 
-def serialise(graph: Graph, fmt: Format, base_iri: str, context: JsonLdContext, subject: str | None = None) -> bytes:
+def serialise(graph: Graph, fmt: Format, base_iri: str, context: JsonLdContext, subject: str | None = None,
+              json_ld_form: JsonLdForm = COMPACTED) -> bytes:
     """Serialise `graph` (its IRIs already under `base_iri`) in an RDF format.
 
-    JSON-LD is compacted with `context` and refers to it by its URL, so that documents share one
-    published context (ours, or a standard's such as the DCAT-AP-CZ norm's); with `subject` it is
-    shaped as a tree around that node.
+    JSON-LD is in `json_ld_form`: by default compacted with `context` and referring to it by its
+    URL, so that documents share one published context (ours, or a standard's such as the
+    DCAT-AP-CZ norm's), and with `subject` shaped as a tree around that node.
     """
     for prefix, namespace in prefixes_for(base_iri).items():
         graph.bind(prefix, namespace, override=True, replace=True)
     if fmt is JSONLD:
-        return to_json_ld(graph, context, subject)
+        return to_json_ld(graph, context, subject, json_ld_form)
     return graph.serialize(format=fmt.serializer, encoding="utf-8")

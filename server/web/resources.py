@@ -20,7 +20,7 @@ from ..namespaces import rebased_triples
 from . import canonical_iri, public_base, public_iri, publisher, store, to_public
 from .html import ontology_sections, resource_view, script_safe, value_of
 from .i18n import current_language
-from .jsonld import JsonLdContext, our_context
+from .jsonld import JsonLdContext, JsonLdForm, our_context
 from .negotiation import (
     HTML,
     JSONLD,
@@ -30,6 +30,7 @@ from .negotiation import (
     choose_format,
     format_url,
     offered_listing,
+    requested_json_ld_form,
     serialise,
     serialise_triples,
     split_suffix,
@@ -157,8 +158,9 @@ def serve_document(iri: URIRef, suffix_format: Format | None, document_url: str)
         return render_document(iri, fmt, document_url)
 
     try:
-        body = publisher().documents.get_or_render((version, public_base(), document_url, fmt.media_type, language),
-                                                   render, still_valid=lambda: store().version == version)
+        # Each JSON-LD form is a body of its own (kept.py keys its answers by the whole Accept header).
+        key = (version, public_base(), document_url, fmt.media_type, json_ld_form(fmt), language)
+        body = publisher().documents.get_or_render(key, render, still_valid=lambda: store().version == version)
     except _NoSuchDocument:
         return not_found(fmt)
     return graph_response(body, fmt, document_url, language)
@@ -207,7 +209,7 @@ def render_graph(graph: Graph, iri: URIRef, fmt: Format, document_url: str, temp
     shown_iri = URIRef(public_iri(iri))
     json_ld_context = json_ld_context_for(public_graph, shown_iri)
     if fmt is not HTML:
-        return serialise(public_graph, fmt, public_base(), json_ld_context, str(shown_iri))
+        return serialise(public_graph, fmt, public_base(), json_ld_context, str(shown_iri), json_ld_form(fmt))
     json_ld = serialise(public_graph, JSONLD, public_base(), json_ld_context, str(shown_iri))
     view = resource_view(public_graph, shown_iri, current_language(), public_base(), script_safe(json_ld.decode()))
     return render_template(template, view=view, graph=public_graph, document_url=document_url,
@@ -223,14 +225,23 @@ def canonical_page_url(document_url: str) -> str:
     return request.host_url.rstrip("/") + format_url(document_url, HTML)
 
 
+def json_ld_form(fmt: Format) -> JsonLdForm | None:
+    """The form of JSON-LD the request asks for (by its Accept header's profile), None for other formats."""
+    return requested_json_ld_form(request) if fmt is JSONLD else None
+
+
 def graph_response(body: bytes, fmt: Format, document_url: str, language: str | None) -> Response:
-    """The response carrying a document `body` in `fmt`, with its negotiation headers."""
+    """The response carrying a document `body` in `fmt`, with its negotiation headers; JSON-LD
+    says which form it is in by the profile parameter of its media type."""
+    form = json_ld_form(fmt)
     response = Response(body, mimetype=fmt.media_type)
+    if form:
+        response.headers["Content-Type"] = f'{fmt.media_type}; profile="{form.profile}"'
     if language:
         response.headers["Content-Language"] = language
     response.vary.add("Accept")
     response.headers["Content-Location"] = format_url(document_url, fmt)
-    response.headers["Link"] = alternates(public_base().rstrip("/") + document_url)
+    response.headers["Link"] = alternates(public_base().rstrip("/") + document_url, fmt)
     return response
 
 

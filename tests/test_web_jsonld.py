@@ -7,20 +7,15 @@ under test; the DCAT-AP-CZ norm's, which catalogue records name by its URL on of
 here), from the copy the server serves, as an offline client would map it.
 """
 
-import importlib.util
 import json
-import os
-import shutil
-import subprocess
-from pathlib import Path
 
 import pytest
 import requests
-from conftest import CHECKOUT
 from pyld import jsonld
 from rdflib import Dataset, Graph
 from rdflib.compare import isomorphic
 
+from real_clients import jena  # noqa: F401 (a fixture)
 from server.describe.dcat import NORM_CONTEXT_FILE, NORM_CONTEXT_URL
 
 # One document of each kind: a region, an event, an agreement, the dataset's and the catalogue's
@@ -113,26 +108,7 @@ def walk_nodes(values: list, id_key: str):
 
 # --- Jena's riot: jsonld-java, a JSON-LD 1.0 reader ------------------------------------------------
 
-JARS = Path("/usr/share/java")
-
-
-def jena_class_path(folder: Path) -> str | None:
-    """Debian's Jena class path (as bench/jena.py builds it, with the HTTP client jsonld-java fetches
-    contexts with), or None when java or Jena is not installed. In CI it must be."""
-    if shutil.which("java") is None or not (JARS / "jena-arq.jar").exists():
-        assert not os.environ.get("CI"), "CI runs Jena's riot: install java and libapache-jena-java"
-        return None
-    spec = importlib.util.spec_from_file_location("bench_jena", CHECKOUT / "bench" / "jena.py")
-    bench_jena = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(bench_jena)
-    extra = [str(JARS / name) for name in ("httpclient-cache.jar", "commons-logging.jar")]
-    return ":".join([bench_jena.jena_class_path(folder), *extra])
-
-
-def test_jenas_json_ld_1_0_reader_reads_every_triple_of_each_document(server, tmp_path):
-    class_path = jena_class_path(tmp_path)
-    if class_path is None:
-        pytest.skip("java or Debian's libapache-jena-java is not installed")
+def test_jenas_json_ld_1_0_reader_reads_every_triple_of_each_document(server, tmp_path, jena):
     files, expected = [], {}
     for index, path in enumerate(DOCUMENTS):
         body = get_json_ld(server + path).text
@@ -142,8 +118,7 @@ def test_jenas_json_ld_1_0_reader_reads_every_triple_of_each_document(server, tm
         file.write_text(body, encoding="utf-8")
         files.append(file)
         expected[file.as_uri()] = len(turtle_of(server + path))
-    counted = subprocess.run(["java", "-cp", class_path, "riotcmd.riot", "--syntax=jsonld10", "--count", *map(str, files)],
-                             check=False, capture_output=True, text=True, timeout=300)
+    counted = jena("riotcmd.riot", "--syntax=jsonld10", "--count", *map(str, files))
     output = counted.stdout + counted.stderr  # (riot reports its counts on standard error)
     read = dict(line.rsplit(" : Triples = ", 1) for line in output.splitlines() if " : Triples = " in line)
     assert {uri: int(count.replace(",", "")) for uri, count in read.items()} == expected, output[-2000:]

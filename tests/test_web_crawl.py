@@ -6,12 +6,15 @@ VoID and the sitemap, each document in every format read by strict parsers, and 
 - Each document is fetched in Turtle, N-Triples, RDF/XML, JSON-LD (and the N3, TriG and N-Quads
   types it also answers) and parsed strictly: pyoxigraph for the first ones, rdflib for JSON-LD and
   for all of them; every format gives the same graph. Jena's riot (CI installs it) reads every
-  Turtle, N-Triples, RDF/XML and JSON-LD document as well, in one run.
+  Turtle, N-Triples, RDF/XML and JSON-LD document as well, in one run, and rapper (Raptor) every
+  Turtle, N-Triples and RDF/XML one.
 - Every link of every HTML page answers 200, after at most one redirect.
 """
 
 import json
 import re
+import shutil
+import subprocess
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 from html.parser import HTMLParser
@@ -23,6 +26,7 @@ import requests
 from rdflib import Graph
 from rdflib.compare import isomorphic
 
+from conftest import require
 from real_clients import jena  # noqa: F401 (a fixture)
 from server.describe.dcat import NORM_CONTEXT_URL
 
@@ -237,3 +241,25 @@ def test_jena_riot_reads_every_document_strictly(site, jena, tmp_path):
     # legal in RDF and kept as the norm writes them.
     warnings = [line for line in finished.stderr.splitlines() if " WARN " in line and "{W124}" not in line]
     assert warnings == []
+
+
+# rapper's names of the formats it reads (it has no JSON-LD).
+RAPPER_SYNTAX = {".ttl": "turtle", ".nt": "ntriples", ".rdf": "rdfxml"}
+
+
+def test_rapper_reads_every_document_strictly(site, tmp_path):
+    require(shutil.which("rapper") is not None, "rapper (apt-get install raptor2-utils; .ci/run does)")
+    problems = []
+    for number, (document, bodies) in enumerate(site["documents"].items()):
+        for media_type, suffix in SUFFIXES.items():
+            if suffix not in RAPPER_SYNTAX:
+                continue
+            path = tmp_path / f"{number}{suffix}"
+            path.write_bytes(bodies[media_type])
+            finished = subprocess.run(["rapper", "--count", "--input", RAPPER_SYNTAX[suffix], str(path), document],
+                                      capture_output=True, text=True, timeout=60)
+            expected = len(Graph().parse(data=bodies["text/turtle"], format="turtle"))
+            counted = re.search(r"returned (\d+) triples?", finished.stderr)
+            if finished.returncode != 0 or "Error" in finished.stderr or not counted or int(counted[1]) != expected:
+                problems.append(f"{document} as {media_type}: {finished.stderr.strip()[-300:]}")
+    assert problems == []

@@ -22,9 +22,30 @@ def require(available: bool, what: str) -> None:
     (CI=true, where .ci/run installs everything) fail instead, so that nothing is skipped there."""
     if available:
         return
-    if os.environ.get("CI", "").lower() in ("true", "1"):
+    if in_ci():
         pytest.fail(f"missing in CI: {what}")
     pytest.skip(f"needs {what}")
+
+
+def in_ci() -> bool:
+    """True under CI=true, where .ci/run has installed everything and every tier runs."""
+    return os.environ.get("CI", "").lower() in ("true", "1")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "long: a probe that runs for minutes (bursts, slow clients, reload loops); it runs in CI "
+                   "and with LODPUB_LONG_TESTS=1, and is skipped elsewhere")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Skip the long tier outside CI unless LODPUB_LONG_TESTS=1 asks for it."""
+    if in_ci() or os.environ.get("LODPUB_LONG_TESTS") == "1":
+        return
+    skip = pytest.mark.skip(reason="a long probe: runs in CI, or with LODPUB_LONG_TESTS=1")
+    for item in items:
+        if "long" in item.keywords:
+            item.add_marker(skip)
 
 
 @pytest.fixture(autouse=True)

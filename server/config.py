@@ -94,6 +94,11 @@ class Settings:
         "space-separated host names the server answers to (a leading '.' takes subdomains too); a request "
         "naming another host gets 400. Empty: any host",
     )
+    max_body_bytes: int = _setting(
+        1_000_000,
+        "LODPUB_MAX_BODY_BYTES",
+        "largest request body accepted, in bytes; a longer one is refused with 413 before it is read",
+    )
     cache_max_age: int = _setting(
         300, "LODPUB_CACHE_MAX_AGE", "seconds caches may keep a page or document (Cache-Control max-age)"
     )
@@ -171,6 +176,8 @@ class Settings:
             raise ValueError(f"build_jobs must be at least 1, not {self.build_jobs}")
         if self.keep_releases < 1:
             raise ValueError(f"keep_releases must be at least 1, not {self.keep_releases}")
+        if self.max_body_bytes < 1:
+            raise ValueError(f"max_body_bytes must be at least 1, not {self.max_body_bytes}")
         if self.page_size < 1:
             raise ValueError(f"page_size must be at least 1, not {self.page_size}")
         if self.memory_store_max_triples < 0:

@@ -3,14 +3,16 @@ into a remote SPARQL store, `serve` serves it; `releases` lists the releases, `r
 `rollback` switch the server to another one.
 
 Exit codes: 0 success (warnings allowed), 1 SHACL violations, 2 an unreadable or invalid RDF
-file, a missing directory, a full disk, a bad setting or a usage error, 3 a reload or rollback
+file, a link to a missing file, a missing directory, a full disk, a bad setting or a usage error, 3 a reload or rollback
 refused (the release is missing, incomplete or fails its checksums; nothing changed).
 """
 
 import argparse
+import logging
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 from .build import Release, ValidationFailed, build, current_release_is_up_to_date
@@ -86,15 +88,31 @@ def _error(message: str) -> int:
     return EXIT_ERROR
 
 
+@contextmanager
+def _without_rdflib_logs() -> Iterator[None]:
+    """Keep rdflib's log off stderr: it warns of what it finds odd in the data (an ill-typed
+    literal, with a traceback; an IRI with a space) in words for programmers, and the report says
+    it for the office, at its place in the file. The pool's processes, forked inside, inherit this."""
+    logger = logging.getLogger("rdflib")
+    level = logger.level
+    logger.setLevel(logging.CRITICAL + 1)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
+
+
 def _run_validate(args: argparse.Namespace, settings: Settings) -> int:
-    report = validate(load_dataset(settings), load_shapes(settings), jobs=settings.build_jobs)
+    with _without_rdflib_logs():
+        report = validate(load_dataset(settings), load_shapes(settings), jobs=settings.build_jobs)
     print(format_report(report, args.lang))
     return EXIT_OK if report.conforms else EXIT_VIOLATIONS
 
 
 def _run_build(args: argparse.Namespace, settings: Settings, check_shapes: bool = True) -> int:
     try:
-        release = build(settings, check_shapes=check_shapes)
+        with _without_rdflib_logs():
+            release = build(settings, check_shapes=check_shapes)
     except ValidationFailed as failure:
         print(format_report(failure.report, args.lang))
         print("lodpub: build failed: the dataset has violations; nothing was written", file=sys.stderr)

@@ -21,25 +21,32 @@ themes...). It is not part of the data: the build completes it into the catalogu
 (describe/dcat.py), which describes the dumps and so cannot be inside them.
 """
 
-import difflib
+import codecs
 import hashlib
-import json
-import re
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 from typing import NamedTuple
-from xml.sax import SAXParseException
 
 import pyoxigraph as ox
 from rdflib import BNode, Dataset, Graph, URIRef
 from rdflib.compare import to_canonical_graph
-from rdflib.plugins.parsers.notation3 import BadSyntax
 from rdflib.term import Node
 
 from .config import Settings
-from .namespaces import CANONICAL_BASE, PREFIXES, prefixes_for, rebase, rebase_iri
+from .data_errors import (
+    DataFileError,  # noqa: F401 (what loading raises; imported from here)
+    check_iris,
+    check_json_ld,
+    dangling_link,
+    display_path,
+    link_loop,
+    not_utf8,
+    parser_error,
+)
+from .namespaces import CANONICAL_BASE, prefixes_for, rebase, rebase_iri
 from .pool import map_in_forked_pool
 from .terms import to_rdflib
 
@@ -53,37 +60,6 @@ RDF_FORMATS: dict[str, str] = {
 
 # Formats in which a subject is written at the start of a line, so its line can be found.
 _LINE_ORIENTED_FORMATS = {"turtle", "nt"}
-
-
-class DataFileError(Exception):
-    """An RDF file that cannot be read or parsed; line and column are 1-based, None if unknown.
-
-    `explanation` says, by language ("en", "cs"), what is wrong and what to do; `message` is the
-    English one.
-    """
-
-    def __init__(self, path: Path, line: int | None, column: int | None, explanation: dict[str, str]) -> None:
-        self.path = path
-        self.line = line
-        self.column = column
-        self.explanation = explanation
-        self.message = explanation["en"]
-        super().__init__(f"{self.location}: {self.message}")
-
-    def __reduce__(self):
-        # Files are read by a pool of processes, which hands the error back pickled.
-        return DataFileError, (self.path, self.line, self.column, self.explanation)
-
-    @property
-    def location(self) -> str:
-        """The place of the error as `path:line:column`, leaving out what is unknown."""
-        parts = [display_path(self.path), self.line, self.column if self.line else None]
-        return ":".join(str(part) for part in parts if part is not None)
-
-    def describe(self, lang: str = "en") -> str:
-        """The error as one line for the office: `path:line:column: syntax error: what; what to do`."""
-        label = {"cs": "chyba zápisu"}.get(lang, "syntax error")
-        return f"{self.location}: {label}: {self.explanation.get(lang, self.message)}"
 
 
 @dataclass(frozen=True)
@@ -179,14 +155,6 @@ class _SourceFile(NamedTuple):
     graph: str
     path: Path
     key: str  # the path relative to its graph's directory: the same in every checkout
-
-
-def display_path(path: Path) -> str:
-    """Return `path` relative to the working directory when it lies below it, else unchanged."""
-    try:
-        return str(path.absolute().relative_to(Path.cwd()))
-    except ValueError:
-        return str(path)
 
 
 def graph_iri(base_iri: str, graph: str) -> URIRef:
@@ -291,20 +259,45 @@ def find_rdf_files(root: Path, recursive: bool = True) -> list[Path]:
     """Return `root` if it is a file, else the RDF files in it, sorted, skipping hidden ones.
 
     Hidden files and directories (".#x.ttl", ".git/") are editors' and tools' business, not data.
+    A linked folder is read like any other. Nothing that may be data is left out unsaid: a link
+    to nothing (its target deleted, or on a disk not mounted) or a folder link that leads back
+    to a folder above it raises DataFileError.
     Raises FileNotFoundError when `root` does not exist.
     """
+    _check_not_dangling(root)
     if root.is_file():
         return [root]
     if not root.is_dir():
         raise FileNotFoundError(f"no such file or directory: {root}")
-    candidates = root.rglob("*") if recursive else root.iterdir()
-    return [
-        path
-        for path in sorted(candidates)
-        if path.suffix.lower() in RDF_FORMATS
-        and path.is_file()
-        and not any(part.startswith(".") for part in path.relative_to(root).parts)
-    ]
+    return list(_walk(root, recursive, (root.resolve(),)))
+
+
+def _walk(folder: Path, recursive: bool, above: tuple[Path, ...]) -> Iterator[Path]:
+    """The RDF files in `folder` and, if `recursive`, below it, in sorted order; `above` are the
+    real paths of the folders walked down to it (Path.rglob does not follow folder links)."""
+    for path in sorted(folder.iterdir()):
+        if path.name.startswith("."):
+            continue
+        _check_not_dangling(path)
+        if path.is_dir():
+            if recursive:
+                yield from _walk(path, recursive, (*above, _not_above(path, above)))
+        elif path.suffix.lower() in RDF_FORMATS and path.is_file():
+            yield path
+
+
+def _check_not_dangling(path: Path) -> None:
+    """Raise DataFileError when `path` is a link to nothing."""
+    if path.is_symlink() and not path.exists():
+        raise dangling_link(path)
+
+
+def _not_above(folder: Path, above: tuple[Path, ...]) -> Path:
+    """The real path of `folder`; DataFileError if it is one of `above` (a link leading back up)."""
+    real = folder.resolve()
+    if real in above:
+        raise link_loop(folder, real)
+    return real
 
 
 def bind_prefix_table(graph: Graph, base_iri: str) -> Graph:
@@ -346,11 +339,17 @@ def _read_file(base_iri: str, source: _SourceFile) -> tuple[list[bytes], list[tu
 
 
 def _parse(path: Path, text: str) -> Graph:
+    """Parse the text of `path` in its format; DataFileError when it is not RDF, or has an IRI
+    that is none (which rdflib reads, but cannot write or, in JSON-LD, drops)."""
+    rdf_format = RDF_FORMATS[path.suffix.lower()]
     graph = Graph(bind_namespaces="none")
     try:
-        graph.parse(data=text, format=RDF_FORMATS[path.suffix.lower()], publicID=path.absolute().as_uri())
+        graph.parse(data=text, format=rdf_format, publicID=path.absolute().as_uri())
     except Exception as error:  # each parser has its own exceptions; all mean a bad file
-        raise _data_file_error(path, error) from error
+        raise parser_error(path, rdf_format, text, error) from error
+    if rdf_format == "json-ld":
+        check_json_ld(path, text)
+    check_iris(path, rdf_format, text, graph)
     return graph
 
 
@@ -425,78 +424,9 @@ def _with_stable_blank_nodes(graph: Graph, source: _SourceFile) -> Graph:
 
 
 def _read_utf8(path: Path) -> str:
-    data = path.read_bytes()
+    """The text of `path`, without the byte order mark (BOM) a Windows editor may begin it with."""
+    data = path.read_bytes().removeprefix(codecs.BOM_UTF8)
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as error:
-        line, column = _line_and_column(data[: error.start].decode("utf-8"))
-        byte = f"0x{data[error.start]:02x}"
-        raise DataFileError(path, line, column, {
-            "en": f"not valid UTF-8 (byte {byte}). Save the file in the UTF-8 encoding (in the editor: Save as… → UTF-8).",
-            "cs": f"soubor není v kódování UTF-8 (bajt {byte}). Uložte jej v kódování UTF-8 (v editoru: Uložit jako… → UTF-8).",
-        }) from error
-
-
-def _line_and_column(text_before: str) -> tuple[int, int]:
-    """The 1-based line and column of the character that follows `text_before`."""
-    line_start = text_before.rfind("\n") + 1
-    return text_before.count("\n") + 1, len(text_before) - line_start + 1
-
-
-def _data_file_error(path: Path, error: Exception) -> DataFileError:
-    """Translate a parser's exception into a DataFileError with whatever position it offers."""
-    if isinstance(error, BadSyntax):
-        # `_i` indexes the parsed text in characters (although `_str` holds it UTF-8 encoded).
-        # Both line and column come from it: the parser's own `lines` counter can run ahead.
-        text = error._str.decode("utf-8")
-        return DataFileError(path, *_line_and_column(text[: error._i]), _explain_turtle_error(error._why, text))
-    if isinstance(error, SAXParseException):
-        return DataFileError(path, error.getLineNumber(), error.getColumnNumber() + 1, _explain(error.getMessage()))
-    if isinstance(error, json.JSONDecodeError):
-        return DataFileError(path, error.lineno, error.colno, _explain(error.msg))
-    return DataFileError(path, None, None, _explain(str(error) or type(error).__name__))
-
-
-# rdflib's words for a prefixed name whose prefix the file never declared.
-_UNBOUND_PREFIX = re.compile(r'Prefix "([^"]*):" not bound')
-_DECLARED_PREFIX = re.compile(r"^\s*@?prefix\s+([\w.-]*):", re.IGNORECASE | re.MULTILINE)
-
-
-def _explain(parser_message: str) -> dict[str, str]:
-    """What a parser said about a file that is not Turtle (RDF/XML, JSON-LD), and what to do."""
-    return {"en": f"{parser_message}. Correct the file at this place.",
-            "cs": f"{parser_message}. Opravte soubor na tomto místě."}
-
-
-def _explain_turtle_error(parser_message: str, text: str) -> dict[str, str]:
-    """What is wrong in a Turtle file, and what to do, from the parser's message."""
-    unbound = _UNBOUND_PREFIX.search(parser_message)
-    if unbound:
-        return _explain_unknown_prefix(unbound.group(1), text)
-    return {
-        "en": f"{parser_message}. The mistake is here or just before (often at the end of the previous line): "
-              'inside a block every line ends with ";" or ",", a block ends with ".", texts are in quotes '
-              '("…"@cs) and full IRIs in <…>.',
-        "cs": f"{parser_message}. Chyba je zde nebo těsně před tímto místem (často na konci předchozího řádku): "
-              'uvnitř bloku končí každý řádek ";" nebo ",", blok končí ".", texty jsou v uvozovkách ("…"@cs) '
-              "a celá IRI v <…>.",
-    }
-
-
-def _explain_unknown_prefix(prefix: str, text: str) -> dict[str, str]:
-    """An undeclared prefix: the declaration to add when it is one of ours, else the likely typo."""
-    head = {"en": f'unknown prefix "{prefix}:": the file does not declare it.',
-            "cs": f'neznámý prefix "{prefix}:": soubor jej nedeklaruje.'}
-    if prefix in PREFIXES:
-        declaration = f"@prefix {prefix}: <{PREFIXES[prefix]}> ."
-        return {"en": f"{head['en']} Add the line  {declaration}  to the prefixes at the top of the file.",
-                "cs": f"{head['cs']} Doplňte mezi prefixy na začátku souboru řádek  {declaration}"}
-    known = set(_DECLARED_PREFIX.findall(text)) | set(PREFIXES)
-    close = difflib.get_close_matches(prefix, sorted(known), n=1)
-    guess = {"en": f' Did you mean "{close[0]}:"?', "cs": f' Nemysleli jste "{close[0]}:"?'} if close else {"en": "", "cs": ""}
-    return {
-        "en": f"{head['en']}{guess['en']} Correct the spelling, or declare the prefix at the top of the file "
-              f"(@prefix {prefix}: <…> .).",
-        "cs": f"{head['cs']}{guess['cs']} Opravte překlep, nebo prefix deklarujte na začátku souboru "
-              f"(@prefix {prefix}: <…> .).",
-    }
+        raise not_utf8(path, data, error) from error

@@ -2,7 +2,10 @@
 
 import os
 import re
+import shutil
 import time
+
+import pytest
 
 from server.cli import main
 
@@ -50,6 +53,106 @@ def test_syntax_error_gives_exit_code_2_and_a_location_without_traceback(run_lod
     assert result.stderr.startswith(f"{broken}:2:15: syntax error: ")
     assert "Traceback" not in result.stderr
     assert result.stdout == ""
+
+
+@pytest.mark.parametrize("command", ["validate", "build"])
+def test_an_iri_with_a_space_is_one_line_with_its_place_and_exit_code_2(run_lodpub, mini_options, mini, tmp_path,
+                                                                        command):
+    """It was a traceback of the pool, exit code 1, and no place in the file."""
+    path = mini / "data" / "space.ttl"
+    path.write_text("@prefix ex: <http://example.org/> .\n\nex:a ex:b <https://example.org/a b> .\n", encoding="utf-8")
+    output = ["--output", str(tmp_path / "dist")] if command == "build" else []
+
+    result = run_lodpub(command, *mini_options, *output)
+
+    assert result.returncode == 2
+    assert result.stderr == (f"{path}:3:11: syntax error: the IRI <https://example.org/a b> contains a space, which no "
+                             "IRI may contain. Remove that character, or write it as %20: <https://example.org/a%20b>.\n")
+    assert result.stdout == ""
+    assert not (tmp_path / "dist").exists()
+
+
+@pytest.mark.parametrize("command", ["validate", "build"])
+def test_a_link_to_a_missing_file_fails_with_one_line_naming_it(run_lodpub, mini_options, mini, tmp_path, command):
+    """It was skipped without a word, and the data published without the file."""
+    link = mini / "data" / "partnerships" / "dresden.ttl"
+    link.symlink_to(tmp_path / "share" / "dresden.ttl")
+    output = ["--output", str(tmp_path / "dist")] if command == "build" else []
+
+    result = run_lodpub(command, *mini_options, *output)
+
+    assert result.returncode == 2
+    assert result.stderr == (f"{link}: missing file: this is a link to {tmp_path / 'share' / 'dresden.ttl'}, which "
+                             "does not exist. Restore that file (or correct the link), or delete the link if its data "
+                             "is no longer to be published.\n")
+    assert result.stdout == ""
+    assert not (tmp_path / "dist").exists()
+
+
+def test_a_file_saved_with_a_byte_order_mark_validates_as_without_it(run_lodpub, mini_options, mini):
+    """It was "syntax error: expected directive or statement" at 1:1."""
+    expected = run_lodpub("validate", *mini_options)
+    for path in (mini / "data").rglob("*.ttl"):
+        path.write_bytes(b"\xef\xbb\xbf" + path.read_bytes())
+
+    result = run_lodpub("validate", *mini_options)
+
+    assert (result.returncode, result.stdout, result.stderr) == (0, expected.stdout, "")
+
+
+@pytest.mark.parametrize(("name", "content", "place"), [
+    ("broken.nt", '<http://example.org/a> <http://example.org/b> "x" .\n<http://example.org/a> <http://example.org/b> .\n',
+     "2:47"),
+    ("space.nt", "<http://example.org/a> <http://example.org/b> <https://example.org/a b> .\n", "1:47"),
+    ("broken.rdf", '<?xml version="1.0"?>\n<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">\n'
+                   '  <rdf:Description rdf:about="http://example.org/a">\n    <oops\n</rdf:RDF>\n', "5:1"),
+    ("space.rdf", '<?xml version="1.0"?>\n<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" '
+                  'xmlns:ex="http://example.org/">\n  <rdf:Description rdf:about="https://example.org/a b">\n'
+                  "    <ex:p>x</ex:p>\n  </rdf:Description>\n</rdf:RDF>\n", "3:31"),
+    ("broken.jsonld", '{\n  "@id": "http://example.org/a",\n  "http://example.org/p": [1,\n}\n', "4:1"),
+    ("space.jsonld", '{\n  "@id": "https://example.org/a b",\n  "http://example.org/p": "x"\n}\n', "2:11"),
+])
+def test_a_bad_file_in_any_format_is_one_line_with_its_place_and_exit_code_2(run_lodpub, mini_options, mini, name,
+                                                                             content, place):
+    path = mini / "data" / name
+    path.write_text(content, encoding="utf-8")
+
+    result = run_lodpub("validate", *mini_options)
+
+    assert result.returncode == 2
+    assert result.stderr.startswith(f"{path}:{place}: syntax error: ")
+    assert result.stderr.count("\n") == 1 and result.stderr.endswith("\n")
+    assert result.stdout == ""
+
+
+def test_an_invalid_date_is_reported_without_rdflib_logging_tracebacks(run_lodpub, project_settings, tmp_path):
+    """rdflib logged four tracebacks ("Failed to convert Literal lexical form to value") before the report."""
+    for part in ("ontology", "data", "shapes"):
+        shutil.copytree(getattr(project_settings, f"{part}_dir"), tmp_path / part)
+    bursa = tmp_path / "data" / "partnerships" / "bursa.ttl"
+    text = bursa.read_text(encoding="utf-8")
+    assert '"2010-10-06"^^xsd:date' in text
+    bursa.write_text(text.replace('"2010-10-06"^^xsd:date', '"2005-13-45"^^xsd:date', 1), encoding="utf-8")
+    line = next(number for number, written in enumerate(bursa.read_text(encoding="utf-8").splitlines(), start=1)
+                if written.startswith("t:2010-10-06"))
+
+    result = run_lodpub("validate", *(f"--{part}={tmp_path / part}" for part in ("ontology", "data", "shapes")))
+
+    assert result.returncode == 1
+    assert result.stderr == ""
+    assert (f'{bursa}:{line}: Violation [shp:Time-day / time:inXSDDate] t:2010-10-06: A day (time:inXSDDate) is one '
+            'valid xsd:date, e.g. "2007-10-11"^^xsd:date. (value: "2005-13-45"^^xsd:date)') in result.stdout.splitlines()
+
+
+def test_a_build_of_an_invalid_date_the_shapes_allow_says_nothing_of_it_on_stderr(run_lodpub, mini_options, mini,
+                                                                                    tmp_path):
+    bursa = mini / "data" / "partnerships" / "bursa.ttl"
+    bursa.write_text(bursa.read_text(encoding="utf-8").replace('"2011-05-12"^^xsd:date', '"2005-13-45"^^xsd:date'),
+                     encoding="utf-8")
+
+    result = run_lodpub("build", *mini_options, "--output", str(tmp_path / "dist"))
+
+    assert (result.returncode, result.stderr) == (0, "")
 
 
 def test_bad_base_iri_is_a_usage_error(run_lodpub, mini_options):
@@ -119,7 +222,6 @@ def test_main_returns_exit_codes_instead_of_exiting(capsys):
 
 from pathlib import Path  # noqa: E402
 
-import pytest  # noqa: E402
 from rdflib import Graph  # noqa: E402
 
 from server.dataset import parse_rdf_file  # noqa: E402

@@ -111,6 +111,62 @@ def test_missing_data_directory_is_reported(mini_settings, tmp_path):
         load_dataset(settings)
 
 
+def test_a_link_to_a_missing_file_is_an_error_naming_link_and_target(mini_settings, mini):
+    """The office links a file kept on a share that is not mounted: its data must not vanish unsaid."""
+    link = mini / "data" / "partnerships" / "dresden.ttl"
+    link.symlink_to("/mnt/share/dresden.ttl")
+
+    with pytest.raises(DataFileError) as caught:
+        load_dataset(mini_settings)
+
+    assert caught.value.describe("en") == (
+        f"{link}: missing file: this is a link to /mnt/share/dresden.ttl, which does not exist. Restore that file "
+        "(or correct the link), or delete the link if its data is no longer to be published.")
+    assert caught.value.describe("cs") == (
+        f"{link}: chybějící soubor: toto je odkaz na /mnt/share/dresden.ttl, který neexistuje. Obnovte ten soubor "
+        "(nebo odkaz opravte), nebo odkaz smažte, pokud se jeho data už nemají zveřejnit.")
+
+
+@pytest.mark.parametrize("name", ["dresden", "dresden.txt"])
+def test_a_link_to_nothing_is_an_error_whatever_its_name(mini_settings, mini, name):
+    """A link without a suffix may have been a folder of data; none is dropped unsaid."""
+    link = mini / "data" / name
+    link.symlink_to(mini / "elsewhere")
+
+    with pytest.raises(DataFileError, match="does not exist"):
+        load_dataset(mini_settings)
+
+
+def test_a_hidden_link_to_nothing_is_ignored(mini_settings, mini):
+    # Emacs marks a file it edits with a link to nothing: ".#bursa.ttl -> user@host.1234".
+    (mini / "data" / "partnerships" / ".#bursa.ttl").symlink_to("user@host.1234")
+
+    assert load_dataset(mini_settings).index.files[REG.bursa] == [mini / "data" / "partnerships" / "bursa.ttl"]
+
+
+def test_a_linked_folder_is_read_like_any_other(mini_settings, mini, tmp_path):
+    shared = tmp_path / "share" / "more"
+    shared.mkdir(parents=True)
+    (mini / "data" / "partnerships" / "bursa.ttl").rename(shared / "bursa.ttl")
+    (mini / "data" / "partnerships" / "more").symlink_to(shared)
+
+    index = load_dataset(mini_settings).index
+
+    assert index.files[REG.bursa] == [mini / "data" / "partnerships" / "more" / "bursa.ttl"]
+
+
+def test_a_folder_link_that_leads_back_up_is_an_error(mini_settings, mini):
+    link = mini / "data" / "partnerships" / "all"
+    link.symlink_to(mini / "data")
+
+    with pytest.raises(DataFileError) as caught:
+        load_dataset(mini_settings)
+
+    assert caught.value.describe("en") == (
+        f"{link}: link loop: this link leads back to the folder {(mini / 'data').resolve()}, which holds it, "
+        "so its files would be read without end. Delete the link.")
+
+
 def test_blank_nodes_get_the_same_labels_on_every_load(mini_settings):
     first, second = (load_dataset(mini_settings).dataset for _ in range(2))
 
@@ -266,7 +322,7 @@ def test_file_that_is_not_utf8_is_a_data_file_error(tmp_path):
             5,
         ),
         ("broken.jsonld", '{\n  "@id": "http://example.org/a",\n  "http://example.org/p": [1,\n}\n', 4),
-        ("broken.nt", "<http://example.org/a> <http://example.org/b> .\n", None),
+        ("broken.nt", "<http://example.org/a> <http://example.org/b> .\n", 1),  # rdflib gives none: Oxigraph does
     ],
 )
 def test_other_formats_report_the_line_their_parser_gives(tmp_path, name, content, line):
@@ -278,6 +334,129 @@ def test_other_formats_report_the_line_their_parser_gives(tmp_path, name, conten
 
     assert (caught.value.path, caught.value.line) == (path, line)
     assert caught.value.message
+
+
+SPACE_IN_IRI = ("the IRI <https://example.org/a b> contains a space, which no IRI may contain. Remove that character, "
+                "or write it as %20: <https://example.org/a%20b>.")
+EX = '@prefix ex: <http://example.org/> .\n'
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_an_iri_with_a_space_is_an_error_where_it_is_written(mini_settings, mini, jobs):
+    """rdflib reads <https://example.org/a b> and cannot write it; the error comes whole from the pool."""
+    mini_settings = dataclasses.replace(mini_settings, build_jobs=jobs)
+    path = mini / "data" / "space.ttl"
+    path.write_text(EX + "\nex:a ex:b <https://example.org/a b> .\n", encoding="utf-8")
+
+    with pytest.raises(DataFileError) as caught:
+        load_dataset(mini_settings)
+
+    assert caught.value.describe("en") == f"{path}:3:11: syntax error: {SPACE_IN_IRI}"
+    assert caught.value.describe("cs") == (
+        f"{path}:3:11: chyba zápisu: IRI <https://example.org/a b> obsahuje mezeru, což žádné IRI obsahovat nesmí. "
+        "Tento znak odstraňte, nebo jej zapište jako %20: <https://example.org/a%20b>.")
+
+
+@pytest.mark.parametrize(("name", "content", "place", "explanation"), [
+    # in a prefix: the place is the declaration
+    ("prefix.ttl", '@prefix ex: <http://example.org/a b/> .\n\nex:a ex:b ex:c .\n', "1:13",
+     "the IRI <http://example.org/a b/> contains a space, which no IRI may contain. Remove that character, "
+     "or write it as %20: <http://example.org/a%20b/>."),
+    # escaped, as Turtle allows
+    ("escaped.ttl", EX + "ex:a ex:b <https://example.org/a\\u0020b> .\n", "2:11", SPACE_IN_IRI),
+    ("datatype.ttl", EX + 'ex:a ex:b "x"^^<https://example.org/a b> .\n', "2:16", SPACE_IN_IRI),
+    ("brace.ttl", EX + "ex:a ex:b <https://example.org/{x}> .\n", "2:11",
+     'the IRI <https://example.org/{x}> contains the character "{", which no IRI may contain. Remove that '
+     "character, or write it as %7B: <https://example.org/%7Bx%7D>."),
+    ("space.nt", "<http://example.org/a> <http://example.org/b> <https://example.org/a b> .\n", "1:47", SPACE_IN_IRI),
+    ("space.rdf", '<?xml version="1.0"?>\n<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" '
+                  'xmlns:ex="http://example.org/">\n  <rdf:Description rdf:about="https://example.org/a b">\n'
+                  "    <ex:p>x</ex:p>\n  </rdf:Description>\n</rdf:RDF>\n", "3:31", SPACE_IN_IRI),
+    # JSON-LD would drop the node without a word
+    ("space.jsonld", '{\n  "@id": "https://example.org/a b",\n  "http://example.org/p": "x"\n}\n', "2:11", SPACE_IN_IRI),
+    # ... or put the document's own IRI in its place
+    ("link.jsonld", '{"@context": {"p": {"@id": "http://example.org/p", "@type": "@id"}},\n'
+                    ' "@id": "http://example.org/a", "p": "https://example.org/a b"}\n', "2:39", SPACE_IN_IRI),
+])
+def test_an_iri_with_a_character_no_iri_may_hold_is_an_error_in_every_format(tmp_path, name, content, place,
+                                                                              explanation):
+    path = tmp_path / name
+    path.write_text(content, encoding="utf-8")
+
+    with pytest.raises(DataFileError) as caught:
+        parse_rdf_file(path)
+
+    assert caught.value.describe("en") == f"{path}:{place}: syntax error: {explanation}"
+
+
+def test_a_json_ld_text_whose_language_tag_is_none_is_an_error_not_dropped(tmp_path):
+    path = tmp_path / "lang.jsonld"
+    path.write_text('{"@id": "http://example.org/a",\n "http://example.org/p": {"@value": "x", "@language": "cs CZ"}}\n',
+                    encoding="utf-8")
+
+    with pytest.raises(DataFileError) as caught:
+        parse_rdf_file(path)
+
+    assert caught.value.describe("en") == (
+        f'{path}:2:56: syntax error: "cs CZ" is not a language tag, so the text would be left out. Write the '
+        'language in letters and hyphens, e.g. "cs" or "en-GB".')
+
+
+@pytest.mark.parametrize(("name", "content", "place", "message"), [
+    ("broken.nt", '<http://example.org/a> <http://example.org/b> "x" .\n<http://example.org/a> <http://example.org/b> .\n',
+     "2:47", "The object of a triple must be an IRI, a blank node or a literal. Each line of an N-Triples file is one "
+             'statement: subject, predicate and object, each written in full (<…>, _:… or "…"), and " ." at the end '
+             "of the line."),
+    ("open.nt", '<http://example.org/a> <http://example.org/b> "x\n', "1:47", "Unexpected end of file. Each line"),
+    ("broken.rdf", '<?xml version="1.0"?>\n<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">\n'
+                   '  <rdf:Description rdf:about="http://example.org/a">\n    <oops\n</rdf:RDF>\n',
+     "5:1", "not well-formed (invalid token). Correct the file at this place."),
+    ("broken.jsonld", '{\n  "@id": "http://example.org/a",\n  "http://example.org/p": [1,\n}\n',
+     "4:1", "unexpected character. Correct the file at this place."),
+])
+def test_a_malformed_file_in_another_format_is_one_line_with_its_place(tmp_path, name, content, place, message):
+    path = tmp_path / name
+    path.write_text(content, encoding="utf-8")
+
+    with pytest.raises(DataFileError) as caught:
+        parse_rdf_file(path)
+
+    assert caught.value.describe("en").startswith(f"{path}:{place}: syntax error: {message}")
+
+
+BOM = "\ufeff"
+
+
+@pytest.mark.parametrize(("name", "content"), [
+    ("notepad.ttl", EX + 'ex:a ex:b "kůň" .\n'),
+    ("notepad.nt", '<http://example.org/a> <http://example.org/b> "kůň" .\n'),
+    ("notepad.rdf", '<?xml version="1.0"?>\n<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" '
+                    'xmlns:ex="http://example.org/">\n  <rdf:Description rdf:about="http://example.org/a">\n'
+                    "    <ex:b>kůň</ex:b>\n  </rdf:Description>\n</rdf:RDF>\n"),
+    ("notepad.jsonld", '{"@id": "http://example.org/a", "http://example.org/b": "kůň"}\n'),
+])
+def test_a_file_that_begins_with_a_utf8_byte_order_mark_is_read_as_without_it(tmp_path, name, content):
+    """Windows Notepad begins a file saved as UTF-8 with a BOM."""
+    path = tmp_path / name
+    path.write_text(BOM + content, encoding="utf-8")
+
+    graph = parse_rdf_file(path)
+
+    assert set(graph) == {(URIRef("http://example.org/a"), URIRef("http://example.org/b"), Literal("kůň"))}
+
+
+def test_after_a_byte_order_mark_subjects_and_errors_are_where_the_editor_shows_them(mini_settings, mini):
+    first = mini / "data" / "first.ttl"
+    first.write_text(BOM + f'<{REG.first}> <{RDFS.label}> "First"@en .\n', encoding="utf-8")
+    assert load_dataset(mini_settings).index.location_of(REG.first) == SourceLocation(first, 1)
+    broken = mini / "data" / "broken.ttl"
+    broken.write_text(BOM + 'ex:a ex:b "x" .\n', encoding="utf-8")
+
+    with pytest.raises(DataFileError) as caught:
+        load_dataset(mini_settings)
+
+    assert caught.value.location == f"{broken}:1:1"  # the undeclared prefix ex:, in the first column
+    assert 'unknown prefix "ex:"' in caught.value.message
 
 
 # --- what the office is told about a file it broke ----------------------------------------------

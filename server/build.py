@@ -11,18 +11,21 @@ of triples is never held whole in memory as an rdflib graph unless its shapes ar
 Publishing is atomic: the files are written to a hidden temporary directory beside the
 releases, synced to disk, and only then is the directory renamed to its version and `current`
 switched by replacing the symlink. A failed build leaves `current` and older releases as they were.
-Then all but the newest `keep_releases` releases are deleted (never the one served).
+Then all but the newest `keep_releases` releases are deleted (never the one served). Builds into
+one output folder run one at a time, each holding output_dir/.build.lock (see `build_lock`).
 """
 
+import fcntl
 import hashlib
 import json
 import os
 import shutil
 import subprocess
 import tempfile
+import time
 import zlib
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -36,6 +39,7 @@ from .config import Settings
 from .dataset import (
     LoadedDataset,
     bind_prefix_table,
+    display_path,
     find_rdf_files,
     graph_iri,
     load_catalogue_metadata,
@@ -86,15 +90,24 @@ class Release:
     deleted: tuple[str, ...] = ()  # older releases deleted to keep settings.keep_releases
 
 
-def build(settings: Settings, now: datetime | None = None, check_shapes: bool = True) -> Release:
+def build(settings: Settings, now: datetime | None = None, check_shapes: bool = True,
+          on_wait: Callable[[str], None] | None = None) -> Release:
     """Load and validate the dataset, then write and publish a new release of it.
 
     `now` (timezone-aware) replaces the current time, for reproducible builds and tests.
     `check_shapes=False` publishes data that has no shapes of its own (another dataset served
     with `lodpub serve --data`); the catalogue record, if any, is still checked.
+    One build at a time runs into an output folder: another one waits for it to finish, having
+    called `on_wait` with a message that says so (see `build_lock`).
     Raises ValidationFailed, before writing anything, when the data or its catalogue record
     has a Violation.
     """
+    with build_lock(settings.output_dir, on_wait or (lambda message: None)):
+        return _build(settings, now, check_shapes)
+
+
+def _build(settings: Settings, now: datetime | None, check_shapes: bool) -> Release:
+    """`build`, once this process holds the output folder."""
     loaded = load_dataset(settings)
     shapes = load_shapes(settings) if check_shapes else Graph()
     published_shapes = shapes_file(shapes, settings.base_iri)  # as read, before validation uses them
@@ -339,6 +352,82 @@ def _serialise(graph: Graph, format: str, **options: Any) -> bytes:
 
 def _sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
+
+
+# Held (flock) by the build running into an output folder, which writes its pid into it; it is
+# there only while a build runs.
+BUILD_LOCK = ".build.lock"
+# How long a build waits for the one holding the lock to write its pid there, to name it.
+_PID_WAIT_SECONDS = 1.0
+
+
+class BuildWaitStopped(OSError):
+    """The user stopped a build (Ctrl-C) while it waited for another one; nothing was built."""
+
+
+@contextmanager
+def build_lock(output_dir: Path, on_wait: Callable[[str], None]) -> Iterator[None]:
+    """Hold output_dir/.build.lock for a build, making output_dir if need be (and removing it again
+    if the build leaves nothing in it). When another build holds it, call `on_wait` with "waiting
+    for the build running in <output_dir> (pid N)" and wait until it is done.
+
+    Raises BuildWaitStopped when the user stops the build (Ctrl-C) while it waits.
+    Two builds into one folder would remove each other's folders half written and prune the same
+    releases. The lock file is removed before it is unlocked, so that a build that was waiting on
+    it sees that it is gone and locks the next one: only one file is ever the lock.
+    """
+    lock, made = output_dir / BUILD_LOCK, False
+    while True:
+        made |= not output_dir.is_dir()
+        output_dir.mkdir(parents=True, exist_ok=True)
+        try:
+            descriptor = os.open(lock, os.O_RDWR | os.O_CREAT, 0o644)
+        except FileNotFoundError:  # the build before removed the folder it had made
+            continue
+        if _lock_when_free(descriptor, lock, on_wait):
+            break
+    try:
+        os.ftruncate(descriptor, 0)
+        os.write(descriptor, f"{os.getpid()}\n".encode())
+        yield
+    finally:
+        lock.unlink(missing_ok=True)
+        if made:
+            with suppress(OSError):  # not empty: a release is in it, or the next build's lock
+                output_dir.rmdir()
+        os.close(descriptor)
+
+
+def _lock_when_free(descriptor: int, lock: Path, on_wait: Callable[[str], None]) -> bool:
+    """Lock the open file `descriptor` of `lock`, waiting (and saying so) while another build holds
+    it. True when it is locked and is still the file named `lock`; else it is closed."""
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        message = f"waiting for the build running in {display_path(lock.parent)}{_holder(descriptor)}"
+        on_wait(message)
+        try:
+            fcntl.flock(descriptor, fcntl.LOCK_EX)
+        except KeyboardInterrupt:
+            os.close(descriptor)
+            raise BuildWaitStopped(f"stopped {message}") from None
+    try:
+        if os.stat(lock).st_ino == os.fstat(descriptor).st_ino:
+            return True
+    except FileNotFoundError:
+        pass
+    os.close(descriptor)  # the build that held it removed it when it finished
+    return False
+
+
+def _holder(descriptor: int) -> str:
+    """" (pid N)" of the build that holds the lock open as `descriptor`; "" when it does not say."""
+    deadline = time.monotonic() + _PID_WAIT_SECONDS
+    while True:
+        written = os.pread(descriptor, 32, 0).decode("ascii", "replace").strip()
+        if written.isdigit() or time.monotonic() > deadline:
+            return f" (pid {written})" if written.isdigit() else ""
+        time.sleep(0.05)  # it has locked the file, and is about to write its pid
 
 
 @contextmanager

@@ -109,10 +109,14 @@ def _run_validate(args: argparse.Namespace, settings: Settings) -> int:
     return EXIT_OK if report.conforms else EXIT_VIOLATIONS
 
 
+def _say_waiting(message: str) -> None:
+    print(f"lodpub: {message}", file=sys.stderr, flush=True)
+
+
 def _run_build(args: argparse.Namespace, settings: Settings, check_shapes: bool = True) -> int:
     try:
         with _without_rdflib_logs():
-            release = build(settings, check_shapes=check_shapes)
+            release = build(settings, check_shapes=check_shapes, on_wait=_say_waiting)
     except ValidationFailed as failure:
         print(format_report(failure.report, args.lang))
         print("lodpub: build failed: the dataset has violations; nothing was written", file=sys.stderr)

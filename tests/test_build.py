@@ -253,3 +253,116 @@ def test_dumps_written_by_a_pool_are_those_one_process_writes(mini_settings, tmp
     assert set(written[2]) == ALL_DUMPS
     assert written[1] == written[2]
     assert all((folders[1] / name).read_bytes() == (folders[2] / name).read_bytes() for name in ALL_DUMPS)
+
+
+# --- two builds into one output folder ------------------------------------------------------------
+
+import contextlib  # noqa: E402
+import fcntl  # noqa: E402
+import signal  # noqa: E402
+import sys  # noqa: E402
+import threading  # noqa: E402
+
+from conftest import CHECKOUT  # noqa: E402
+
+from server.build import BUILD_LOCK, build_lock  # noqa: E402
+from server.store.releases import list_releases, release_problems  # noqa: E402
+
+
+@contextlib.contextmanager
+def holding_the_lock(output: Path):
+    """Hold output/.build.lock as a running build does: locked, with this process's pid in it."""
+    output.mkdir(parents=True, exist_ok=True)
+    with open(output / BUILD_LOCK, "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        lock.write(f"{os.getpid()}\n")
+        lock.flush()
+        yield
+
+
+def start_build(options: list[str], output: Path) -> subprocess.Popen:
+    """`python3 -m server.cli build` into `output`, as a process of its own."""
+    environment = {name: value for name, value in os.environ.items() if not name.startswith("LODPUB_")}
+    return subprocess.Popen([sys.executable, "-m", "server.cli", "build", *options, "--output", str(output)],
+                            cwd=CHECKOUT, env=environment, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def assert_published_whole(output: Path, stdout: str) -> None:
+    """The release a build printed is complete, and the folder holds nothing half written."""
+    version = stdout.splitlines()[0].split()[1]
+    assert release_problems(output / "releases" / version) == []
+    assert [path.name for path in (output / "releases").iterdir() if path.name.startswith(".")] == []
+    assert not (output / BUILD_LOCK).exists()
+
+
+def test_two_builds_into_one_folder_run_one_after_the_other(mini_options, tmp_path):
+    """Two builds that overlapped removed each other's half-written release folders ("Directory not
+    empty", exit 2) although both data were good. Now the later one waits, saying for whom."""
+    output = tmp_path / "dist"
+    with holding_the_lock(output):  # so that both surely start while a build runs
+        builds = [start_build(mini_options, output) for _ in range(2)]
+        waiting = [process.stderr.readline() for process in builds]
+    outcomes = [process.communicate(timeout=120) for process in builds]
+
+    assert waiting == [f"lodpub: waiting for the build running in {output} (pid {os.getpid()})\n"] * 2
+    for process, (stdout, stderr) in zip(builds, outcomes):
+        assert (process.returncode, stderr) == (0, ""), stderr
+        assert_published_whole(output, stdout)
+    latest = max(stdout.splitlines()[0].split()[1] for stdout, _ in outcomes)
+    assert os.readlink(output / "current") == f"releases/{latest}"
+
+
+@pytest.mark.long
+def test_builds_started_together_into_one_folder_all_publish_a_whole_release(mini_options, tmp_path):
+    """The race itself, as it happens: without the lock, about one round in ten failed."""
+    output = tmp_path / "dist"
+    for round_ in range(20):
+        builds = [start_build([*mini_options, "--keep", "1"], output) for _ in range(2)]
+        outcomes = [process.communicate(timeout=120) for process in builds]
+        for process, (_, stderr) in zip(builds, outcomes):
+            assert process.returncode == 0, f"round {round_}: {stderr}"
+            assert stderr in ("", *(f"lodpub: waiting for the build running in {output} (pid {other.pid})\n"
+                                    for other in builds if other is not process)), f"round {round_}: {stderr}"
+        # The later release is current, and the earlier one was pruned (--keep 1) by the later build.
+        stdout = max((stdout for stdout, _ in outcomes), key=lambda stdout: stdout.split()[1])
+        assert_published_whole(output, stdout)
+        assert [release.version for release in list_releases(output)] == [stdout.split()[1]]
+
+
+def test_a_build_stopped_while_it_waits_says_so_in_one_line(mini_options, tmp_path):
+    output = tmp_path / "dist"
+    with holding_the_lock(output):
+        waiting = start_build(mini_options, output)
+        assert waiting.stderr.readline().startswith("lodpub: waiting for the build running in ")
+        waiting.send_signal(signal.SIGINT)  # Ctrl-C
+        _, stderr = waiting.communicate(timeout=60)
+
+    assert waiting.returncode == 2
+    assert stderr == (f"lodpub: build failed, nothing was published (there is no release yet): stopped waiting for "
+                      f"the build running in {output} (pid {os.getpid()})\n")
+
+
+def test_a_build_that_waited_for_one_that_left_nothing_makes_the_folder_again(tmp_path):
+    """The first build made the folder and failed: it removed the folder and its lock while the
+    second waited on that lock; the second must lock a new one, not run unlocked."""
+    output = tmp_path / "dist"
+    messages, seen = [], []
+    waits = threading.Event()
+
+    def second_build():
+        def on_wait(message):
+            messages.append(message)
+            waits.set()
+
+        with build_lock(output, on_wait):
+            seen.append(((output / BUILD_LOCK).read_text(), output.is_dir()))
+
+    with build_lock(output, messages.append):
+        second = threading.Thread(target=second_build)
+        second.start()
+        assert waits.wait(30)
+    second.join(30)
+
+    assert messages == [f"waiting for the build running in {output} (pid {os.getpid()})"]
+    assert seen == [(f"{os.getpid()}\n", True)]
+    assert not output.exists()

@@ -108,7 +108,9 @@ def load_shapes(settings: Settings, *parts: str) -> Graph:
     """
     shapes = Graph(bind_namespaces="none")
     roots = [settings.shapes_dir / part for part in parts] or [settings.shapes_dir]
-    paths = [path for root in roots if root.exists() for path in find_rdf_files(root, recursive=False)]
+    # A part may be missing; a link to nothing is an error (find_rdf_files), not a part left out.
+    paths = [path for root in roots if root.exists() or root.is_symlink()
+             for path in find_rdf_files(root, recursive=False)]
     for path in paths:
         if path.suffix != ".ttl":
             continue

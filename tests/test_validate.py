@@ -12,7 +12,7 @@ import pytest
 from rdflib import Graph, Namespace, URIRef
 
 from server.config import load_settings
-from server.dataset import SourceLocation, load_dataset
+from server.dataset import DataFileError, SourceLocation, load_dataset
 from server.validate import (
     ValidationResult,
     format_report,
@@ -437,3 +437,13 @@ def test_lodpub_checks_links_only_for_shapes_that_give_the_rule_its_messages(min
     assert (broken.focus_node, broken.result_path, broken.value) == (
         URIRef(CANONICAL + "id/agreement/bursa-2011"), "rp:partner", URIRef(CANONICAL + "id/region/nowhere"))
     assert broken.message("en").startswith("The link leads to reg:nowhere and nothing in the data describes it.")
+
+
+def test_shapes_behind_a_link_to_nothing_are_an_error_not_left_out(mini_settings, tmp_path):
+    """A missing part of the shapes is allowed; a part linked to a folder that is gone would leave
+    the catalogue record unchecked without a word."""
+    (mini_settings.shapes_dir / "catalogue").symlink_to(tmp_path / "unmounted" / "catalogue")
+
+    assert len(load_shapes(mini_settings, "standards")) == 0
+    with pytest.raises(DataFileError, match="does not exist"):
+        load_shapes(mini_settings, "catalogue")

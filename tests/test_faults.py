@@ -53,7 +53,9 @@ class Disk:
         """`args` as run where the output folder is this disk."""
         if not self.tmpfs:
             return list(args)
-        return ["nsenter", "--preserve-credentials", "--user", "--mount", "-t", str(self.holder.pid), *args]
+        # --wd: nsenter may start the command in / otherwise, where `python -m server.cli` finds no server.
+        return ["nsenter", "--preserve-credentials", "--user", "--mount", f"--wd={CHECKOUT}", "-t", str(self.holder.pid),
+                *args]
 
     def path(self, relative: str) -> Path:
         """A file on this disk as this process can read it."""

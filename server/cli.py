@@ -19,7 +19,7 @@ from .control import claim_pidfile, may_signal, pidfile_problem, replace_workers
 from .dataset import DataFileError, load_dataset
 from .store import StoreUnavailable, prepare_store
 from .store.checksums import DamagedFile
-from .store.manifest import MANIFEST, ManifestError, load_manifest
+from .store.manifest import MANIFEST, checked_manifest
 from .store.releases import (
     CURRENT,
     PIDFILE,
@@ -164,14 +164,15 @@ def _release_at_start(args: argparse.Namespace, settings: Settings) -> int:
 
 def _damage_of_current(output_dir: Path) -> str | None:
     """What is wrong with the manifest of the release built last, which tells whether the sources
-    changed since (None: nothing, or there is no release)."""
+    changed since (None: nothing, or there is no release). Held to SHA256SUMS: a changed byte of
+    its sources_digest must not pass for changed sources."""
     version = pointed_version(output_dir, CURRENT)
     if version is None or not (releases_dir(output_dir) / version).is_dir():
         return None
     try:
-        load_manifest(releases_dir(output_dir) / version)
-    except ManifestError as damage:
-        return f"release {version}, built last, cannot be read: {damage}"
+        checked_manifest(releases_dir(output_dir) / version)
+    except DamagedFile as damage:
+        return f"release {version}, built last, is damaged: {damage}"
     return None
 
 

@@ -32,7 +32,8 @@ def claim_pidfile(output_dir: Path) -> bool:
     that was killed), which would stop gunicorn from starting, and return True."""
     if server_pid(output_dir) is not None:
         return False
-    (output_dir / PIDFILE).unlink(missing_ok=True)
+    if os.path.lexists(output_dir / PIDFILE):  # removing a file that is not there fails on a read-only folder
+        (output_dir / PIDFILE).unlink()
     return True
 
 

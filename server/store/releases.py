@@ -1,12 +1,13 @@
 """The releases on disk: output_dir/releases/<version>/, and the two links beside them.
 
 `current` points at the release built last (`lodpub build` moves it); `served` at the release the
-server serves (only `lodpub serve`, `reload` and `rollback` move it), so that building never
-changes what a running server serves, not even when gunicorn replaces a worker. A worker loads
-`served`, or `current` when nothing has been served yet from this output folder.
+operator chose to serve (only `lodpub serve`, `reload` and `rollback` move it), so that building
+never changes what a running server serves, not even when gunicorn replaces a worker. Which release
+the server really serves, the chosen one or a fallback for a damaged one, is decided in serving.py.
 
-A release is complete when its manifest.json and SHA256SUMS are there and every file has the
-SHA-256 they record. Versions start with the UTC build time, so they sort oldest first.
+A release is complete when its manifest.json (manifest.py) and SHA256SUMS are there and every file
+has the SHA-256 they record (checksums.py). Versions start with the UTC build time, so they sort
+oldest first.
 """
 
 import os

@@ -119,7 +119,9 @@ def _run_serve(args: argparse.Namespace, settings: Settings) -> int:
     if settings.store == "remote":
         print(f"Serving the release held by {settings.store_query_url}", file=sys.stderr)
     else:
-        status = (EXIT_OK if args.dev else _claim_output(settings.output_dir)) or _release_at_start(args, settings)
+        status = EXIT_OK if args.dev else _claim_output(settings.output_dir)
+        if status == EXIT_OK:
+            status = _release_at_start(args, settings)
         if status != EXIT_OK:
             return status
     print(f"lodpub serving on http://{settings.host}:{settings.port}/", file=sys.stderr, flush=True)
@@ -301,7 +303,7 @@ def _switch_served(settings: Settings, version: str | None, command: str) -> int
     release cannot be served."""
     output_dir = settings.output_dir
     before = _decision_or_none(output_dir)
-    keeps = f"{before.describe()} is still served" if before else "nothing changed"
+    keeps = _still_served(before)
     if version is None:
         wanted = "release to switch to" if command == "reload" else "older release"
         print(f"lodpub: {command} refused: there is no {wanted} in {releases_dir(output_dir)}; {keeps}",
@@ -333,6 +335,14 @@ def _switch_served(settings: Settings, version: str | None, command: str) -> int
                       f"{WORKER_SWAP_SECONDS} s, or stopped: see its log")
     print(f"Release {version} is served: the server (pid {pid}) replaced its workers")
     return EXIT_OK
+
+
+def _still_served(decision: Decision | None) -> str:
+    """What a refused switch leaves served, in words."""
+    if decision is None or decision.serving is None:
+        return "nothing changed"
+    fallback = f" (a fallback for release {decision.chosen})" if decision.fallback else ""
+    return f"release {decision.serving} is still served{fallback}"
 
 
 def _rolled_back_from(before: Decision | None, command: str) -> tuple[str, ...]:

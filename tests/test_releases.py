@@ -80,6 +80,20 @@ def test_a_build_keeps_the_newest_releases_and_never_deletes_the_served_one(mini
     assert link(output, "served") == oldest.version and link(output, "current") == versions[-1]
 
 
+def test_a_build_never_deletes_the_release_served_in_place_of_a_damaged_one(mini_settings):
+    from server.cli import _serve_at_start
+
+    fallback, damaged = (build(mini_settings, now=NOW + timedelta(hours=hour)) for hour in (0, 1))
+    (damaged.path / "partnerships.nq").write_bytes(b"")
+    assert _serve_at_start(mini_settings) == 0  # serves `fallback` in place of `damaged`
+
+    settings = dataclasses.replace(mini_settings, keep_releases=1)
+    newer = build(settings, now=NOW + timedelta(hours=2))
+
+    assert sorted(path.name for path in (settings.output_dir / "releases").iterdir()) == \
+           [fallback.version, damaged.version, newer.version]
+
+
 def test_keep_is_a_setting_with_an_option(mini_settings, mini_options, capsys):
     output = mini_settings.output_dir
     for hour in (1, 2):

@@ -162,4 +162,6 @@ class UnservableStore:
         self.decision = decision
 
     def __getattr__(self, name: str):
+        if name.startswith("__"):  # protocols (copy, pickle) ask for these, and must hear "none"
+            raise AttributeError(name)
         raise StoreUnavailable(self.decision.describe())

@@ -17,18 +17,24 @@ from pathlib import Path
 
 from .build import Release, ValidationFailed, build, current_release_is_up_to_date
 from .config import Settings, describe_settings, load_settings
-from .control import claim_pidfile, may_signal, replace_workers, server_pid
+from .control import claim_pidfile, may_signal, pidfile_problem, replace_workers, server_pid
 from .dataset import DataFileError, load_dataset
 from .store import StoreUnavailable, prepare_store
+from .store.checksums import DamagedFile
+from .store.manifest import MANIFEST, checked_manifest
 from .store.releases import (
     CURRENT,
+    PIDFILE,
     SERVED,
+    ReleaseSummary,
+    chosen_version,
     list_releases,
     point,
     pointed_version,
     release_problems,
     releases_dir,
 )
+from .store.serving import Decision, chosen_whole, decide, decision_in_force, read_record, record_decision
 from .validate import format_report, load_shapes, validate
 
 EXIT_OK = 0
@@ -79,7 +85,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _error(error.describe(getattr(args, "lang", "en")))
     except OSError as error:  # a missing directory, an unwritable output, an existing release
         return _error(f"lodpub: error: {error}")
-    except StoreUnavailable as error:
+    except (StoreUnavailable, DamagedFile) as error:  # DamagedFile: e.g. a release's manifest.json
         return _error(f"lodpub: error: {error}")
 
 
@@ -134,11 +140,41 @@ def _run_serve(args: argparse.Namespace, settings: Settings) -> int:
 
     if settings.store == "remote":
         print(f"Serving the release held by {settings.store_query_url}", file=sys.stderr)
-    elif current_release_is_up_to_date(settings):
-        status = _serve_at_start(settings)
+    else:
+        status = EXIT_OK if args.dev else _claim_output(settings.output_dir)
+        if status == EXIT_OK:
+            status = _release_at_start(args, settings)
         if status != EXIT_OK:
             return status
-    else:
+    print(f"lodpub serving on http://{settings.host}:{settings.port}/", file=sys.stderr, flush=True)
+    (serve_development if args.dev else serve_production)(settings)
+    return EXIT_OK
+
+
+def _claim_output(output_dir: Path) -> int:
+    """Refuse (EXIT_ERROR, saying why) when a server of `output_dir` runs already, or its gunicorn
+    could not write its pidfile there (read-only, full): checked before anything is built. (A
+    folder still to be made is made by the build.)"""
+    if not output_dir.is_dir():
+        return EXIT_OK
+    if not claim_pidfile(output_dir):
+        return _error(f"lodpub: error: a server of {output_dir} is running already (pid "
+                      f"{server_pid(output_dir)}): stop it first, or switch it with 'lodpub reload'")
+    problem = pidfile_problem(output_dir)
+    if problem is not None:
+        return _error(f"lodpub: error: cannot write the pidfile {output_dir / PIDFILE} ({problem}): the server "
+                      "writes its pid there, for 'lodpub reload' and 'rollback'. Free some space or make the "
+                      "folder writable; a read-only store of releases can be linked in as its releases/ "
+                      "(README, \"Releases, reload and rollback\")")
+    return EXIT_OK
+
+
+def _release_at_start(args: argparse.Namespace, settings: Settings) -> int:
+    """Build a release when the sources changed since the last build, then decide what to serve."""
+    damage = _damage_of_current(settings.output_dir)
+    if damage is not None:
+        print(f"lodpub: warning: {damage}; not building: run 'lodpub build' to replace it", file=sys.stderr)
+    elif not current_release_is_up_to_date(settings):
         # Another dataset (--data) is validated only against shapes given for it (--shapes):
         # ours describe our partnerships, not its data.
         defaults = Settings()
@@ -146,13 +182,22 @@ def _run_serve(args: argparse.Namespace, settings: Settings) -> int:
         status = _run_build(args, settings, check_shapes=not foreign)
         if status != EXIT_OK:
             return status
-        point(settings.output_dir, SERVED, settings.output_dir / CURRENT)
-    if settings.store == "embedded" and not args.dev and not claim_pidfile(settings.output_dir):
-        return _error(f"lodpub: error: a server of {settings.output_dir} is running already (pid "
-                      f"{server_pid(settings.output_dir)}): stop it first, or switch it with 'lodpub reload'")
-    print(f"lodpub serving on http://{settings.host}:{settings.port}/", file=sys.stderr, flush=True)
-    (serve_development if args.dev else serve_production)(settings)
-    return EXIT_OK
+        return _serve_at_start(settings, chosen=pointed_version(settings.output_dir, CURRENT))
+    return _serve_at_start(settings)
+
+
+def _damage_of_current(output_dir: Path) -> str | None:
+    """What is wrong with the manifest of the release built last, which tells whether the sources
+    changed since (None: nothing, or there is no release). Held to SHA256SUMS: a changed byte of
+    its sources_digest must not pass for changed sources."""
+    version = pointed_version(output_dir, CURRENT)
+    if version is None or not (releases_dir(output_dir) / version).is_dir():
+        return None
+    try:
+        checked_manifest(releases_dir(output_dir) / version)
+    except DamagedFile as damage:
+        return f"release {version}, built last, is damaged: {damage}"
+    return None
 
 
 def _run_publish(args: argparse.Namespace, settings: Settings) -> int:
@@ -171,23 +216,43 @@ def _run_publish(args: argparse.Namespace, settings: Settings) -> int:
     return EXIT_OK
 
 
-def _serve_at_start(settings: Settings) -> int:
-    """Point `served` at what a starting server serves: the release served last, else the one
-    built last. A file of it that fails its checksum is reported here and withheld by the server."""
+def _serve_at_start(settings: Settings, chosen: str | None = None) -> int:
+    """Decide what a starting server serves (store/serving.py): the release `chosen`, else the one
+    served last, else the one built last, or a fallback for it; record the decision, writing only
+    what changes, and say it. A file of it that fails its checksum is reported here and withheld
+    by the server."""
     output_dir = settings.output_dir
-    served = pointed_version(output_dir, SERVED)
-    exists = served is not None and (releases_dir(output_dir) / served).is_dir()
-    version = served if exists else pointed_version(output_dir, CURRENT)
-    if version is None:
+    chosen = chosen or chosen_version(output_dir)
+    if chosen is None:
         return _error(f"lodpub: error: no release in {releases_dir(output_dir)}: run 'lodpub build' first")
-    for problem in release_problems(releases_dir(output_dir) / version):
-        print(f"lodpub: warning: release {version}: {problem}", file=sys.stderr)
-    point(output_dir, SERVED, releases_dir(output_dir) / version)
-    print(f"Serving release {version}", file=sys.stderr)
+    record = read_record(output_dir)
+    decision, _ = decide(output_dir, chosen, record.rolled_back_from if record else ())
+    if decision.serving is None:
+        return _error(f"lodpub: error: {decision.describe()}. Run 'lodpub build', or repair a release and "
+                      "'lodpub reload' it")
+    for problem in release_problems(releases_dir(output_dir) / decision.serving):
+        print(f"lodpub: warning: release {decision.serving}: {problem}", file=sys.stderr)
+    _keep_decision(output_dir, decision)
+    print(f"Serving {decision.describe()}", file=sys.stderr)
+    if decision.fallback:
+        print(f"Repair release {chosen} and run 'lodpub reload {chosen}', or build a new release and "
+              "'lodpub reload' it", file=sys.stderr)
     latest = pointed_version(output_dir, CURRENT)
-    if latest != version:
+    if latest not in (chosen, decision.serving):
         print(f"Release {latest} was built last: 'lodpub reload' serves it", file=sys.stderr)
     return EXIT_OK
+
+
+def _keep_decision(output_dir: Path, decision: Decision) -> None:
+    """Point `served` at the chosen release and record the decision, each only when it changes; on a
+    folder that cannot take them (read-only, full) say so: every worker then decides the same."""
+    try:
+        if pointed_version(output_dir, SERVED) != decision.chosen:
+            point(output_dir, SERVED, releases_dir(output_dir) / decision.chosen)
+        record_decision(output_dir, decision)
+    except OSError as error:
+        print(f"lodpub: warning: cannot record in {output_dir} which release is served "
+              f"({error.strerror or error}): each worker decides for itself, in the same way", file=sys.stderr)
 
 
 def _run_releases(args: argparse.Namespace, settings: Settings) -> int:
@@ -197,19 +262,45 @@ def _run_releases(args: argparse.Namespace, settings: Settings) -> int:
 
 def _releases_table(output_dir: Path) -> str:
     """One line per release, newest first: version, build time, source commit, triples, and which
-    is served and which was built last."""
-    served, latest = pointed_version(output_dir, SERVED), pointed_version(output_dir, CURRENT)
+    is served (and whether as a fallback), which was chosen and refused, and which was built last;
+    then, for a fallback, why."""
+    latest = pointed_version(output_dir, CURRENT)
+    decision = _decision_or_none(output_dir)
     lines = [f"{'VERSION':<26} {'BUILT AT':<21} {'SOURCE COMMIT':<22} {'TRIPLES':>8}  STATE"]
     for release in reversed(list_releases(output_dir)):
         manifest = release.manifest or {}
         source = manifest.get("source")
         commit = (source["commit"][:12] + (" +changes" if source["uncommitted_changes"] else "")) if source else "-"
-        marks = [mark for mark, version in (("served", served), ("latest", latest)) if version == release.version]
-        if release.manifest is None:
-            marks.append("incomplete: no manifest.json")
+        marks = _release_marks(release, decision) + (["latest"] if release.version == latest else [])
         lines.append(f"{release.version:<26} {manifest.get('built_at', '?'):<21} {commit:<22} "
                      f"{manifest.get('triples', '?'):>8}  {', '.join(marks)}".rstrip())
+    if decision is not None and decision.fallback:
+        lines.append(f"\nServed: {decision.describe()}")
     return "\n".join(lines)
+
+
+def _decision_or_none(output_dir: Path) -> Decision | None:
+    try:
+        return decision_in_force(output_dir)
+    except StoreUnavailable:  # no release at all
+        return None
+
+
+def _release_marks(release: ReleaseSummary, decision: Decision | None) -> list[str]:
+    """What the STATE column says of `release`: served, chosen, refused, damaged."""
+    marks = []
+    if decision is not None and release.version == decision.serving:
+        marks.append("served (fallback)" if decision.fallback else "served")
+    if decision is not None and decision.fallback and release.version == decision.chosen:
+        marks.append("chosen")
+    refusal = next((refusal for refusal in (decision.refused if decision else ()) if refusal.version == release.version),
+                   None)
+    if refusal is not None:
+        marks.append(f"refused: {refusal.reason}")
+    elif release.manifest is None:
+        missing = not (release.path / MANIFEST).exists()
+        marks.append("incomplete: no manifest.json" if missing else f"damaged: {release.problem}")
+    return marks
 
 
 def _run_reload(args: argparse.Namespace, settings: Settings) -> int:
@@ -229,17 +320,19 @@ def _previous_release(output_dir: Path) -> str | None:
 
 
 def _switch_served(settings: Settings, version: str | None, command: str) -> int:
-    """Check that release `version` is complete, point `served` at it and have a running server
-    switch to it; refuse, changing nothing, when the release cannot be served."""
+    """Check that release `version` is complete, point `served` at it, record that it is served
+    (store/serving.py) and have a running server switch to it; refuse, changing nothing, when the
+    release cannot be served."""
     output_dir = settings.output_dir
-    before = pointed_version(output_dir, SERVED)
-    keeps = f"release {before} is still served" if before else "nothing changed"
+    before = _decision_or_none(output_dir)
+    keeps = _still_served(before)
     if version is None:
         wanted = "release to switch to" if command == "reload" else "older release"
         print(f"lodpub: {command} refused: there is no {wanted} in {releases_dir(output_dir)}; {keeps}",
               file=sys.stderr)
         return EXIT_REFUSED
-    problems = release_problems(releases_dir(output_dir) / Path(version).name)
+    release = releases_dir(output_dir) / Path(version).name
+    problems = release_problems(release)
     pid = server_pid(output_dir)
     if pid is not None and not may_signal(pid):
         problems.append(f"the server (pid {pid}) runs as another user: run 'lodpub {command}' as that user")
@@ -249,8 +342,13 @@ def _switch_served(settings: Settings, version: str | None, command: str) -> int
         return EXIT_REFUSED
     # A release too large for memory gets its on-disk store now, not in a new worker, which
     # gunicorn would kill for starting too slowly.
-    prepare_store(settings, releases_dir(output_dir) / Path(version).name)
-    point(output_dir, SERVED, releases_dir(output_dir) / Path(version).name)
+    prepare_store(settings, release)
+    try:
+        record_decision(output_dir, chosen_whole(output_dir, release.name, _rolled_back_from(before, command)))
+        point(output_dir, SERVED, release)
+    except OSError as error:
+        return _error(f"lodpub: {command} failed: cannot record in {output_dir} that release {release.name} is "
+                      f"served ({error.strerror or error}); {keeps}")
     if pid is None:
         print(f"Release {version} will be served: no server is running from {output_dir}")
         return EXIT_OK
@@ -259,6 +357,21 @@ def _switch_served(settings: Settings, version: str | None, command: str) -> int
                       f"{WORKER_SWAP_SECONDS} s, or stopped: see its log")
     print(f"Release {version} is served: the server (pid {pid}) replaced its workers")
     return EXIT_OK
+
+
+def _still_served(decision: Decision | None) -> str:
+    """What a refused switch leaves served, in words."""
+    if decision is None or decision.serving is None:
+        return "nothing changed"
+    fallback = f" (a fallback for release {decision.chosen})" if decision.fallback else ""
+    return f"release {decision.serving} is still served{fallback}"
+
+
+def _rolled_back_from(before: Decision | None, command: str) -> tuple[str, ...]:
+    """The releases rolled back from once the server leaves `before` by `command`: a rollback adds
+    the release chosen before (never a fallback for what the operator now chooses)."""
+    rolled = before.rolled_back_from if before else ()
+    return (*rolled, before.chosen) if before and command == "rollback" and before.chosen not in rolled else rolled
 
 
 def _describe_release(release: Release, settings: Settings) -> str:

@@ -6,6 +6,7 @@ and stops the old ones once they have answered the requests they hold. Linux onl
 processes are read from /proc.
 """
 
+import contextlib
 import os
 import signal
 import time
@@ -31,8 +32,28 @@ def claim_pidfile(output_dir: Path) -> bool:
     that was killed), which would stop gunicorn from starting, and return True."""
     if server_pid(output_dir) is not None:
         return False
-    (output_dir / PIDFILE).unlink(missing_ok=True)
+    if os.path.lexists(output_dir / PIDFILE):  # removing a file that is not there fails on a read-only folder
+        (output_dir / PIDFILE).unlink()
     return True
+
+
+def pidfile_problem(output_dir: Path) -> str | None:
+    """Why the server could not write its pidfile in `output_dir` (the folder is read-only, or the
+    disk full), or None when it can: found by writing a file of the same size there, then removing it,
+    so that gunicorn, which writes the pidfile and would leave an empty file behind on a full disk,
+    is started only where it succeeds."""
+    probe = output_dir / f".{PIDFILE}-{os.getpid()}.probe"
+    try:
+        with open(probe, "x") as file:
+            file.write(f"{os.getpid()}\n")
+            file.flush()
+            os.fsync(file.fileno())
+    except OSError as error:
+        return error.strerror or str(error)
+    finally:
+        with contextlib.suppress(OSError):
+            probe.unlink()
+    return None
 
 
 def may_signal(pid: int) -> bool:

@@ -1,9 +1,11 @@
 """Faults: a full disk during a build, kill -9 of the server during a reload, a dump corrupted on
 disk. Each test shows that nothing published is lost and that the service keeps answering."""
 
+import argparse
 import contextlib
 import hashlib
 import os
+import random
 import resource
 import shutil
 import signal
@@ -13,11 +15,12 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import pytest
 import requests
 from rdflib import Graph
 
-from conftest import (CHECKOUT, RunningServer, free_port, mini_release_settings, proxied_to, running_server,
-                      wait_until_up)
+from conftest import (CHECKOUT, RunningServer, free_port, mini_release_settings, proxied_to, require,
+                      running_server, wait_until_up)
 from server.build import build
 from server.store.releases import release_problems
 from test_releases import add_a_fact, link, served_version, wait_for, workers_of
@@ -53,7 +56,9 @@ class Disk:
         """`args` as run where the output folder is this disk."""
         if not self.tmpfs:
             return list(args)
-        return ["nsenter", "--preserve-credentials", "--user", "--mount", "-t", str(self.holder.pid), *args]
+        # --wd: nsenter may start the command in / otherwise, where `python -m server.cli` finds no server.
+        return ["nsenter", "--preserve-credentials", "--user", "--mount", f"--wd={CHECKOUT}", "-t", str(self.holder.pid),
+                *args]
 
     def path(self, relative: str) -> Path:
         """A file on this disk as this process can read it."""
@@ -66,14 +71,22 @@ class Disk:
         return subprocess.run(self.command(sys.executable, "-m", "server.cli", *args), cwd=CHECKOUT,
                               capture_output=True, text=True, timeout=120, preexec_fn=limit)
 
-    def fill(self) -> None:
-        """Leave less room on the disk than a release needs."""
+    def fill(self, left_free: int = LEFT_FREE) -> None:
+        """Leave less room on the disk than a release needs (`left_free` bytes; 0: none at all)."""
         self.full = True
         if self.tmpfs:
             filler = (f"import os\nfd = os.open('{self.output}/filler', os.O_WRONLY | os.O_CREAT)\n"
                       "try:\n    while True: os.write(fd, bytes(4096))\nexcept OSError: pass\n"
-                      f"os.ftruncate(fd, os.fstat(fd).st_size - {LEFT_FREE})\n")
+                      f"os.ftruncate(fd, os.fstat(fd).st_size - {left_free})\n")
             subprocess.run(self.command(sys.executable, "-c", filler), check=True, timeout=60)
+
+    def read_only(self) -> None:
+        """Make the disk read-only (a tmpfs only)."""
+        subprocess.run(self.command("mount", "-o", "remount,ro", str(self.output)), check=True, timeout=60)
+
+    def names(self) -> list[str]:
+        """The names in the output folder, as this process sees them."""
+        return sorted(path.name for path in self.path("").iterdir())
 
     def free(self) -> None:
         """Make room again."""
@@ -152,6 +165,56 @@ def test_a_build_on_a_full_disk_leaves_the_old_release_intact_and_served(mini_se
             again = disk.lodpub("build", *mini_options, "--output", str(disk.output))
             assert again.returncode == 0, again.stderr
             assert served_version(base) == version  # built, not yet reloaded
+    finally:
+        disk.close()
+
+
+# --- A full or read-only output folder when the server starts ----------------------------------
+
+
+def test_serve_on_a_full_disk_says_the_pidfile_cannot_be_written_and_leaves_nothing_behind(mini_options, tmp_path):
+    """gunicorn writes the pidfile, and on a full disk left an empty file of its own behind: lodpub
+    tries first, and says why it cannot start."""
+    disk = Disk(tmp_path / "disk")
+    try:
+        require(disk.tmpfs, "user namespaces (unshare), for a disk of the test's own")
+        assert disk.lodpub("build", *mini_options, "--output", str(disk.output)).returncode == 0
+        with serving_on(disk, mini_options, tmp_path / "server.log"):
+            pass  # `served` and its record are written once
+        disk.fill(left_free=0)
+        names = disk.names()
+
+        refused = disk.lodpub("serve", *mini_options, "--output", str(disk.output), "--port", str(free_port()))
+
+        assert refused.returncode == 2 and "Traceback" not in refused.stderr
+        assert refused.stderr.startswith(f"lodpub: error: cannot write the pidfile {disk.output / 'lodpub.pid'} "
+                                         "(No space left on device): ")
+        assert disk.names() == names
+    finally:
+        disk.close()
+
+
+def test_on_a_read_only_output_folder_serve_writes_nothing_and_says_the_pidfile_cannot_be_written(
+        mini_options, tmp_path):
+    disk = Disk(tmp_path / "disk")
+    try:
+        require(disk.tmpfs, "user namespaces (unshare), for a disk of the test's own")
+        assert disk.lodpub("build", *mini_options, "--output", str(disk.output)).returncode == 0
+        with serving_on(disk, mini_options, tmp_path / "server.log") as base:
+            version = served_version(base)
+        disk.read_only()
+        decide = ("import sys; from server.cli import _serve_at_start; from server.config import load_settings; "
+                  f"sys.exit(_serve_at_start(load_settings(output_dir='{disk.output}')))")
+
+        decided = subprocess.run(disk.command(sys.executable, "-c", decide), cwd=CHECKOUT, capture_output=True,
+                                 text=True, timeout=120)
+        refused = disk.lodpub("serve", *mini_options, "--output", str(disk.output), "--port", str(free_port()))
+        listed = disk.lodpub("releases", "--output", str(disk.output))
+
+        assert decided.returncode == 0 and decided.stderr == f"Serving release {version}\n"
+        assert refused.returncode == 2 and refused.stderr.startswith(
+            f"lodpub: error: cannot write the pidfile {disk.output / 'lodpub.pid'} (Read-only file system): ")
+        assert listed.returncode == 0 and listed.stdout.splitlines()[1].endswith("served, latest")
     finally:
         disk.close()
 
@@ -311,3 +374,150 @@ def test_a_dump_damaged_before_a_new_host_asks_for_it_is_still_withheld(mini_ser
         assert damaged.status_code == 503 and "partnerships.nt" in damaged.text
     listing = requests.get(mini_server + "dumps/manifest.json", headers={"Host": f"localhost:{port}"}, timeout=30)
     assert listing.status_code == 200 and "partnerships.nq" in listing.text
+
+
+# --- A damaged manifest.json ---------------------------------------------------------------------
+
+
+def _kill_workers(master: int, workers: set[int]) -> None:
+    """SIGKILL `workers` of `master` and wait until gunicorn has replaced them (as a recycle does)."""
+    for worker in workers:
+        os.kill(worker, signal.SIGKILL)
+    wait_for(lambda: len(workers_of(master) - workers) >= len(workers))
+
+
+def _health_of_every_worker(base: str, requests_made: int = 50) -> list[dict]:
+    """/health asked `requests_made` times (the requests spread over the workers)."""
+    return [requests.get(base + "health", timeout=30).json() for _ in range(requests_made)]
+
+
+def test_a_damaged_served_manifest_changes_nothing_served_and_a_reload_to_it_is_refused(
+        mini_server: RunningServer, mini_settings, lodpub):
+    """The running server decided on its release at start, with the manifest as it was then: workers
+    that gunicorn starts after the manifest was damaged serve the same release."""
+    served = served_version(mini_server)
+    manifest = mini_settings.output_dir / "releases" / served / "manifest.json"
+    manifest.write_text(manifest.read_text(encoding="utf-8").replace('"version"', '"versiom"'), encoding="utf-8")
+
+    _kill_workers(mini_server.pid, workers_of(mini_server.pid))
+    refused = lodpub("reload", "--output", str(mini_settings.output_dir))
+
+    assert refused.returncode == 3 and "Traceback" not in refused.stderr
+    assert f"release {served} cannot be served: {manifest}: 'version' is missing" in refused.stderr
+    assert refused.stderr.rstrip().endswith(f"release {served} is still served")
+    answers = _health_of_every_worker(mini_server)
+    assert {(health["status"], health["version"], health["fallback"]) for health in answers} == {("ok", served, False)}
+    assert len({health["worker_pid"] for health in answers}) == 2
+    assert requests.get(mini_server + "dumps/manifest.json", timeout=30).json()["version"] == served
+
+
+def test_serve_with_the_newest_release_damaged_serves_the_newest_sound_one_and_says_why(
+        mini_settings, tmp_path, lodpub):
+    sound = build(mini_settings)
+    add_a_fact(mini_settings)
+    newest = build(mini_settings)
+    flip_a_byte(newest.path / "manifest.json")
+
+    with running_server(mini_settings.output_dir, tmp_path, shared=False,
+                        **mini_release_settings(mini_settings)) as server:
+        answers = _health_of_every_worker(server)
+        text = requests.get(server + "health", headers={"Accept": "text/plain"}, timeout=30).text
+        listing = lodpub("releases", "--output", str(mini_settings.output_dir)).stdout
+
+    assert {(health["version"], health["chosen"], health["fallback"]) for health in answers} == \
+           {(sound.version, newest.version, True)}
+    assert len({health["worker_pid"] for health in answers}) == 2
+    assert [refusal["version"] for refusal in answers[0]["refused"]] == [newest.version]
+    assert str(newest.path / "manifest.json") in answers[0]["refused"][0]["reason"]
+    assert text.startswith(f"ok {sound.version} ") and f", a fallback: release {newest.version} cannot be served: " in text
+    assert f"Serving release {sound.version}, a fallback: release {newest.version} cannot be served" in \
+        server.log.read_text()
+    assert f"{sound.version}" in listing and "served (fallback)" in listing and "chosen, refused: " in listing
+
+
+def test_a_server_with_no_release_left_to_serve_answers_503_saying_why_and_serves_again_after_a_reload(
+        mini_server: RunningServer, mini_settings, lodpub):
+    """Every worker must start, or gunicorn's master stops: with nothing to serve, it answers 503."""
+    served = served_version(mini_server)
+    dump = mini_settings.output_dir / "releases" / served / "partnerships.nq"
+    written = dump.read_bytes()
+    dump.write_bytes(b"")
+
+    _kill_workers(mini_server.pid, workers_of(mini_server.pid))
+    unavailable = requests.get(mini_server + "health", timeout=30)
+    document = requests.get(mini_server + "doc/id/region/bursa", timeout=30)
+
+    assert unavailable.status_code == 503 and unavailable.json()["status"] == "unavailable"
+    assert f"release {served} cannot be served: partnerships.nq fails its checksum" in unavailable.json()["reason"]
+    assert document.status_code == 503 and "partnerships.nq fails its checksum" in document.text
+    dump.write_bytes(written)
+    assert lodpub("reload", "--output", str(mini_settings.output_dir)).returncode == 0
+    assert {health["status"] for health in _health_of_every_worker(mini_server, 10)} == {"ok"}
+
+
+# --- 80 random byte changes of the served manifest ------------------------------------------------
+
+
+def _changed_byte(data: bytes, randoms: random.Random) -> bytes:
+    """`data` with one byte, at random, replaced by another value, at random."""
+    changed = bytearray(data)
+    at = randoms.randrange(len(changed))
+    changed[at] = randoms.choice([value for value in range(256) if value != changed[at]])
+    return bytes(changed)
+
+
+def _probe_manifest_changes(settings, lodpub, count: int, seed: int = 16) -> dict[str, list[int]]:
+    """Change one random byte of manifest.json of the served (newest) release `count` times, each
+    time from the manifest as built, with a sound older release beside it. Return, for each way the
+    server could fail, the changes that made it: a worker that fails to start (which stops
+    gunicorn's master) with the decision recorded at start or without it, a reload that crashes or
+    is not refused, a restart that refuses or serves another release than the newest sound one."""
+    from server.cli import _release_at_start
+    from server.store import open_store
+    from server.store.serving import RECORD
+
+    sound = build(settings)
+    add_a_fact(settings)
+    newest = build(settings)
+    output = settings.output_dir
+    assert lodpub("reload", "--output", str(output)).returncode == 0
+    record = (output / RECORD).read_bytes()
+    manifest = newest.path / "manifest.json"
+    written, randoms = manifest.read_bytes(), random.Random(seed)
+    failures: dict[str, list[int]] = {"worker": [], "worker deciding": [], "reload": [], "restart": []}
+    for change in range(count):
+        manifest.write_bytes(_changed_byte(written, randoms))
+        if _store_version(open_store, settings) != newest.version:
+            failures["worker"].append(change)
+        (output / RECORD).unlink()
+        if _store_version(open_store, settings) != sound.version:
+            failures["worker deciding"].append(change)
+        reload = lodpub("reload", "--output", str(output))
+        if reload.returncode != 3 or "manifest.json" not in reload.stderr:
+            failures["reload"].append(change)
+        if _release_at_start(argparse.Namespace(lang="en"), settings) != 0 or \
+                _store_version(open_store, settings) != sound.version:
+            failures["restart"].append(change)
+        (output / RECORD).write_bytes(record)
+    manifest.write_bytes(written)
+    return failures
+
+
+def _store_version(open_store, settings) -> str | None:
+    """The version a worker starting now serves; None when it could not start."""
+    try:
+        return open_store(settings).version
+    except Exception:  # noqa: BLE001 - whatever it is, the worker would not have started
+        return None
+
+
+def test_random_byte_changes_of_the_served_manifest_never_stop_the_server(mini_settings, lodpub):
+    """A sample of 8 (the long tier runs 80): see _probe_manifest_changes."""
+    assert _probe_manifest_changes(mini_settings, lodpub, 8) == {"worker": [], "worker deciding": [], "reload": [],
+                                                                  "restart": []}
+
+
+@pytest.mark.long
+def test_80_random_byte_changes_of_the_served_manifest_never_stop_the_server(mini_settings, lodpub):
+    assert _probe_manifest_changes(mini_settings, lodpub, 80, seed=80) == {
+        "worker": [], "worker deciding": [], "reload": [], "restart": []}

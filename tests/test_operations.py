@@ -57,6 +57,8 @@ def test_health_says_ok_with_the_release_served_and_is_never_cached(logged_serve
     assert response.status_code == 200 and response.headers["Content-Type"] == "application/json"
     assert health["status"] == "ok" and health["store"] == "embedded"
     assert health["version"] == project_release.version
+    # The release the operator chose is the one served: no fallback, nothing refused.
+    assert health["chosen"] == project_release.version and health["fallback"] is False and "refused" not in health
     built_at = datetime.fromisoformat(project_release.manifest["built_at"].replace("Z", "+00:00"))
     assert datetime.fromisoformat(health["built_at"]) == built_at
     assert health["triples"] == project_release.manifest["triples"]

@@ -80,6 +80,20 @@ def test_a_build_keeps_the_newest_releases_and_never_deletes_the_served_one(mini
     assert link(output, "served") == oldest.version and link(output, "current") == versions[-1]
 
 
+def test_a_build_never_deletes_the_release_served_in_place_of_a_damaged_one(mini_settings):
+    from server.cli import _serve_at_start
+
+    fallback, damaged = (build(mini_settings, now=NOW + timedelta(hours=hour)) for hour in (0, 1))
+    (damaged.path / "partnerships.nq").write_bytes(b"")
+    assert _serve_at_start(mini_settings) == 0  # serves `fallback` in place of `damaged`
+
+    settings = dataclasses.replace(mini_settings, keep_releases=1)
+    newer = build(settings, now=NOW + timedelta(hours=2))
+
+    assert sorted(path.name for path in (settings.output_dir / "releases").iterdir()) == \
+           [fallback.version, damaged.version, newer.version]
+
+
 def test_keep_is_a_setting_with_an_option(mini_settings, mini_options, capsys):
     output = mini_settings.output_dir
     for hour in (1, 2):
@@ -256,3 +270,135 @@ class _traffic:
         time.sleep(0.5)  # requests to the new workers too
         self.running = False
         self.thread.join()
+
+
+# --- A damaged manifest: a clear error, and a fallback the whole server decides on -------------
+
+
+def _rewrite_manifest(release: Path, change) -> None:
+    """Apply `change` to the parsed manifest of `release` and write it back as valid JSON."""
+    manifest = json.loads((release / "manifest.json").read_text(encoding="utf-8"))
+    change(manifest)
+    (release / "manifest.json").write_text(json.dumps(manifest, indent=2), encoding="utf-8")
+
+
+@pytest.mark.parametrize("damage, reason", [
+    (lambda path: path.write_bytes(path.read_bytes()[:-20]), "is not JSON (line "),
+    (lambda path: path.write_bytes(b"\xff" + path.read_bytes()[1:]), "is not UTF-8 text (byte 0 is 0xff)"),
+    (lambda path: path.write_text("[1, 2]"), "it is a JSON array, not an object"),
+    (lambda path: _rewrite_manifest(path.parent, lambda m: m.update(versiom=m.pop("version"))),
+     "'version' is missing (unexpected: 'versiom')"),
+    (lambda path: _rewrite_manifest(path.parent, lambda m: m.update(triples="50")),
+     "'triples' is a JSON string, not an integer"),
+    (lambda path: _rewrite_manifest(path.parent, lambda m: m.update(version="20990101T000000Z-00000000")),
+     "'version' is '20990101T000000Z-00000000', but the release's folder is "),
+    (lambda path: _rewrite_manifest(path.parent, lambda m: m["files"][1].pop("sha256")), "files[1]: 'sha256' is missing"),
+    (lambda path: _rewrite_manifest(path.parent, lambda m: m["files"][0].update(name="../../etc/passwd")),
+     "files[0]: 'name' is '../../etc/passwd', not the name of a file in the release's folder"),
+])
+def test_a_damaged_manifest_is_an_error_naming_the_file_and_what_is_wrong(mini_settings, damage, reason):
+    from server.store.manifest import ManifestError, load_manifest
+
+    release = build(mini_settings, now=NOW).path
+    damage(release / "manifest.json")
+
+    with pytest.raises(ManifestError) as error:
+        load_manifest(release)
+    assert str(error.value).startswith(f"{release / 'manifest.json'}") and reason in str(error.value), error.value
+
+
+def test_a_reload_to_a_release_whose_manifest_has_a_changed_key_is_refused_with_a_message(lodpub, mini_settings):
+    output = mini_settings.output_dir
+    old = build(mini_settings, now=NOW)
+    assert lodpub("reload", "--output", str(output)).returncode == 0
+    new = build(mini_settings, now=NOW + timedelta(hours=1))
+    _rewrite_manifest(new.path, lambda manifest: manifest.update(versiom=manifest.pop("version")))
+
+    result = lodpub("reload", "--output", str(output))
+
+    assert result.returncode == 3 and "Traceback" not in result.stderr
+    assert result.stderr.startswith(f"lodpub: reload refused: release {new.version} cannot be served: "
+                                    f"{new.path / 'manifest.json'}: 'version' is missing")
+    assert result.stderr.rstrip().endswith(f"release {old.version} is still served")
+    assert link(output, "served") == old.version
+
+
+def test_serve_with_the_newest_release_damaged_serves_the_newest_sound_one_and_releases_says_why(
+        lodpub, mini_settings, capsys):
+    from server.cli import _serve_at_start
+
+    output = mini_settings.output_dir
+    oldest, sound, newest = (build(mini_settings, now=NOW + timedelta(hours=hour)) for hour in (0, 1, 2))
+    (newest.path / "SHA256SUMS").unlink()
+
+    assert _serve_at_start(mini_settings) == 0
+
+    said = capsys.readouterr().err
+    assert (f"Serving release {sound.version}, a fallback: release {newest.version} cannot be served: "
+            f"SHA256SUMS cannot be read") in said
+    assert f"'lodpub reload {newest.version}'" in said
+    assert link(output, "served") == newest.version  # the operator's choice stays as it was
+    listing = lodpub("releases", "--output", str(output)).stdout.splitlines()
+    assert listing[1].split()[0] == newest.version and "chosen, refused: SHA256SUMS cannot be read" in listing[1]
+    assert listing[2].split()[0] == sound.version and listing[2].endswith("served (fallback)")
+    assert listing[3].split() == [oldest.version, "2026-11-27T19:05:12Z", "-", str(oldest.manifest["triples"])]
+    assert listing[-1].startswith(f"Served: release {sound.version}, a fallback: release {newest.version} cannot "
+                                  "be served: SHA256SUMS cannot be read (")
+
+
+def test_a_damaged_release_rolled_back_to_is_never_replaced_by_the_one_rolled_back_from(lodpub, mini_settings,
+                                                                                     capsys):
+    from server.cli import _serve_at_start
+    from server.store.serving import decision_in_force
+
+    output = mini_settings.output_dir
+    a, b = (build(mini_settings, now=NOW + timedelta(hours=hour)) for hour in (0, 1))
+    assert lodpub("reload", "--output", str(output)).returncode == 0
+    assert lodpub("rollback", "--output", str(output)).returncode == 0  # from B to A
+    (a.path / "manifest.json").write_text("{", encoding="utf-8")
+
+    # The running server keeps A, as decided (and checked) at the rollback; a restart finds A
+    # damaged and nothing built before it: it refuses rather than serve B.
+    assert decision_in_force(output).serving == a.version
+    assert _serve_at_start(mini_settings) == 2
+    said = capsys.readouterr().err
+    assert f"lodpub: error: no release can be served: release {a.version} cannot be served: " in said
+    assert b.version not in said and link(output, "served") == a.version
+
+
+def test_a_fallback_passes_over_the_releases_rolled_back_from(lodpub, mini_settings, capsys):
+    """Rolled back "forward" from A to C, a damaged C falls back to B, built between them, never to A."""
+    from server.cli import _serve_at_start
+
+    output = mini_settings.output_dir
+    a, b, c = (build(mini_settings, now=NOW + timedelta(hours=hour)) for hour in (0, 1, 2))
+    assert lodpub("reload", a.version, "--output", str(output)).returncode == 0
+    assert lodpub("rollback", c.version, "--output", str(output)).returncode == 0
+    (c.path / "partnerships.nq").write_bytes(b"")
+
+    assert _serve_at_start(mini_settings) == 0
+    assert (f"Serving release {b.version}, a fallback: release {c.version} cannot be served: partnerships.nq "
+            "fails its checksum") in capsys.readouterr().err
+    (b.path / "void.ttl").write_bytes(b"")
+    assert _serve_at_start(mini_settings) == 2
+    assert f"no release can be served: release {c.version} cannot be served" in capsys.readouterr().err
+
+    assert lodpub("reload", a.version, "--output", str(output)).returncode == 0  # A is chosen again
+    assert lodpub("reload", c.version, "--output", str(output)).returncode == 3  # C is still damaged
+    assert link(output, "served") == a.version
+
+
+def test_serve_writes_served_and_its_record_only_when_they_change(mini_settings, capsys):
+    from server.cli import _serve_at_start
+
+    output = mini_settings.output_dir
+    build(mini_settings, now=NOW)
+    assert _serve_at_start(mini_settings) == 0
+    written = {name: os.lstat(output / name) for name in ("served", "served.json")}
+
+    assert _serve_at_start(mini_settings) == 0
+
+    again = {name: os.lstat(output / name) for name in ("served", "served.json")}
+    assert {name: (stat.st_ino, stat.st_mtime_ns) for name, stat in written.items()} == \
+           {name: (stat.st_ino, stat.st_mtime_ns) for name, stat in again.items()}
+    assert not [path.name for path in output.iterdir() if path.name.startswith(".")]  # no temporary file left

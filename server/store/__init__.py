@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from pathlib import Path
 
     from ..config import Settings
+    from .serving import Decision
 
 _log = logging.getLogger(__name__)
 
@@ -84,20 +85,23 @@ class SparqlAnswer:
 
 def check_servable(settings: "Settings") -> None:
     """Raise StoreUnavailable, without loading anything, when the embedded store has no release to
-    serve (a remote store is asked by each worker, and may come back later); build the release's
-    on-disk store if it needs one (prepare_store)."""
+    serve: none was built, or none that a server may serve can be loaded (serving.py; a remote
+    store is asked by each worker, and may come back later). Build the on-disk store of the release
+    to be served if it needs one (prepare_store)."""
     if settings.store == "remote":
         return
-    from .releases import release_to_serve
+    from .releases import releases_dir
+    from .serving import decision_in_force
 
-    release = release_to_serve(settings.output_dir)
-    if not (release / "manifest.json").is_file():
-        raise StoreUnavailable(f"no release at {release}: run 'lodpub build' first")
-    prepare_store(settings, release)
+    decision = decision_in_force(settings.output_dir)
+    if decision.serving is None:
+        raise StoreUnavailable(decision.describe())
+    prepare_store(settings, releases_dir(settings.output_dir) / decision.serving, decision.manifest)
 
 
-def prepare_store(settings: "Settings", release: "Path") -> None:
-    """Build the on-disk store of `release` now, if it is too large for memory and not built yet.
+def prepare_store(settings: "Settings", release: "Path", manifest: dict | None = None) -> None:
+    """Build the on-disk store of `release` (whose checked `manifest` is read here if not given) now,
+    if it is too large for memory and not built yet.
 
     Built by the first gunicorn worker instead, a store of a few million triples would take longer
     than gunicorn lets a worker start (a minute: see wsgi.gunicorn_options) and the worker would be
@@ -108,12 +112,16 @@ def prepare_store(settings: "Settings", release: "Path") -> None:
     release cannot be served, and serve another (open_store).
     """
     from .embedded import build_on_disk_logged, held_on_disk
+    from .manifest import ManifestError, load_manifest
     from .ondisk import is_built
-    from .releases import read_manifest
 
-    manifest = read_manifest(release)
-    if (settings.store == "remote" or manifest is None or is_built(release)
-            or not held_on_disk(manifest, settings.memory_store_max_triples)):
+    if settings.store == "remote" or is_built(release):
+        return
+    try:
+        manifest = manifest or load_manifest(release)
+    except ManifestError:
+        return  # the workers say why, and serve another release
+    if not held_on_disk(manifest, settings.memory_store_max_triples):
         return
     builder = multiprocessing.get_context("spawn").Process(target=build_on_disk_logged, args=(release.resolve(), manifest))
     builder.start()
@@ -121,33 +129,39 @@ def prepare_store(settings: "Settings", release: "Path") -> None:
 
 
 def open_store(settings: "Settings") -> Store:
-    """The store `settings` name: the embedded store of the served release (releases.release_to_serve),
-    or the remote store (settings.store == "remote").
+    """The store `settings` name: the embedded store of the release the server serves (the chosen
+    release, or a fallback: serving.py), or the remote store (settings.store == "remote").
 
-    When the served release cannot be loaded (a file fails its checksum), the newest release that
-    can is served instead, and the reason logged: a worker that gunicorn starts must not fail, or
-    the whole server stops. Raises StoreUnavailable when no release can be loaded.
+    A worker that gunicorn starts must not fail, or the whole server stops: when no release can be
+    served, the store answers every request with 503 and the reason (UnservableStore). Raises
+    StoreUnavailable only when no release was ever built.
     """
     if settings.store == "remote":
         from .remote import RemoteStore, endpoints_from
 
         return RemoteStore(endpoints_from(settings), settings.base_iri, settings.output_dir / "releases")
     from .embedded import EmbeddedStore
-    from .releases import list_releases, release_to_serve
+    from .serving import open_decided
 
-    served = release_to_serve(settings.output_dir)
-    try:
-        return EmbeddedStore(served, settings.memory_store_max_triples)
-    except StoreUnavailable as failure:
-        for release in reversed(list_releases(settings.output_dir)):
-            if release.path.resolve() == served.resolve():
-                continue
-            try:
-                store = EmbeddedStore(release.path, settings.memory_store_max_triples)
-            except StoreUnavailable:
-                continue
-            _log.error("%s; serving release %s instead (run 'lodpub reload' once it is repaired)", failure,
-                       release.version)
-            return store
-        raise
+    decision, store = open_decided(
+        settings.output_dir,
+        lambda release, manifest: EmbeddedStore(release, settings.memory_store_max_triples, manifest))
+    if store is None:
+        return UnservableStore(settings.base_iri, decision)
+    store.decision = decision
+    return store
 
+
+class UnservableStore:
+    """The store of a server none of whose releases can be served: every question is answered with
+    StoreUnavailable (503) and the reason, and /health says it, while the server keeps running, so
+    that it serves again after a repair and a `lodpub reload`."""
+
+    def __init__(self, base_iri: str, decision: "Decision") -> None:
+        self.base_iri = base_iri
+        self.decision = decision
+
+    def __getattr__(self, name: str):
+        if name.startswith("__"):  # protocols (copy, pickle) ask for these, and must hear "none"
+            raise AttributeError(name)
+        raise StoreUnavailable(self.decision.describe())

@@ -6,20 +6,21 @@ Everything but evaluating a query is shared with the remote store (sparql_store.
 A release is loaded only when the files it loads have the SHA-256 the build recorded.
 """
 
-import json
 import logging
 import os
 import pickle
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import pyoxigraph as ox
 from rdflib import URIRef
 
 from . import QueryError, StoreUnavailable
 from .ondisk import ProcessLocalStore, built_store, write_engine
-from .releases import DamagedFile, check_verified, manifest_entries
+from .checksums import DamagedFile, check_verified
+from .manifest import ManifestError, load_manifest, manifest_entries
 from .sparql_store import (
     CATALOGUE_GRAPH,
     DESCRIPTION_GRAPH,
@@ -30,6 +31,9 @@ from .sparql_store import (
     names_a_dataset,
 )
 
+
+if TYPE_CHECKING:
+    from .serving import Decision
 
 _log = logging.getLogger(__name__)
 
@@ -42,13 +46,18 @@ class EmbeddedStore(SparqlStore):
     {base}graph/description, each without the triples an earlier graph holds (description_quads).
     The default graph of a query is the union of them all.
     A release of more than `memory_max_triples` triples is served from disk (None: never).
-    Raises StoreUnavailable when the release is missing, or a file it loads fails its checksum.
+    `manifest` is the release's manifest as checked already (serving.py), else it is read here.
+    Raises StoreUnavailable when the release is missing, its manifest is damaged or not of the
+    build's shape, or a file it loads fails its checksum.
     """
 
-    def __init__(self, release: Path, memory_max_triples: int | None = None) -> None:
-        if not (release / "manifest.json").is_file():
-            raise StoreUnavailable(f"no release at {release}: run 'lodpub build' first")
-        manifest = json.loads((release / "manifest.json").read_text(encoding="utf-8"))
+    # How the server came to serve this release (serving.Decision), when it was decided on.
+    decision: "Decision | None" = None
+
+    def __init__(self, release: Path, memory_max_triples: int | None = None,
+                 manifest: dict[str, Any] | None = None) -> None:
+        if manifest is None:
+            manifest = _read_manifest(release)
         self.release = release.resolve()
         self.manifest = manifest
         self.base_iri: str = manifest["base_iri"]
@@ -65,7 +74,7 @@ class EmbeddedStore(SparqlStore):
 
     def _load_in_memory(self) -> tuple[Callable[[], ox.Store], dict]:
         files = release_files(self.release, self.base_iri)
-        _check_files(self.release, self.manifest)
+        _check_loaded(self.release, self.manifest)
         store = ox.Store()
         _bulk_load(store, self.release, self.base_iri)
         return (lambda: store), _written_literals(files)
@@ -142,7 +151,7 @@ def _fill_on_disk(release: Path, manifest: dict, folder: Path) -> None:
     """Fill `folder` with the release's store and the literals it changes (computed once here,
     not by every process that opens the store: it reads every file of the release)."""
     files = release_files(release, manifest["base_iri"])
-    _check_files(release, manifest)
+    _check_loaded(release, manifest)
     write_engine(folder, lambda store: _bulk_load(store, release, manifest["base_iri"]))
     with open(folder / WRITTEN_LITERALS, "wb") as literals:
         pickle.dump(_written_literals(files), literals)
@@ -196,12 +205,27 @@ def has_blank_node(triple: ox.Triple) -> bool:
     return isinstance(triple.subject, ox.BlankNode) or isinstance(triple.object, ox.BlankNode)
 
 
-def _check_files(release: Path, manifest: dict) -> None:
-    """Raise StoreUnavailable unless the files the store loads (the N-Quads dump and every
-    description) are there with the SHA-256 the manifest records."""
+def check_loaded_files(release: Path, manifest: dict) -> None:
+    """Raise DamagedFile unless the files the store loads (the N-Quads dump and every description)
+    are there with the SHA-256 the manifest records."""
     recorded = {entry["name"]: entry["sha256"] for entry in manifest_entries(manifest)}
-    for name in ["partnerships.nq", *(entry["name"] for entry in manifest.get("description", []))]:
-        try:
-            check_verified(release, name, recorded.get(name, ""))
-        except DamagedFile as damage:
-            raise StoreUnavailable(f"release {release.name} cannot be served: {damage}") from damage
+    for name in [DATA_DUMP, *(entry["name"] for entry in manifest.get("description", []))]:
+        check_verified(release, name, recorded.get(name, ""))
+
+
+def _check_loaded(release: Path, manifest: dict) -> None:
+    """check_loaded_files, saying that the release cannot be served (StoreUnavailable)."""
+    try:
+        check_loaded_files(release, manifest)
+    except DamagedFile as damage:
+        raise StoreUnavailable(f"release {release.name} cannot be served: {damage}") from damage
+
+
+def _read_manifest(release: Path) -> dict[str, Any]:
+    """The manifest of `release`, checked for shape. Raises StoreUnavailable saying what is wrong."""
+    if not release.is_dir():
+        raise StoreUnavailable(f"no release at {release}: run 'lodpub build' first")
+    try:
+        return load_manifest(release)
+    except ManifestError as damage:
+        raise StoreUnavailable(f"release {release.name} cannot be served: {damage}") from damage

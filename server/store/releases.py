@@ -1,22 +1,25 @@
 """The releases on disk: output_dir/releases/<version>/, and the two links beside them.
 
 `current` points at the release built last (`lodpub build` moves it); `served` at the release the
-server serves (only `lodpub serve`, `reload` and `rollback` move it), so that building never
-changes what a running server serves, not even when gunicorn replaces a worker. A worker loads
-`served`, or `current` when nothing has been served yet from this output folder.
+operator chose to serve (only `lodpub serve`, `reload` and `rollback` move it), so that building
+never changes what a running server serves, not even when gunicorn replaces a worker. Which release
+the server really serves, the chosen one or a fallback for a damaged one, is decided in serving.py.
 
-A release is complete when its manifest.json and SHA256SUMS are there and every file has the
-SHA-256 they record. Versions start with the UTC build time, so they sort oldest first.
+A release is complete when its manifest.json (manifest.py) and SHA256SUMS are there and every file
+has the SHA-256 they record (checksums.py). Versions start with the UTC build time, so they sort
+oldest first.
 """
 
-import hashlib
-import json
 import os
 import re
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+# Re-exported: what reads the files of a release imports them from here.
+from .checksums import DamagedFile, check_verified, read_verified, recorded_checksums, sha256_of  # noqa: F401
+from .manifest import MANIFEST, ManifestError, load_manifest, manifest_entries
 
 CURRENT = "current"
 SERVED = "served"
@@ -31,17 +34,14 @@ PIDFILE = "lodpub.pid"
 SHAPES_FILE = "shapes.ttl"
 
 
-class DamagedFile(Exception):
-    """A file of a release is missing, or its bytes are not those the build wrote."""
-
-
 @dataclass(frozen=True)
 class ReleaseSummary:
-    """What `lodpub releases` shows of one release, from its manifest (None: no readable manifest)."""
+    """What `lodpub releases` shows of one release: its manifest, or (None and) what is wrong with it."""
 
     version: str
     path: Path
     manifest: dict[str, Any] | None
+    problem: str | None = None
 
 
 def releases_dir(output_dir: Path) -> Path:
@@ -54,16 +54,14 @@ def list_releases(output_dir: Path) -> list[ReleaseSummary]:
     folder = releases_dir(output_dir)
     if not folder.is_dir():
         return []
-    return [ReleaseSummary(path.name, path, read_manifest(path))
-            for path in sorted(folder.iterdir()) if path.is_dir() and not path.name.startswith(".")]
+    return [_summary(path) for path in sorted(folder.iterdir()) if path.is_dir() and not path.name.startswith(".")]
 
 
-def read_manifest(release: Path) -> dict[str, Any] | None:
-    """The release's manifest.json, or None when it is missing or not JSON."""
+def _summary(release: Path) -> ReleaseSummary:
     try:
-        return json.loads((release / "manifest.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
+        return ReleaseSummary(release.name, release, load_manifest(release))
+    except ManifestError as damage:
+        return ReleaseSummary(release.name, release, None, str(damage))
 
 
 def pointed_version(output_dir: Path, link: str) -> str | None:
@@ -74,10 +72,15 @@ def pointed_version(output_dir: Path, link: str) -> str | None:
         return None
 
 
-def release_to_serve(output_dir: Path) -> Path:
-    """The folder a worker loads: `served`, or `current` before anything was served."""
-    served = output_dir / SERVED
-    return served if os.path.lexists(served) else output_dir / CURRENT
+def chosen_version(output_dir: Path) -> str | None:
+    """The release the operator chose to serve: the one `served` names (moved only by `lodpub serve`,
+    `reload` and `rollback`), or the one built last (`current`) before anything was served; None
+    when neither names a release folder."""
+    for link in (SERVED, CURRENT):
+        version = pointed_version(output_dir, link)
+        if version is not None and (releases_dir(output_dir) / version).is_dir():
+            return version
+    return None
 
 
 def point(output_dir: Path, link: str, release: Path) -> None:
@@ -94,6 +97,22 @@ def point(output_dir: Path, link: str, release: Path) -> None:
     fsync_directory(output_dir)
 
 
+def write_atomically(path: Path, data: bytes) -> None:
+    """Replace the file `path` by one holding `data`, in one step and durably: readers find the old
+    file or the new one, never a part; a failed write (a full disk) leaves the old one and no other."""
+    temporary = path.with_name(f".{path.name}-{os.getpid()}.tmp")
+    try:
+        with open(temporary, "wb") as file:
+            file.write(data)
+            file.flush()
+            os.fsync(file.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
+    fsync_directory(path.parent)
+
+
 def fsync_directory(directory: Path) -> None:
     """Make a directory's entries (new files, renames) durable."""
     descriptor = os.open(directory, os.O_RDONLY)
@@ -103,87 +122,44 @@ def fsync_directory(directory: Path) -> None:
         os.close(descriptor)
 
 
-def sha256_of(data: bytes) -> str:
-    """The SHA-256 of `data`, in hex."""
-    return hashlib.sha256(data).hexdigest()
-
-
-def read_verified(release: Path, name: str, expected_sha256: str) -> bytes:
-    """The bytes of a file of `release`, checked against the SHA-256 the build recorded.
-    Raises DamagedFile, saying what is wrong, when the file is missing or changed."""
-    try:
-        data = (release / name).read_bytes()
-    except OSError as error:
-        raise DamagedFile(f"{name} cannot be read ({error.strerror or error})") from error
-    _compare_sha256(name, sha256_of(data), expected_sha256)
-    return data
-
-
-def check_verified(release: Path, name: str, expected_sha256: str) -> None:
-    """Raise DamagedFile, saying what is wrong, unless file `name` of `release` is there with the
-    SHA-256 the build recorded. Reads the file in parts: a large release's dump is gigabytes."""
-    try:
-        with open(release / name, "rb") as file:
-            found = hashlib.file_digest(file, "sha256").hexdigest()
-    except OSError as error:
-        raise DamagedFile(f"{name} cannot be read ({error.strerror or error})") from error
-    _compare_sha256(name, found, expected_sha256)
-
-
-def _compare_sha256(name: str, found: str, expected: str) -> None:
-    if found != expected:
-        raise DamagedFile(f"{name} fails its checksum: SHA-256 {found[:12]}…, the build wrote {expected[:12]}…")
-
-
-def recorded_checksums(release: Path) -> dict[str, str]:
-    """{file name: SHA-256} as SHA256SUMS records them. Raises DamagedFile when it cannot be read."""
-    try:
-        lines = (release / "SHA256SUMS").read_text(encoding="utf-8").splitlines()
-    except (OSError, UnicodeDecodeError) as error:
-        raise DamagedFile(f"SHA256SUMS cannot be read ({error})") from error
-    checksums = {}
-    for line in lines:
-        match = re.fullmatch(r"([0-9a-f]{64})  (\S+)", line)
-        if not match:
-            raise DamagedFile(f"SHA256SUMS has a line that is not '<sha256>  <name>': {line[:80]!r}")
-        checksums[match.group(2)] = match.group(1)
-    return checksums
-
-
 def release_problems(release: Path) -> list[str]:
-    """Why `release` cannot be served: missing, incomplete, or files that fail their checksums
-    (SHA256SUMS, and the manifest agreeing with it). Empty when the release is complete."""
+    """Why `release` cannot be served: missing, incomplete, a manifest that is damaged or not of the
+    build's shape, or files that fail their checksums (SHA256SUMS, and the manifest agreeing with
+    it). Empty when the release is complete."""
     if not release.is_dir():
         return [f"there is no release {release.name} in {release.parent}"]
     try:
+        manifest, problems = load_manifest(release), []
+    except ManifestError as damage:
+        manifest, problems = None, [str(damage)]
+    try:
         checksums = recorded_checksums(release)
     except DamagedFile as damage:
-        return [str(damage)]
-    problems = []
+        return problems + [str(damage)]
     for name, digest in sorted(checksums.items()):
+        if name == MANIFEST and manifest is None:
+            continue  # said above, and more precisely
         try:
             check_verified(release, name, digest)
         except DamagedFile as damage:
             problems.append(str(damage))
-    manifest = read_manifest(release)
-    if manifest is None:
-        return problems + ["manifest.json is missing or unreadable"]
-    for entry in manifest_entries(manifest):
-        if checksums.get(entry["name"]) != entry["sha256"]:
-            problems.append(f"{entry['name']}: manifest.json and SHA256SUMS disagree")
-    return problems
+    return problems + ([] if manifest is None else _disagreements(manifest, checksums))
 
 
-def manifest_entries(manifest: dict[str, Any]) -> list[dict[str, Any]]:
-    """Every file the manifest records (the dumps, then the descriptions), with its SHA-256."""
-    return manifest.get("files", []) + manifest.get("description", [])
+def _disagreements(manifest: dict[str, Any], checksums: dict[str, str]) -> list[str]:
+    """Where the manifest and SHA256SUMS disagree, or SHA256SUMS leaves the manifest out."""
+    problems = [] if MANIFEST in checksums else [f"SHA256SUMS records no SHA-256 for {MANIFEST}"]
+    return problems + [f"{entry['name']}: {MANIFEST} and SHA256SUMS disagree" for entry in manifest_entries(manifest)
+                       if checksums.get(entry["name"]) != entry["sha256"]]
 
 
 def prune(output_dir: Path, keep: int) -> list[str]:
-    """Delete all but the `keep` newest releases, never the one built last (`current`) nor the
-    one served (`served`); return the versions deleted. Each is renamed away in one step first,
-    so a release is either whole or gone."""
-    protected = {pointed_version(output_dir, CURRENT), pointed_version(output_dir, SERVED)}
+    """Delete all but the `keep` newest releases, never the one built last (`current`), the one
+    chosen to be served (`served`) nor the one served in its place (serving.py); return the versions
+    deleted. Each is renamed away in one step first, so a release is either whole or gone."""
+    from .serving import recorded_serving  # serving.py reads releases with this module
+
+    protected = {pointed_version(output_dir, CURRENT), pointed_version(output_dir, SERVED), recorded_serving(output_dir)}
     releases = list_releases(output_dir)
     doomed = [release for release in releases[:max(len(releases) - keep, 0)] if release.version not in protected]
     for release in doomed:

@@ -57,6 +57,7 @@ from ..config import Settings
 from ..namespaces import dataset_iri
 from . import QueryError, StoreUnavailable
 from .embedded import DATA_DUMP, description_quads, has_blank_node, release_files
+from .manifest import load_manifest
 from .query_text import SPARQL_TOKEN, QueryText, UnreadableQuery, read_query
 from .sparql_store import (
     CATALOGUE_GRAPH,
@@ -433,9 +434,10 @@ def _switching(marks: Marks) -> bool:
 def publish(release: Path, endpoints: Endpoints) -> str:
     """Load `release` (a folder written by `lodpub build`) into the store and make it the one
     served, atomically for lodpub's readers (see the module's docstring). Returns the version
-    published. Raises StoreUnavailable on failure: the published release is left as it was,
-    unless the move itself failed, which the publication mark then tells every reader."""
-    manifest = json.loads((release / "manifest.json").read_text(encoding="utf-8"))
+    published. Raises ManifestError when the release's manifest is damaged, StoreUnavailable on
+    failure: the published release is left as it was, unless the move itself failed, which the
+    publication mark then tells every reader."""
+    manifest = load_manifest(release)  # a damaged one: a ManifestError saying what is wrong
     base_iri, version = manifest["base_iri"], manifest["version"]
     blank_node_triples = _blank_node_triples(release, base_iri)
     graphs = list(blank_node_triples)

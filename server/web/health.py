@@ -7,7 +7,12 @@ store holds is only re-read every few seconds and would hide a store that has ju
 
 200 with `"status": "ok"` when requests can be answered; 503 with `"status": "unavailable"` and
 the reason otherwise (the remote store does not answer, holds no release, or is half-way through
-a switch). JSON by default, one line of text for a client that prefers text/plain. Never cached.
+a switch; no release of the embedded store can be served). JSON by default, one line of text for a
+client that prefers text/plain. Never cached.
+
+On the embedded store it also says which release the operator chose and whether the one served is
+a fallback for it, and why (store/serving.py): the decision is the whole server's, so every worker
+says the same.
 """
 
 import os
@@ -17,6 +22,7 @@ from typing import Any
 from flask import Blueprint, Response, jsonify, request
 
 from ..store import StoreUnavailable
+from ..store.serving import Decision
 from . import publisher
 
 blueprint = Blueprint("health", __name__)
@@ -46,7 +52,19 @@ def health_report() -> dict[str, Any]:
         report.update(version=store.version, built_at=store.built_at.isoformat(), triples=store.triple_count)
     except StoreUnavailable as error:
         report.update(status="unavailable", reason=str(error))
+    report.update(_decision_report(getattr(store, "decision", None)))
     report.update(uptime_seconds=round(time.time() - publisher().started, 3), worker_pid=os.getpid())
+    return report
+
+
+def _decision_report(decision: Decision | None) -> dict[str, Any]:
+    """What /health says of the decision the server serves by: the release chosen, whether the one
+    served is a fallback, and which releases were refused and why (nothing on a remote store)."""
+    if decision is None:
+        return {}
+    report: dict[str, Any] = {"chosen": decision.chosen, "fallback": decision.fallback}
+    if decision.refused:
+        report["refused"] = [{"version": refusal.version, "reason": refusal.reason} for refusal in decision.refused]
     return report
 
 
@@ -55,9 +73,12 @@ def _prefers_text() -> bool:
 
 
 def _as_text(report: dict[str, Any]) -> Response:
-    """One line: "ok <version> <built_at>" or "unavailable: <reason>"."""
+    """One line: "ok <version> <built_at>" (then ", a fallback: <why>") or "unavailable: <reason>"."""
     if report["status"] == "ok":
         line = f"ok {report['version']} {report['built_at']}"
+        if report.get("fallback"):
+            line += ", a fallback: " + "; ".join(f"release {refusal['version']} cannot be served: {refusal['reason']}"
+                                                  for refusal in report["refused"])
     else:
         line = f"unavailable: {report['reason']}"
     return Response(line + "\n", mimetype="text/plain")

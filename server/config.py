@@ -74,6 +74,29 @@ class Settings:
         "seconds an idle keep-alive connection is held open; behind a load balancer that reuses "
         "connections, more than its idle timeout",
     )
+    header_timeout: float = _setting(
+        10.0,
+        "LODPUB_HEADER_TIMEOUT",
+        "seconds a client has to send a request's head (line and headers), from when it connects, or from its "
+        "first byte on a kept-alive connection; a slower one gets 408 and is closed, having held no thread",
+    )
+    body_timeout: float = _setting(
+        30.0,
+        "LODPUB_BODY_TIMEOUT",
+        "seconds a client has to send a request's body once its head is in; a slower one gets 408",
+    )
+    connection_max_age: float = _setting(
+        5.0,
+        "LODPUB_CONNECTION_MAX_AGE",
+        "seconds a kept-alive connection is reused: the first response after that closes it, so that clients "
+        "reconnect and spread over the workers again; 0 keeps connections as long as the client does",
+    )
+    worker_timeout: int = _setting(
+        15,
+        "LODPUB_WORKER_TIMEOUT",
+        "seconds a worker that serves may go without a heartbeat (its event loop stuck, or the process "
+        "stopped) before the master kills and replaces it; never counted while a worker loads the release",
+    )
     access_log: str = _setting(
         "-", "LODPUB_ACCESS_LOG", "file the access log (one JSON object a request) is appended to; '-' is stdout"
     )
@@ -178,6 +201,11 @@ class Settings:
             raise ValueError(f"keep_releases must be at least 1, not {self.keep_releases}")
         if self.max_body_bytes < 1:
             raise ValueError(f"max_body_bytes must be at least 1, not {self.max_body_bytes}")
+        for name in ("header_timeout", "body_timeout", "worker_timeout"):
+            if getattr(self, name) <= 0:
+                raise ValueError(f"{name} must be above 0, not {getattr(self, name)}")
+        if self.connection_max_age < 0:
+            raise ValueError(f"connection_max_age cannot be negative: {self.connection_max_age}")
         if self.page_size < 1:
             raise ValueError(f"page_size must be at least 1, not {self.page_size}")
         if self.memory_store_max_triples < 0:

@@ -16,6 +16,8 @@ from gunicorn.glogging import Logger
 
 from . import create_app
 from .config import Settings
+from .serving.arbiter import RollingArbiter
+from .serving.worker import LoopWorker
 from .store import check_servable
 
 # A query string longer than this is cut in the access log (a GET SPARQL query can be 8 KB).
@@ -38,6 +40,10 @@ class _Gunicorn(BaseApplication):
     def load(self):
         return create_app(self.settings)
 
+    def run(self) -> None:
+        """Serve under our master (serving/arbiter.py), which replaces workers without a gap."""
+        RollingArbiter(self).run()
+
 
 def gunicorn_options(settings: Settings) -> dict[str, Any]:
     """gunicorn's settings for a production run of the publisher (README, "Running in production")."""
@@ -47,12 +53,15 @@ def gunicorn_options(settings: Settings) -> dict[str, Any]:
     return {
         "bind": f"{settings.host}:{settings.port}",
         "workers": settings.workers,
+        # gthread, reading each request in the event loop before a thread takes it (serving/worker.py).
         # Threads wait on queries running in child processes (see web/limits.py) while serving others.
-        "worker_class": "gthread",
+        "worker_class": LoopWorker,
         "threads": settings.threads,
-        # A gthread worker's heartbeat comes from its main loop, not from the requests, so this only
-        # kills a worker that is stuck as a whole (e.g. one thread holding the GIL), never a slow query.
-        "timeout": max(60, int(settings.sparql_timeout) * 3),
+        # The heartbeat comes from the worker's event loop, not from the requests, so this kills only a
+        # worker stuck as a whole (stopped, or a thread holding the GIL), never a slow query. A worker
+        # still loading the release is never killed: its heartbeat file keeps the wall-clock time it was
+        # made at, which gunicorn compares with a monotonic clock, until the loop first touches it.
+        "timeout": settings.worker_timeout,
         # On SIGHUP (a new release) and SIGTERM, requests under way may finish before the old worker goes.
         "graceful_timeout": int(longest_request) + 10,
         "keepalive": settings.keepalive,

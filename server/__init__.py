@@ -30,6 +30,9 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     settings = settings or load_settings()
     app = Flask(__name__, template_folder="web/templates", static_folder="web/static")
     app.extensions["lodpub"] = Publisher(settings, store or open_store(settings))
+    # A longer body is refused (413) before it is read, under any WSGI server (our gunicorn worker
+    # refuses it before it reaches the app).
+    app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
     if settings.trusted_hosts:
         # Every host a worker serves costs it one rewrite of the dumps (their IRIs, sizes and
         # checksums at that host): a host list bounds that work, as it bounds where links point.

@@ -61,7 +61,11 @@ class Settings:
     host: str = _setting("127.0.0.1", "LODPUB_HOST", "address the server listens on")
     port: int = _setting(5000, "LODPUB_PORT", "port the server listens on")
     workers: int = _setting(2, "LODPUB_WORKERS", "number of server worker processes")
-    threads: int = _setting(8, "LODPUB_THREADS", "threads per worker process (requests each serves at once)")
+    threads: int = _setting(
+        32,
+        "LODPUB_THREADS",
+        "threads per worker process (requests each serves at once; a SPARQL query waiting for a slot holds one)",
+    )
     max_requests: int = _setting(
         5000,
         "LODPUB_MAX_REQUESTS",
@@ -148,7 +152,30 @@ class Settings:
         30, "LODPUB_SPARQL_MAX_NESTING", "deepest nesting of { } and ( ) accepted in a SPARQL query"
     )
     sparql_slots: int = _setting(
-        4, "LODPUB_SPARQL_SLOTS", "SPARQL queries run at once on this machine; a query beyond them gets 503"
+        4, "LODPUB_SPARQL_SLOTS", "SPARQL queries run at once on this machine; a query beyond them waits in the queue"
+    )
+    sparql_slots_per_client: int = _setting(
+        0,
+        "LODPUB_SPARQL_SLOTS_PER_CLIENT",
+        "slots one client (IP address; an IPv6 /64) may hold at once; 0: all slots but one",
+    )
+    sparql_queue_length: int = _setting(
+        48, "LODPUB_SPARQL_QUEUE_LENGTH", "SPARQL queries that may wait for a slot on this machine; more get 503"
+    )
+    sparql_queue_seconds: float = _setting(
+        15.0, "LODPUB_SPARQL_QUEUE_SECONDS", "seconds a query waits for a slot before it gets 503 with Retry-After"
+    )
+    sparql_express_slots: int = _setting(
+        1,
+        "LODPUB_SPARQL_EXPRESS_SLOTS",
+        "queries that run beyond the slots, for at most sparql_express_seconds each, while every slot is taken "
+        "(so a cheap query is answered whatever the slots are busy with)",
+    )
+    sparql_express_seconds: float = _setting(
+        1.0, "LODPUB_SPARQL_EXPRESS_SECONDS", "seconds a query may run in an express slot before it waits for a slot"
+    )
+    sparql_max_answer_mb: int = _setting(
+        256, "LODPUB_SPARQL_MAX_ANSWER_MB", "largest SPARQL answer, in megabytes (before compression)"
     )
     sparql_max_memory_mb: int = _setting(
         1024, "LODPUB_SPARQL_MAX_MEMORY_MB", "memory (MB) one SPARQL query may take beyond the server's own"
@@ -199,6 +226,10 @@ class Settings:
             raise ValueError(f"build_jobs must be at least 1, not {self.build_jobs}")
         if self.keep_releases < 1:
             raise ValueError(f"keep_releases must be at least 1, not {self.keep_releases}")
+        if self.sparql_slots < 0 or self.sparql_slots_per_client < 0 or self.sparql_express_slots < 0:
+            raise ValueError("sparql_slots, sparql_slots_per_client and sparql_express_slots cannot be negative")
+        if self.sparql_max_answer_mb < 1:
+            raise ValueError(f"sparql_max_answer_mb must be at least 1, not {self.sparql_max_answer_mb}")
         if self.max_body_bytes < 1:
             raise ValueError(f"max_body_bytes must be at least 1, not {self.max_body_bytes}")
         for name in ("header_timeout", "body_timeout", "worker_timeout"):

@@ -172,7 +172,8 @@ def test_text_is_gzipped_for_a_client_that_accepts_it_under_a_tag_of_its_own(ser
     assert plain.status_code == packed.status_code == 200
     assert "Content-Encoding" not in plain.headers and packed.headers["Content-Encoding"] == "gzip"
     assert gzip.decompress(packed.sent) == plain.sent and len(packed.sent) < len(plain.sent) / 2
-    assert int(packed.headers["Content-Length"]) == len(packed.sent)
+    if packed.headers.get("Transfer-Encoding") != "chunked":  # a large SPARQL answer streams, gzipped as it goes
+        assert int(packed.headers["Content-Length"]) == len(packed.sent)
     for response in (plain, packed):
         assert "Accept-Encoding" in response.headers["Vary"]
     # A strong tag names bytes: one per encoding, and each revalidates only its own.

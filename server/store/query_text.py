@@ -27,6 +27,8 @@ SPARQL_TOKEN = re.compile(
 FORMS = ("SELECT", "ASK", "CONSTRUCT", "DESCRIBE")
 UPDATES = ("INSERT", "DELETE", "LOAD", "CLEAR", "CREATE", "DROP", "COPY", "MOVE", "ADD", "WITH")
 OPENING, CLOSING = "{([", "})]"
+# Prefix operators: a run of them (`!!!!x`, `^^^^p`, `- - -1`) nests as deeply as brackets do.
+PREFIX_OPERATORS = "!^-+"
 
 
 class UnreadableQuery(ValueError):
@@ -121,8 +123,14 @@ def _iri_at(tokens: list[tuple[str, str]], index: int, prefixes: dict[str, str],
 
 
 def _depth(tokens: list[tuple[str, str]]) -> int:
-    depth = deepest = 0
+    """How deeply the query nests: brackets, and runs of prefix operators inside them."""
+    depth = deepest = run = 0
     for kind, value in tokens:
+        if kind == "other" and value in PREFIX_OPERATORS:
+            run += 1
+            deepest = max(deepest, depth + run)
+            continue
+        run = 0
         if kind == "other" and value in OPENING:
             depth += 1
             deepest = max(deepest, depth)

@@ -7,11 +7,16 @@ whatever `*` says), and varies with Accept-Encoding either way. The gzipped byte
 `gzip.compress(..., mtime=0)`: the same answer, the same bytes, so a strong ETag (which names the
 encoded bytes, RFC 9110 §8.8.3) is one per encoding (http._representation_tag counts it).
 
+An answer streamed from a file (a large SPARQL answer) is gzipped as it streams, by one zlib
+stream of fixed settings: the same chunks give the same bytes.
+
 Not compressed: files sent as they are (direct passthrough), and an answer that offers byte ranges
 (`Accept-Ranges`, the dumps): a range counts bytes of the file, and the dumps have their .gz files.
 """
 
 import gzip
+import zlib
+from collections.abc import Iterable, Iterator
 
 from flask import Request, Response
 from werkzeug.http import parse_accept_header
@@ -29,9 +34,28 @@ def compress(response: Response, request: Request) -> Response:
         return response
     response.vary.add("Accept-Encoding")
     if accepts_gzip(request.headers.get("Accept-Encoding", "")):
-        response.set_data(gzip.compress(response.get_data(), compresslevel=6, mtime=0))
+        if response.is_sequence:
+            response.set_data(gzip.compress(response.get_data(), compresslevel=6, mtime=0))
+        else:
+            response.response = gzipped(response.response)
+            response.headers.pop("Content-Length", None)
         response.headers["Content-Encoding"] = "gzip"
     return response
+
+
+def gzipped(chunks: Iterable[bytes]) -> Iterator[bytes]:
+    """`chunks` gzipped as they come (a gzip member with no time stamp), closing `chunks` at the end."""
+    compressor = zlib.compressobj(6, zlib.DEFLATED, 31)  # 31: the gzip format
+    try:
+        for chunk in chunks:
+            compressed = compressor.compress(chunk)
+            if compressed:
+                yield compressed
+        yield compressor.flush()
+    finally:
+        close = getattr(chunks, "close", None)
+        if close:
+            close()
 
 
 def accepts_gzip(accept_encoding: str) -> bool:
@@ -46,10 +70,10 @@ def accepts_gzip(accept_encoding: str) -> bool:
 
 
 def _compressible(response: Response) -> bool:
-    return (not response.direct_passthrough and response.is_sequence and response.status_code not in (204, 206, 304)
+    return (not response.direct_passthrough and response.status_code not in (204, 206, 304)
             and "Content-Encoding" not in response.headers and "Accept-Ranges" not in response.headers
             and _compressible_type(response.mimetype or "")
-            and len(response.get_data()) >= MIN_BYTES)
+            and (not response.is_sequence or len(response.get_data()) >= MIN_BYTES))
 
 
 def _compressible_type(media_type: str) -> bool:

@@ -3,27 +3,37 @@ bounded, and unable to reach anything but our own graphs.
 
 A request is answered in these steps, each of which can refuse it with the right status:
 read the protocol request (400, 415) -> check the query's size, nesting, SERVICE calls and graphs
-(400, 413) -> choose the answer's format (406) -> take a query slot (503) -> run the query in a
-query runner (a child process) with a time and memory bound (400 for a bad query, 503 when stopped) -> answer.
+(400, 413) -> choose the answer's format (406) -> wait in the queue for a query slot (admission.py;
+503 with Retry-After when the queue is full or the wait too long) -> run the query in a query
+runner (a child process, limits.py) with a time, memory and answer size bound (400 for a bad query,
+503 when stopped) -> answer, streamed from the file the runner wrote it to.
 `GET /sparql` without a query gives the Service Description, or the query editor to a browser.
 """
 
+import dataclasses
+import errno
+import os
+import tempfile
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import lru_cache, partial
 from pathlib import Path
+from typing import IO, Any
 from urllib.parse import parse_qsl
 
 from flask import Blueprint, Response, current_app, render_template, request
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from ..describe.service_description import service_description
 from ..namespaces import prefixes_for
-from ..store import QueryError
+from ..store import QueryError, SparqlAnswer, Store
 from ..store.query_text import UnreadableQuery, read_query, syntax_error
 from . import public_base, publisher, store, to_public
+from .admission import Admission, Busy, Limits, client_of, default_slot_directory
 from .i18n import current_language
 from .jsonld import our_context
-from .limits import NoFreeSlot, QueryCrashed, QueryRunners, QueryTimeout, default_slot_directory, query_slot
+from .limits import QueryCrashed, QueryRunners, QueryTimeout
 from .negotiation import HTML, NotAcceptable, accepted_types, choose_format, serialise
 from .served import file_facts
 
@@ -40,6 +50,11 @@ GRAPH_TYPES = ("text/turtle", "application/n-triples", "application/rdf+xml", "a
 # Other names clients use for them (in Accept, or in the format/output parameters SPARQLWrapper sends).
 RESULTS_ALIASES = {"json": 0, "application/json": 0, "text/javascript": 0, "application/javascript": 0,
                    "xml": 1, "application/xml": 1, "text/xml": 1, "csv": 2, "tsv": 3}
+# An answer up to this size is sent from memory (and gzipped whole); a larger one streams from its file.
+SMALL_ANSWER_BYTES = 1 << 20
+STREAM_CHUNK_BYTES = 1 << 20
+# How long checking a query's syntax may take (in a runner, when the query cannot run).
+CHECK_SECONDS = 5.0
 GRAPH_ALIASES = {"turtle": 0, "ttl": 0, "n3": 0, "text/n3": 0, "application/x-turtle": 0, "nt": 1, "ntriples": 1,
                  "n-triples": 1, "text/plain": 1, "rdf": 2, "xml": 2, "rdf+xml": 2, "rdfxml": 2,
                  "application/xml": 2, "text/xml": 2, "json-ld": 3, "jsonld": 3, "json": 3, "application/json": 3}
@@ -87,9 +102,9 @@ def read_protocol_request() -> ProtocolRequest:
     if request.method == "POST":
         content_type = request.mimetype
         if content_type == "application/x-www-form-urlencoded":
-            params = _parameters(request.get_data()) + _parameters(request.query_string)
+            params = _parameters(_body()) + _parameters(request.query_string)
         elif content_type == "application/sparql-query":
-            params = _parameters(request.query_string) + [("query", _text(request.get_data(), "the query"))]
+            params = _parameters(request.query_string) + [("query", _text(_body(), "the query"))]
         else:
             raise Refusal(415, f"A query is sent as application/x-www-form-urlencoded or "
                                f"application/sparql-query, not {content_type or 'without a Content-Type'}.")
@@ -127,31 +142,17 @@ def answer(asked: ProtocolRequest) -> Response:
         _check_graphs(shape.default_graphs + shape.named_graphs)
     results_type, graph_type = _answer_types(asked.formats, shape.form)
     replacements = file_facts(store().version, public_base())
+    arguments = (canonical_query, default_graphs, named_graphs, results_type or RESULTS_TYPES[0],
+                 graph_type or GRAPH_TYPES[0], settings.sparql_max_rows, replacements)
+    answered, answer_file = _run_admitted(arguments)
     try:
-        with query_slot(default_slot_directory(str(settings.output_dir)), settings.sparql_slots):
-            answered = _query_runners().run(
-                (canonical_query, default_graphs, named_graphs, results_type or RESULTS_TYPES[0],
-                 graph_type or GRAPH_TYPES[0], settings.sparql_max_rows, replacements),
-                settings.sparql_timeout,
-            )
-    except NoFreeSlot:
-        # Told "busy", the client would only try again: a query that cannot run is told why now.
-        problem = syntax_error(canonical_query, store().base_iri + "sparql")
-        if problem:
-            raise Refusal(400, f"The query is not valid SPARQL 1.1: {problem}")
-        raise Refusal(503, "The endpoint is busy: every query slot is taken. Try again in a few seconds.",
-                      {"Retry-After": "5"})
-    except QueryTimeout:
-        raise Refusal(503, f"The query ran longer than {settings.sparql_timeout:g} s and was stopped. "
-                           "Make it more selective (LIMIT, more specific patterns).")
-    except QueryCrashed:
-        raise Refusal(503, f"The query needed more than {settings.sparql_max_memory_mb} MB and was stopped.")
-    except QueryError as error:
-        raise Refusal(400, f"The query is not valid SPARQL 1.1 or cannot be evaluated: {error}")
-    if ((answered.kind == "graph" and graph_type is None) or (answered.kind != "graph" and results_type is None)
-            or (answered.kind == "boolean" and answered.media_type in SELECT_ONLY_TYPES)):
-        raise Refusal(406, _not_acceptable_message(answered.kind))
-    response = Response(_to_public(answered.body), mimetype=answered.media_type)
+        if ((answered.kind == "graph" and graph_type is None) or (answered.kind != "graph" and results_type is None)
+                or (answered.kind == "boolean" and answered.media_type in SELECT_ONLY_TYPES)):
+            raise Refusal(406, _not_acceptable_message(answered.kind))
+    except Refusal:
+        answer_file.close()
+        raise
+    response = _answer_response(answer_file, answered.media_type)
     response.vary.add("Accept")
     if answered.truncated:
         response.headers["X-SPARQL-Truncated"] = "true"
@@ -159,20 +160,141 @@ def answer(asked: ProtocolRequest) -> Response:
     return response
 
 
-_RUNNERS_LOCK = threading.Lock()
+def _run_admitted(arguments: tuple) -> tuple[SparqlAnswer, IO[bytes]]:
+    """Run the query (`arguments` of Store.sparql) once admitted: its answer (without body) and the
+    open file holding the body. An express slot that the query outlasts sends it back to the queue."""
+    settings = publisher().settings
+    client = client_of(request.remote_addr)
+    descriptor, name = tempfile.mkstemp(prefix="answer-", dir=_admission().directory)
+    answer_file = os.fdopen(descriptor, "rb")
+    os.unlink(name)  # the runner writes it through its name (in /proc of this process)
+    path = f"/proc/{os.getpid()}/fd/{descriptor}"
+    try:
+        with _admission().slot(client) as lane:
+            if not lane.express:
+                return _runners().run(("answer", path, *arguments), settings.sparql_timeout), answer_file
+            try:
+                return _runners().run(("answer", path, *arguments), lane.seconds), answer_file
+            except QueryTimeout:
+                pass  # not a cheap query: it waits for a slot of its own
+        with _admission().slot(client, express=False):
+            return _runners().run(("answer", path, *arguments), settings.sparql_timeout), answer_file
+    except BaseException as error:
+        answer_file.close()
+        raise _refusal(error, arguments[0]) from error
 
 
-def _query_runners() -> QueryRunners:
+def _refusal(error: BaseException, query: str) -> BaseException:
+    """The refusal that tells the client why its query got no answer (`error` itself if it is no refusal)."""
+    settings = publisher().settings
+    if isinstance(error, Busy):
+        # Told "busy", the client would only try again: a query that cannot run is told why now.
+        problem = _syntax_problem(query)
+        if problem:
+            return Refusal(400, f"The query is not valid SPARQL 1.1: {problem}")
+        return Refusal(503, str(error), {"Retry-After": str(error.retry_after)})
+    if isinstance(error, QueryTimeout) or (isinstance(error, QueryCrashed) and error.cause == "time"):
+        return Refusal(503, f"The query ran longer than {settings.sparql_timeout:g} s and was stopped. "
+                            "Make it more selective (LIMIT, more specific patterns).")
+    if isinstance(error, QueryCrashed) and error.cause == "memory":
+        return Refusal(503, f"The query needed more than {settings.sparql_max_memory_mb} MB and was stopped.")
+    if isinstance(error, QueryCrashed) and error.cause == "stack":
+        return Refusal(400, "The query is too deeply nested for the query engine, which stopped on it. "
+                            "Write it with fewer nested expressions, paths or groups.")
+    if isinstance(error, QueryCrashed):
+        return Refusal(503, "The query engine stopped on this query without an answer. It has been logged.")
+    if isinstance(error, QueryError):
+        return Refusal(400, f"The query is not valid SPARQL 1.1 or cannot be evaluated: {error}")
+    if isinstance(error, OSError) and error.errno == errno.EFBIG:
+        return Refusal(503, f"The answer is larger than {settings.sparql_max_answer_mb} MB. "
+                            "Ask for less (LIMIT, fewer variables), or for a dump of the dataset.")
+    if isinstance(error, OSError):
+        return Refusal(503, f"The answer could not be written ({error.strerror}). Try again later.",
+                       {"Retry-After": "30"})
+    return error
+
+
+def _syntax_problem(query: str) -> str | None:
+    """What the engine's parser finds wrong with `query` (in a runner, as untrusted text never is
+    parsed here), or None when it parses, or cannot be checked now."""
+    try:
+        return _runners().run(("check", query, store().base_iri + "sparql"), CHECK_SECONDS)
+    except QueryCrashed as crash:
+        return "the query is too deeply nested for the query engine" if crash.cause == "stack" else None
+    except (QueryTimeout, OSError):
+        return None
+
+
+def _answer_response(answer_file: IO[bytes], media_type: str) -> Response:
+    """The answer in `answer_file`, with this host's base: from memory when small, else streamed."""
+    if os.fstat(answer_file.fileno()).st_size <= SMALL_ANSWER_BYTES:
+        with answer_file:
+            return Response(_to_public(answer_file.read()), mimetype=media_type)
+    # The stream is read after the request's context is gone: it takes the bases with it.
+    chunks = _public_chunks(answer_file, store().base_iri.encode(), public_base().encode())
+    response = Response(chunks, mimetype=media_type)
+    # Else werkzeug reads the whole stream into memory to count its length (make_conditional).
+    response.implicit_sequence_conversion = False
+    return response
+
+
+def _public_chunks(answer_file: IO[bytes], old: bytes, new: bytes) -> Iterator[bytes]:
+    """The file's bytes in chunks, `old` (the canonical base) replaced by `new` (this host's), also
+    across chunks; the file is closed at the end, or when the client goes away."""
+    kept = b""
+    with answer_file:
+        while chunk := answer_file.read(STREAM_CHUNK_BYTES):
+            text = (kept + chunk).replace(old, new) if old != new else chunk
+            # The last len(old) - 1 bytes may begin an occurrence that the next chunk completes.
+            cut = max(0, len(text) - (len(old) - 1)) if old != new else len(text)
+            kept, ready = text[cut:], text[:cut]
+            if ready:
+                yield ready
+        if kept:
+            yield kept
+
+
+def in_runner(store: Store, operation: str, *arguments: Any) -> Any:
+    """What a query runner does: "answer" a query (Store.sparql's arguments after the path of the
+    file the body is written to; the answer comes back without body), or "check" one's syntax."""
+    if operation == "check":
+        return syntax_error(*arguments)
+    path, *query_arguments = arguments
+    answered = store.sparql(*query_arguments)
+    with open(path, "wb") as answer_file:
+        answer_file.write(answered.body)
+    return dataclasses.replace(answered, body=b"")
+
+
+_PROCESS_LOCK = threading.Lock()
+
+
+def _runners() -> QueryRunners:
     """The query runners of this process for the app's store, made on its first query."""
     extensions = current_app.extensions
-    with _RUNNERS_LOCK:
+    with _PROCESS_LOCK:
         if "lodpub.query_runners" not in extensions:
             settings = publisher().settings
             # The machine's slots shared among the worker processes: more idle runners would only hold memory.
-            keep = max(1, -(-settings.sparql_slots // settings.workers))
+            keep = max(1, -(-(settings.sparql_slots + settings.sparql_express_slots) // settings.workers))
             extensions["lodpub.query_runners"] = QueryRunners(
-                store().sparql, settings.sparql_max_memory_mb * 1024 * 1024, keep)
+                partial(in_runner, store()), settings.sparql_max_memory_mb * 1024 * 1024, keep,
+                file_bytes=settings.sparql_max_answer_mb * 1024 * 1024)
         return extensions["lodpub.query_runners"]
+
+
+def _admission() -> Admission:
+    """The admission of this server's queries (shared with its other workers)."""
+    extensions = current_app.extensions
+    with _PROCESS_LOCK:
+        if "lodpub.admission" not in extensions:
+            settings = publisher().settings
+            extensions["lodpub.admission"] = Admission(default_slot_directory(str(settings.output_dir)), Limits(
+                slots=settings.sparql_slots,
+                per_client=settings.sparql_slots_per_client or max(1, settings.sparql_slots - 1),
+                queue_length=settings.sparql_queue_length, wait_seconds=settings.sparql_queue_seconds,
+                express_slots=settings.sparql_express_slots, express_seconds=settings.sparql_express_seconds))
+        return extensions["lodpub.admission"]
 
 
 def describe_service() -> Response:
@@ -313,6 +435,15 @@ def _not_acceptable_message(kind: str | None) -> str:
     offered = {"graph": GRAPH_TYPES, "solutions": RESULTS_TYPES, "boolean": BOOLEAN_TYPES}.get(kind)
     offered = offered or RESULTS_TYPES + GRAPH_TYPES
     return "Not acceptable. This answer is offered as: " + ", ".join(offered) + "."
+
+
+def _body() -> bytes:
+    """The request's body, refused (413) beyond max_body_bytes without reading more of it."""
+    try:
+        return request.get_data()
+    except RequestEntityTooLarge:
+        raise Refusal(413, f"The request body is larger than {publisher().settings.max_body_bytes} bytes, "
+                           "the most this endpoint reads.")
 
 
 def _parameters(raw: bytes) -> list[tuple[str, str]]:

@@ -51,7 +51,8 @@ from .describe.statistics import DataStatistics
 from .describe.void import dataset_summary, void_description
 from .namespaces import prefixes_for
 from .pool import map_in_forked_pool
-from .store.releases import CURRENT, SHAPES_FILE, fsync_directory, point, prune, remove_leftovers, temporary_prefix
+from .store.releases import CURRENT, SHAPES_FILE, fsync_directory, point, remove_leftovers, temporary_prefix
+from .store.served_release import prune
 from .store.sparql_store import StoredForm
 from .terms import to_oxigraph
 from .validate import ValidationReport, load_shapes, validate, validate_graph

@@ -34,7 +34,7 @@ from .store.releases import (
     release_problems,
     releases_dir,
 )
-from .store.serving import Decision, chosen_whole, decide, decision_in_force, read_record, record_decision
+from .store.served_release import Decision, chosen_whole, decide, decision_in_force, read_record, record_decision
 from .validate import format_report, load_shapes, validate
 
 EXIT_OK = 0
@@ -217,7 +217,7 @@ def _run_publish(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _serve_at_start(settings: Settings, chosen: str | None = None) -> int:
-    """Decide what a starting server serves (store/serving.py): the release `chosen`, else the one
+    """Decide what a starting server serves (store/served_release.py): the release `chosen`, else the one
     served last, else the one built last, or a fallback for it; record the decision, writing only
     what changes, and say it. A file of it that fails its checksum is reported here and withheld
     by the server."""
@@ -321,7 +321,7 @@ def _previous_release(output_dir: Path) -> str | None:
 
 def _switch_served(settings: Settings, version: str | None, command: str) -> int:
     """Check that release `version` is complete, point `served` at it, record that it is served
-    (store/serving.py) and have a running server switch to it; refuse, changing nothing, when the
+    (store/served_release.py) and have a running server switch to it; refuse, changing nothing, when the
     release cannot be served."""
     output_dir = settings.output_dir
     before = _decision_or_none(output_dir)

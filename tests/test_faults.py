@@ -474,7 +474,7 @@ def _probe_manifest_changes(settings, lodpub, count: int, seed: int = 16) -> dic
     is not refused, a restart that refuses or serves another release than the newest sound one."""
     from server.cli import _release_at_start
     from server.store import open_store
-    from server.store.serving import RECORD
+    from server.store.served_release import RECORD
 
     sound = build(settings)
     add_a_fact(settings)

@@ -349,7 +349,7 @@ def test_serve_with_the_newest_release_damaged_serves_the_newest_sound_one_and_r
 def test_a_damaged_release_rolled_back_to_is_never_replaced_by_the_one_rolled_back_from(lodpub, mini_settings,
                                                                                      capsys):
     from server.cli import _serve_at_start
-    from server.store.serving import decision_in_force
+    from server.store.served_release import decision_in_force
 
     output = mini_settings.output_dir
     a, b = (build(mini_settings, now=NOW + timedelta(hours=hour)) for hour in (0, 1))

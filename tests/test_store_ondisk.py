@@ -22,7 +22,8 @@ from server.config import load_settings
 from server.store import StoreUnavailable, check_servable
 from server.store.embedded import EmbeddedStore
 from server.store.ondisk import BUILDING_PREFIX, FOLDER
-from server.store.releases import list_releases, prune, release_problems
+from server.store.releases import list_releases, release_problems
+from server.store.served_release import prune
 
 SLOW = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l }"
 

@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from pathlib import Path
 
     from ..config import Settings
-    from .serving import Decision
+    from .served_release import Decision
 
 _log = logging.getLogger(__name__)
 
@@ -85,13 +85,13 @@ class SparqlAnswer:
 
 def check_servable(settings: "Settings") -> None:
     """Raise StoreUnavailable, without loading anything, when the embedded store has no release to
-    serve: none was built, or none that a server may serve can be loaded (serving.py; a remote
+    serve: none was built, or none that a server may serve can be loaded (served_release.py; a remote
     store is asked by each worker, and may come back later). Build the on-disk store of the release
     to be served if it needs one (prepare_store)."""
     if settings.store == "remote":
         return
     from .releases import releases_dir
-    from .serving import decision_in_force
+    from .served_release import decision_in_force
 
     decision = decision_in_force(settings.output_dir)
     if decision.serving is None:
@@ -130,7 +130,7 @@ def prepare_store(settings: "Settings", release: "Path", manifest: dict | None =
 
 def open_store(settings: "Settings") -> Store:
     """The store `settings` name: the embedded store of the release the server serves (the chosen
-    release, or a fallback: serving.py), or the remote store (settings.store == "remote").
+    release, or a fallback: served_release.py), or the remote store (settings.store == "remote").
 
     A worker that gunicorn starts must not fail, or the whole server stops: when no release can be
     served, the store answers every request with 503 and the reason (UnservableStore). Raises
@@ -141,7 +141,7 @@ def open_store(settings: "Settings") -> Store:
 
         return RemoteStore(endpoints_from(settings), settings.base_iri, settings.output_dir / "releases")
     from .embedded import EmbeddedStore
-    from .serving import open_decided
+    from .served_release import open_decided
 
     decision, store = open_decided(
         settings.output_dir,

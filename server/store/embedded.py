@@ -19,8 +19,8 @@ from rdflib import URIRef
 
 from . import QueryError, StoreUnavailable
 from .ondisk import ProcessLocalStore, built_store, write_engine
-from .checksums import DamagedFile, check_verified
-from .manifest import ManifestError, load_manifest, manifest_entries
+from .checksums import DamagedFile
+from .manifest import DATA_DUMP, ManifestError, check_loaded_files, load_manifest
 from .sparql_store import (
     CATALOGUE_GRAPH,
     DESCRIPTION_GRAPH,
@@ -33,7 +33,7 @@ from .sparql_store import (
 
 
 if TYPE_CHECKING:
-    from .serving import Decision
+    from .served_release import Decision
 
 _log = logging.getLogger(__name__)
 
@@ -46,12 +46,12 @@ class EmbeddedStore(SparqlStore):
     {base}graph/description, each without the triples an earlier graph holds (description_quads).
     The default graph of a query is the union of them all.
     A release of more than `memory_max_triples` triples is served from disk (None: never).
-    `manifest` is the release's manifest as checked already (serving.py), else it is read here.
+    `manifest` is the release's manifest as checked already (served_release.py), else it is read here.
     Raises StoreUnavailable when the release is missing, its manifest is damaged or not of the
     build's shape, or a file it loads fails its checksum.
     """
 
-    # How the server came to serve this release (serving.Decision), when it was decided on.
+    # How the server came to serve this release (served_release.Decision), when it was decided on.
     decision: "Decision | None" = None
 
     def __init__(self, release: Path, memory_max_triples: int | None = None,
@@ -162,7 +162,6 @@ def _fill_on_disk(release: Path, manifest: dict, folder: Path) -> None:
 # The release's file of its data graphs, and its descriptions with the graph each is served in. A
 # triple that two graphs would hold is kept in the first: the data's graphs, then the catalogue
 # record, then the VoID (which repeats the dataset's title, description and publisher).
-DATA_DUMP = "partnerships.nq"
 DESCRIPTIONS = (("catalogue.ttl", CATALOGUE_GRAPH), ("void.ttl", DESCRIPTION_GRAPH))
 
 
@@ -203,14 +202,6 @@ def description_quads(release: Path, base_iri: str, held: Callable[[ox.Triple], 
 def has_blank_node(triple: ox.Triple) -> bool:
     """Whether the subject or object of `triple` is a blank node."""
     return isinstance(triple.subject, ox.BlankNode) or isinstance(triple.object, ox.BlankNode)
-
-
-def check_loaded_files(release: Path, manifest: dict) -> None:
-    """Raise DamagedFile unless the files the store loads (the N-Quads dump and every description)
-    are there with the SHA-256 the manifest records."""
-    recorded = {entry["name"]: entry["sha256"] for entry in manifest_entries(manifest)}
-    for name in [DATA_DUMP, *(entry["name"] for entry in manifest.get("description", []))]:
-        check_verified(release, name, recorded.get(name, ""))
 
 
 def _check_loaded(release: Path, manifest: dict) -> None:

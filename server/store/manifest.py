@@ -13,9 +13,11 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from .checksums import DamagedFile, compare_sha256, recorded_checksums, sha256_of
+from .checksums import DamagedFile, check_verified, compare_sha256, recorded_checksums, sha256_of
 
 MANIFEST = "manifest.json"
+# The release's data, in N-Quads: what a store loads.
+DATA_DUMP = "partnerships.nq"
 # The keys every manifest has, with their types; then those that older releases may lack.
 _REQUIRED: dict[str, type | tuple[type, ...]] = {
     "version": str, "built_at": str, "base_iri": str, "triples": int, "files": list}
@@ -172,3 +174,11 @@ def _is_time(text: str) -> bool:
     except ValueError:
         return False
     return True
+
+
+def check_loaded_files(release: Path, manifest: dict) -> None:
+    """Raise DamagedFile unless the files the store loads (the N-Quads dump and every description)
+    are there with the SHA-256 the manifest records."""
+    recorded = {entry["name"]: entry["sha256"] for entry in manifest_entries(manifest)}
+    for name in [DATA_DUMP, *(entry["name"] for entry in manifest.get("description", []))]:
+        check_verified(release, name, recorded.get(name, ""))

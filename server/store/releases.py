@@ -3,7 +3,7 @@
 `current` points at the release built last (`lodpub build` moves it); `served` at the release the
 operator chose to serve (only `lodpub serve`, `reload` and `rollback` move it), so that building
 never changes what a running server serves, not even when gunicorn replaces a worker. Which release
-the server really serves, the chosen one or a fallback for a damaged one, is decided in serving.py.
+the server really serves, the chosen one or a fallback for a damaged one, is decided in served_release.py.
 
 A release is complete when its manifest.json (manifest.py) and SHA256SUMS are there and every file
 has the SHA-256 they record (checksums.py). Versions start with the UTC build time, so they sort
@@ -151,22 +151,6 @@ def _disagreements(manifest: dict[str, Any], checksums: dict[str, str]) -> list[
     problems = [] if MANIFEST in checksums else [f"SHA256SUMS records no SHA-256 for {MANIFEST}"]
     return problems + [f"{entry['name']}: {MANIFEST} and SHA256SUMS disagree" for entry in manifest_entries(manifest)
                        if checksums.get(entry["name"]) != entry["sha256"]]
-
-
-def prune(output_dir: Path, keep: int) -> list[str]:
-    """Delete all but the `keep` newest releases, never the one built last (`current`), the one
-    chosen to be served (`served`) nor the one served in its place (serving.py); return the versions
-    deleted. Each is renamed away in one step first, so a release is either whole or gone."""
-    from .serving import recorded_serving  # serving.py reads releases with this module
-
-    protected = {pointed_version(output_dir, CURRENT), pointed_version(output_dir, SERVED), recorded_serving(output_dir)}
-    releases = list_releases(output_dir)
-    doomed = [release for release in releases[:max(len(releases) - keep, 0)] if release.version not in protected]
-    for release in doomed:
-        going = release.path.with_name(f"{DELETING_PREFIX}{release.version}")
-        release.path.rename(going)
-        shutil.rmtree(going)
-    return [release.version for release in doomed]
 
 
 def remove_leftovers(output_dir: Path) -> None:

@@ -11,7 +11,7 @@ a switch; no release of the embedded store can be served). JSON by default, one 
 client that prefers text/plain. Never cached.
 
 On the embedded store it also says which release the operator chose and whether the one served is
-a fallback for it, and why (store/serving.py): the decision is the whole server's, so every worker
+a fallback for it, and why (store/served_release.py): the decision is the whole server's, so every worker
 says the same.
 """
 
@@ -22,7 +22,7 @@ from typing import Any
 from flask import Blueprint, Response, jsonify, request
 
 from ..store import StoreUnavailable
-from ..store.serving import Decision
+from ..store.served_release import Decision
 from . import publisher
 
 blueprint = Blueprint("health", __name__)

@@ -21,6 +21,7 @@ read-only), or when the recorded release's files were damaged after the decision
 
 import json
 import logging
+import shutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,8 +29,9 @@ from typing import Any, TypeVar
 
 from . import StoreUnavailable
 from .checksums import DamagedFile, sha256_of
-from .manifest import ManifestError, checked_manifest, parse_manifest
-from .releases import chosen_version, list_releases, releases_dir, write_atomically
+from .manifest import ManifestError, check_loaded_files, checked_manifest, parse_manifest
+from .releases import (CURRENT, DELETING_PREFIX, SERVED, chosen_version, list_releases, pointed_version, releases_dir,
+                       write_atomically)
 
 # output_dir/served.json: the decision in force.
 RECORD = "served.json"
@@ -88,8 +90,6 @@ class Decision:
 
 def check_loadable(release: Path, manifest: dict[str, Any]) -> None:
     """Raise DamagedFile unless the files the embedded store loads from `release` are sound."""
-    from .embedded import check_loaded_files
-
     check_loaded_files(release, manifest)
 
 
@@ -240,3 +240,17 @@ def _parse_record(record: dict[str, Any], path: Path) -> Decision:
     if not isinstance(record["chosen"], str) or not all(isinstance(v, str) for v in record["rolled_back_from"]):
         raise ValueError("a version is not a string")
     return Decision(record["chosen"], serving, data, refused, tuple(record["rolled_back_from"]), manifest)
+
+
+def prune(output_dir: Path, keep: int) -> list[str]:
+    """Delete all but the `keep` newest releases, never the one built last (`current`), the one
+    chosen to be served (`served`) nor the one served in its place; return the versions
+    deleted. Each is renamed away in one step first, so a release is either whole or gone."""
+    protected = {pointed_version(output_dir, CURRENT), pointed_version(output_dir, SERVED), recorded_serving(output_dir)}
+    releases = list_releases(output_dir)
+    doomed = [release for release in releases[:max(len(releases) - keep, 0)] if release.version not in protected]
+    for release in doomed:
+        going = release.path.with_name(f"{DELETING_PREFIX}{release.version}")
+        release.path.rename(going)
+        shutil.rmtree(going)
+    return [release.version for release in doomed]

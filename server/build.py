@@ -406,8 +406,8 @@ def _lock_when_free(descriptor: int, lock: Path, on_wait: Callable[[str], None])
         fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
         message = f"waiting for the build running in {display_path(lock.parent)}{_holder(descriptor)}"
-        on_wait(message)
-        try:
+        try:  # the user may stop it as soon as it says it waits
+            on_wait(message)
             fcntl.flock(descriptor, fcntl.LOCK_EX)
         except KeyboardInterrupt:
             os.close(descriptor)

@@ -64,11 +64,7 @@ def summary(outcomes: list[tuple[int, float, int]]) -> dict:
     return {"requests": len(outcomes), "failed": len(refused),
             "failed_percent": round(100 * len(refused) / max(1, len(outcomes)), 1),
             "statuses": sorted(set(refused)),
-            "p50_ms": _ms(probes._percentile(times, 0.5)), "p99_ms": _ms(probes._percentile(times, 0.99))}
-
-
-def _ms(seconds: float | None) -> float | None:
-    return None if seconds is None else round(seconds * 1000, 1)
+            "p50_ms": probes._percentile(times, 0.5), "p99_ms": probes._percentile(times, 0.99)}
 
 
 def workers_of(master: int) -> set[int]:
@@ -98,8 +94,12 @@ def _children(pid: int) -> list[int]:
 
 
 def probe_burst(base: str) -> dict:
-    with ThreadPoolExecutor(max_workers=50) as pool:
-        return summary(list(pool.map(lambda _: ask(base, "ASK {}"), range(50))))
+    """50 simultaneous `ASK {}` on a cold server (no runner forked yet), then again on a warm one."""
+    results = {}
+    for moment in ("cold", "warm"):
+        with ThreadPoolExecutor(max_workers=50) as pool:
+            results[moment] = summary(list(pool.map(lambda _: ask(base, "ASK {}"), range(50))))
+    return results
 
 
 def probe_mix(base: str, seconds: float) -> dict:
@@ -187,12 +187,26 @@ def long_answer_query(rows: int) -> str:
     return f"SELECT ?n (CONCAT(STR(?n), {text}) AS ?text) WHERE {{ VALUES ?n {{ {values} }} }}"
 
 
+def peak_rss_mb(pids) -> float:
+    """The largest resident memory each of `pids` ever had (VmHWM), summed, in MB."""
+    total = 0
+    for pid in pids:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                total += int(line.split()[1])
+    return round(total / 1024, 1)
+
+
 def probe_large_answer(base: str, master: int) -> dict:
-    idle = probes.tree_memory_mb(master)
+    """A 260 MB answer: the peak memory of the tree (runners included) and of the workers alone."""
+    ask(base, "ASK {}")
+    workers = workers_of(master)
+    idle, workers_before = probes.tree_memory_mb(master), peak_rss_mb(workers)
     with MemoryWatch(master) as watch:
         status, seconds, size = ask(base, long_answer_query(260), accept="text/tab-separated-values")
     return {"status": status, "bytes": size, "seconds": round(seconds, 1), "idle_tree_mb": idle,
-            "peak_tree_mb": watch.peak_mb}
+            "peak_tree_mb": watch.peak_mb, "workers_peak_rss_mb_before": workers_before,
+            "workers_peak_rss_mb_after": peak_rss_mb(workers & workers_of(master))}
 
 
 def probe_large_body(base: str, master: int, megabytes: int = 200) -> dict:

@@ -210,3 +210,27 @@ def test_a_client_is_an_address_and_an_ipv6_host_its_64():
     assert client_of("2001:db8:1:2:aaaa::1") == client_of("2001:db8:1:2:bbbb::9") == "2001:db8:1:2::/64"
     assert client_of("2001:db8:1:3::1") != client_of("2001:db8:1:2::1")
     assert client_of(None) == "unknown"
+
+
+def test_one_client_s_queries_go_in_the_order_they_came(admission_of):
+    """The client's use decays while it is compared: its own queries must still go first come, first served."""
+    admission = admission_of(wait_seconds=10)
+    with admission.slot("a"):
+        time.sleep(0.2)  # some use, decaying from now on
+    release, admitted, order = threading.Event(), [], []
+
+    def queued(number: int) -> None:
+        with admission.slot("a", express=False):
+            order.append(number)
+
+    with ThreadPoolExecutor(6) as pool:
+        holder = pool.submit(hold, admission, "a", release, admitted)
+        wait_for(lambda: admitted)
+        futures = []
+        for number in range(5):
+            futures.append(pool.submit(queued, number))
+            wait_for(lambda: admission.snapshot()["waiting"] == number + 1)
+        release.set()
+        for future in (holder, *futures):
+            future.result()
+    assert order == [0, 1, 2, 3, 4]

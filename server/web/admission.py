@@ -40,7 +40,7 @@ from typing import Any
 
 # How often a waiting query looks again whether a slot is free for it (a slot freed in its own
 # process wakes it at once).
-POLL_SECONDS = 0.02
+POLL_SECONDS = 0.01
 USAGE_HALF_LIFE = 60.0
 _STATE, _LOCK = "admission.json", "admission.lock"
 
@@ -167,9 +167,12 @@ class Admission:
         state, for a change that returns None)."""
         with open(self.directory / _LOCK, "a") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)
-            state = _without_the_dead(_read_state(self.directory / _STATE))
+            read = _read_state(self.directory / _STATE)
+            before = json.dumps(read)
+            state = _without_the_dead(read)
             outcome = change(state)
-            _write_state(self.directory / _STATE, state)
+            if json.dumps(state) != before:  # most looks change nothing: waiting queries look often
+                _write_state(self.directory / _STATE, state)
         return state if outcome is None else outcome
 
 
@@ -222,12 +225,14 @@ def _first_admitted(waiting: list[dict], held: dict[str, int], per_client: int, 
     """The tickets of the waiting queries that take the `free` slots, in the fair order, when a
     client may hold `per_client` of them and holds `held` already."""
     held, candidates, chosen = dict(held), list(waiting), []
+    # Each client's use as of now, once: decaying as it is read, it would order one client's queries by
+    # when they happened to be looked at.
+    used = {entry["client"]: _decayed(usage, entry["client"]) for entry in waiting}
     for _ in range(max(0, free)):
         eligible = [entry for entry in candidates if held.get(entry["client"], 0) < per_client]
         if not eligible:
             break
-        first = min(eligible, key=lambda entry: (held.get(entry["client"], 0), _decayed(usage, entry["client"]),
-                                                 entry["ticket"]))
+        first = min(eligible, key=lambda entry: (held.get(entry["client"], 0), used[entry["client"]], entry["ticket"]))
         chosen.append(first["ticket"])
         candidates.remove(first)
         held[first["client"]] = held.get(first["client"], 0) + 1

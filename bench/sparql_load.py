@@ -31,6 +31,9 @@ from urllib.parse import urlencode, urlsplit
 import probes
 from probes import MemoryWatch, serving
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from server.control import children, running as alive  # noqa: E402
+
 CHECKOUT = Path(__file__).resolve().parent.parent
 RUNAWAY = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
 DEEP = "ASK { FILTER(" + "!" * 20000 + "true) }"
@@ -69,25 +72,7 @@ def summary(outcomes: list[tuple[int, float, int]]) -> dict:
 
 def workers_of(master: int) -> set[int]:
     """The worker processes of gunicorn's `master`."""
-    return set(_children(master))
-
-
-def alive(pid: int) -> bool:
-    """Whether `pid` runs (a zombie does not)."""
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
-    except OSError:
-        return False
-
-
-def _children(pid: int) -> list[int]:
-    found = []
-    for task in Path(f"/proc/{pid}/task").glob("*"):
-        try:
-            found += [int(child) for child in (task / "children").read_text().split()]
-        except OSError:
-            continue
-    return found
+    return children(master)
 
 
 # --- the probes ---------------------------------------------------------------------------------
@@ -159,7 +144,7 @@ def probe_orphans(base: str, master: int, wait: float = 20) -> dict:
         pool.submit(ask, base, RUNAWAY, timeout=30)
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
-            busy = {worker: _children(worker) for worker in workers_of(master)}
+            busy = {worker: children(worker) for worker in workers_of(master)}
             busy = {worker: runners for worker, runners in busy.items() if runners}
             if busy:
                 break

@@ -70,7 +70,7 @@ def may_signal(pid: int) -> bool:
 def replace_workers(pid: int, seconds: float) -> bool:
     """Send SIGHUP to the master `pid` and wait until its old workers are gone; False when that
     takes longer than `seconds`, or the master stopped."""
-    old_workers = _children(pid)
+    old_workers = children(pid)
     os.kill(pid, signal.SIGHUP)
     deadline = time.monotonic() + seconds
     while any(running(worker) for worker in old_workers):
@@ -89,8 +89,8 @@ def running(pid: int) -> bool:
     return stat.rsplit(")", 1)[1].split()[0] != "Z"
 
 
-def _children(pid: int) -> set[int]:
-    """The processes `pid` started (its gunicorn workers)."""
+def children(pid: int) -> set[int]:
+    """The processes `pid` started (a gunicorn master's workers, a worker's query runners)."""
     children: set[int] = set()
     for task in Path(f"/proc/{pid}/task").glob("*"):
         try:

@@ -20,6 +20,7 @@ import requests
 
 from server import create_app
 from server.config import load_settings
+from server.control import children, running as alive
 from tests.conftest import running_server
 from tests.test_web_sparql import RUNAWAY
 
@@ -52,26 +53,9 @@ def ask(base: str, query: str, source: str = "127.0.0.1", timeout: float = 60,
         connection.close()
 
 
-def process_tree(master: int) -> dict[int, list[int]]:
+def process_tree(master: int) -> dict[int, set[int]]:
     """The workers of a gunicorn master, each with its query runners."""
-    return {worker: _children(worker) for worker in _children(master)}
-
-
-def _children(pid: int) -> list[int]:
-    found = []
-    for task in Path(f"/proc/{pid}/task").glob("*"):
-        try:
-            found += [int(child) for child in (task / "children").read_text().split()]
-        except OSError:
-            continue
-    return found
-
-
-def alive(pid: int) -> bool:
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
-    except OSError:
-        return False
+    return {worker: children(worker) for worker in children(master)}
 
 
 @pytest.fixture(scope="module")

@@ -124,7 +124,7 @@ class Admission:
                 self._freed.notify_all()
 
     def snapshot(self) -> dict[str, Any]:
-        """The slots held and queries waiting now (for /health and the tests)."""
+        """The slots held and queries waiting now (what an operator or a test may look at)."""
         state = self._change(lambda state: None)
         express = sum(1 for entry in state["holders"] if entry["express"])
         return {"slots": self.limits.slots, "running": len(state["holders"]) - express, "express": express,

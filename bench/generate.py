@@ -6,10 +6,12 @@ The output folder is a data folder that `lodpub validate --data DIR` (and build 
 with the project's own ontology and shapes:
 
     DIR/liberec-region.ttl, DIR/authorities.ttl, ...   copied unchanged from the real data folder:
-                                                        every RDF file except partnerships/ and
-                                                        catalogue/ (the home region, its offices,
+                                                        every RDF file except partnerships/,
+                                                        catalogue/ and provenance.ttl (the home
+                                                        region, its offices,
                                                         its organs, the source page, the countries)
-    DIR/synthetic-shared.ttl                            the synthetic source, the countries the
+    DIR/synthetic-shared.ttl                            the synthetic source, the data graph's
+                                                        provenance, the countries the
                                                         copied files lack, the home region's
                                                         synthetic office holders and the Czech
                                                         embassies
@@ -18,9 +20,9 @@ with the project's own ontology and shapes:
     DIR/generation.json                                 what was generated: seed, counts, triples
 
 Every partnership is between the real Liberec Region and a synthetic partner, so the competency
-queries find it. Everything generated is named `synthetic-...`, labelled as synthetic, and derived
-from one resource, `id/source/synthetic-benchmark-data`, which says that it is generated benchmark
-data and not facts. The files are written as Turtle text directly (no rdflib graph), one
+queries find it. Everything generated is named `synthetic-...` and labelled as synthetic; the data
+graph is derived from one resource, `id/source/synthetic-benchmark-data`, which says that it is
+generated benchmark data and not facts (and from the Region's page, for the copied files). The files are written as Turtle text directly (no rdflib graph), one
 partnership at a time, so that 100k agreements take minutes and little memory; the same seed
 gives byte-identical files.
 
@@ -52,7 +54,7 @@ from server.namespaces import PREFIXES as NAMESPACES  # noqa: E402
 COUNTRY_TABLE = "http://publications.europa.eu/resource/authority/country"
 
 # What the real data folder holds besides the partnerships; catalogue/ is the catalogue record.
-NOT_SHARED = ("partnerships", "catalogue")
+NOT_SHARED = ("partnerships", "catalogue", "provenance.ttl")
 RDF_SUFFIXES = {".ttl": "turtle", ".nt": "nt", ".jsonld": "json-ld", ".rdf": "xml", ".owl": "xml"}
 
 # The project's prefix table: the generated Turtle uses its prefixes, like data/ does.
@@ -61,6 +63,7 @@ PREFIXES = NAMESPACES
 
 SOURCE = "src:synthetic-benchmark-data"
 GENERATOR = "src:synthetic-benchmark-generator"
+DATA_GRAPH = "https://data.kraj-lbc.cz/partnerships/graph/data"
 HOME = "reg:liberec-region"
 
 # What the copied files must describe, because the generated data refers to it.
@@ -428,13 +431,8 @@ class TurtleFile:
 
 
 def resource(subject: str, types: Iterable[str], cs: str, en: str) -> Block:
-    """A block for a resource labelled in Czech and English (close it with `derived`)."""
+    """A block for a resource labelled in Czech and English."""
     return Block(subject, list(types)).add("rdfs:label", *labels(cs, en))
-
-
-def derived(block: Block) -> Block:
-    """Close `block` with its provenance, the synthetic source."""
-    return block.add("prov:wasDerivedFrom", SOURCE)
 
 
 # =============================================================================================
@@ -553,8 +551,8 @@ class PartnershipWriter:
         return [f"area:{area}" for area in self.rng.sample(AREAS, self.rng.randint(low, high))]
 
     def add(self, block: Block) -> str:
-        """Write `block` with its provenance; return its subject."""
-        return self.out.add(derived(block)).subject
+        """Write `block`; return its subject."""
+        return self.out.add(block).subject
 
     # --- the whole file -----------------------------------------------------------------------
 
@@ -1111,14 +1109,18 @@ def source_blocks(seed: int) -> list[Block]:
     generator = Block(GENERATOR, ["prov:SoftwareAgent"]).add("rdfs:label", *labels(
         "Generátor syntetických dat pro testy výkonu (bench/generate.py)",
         "Generator of synthetic benchmark data (bench/generate.py)"))
-    return [source, generator]
+    # The data graph holds the copied files, taken from the Region's page, and the generated ones.
+    data_graph = Block(f"<{DATA_GRAPH}>", ["prov:Entity"]).add("rdfs:label", *labels(
+        "Syntetická data pro testy výkonu a data o Libereckém kraji", "Synthetic benchmark data and data on the Liberec Region"))
+    data_graph.add("prov:wasDerivedFrom", SOURCE, "src:uzavrene-dohody")
+    return [source, generator, data_graph]
 
 
 def country_block(country: Country) -> Block:
     """An entry of the EU country table, as data/authorities.ttl writes one (labels ours, not the table's)."""
     block = Block(f"country:{country.code}", ["skos:Concept", "dcterms:Location"])
     block.add("skos:inScheme", f"<{COUNTRY_TABLE}>").add("skos:prefLabel", *labels(country.cs, country.en))
-    return derived(block)
+    return block
 
 
 def home_people_blocks() -> Iterator[Block]:
@@ -1131,20 +1133,20 @@ def home_people_blocks() -> Iterator[Block]:
             block.add("foaf:name", lit(person_name(code)))
             block.add("rdfs:comment", *labels(f"Smyšlená osoba: {office_cs} Libereckého kraje od roku {term}.",
                                               f"A made-up person: {office_en} of the Liberec Region from {term}."))
-            yield derived(block)
+            yield block
 
 
 def embassy_blocks(country: Country) -> Iterator[Block]:
     """A synthetic Czech embassy in `country` and its two offices."""
     subject = embassy(country)
-    yield derived(resource(subject, ["org:Organization"], f"Syntetické velvyslanectví ČR, země: {country.cs}",
-                           f"Synthetic Czech Embassy, country: {country.en}"))
+    yield resource(subject, ["org:Organization"], f"Syntetické velvyslanectví ČR, země: {country.cs}",
+                   f"Synthetic Czech Embassy, country: {country.en}")
     for office, cs, en in (("ambassador", "Velvyslanec", "Ambassador"),
                            ("embassy-counsellor", "Rada velvyslanectví", "Embassy counsellor")):
         post = Block(f"post:{subject.removeprefix('orgn:')}-{office.removeprefix('embassy-')}", ["org:Post"])
         post.add("org:postIn", subject).add("org:role", f"office:{office}")
-        yield derived(post.add("rdfs:label", *labels(f"{cs} (syntetické velvyslanectví, {country.cs})",
-                                                      f"{en} (synthetic embassy, {country.en})")))
+        yield post.add("rdfs:label", *labels(f"{cs} (syntetické velvyslanectví, {country.cs})",
+                                             f"{en} (synthetic embassy, {country.en})"))
 
 
 def write_shared(out_dir: Path, seed: int, described: set[str], counts: Counts) -> None:

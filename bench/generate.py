@@ -83,8 +83,12 @@ PRECURSOR_SHARE = 0.25  # partnerships that grew out of a town partnership
 # Turtle text
 # =============================================================================================
 
-UNKNOWN_TERM = "[ a time:Instant ; rp:precision prec:unknown ]"
-_UNKNOWN_EXTRA_TRIPLES = 2  # the blank node's own two triples
+UNKNOWN_TERM = "[ a time:Instant ; rp:precision prec:unknown"  # how an inline unknown time begins
+
+
+def inline_triples(term: str) -> int:
+    """How many triples an inline unknown time holds (its type, precision and order), 0 for another term."""
+    return term.count(" ; ") + 1 if term.startswith(UNKNOWN_TERM) else 0
 
 
 def lit(text: str, lang: str | None = None) -> str:
@@ -120,7 +124,7 @@ class Block:
     def triples(self) -> int:
         """How many triples the block holds, those of an inline unknown time included."""
         objects = [obj for _, values in self.properties for obj in values]
-        return len(self.types) + len(objects) + _UNKNOWN_EXTRA_TRIPLES * objects.count(UNKNOWN_TERM)
+        return len(self.types) + len(objects) + sum(inline_triples(obj) for obj in objects)
 
     def render(self) -> str:
         """The block as Turtle: the subject, then one predicate a line."""
@@ -161,7 +165,13 @@ class Time:
     blocks: tuple[Block, ...] = ()
 
 
-UNKNOWN = Time(UNKNOWN_TERM, "unknown", "datum neuvedeno", "date not given")
+def unknown_time(near: date) -> Time:
+    """A time the source does not give, placed as the source would place it: after the month before
+    `near` (time:after), so that a chronology can place it (shp:Time-unknown-ordered)."""
+    earlier = near.replace(day=1) - timedelta(days=1)
+    month = month_time(earlier.year, earlier.month)
+    return Time(f"{UNKNOWN_TERM} ; time:after {month.term} ]", "unknown", "datum neuvedeno", "date not given",
+                month.blocks)
 
 
 def day_time(day: date) -> Time:
@@ -220,7 +230,7 @@ def time_at(precision: str, when: date, rng: Random) -> Time:
         return half_year_time(when.year, 1 if when.month <= 6 else 2)
     if precision == "day-interval":
         return day_interval_time(when, when + timedelta(days=rng.randint(1, 4)))
-    return UNKNOWN
+    return unknown_time(when)
 
 
 # =============================================================================================
@@ -475,7 +485,10 @@ def plan_partnerships(agreements: int, seed: int) -> list[PartnershipPlan]:
 # One partnership of the Liberec Region
 # =============================================================================================
 
-STATUSES_CS = {"active": "aktivní", "stagnating": "stagnuje", "ended": "ukončeno", "terminated": "vypovězeno"}
+# The statuses of ontology/vocabularies/statuses.ttl, in Czech and English (as the period labels write them).
+STATUSES = {"signed": ("podepsáno", "signed"), "signed-and-initialled": ("podepsáno a parafováno", "signed and initialled"),
+            "stagnating": ("stagnuje", "stagnating"), "ended": ("ukončeno", "ended"),
+            "notice-given": ("výpověď dána", "notice given")}
 OUTSIDE_REASON = ("Z důvodu vnější události (syntetická data)", "Because of an outside event (synthetic data)")
 POLICY_REASON = ("Partner uplatňuje jinou zahraniční politiku (syntetická data)",
                  "The partner pursues a different foreign policy (synthetic data)")
@@ -560,14 +573,14 @@ class PartnershipWriter:
         """Write the partnership's file to `path` and count what it holds."""
         signed_on = date(self.rng.randint(FIRST_YEAR, 2016), self.rng.randint(1, 12), self.rng.randint(1, 28))
         renewed_on = min(signed_on + timedelta(days=self.rng.randint(3 * 365, 8 * 365)), LAST_DAY)
-        ending = "terminated" if self.plan.showcase else self.rng.choices(["none", "ended", "terminated"], [6, 2, 2])[0]
+        ending = "notice-given" if self.plan.showcase else self.rng.choices(["none", "ended", "notice-given"], [6, 2, 2])[0]
         self.out.section("The partnership, the partner and its agreements")
         precursor = self.town_partnership(signed_on) if self.plan.precursor else None
         self.partnership_block(precursor)
         self.partner_blocks()
-        agreements = [(self.agreement(signed_on.year, ending == "terminated" and not self.plan.renewal), signed_on)]
+        agreements = [(self.agreement(signed_on.year, ending == "notice-given" and not self.plan.renewal), signed_on)]
         if self.plan.renewal:
-            agreements.append((self.agreement(renewed_on.year, ending == "terminated"), renewed_on))
+            agreements.append((self.agreement(renewed_on.year, ending == "notice-given"), renewed_on))
         self.out.section("Before the first signing")
         visit = self.events_before(signed_on)
         self.out.section("Signings, what followed, and status over time")
@@ -838,8 +851,9 @@ class PartnershipWriter:
                            f"{self.kind.head_en} – signed for {self.en}", self.partner_head(), self.head_post,
                            self.partner)]
 
-    def signing(self, agreement: str, when: date, visit: Block | None) -> tuple[Time, str]:
-        """Describe the signing of `agreement` on `when`, during `visit` if any; return its time and itself."""
+    def signing(self, agreement: str, when: date, visit: Block | None) -> tuple[Time, str, bool]:
+        """Describe the signing of `agreement` on `when`, during `visit` if any; return its time, itself,
+        and whether a party only initialled it."""
         time_ = day_time(when) if visit else self.time({"day": 17, "month": 2, "unknown": 1}, "day", when)
         event = self.event("signing", time_, ["signing"], (
             f"Podpis dohody {self.with_cs}", f"Signing of the agreement with {self.en}"), (
@@ -853,8 +867,9 @@ class PartnershipWriter:
         else:
             event.add("prov:atLocation", *([self.rng.choice([HOME, self.partner])] if self.chance(0.7) else []))
             event.add("schema:superEvent", *([self.occasion()] if self.chance(0.1) else []))
-        self.participations(event, *self.signatories(when))
-        return time_, self.add(event)
+        signatories = self.signatories(when)
+        self.participations(event, *signatories)
+        return time_, self.add(event), any(part.role == "initialler" for part in signatories)
 
     def occasion(self) -> str:
         """Describe a synthetic occasion (without a date) a signing took place at; return it."""
@@ -882,46 +897,48 @@ class PartnershipWriter:
 
     def history(self, agreements: list[tuple[str, date]], visit: Block | None, ending: str) -> None:
         """The signings of `agreements` (each with its day), what happened after them, and the chain of
-        status periods they caused, which ends as `ending` says ("none", "ended" or "terminated")."""
+        status periods they caused, which ends as `ending` says ("none", "ended" or "notice-given")."""
         first, when = agreements[0]
         if visit is not None:
             self.add(visit)
         if self.chance(0.25):
             self.approval(first, when)
-        periods = [self.active(1, *self.signing(first, when, visit), None)]
+        periods = [self.signed(1, *self.signing(first, when, visit), None)]
         if len(agreements) > 1 or self.chance(0.45):
             latest = agreements[1][1] if len(agreements) > 1 else LAST_DAY
             when = self.between(min(when + timedelta(days=200), latest), min(when + timedelta(days=3 * 365), latest))
             periods.append(self.stagnation(len(periods) + 1, when, periods[-1]))
         for agreement, when in agreements[1:]:
-            periods.append(self.active(len(periods) + 1, *self.signing(agreement, when, None), periods[-1]))
+            periods.append(self.signed(len(periods) + 1, *self.signing(agreement, when, None), periods[-1]))
         ends_on = min(when + timedelta(days=self.rng.randint(100, 4 * 365)), LAST_DAY)
         self.activities(when, ends_on)
         if ending != "none":
             periods.append(self.end(ending, len(periods) + 1, ends_on, agreements[-1][0], periods[-1]))
         if self.plan.showcase:
-            self.end_of_cooperation()
+            self.end_of_cooperation(ends_on)
         for block in periods:
             self.add(block)
 
     def period(self, number: int, status: str, begins: Time, previous: Block | None,
                reason: tuple[str, str], caused_by: str | None) -> Block:
         """A status period (unwritten): status, beginning, cause, reason, and the period it follows."""
-        status_cs = STATUSES_CS[status]
-        since_cs, since_en = (("(od neuvedeného data)", "(since a date not given)") if begins is UNKNOWN
+        status_cs, status_en = STATUSES[status]
+        since_cs, since_en = (("(od neuvedeného data)", "(since a date not given)") if begins.precision == "unknown"
                               else (f"od {begins.cs}", f"from {begins.en}"))
         block = resource(f"stp:{self.name}-{number}-{status}", ["rp:StatusPeriod"],
-                         f"{self.cs}: {status_cs} {since_cs}", f"{self.en}: {status} {since_en}")
+                         f"{self.cs}: {status_cs} {since_cs}", f"{self.en}: {status_en} {since_en}")
         block.add("rp:partnership", self.partnership).add("rp:status", f"st:{status}")
         block.add("time:intervalMetBy", *([previous.subject] if previous else []))
         block.add("time:hasBeginning", self.out.use(begins)).add("rp:causedBy", *([caused_by] if caused_by else []))
         return block.add("rp:reason", *labels(*reason))
 
-    def active(self, number: int, signed: Time, signing: str, previous: Block | None) -> Block:
-        """An active period that began with a signing."""
+    def signed(self, number: int, signed: Time, signing: str, initialled: bool, previous: Block | None) -> Block:
+        """The period that began with a signing: signed, or signed and initialled where the partner only
+        initialled (the source says no more of it than that)."""
         reason = (f"Dohoda {self.with_cs} byla podepsána ({signed.cs}).",
                   f"The agreement with {self.en} was signed ({signed.en}).")
-        return self.period(number, "active", signed, previous, reason, signing)
+        return self.period(number, "signed-and-initialled" if initialled else "signed", signed, previous, reason,
+                           signing)
 
     def stagnation(self, number: int, when: date, previous: Block) -> Block:
         """Stagnation: after a change in the partner's office (from that month), or from a date not given."""
@@ -933,7 +950,7 @@ class PartnershipWriter:
         reason = ("Rozvíjení spolupráce je vzhledem ke vzdálenosti regionů složité, proto nastala stagnace.",
                   "Developing the cooperation is difficult given the distance between the regions, "
                   "so it has stagnated.")
-        return self.period(number, "stagnating", UNKNOWN, previous, reason, None)
+        return self.period(number, "stagnating", unknown_time(when), previous, reason, None)
 
     def change_in_office(self, when: date) -> tuple[Time, str]:
         time_ = month_time(when.year, when.month)
@@ -1008,33 +1025,34 @@ class PartnershipWriter:
     # --- the end --------------------------------------------------------------------------------
 
     def end(self, status: str, number: int, when: date, agreement: str, previous: Block) -> Block:
-        """The last period: terminated on a day (after an outside event), or ended on a date not given."""
-        if status == "terminated":
+        """The last period: notice given on a day (after an outside event), or ended on a date not given."""
+        if status == "notice-given":
             cause = self.outside_event(when - timedelta(days=self.rng.randint(1, 60)))
-            self.suspension(cause)
-            return self.terminated(number, when, agreement, cause, previous)
-        return self.period(number, status, UNKNOWN, previous, POLICY_REASON, self.end_of_cooperation())
+            self.suspension(cause, when)
+            return self.notice(number, when, agreement, cause, previous)
+        return self.period(number, status, unknown_time(when), previous, POLICY_REASON, self.end_of_cooperation(when))
 
-    def terminated(self, number: int, when: date, agreement: str, cause: str, previous: Block) -> Block:
+    def notice(self, number: int, when: date, agreement: str, cause: str, previous: Block) -> Block:
+        """The notice of termination the Region gave on `when`, and the period it began."""
         time_ = day_time(when)
-        event = self.event("termination", time_, ["termination"], (
-            f"Vypovězení dohody ({self.code})", f"Termination of the agreement with {self.en}"), (
+        event = self.event("notice", time_, ["notice-of-termination"], (
+            f"Vypovězení dohody ({self.code})", f"Notice of termination of the agreement with {self.en}"), (
             f"Liberecký kraj dohodu vypověděl ({time_.cs}).",
-            f"The Liberec Region terminated the agreement ({time_.en})."))
+            f"The Liberec Region gave notice of termination of the agreement ({time_.en})."))
         event.add("rp:agreement", agreement).add("rp:causedBy", cause).add("rp:reason", *labels(*OUTSIDE_REASON))
         self.participations(event, Part("home", "terminating-party", "Liberecký kraj – vypovězení dohody",
-                                        "Liberec Region – terminated the agreement", agent=HOME))
-        return self.period(number, "terminated", time_, previous, OUTSIDE_REASON, self.add(event))
+                                        "Liberec Region – gave notice of termination of the agreement", agent=HOME))
+        return self.period(number, "notice-given", time_, previous, OUTSIDE_REASON, self.add(event))
 
     def outside_event(self, when: date) -> str:
-        """Describe a synthetic outside event that led to a termination; return it."""
+        """Describe a synthetic outside event that led to a notice of termination; return it."""
         block = resource(f"ev:synthetic-outside-event-{self.code}", ["schema:Event"],
                          f"Syntetická vnější událost {self.code}", f"Synthetic Outside Event {self.code}")
         block.add("time:hasTime", self.out.use(day_time(when)))
         return self.add(block.add("prov:atLocation", f"country:{self.country.code}"))
 
-    def suspension(self, cause: str) -> None:
-        event = self.event("suspension-of-contacts", UNKNOWN, ["suspension-of-contacts"], (
+    def suspension(self, cause: str, near: date) -> None:
+        event = self.event("suspension-of-contacts", unknown_time(near), ["suspension-of-contacts"], (
             f"Přerušení kontaktů ({self.code})", f"Contacts with {self.en} broken off"), (
             "Liberecký kraj z důvodu vnější události přerušil kontakty s partnerem.",
             "Because of an outside event, the Liberec Region broke off contacts with the partner."))
@@ -1043,9 +1061,9 @@ class PartnershipWriter:
                                         "Liberec Region – broke off contacts", agent=HOME))
         self.add(event)
 
-    def end_of_cooperation(self) -> str:
+    def end_of_cooperation(self, near: date) -> str:
         """Describe the end of the cooperation (on a date not given); return it."""
-        event = self.event("end-of-cooperation", UNKNOWN, ["end-of-cooperation"], (
+        event = self.event("end-of-cooperation", unknown_time(near), ["end-of-cooperation"], (
             f"Ukončení spolupráce ({self.code})", f"End of the cooperation with {self.en}"), (
             "Partner uplatňuje jinou zahraniční politiku, proto byla spolupráce ukončena.",
             "The partner pursues a different foreign policy; the cooperation was therefore ended."))

@@ -298,9 +298,9 @@ def test_each_mistake_is_named_with_its_place_and_what_to_do(mistaken_report, mi
 
 def test_the_future_signing_is_also_a_future_status_and_nothing_else_is_reported(mistaken_report, mistaken_data):
     output = mistaken_report["en"].stdout.splitlines()
-    beginning = place(mistaken_data, "more-og-romsdal.ttl", "stp:more-og-romsdal-1-active")
+    beginning = place(mistaken_data, "more-og-romsdal.ttl", "stp:more-og-romsdal-1-signed")
     assert any(line.startswith(f"{beginning}: Violation [shp:HappenedShape / time:hasBeginning] "
-                               "stp:more-og-romsdal-1-active: ") for line in output)
+                               "stp:more-og-romsdal-1-signed: ") for line in output)
     # each mistake once (the duplicate's two labels in each language count as one value each)
     rules = sorted(line.split("[")[1].split("]")[0] for line in output if ": Violation [" in line)
     assert not [line for line in output if "(value: stp:" in line or "(value: t:" in line]  # the focus, again

@@ -27,20 +27,20 @@ def draw(*rows) -> ElementTree.Element:
 
 
 def test_each_status_is_a_bar_in_its_colour_until_the_next_begins():
-    svg = draw(row([Period("active", "active", span_of(day="2012-05-24")),
-                    Period("terminated", "terminated", span_of(day="2022-03-01"))]))
+    svg = draw(row([Period("signed", "signed", span_of(day="2012-05-24")),
+                    Period("notice-given", "notice given", span_of(day="2022-03-01"))]))
     bars = svg.findall(f"{SVG}rect[@class]")
-    active, terminated = [bar for bar in bars if "status" in bar.get("class")]
-    assert active.get("fill") == "#2e7d32" and terminated.get("fill") == "#c62828"
-    assert abs(float(active.get("x")) + float(active.get("width")) - float(terminated.get("x"))) < 0.2
+    signed, notice = [bar for bar in bars if "status" in bar.get("class")]
+    assert signed.get("fill") == "#1565c0" and notice.get("fill") == "#c62828"
+    assert abs(float(signed.get("x")) + float(signed.get("width")) - float(notice.get("x"))) < 0.2
 
 
 def test_a_status_whose_start_is_unknown_is_hatched_from_the_previous_start():
-    svg = draw(row([Period("active", "active", span_of(day="2009-04-22")), Period("stagnating", "stagnating", None)]))
-    active, stagnating = [bar for bar in svg.iter(f"{SVG}rect") if "status" in (bar.get("class") or "")]
-    assert stagnating.get("fill") == "url(#hatch-active-stagnating)"
-    assert stagnating.get("x") == active.get("x")
-    assert svg.find(f".//{SVG}pattern[@id='hatch-active-stagnating']") is not None
+    svg = draw(row([Period("signed", "signed", span_of(day="2009-04-22")), Period("stagnating", "stagnating", None)]))
+    signed, stagnating = [bar for bar in svg.iter(f"{SVG}rect") if "status" in (bar.get("class") or "")]
+    assert stagnating.get("fill") == "url(#hatch-signed-stagnating)"
+    assert stagnating.get("x") == signed.get("x")
+    assert svg.find(f".//{SVG}pattern[@id='hatch-signed-stagnating']") is not None
 
 
 def test_a_month_is_as_wide_as_the_month_and_a_day_is_a_dot():

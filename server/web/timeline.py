@@ -11,12 +11,14 @@ from dataclasses import dataclass, field
 from datetime import date
 from html import escape
 
-# Status colours (also used by the home page's table), by the status concept's last path segment.
+# Status colours (also used by the home page's table and legend), by the status concept's last path
+# segment: the statuses of ontology/vocabularies/statuses.ttl that are not deprecated.
 STATUS_COLOURS = {
-    "active": "#2e7d32",
+    "signed": "#1565c0",
+    "signed-and-initialled": "#64b5f6",
     "stagnating": "#e0a000",
     "ended": "#757575",
-    "terminated": "#c62828",
+    "notice-given": "#c62828",
 }
 UNKNOWN_COLOUR = "#9e9e9e"
 

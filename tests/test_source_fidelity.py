@@ -4,10 +4,19 @@ where it is quoted, and nothing is quoted that the page does not say.
 The page's content lies between its title ("Uzavřená dohoda") and its footer. Before the title
 stand the website's browser warning, cookie banner and navigation links, after the content its
 footer navigation: the website's furniture, not statements of the Region, and left out on purpose.
+
+The review of the page (data/source/uzavrene-dohody.review.tsv) has one row per sentence of the page,
+and one per line that is not a sentence (title, list, headings, website addresses, document links), in
+the page's order. Each row names the resources and properties that carry its facts ("carriers":
+`subject property [object]`, separated by " ; ", the property a SPARQL path) and what the page does
+not say that a reader might assume. The tests below check it both ways: the rows are the page, every
+carrier is in the built graph, and every resource of the graph's kinds below is named by some row.
 """
 
+import csv
 import re
 import unicodedata
+from typing import NamedTuple
 
 import pytest
 from rdflib import Literal, URIRef
@@ -17,6 +26,8 @@ from conftest import CHECKOUT
 from server.namespaces import PREFIXES
 
 SOURCE = CHECKOUT / "data" / "source" / "uzavrene-dohody.txt"
+REVIEW = CHECKOUT / "data" / "source" / "uzavrene-dohody.review.tsv"
+REVIEW_COLUMNS = ("section", "kind", "text", "carriers", "not said")
 RP = PREFIXES["rp"]
 LIBEREC_REGION = URIRef(PREFIXES["reg"] + "liberec-region")
 SOURCE_PAGE = URIRef(PREFIXES["src"] + "uzavrene-dohody")
@@ -59,6 +70,69 @@ def source_lines() -> tuple[list[str], list[str]]:
 
 CONTENT, LEFT_OUT = source_lines()
 PARAGRAPHS = [line for line in CONTENT if len(line) > 100]
+
+
+DOCUMENT_LINKS = ("Memorandum o spolupráci", "Návrh na ukončení memoranda", "Ukončení spolupráce")
+
+
+def line_kind(line: str, previous: str | None) -> str:
+    """What a content line of the page is: title, list, partner heading, section heading, website
+    heading, website, document, or paragraph (whose sentences are the rows)."""
+    if line == TITLE:
+        return "title"
+    if line.startswith("• "):
+        return "list"
+    if line in SECTION_HEADINGS:
+        return "section heading"
+    if WEBSITE_HEADING.match(line):
+        return "website heading"
+    if previous is not None and WEBSITE_HEADING.match(previous):
+        return "website"
+    if line in DOCUMENT_LINKS:
+        return "document"
+    if line in PARAGRAPHS:
+        return "paragraph"
+    if PARTNER_HEADING.match(line):
+        return "partner heading"
+    return "unknown"
+
+
+def review_items() -> list[tuple[str, str, str]]:
+    """(section, kind, text) of every line of the page's content, a paragraph as its sentences, in the
+    page's order; the section is the partner heading the line stands under ("" before the first)."""
+    items: list[tuple[str, str, str]] = []
+    section = ""
+    for number, line in enumerate(CONTENT):
+        kind = line_kind(line, CONTENT[number - 1] if number else None)
+        if kind == "partner heading":
+            section = line
+        if kind == "paragraph":
+            items += [(section, "sentence", sentence) for sentence in sentences(line)]
+        else:
+            items.append((section, kind, line))
+    return items
+
+
+class ReviewRow(NamedTuple):
+    """A row of the review table."""
+
+    section: str
+    kind: str
+    text: str
+    carriers: str
+    not_said: str
+
+    def carrier_list(self) -> list[list[str]]:
+        """The carriers as [subject, property path] or [subject, property path, object]."""
+        return [carrier.split() for carrier in self.carriers.split(" ; ") if carrier.strip()]
+
+
+def review_rows() -> list[ReviewRow]:
+    """The rows of the review table (its header checked)."""
+    with REVIEW.open(encoding="utf-8", newline="") as table:
+        reader = csv.reader(table, delimiter="\t", quoting=csv.QUOTE_NONE)
+        assert tuple(next(reader)) == REVIEW_COLUMNS
+        return [ReviewRow(*row) for row in reader]
 
 
 def cs_texts(graph, predicate) -> set[str]:
@@ -176,7 +250,7 @@ def test_every_linked_document_is_a_document_of_an_agreement(built_graph):
 def test_every_content_line_is_accounted_for():
     """Each line of the page is one of the kinds the tests above check, so none goes unchecked."""
     websites = {CONTENT[number + 1] for number, line in enumerate(CONTENT) if WEBSITE_HEADING.match(line)}
-    documents = {"Memorandum o spolupráci", "Návrh na ukončení memoranda", "Ukončení spolupráce"}
+    documents = set(DOCUMENT_LINKS)
     for line in CONTENT:
         assert (
             line == TITLE
@@ -187,3 +261,62 @@ def test_every_content_line_is_accounted_for():
             or line in documents
             or line in PARAGRAPHS
         ), line
+
+
+# --- the review table, both ways ---------------------------------------------------------------
+
+# The kinds of resource every one of which some row of the review must name.
+REVIEWED_KINDS = ("rp:Event", "rp:Signing", "rp:Visit", "schema:Event", "rp:Agreement", "rp:StatusPeriod",
+                  "rp:Participation", "foaf:Person", "schema:Place", "rp:Delegation", "rp:Partnership", "rp:Region",
+                  "rp:Town", "org:Organization", "org:OrganizationalUnit", "org:Post", "foaf:Group", "foaf:Document")
+SPARQL_PREFIXES = "".join(f"PREFIX {prefix}: <{namespace}>\n" for prefix, namespace in PREFIXES.items())
+
+
+def expand(name: str) -> URIRef:
+    """An IRI written as <…> or as a prefixed name of the project's table."""
+    if name.startswith("<"):
+        return URIRef(name[1:-1])
+    prefix, local = name.split(":", 1)
+    return URIRef(PREFIXES[prefix] + local)
+
+
+def test_the_review_has_a_row_for_each_sentence_and_line_of_the_page_in_order():
+    """Each sentence of the page has its row, each row is a sentence (or line) of the page."""
+    rows = review_rows()
+    assert [(row.section, row.kind, row.text) for row in rows] == review_items()
+    assert "unknown" not in {row.kind for row in rows}
+
+
+def test_every_row_says_what_the_page_leaves_unsaid_and_names_its_carriers():
+    for row in review_rows():
+        assert row.not_said.strip(), row.text
+        # only a section heading ("Geneze spolupráce:") may carry no fact
+        assert row.carriers.strip() or row.kind == "section heading", row.text
+        for carrier in row.carrier_list():
+            assert len(carrier) in (2, 3), (row.text, carrier)
+
+
+@pytest.mark.parametrize("row", review_rows(), ids=lambda row: f"{row.section[:12]}|{row.text[:30]}")
+def test_every_carrier_of_a_row_is_in_the_graph(row, built_graph):
+    missing = []
+    for subject, path, *value in row.carrier_list():
+        obj = value[0] if value else "?value"
+        if not built_graph.query(f"{SPARQL_PREFIXES}ASK {{ {subject} {path} {obj} }}").askAnswer:
+            missing.append(" ".join([subject, path, *value]))
+    assert missing == []
+
+
+def test_every_resource_of_the_graph_is_named_by_a_row(built_graph):
+    """The other way: no event, agreement, status period, participation, person, place, delegation,
+    partnership, body, office or document of ours that no sentence of the page accounts for."""
+    named = {expand(name) for row in review_rows() for carrier in row.carrier_list()
+             for name in (carrier[0], *carrier[2:]) if ":" in name and not name[0].isdigit()}
+    ours = URIRef(PREFIXES["src"]).rsplit("/", 2)[0] + "/"
+    resources = {
+        node
+        for kind in REVIEWED_KINDS
+        for node in built_graph.subjects(RDF.type, expand(kind))
+        if isinstance(node, URIRef) and str(node).startswith(ours)
+    }
+    assert len(resources) > 100
+    assert sorted(resources - named) == []

@@ -73,4 +73,4 @@ def test_every_resource_has_a_readable_iri(project_dataset):
     ours = {s for s in union.subjects() if isinstance(s, URIRef) and str(s).startswith(OWN)}
     for resource in ours:
         path = str(resource)[len(OWN):]
-        assert re.fullmatch(r"(ontology(/[A-Za-z0-9-]+)?|vocabulary/[a-z-]+(/[a-z0-9-]+)?|id/[a-z]+/[a-z0-9HW-]+)", path), path
+        assert re.fullmatch(r"(ontology(/[A-Za-z0-9-]+)?|graph/[a-z]+|vocabulary/[a-z-]+(/[a-z0-9-]+)?|id/[a-z]+/[a-z0-9HW-]+)", path), path

@@ -67,10 +67,11 @@ def test_every_resource_the_data_links_to_is_described(project_dataset):
 
 
 def test_every_resource_has_a_readable_iri(project_dataset):
+    """Terms, concepts, things (id/...) and the named graphs, which data/provenance.ttl describes."""
     import re
 
     union = project_dataset.union()
     ours = {s for s in union.subjects() if isinstance(s, URIRef) and str(s).startswith(OWN)}
     for resource in ours:
         path = str(resource)[len(OWN):]
-        assert re.fullmatch(r"(ontology(/[A-Za-z0-9-]+)?|vocabulary/[a-z-]+(/[a-z0-9-]+)?|id/[a-z]+/[a-z0-9HW-]+)", path), path
+        assert re.fullmatch(r"(ontology(/[A-Za-z0-9-]+)?|vocabulary/[a-z-]+(/[a-z0-9-]+)?|id/[a-z]+/[a-z0-9HW-]+|graph/[a-z]+)", path), path

@@ -60,10 +60,13 @@ GRAPH_TYPES = {  # media type -> rdflib's name of its RDF parser
 }
 GRAPHS = ("data", "ontology", "vocabularies", "description", "catalogue")
 STATUS_LABELS = {  # the concepts of the scheme {base}vocabulary/statuses, with their skos:prefLabel
-    "active": {("aktivní", "cs"), ("active", "en")},
+    "signed": {("podepsáno", "cs"), ("signed", "en")},
+    "signed-and-initialled": {("podepsáno a parafováno", "cs"), ("signed and initialled", "en")},
     "stagnating": {("stagnuje", "cs"), ("stagnating", "en")},
     "ended": {("ukončeno", "cs"), ("ended", "en")},
-    "terminated": {("vypovězeno", "cs"), ("terminated", "en")},
+    "notice-given": {("výpověď dána", "cs"), ("notice given", "en")},
+    "active": {("aktivní", "cs"), ("active", "en")},            # deprecated, still in the scheme
+    "terminated": {("vypovězeno", "cs"), ("terminated", "en")},  # deprecated, still in the scheme
 }
 
 

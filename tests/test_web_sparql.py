@@ -144,7 +144,7 @@ def test_post_directly_as_application_sparql_query(server):
     client.setRequestMethod("postdirectly")
     client.setQuery(STATUSES_QUERY.format(base=server))
     client.setReturnFormat(JSON)
-    assert len(client.query().convert()["results"]["bindings"]) == 4
+    assert len(client.query().convert()["results"]["bindings"]) == len(STATUS_NAMES)
 
 
 def test_a_malformed_query_is_400_with_the_parsers_position(server):

@@ -23,7 +23,7 @@ from rdflib import Literal, URIRef
 from rdflib.namespace import DCTERMS, FOAF, RDF, RDFS, SKOS
 
 from conftest import CHECKOUT
-from server.namespaces import PREFIXES
+from server.namespaces import CANONICAL_BASE, PREFIXES
 
 SOURCE = CHECKOUT / "data" / "source" / "uzavrene-dohody.txt"
 REVIEW = CHECKOUT / "data" / "source" / "uzavrene-dohody.review.tsv"
@@ -311,7 +311,7 @@ def test_every_resource_of_the_graph_is_named_by_a_row(built_graph):
     partnership, body, office or document of ours that no sentence of the page accounts for."""
     named = {expand(name) for row in review_rows() for carrier in row.carrier_list()
              for name in (carrier[0], *carrier[2:]) if ":" in name and not name[0].isdigit()}
-    ours = URIRef(PREFIXES["src"]).rsplit("/", 2)[0] + "/"
+    ours = CANONICAL_BASE + "id/"
     resources = {
         node
         for kind in REVIEWED_KINDS

@@ -5,11 +5,14 @@
 The output folder is a data folder that `lodpub validate --data DIR` (and build and serve) accept
 with the project's own ontology and shapes:
 
-    DIR/liberec-region.ttl, DIR/authorities.ttl, ...   copied unchanged from the real data folder:
+    DIR/liberec-region.ttl, DIR/authorities/, ...      copied unchanged from the real data folder:
                                                         every RDF file except partnerships/,
                                                         catalogue/ and provenance.ttl (the home
-                                                        region, its offices,
-                                                        its organs, the source page, the countries)
+                                                        region, its offices, its organs, the source
+                                                        page, the countries; in authorities/, the
+                                                        register entries and links, which go to the
+                                                        authorities graph: those of the real
+                                                        partners come along, unused)
     DIR/synthetic-shared.ttl                            the synthetic source, the data graph's
                                                         provenance, the countries the
                                                         copied files lack, the home region's
@@ -1135,7 +1138,7 @@ def source_blocks(seed: int) -> list[Block]:
 
 
 def country_block(country: Country) -> Block:
-    """An entry of the EU country table, as data/authorities.ttl writes one (labels ours, not the table's)."""
+    """An entry of the EU country table, as data/authorities/eu-tables.ttl writes one (labels ours, not the table's)."""
     block = Block(f"country:{country.code}", ["skos:Concept", "dcterms:Location"])
     block.add("skos:inScheme", f"<{COUNTRY_TABLE}>").add("skos:prefLabel", *labels(country.cs, country.en))
     return block
@@ -1229,7 +1232,8 @@ def generate(agreements: int, out_dir: Path, seed: int = 1, home_data: Path = CH
     """Write a data folder with exactly `agreements` synthetic agreements into `out_dir` (new or empty).
 
     Return the summary also written to generation.json: seed, agreements, partnerships (those of
-    the Liberec Region, and town partnerships), files, and triples (distinct, and as written).
+    the Liberec Region, and town partnerships), files, and triples (distinct, and as written; those
+    of the copied authorities/ files count too, though they load into the authorities graph).
     """
     if agreements < 1:
         raise ValueError("at least one agreement is needed")

@@ -1,11 +1,15 @@
 """Load the RDF files of the dataset into named graphs and remember where each subject was written.
 
-The dataset has three named graphs under the base IRI:
+The dataset has four named graphs under the base IRI:
 
     {base}graph/ontology      RDF files directly in ontology_dir
     {base}graph/vocabularies  RDF files directly in ontology_dir/vocabularies/
     {base}graph/data          RDF files anywhere under data_dir (or data_dir itself, if a file),
-                              except data_dir/catalogue/
+                              except data_dir/catalogue/ and data_dir/authorities/
+    {base}graph/authorities   RDF files anywhere under data_dir/authorities/: the facts of public
+                              registers (their entries, and the links and codes that identify our
+                              resources in them), kept apart from the page's facts in graph/data so
+                              that each graph's provenance can be said of the graph
 
 The graphs share no triple: a triple that files of two graphs state is kept in the first of them in
 the order above (GRAPH_ORDER). A SPARQL store's default graph, the union of the named graphs, must be
@@ -83,9 +87,12 @@ class SourceIndex:
     locations: dict[URIRef, SourceLocation] = field(default_factory=dict)
     files: dict[URIRef, list[Path]] = field(default_factory=dict)
     blocks: dict[URIRef, list[SourceLocation]] = field(default_factory=dict)
+    graphs: dict[Path, str] = field(default_factory=dict)  # the named graph ("data"...) of each file
 
-    def add(self, subject: URIRef, path: Path, line: int | None, block_lines: tuple[int, ...] = ()) -> None:
-        """Record that `subject` is a subject in `path`; the first location with a line wins."""
+    def add(self, subject: URIRef, path: Path, line: int | None, block_lines: tuple[int, ...] = (),
+            graph: str = "data") -> None:
+        """Record that `subject` is a subject in `path`, a file of `graph`; the first location with a line wins."""
+        self.graphs[path] = graph
         files = self.files.setdefault(subject, [])
         if path not in files:
             files.append(path)
@@ -158,8 +165,8 @@ class _SourceFile(NamedTuple):
 
 
 def graph_iri(base_iri: str, graph: str) -> URIRef:
-    """Return the name of one of the graphs "ontology", "vocabularies" or "data", or of those the
-    server loads a release's VoID ("description") and catalogue record ("catalogue") into."""
+    """Return the name of one of the graphs "ontology", "vocabularies", "data" or "authorities", or of
+    those the server loads a release's VoID ("description") and catalogue record ("catalogue") into."""
     return URIRef(f"{base_iri}graph/{graph}")
 
 
@@ -172,18 +179,30 @@ def described_more_than_once(loaded: LoadedDataset) -> dict[URIRef, list[SourceL
     place one begins: an IRI minted twice for two things, or one thing described in two places.
 
     A time (id/time/...) may begin one block in each file, as every file describes the times it uses.
+    A file of the authorities graph may begin one block about any IRI: there each register's file
+    identifies our resources in that register (data/authorities/wikidata.ttl says which Wikidata item
+    the Liberec Region is), which is not a second description of them.
     """
-    repeated: dict[URIRef, list[SourceLocation]] = {}
-    for subject, blocks in loaded.index.blocks.items():
-        if not subject.startswith(loaded.base_iri):
-            continue
-        if subject.startswith(loaded.base_iri + TIME_PATH):
-            counts = [sum(block.path == path for block in blocks) for path in {block.path for block in blocks}]
-            if max(counts, default=0) < 2:
-                continue
-        if len(blocks) > 1:
-            repeated[subject] = blocks
-    return repeated
+    return {subject: blocks for subject, blocks in loaded.index.blocks.items()
+            if subject.startswith(loaded.base_iri) and _described_twice(subject, blocks, loaded)}
+
+
+# The graph whose files identify resources described elsewhere (see described_more_than_once).
+IDENTIFYING_GRAPH = "authorities"
+
+
+def _described_twice(subject: URIRef, blocks: list[SourceLocation], loaded: LoadedDataset) -> bool:
+    """True when `blocks` begin more descriptions of `subject` than described_more_than_once allows."""
+    if subject.startswith(loaded.base_iri + TIME_PATH):
+        return _most_in_one_file(blocks) > 1
+    identifying = [block for block in blocks if loaded.index.graphs.get(block.path) == IDENTIFYING_GRAPH]
+    described = [block for block in blocks if block not in identifying]
+    return len(described) > 1 or _most_in_one_file(identifying) > 1
+
+
+def _most_in_one_file(blocks: list[SourceLocation]) -> int:
+    """The largest number of `blocks` that begin in one file."""
+    return max(Counter(block.path for block in blocks).values(), default=0)
 
 
 def load_dataset(settings: Settings) -> LoadedDataset:
@@ -200,7 +219,7 @@ def load_dataset(settings: Settings) -> LoadedDataset:
             sources, map_in_forked_pool(_read_file, sources, settings.build_jobs, settings.base_iri)):
         lines.update(quad_lines)
         for subject, line, blocks in subjects:
-            loaded.index.add(subject, source.path, line, blocks)
+            loaded.index.add(subject, source.path, line, blocks, source.graph)
         for prefix, namespace in prefixes:
             loaded.prefixes.setdefault(prefix, namespace)
     loaded.quad_lines = one_graph_per_triple(sorted(lines), [str(graph_iri(settings.base_iri, graph))
@@ -209,7 +228,7 @@ def load_dataset(settings: Settings) -> LoadedDataset:
 
 
 # The named graphs of the loaded files, in the order in which a triple that two of them state is kept.
-GRAPH_ORDER = ("ontology", "vocabularies", "data")
+GRAPH_ORDER = ("ontology", "vocabularies", "data", "authorities")
 
 
 def one_graph_per_triple(sorted_lines: list[bytes], graph_order: list[str]) -> list[bytes]:
@@ -243,6 +262,8 @@ def parse_rdf_file(path: Path) -> Graph:
 
 
 CATALOGUE_FOLDER = "catalogue"
+# The folder of data_dir whose files go to the authorities graph, not the data graph.
+AUTHORITIES_FOLDER = "authorities"
 
 
 def load_catalogue_metadata(settings: Settings) -> Graph:
@@ -308,16 +329,20 @@ def bind_prefix_table(graph: Graph, base_iri: str) -> Graph:
 
 
 def _source_files(settings: Settings) -> list[_SourceFile]:
+    """The RDF files to load, each with its named graph, in the order of GRAPH_ORDER."""
     roots = [("ontology", settings.ontology_dir, False)]
     if (settings.ontology_dir / "vocabularies").is_dir():
         roots.append(("vocabularies", settings.ontology_dir / "vocabularies", False))
     roots.append(("data", settings.data_dir, True))
+    authorities = settings.data_dir / AUTHORITIES_FOLDER
+    if settings.data_dir.is_dir() and authorities.is_dir():
+        roots.append(("authorities", authorities, True))
     catalogue = settings.data_dir / CATALOGUE_FOLDER
     return [
         _SourceFile(graph, path, path.name if path == root else path.relative_to(root).as_posix())
         for graph, root, recursive in roots
         for path in find_rdf_files(root, recursive)
-        if not path.is_relative_to(catalogue)
+        if not path.is_relative_to(catalogue) and (graph == "authorities" or not path.is_relative_to(authorities))
     ]
 
 

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 from rdflib import BNode, Graph, Literal, Namespace, URIRef
-from rdflib.namespace import RDF, RDFS, SKOS
+from rdflib.namespace import FOAF, RDF, RDFS, SKOS
 
 from server.dataset import (
     DataFileError,
@@ -572,6 +572,44 @@ def test_a_time_described_once_in_each_file_is_not_repeated(mini_settings, mini)
     write_partnership(mini, "second.ttl", TIME_2011)
 
     assert described_more_than_once(load_dataset(mini_settings)) == {}
+
+
+IDENTIFIED = OUR_PREFIXES + """@prefix skos:   <http://www.w3.org/2004/02/skos/core#> .
+person:pavel-novak skos:notation "{code}" .
+"""
+
+
+def write_authority(mini: Path, name: str, *codes: str) -> Path:
+    """A file of data/authorities/ that identifies Pavel Novák by each of `codes`, one block each."""
+    path = mini / "data" / "authorities" / name
+    path.parent.mkdir(exist_ok=True)
+    path.write_text("".join(IDENTIFIED.format(code=code) for code in codes), encoding="utf-8")
+    return path
+
+
+def test_the_authorities_folder_is_its_own_graph_which_may_identify_what_the_data_describes(mini_settings, mini):
+    write_partnership(mini, "first.ttl", PAVEL_NOVAK)
+    write_authority(mini, "register-a.ttl", "A-1")
+    write_authority(mini, "register-b.ttl", "B-1")
+
+    loaded = load_dataset(mini_settings)
+
+    person = URIRef(CANONICAL + "id/person/pavel-novak")
+    authorities, data = (loaded.dataset.graph(graph_iri(CANONICAL, name)) for name in ("authorities", "data"))
+    assert set(authorities.objects(person, SKOS.notation)) == {Literal("A-1"), Literal("B-1")}
+    assert not list(data.triples((person, SKOS.notation, None)))
+    assert (person, RDF.type, FOAF.Person) in data and not list(authorities.triples((person, RDF.type, None)))
+    assert described_more_than_once(loaded) == {}  # one identifying block per register's file
+
+
+def test_an_authorities_file_that_identifies_a_resource_twice_repeats_it(mini_settings, mini):
+    write_partnership(mini, "first.ttl", PAVEL_NOVAK)
+    twice = write_authority(mini, "register-a.ttl", "A-1", "A-2")
+
+    repeated = described_more_than_once(load_dataset(mini_settings))
+
+    assert list(repeated) == [URIRef(CANONICAL + "id/person/pavel-novak")]
+    assert [block.path for block in repeated[URIRef(CANONICAL + "id/person/pavel-novak")]].count(twice) == 2
 
 
 UNDECLARED = "\n<http://example.org/a>\n    rdfs:label dlg:x .\n"

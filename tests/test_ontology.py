@@ -28,11 +28,14 @@ def test_the_ontology_has_its_namespace_version_licence_and_creator(project_data
 def test_every_term_of_ours_the_data_uses_is_defined_in_the_ontology(project_dataset):
     ontology = named_graph(project_dataset, "ontology")
     defined = set(ontology.subjects(RDFS.isDefinedBy, ONTOLOGY))
-    data = named_graph(project_dataset, "data")
-    used = {p for p in data.predicates() if str(p).startswith(PREFIXES["rp"])}
-    used |= {c for c in data.objects(None, RDF.type) if str(c).startswith(PREFIXES["rp"])}
-    used |= {o.datatype for o in data.objects() if isinstance(o, Literal) and o.datatype
-             and str(o.datatype).startswith(PREFIXES["rp"])}
+    used = set()
+    for name in ("data", "authorities"):
+        data = named_graph(project_dataset, name)
+        used |= {p for p in data.predicates() if str(p).startswith(PREFIXES["rp"])}
+        used |= {c for c in data.objects(None, RDF.type) if str(c).startswith(PREFIXES["rp"])}
+        used |= {o for o in data.objects(None, URIRef(PREFIXES["rp"] + "linkTerm"))}
+        used |= {o.datatype for o in data.objects() if isinstance(o, Literal) and o.datatype
+                 and str(o.datatype).startswith(PREFIXES["rp"])}
     assert used and used - defined == set()
 
 
@@ -74,4 +77,5 @@ def test_every_resource_has_a_readable_iri(project_dataset):
     ours = {s for s in union.subjects() if isinstance(s, URIRef) and str(s).startswith(OWN)}
     for resource in ours:
         path = str(resource)[len(OWN):]
-        assert re.fullmatch(r"(ontology(/[A-Za-z0-9-]+)?|vocabulary/[a-z-]+(/[a-z0-9-]+)?|id/[a-z]+/[a-z0-9HW-]+|graph/[a-z]+)", path), path
+        assert re.fullmatch(r"(ontology(/[A-Za-z0-9-]+)?|vocabulary/[a-z-]+(/[a-z0-9-]+)?|id/[a-z]+/[a-z0-9HW-]+"
+                            r"|graph/[a-z]+)", path), path

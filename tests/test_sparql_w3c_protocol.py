@@ -58,7 +58,7 @@ GRAPH_TYPES = {  # media type -> rdflib's name of its RDF parser
     "application/rdf+xml": "xml",
     "application/ld+json": "json-ld",
 }
-GRAPHS = ("data", "ontology", "vocabularies", "description", "catalogue")
+GRAPHS = ("data", "authorities", "ontology", "vocabularies", "description", "catalogue")
 STATUS_LABELS = {  # the concepts of the scheme {base}vocabulary/statuses, with their skos:prefLabel
     "signed": {("podepsáno", "cs"), ("signed", "en")},
     "signed-and-initialled": {("podepsáno a parafováno", "cs"), ("signed and initialled", "en")},

@@ -100,7 +100,8 @@ def test_publish_loads_every_graph_and_leaves_no_staging_graph(store, project_re
     assert project_release.version in published.stdout
     graphs = {row["g"]["value"] for row in ask(store, GRAPHS)}
     assert graphs == {CANONICAL_BASE + f"graph/{name}" for name in
-                      ("data", "ontology", "vocabularies", "description", "catalogue", "publication")}
+                      ("data", "authorities", "ontology", "vocabularies", "description", "catalogue",
+                       "publication")}
     data = [quad for quad in ox.parse(path=str(project_release.path / "partnerships.nq"), format=ox.RdfFormat.N_QUADS)
             if quad.graph_name.value == DATA_GRAPH]
     assert snapshot(store) == (project_release.version, len(data))

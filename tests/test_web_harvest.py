@@ -51,7 +51,7 @@ def test_dumps_hold_the_whole_dataset_under_the_servers_base(server, project_rel
     served = Dataset()
     served.parse(data=get(server + "dumps/partnerships.nq").content, format="nquads")
     assert {str(graph.identifier) for graph in served.graphs() if len(graph)} == {
-        f"{server}graph/ontology", f"{server}graph/vocabularies", f"{server}graph/data"}
+        f"{server}graph/ontology", f"{server}graph/vocabularies", f"{server}graph/data", f"{server}graph/authorities"}
     turtle = Graph().parse(data=get(server + "dumps/partnerships.ttl").content, format="turtle")
     union = Graph()
     for graph in served.graphs():
@@ -122,8 +122,8 @@ def test_sitemap_lists_a_page_for_every_resource_and_each_page_answers(server, p
     assert server in urls and f"{server}doc/id/region/bursa" in urls and f"{server}doc/ontology/Agreement" in urls
     # the VoID, every named graph, the shapes and every release, as well
     assert f"{server}.well-known/void" in urls and f"{server}doc/shapes/Agreement-party" in urls
-    assert {f"{server}doc/graph/{name}" for name in ("ontology", "vocabularies", "data", "description",
-                                                     "catalogue")} <= set(urls)
+    assert {f"{server}doc/graph/{name}" for name in ("ontology", "vocabularies", "data", "authorities",
+                                                     "description", "catalogue")} <= set(urls)
     assert f"{server}doc/id/release/{project_release.version}" in urls
     assert len(urls) == len(set(urls)) > 250
     session = requests.Session()

@@ -267,7 +267,7 @@ def test_what_the_dataset_says_of_another_publishers_iri_has_a_document(server):
         assert other.status_code == 200 and isomorphic(parse_document(other.content, parser), graph)
     assert f"doc?iri={TURKEY}&format=nt>" in turtle.headers["Link"]
     page = requests.get(server + "doc", params={"iri": TURKEY}, headers={"Accept": "text/html"}, timeout=30)
-    assert page.status_code == 200 and "Turkey" in page.text
+    assert page.status_code == 200 and "Türkiye" in page.text
 
 
 def test_another_publishers_iri_of_ours_or_unknown_or_malformed(server):
@@ -315,7 +315,7 @@ def test_every_named_graph_dereferences_to_its_size(embedded_server):
     description = Graph().parse(data=get(embedded_server + "sparql", "text/turtle").text, format="turtle")
     names = set(description.objects(None, URIRef("http://www.w3.org/ns/sparql-service-description#name")))
     assert {URIRef(embedded_server + "graph/" + name) for name in
-            ("ontology", "vocabularies", "data", "description", "catalogue")} <= names
+            ("ontology", "vocabularies", "data", "authorities", "description", "catalogue")} <= names
     for name in names:
         counted = get(embedded_server + "sparql", "application/sparql-results+json",
                       params={"query": f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{name}> {{ ?s ?p ?o }} }}"})

@@ -17,7 +17,8 @@ from rdflib import XSD, BNode, Graph, Literal
 from server.namespaces import CANONICAL_BASE
 
 QUERIES = Path(__file__).resolve().parent.parent / "server" / "queries"
-GRAPHS = ("graph/ontology", "graph/vocabularies", "graph/data", "graph/description", "graph/catalogue")
+GRAPHS = ("graph/ontology", "graph/vocabularies", "graph/data", "graph/authorities", "graph/description",
+          "graph/catalogue")
 
 
 @pytest.fixture(scope="module")

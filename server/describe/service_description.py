@@ -13,6 +13,8 @@ GRAPH_TITLES = {
     "graph/data": ("Data: partnerships, agreements, events, people, places", "Data: partnerství, dohody, události, osoby, místa"),
     "graph/ontology": ("The ontology and the labels of the reused terms", "Ontologie a popisky převzatých termínů"),
     "graph/vocabularies": ("The controlled vocabularies (SKOS)", "Řízené slovníky (SKOS)"),
+    "graph/authorities": ("Facts of public registers: EU table entries, links and codes (Wikidata, NUTS, RÚIAN, RPP, ISO 3166-2)",
+                          "Údaje veřejných registrů: záznamy tabulek EU, odkazy a kódy (Wikidata, NUTS, RÚIAN, RPP, ISO 3166-2)"),
     "graph/description": ("The description of the dataset (VoID)", "Popis datové sady (VoID)"),
     "graph/catalogue": ("The catalogue record of the dataset (DCAT-AP-CZ)", "Katalogizační záznam datové sady (DCAT-AP-CZ)"),
 }

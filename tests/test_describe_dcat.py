@@ -124,6 +124,8 @@ MUTATIONS = {
     "an e-mail that is not a mailto: IRI": "DELETE { ?c <http://www.w3.org/2006/vcard/ns#hasEmail> ?e } INSERT { ?c <http://www.w3.org/2006/vcard/ns#hasEmail> 'podatelna@kraj-lbc.cz' } WHERE { ?c <http://www.w3.org/2006/vcard/ns#hasEmail> ?e }",
     "a blank-node distribution": f"INSERT DATA {{ <{DATASET}> <{DCAT.distribution}> [ a <{DCAT.Distribution}> ] }}",
     "the catalogue without Czech description": without_czech(f"<{CATALOG}>", DCTERMS.description),
+    "a country named as in another version of its table": "INSERT DATA { <http://publications.europa.eu/resource/"
+        "authority/country/TUR> <http://www.w3.org/2004/02/skos/core#prefLabel> 'Türkiye'@en }",
 }
 
 

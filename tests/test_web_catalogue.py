@@ -148,8 +148,10 @@ def test_the_catalogue_in_json_ld_uses_the_norms_context_and_terms(server):
 
 
 def test_the_dataset_in_json_ld_holds_its_distributions_terms_and_service(server):
-    document = requests.get(server + "id/dataset/partnerships", headers={"Accept": "application/ld+json"},
-                            timeout=30).json()["@graph"][0]
+    response = requests.get(server + "id/dataset/partnerships", headers={"Accept": "application/ld+json"}, timeout=30)
+    turtle = requests.get(server + "id/dataset/partnerships", headers={"Accept": "text/turtle"}, timeout=30)
+    assert isomorphic(parse_document(response.content, "json-ld"), Graph().parse(data=turtle.text, format="turtle"))
+    document = response.json()["@graph"][0]
     assert document["iri"] == server + "id/dataset/partnerships"
     assert "Datová sada" in document["typ"]
     distributions = document["distribuce"]

@@ -317,9 +317,10 @@ class StoredForm:
 
 
 def _distinct(triples: Iterable[ox.Triple]) -> Iterator[ox.Triple]:
-    """Each triple once. A CONSTRUCT answer is a graph, a set, but Oxigraph yields one triple per
-    solution: NKOD's record query (three OPTIONALs on the distributions) repeats each triple
-    hundreds of times, and the row limit must count triples, not repetitions."""
+    """Each triple once. A CONSTRUCT answer is a graph, a set, but an engine may yield one triple per
+    solution: the record queries of NKOD's LKOD validator (three OPTIONALs on the distributions) and
+    of NKOD's harvest (nested OPTIONALs) repeat each triple thousands of times, and the row limit
+    must count triples, not repetitions."""
     seen: set[ox.Triple] = set()
     for triple in triples:
         if triple not in seen:

@@ -52,8 +52,8 @@ from .describe.statistics import DataStatistics
 from .describe.void import dataset_summary, void_description
 from .namespaces import prefixes_for
 from .pool import map_in_forked_pool
-from .store.releases import CURRENT, SHAPES_FILE, fsync_directory, point, remove_leftovers, temporary_prefix
 from .store.embedded import EmbeddedStore
+from .store.releases import CURRENT, SHAPES_FILE, fsync_directory, point, remove_leftovers, temporary_prefix
 from .store.served_release import prune
 from .store.sparql_store import StoredForm
 from .terms import to_oxigraph
@@ -73,7 +73,7 @@ CATALOGUE_SHAPES = ("catalogue", "standards/dcat-ap-3.0.1/html-shacl-shapes.ttl"
 
 
 class ValidationFailed(Exception):
-    """The dataset has SHACL violations, so nothing was written; `report` says which, and `where`
+    """The dataset has SHACL violations, so nothing was published; `report` says which, and `where`
     which view of it (e.g. the catalogue record as served through SPARQL), if not the data."""
 
     def __init__(self, report: ValidationReport, where: str = "") -> None:

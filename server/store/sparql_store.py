@@ -155,18 +155,19 @@ class SparqlStore:
         linked = {term for triple in document for term in (triple.subject, triple.object)
                   if isinstance(term, ox.NamedNode) and term != subject}
         properties = {triple.predicate for triple in document} - linked
-        document.update(dict.fromkeys(self._triples_of_pairs(
-            [(iri, predicate) for iri in properties for predicate in LABEL_PREDICATES])))
-        document.update(dict.fromkeys(self._classified(linked, {subject})))
+        property_labels = [(iri, predicate) for iri in properties for predicate in LABEL_PREDICATES]
+        document.update(dict.fromkeys(self._classified(linked, {subject}, property_labels)))
         return list(document)
 
-    def _classified(self, linked: set[ox.NamedNode], known: set[ox.NamedNode]) -> list[ox.Triple]:
+    def _classified(self, linked: set[ox.NamedNode], known: set[ox.NamedNode], also: list[tuple]) -> list[ox.Triple]:
         """The types, labels, scheme and kind of each of `linked`, and of the schemes and kinds they
-        lead to, CLASSIFICATION_DEPTH steps on (not again for a resource in `known`)."""
+        lead to, CLASSIFICATION_DEPTH steps on (not again for a resource in `known`); with the
+        triples of the (subject, predicate) pairs `also`, asked in the same first query."""
         found, seen, frontier = [], known | linked, linked
         for _ in range(CLASSIFICATION_DEPTH + 1):
-            triples = self._triples_of_pairs([(iri, predicate) for iri in frontier
-                                              for predicate in (RDF.type, *LABEL_PREDICATES, *CLASSIFYING)])
+            triples = self._triples_of_pairs(also + [(iri, predicate) for iri in frontier
+                                                     for predicate in (RDF.type, *LABEL_PREDICATES, *CLASSIFYING)])
+            also = []
             found += triples
             frontier = {triple.object for triple in triples if triple.predicate in _CLASSIFYING
                         and isinstance(triple.object, ox.NamedNode)} - seen

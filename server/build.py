@@ -46,38 +46,40 @@ from .dataset import (
     load_dataset,
 )
 from .describe.changes import describe_changes
-from .describe.dcat import as_dcat_ap_2_1_1, catalogue_record
+from .describe.dcat import catalogue_record
+from .describe.served_record import served_record
 from .describe.statistics import DataStatistics
 from .describe.void import dataset_summary, void_description
 from .namespaces import prefixes_for
 from .pool import map_in_forked_pool
+from .store.embedded import EmbeddedStore
 from .store.releases import CURRENT, SHAPES_FILE, fsync_directory, point, remove_leftovers, temporary_prefix
 from .store.served_release import prune
 from .store.sparql_store import StoredForm
 from .terms import to_oxigraph
 from .validate import ValidationReport, load_shapes, validate, validate_graph
 
-# The resource the dataset's VoID names as its source (dcterms:source).
+# The page the dataset's VoID says it was derived from (prov:wasDerivedFrom).
 SOURCE_PATH = "id/source/uzavrene-dohody"
 
 # What a catalogue record must pass to be published (folders of shapes_dir): our shapes of what
-# the national catalogue checks, and the DCAT-AP 3.0.1 constraint, range and vocabulary shapes;
-# and, normalised to DCAT-AP 2.1.1, the 2.1.1 shapes. (The recommended-property shapes only warn,
-# so they are left to the tests, which report their warnings.)
+# the national catalogue checks, and the DCAT-AP 3.0.1 constraint, range and vocabulary shapes
+# (the recommended-property shapes only warn, so they are left to the tests, which report their
+# warnings). The record must pass them as written (catalogue.ttl) and as the release serves it
+# (describe/served_record.py).
 CATALOGUE_SHAPES = ("catalogue", "standards/dcat-ap-3.0.1/html-shacl-shapes.ttl",
                     "standards/dcat-ap-3.0.1/html-shacl-range.ttl",
                     "standards/dcat-ap-3.0.1/html-shacl-mdr-vocabularies.shape.ttl")
-DCAT_AP_2_1_1_SHAPES = ("standards/dcat-ap-2.1.1/dcat-ap_2.1.1_shacl_shapes.ttl",
-                        "standards/dcat-ap-2.1.1/dcat-ap_2.1.1_shacl_range.ttl",
-                        "standards/dcat-ap-2.1.1/dcat-ap_2.1.1_shacl_mdr-vocabularies.shape.ttl")
 
 
 class ValidationFailed(Exception):
-    """The dataset has SHACL violations, so nothing was written; `report` says which."""
+    """The dataset has SHACL violations, so nothing was published; `report` says which, and `where`
+    which view of it (e.g. the catalogue record as served through SPARQL), if not the data."""
 
-    def __init__(self, report: ValidationReport) -> None:
-        self.report = report
-        super().__init__(f"validation failed with {report.counts()['Violation']} violation(s)")
+    def __init__(self, report: ValidationReport, where: str = "") -> None:
+        self.report, self.where = report, where
+        super().__init__(f"validation failed with {report.counts()['Violation']} violation(s)"
+                         + (f" in {where}" if where else ""))
 
 
 @dataclass(frozen=True)
@@ -100,8 +102,8 @@ def build(settings: Settings, now: datetime | None = None, check_shapes: bool = 
     with `lodpub serve --data`); the catalogue record, if any, is still checked.
     One build at a time runs into an output folder: another one waits for it to finish, having
     called `on_wait` with a message that says so (see `build_lock`).
-    Raises ValidationFailed, before writing anything, when the data or its catalogue record
-    has a Violation.
+    Raises ValidationFailed, before publishing anything, when the data or its catalogue record
+    (as written, or as the release would serve it) has a Violation.
     """
     with build_lock(settings.output_dir, on_wait or (lambda message: None)):
         return _build(settings, now, check_shapes)
@@ -132,33 +134,33 @@ def _build(settings: Settings, now: datetime | None, check_shapes: bool) -> Rele
             "triples": statistics.triples,
             "files": [dump.entry for _, dump in sorted(dumps.items())],
         }
-        sha1_of = {name: dump.sha1 for name, dump in dumps.items()}
         # What changed since the previous release; the VoID and catalogue record are dated when the data last changed.
         changes = describe_changes(settings.output_dir / "releases", manifest, (folder / "partnerships.nq").read_bytes)
         descriptions = changes.files | published_shapes | describe_release(
-            settings, loaded, statistics, manifest, changes.data_modified, sha1_of)
+            settings, loaded, statistics, manifest, changes.data_modified)
         manifest["description"] = _entries(descriptions)
         _write_descriptions(folder, descriptions, manifest, dumps)
+        if "catalogue.ttl" in descriptions:
+            check_served_record(settings, folder, manifest)
         path = _publish(settings.output_dir, version, folder)
     deleted = prune(settings.output_dir, settings.keep_releases)
     return Release(version, path, manifest, report, tuple(deleted))
 
 
 def describe_release(settings: Settings, loaded: LoadedDataset, statistics: DataStatistics, manifest: dict[str, Any],
-                     built_at: datetime, sha1_of: dict[str, str]) -> dict[str, tuple[str, bytes]]:
+                     built_at: datetime) -> dict[str, tuple[str, bytes]]:
     """The release's descriptions: its VoID and, when data/catalogue/ says what to, its catalogue
     record. Raises ValidationFailed when the catalogue record has a violation of the catalogue
-    shapes (see CATALOGUE_SHAPES), or would have one once normalised to DCAT-AP 2.1.1."""
+    shapes (see CATALOGUE_SHAPES)."""
     graph_sizes = loaded.graph_sizes()
     dump_names = [entry["name"] for entry in manifest["files"]]
     metadata = load_catalogue_metadata(settings)
     descriptions = {}
     if len(metadata):
         record = catalogue_record(metadata, settings.base_iri, statistics, manifest["files"], manifest["version"], built_at)
-        for graph, shape_sets in ((record, CATALOGUE_SHAPES), (as_dcat_ap_2_1_1(record, sha1_of), DCAT_AP_2_1_1_SHAPES)):
-            report = validate_graph(graph, load_shapes(settings, *shape_sets))
-            if not report.conforms:
-                raise ValidationFailed(report)
+        report = validate_graph(record, load_shapes(settings, *CATALOGUE_SHAPES))
+        if not report.conforms:
+            raise ValidationFailed(report, "the catalogue record (catalogue.ttl)")
         descriptions["catalogue.ttl"] = ("text/turtle", _serialise(bind_prefix_table(record, settings.base_iri), "turtle"))
     else:
         record = Graph()
@@ -180,6 +182,18 @@ def describe_release(settings: Settings, loaded: LoadedDataset, statistics: Data
                             held_elsewhere)
     descriptions["void.ttl"] = ("text/turtle", _serialise(bind_prefix_table(void, settings.base_iri), "turtle"))
     return descriptions
+
+
+def check_served_record(settings: Settings, release: Path, manifest: dict[str, Any]) -> None:
+    """Validate the catalogue record as the release written into `release` will be served (see
+    describe/served_record.py), loaded as the server loads it. Raises ValidationFailed, naming the
+    view, when one has a violation of the catalogue shapes."""
+    store = EmbeddedStore(release, manifest=manifest)
+    shapes = load_shapes(settings, *CATALOGUE_SHAPES)
+    for view, graph in served_record(store).items():
+        report = validate_graph(graph, shapes)
+        if not report.conforms:
+            raise ValidationFailed(report, f"the catalogue record as served ({view})")
 
 
 def held_by_data(quad_lines: list[bytes], triples: Graph, stored: StoredForm) -> set[ox.Triple]:
@@ -266,11 +280,9 @@ _READ_SIZE = 1 << 20
 
 @dataclass(frozen=True)
 class WrittenFile:
-    """A file written into a release: its manifest entry (name, media type, bytes, SHA-256) and
-    its SHA-1 (which DCAT-AP 2.1.1 wants of a distribution)."""
+    """A file written into a release: its manifest entry (name, media type, bytes, SHA-256)."""
 
     entry: dict[str, Any]
-    sha1: str
 
     @property
     def sha256(self) -> str:
@@ -320,14 +332,12 @@ def _gzip(path: Path) -> None:
 
 def _written(path: Path, media_type: str) -> WrittenFile:
     """What a release records of a file it holds, read back from the disk in parts."""
-    sha256, sha1, size = hashlib.sha256(), hashlib.sha1(), 0
+    sha256, size = hashlib.sha256(), 0
     with open(path, "rb") as file:
         while part := file.read(_READ_SIZE):
             sha256.update(part)
-            sha1.update(part)
             size += len(part)
-    return WrittenFile({"name": path.name, "media_type": media_type, "bytes": size, "sha256": sha256.hexdigest()},
-                       sha1.hexdigest())
+    return WrittenFile({"name": path.name, "media_type": media_type, "bytes": size, "sha256": sha256.hexdigest()})
 
 
 def _entries(files: dict[str, tuple[str, bytes]]) -> list[dict[str, Any]]:

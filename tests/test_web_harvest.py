@@ -12,7 +12,7 @@ import pytest
 import requests
 from rdflib import Dataset, Graph, Literal, URIRef
 from rdflib.compare import isomorphic
-from rdflib.namespace import DCTERMS, RDF, VOID
+from rdflib.namespace import DCTERMS, PROV, RDF, VOID
 
 from server.namespaces import CANONICAL_BASE
 
@@ -99,6 +99,14 @@ def test_void_describes_size_partitions_vocabularies_dumps_licence_and_publisher
     assert URIRef(server + "ontology/partner") in properties
     for dump in void.objects(dataset, VOID.dataDump):
         assert get(str(dump)).status_code == 200
+
+
+def test_void_says_the_data_was_derived_from_the_page_not_that_it_is_a_source_dataset(server, void):
+    """dcterms:source of a dcat:Dataset must be a dcat:Dataset (DCAT-AP 3.0.1), and the dataset's IRI
+    is also its catalogue record's: the page it was taken from is said with prov:wasDerivedFrom."""
+    dataset = URIRef(server + "id/dataset/partnerships")
+    assert list(void.objects(dataset, PROV.wasDerivedFrom)) == [URIRef(server + "id/source/uzavrene-dohody")]
+    assert not list(void.objects(dataset, DCTERMS.source))
 
 
 def test_void_is_negotiated_like_every_document(server):

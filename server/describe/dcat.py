@@ -145,8 +145,10 @@ def _add_distribution(record: Graph, dataset: URIRef, distribution: URIRef, acce
     add = record.add
     add((dataset, DCAT.distribution, distribution))
     add((distribution, RDF.type, DCAT.Distribution))
+    # One title: a format's name reads the same in Czech and English ("Turtle", "SPARQL endpoint"),
+    # and NKOD's harvest query multiplies each value by all the others (README, "The catalogue for
+    # NKOD"). The descriptions, which differ, are in both languages.
     add((distribution, DCTERMS.title, Literal(title, lang="cs")))
-    add((distribution, DCTERMS.title, Literal(title, lang="en")))
     add((distribution, DCTERMS.description, Literal(description_cs, lang="cs")))
     add((distribution, DCTERMS.description, Literal(description_en, lang="en")))
     add((distribution, DCAT.accessURL, access))
@@ -183,28 +185,3 @@ def _add_sparql_service(record: Graph, dataset: URIRef, base_iri: str,
     for predicate, value in for_each_distribution:
         if predicate == DCTERMS.license:
             add((service, predicate, value))
-
-
-# DCAT-AP 2.1.1, which data.europa.eu normalises harvested records to, differs from 3.0.1 in two
-# things our record has: the byte size is an xsd:decimal, and a checksum must be SHA-1 (in the
-# http form of the SPDX IRI, where 3.0.1 checks for the https form).
-SHA1_2_1_1 = URIRef("http://spdx.org/rdf/terms#checksumAlgorithm_sha1")
-
-
-def as_dcat_ap_2_1_1(record: Graph, sha1_of: dict[str, str]) -> Graph:
-    """The catalogue record as DCAT-AP 2.1.1 states it: byte sizes as xsd:decimal, and each
-    dump's checksum as SHA-1 (`sha1_of`: dump file name -> hex digest, computed from the files).
-
-    Not published: the build validates it, so that a record only goes out if it survives the
-    normalisation to 2.1.1 (the two profiles contradict each other, so one record cannot pass both).
-    """
-    view = Graph()
-    view += record
-    for distribution, size in record.subject_objects(DCAT.byteSize):
-        view.set((distribution, DCAT.byteSize, Literal(str(size), datatype=XSD.decimal)))
-    for distribution, checksum in record.subject_objects(SPDX.checksum):
-        name = str(record.value(distribution, DCAT.downloadURL)).rsplit("/", 1)[-1]
-        view.set((checksum, SPDX.algorithm, SHA1_2_1_1))
-        view.set((checksum, SPDX.checksumValue, Literal(sha1_of[name], datatype=XSD.hexBinary)))
-    view.add((SHA1_2_1_1, RDF.type, SPDX.ChecksumAlgorithm))
-    return view

@@ -5,7 +5,7 @@ from datetime import datetime
 from collections.abc import Callable
 
 from rdflib import Graph, Literal, Namespace, URIRef
-from rdflib.namespace import DCTERMS, OWL, RDF, RDFS, VOID, XSD
+from rdflib.namespace import DCTERMS, OWL, PROV, RDF, RDFS, VOID, XSD
 
 from ..namespaces import PREFIXES, dataset_iri, prefixes_for, shorten_iri
 from .statistics import DataStatistics
@@ -38,7 +38,8 @@ def void_description(
 ) -> Graph:
     """Describe the data (the union of the published graphs, of which `data` are the statistics)
     as a void:Dataset under `base_iri`,
-    with `summary` (see dataset_summary) for its title, description, publisher and licence.
+    with `summary` (see dataset_summary) for its title, description, publisher and licence, and
+    `source` (when given) as the page it was derived from (prov:wasDerivedFrom).
 
     Each named graph (IRI -> triples in `graph_sizes`) is a subset; the SPARQL endpoint queries
     their union; the graph's IRI is the subset's, so that it dereferences. `description_graph` names
@@ -55,7 +56,12 @@ def void_description(
     add((dataset, RDF.type, VOID.Dataset))
     graph += summary
     if source is not None:  # the page the data was taken from, when the data describes it
-        add((dataset, DCTERMS.source, source))
+        # prov:wasDerivedFrom, not dcterms:source: the dataset IRI is also the catalogue record's
+        # dcat:Dataset, and DCAT-AP 3.0.1 gives dct:source the range dcat:Dataset (a page is none).
+        # PROV says what is meant, that the data's content was taken from the page, as
+        # data/provenance.ttl says of the data graph; dcterms:relation would only say "related".
+        graph.bind("prov", PROV)
+        add((dataset, PROV.wasDerivedFrom, source))
     add((dataset, DCTERMS.modified, Literal(built_at.strftime("%Y-%m-%dT%H:%M:%SZ"), datatype=XSD.dateTime)))
     add((dataset, OWL.versionInfo, Literal(version)))
     add((dataset, VOID.uriSpace, Literal(base_iri + "id/", datatype=XSD.anyURI)))  # typed, so it is rebased

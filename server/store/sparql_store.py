@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 from rdflib import Graph, URIRef
-from rdflib.namespace import OWL, RDF, RDFS, SKOS
+from rdflib.namespace import DCTERMS, OWL, RDF, RDFS, SKOS
 from rdflib.term import Node
 
 from .. import expanded_json_ld
@@ -44,6 +44,14 @@ RECORD_PARTS = (
 # How far a document follows blank nodes and record parts from its resource (dataset ->
 # distribution -> checksum is 2; an RDF list of n items is n).
 CLOSURE_DEPTH = 5
+# What a document says of each resource it links to: what it is (its types, its concept scheme,
+# its kind) and what it is called. A validator that reads only the document can then check the
+# controlled vocabularies as it can over the SPARQL endpoint (DCAT-AP checks a theme's, a file
+# type's or a language's skos:inScheme, a publisher's or licence's dcterms:type). The scheme and
+# kind are described the same way, CLASSIFICATION_DEPTH steps on (a licence's kind is a concept,
+# whose scheme DCAT-AP wants typed skos:ConceptScheme), and nothing further: a document stays bounded.
+CLASSIFYING = (SKOS.inScheme, DCTERMS.type)
+CLASSIFICATION_DEPTH = 2
 
 RESULTS_FORMATS = {
     "application/sparql-results+json": ox.QueryResultsFormat.JSON,
@@ -130,7 +138,8 @@ class SparqlStore:
           reach (to CLOSURE_DEPTH);
         - for the ontology, every term it defines; for a concept scheme, every concept in it;
         - the triples that link to it from other resources;
-        - the labels (and types) of every resource it links to, and the labels of its properties.
+        - the types, labels, concept scheme and kind (CLASSIFYING) of every resource it links
+          to, and of their schemes and kinds (to CLASSIFICATION_DEPTH); the labels of its properties.
 
         Each triple once, literals as written, in Oxigraph terms.
         """
@@ -146,10 +155,24 @@ class SparqlStore:
         linked = {term for triple in document for term in (triple.subject, triple.object)
                   if isinstance(term, ox.NamedNode) and term != subject}
         properties = {triple.predicate for triple in document} - linked
-        pairs = [(iri, predicate) for iri in linked for predicate in (RDF.type, *LABEL_PREDICATES)]
-        pairs += [(iri, predicate) for iri in properties for predicate in LABEL_PREDICATES]
-        document.update(dict.fromkeys(self._triples_of_pairs(pairs)))
+        property_labels = [(iri, predicate) for iri in properties for predicate in LABEL_PREDICATES]
+        document.update(dict.fromkeys(self._classified(linked, {subject}, property_labels)))
         return list(document)
+
+    def _classified(self, linked: set[ox.NamedNode], known: set[ox.NamedNode], also: list[tuple]) -> list[ox.Triple]:
+        """The types, labels, scheme and kind of each of `linked`, and of the schemes and kinds they
+        lead to, CLASSIFICATION_DEPTH steps on (not again for a resource in `known`); with the
+        triples of the (subject, predicate) pairs `also`, asked in the same first query."""
+        found, seen, frontier = [], known | linked, linked
+        for _ in range(CLASSIFICATION_DEPTH + 1):
+            triples = self._triples_of_pairs(also + [(iri, predicate) for iri in frontier
+                                                     for predicate in (RDF.type, *LABEL_PREDICATES, *CLASSIFYING)])
+            also = []
+            found += triples
+            frontier = {triple.object for triple in triples if triple.predicate in _CLASSIFYING
+                        and isinstance(triple.object, ox.NamedNode)} - seen
+            seen |= frontier
+        return found
 
     def sparql(self, query: str, default_graphs: list[str] | None, named_graphs: list[str] | None,
                results_type: str, graph_type: str, max_rows: int,
@@ -204,6 +227,7 @@ class SparqlStore:
 
 
 _RDF_TYPE = ox.NamedNode(str(RDF.type))
+_CLASSIFYING = {ox.NamedNode(str(predicate)) for predicate in CLASSIFYING}
 _OWL_ONTOLOGY = ox.NamedNode(str(OWL.Ontology))
 _SKOS_CONCEPT_SCHEME = ox.NamedNode(str(SKOS.ConceptScheme))
 
@@ -294,9 +318,10 @@ class StoredForm:
 
 
 def _distinct(triples: Iterable[ox.Triple]) -> Iterator[ox.Triple]:
-    """Each triple once. A CONSTRUCT answer is a graph, a set, but Oxigraph yields one triple per
-    solution: NKOD's record query (three OPTIONALs on the distributions) repeats each triple
-    hundreds of times, and the row limit must count triples, not repetitions."""
+    """Each triple once. A CONSTRUCT answer is a graph, a set, but an engine may yield one triple per
+    solution: the record queries of NKOD's LKOD validator (three OPTIONALs on the distributions) and
+    of NKOD's harvest (nested OPTIONALs) repeat each triple thousands of times, and the row limit
+    must count triples, not repetitions."""
     seen: set[ox.Triple] = set()
     for triple in triples:
         if triple not in seen:

@@ -1019,7 +1019,9 @@ class PartnershipWriter:
             + ("Setkání se konalo." if took_place else "Setkání se nekonalo."),
             f"An invitation of the partner's delegation to the Liberec Region was planned ({time_.en}). "
             + ("The meeting took place." if took_place else "The meeting did not take place.")))
-        event.add("rp:tookPlace", "true" if took_place else "false").add("prov:atLocation", HOME)
+        # PROV's location is for what happened; where a meeting that never did was to be is schema's.
+        event.add("rp:tookPlace", "true" if took_place else "false")
+        event.add("prov:atLocation" if took_place else "schema:location", HOME)
         self.participations(event.add("rp:delegation", delegation),
                             Part("invitee", "invitee", "Delegace partnera – pozvaní",
                                  "The partner's delegation – invited", agent=delegation))

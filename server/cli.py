@@ -125,7 +125,8 @@ def _run_build(args: argparse.Namespace, settings: Settings, check_shapes: bool 
             release = build(settings, check_shapes=check_shapes, on_wait=_say_waiting)
     except ValidationFailed as failure:
         print(format_report(failure.report, args.lang))
-        print("lodpub: build failed: the dataset has violations; nothing was written", file=sys.stderr)
+        what = f"{failure.where} has" if failure.where else "the dataset has"
+        print(f"lodpub: build failed: {what} violations; nothing was written", file=sys.stderr)
         return EXIT_VIOLATIONS
     except OSError as error:  # e.g. a full disk: _publish removed what it had written
         kept = pointed_version(settings.output_dir, CURRENT)

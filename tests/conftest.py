@@ -358,8 +358,8 @@ def virtuoso_store(project_release, tmp_path_factory: pytest.TempPathFactory) ->
 
 @pytest.fixture(scope="session")
 def virtuoso_server(project_release, virtuoso_store, tmp_path_factory) -> Iterator[RunningServer]:
-    """`lodpub serve` on the remote store `virtuoso_store`. Virtuoso builds NKOD's record (a CONSTRUCT
-    whose three OPTIONALs multiply to 745 000 rows) in 10 s or more, so queries get a minute."""
+    """`lodpub serve` on the remote store `virtuoso_store`. Virtuoso builds the LKOD validator's record
+    (a CONSTRUCT whose OPTIONALs multiply its rows) in about 14 s, so queries get a minute."""
     with running_server(project_release.path.parent.parent, tmp_path_factory.mktemp("server-virtuoso"),
                         sparql_timeout="60", store_timeout="60", **virtuoso_store.settings()) as base:
         yield base

@@ -219,6 +219,7 @@ def test_a_catalogue_record_that_nkod_would_reject_is_not_published(project_sett
         build(settings)
 
     violations = caught.value.report.violations
+    assert caught.value.where.startswith("the catalogue record")  # what `lodpub build` says failed
     assert violations and {str(v.focus_node) for v in violations} == {project_settings.base_iri + "id/dataset/partnerships"}
     assert all("dcterms:title" in (v.result_path or "") for v in violations), [v.result_path for v in violations]
     assert not settings.output_dir.exists()

@@ -28,7 +28,7 @@ from server.build import build
 from server.config import load_settings
 from server.namespaces import CANONICAL_BASE
 from server.store import remote
-from server.store.remote import RemoteStore, endpoints_from, publish
+from server.store.remote import REFRESH_SECONDS, RemoteStore, endpoints_from, publish
 
 DATA_GRAPH = CANONICAL_BASE + "graph/data"
 DESCRIPTION_GRAPH = CANONICAL_BASE + "graph/description"
@@ -198,12 +198,15 @@ def test_a_new_release_reaches_the_running_server(tmp_path, store, project_relea
         for _ in range(4):  # every worker renders, and keeps, the record of this release
             assert f'"{project_release.version}"' in requests.get(record, timeout=30).text
         publish(mini_release.path, endpoints(store))
-        # Each worker reads the release on its own: every one has it once a few answers in a row do.
-        answers, deadline = [], time.monotonic() + 15
+        published = time.monotonic()
+        answers, deadline = [], published + 15
         while answers[-6:] != [mini_release.version] * 6 and time.monotonic() < deadline:
             answers.append(requests.get(server + "health", timeout=30).json()["version"])
             time.sleep(0.2)
         assert answers[-6:] == [mini_release.version] * 6, answers
+        # Each worker reads the release on its own, within REFRESH_SECONDS of the publish: a worker
+        # that answered none of the requests above may not have read it yet.
+        time.sleep(max(0.0, published + REFRESH_SECONDS + 0.5 - time.monotonic()))
         for _ in range(4):  # no worker serves the record it kept of the old release
             assert f'"{mini_release.version}"' in requests.get(record, timeout=30).text
 

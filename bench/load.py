@@ -37,15 +37,25 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import quote
 
 import requests
 from rdflib import Graph
-
-from run import (BASE, CHECKOUT, CONSUMER_QUERIES, Server, accept_for, percentile, prepare, query_mix, sample_iri,
-                 setting_option, start)
+from run import (
+    BASE,
+    CHECKOUT,
+    CONSUMER_QUERIES,
+    Server,
+    accept_for,
+    percentile,
+    prepare,
+    query_mix,
+    sample_iri,
+    setting_option,
+    start,
+)
 
 # How often each kind of request comes in one round of a client's schedule (831 requests): the shares
 # of the traffic. A runaway holds its client and a query slot for the whole LODPUB_SPARQL_TIMEOUT
@@ -149,7 +159,7 @@ def _arguments() -> argparse.Namespace:
 
 def run_load_test(options: argparse.Namespace, work: Path) -> dict:
     """Start the server, warm it up, load it and sample its memory; everything measured."""
-    results: dict = {"date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+    results: dict = {"date": datetime.now(UTC).isoformat(timespec="seconds"),
                      "machine": {"cpus": os.cpu_count(), "load_average_before": os.getloadavg()},
                      "options": {"clients": options.clients, "minutes": options.minutes,
                                  "check_every": options.check_every, "sample_seconds": options.sample_seconds,

@@ -27,9 +27,10 @@ import requests
 CHECKOUT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(CHECKOUT), str(CHECKOUT / "tests")]
 
-from conftest import free_port
-from nkod import pipeline
-from server.store.embedded import EmbeddedStore
+from conftest import free_port  # noqa: E402 (found through the sys.path above)
+from nkod import pipeline  # noqa: E402 (found through the sys.path above)
+
+from server.store.embedded import EmbeddedStore  # noqa: E402 (found through the sys.path above)
 
 
 @contextmanager

@@ -28,6 +28,7 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from itertools import pairwise
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -79,7 +80,7 @@ class Tally:
 
 def _longest_gap(times: list[float], since: float, until: float) -> float:
     edges = [since, *times, until]
-    return round(max(later - earlier for earlier, later in zip(edges, edges[1:])), 2)
+    return round(max(later - earlier for earlier, later in pairwise(edges)), 2)
 
 
 def _percentile(sorted_values: list[float], fraction: float) -> float | None:

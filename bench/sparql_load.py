@@ -32,7 +32,8 @@ import probes
 from probes import MemoryWatch, serving
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from server.control import children, running as alive  # noqa: E402
+from server.control import children  # noqa: E402
+from server.control import running as alive
 
 CHECKOUT = Path(__file__).resolve().parent.parent
 RUNAWAY = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"

@@ -16,7 +16,6 @@ from .config import Settings, load_settings
 from .store import Store, StoreUnavailable, open_store
 
 
-
 def create_app(settings: Settings | None = None, store: Store | None = None) -> Flask:
     """The publisher as a WSGI app: the current release of `settings.output_dir`, or `store`.
 

@@ -27,7 +27,7 @@ import zlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -118,7 +118,7 @@ def _build(settings: Settings, now: datetime | None, check_shapes: bool) -> Rele
               if check_shapes else ValidationReport([], {}))
     if not report.conforms:
         raise ValidationFailed(report)
-    built_at = (now or datetime.now(timezone.utc)).astimezone(timezone.utc)
+    built_at = (now or datetime.now(UTC)).astimezone(UTC)
     triple_lines = loaded.triple_lines()
     statistics = DataStatistics.of_lines(triple_lines)
     with _release_being_written(settings.output_dir) as folder:
@@ -200,7 +200,7 @@ def held_by_data(quad_lines: list[bytes], triples: Graph, stored: StoredForm) ->
     """The triples of `triples` (as StoredForm keys) that the data's graphs hold: a store keeps a
     literal by its value, so "…Z" and "…+00:00" are one xsd:dateTime there. Only the lines about
     the subjects of `triples` are read (the data may be millions of lines)."""
-    subjects = {f"<{subject}>".encode("utf-8") for subject in triples.subjects() if isinstance(subject, URIRef)}
+    subjects = {f"<{subject}>".encode() for subject in triples.subjects() if isinstance(subject, URIRef)}
     lines = b"".join(line for line in quad_lines if line.split(b" ", 1)[0] in subjects)
     data = {stored.of_triple(quad.triple) for quad in ox.parse(lines, format=ox.RdfFormat.N_QUADS)}
     return {key for triple in _ground(triples) if (key := _key(triple, stored)) in data}

@@ -216,7 +216,7 @@ def load_dataset(settings: Settings) -> LoadedDataset:
     sources = _source_files(settings)
     lines: set[bytes] = set()
     for source, (quad_lines, subjects, prefixes) in zip(
-            sources, map_in_forked_pool(_read_file, sources, settings.build_jobs, settings.base_iri)):
+            sources, map_in_forked_pool(_read_file, sources, settings.build_jobs, settings.base_iri), strict=True):
         lines.update(quad_lines)
         for subject, line, blocks in subjects:
             loaded.index.add(subject, source.path, line, blocks, source.graph)

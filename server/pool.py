@@ -3,8 +3,9 @@ than copy, what the work reads (a loaded graph). The build writes its dumps with
 runs its parts of the shapes with it."""
 
 import multiprocessing
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
-from typing import Any, Callable, TypeVar
+from typing import Any, TypeVar
 
 Shared = TypeVar("Shared")
 Item = TypeVar("Item")

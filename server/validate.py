@@ -10,7 +10,7 @@ import json
 import logging
 import re
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -20,7 +20,6 @@ from rdflib.namespace import OWL, RDF, RDFS, SH, XSD
 from rdflib.term import Node
 
 from .config import Settings
-from .pool import map_in_forked_pool
 from .dataset import (
     LoadedDataset,
     SourceIndex,
@@ -30,6 +29,7 @@ from .dataset import (
     parse_rdf_file,
 )
 from .namespaces import CANONICAL_BASE, prefixes_for, rebase, shorten_iri
+from .pool import map_in_forked_pool
 
 SEVERITIES = ("Violation", "Warning", "Info")
 
@@ -334,7 +334,7 @@ def _count_targets(graph: Graph, shapes: Graph, shape: URIRef) -> int:
 
 def build_date(now: datetime | None = None) -> date:
     """The day of the build in the Region (Europe/Prague), whose days the data's dates are."""
-    return (now or datetime.now(timezone.utc)).astimezone(_REGION_TIME_ZONE).date()
+    return (now or datetime.now(UTC)).astimezone(_REGION_TIME_ZONE).date()
 
 
 def _on_build_date(shapes: Graph, day: date) -> Graph:

@@ -8,7 +8,7 @@ for the JSON access log.
 
 import json
 import os
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from gunicorn.app.base import BaseApplication
@@ -109,7 +109,7 @@ def access_entry(resp, environ: dict, request_time: timedelta) -> dict[str, Any]
     headers = {name.lower(): value for name, value in resp.headers}
     status = resp.status.split(None, 1)[0] if isinstance(resp.status, str) else resp.status
     return {
-        "time": (datetime.now(timezone.utc) - request_time).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+        "time": (datetime.now(UTC) - request_time).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
         "method": environ.get("REQUEST_METHOD"),
         "path": path,
         "query": query[:LOGGED_QUERY_CHARS],

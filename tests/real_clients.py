@@ -12,9 +12,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from conftest import require
 
 from bench.jena import JARS, jena_class_path
-from conftest import require
 
 ANY = "*/*"  # curl, Chromium's fetch(), requests
 CHROMIUM_NAVIGATION = ("text/html,application/xhtml+xml,application/xml;q=0.9,image/jxl,image/avif,image/webp,"

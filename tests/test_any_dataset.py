@@ -7,10 +7,9 @@ from pathlib import Path
 
 import pytest
 import requests
+from conftest import CHECKOUT, free_port, wait_until_up
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, PROV, RDFS, VOID
-
-from conftest import CHECKOUT, free_port, wait_until_up
 
 ZOO = Path(__file__).resolve().parent / "fixtures" / "zoo"
 BASE = "http://example.org/zoo/"

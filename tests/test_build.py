@@ -7,7 +7,7 @@ import json
 import os
 import re
 import subprocess
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -28,7 +28,7 @@ DUMPS = {
 }
 NAMED_GRAPH_DUMPS = {"partnerships.nq", "partnerships.trig"}
 ALL_DUMPS = {*DUMPS, *(f"{name}.gz" for name in DUMPS)}
-NOW = datetime(2026, 11, 27, 19, 5, 12, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 27, 19, 5, 12, tzinfo=UTC)
 
 
 def sha256(data: bytes) -> str:
@@ -306,7 +306,7 @@ def test_two_builds_into_one_folder_run_one_after_the_other(mini_options, tmp_pa
     outcomes = [process.communicate(timeout=120) for process in builds]
 
     assert waiting == [f"lodpub: waiting for the build running in {output} (pid {os.getpid()})\n"] * 2
-    for process, (stdout, stderr) in zip(builds, outcomes):
+    for process, (stdout, stderr) in zip(builds, outcomes, strict=True):
         assert (process.returncode, stderr) == (0, ""), stderr
         assert_published_whole(output, stdout)
     latest = max(stdout.splitlines()[0].split()[1] for stdout, _ in outcomes)
@@ -320,7 +320,7 @@ def test_builds_started_together_into_one_folder_all_publish_a_whole_release(min
     for round_ in range(20):
         builds = [start_build([*mini_options, "--keep", "1"], output) for _ in range(2)]
         outcomes = [process.communicate(timeout=120) for process in builds]
-        for process, (_, stderr) in zip(builds, outcomes):
+        for process, (_, stderr) in zip(builds, outcomes, strict=True):
             assert process.returncode == 0, f"round {round_}: {stderr}"
             assert stderr in ("", *(f"lodpub: waiting for the build running in {output} (pid {other.pid})\n"
                                     for other in builds if other is not process)), f"round {round_}: {stderr}"

@@ -275,7 +275,7 @@ def test_validate_names_file_line_rule_and_message_for_broken_real_data(
     results = {lang: run_lodpub("validate", "--ontology", str(tmp_path / "ontology"), "--data",
                                 str(tmp_path / "data"), "--lang", lang) for lang in ("cs", "en")}
 
-    for lang, result in results.items():
+    for result in results.values():
         assert result.returncode == 1, result.stderr
         rule_text = f"[{rule} / {path}]" if path != "-" else f"[{rule}]"
         lines = [line for line in result.stdout.splitlines() if rule_text in line]

@@ -60,8 +60,7 @@ def test_01_partners_their_countries_and_status_today(built_graph):
 def test_01_no_partnership_is_called_active(built_graph):
     """The page never says a cooperation was active: no status period, current or past, says so."""
     statuses = {row.status for row in built_graph.query(
-        "SELECT DISTINCT ?status WHERE { ?period a <%sStatusPeriod> ; <%sstatus> ?status }"
-        % (PREFIXES["rp"], PREFIXES["rp"]))}
+        f"SELECT DISTINCT ?status WHERE {{ ?period a <{PREFIXES['rp']}StatusPeriod> ; <{PREFIXES['rp']}status> ?status }}")}
     assert statuses == {iri(f"st:{name}") for name in
                         ("signed", "signed-and-initialled", "stagnating", "ended", "notice-given")}
 
@@ -139,11 +138,10 @@ SIGNED_IN_A_MONTH = """
 DELETE { ?signing time:hasTime t:2007-10-11 } INSERT { ?signing time:hasTime t:2007-10 .
     t:2007-10 a time:Instant ; time:inXSDgYearMonth "2007-10"^^xsd:gYearMonth }
 WHERE { ?signing rp:agreement agr:valle-d-aosta-2007 }"""
-ENDED_ON_A_DAY = """
-INSERT DATA { ev:valle-d-aosta-end rp:partnership <%s> ;
-    <http://purl.org/dc/terms/type> <%send-of-effect> ; time:hasTime t:2012-06-30 .
-    t:2012-06-30 a time:Instant ; time:inXSDDate "2012-06-30"^^xsd:date }""" % (PREFIXES["ptn"] + "valle-d-aosta",
-                                                                            PREFIXES["evk"])
+ENDED_ON_A_DAY = f"""
+INSERT DATA {{ ev:valle-d-aosta-end rp:partnership <{PREFIXES["ptn"]}valle-d-aosta> ;
+    <http://purl.org/dc/terms/type> <{PREFIXES["evk"]}end-of-effect> ; time:hasTime t:2012-06-30 .
+    t:2012-06-30 a time:Instant ; time:inXSDDate "2012-06-30"^^xsd:date }}"""
 
 
 @pytest.mark.parametrize(

@@ -6,7 +6,7 @@ import dataclasses
 import hashlib
 import json
 import shutil
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -32,9 +32,9 @@ from server.describe.changes import (
 BASE = "https://data.kraj-lbc.cz/partnerships/"
 DATA = BASE + "graph/data"
 REGION, AGREEMENT = BASE + "id/region/", BASE + "id/agreement/"
-FIRST = datetime(2026, 3, 1, 9, 0, 0, tzinfo=timezone.utc)
-SECOND = datetime(2026, 3, 2, 9, 0, 0, tzinfo=timezone.utc)
-THIRD = datetime(2026, 3, 3, 9, 0, 0, tzinfo=timezone.utc)
+FIRST = datetime(2026, 3, 1, 9, 0, 0, tzinfo=UTC)
+SECOND = datetime(2026, 3, 2, 9, 0, 0, tzinfo=UTC)
+THIRD = datetime(2026, 3, 3, 9, 0, 0, tzinfo=UTC)
 IZMIR = """
 reg:izmir
     a rp:TerritorialBody ;
@@ -236,7 +236,7 @@ def test_a_release_built_after_a_damaged_one_compares_with_the_one_before(releas
     first, second, _ = releases
     (second.path / "partnerships.nq").write_bytes(b"damaged\n")
     (second.path.parent.parent / "releases" / releases[2].version / "partnerships.nq").write_bytes(b"damaged\n")
-    fourth = build(mini_settings, now=datetime(2026, 3, 4, tzinfo=timezone.utc))
+    fourth = build(mini_settings, now=datetime(2026, 3, 4, tzinfo=UTC))
     log = changelog_of(fourth)
 
     assert log.value(release_iri(BASE, fourth.version), PROV.wasRevisionOf) == release_iri(BASE, first.version)

@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pyshacl
 import pytest
+from nkod.pipeline import Registration, generated_query, values_clause
 from rdflib import BNode, Graph, Literal, Namespace, URIRef
 from rdflib.namespace import DCAT, DCTERMS, FOAF, RDF, SH, TIME, XSD
 
-from nkod.pipeline import Registration, generated_query, values_clause
 from server.build import ValidationFailed, build
 from server.describe.served_record import served_record
 from server.store.embedded import EmbeddedStore

@@ -17,13 +17,12 @@ from pathlib import Path
 
 import pytest
 import requests
+from conftest import CHECKOUT, RunningServer, free_port, mini_release_settings, proxied_to, require, running_server, wait_until_up
 from rdflib import Graph
+from test_releases import add_a_fact, link, served_version, wait_for, workers_of
 
-from conftest import (CHECKOUT, RunningServer, free_port, mini_release_settings, proxied_to, require,
-                      running_server, wait_until_up)
 from server.build import build
 from server.store.releases import release_problems
-from test_releases import add_a_fact, link, served_version, wait_for, workers_of
 
 # The tmpfs the output folder is on: room for a few releases of the mini dataset.
 TMPFS_SIZE = "2m"

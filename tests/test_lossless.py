@@ -23,12 +23,12 @@ from concurrent.futures import ThreadPoolExecutor
 import pyoxigraph as ox
 import pytest
 import requests
+from rdf_documents import parse_document
 from rdflib import BNode, Dataset, Graph, Literal, URIRef
 from rdflib.compare import isomorphic
 from rdflib.namespace import DCAT
 from rdflib.term import Node
 
-from rdf_documents import parse_document
 from server.namespaces import rebase
 from server.store.remote import PUBLICATION_GRAPH
 from server.store.sparql_store import literals_oxigraph_changes
@@ -261,7 +261,7 @@ def served(server, published_graph, project_release) -> ServedDocuments:
 
     resources = described_resources(published_graph, base)
     with ThreadPoolExecutor(max_workers=4) as pool:
-        return ServedDocuments(dict(zip(resources, pool.map(fetch, resources))))
+        return ServedDocuments(dict(zip(resources, pool.map(fetch, resources), strict=True)))
 
 
 def blank_node_pattern(triples: Iterable[Triple]) -> str:

@@ -9,12 +9,11 @@ import contextlib
 import json
 import re
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 import requests
-
 from conftest import RunningServer, free_port, publish_to, running_oxigraph, running_server
 
 ACCESS_LOG_FIELDS = {"time", "method", "path", "query", "status", "bytes", "duration_ms", "remote_addr",
@@ -135,7 +134,7 @@ def test_every_access_log_line_is_a_json_object_with_the_fields(logged_server):
     agent = 'curl/8 "quoted" \\ {braces}'
     asked = [("GET", "doc/id/region/bursa?format=ttl", 200), ("HEAD", "health", 200),
              ("GET", "doc/id/region/atlantis", 404), ("POST", "sparql", 415)]
-    before = datetime.now(timezone.utc) - timedelta(seconds=1)
+    before = datetime.now(UTC) - timedelta(seconds=1)
     sent = []
     for number, (method, path, status) in enumerate(asked):
         # identity: the log counts the bytes sent, and requests would hand back a gzipped body decoded
@@ -143,14 +142,14 @@ def test_every_access_log_line_is_a_json_object_with_the_fields(logged_server):
             "User-Agent": agent, "X-Request-ID": f"fields-{number}", "Accept-Encoding": "identity"})
         assert response.status_code == status
         sent.append(response)
-    for number, ((method, path, status), response) in enumerate(zip(asked, sent)):
+    for number, ((method, path, status), response) in enumerate(zip(asked, sent, strict=True)):
         entry = entry_of(log, f"fields-{number}")
         assert set(entry) == ACCESS_LOG_FIELDS
         assert (entry["method"], entry["status"], entry["user_agent"]) == (method, status, agent)
         assert entry["path"] + ("?" + entry["query"] if entry["query"] else "") == "/" + path
         assert entry["bytes"] == len(response.content) and entry["remote_addr"] == "127.0.0.1"
         logged_at = datetime.fromisoformat(entry["time"])
-        assert entry["time"].endswith("Z") and before <= logged_at <= datetime.now(timezone.utc)
+        assert entry["time"].endswith("Z") and before <= logged_at <= datetime.now(UTC)
         assert 0 < entry["duration_ms"] < 30_000
     # Behind the proxy, the client's address is the one the proxy saw.
     requests.get(logged_server + "health", headers={"X-Forwarded-For": "203.0.113.9", "X-Request-ID": "proxied"},

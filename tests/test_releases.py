@@ -8,7 +8,7 @@ import signal
 import subprocess
 import threading
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -17,7 +17,7 @@ import requests
 from server.build import build
 from server.cli import main
 
-NOW = datetime(2026, 11, 27, 19, 5, 12, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 27, 19, 5, 12, tzinfo=UTC)
 BURSA = "https://data.kraj-lbc.cz/partnerships/id/region/bursa"
 
 

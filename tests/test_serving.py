@@ -10,11 +10,9 @@ import signal
 import socket
 import sys
 import time
-from pathlib import Path
 
 import pytest
 import requests
-
 from conftest import CHECKOUT, RunningServer, running_server
 
 sys.path.insert(0, str(CHECKOUT / "bench"))

@@ -19,10 +19,10 @@ import unicodedata
 from typing import NamedTuple
 
 import pytest
+from conftest import CHECKOUT
 from rdflib import Literal, URIRef
 from rdflib.namespace import DCTERMS, FOAF, RDF, RDFS, SKOS
 
-from conftest import CHECKOUT
 from server.dataset import graph_iri
 from server.namespaces import CANONICAL_BASE, PREFIXES
 
@@ -230,7 +230,7 @@ def test_every_official_website_is_a_homepage_with_its_heading_as_label(built_gr
         re.sub(r"^https?://|/$", "", str(page)): page for page in built_graph.objects(None, FOAF.homepage)
     }
     assert len(headings) == len(homepages) == 4
-    for heading, address in zip(headings, addresses):
+    for heading, address in zip(headings, addresses, strict=True):
         page = homepages[re.sub(r"^https?://|/$", "", address)]
         assert heading in names(built_graph, page)
 

@@ -1,5 +1,7 @@
 """The embedded store gives back the terms the release wrote, though Oxigraph keeps literals by value."""
 
+from datetime import UTC
+
 import pytest
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import XSD
@@ -85,9 +87,9 @@ def test_a_release_whose_loaded_files_fail_their_checksums_is_not_loaded(mini_se
 
 def test_a_worker_serves_the_newest_sound_release_when_the_served_one_is_damaged(mini_settings: Settings, caplog):
     import os
-    from datetime import datetime, timedelta, timezone
+    from datetime import datetime, timedelta
 
-    now = datetime(2026, 11, 27, tzinfo=timezone.utc)
+    now = datetime(2026, 11, 27, tzinfo=UTC)
     older, sound, served = (build(mini_settings, now=now + timedelta(hours=hour)) for hour in (0, 1, 2))
     os.symlink(f"releases/{served.version}", mini_settings.output_dir / "served")
     (served.path / "partnerships.nq").write_bytes(b"")

@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 import requests
+from conftest import CHECKOUT, MINI, RunningServer, mini_release_settings, running_server
 from rdflib import Graph
 from rdflib.compare import isomorphic
 
-from conftest import CHECKOUT, MINI, RunningServer, mini_release_settings, running_server
 from server.build import build
 from server.config import load_settings
 from server.store import StoreUnavailable, check_servable

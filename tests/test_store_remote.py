@@ -18,16 +18,16 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 import requests
+from conftest import RemoteStoreServer, free_port, generated_release, publish_to, running_oxigraph, running_server
 from rdflib import Graph
 from rdflib.compare import isomorphic
 from SPARQLWrapper import JSON, SPARQLWrapper
-
-from conftest import RemoteStoreServer, free_port, generated_release, publish_to, running_oxigraph, running_server
 from virtuoso import running_virtuoso
+
 from server.build import build
 from server.config import load_settings
 from server.namespaces import CANONICAL_BASE
-from server.store import remote
+from server.store import StoreUnavailable, remote
 from server.store.remote import REFRESH_SECONDS, RemoteStore, endpoints_from, publish
 
 DATA_GRAPH = CANONICAL_BASE + "graph/data"
@@ -146,7 +146,7 @@ def test_a_failed_publish_leaves_the_published_release_alone(store, project_rele
     publish(project_release.path, endpoints(store))
     before = snapshot(store)
     broken = endpoints(store, store_graph_store_url=store.graph_store_url.rsplit("/", 1)[0] + "/no-such-path")
-    with pytest.raises(Exception):
+    with pytest.raises(StoreUnavailable):
         publish(mini_release.path, broken)
     assert snapshot(store) == before
     assert not [row for row in ask(store, GRAPHS) if "/staging/" in row["g"]["value"]]

@@ -5,7 +5,7 @@ import os
 import shutil
 import subprocess
 import sys
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -314,7 +314,7 @@ def test_the_future_signing_is_also_a_future_status_and_nothing_else_is_reported
 
 # --- validating in a pool of processes -----------------------------------------------------------
 
-BUILT_ON = datetime(2026, 11, 28, 12, 0, tzinfo=timezone.utc)
+BUILT_ON = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
 
 
 def test_a_pool_reports_every_mistake_exactly_as_one_process_does(mistaken_data, caplog):
@@ -405,11 +405,11 @@ stp:period a rp:StatusPeriod ; time:hasBeginning [ time:inXSDDate "2026-11-29"^^
 
 @pytest.mark.parametrize(("now", "in_the_future"), [
     # 23:59 on 28 November in Prague (UTC+1)
-    (datetime(2026, 11, 28, 22, 59, tzinfo=timezone.utc), {"planned-and-held", "period"}),
+    (datetime(2026, 11, 28, 22, 59, tzinfo=UTC), {"planned-and-held", "period"}),
     # 00:30 on 29 November in Prague, though still the 28th in UTC
-    (datetime(2026, 11, 28, 23, 30, tzinfo=timezone.utc), {"planned-and-held"}),
+    (datetime(2026, 11, 28, 23, 30, tzinfo=UTC), {"planned-and-held"}),
     # a month earlier: this month's day and month, and the half-year that has begun, are not past yet
-    (datetime(2026, 10, 31, 12, 0, tzinfo=timezone.utc), {"planned-and-held", "period", "day", "month"}),
+    (datetime(2026, 10, 31, 12, 0, tzinfo=UTC), {"planned-and-held", "period", "day", "month"}),
 ])
 def test_what_happened_may_not_lie_after_the_build_day_in_the_region(project_shapes, now, in_the_future):
     graph = Graph().parse(data=EVENTS, format="turtle")

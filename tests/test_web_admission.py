@@ -229,7 +229,7 @@ def test_one_client_s_queries_go_in_the_order_they_came(admission_of):
         futures = []
         for number in range(5):
             futures.append(pool.submit(queued, number))
-            wait_for(lambda: admission.snapshot()["waiting"] == number + 1)
+            wait_for(lambda waiting=number + 1: admission.snapshot()["waiting"] == waiting)
         release.set()
         for future in (holder, *futures):
             future.result()

@@ -14,16 +14,16 @@ import base64
 import hashlib
 import json
 
+import nkod.pipeline as nkod
+import pyoxigraph as ox
 import pytest
 import requests
-import pyoxigraph as ox
+from conftest import proxied_to, running_server
+from rdf_documents import parse_document
 from rdflib import Graph, URIRef
 from rdflib.compare import isomorphic
 from rdflib.namespace import DCAT, DCTERMS, RDF, SKOS
 
-import nkod.pipeline as nkod
-from conftest import proxied_to, running_server
-from rdf_documents import parse_document
 from server.config import Settings
 from server.describe.dcat import NORM_CONTEXT_URL
 from server.describe.served_record import record_query

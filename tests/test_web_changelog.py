@@ -12,16 +12,16 @@ from urllib.parse import urljoin
 import pyoxigraph as ox
 import pytest
 import requests
+from conftest import MINI, running_server
+from rdf_documents import parse_document
 from rdflib import Graph, Literal, URIRef
 from rdflib.compare import isomorphic
 from rdflib.namespace import DCTERMS, PROV, RDFS
+from test_describe_changes import FIRST, SECOND, THIRD, edit_the_data
 
-from conftest import MINI, running_server
-from rdf_documents import parse_document
 from server.build import build
 from server.config import load_settings
 from server.web.i18n import WORDS
-from test_describe_changes import FIRST, SECOND, THIRD, edit_the_data
 
 RDF_SUFFIXES = {".ttl": "turtle", ".jsonld": "json-ld", ".rdf": "xml", ".nt": "nt"}
 CANONICAL = "https://data.kraj-lbc.cz/partnerships/"

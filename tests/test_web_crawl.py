@@ -23,11 +23,11 @@ from urllib.parse import urldefrag, urljoin, urlparse
 import pyoxigraph as ox
 import pytest
 import requests
+from conftest import require
 from rdflib import Graph
 from rdflib.compare import isomorphic
-
-from conftest import require
 from real_clients import jena  # noqa: F401 (a fixture)
+
 from server.describe.dcat import NORM_CONTEXT_URL
 
 # Where the server serves its copy of the DCAT-AP-CZ norm's context.
@@ -101,7 +101,7 @@ def site(server) -> dict:
                 document = _document_url(answer.url, server)
                 if document and document not in documents:
                     documents[document] = {}
-        for document, bodies in zip(documents, pool.map(lambda url: _every_format(session, url), list(documents))):
+        for document, bodies in zip(documents, pool.map(lambda url: _every_format(session, url), list(documents)), strict=True):
             documents[document] = bodies
             queue.extend(iri for iri in _iris_in(bodies["application/n-triples"], server) if iri not in seen)
     if queue:  # IRIs first met in documents: walk them too (each answers as the rest)
@@ -226,7 +226,7 @@ def test_every_link_of_every_page_answers(site, server):
 
 def test_jena_riot_reads_every_document_strictly(site, jena, tmp_path):
     files: dict[str, list[str]] = {}
-    for number, (document, bodies) in enumerate(site["documents"].items()):
+    for number, bodies in enumerate(site["documents"].values()):
         for media_type, suffix in SUFFIXES.items():
             path = tmp_path / f"{number}{suffix}"
             path.write_bytes(bodies[media_type])

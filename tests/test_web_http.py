@@ -4,9 +4,9 @@ from urllib.parse import urlencode
 
 import pytest
 import requests
+from test_web_pages import browser  # noqa: F401 - the shared browser fixture
 
 from server.config import Settings
-from test_web_pages import browser  # noqa: F401 - the shared browser fixture
 
 PATHS = ["", "doc/id/region/bursa", "id/region/bursa", "doc/id/region/atlantis", ".well-known/void",
          "dumps/partnerships.ttl", "context.jsonld", "sitemap.xml"]

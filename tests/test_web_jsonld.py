@@ -14,8 +14,8 @@ import requests
 from pyld import jsonld
 from rdflib import Dataset, Graph
 from rdflib.compare import isomorphic
-
 from real_clients import jena  # noqa: F401 (a fixture)
+
 from server.describe.dcat import NORM_CONTEXT_FILE, NORM_CONTEXT_URL
 
 # One document of each kind: a region, an event, an agreement, the dataset's and the catalogue's

@@ -103,10 +103,10 @@ def test_without_a_store_or_a_budget_nothing_is_kept(version):
     def unavailable() -> str:
         raise StoreUnavailable("the store does not answer")
 
-    for kept, app in ((KeptResponses(app := Documents(), unavailable, 10_000), app),
-                      (KeptResponses(app2 := Documents(), lambda: "v1", 0), app2)):
+    for kept, documents in ((KeptResponses(first := Documents(), unavailable, 10_000), first),
+                            (KeptResponses(second := Documents(), lambda: "v1", 0), second)):
         get(kept), get(kept)
-        assert app.calls == 2
+        assert documents.calls == 2
 
 
 def test_the_bytes_kept_stay_within_the_budget(version):

@@ -13,13 +13,13 @@ from urllib.parse import urljoin, urlparse
 
 import pytest
 import requests
+from conftest import generated_release, require, running_server
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 
-from conftest import generated_release, require, running_server
-from server.web.pages import page_number
 from server.web.i18n import WORDS
+from server.web.pages import page_number
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")

@@ -28,13 +28,12 @@ from urllib.parse import quote, urlencode, urlsplit
 from xml.etree import ElementTree
 
 import pytest
+from conftest import running_server
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from hypothesis.configuration import set_hypothesis_home_dir
-from rdflib import Dataset
-
-from conftest import running_server
 from rdf_documents import parse_document
+from rdflib import Dataset
 
 # The server under test stops a SPARQL query after this many seconds (LODPUB_SPARQL_TIMEOUT).
 SPARQL_TIMEOUT = 2

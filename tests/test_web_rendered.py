@@ -4,9 +4,9 @@ is never served to a request it was not rendered for (another language, host or 
 import threading
 
 import requests
+from conftest import running_server
 from rdflib import Graph
 
-from conftest import running_server
 from server.web.rendered import RenderedDocuments
 
 BURSA = "doc/id/region/bursa"

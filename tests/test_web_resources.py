@@ -7,14 +7,14 @@ import subprocess
 
 import pyoxigraph as ox
 import pytest
+import real_clients as client
 import requests
+from rdf_documents import parse_document
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.compare import isomorphic
 from rdflib.namespace import RDF, RDFS, SKOS
-
-import real_clients as client
-from rdf_documents import parse_document
 from real_clients import jena  # noqa: F401 - the fixture that runs Jena
+
 from server.namespaces import CANONICAL_BASE
 
 

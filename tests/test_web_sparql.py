@@ -12,22 +12,20 @@ import subprocess
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-
 from urllib.error import HTTPError
 
 import pyoxigraph as ox
 import pytest
+import real_clients as real
 import requests
+from conftest import CHECKOUT, running_server
+from rdf_documents import parse_document
 from rdflib import Graph, URIRef
 from rdflib.compare import isomorphic
 from rdflib.query import Result
+from real_clients import jena  # noqa: F401 - the fixture that runs Jena
 from SPARQLWrapper import CSV, JSON, JSONLD, N3, RDFXML, TSV, TURTLE, XML, SPARQLWrapper
 from SPARQLWrapper.SPARQLExceptions import QueryBadFormed
-
-import real_clients as real
-from conftest import CHECKOUT, running_server
-from rdf_documents import parse_document
-from real_clients import jena  # noqa: F401 - the fixture that runs Jena
 
 from server.store.query_text import syntax_error
 
@@ -187,7 +185,7 @@ RESULTS, XML_RESULTS, TURTLE_TYPE = "application/sparql-results+json", "applicat
 
 def answer_types(*pairs: str) -> dict[str, str]:
     """The media type each query form is answered in: SELECT, ASK, CONSTRUCT, DESCRIBE."""
-    return dict(zip(QUERIES_BY_FORM, pairs))
+    return dict(zip(QUERIES_BY_FORM, pairs, strict=True))
 
 
 @pytest.mark.parametrize("accept, expected", [

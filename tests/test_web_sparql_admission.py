@@ -20,9 +20,11 @@ import requests
 
 from server import create_app
 from server.config import load_settings
-from server.control import children, running as alive
+from server.control import children
+from server.control import running as alive
 from tests.conftest import running_server
 from tests.test_web_sparql import RUNAWAY
+
 
 def long_answer_query(power: int, rows: int = 1) -> str:
     """A query of `rows` answers, each `10 ** power` characters long (each REPLACE multiplies by ten)."""

@@ -7,7 +7,6 @@ import pytest
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as until
 from selenium.webdriver.support.ui import WebDriverWait
-
 from test_web_pages import ARTIFACTS, browser, requested_urls  # noqa: F401 - the shared browser fixture
 
 

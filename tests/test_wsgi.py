@@ -5,8 +5,8 @@ import subprocess
 import sys
 
 import requests
-
 from conftest import CHECKOUT, free_port, wait_until_up
+
 from server.config import load_settings
 from server.wsgi import gunicorn_options
 

@@ -1,8 +1,8 @@
 """The VoID description of the dataset: its size, partitions, vocabularies, dumps and licence."""
 
 import hashlib
-from datetime import datetime
 from collections.abc import Callable
+from datetime import datetime
 
 from rdflib import Graph, Literal, Namespace, URIRef
 from rdflib.namespace import DCTERMS, OWL, PROV, RDF, RDFS, VOID, XSD

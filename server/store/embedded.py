@@ -18,9 +18,9 @@ import pyoxigraph as ox
 from rdflib import URIRef
 
 from . import QueryError, StoreUnavailable
-from .ondisk import ProcessLocalStore, built_store, write_engine
 from .checksums import DamagedFile
 from .manifest import DATA_DUMP, ManifestError, check_loaded_files, load_manifest
+from .ondisk import ProcessLocalStore, built_store, write_engine
 from .sparql_store import (
     CATALOGUE_GRAPH,
     DESCRIPTION_GRAPH,
@@ -30,7 +30,6 @@ from .sparql_store import (
     literals_oxigraph_changes,
     names_a_dataset,
 )
-
 
 if TYPE_CHECKING:
     from .served_release import Decision

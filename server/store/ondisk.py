@@ -20,10 +20,9 @@ opens the store for itself, on first use: see `ProcessLocalStore`.
 import fcntl
 import os
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
 
 import pyoxigraph as ox
 

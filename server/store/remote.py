@@ -44,13 +44,14 @@ import urllib.parse
 import urllib.request
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
+from itertools import pairwise
 from pathlib import Path
 from typing import TypeVar
 
 import pyoxigraph as ox
 from rdflib import URIRef
-from SPARQLWrapper import DIGEST, POST, SPARQLWrapper, URLENCODED
+from SPARQLWrapper import DIGEST, POST, URLENCODED, SPARQLWrapper
 from SPARQLWrapper.SPARQLExceptions import SPARQLWrapperException
 
 from ..config import Settings
@@ -359,7 +360,7 @@ def _with_base(query: str, base: str) -> str:
     """`query` whose relative IRIs resolve against `base`: its BASE declarations made absolute, or
     `base` declared before it (Virtuoso refuses a second BASE, and resolves nothing by itself)."""
     tokens = _tokens(query)
-    declared = [(word, iri) for word, iri in zip(tokens, tokens[1:])
+    declared = [(word, iri) for word, iri in pairwise(tokens)
                 if word.lastgroup == "word" and word.group().upper() == "BASE" and iri.lastgroup == "iri"]
     if not declared:
         return f"BASE <{base}> {query}"
@@ -443,7 +444,7 @@ def publish(release: Path, endpoints: Endpoints) -> str:
     graphs = list(blank_node_triples)
     staging = {name: f"{base_iri}graph/staging/{version}/{name[len(base_iri + 'graph/'):]}" for name in graphs}
     store = RemoteStore(endpoints, base_iri, release.parent)
-    marks = _PublicationMarks(base_iri + PUBLICATION_GRAPH, f"{version} at {datetime.now(timezone.utc).isoformat()}")
+    marks = _PublicationMarks(base_iri + PUBLICATION_GRAPH, f"{version} at {datetime.now(UTC).isoformat()}")
     moving = False
     try:
         _load_graphs(endpoints, release, base_iri, staging, blank_node_triples)

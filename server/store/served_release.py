@@ -30,8 +30,16 @@ from typing import Any, TypeVar
 from . import StoreUnavailable
 from .checksums import DamagedFile, sha256_of
 from .manifest import ManifestError, check_loaded_files, checked_manifest, parse_manifest
-from .releases import (CURRENT, DELETING_PREFIX, SERVED, chosen_version, list_releases, pointed_version, releases_dir,
-                       write_atomically)
+from .releases import (
+    CURRENT,
+    DELETING_PREFIX,
+    SERVED,
+    chosen_version,
+    list_releases,
+    pointed_version,
+    releases_dir,
+    write_atomically,
+)
 
 # output_dir/served.json: the decision in force.
 RECORD = "served.json"

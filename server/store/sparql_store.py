@@ -114,7 +114,7 @@ class SparqlStore:
         # looking each up by name).
         try:
             return [
-                {name: to_rdflib(term) for name, term in zip(names, solution) if term is not None}
+                {name: to_rdflib(term) for name, term in zip(names, solution, strict=True) if term is not None}
                 for solution in solutions
             ]
         except QuotedTriple as error:

@@ -24,12 +24,12 @@ from ..describe.dcat import NORM_CONTEXT_FILE
 from ..namespaces import dataset_iri
 from ..store.releases import DamagedFile
 from . import public_base, store
+from .changelog import current_changelog
 from .jsonld import our_context_terms
 from .negotiation import NotAcceptable, choose_format, split_suffix
-from .changelog import current_changelog
 from .resources import not_acceptable, respond_with_graph
-from .shapes import SHAPES_PATH, published_shapes
 from .served import checked_files, file_as_written, served_bytes, served_files, withheld_files
+from .shapes import SHAPES_PATH, published_shapes
 
 blueprint = Blueprint("harvest", __name__)
 

@@ -89,7 +89,8 @@ SELECT ?partnership ?event ?time ?day ?month ?beginDay ?beginMonth ?endDay ?endM
   ?event rp:partnership ?partnership ; time:hasTime ?time .
   OPTIONAL {{ ?time time:inXSDDate ?day }}
   OPTIONAL {{ ?time time:inXSDgYearMonth ?month }}
-  OPTIONAL {{ ?time time:hasBeginning ?b . OPTIONAL {{ ?b time:inXSDDate ?beginDay }} OPTIONAL {{ ?b time:inXSDgYearMonth ?beginMonth }} }}
+  OPTIONAL {{ ?time time:hasBeginning ?b .
+             OPTIONAL {{ ?b time:inXSDDate ?beginDay }} OPTIONAL {{ ?b time:inXSDgYearMonth ?beginMonth }} }}
   OPTIONAL {{ ?time time:hasEnd ?e . OPTIONAL {{ ?e time:inXSDDate ?endDay }} OPTIONAL {{ ?e time:inXSDgYearMonth ?endMonth }} }}
   BIND (EXISTS {{ ?event a rp:Signing }} AS ?signing)
   BIND (EXISTS {{ ?event rp:tookPlace false }} AS ?notHeld)

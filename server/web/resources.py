@@ -292,4 +292,4 @@ def _empty_document(fmt: Format, message: str) -> bytes:
     if fmt.serializer == "xml":
         return ('<?xml version="1.0" encoding="utf-8"?>\n<!-- ' + message.replace("--", "- -") +
                 ' -->\n<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"/>\n').encode("utf-8")
-    return f"# {message}\n".encode("utf-8")
+    return f"# {message}\n".encode()

@@ -303,7 +303,7 @@ def describe_service() -> Response:
         fmt = choose_format(request)
     except NotAcceptable:
         raise Refusal(406, "The Service Description is offered as text/html, text/turtle, application/ld+json, "
-                           "application/rdf+xml and application/n-triples.")
+                           "application/rdf+xml and application/n-triples.") from None
     if fmt is HTML:
         return editor(None)
     graph = to_public(_service_graph(store().version, store().base_iri))
@@ -357,7 +357,7 @@ def _read(query: str):
     try:
         shape = read_query(query, store().base_iri + "sparql")
     except UnreadableQuery as error:
-        raise Refusal(400, f"The query is not valid SPARQL 1.1: {error}.")
+        raise Refusal(400, f"The query is not valid SPARQL 1.1: {error}.") from error
     if shape.update_keyword:
         raise Refusal(400, f"This endpoint is read-only: {shape.update_keyword} is an update, not a query.")
     if shape.depth > settings.sparql_max_nesting:
@@ -443,7 +443,7 @@ def _body() -> bytes:
         return request.get_data()
     except RequestEntityTooLarge:
         raise Refusal(413, f"The request body is larger than {publisher().settings.max_body_bytes} bytes, "
-                           "the most this endpoint reads.")
+                           "the most this endpoint reads.") from None
 
 
 def _parameters(raw: bytes) -> list[tuple[str, str]]:
@@ -463,7 +463,7 @@ def _text(body: bytes, what: str) -> str:
     try:
         text = body.decode("utf-8")
     except UnicodeDecodeError as error:
-        raise Refusal(400, f"{what.capitalize()} is not valid UTF-8 (byte {error.start}).")
+        raise Refusal(400, f"{what.capitalize()} is not valid UTF-8 (byte {error.start}).") from error
     _check_text(text, what)
     return text
 

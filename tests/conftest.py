@@ -32,6 +32,17 @@ def in_ci() -> bool:
     return os.environ.get("CI", "").lower() in ("true", "1")
 
 
+def pytest_addoption(parser: pytest.Parser, pluginmanager: pytest.PytestPluginManager) -> None:
+    """With pytest-xdist disabled (`-p no:xdist`), accept the `-n auto` of pyproject's addopts, so
+    the tests run in this one process instead of pytest refusing the option."""
+    if not pluginmanager.has_plugin("xdist"):
+        # pytest reserves lowercase short options for itself and plugins; xdist adds its `-n` the
+        # same way, through the group's _addoption.
+        group = parser.getgroup("xdist")
+        group._addoption("-n", "--numprocesses", dest="numprocesses", default=None,
+                         help="the number of processes, for pytest-xdist; ignored while it is disabled")
+
+
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers", "long: a probe that runs for minutes (bursts, slow clients, reload loops); it runs in CI "

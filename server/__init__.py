@@ -7,20 +7,26 @@ dumps (`build`) and serves the current release over HTTP (`create_app`, with the
 `namespaces` hold the settings and the prefixes everything else shares.
 """
 
+from typing import TYPE_CHECKING
 from urllib.parse import urlencode
-
-from flask import Flask, request
-from werkzeug.middleware.proxy_fix import ProxyFix
 
 from .config import Settings, load_settings
 from .store import Store, StoreUnavailable, open_store
 
+if TYPE_CHECKING:
+    from flask import Flask
 
-def create_app(settings: Settings | None = None, store: Store | None = None) -> Flask:
+
+def create_app(settings: Settings | None = None, store: Store | None = None) -> "Flask":
     """The publisher as a WSGI app: the current release of `settings.output_dir`, or `store`.
 
     Raises store.StoreUnavailable when there is no release to serve.
     """
+    # Flask and the web layer are imported here, not by the package: the command line's validate
+    # and build, and whoever reads a setting, do without them.
+    from flask import Flask, request
+    from werkzeug.middleware.proxy_fix import ProxyFix
+
     from .web import Publisher, changelog, harvest, health, http, pages, resources, shapes, sparql
     from .web.i18n import LANGUAGES, current_language, words
     from .web.kept import KeptResponses

@@ -1,5 +1,7 @@
 """Settings: defaults, then environment variables, then explicit overrides."""
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -76,3 +78,12 @@ def test_every_setting_is_documented_in_the_readme():
     readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
     for info in describe_settings():
         assert f"`{info.env}`" in readme, info.env
+
+
+def test_reading_a_setting_or_the_command_line_imports_no_web_framework():
+    """`lodpub validate` and `build`, and whoever reads a setting, do without Flask and werkzeug."""
+    check = ("import sys, server.config, server.cli; "
+             "print(sorted(name for name in ('flask', 'werkzeug') if name in sys.modules))")
+    result = subprocess.run([sys.executable, "-c", check], cwd=CHECKOUT_DIR, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"

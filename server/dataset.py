@@ -172,6 +172,10 @@ def graph_iri(base_iri: str, graph: str) -> URIRef:
 
 # Times are shared: each file describes the times it uses (the same description in each).
 TIME_PATH = "id/time/"
+# The folder of data_dir whose files go to the authorities graph, not the data graph; those files
+# identify resources described elsewhere (see described_more_than_once).
+AUTHORITIES_FOLDER = "authorities"
+AUTHORITIES_GRAPH = "authorities"
 
 
 def described_more_than_once(loaded: LoadedDataset) -> dict[URIRef, list[SourceLocation]]:
@@ -187,15 +191,11 @@ def described_more_than_once(loaded: LoadedDataset) -> dict[URIRef, list[SourceL
             if subject.startswith(loaded.base_iri) and _described_twice(subject, blocks, loaded)}
 
 
-# The graph whose files identify resources described elsewhere (see described_more_than_once).
-IDENTIFYING_GRAPH = "authorities"
-
-
 def _described_twice(subject: URIRef, blocks: list[SourceLocation], loaded: LoadedDataset) -> bool:
     """True when `blocks` begin more descriptions of `subject` than described_more_than_once allows."""
     if subject.startswith(loaded.base_iri + TIME_PATH):
         return _most_in_one_file(blocks) > 1
-    identifying = [block for block in blocks if loaded.index.graphs.get(block.path) == IDENTIFYING_GRAPH]
+    identifying = [block for block in blocks if loaded.index.graphs.get(block.path) == AUTHORITIES_GRAPH]
     described = [block for block in blocks if block not in identifying]
     return len(described) > 1 or _most_in_one_file(identifying) > 1
 
@@ -228,7 +228,7 @@ def load_dataset(settings: Settings) -> LoadedDataset:
 
 
 # The named graphs of the loaded files, in the order in which a triple that two of them state is kept.
-GRAPH_ORDER = ("ontology", "vocabularies", "data", "authorities")
+GRAPH_ORDER = ("ontology", "vocabularies", "data", AUTHORITIES_GRAPH)
 
 
 def one_graph_per_triple(sorted_lines: list[bytes], graph_order: list[str]) -> list[bytes]:
@@ -262,8 +262,6 @@ def parse_rdf_file(path: Path) -> Graph:
 
 
 CATALOGUE_FOLDER = "catalogue"
-# The folder of data_dir whose files go to the authorities graph, not the data graph.
-AUTHORITIES_FOLDER = "authorities"
 
 
 def load_catalogue_metadata(settings: Settings) -> Graph:
@@ -336,13 +334,13 @@ def _source_files(settings: Settings) -> list[_SourceFile]:
     roots.append(("data", settings.data_dir, True))
     authorities = settings.data_dir / AUTHORITIES_FOLDER
     if settings.data_dir.is_dir() and authorities.is_dir():
-        roots.append(("authorities", authorities, True))
+        roots.append((AUTHORITIES_GRAPH, authorities, True))
     catalogue = settings.data_dir / CATALOGUE_FOLDER
     return [
         _SourceFile(graph, path, path.name if path == root else path.relative_to(root).as_posix())
         for graph, root, recursive in roots
         for path in find_rdf_files(root, recursive)
-        if not path.is_relative_to(catalogue) and (graph == "authorities" or not path.is_relative_to(authorities))
+        if not path.is_relative_to(catalogue) and (graph == AUTHORITIES_GRAPH or not path.is_relative_to(authorities))
     ]
 
 

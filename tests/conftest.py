@@ -171,6 +171,25 @@ def built_graph(project_release):
     return union
 
 
+# --- The publisher in process: the app factory and Flask's test client ---------------------------
+
+
+@pytest.fixture(scope="session")
+def app(project_release, project_settings: Settings):
+    """The publisher's WSGI app serving the project's release, in this process."""
+    import dataclasses
+
+    from server import create_app
+
+    return create_app(dataclasses.replace(project_settings, output_dir=project_release.path.parent.parent))
+
+
+@pytest.fixture
+def client(app):
+    """Flask's test client of `app`: a request goes through the whole app, without a socket."""
+    return app.test_client()
+
+
 # --- The publisher running for real: gunicorn on loopback, serving the release above -----------
 
 

@@ -13,6 +13,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -385,9 +386,17 @@ def _kill_workers(master: int, workers: set[int]) -> None:
     wait_for(lambda: len(workers_of(master) - workers) >= len(workers))
 
 
-def _health_of_every_worker(base: str, requests_made: int = 50) -> list[dict]:
-    """/health asked `requests_made` times (the requests spread over the workers)."""
-    return [requests.get(base + "health", timeout=30).json() for _ in range(requests_made)]
+def _health_of_every_worker(base: str, requests_made: int = 50, workers: int = 2) -> list[dict]:
+    """/health asked at least `requests_made` times, until `workers` workers have answered (or 20
+    times as many requests). The requests go four at a time: one after another, the kernel may hand
+    every connection to the same idle worker."""
+    answers: list[dict] = []
+    with ThreadPoolExecutor(4) as pool:
+        while len(answers) < 20 * requests_made:
+            answers += pool.map(lambda _: requests.get(base + "health", timeout=30).json(), range(requests_made))
+            if len({health["worker_pid"] for health in answers}) >= workers:
+                break
+    return answers
 
 
 def test_a_damaged_served_manifest_changes_nothing_served_and_a_reload_to_it_is_refused(

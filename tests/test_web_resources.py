@@ -352,6 +352,15 @@ def test_a_pages_canonical_url_answers_200_with_that_page(embedded_server, path)
     assert again.text == page.text
 
 
+def test_a_kept_page_is_not_sent_for_a_url_whose_arguments_it_would_repeat_otherwise(client):
+    """The language switch repeats the page's arguments: the page kept for `?format=html` is not the
+    page for the bare URL, nor the other way round."""
+    with_format = client.get("/doc/id/region/bursa?format=html", headers={"Accept-Language": "en"}).text
+    bare = client.get("/doc/id/region/bursa", headers={"Accept": "text/html", "Accept-Language": "en"}).text
+    assert 'href="?format=html&amp;lang=cs"' in with_format
+    assert 'href="?lang=cs"' in bare and "format=html" not in bare
+
+
 # --- negotiation with the Accept headers real clients send -------------------------------------
 
 

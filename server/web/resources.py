@@ -159,11 +159,19 @@ def serve_document(iri: URIRef, suffix_format: Format | None, document_url: str)
 
     try:
         # Each JSON-LD form is a body of its own (kept.py keys its answers by the whole Accept header).
-        key = (version, public_base(), document_url, fmt.media_type, json_ld_form(fmt), language)
+        key = (version, public_base(), document_url, fmt.media_type, json_ld_form(fmt), language, _echoed_arguments(fmt))
         body = publisher().documents.get_or_render(key, render, still_valid=lambda: store().version == version)
     except _NoSuchDocument:
         return not_found(fmt)
     return graph_response(body, fmt, document_url, language)
+
+
+def _echoed_arguments(fmt: Format) -> tuple:
+    """The query arguments a page repeats in its links (the language switch keeps `?format=html`),
+    so two pages that differ only in them are kept apart; other formats do not echo them."""
+    if fmt is not HTML:
+        return ()
+    return tuple(sorted((name, value) for name, value in request.args.items(multi=True) if name != "lang"))
 
 
 def _describes(iri: URIRef) -> bool:

@@ -51,8 +51,7 @@ from typing import NamedTuple
 from rdflib import Graph, URIRef
 
 CHECKOUT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(CHECKOUT))  # run as a script: the project's own package next to it
-from server.namespaces import PREFIXES as NAMESPACES  # noqa: E402
+from lodpub.namespaces import PREFIXES as NAMESPACES  # noqa: E402 (lodpub installed: pip install -e .)
 
 COUNTRY_TABLE = "http://publications.europa.eu/resource/authority/country"
 

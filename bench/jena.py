@@ -52,11 +52,10 @@ def jena_class_path(folder: Path) -> str:
 
 def shapes_for_jena(data: Path, folder: Path) -> Path:
     """Our shapes (as `lodpub validate` loads them) in one Turtle file, one sh:message per subject."""
-    sys.path.insert(0, str(CHECKOUT))
     from rdflib.namespace import SH
 
-    from server.config import load_settings
-    from server.validate import load_shapes
+    from lodpub.config import load_settings
+    from lodpub.validate import load_shapes
 
     shapes = load_shapes(load_settings(data_dir=data))
     for subject in set(shapes.subjects(SH.message)):
@@ -89,7 +88,7 @@ def main() -> None:
         class_path, shapes = jena_class_path(folder / "classes"), shapes_for_jena(args.data, folder)
         jena = [timed(["java", "-Xmx8g", "-cp", class_path, "shacl.shacl_validate", "--shapes", str(shapes),
                        "--data", str(args.release / "partnerships.nt")]) for _ in range(args.runs)]
-        ours = [timed([sys.executable, "-m", "server.cli", "validate", "--data", str(args.data)], cwd=CHECKOUT)
+        ours = [timed([sys.executable, "-m", "lodpub.cli", "validate", "--data", str(args.data)], cwd=CHECKOUT)
                 for _ in range(args.runs)]
     result = {
         "triples": triples,

@@ -25,12 +25,12 @@ from pathlib import Path
 import requests
 
 CHECKOUT = Path(__file__).resolve().parent.parent
-sys.path[:0] = [str(CHECKOUT), str(CHECKOUT / "tests")]
+sys.path[:0] = [str(CHECKOUT / "tests")]
 
 from conftest import free_port  # noqa: E402 (found through the sys.path above)
 from nkod import pipeline  # noqa: E402 (found through the sys.path above)
 
-from server.store.embedded import EmbeddedStore  # noqa: E402 (found through the sys.path above)
+from lodpub.store.embedded import EmbeddedStore  # noqa: E402 (installed: pip install -e .)
 
 
 @contextmanager
@@ -39,7 +39,7 @@ def serving(output: Path, settings: dict[str, str]) -> Iterator[str]:
     port = free_port()
     environment = {name: value for name, value in os.environ.items() if not name.startswith("LODPUB_")}
     environment |= {"LODPUB_OUTPUT_DIR": str(output), **{f"LODPUB_{name}": value for name, value in settings.items()}}
-    process = subprocess.Popen([sys.executable, "-m", "server.cli", "serve", "--port", str(port), "--workers", "2"],
+    process = subprocess.Popen([sys.executable, "-m", "lodpub.cli", "serve", "--port", str(port), "--workers", "2"],
                                cwd=CHECKOUT, env=environment, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}/"
     try:

@@ -312,7 +312,7 @@ def probe_reloads(base: str, master: int, output: Path, count: int, clients: int
         time.sleep(1)
         failed_reloads = 0
         for _ in range(count):
-            reload = subprocess.run([sys.executable, "-m", "server.cli", "reload", "--output", str(output)],
+            reload = subprocess.run([sys.executable, "-m", "lodpub.cli", "reload", "--output", str(output)],
                                     cwd=CHECKOUT, capture_output=True, text=True, timeout=180)
             failed_reloads += reload.returncode != 0
         time.sleep(1)
@@ -346,7 +346,7 @@ def serving(output: Path, log: Path, **settings: str) -> Iterator[tuple[str, int
     environment |= {f"LODPUB_{name.upper()}": value for name, value in settings.items()}
     environment |= {"LODPUB_OUTPUT_DIR": str(output), "LODPUB_ACCESS_LOG": os.devnull}
     with open(log, "a") as log_file:
-        server = subprocess.Popen([sys.executable, "-m", "server.cli", "serve", "--port", str(port), "--workers", "2"],
+        server = subprocess.Popen([sys.executable, "-m", "lodpub.cli", "serve", "--port", str(port), "--workers", "2"],
                                   cwd=CHECKOUT, env=environment, stdout=log_file, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}/"
     try:
@@ -393,7 +393,7 @@ def main() -> None:
     parser.add_argument("--out", type=Path, help="a JSON file the results are added to, under the label")
     args = parser.parse_args()
     if not (args.output / "current").exists():
-        subprocess.run([sys.executable, "-m", "server.cli", "build", "--output", str(args.output)], cwd=CHECKOUT,
+        subprocess.run([sys.executable, "-m", "lodpub.cli", "build", "--output", str(args.output)], cwd=CHECKOUT,
                        check=True, capture_output=True)
     results = run_all(args.output, args.output.parent / "probes-server.log", args.scale)
     print(json.dumps(results, indent=1))

@@ -32,8 +32,7 @@ from pathlib import Path
 
 import requests
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from server.store.embedded import release_files  # noqa: E402 (the checkout, also when not installed)
+from lodpub.store.embedded import release_files
 
 CHECKOUT = Path(__file__).resolve().parent.parent
 BASE = "https://data.kraj-lbc.cz/partnerships/"
@@ -219,7 +218,7 @@ def start(kind: list[str], work: Path, settings: dict[str, str] = UNBOUNDED) -> 
         base, query, probe = f"http://127.0.0.1:{port}/", f"http://127.0.0.1:{port}/query", "query?query=ASK%7B%7D"
     else:
         # --data as built, so that serve finds the release up to date and starts at once
-        command = [sys.executable, "-m", "server.cli", "serve", "--output", kind[1], "--data", kind[2],
+        command = [sys.executable, "-m", "lodpub.cli", "serve", "--output", kind[1], "--data", kind[2],
                    "--port", str(port)]
         base, query, probe = f"http://127.0.0.1:{port}/", f"http://127.0.0.1:{port}/sparql", "health"
     began = time.perf_counter()
@@ -242,9 +241,9 @@ def measure_build(data: Path, output: Path, shapes: bool = True) -> dict:
     """`lodpub build` of the generated data: wall time and peak memory (GNU time). Without `shapes`,
     the release is written without SHACL validation (its files are the same: validation only
     decides whether they are written), for sizes where validation alone would take hours."""
-    command = (["-m", "server.cli", "build", "--data", str(data), "--output", str(output)] if shapes else
-               ["-c", "import sys; from pathlib import Path; from server.build import build; "
-                      "from server.config import load_settings; "
+    command = (["-m", "lodpub.cli", "build", "--data", str(data), "--output", str(output)] if shapes else
+               ["-c", "import sys; from pathlib import Path; from lodpub.build import build; "
+                      "from lodpub.config import load_settings; "
                       "build(load_settings(data_dir=Path(sys.argv[1]), output_dir=Path(sys.argv[2])), check_shapes=False)",
                 str(data), str(output)])
     began = time.perf_counter()

@@ -32,8 +32,8 @@ import probes
 from probes import MemoryWatch, serving
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from server.control import children  # noqa: E402
-from server.control import running as alive
+from lodpub.control import children  # noqa: E402
+from lodpub.control import running as alive
 
 CHECKOUT = Path(__file__).resolve().parent.parent
 RUNAWAY = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
@@ -250,7 +250,7 @@ def main() -> None:
     args = parser.parse_args()
     probes.CHECKOUT = args.checkout.resolve()
     if not (args.output / "current").exists():
-        subprocess.run([sys.executable, "-m", "server.cli", "build", "--output", str(args.output)],
+        subprocess.run([sys.executable, "-m", "lodpub.cli", "build", "--output", str(args.output)],
                        cwd=probes.CHECKOUT, check=True, capture_output=True)
     results = run_all(args.output, args.output.parent / "sparql-load-server.log", args.scale)
     print(json.dumps(results, indent=1))

@@ -225,7 +225,9 @@ def shapes_file(shapes: Graph, base_iri: str) -> dict[str, tuple[str, bytes]]:
 def sources_digest(settings: Settings) -> str:
     """A SHA-256 over what a release is built from: the base IRI and every ontology, data and shapes file."""
     digest = hashlib.sha256(settings.base_iri.encode())
-    for root in (settings.ontology_dir, settings.data_dir, settings.shapes_dir):
+    # A project without shapes/ has no shapes (as load_shapes reads it); a missing data folder is an error.
+    has_shapes = settings.shapes_dir.exists() or settings.shapes_dir.is_symlink()
+    for root in (settings.ontology_dir, settings.data_dir, *([settings.shapes_dir] if has_shapes else [])):
         for path in sorted(find_rdf_files(root)):
             digest.update(str(path.relative_to(root) if root.is_dir() else path.name).encode())
             digest.update(path.read_bytes())

@@ -45,7 +45,9 @@ EXIT_REFUSED = 3
 WORKER_SWAP_SECONDS = 90
 
 # Command-line option -> (the setting it overrides, its metavar).
+_PROJECT_OPTION = {"--project": ("project_dir", "DIR")}
 _DATA_OPTIONS = {
+    **_PROJECT_OPTION,
     "--data": ("data_dir", "PATH"),
     "--ontology": ("ontology_dir", "DIR"),
     "--shapes": ("shapes_dir", "DIR"),
@@ -426,8 +428,8 @@ def _parser() -> argparse.ArgumentParser:
     publish_parser = commands.add_parser(
         "publish", help="load a release into the remote SPARQL store and switch to it atomically",
     )
-    _add_setting_options(publish_parser, {**_BUILD_OPTIONS, **{option: setting for option, setting in
-                                                             _STORE_OPTIONS.items() if option != "--store"}})
+    _add_setting_options(publish_parser, {**_PROJECT_OPTION, **_BUILD_OPTIONS, **{
+        option: setting for option, setting in _STORE_OPTIONS.items() if option != "--store"}})
     publish_parser.add_argument("--release", type=Path, metavar="DIR",
                                 help="the release folder to publish (default: the output directory's 'current')")
     publish_parser.set_defaults(run=_run_publish)
@@ -438,7 +440,7 @@ def _parser() -> argparse.ArgumentParser:
 def _add_release_commands(commands: argparse._SubParsersAction) -> None:
     """`releases`, `reload` and `rollback`: what is served, and switching it."""
     releases_parser = commands.add_parser("releases", help="list the releases: which is served, which was built last")
-    _add_setting_options(releases_parser, _BUILD_OPTIONS)
+    _add_setting_options(releases_parser, {**_PROJECT_OPTION, **_BUILD_OPTIONS})
     releases_parser.set_defaults(run=_run_releases)
     for name, run, help_text, version_help in (
         ("reload", _run_reload, "serve the release built last (or VERSION), checked first, without dropping requests",
@@ -447,7 +449,7 @@ def _add_release_commands(commands: argparse._SubParsersAction) -> None:
          "the release to serve (default: the one before the served one)"),
     ):
         command = commands.add_parser(name, help=help_text)
-        _add_setting_options(command, _BUILD_OPTIONS)
+        _add_setting_options(command, {**_PROJECT_OPTION, **_BUILD_OPTIONS})
         command.add_argument("version", nargs="?", metavar="VERSION", help=version_help)
         command.set_defaults(run=run)
 

@@ -11,7 +11,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple
 
-CHECKOUT_DIR = Path(__file__).resolve().parent.parent
+PACKAGE_DIR = Path(__file__).resolve().parent
+# Our ontology: inside the installed package (lodpub/ontology/, see pyproject.toml), or in a checkout
+# beside the package's source folder. A project without an ontology/ of its own is described with it.
+OUR_ONTOLOGY_DIR = next((folder for folder in (PACKAGE_DIR / "ontology", PACKAGE_DIR.parent / "ontology")
+                         if folder.is_dir()), PACKAGE_DIR / "ontology")
 
 
 def _setting(default: Any, env: str, help_text: str) -> Any:
@@ -29,25 +33,33 @@ class Settings:
         "LODPUB_BASE_IRI",
         "base IRI the dataset is published under; must end with '/'",
     )
-    ontology_dir: Path = _setting(
-        CHECKOUT_DIR / "ontology",
+    project_dir: Path = _setting(
+        Path("."),
+        "LODPUB_PROJECT_DIR",
+        "the project folder, which holds ontology/, data/, shapes/ and dist/ (default: the current folder)",
+    )
+    # None: the project folder's (see _in_project).
+    ontology_dir: Path | None = _setting(
+        None,
         "LODPUB_ONTOLOGY_DIR",
-        "directory of the ontology; its vocabularies/ subdirectory holds the SKOS schemes",
+        "directory of the ontology; its vocabularies/ subdirectory holds the SKOS schemes "
+        "(default: the project's ontology/, else the one lodpub ships)",
     )
-    data_dir: Path = _setting(
-        CHECKOUT_DIR / "data",
+    data_dir: Path | None = _setting(
+        None,
         "LODPUB_DATA_DIR",
-        "directory searched recursively for data files, or a single data file",
+        "directory searched recursively for data files, or a single data file (default: the project's data/)",
     )
-    shapes_dir: Path = _setting(
-        CHECKOUT_DIR / "shapes",
+    shapes_dir: Path | None = _setting(
+        None,
         "LODPUB_SHAPES_DIR",
-        "directory of the SHACL shapes (*.ttl)",
+        "directory of the SHACL shapes (*.ttl), or a single shapes file (default: the project's shapes/)",
     )
-    output_dir: Path = _setting(
-        CHECKOUT_DIR / "dist",
+    output_dir: Path | None = _setting(
+        None,
         "LODPUB_OUTPUT_DIR",
-        "directory that receives releases/, the 'current' symlink (built last) and 'served' (what the server serves)",
+        "directory that receives releases/, the 'current' symlink (built last) and 'served' (what the server "
+        "serves) (default: the project's dist/)",
     )
     keep_releases: int = _setting(
         5, "LODPUB_KEEP_RELEASES", "releases a build keeps (the newest; the served one is never deleted)"
@@ -214,6 +226,7 @@ class Settings:
     store_timeout: float = _setting(30.0, "LODPUB_STORE_TIMEOUT", "seconds to wait for the remote store's answer")
 
     def __post_init__(self) -> None:
+        self._in_project()
         if not self.base_iri.endswith("/"):
             raise ValueError(f"base IRI must end with '/': {self.base_iri!r}")
         if self.store not in ("embedded", "remote"):
@@ -243,6 +256,19 @@ class Settings:
             raise ValueError(f"memory_store_max_triples cannot be negative: {self.memory_store_max_triples}")
         if self.store_auth not in ("basic", "digest"):
             raise ValueError(f"store_auth must be 'basic' or 'digest', not {self.store_auth!r}")
+
+
+    def _in_project(self) -> None:
+        """Resolve the project folder, and the folders not given to theirs in it (a frozen dataclass
+        sets its own fields through object.__setattr__)."""
+        project = self.project_dir.resolve()
+        own_ontology = project / "ontology"
+        defaults = {"ontology_dir": own_ontology if own_ontology.is_dir() else OUR_ONTOLOGY_DIR,
+                    "data_dir": project / "data", "shapes_dir": project / "shapes", "output_dir": project / "dist"}
+        object.__setattr__(self, "project_dir", project)
+        for name, default in defaults.items():
+            if getattr(self, name) is None:
+                object.__setattr__(self, name, default)
 
 
 class SettingInfo(NamedTuple):
@@ -284,7 +310,7 @@ def load_settings(**overrides: Any) -> Settings:
 
 def _coerce(setting: dataclasses.Field, value: Any) -> Any:
     """Convert a value from the environment or the command line to the setting's type."""
-    if setting.type is Path:
+    if setting.type in (Path, Path | None):
         return Path(value)
     if setting.type in (int, float):
         return setting.type(value)

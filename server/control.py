@@ -23,7 +23,7 @@ def server_pid(output_dir: Path) -> int | None:
         command = Path(f"/proc/{pid}/cmdline").read_bytes()
     except (OSError, ValueError):
         return None
-    ours = b"server.cli" in command or b"lodpub" in command or b"gunicorn" in command
+    ours = b"lodpub" in command or b"gunicorn" in command
     return pid if ours and running(pid) else None
 
 

@@ -11,7 +11,7 @@ from typing import NamedTuple
 
 import pytest
 
-from server.config import Settings, load_settings
+from lodpub.config import Settings, load_settings
 
 CHECKOUT = Path(__file__).resolve().parent.parent
 MINI = Path(__file__).resolve().parent / "fixtures" / "mini"
@@ -96,12 +96,12 @@ def mini_options(mini_settings: Settings) -> list[str]:
 
 @pytest.fixture
 def run_lodpub() -> Callable[..., subprocess.CompletedProcess]:
-    """Run `python -m server.cli ARGS...` as a real process; extra keyword arguments are env vars."""
+    """Run `python -m lodpub.cli ARGS...` as a real process; extra keyword arguments are env vars."""
 
     def run(*args: str, **env: str) -> subprocess.CompletedProcess:
         environment = {name: value for name, value in os.environ.items() if not name.startswith("LODPUB_")}
         return subprocess.run(
-            [sys.executable, "-m", "server.cli", *args],
+            [sys.executable, "-m", "lodpub.cli", *args],
             cwd=CHECKOUT,
             env=environment | env,
             capture_output=True,
@@ -124,7 +124,7 @@ def project_settings() -> Settings:
 @pytest.fixture(scope="session")
 def project_dataset(project_settings: Settings):
     """The project's dataset as loaded from its files (do not modify: copy its union instead)."""
-    from server.dataset import load_dataset
+    from lodpub.dataset import load_dataset
 
     return load_dataset(project_settings)
 
@@ -132,7 +132,7 @@ def project_dataset(project_settings: Settings):
 @pytest.fixture(scope="session")
 def project_shapes(project_settings: Settings):
     """The project's SHACL shapes."""
-    from server.validate import load_shapes
+    from lodpub.validate import load_shapes
 
     return load_shapes(project_settings)
 
@@ -142,7 +142,7 @@ def project_release(project_settings: Settings, tmp_path_factory: pytest.TempPat
     """A release of the project's dataset built into a temporary output folder."""
     import dataclasses
 
-    from server.build import build
+    from lodpub.build import build
 
     output = tmp_path_factory.mktemp("dist")
     return build(dataclasses.replace(project_settings, output_dir=output))
@@ -153,7 +153,7 @@ def generated_release(folder: Path, agreements: int, seed: int = 7):
     into `folder`/dist: a dataset larger than the project's, of the same shape."""
     subprocess.run([sys.executable, str(CHECKOUT / "bench" / "generate.py"), "--agreements", str(agreements),
                     "--seed", str(seed), "--out", str(folder / "data")], check=True, capture_output=True, timeout=120)
-    from server.build import build  # (as the fixtures above: only when a test needs it)
+    from lodpub.build import build  # (as the fixtures above: only when a test needs it)
 
     return build(load_settings(data_dir=folder / "data", output_dir=folder / "dist"))
 
@@ -179,7 +179,7 @@ def app(project_release, project_settings: Settings):
     """The publisher's WSGI app serving the project's release, in this process."""
     import dataclasses
 
-    from server import create_app
+    from lodpub import create_app
 
     return create_app(dataclasses.replace(project_settings, output_dir=project_release.path.parent.parent))
 
@@ -270,7 +270,7 @@ def running_server(release_output: Path, log_dir: Path, unavailable_is_up: bool 
     log = log_dir / f"server-{port}.log"
     with open(log, "w") as log_file:
         process = subprocess.Popen(
-            [sys.executable, "-m", "server.cli", "serve", "--port", str(port), "--workers", "2"],
+            [sys.executable, "-m", "lodpub.cli", "serve", "--port", str(port), "--workers", "2"],
             cwd=CHECKOUT, env=environment, stdout=log_file, stderr=subprocess.STDOUT,
         )
     base = RunningServer(f"http://127.0.0.1:{port}/")
@@ -347,7 +347,7 @@ def publish_to(store: RemoteStoreServer, release: Path) -> subprocess.CompletedP
     environment = {name: value for name, value in os.environ.items() if not name.startswith("LODPUB_")}
     environment |= {f"LODPUB_{name.upper()}": value for name, value in store.credentials().items()}
     return subprocess.run(
-        [sys.executable, "-m", "server.cli", "publish", "--release", str(release), "--query-url", store.query_url,
+        [sys.executable, "-m", "lodpub.cli", "publish", "--release", str(release), "--query-url", store.query_url,
          "--update-url", store.update_url, "--graph-store-url", store.graph_store_url],
         cwd=CHECKOUT, env=environment, capture_output=True, text=True, timeout=300)
 
@@ -418,7 +418,7 @@ def mini_release_settings(settings: Settings) -> dict[str, str]:
 def mini_server(mini_settings: Settings, tmp_path: Path) -> Iterator[RunningServer]:
     """`lodpub serve` (gunicorn, 2 workers) on loopback, serving a first release of the mini copy
     built into mini_settings.output_dir; the test may build, reload, roll back and break releases."""
-    from server.build import build
+    from lodpub.build import build
 
     build(mini_settings)
     with running_server(mini_settings.output_dir, tmp_path, shared=False, **mini_release_settings(mini_settings)) as base:
@@ -428,7 +428,7 @@ def mini_server(mini_settings: Settings, tmp_path: Path) -> Iterator[RunningServ
 @pytest.fixture
 def lodpub(capsys: pytest.CaptureFixture) -> Callable[..., subprocess.CompletedProcess]:
     """Run the `lodpub` command line in this process: its exit code and output, as from a process."""
-    from server.cli import main
+    from lodpub.cli import main
 
     def run(*args: str) -> subprocess.CompletedProcess:
         code = main(list(args))

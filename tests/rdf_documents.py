@@ -9,7 +9,7 @@ import json
 
 from rdflib import Graph
 
-from server.describe.dcat import NORM_CONTEXT_URL, norm_context
+from lodpub.describe.dcat import NORM_CONTEXT_URL, norm_context
 
 
 def parse_document(data: bytes | str, rdflib_format: str, public_id: str | None = None) -> Graph:

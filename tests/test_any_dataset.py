@@ -20,7 +20,7 @@ def serve(tmp_path: Path, *options: str) -> tuple[subprocess.Popen, str]:
     log = tmp_path / "server.log"
     with open(log, "w") as log_file:
         process = subprocess.Popen(
-            [sys.executable, "-m", "server.cli", "serve", "--data", str(ZOO / "zoo.ttl"), "--base-iri", BASE,
+            [sys.executable, "-m", "lodpub.cli", "serve", "--data", str(ZOO / "zoo.ttl"), "--base-iri", BASE,
              "--output", str(tmp_path / "dist"), "--port", str(port), "--workers", "1", *options],
             cwd=CHECKOUT, stdout=log_file, stderr=subprocess.STDOUT)
     return process, f"http://127.0.0.1:{port}/"
@@ -78,7 +78,7 @@ def test_with_its_shapes_bad_data_is_refused(tmp_path):
     broken.write_text((ZOO / "zoo.ttl").read_text(encoding="utf-8").replace('rdfs:label "Kim" .', "."),
                       encoding="utf-8")
     result = subprocess.run(
-        [sys.executable, "-m", "server.cli", "serve", "--data", str(broken), "--shapes", str(ZOO / "zoo-shapes.ttl"),
+        [sys.executable, "-m", "lodpub.cli", "serve", "--data", str(broken), "--shapes", str(ZOO / "zoo-shapes.ttl"),
          "--base-iri", BASE, "--output", str(tmp_path / "dist"), "--port", str(free_port())],
         cwd=CHECKOUT, capture_output=True, text=True, timeout=120)
     assert result.returncode == 1

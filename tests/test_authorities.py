@@ -7,8 +7,8 @@ import pytest
 from rdflib import Literal, Namespace, URIRef
 from rdflib.namespace import DCTERMS, OWL, PROV, RDF, RDFS, SKOS, XSD
 
-from server.dataset import graph_iri
-from server.namespaces import CANONICAL_BASE
+from lodpub.dataset import graph_iri
+from lodpub.namespaces import CANONICAL_BASE
 
 RP = Namespace(CANONICAL_BASE + "ontology/")
 SCHEMA = Namespace("https://schema.org/")

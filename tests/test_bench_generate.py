@@ -10,9 +10,9 @@ import pytest
 from rdflib import Graph, Namespace, URIRef
 from rdflib.namespace import RDF, RDFS
 
-from server.config import Settings
-from server.dataset import LoadedDataset, graph_iri, load_dataset
-from server.validate import format_report, load_shapes, validate
+from lodpub.config import Settings
+from lodpub.dataset import LoadedDataset, graph_iri, load_dataset
+from lodpub.validate import format_report, load_shapes, validate
 
 CHECKOUT = Path(__file__).resolve().parent.parent
 GENERATOR = CHECKOUT / "bench" / "generate.py"

@@ -14,9 +14,9 @@ import pytest
 from rdflib import Dataset, Graph
 from rdflib.compare import isomorphic
 
-from server import build as build_module
-from server.build import ValidationFailed, build, write_dumps
-from server.dataset import load_dataset
+from lodpub import build as build_module
+from lodpub.build import ValidationFailed, build, write_dumps
+from lodpub.dataset import load_dataset
 
 DUMPS = {
     "partnerships.ttl": "turtle",
@@ -266,8 +266,8 @@ import threading  # noqa: E402
 
 from conftest import CHECKOUT  # noqa: E402
 
-from server.build import BUILD_LOCK, build_lock  # noqa: E402
-from server.store.releases import list_releases, release_problems  # noqa: E402
+from lodpub.build import BUILD_LOCK, build_lock  # noqa: E402
+from lodpub.store.releases import list_releases, release_problems  # noqa: E402
 
 
 @contextlib.contextmanager
@@ -282,9 +282,9 @@ def holding_the_lock(output: Path):
 
 
 def start_build(options: list[str], output: Path) -> subprocess.Popen:
-    """`python3 -m server.cli build` into `output`, as a process of its own."""
+    """`python3 -m lodpub.cli build` into `output`, as a process of its own."""
     environment = {name: value for name, value in os.environ.items() if not name.startswith("LODPUB_")}
-    return subprocess.Popen([sys.executable, "-m", "server.cli", "build", *options, "--output", str(output)],
+    return subprocess.Popen([sys.executable, "-m", "lodpub.cli", "build", *options, "--output", str(output)],
                             cwd=CHECKOUT, env=environment, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 

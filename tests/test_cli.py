@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from server.cli import main
+from lodpub.cli import main
 
 
 def break_the_data(mini):
@@ -224,7 +224,7 @@ from pathlib import Path  # noqa: E402
 
 from rdflib import Graph  # noqa: E402
 
-from server.dataset import parse_rdf_file  # noqa: E402
+from lodpub.dataset import parse_rdf_file  # noqa: E402
 
 CHECKOUT = Path(__file__).resolve().parent.parent
 FIXTURES = CHECKOUT / "tests" / "fixtures" / "invalid"

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from rdflib import Graph, Literal, URIRef
 
-from server.namespaces import PREFIXES
+from lodpub.namespaces import PREFIXES
 
 QUERIES = Path(__file__).resolve().parent.parent / "server" / "queries"
 

@@ -6,21 +6,36 @@ from pathlib import Path
 
 import pytest
 
-from server.config import CHECKOUT_DIR, Settings, describe_settings, load_settings
+from lodpub.config import OUR_ONTOLOGY_DIR, Settings, describe_settings, load_settings
+
+CHECKOUT_DIR = Path(__file__).resolve().parent.parent
 
 
-def test_defaults_point_into_the_checkout():
+def test_defaults_point_into_the_project_folder_which_is_the_current_one(monkeypatch):
+    monkeypatch.chdir(CHECKOUT_DIR)
     settings = load_settings()
 
     assert settings.base_iri == "https://data.kraj-lbc.cz/partnerships/"
+    assert settings.project_dir == CHECKOUT_DIR
     assert settings.ontology_dir == CHECKOUT_DIR / "ontology"
     assert settings.data_dir == CHECKOUT_DIR / "data"
     assert settings.shapes_dir == CHECKOUT_DIR / "shapes"
     assert settings.output_dir == CHECKOUT_DIR / "dist"
-    assert (CHECKOUT_DIR / "server" / "config.py").is_file()
+
+
+def test_a_project_folder_without_an_ontology_is_described_with_ours(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    elsewhere = load_settings(project_dir=str(tmp_path / "project"))
+
+    assert load_settings().project_dir == tmp_path
+    assert elsewhere.data_dir == tmp_path / "project" / "data" and elsewhere.output_dir == tmp_path / "project" / "dist"
+    assert elsewhere.ontology_dir == OUR_ONTOLOGY_DIR and (OUR_ONTOLOGY_DIR / "partnerships.ttl").is_file()
+    (tmp_path / "project" / "ontology").mkdir(parents=True)
+    assert load_settings(project_dir=str(tmp_path / "project")).ontology_dir == tmp_path / "project" / "ontology"
 
 
 def test_environment_overrides_defaults_and_paths_become_paths(monkeypatch):
+    monkeypatch.chdir(CHECKOUT_DIR)
     monkeypatch.setenv("LODPUB_BASE_IRI", "http://localhost:8080/lod/")
     monkeypatch.setenv("LODPUB_DATA_DIR", "/srv/data")
 
@@ -66,12 +81,13 @@ def test_settings_are_frozen():
 def test_every_setting_is_described_with_its_own_environment_variable():
     described = describe_settings()
 
-    assert [info.name for info in described][:5] == [
-        "base_iri", "ontology_dir", "data_dir", "shapes_dir", "output_dir",
+    assert [info.name for info in described][:6] == [
+        "base_iri", "project_dir", "ontology_dir", "data_dir", "shapes_dir", "output_dir",
     ]
     assert all(info.env == "LODPUB_" + info.name.upper() for info in described)
     assert all(info.help for info in described)
-    assert {info.name: info.default for info in described} == vars(Settings())
+    in_project = {"project_dir": Path("."), "ontology_dir": None, "data_dir": None, "shapes_dir": None, "output_dir": None}
+    assert {info.name: info.default for info in described} == vars(Settings()) | in_project
 
 
 def test_every_setting_is_documented_in_the_readme():
@@ -82,7 +98,7 @@ def test_every_setting_is_documented_in_the_readme():
 
 def test_reading_a_setting_or_the_command_line_imports_no_web_framework():
     """`lodpub validate` and `build`, and whoever reads a setting, do without Flask and werkzeug."""
-    check = ("import sys, server.config, server.cli; "
+    check = ("import sys, lodpub.config, lodpub.cli; "
              "print(sorted(name for name in ('flask', 'werkzeug') if name in sys.modules))")
     result = subprocess.run([sys.executable, "-c", check], cwd=CHECKOUT_DIR, capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr

@@ -7,7 +7,7 @@ import pytest
 from rdflib import BNode, Graph, Literal, Namespace, URIRef
 from rdflib.namespace import FOAF, RDF, RDFS, SKOS
 
-from server.dataset import (
+from lodpub.dataset import (
     DataFileError,
     SourceLocation,
     described_more_than_once,
@@ -15,7 +15,7 @@ from server.dataset import (
     load_dataset,
     parse_rdf_file,
 )
-from server.namespaces import rebase
+from lodpub.namespaces import rebase
 
 MINI = Path(__file__).parent / "fixtures" / "mini"
 CANONICAL = "https://data.kraj-lbc.cz/partnerships/"

@@ -14,8 +14,8 @@ import pytest
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, OWL, PROV, RDFS, VOID
 
-from server.build import build
-from server.describe.changes import (
+from lodpub.build import build
+from lodpub.describe.changes import (
     ADMS,
     SD,
     affected_resources,

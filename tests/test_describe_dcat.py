@@ -17,9 +17,9 @@ from nkod.pipeline import Registration, generated_query, values_clause
 from rdflib import BNode, Graph, Literal, Namespace, URIRef
 from rdflib.namespace import DCAT, DCTERMS, FOAF, RDF, SH, TIME, XSD
 
-from server.build import ValidationFailed, build
-from server.describe.served_record import served_record
-from server.store.embedded import EmbeddedStore
+from lodpub.build import ValidationFailed, build
+from lodpub.describe.served_record import served_record
+from lodpub.store.embedded import EmbeddedStore
 
 SHAPES = Path(__file__).resolve().parents[1] / "shapes"
 PU = Namespace("https://data.gov.cz/slovník/podmínky-užití/")

@@ -5,8 +5,8 @@ from collections import Counter
 from rdflib import Literal, URIRef
 from rdflib.namespace import RDF, RDFS, TIME
 
-from server.dataset import load_dataset
-from server.describe.statistics import DataStatistics
+from lodpub.dataset import load_dataset
+from lodpub.describe.statistics import DataStatistics
 
 
 def test_statistics_of_the_lines_are_those_of_the_graph(project_settings):

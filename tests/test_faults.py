@@ -22,8 +22,8 @@ from conftest import CHECKOUT, RunningServer, free_port, mini_release_settings, 
 from rdflib import Graph
 from test_releases import add_a_fact, link, served_version, wait_for, workers_of
 
-from server.build import build
-from server.store.releases import release_problems
+from lodpub.build import build
+from lodpub.store.releases import release_problems
 
 # The tmpfs the output folder is on: room for a few releases of the mini dataset.
 TMPFS_SIZE = "2m"
@@ -56,7 +56,7 @@ class Disk:
         """`args` as run where the output folder is this disk."""
         if not self.tmpfs:
             return list(args)
-        # --wd: nsenter may start the command in / otherwise, where `python -m server.cli` finds no server.
+        # --wd: nsenter may start the command in / otherwise, where `python -m lodpub.cli` would run with no project folder.
         return ["nsenter", "--preserve-credentials", "--user", "--mount", f"--wd={CHECKOUT}", "-t", str(self.holder.pid),
                 *args]
 
@@ -68,7 +68,7 @@ class Disk:
         """Run the `lodpub` command on this disk (under the file size limit once it is full, without tmpfs)."""
         limit = (lambda: resource.setrlimit(resource.RLIMIT_FSIZE, (FILE_SIZE_LIMIT, FILE_SIZE_LIMIT))) \
             if self.full and not self.tmpfs else None
-        return subprocess.run(self.command(sys.executable, "-m", "server.cli", *args), cwd=CHECKOUT,
+        return subprocess.run(self.command(sys.executable, "-m", "lodpub.cli", *args), cwd=CHECKOUT,
                               capture_output=True, text=True, timeout=120, preexec_fn=limit)
 
     def fill(self, left_free: int = LEFT_FREE) -> None:
@@ -105,7 +105,7 @@ def serving_on(disk: Disk, options: list[str], log: Path) -> Iterator[str]:
     """`lodpub serve` of the release on `disk`, on a free loopback port."""
     port = free_port()
     with open(log, "w") as log_file:
-        process = subprocess.Popen(disk.command(sys.executable, "-m", "server.cli", "serve", *options, "--output",
+        process = subprocess.Popen(disk.command(sys.executable, "-m", "lodpub.cli", "serve", *options, "--output",
                                                 str(disk.output), "--port", str(port), "--workers", "2"),
                                    cwd=CHECKOUT, stdout=log_file, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}/"
@@ -203,7 +203,7 @@ def test_on_a_read_only_output_folder_serve_writes_nothing_and_says_the_pidfile_
         with serving_on(disk, mini_options, tmp_path / "server.log") as base:
             version = served_version(base)
         disk.read_only()
-        decide = ("import sys; from server.cli import _serve_at_start; from server.config import load_settings; "
+        decide = ("import sys; from lodpub.cli import _serve_at_start; from lodpub.config import load_settings; "
                   f"sys.exit(_serve_at_start(load_settings(output_dir='{disk.output}')))")
 
         decided = subprocess.run(disk.command(sys.executable, "-c", decide), cwd=CHECKOUT, capture_output=True,
@@ -226,7 +226,7 @@ def test_a_server_killed_during_a_reload_restarts_serving_a_complete_release(min
     add_a_fact(mini_settings)
     newer = build(mini_settings)
     old_workers = workers_of(mini_server.pid)
-    reload = subprocess.Popen([sys.executable, "-m", "server.cli", "reload", "--output", str(mini_settings.output_dir)],
+    reload = subprocess.Popen([sys.executable, "-m", "lodpub.cli", "reload", "--output", str(mini_settings.output_dir)],
                               cwd=CHECKOUT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
     # Kill the master and every worker, old and new, as soon as the first new worker is booting.
@@ -480,9 +480,9 @@ def _probe_manifest_changes(settings, lodpub, count: int, seed: int = 16) -> dic
     server could fail, the changes that made it: a worker that fails to start (which stops
     gunicorn's master) with the decision recorded at start or without it, a reload that crashes or
     is not refused, a restart that refuses or serves another release than the newest sound one."""
-    from server.cli import _release_at_start
-    from server.store import open_store
-    from server.store.served_release import RECORD
+    from lodpub.cli import _release_at_start
+    from lodpub.store import open_store
+    from lodpub.store.served_release import RECORD
 
     sound = build(settings)
     add_a_fact(settings)

@@ -1,7 +1,7 @@
 """Nothing is lost on the way out: the source graph, every dump of the release, the resource
 documents the server serves and what a remote store holds after `lodpub publish` are one graph.
 
-- The source graph is what server.dataset.load_dataset reads from ontology/ and data/, by named
+- The source graph is what lodpub.dataset.load_dataset reads from ontology/ and data/, by named
   graph; the release adds two graphs it builds, the VoID (void.ttl, `graph/description`) and the
   catalogue record (catalogue.ttl, `graph/catalogue`). "The published graph" below is all of them.
 - Two graphs are compared as RDF graphs are: isomorphic, blank nodes matched by their place. The
@@ -29,10 +29,10 @@ from rdflib.compare import isomorphic
 from rdflib.namespace import DCAT
 from rdflib.term import Node
 
-from server.namespaces import rebase
-from server.store.remote import PUBLICATION_GRAPH
-from server.store.sparql_store import literals_oxigraph_changes
-from server.terms import to_oxigraph, to_rdflib
+from lodpub.namespaces import rebase
+from lodpub.store.remote import PUBLICATION_GRAPH
+from lodpub.store.sparql_store import literals_oxigraph_changes
+from lodpub.terms import to_oxigraph, to_rdflib
 
 Triple = tuple[Node, Node, Node]
 

@@ -3,8 +3,8 @@
 from rdflib import Literal, URIRef
 from rdflib.namespace import DCTERMS, OWL, RDF, RDFS, SKOS
 
-from server.dataset import graph_iri
-from server.namespaces import CANONICAL_BASE, PREFIXES
+from lodpub.dataset import graph_iri
+from lodpub.namespaces import CANONICAL_BASE, PREFIXES
 
 ONTOLOGY = URIRef(CANONICAL_BASE + "ontology")
 OWN = CANONICAL_BASE

@@ -21,11 +21,11 @@ from rdflib.collection import Collection
 from rdflib.namespace import OWL, PROV, RDF, RDFS
 from rdflib.term import Node
 
-from server.build import SOURCE_PATH
-from server.describe.changes import CHANGELOG_FILE
-from server.describe.service_description import service_description
-from server.namespaces import PREFIXES
-from server.store.embedded import release_files
+from lodpub.build import SOURCE_PATH
+from lodpub.describe.changes import CHANGELOG_FILE
+from lodpub.describe.service_description import service_description
+from lodpub.namespaces import PREFIXES
+from lodpub.store.embedded import release_files
 
 VOCABULARIES = Path(__file__).resolve().parent / "vocabularies"
 RP = Namespace(PREFIXES["rp"])

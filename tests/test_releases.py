@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 import requests
 
-from server.build import build
-from server.cli import main
+from lodpub.build import build
+from lodpub.cli import main
 
 NOW = datetime(2026, 11, 27, 19, 5, 12, tzinfo=UTC)
 BURSA = "https://data.kraj-lbc.cz/partnerships/id/region/bursa"
@@ -81,7 +81,7 @@ def test_a_build_keeps_the_newest_releases_and_never_deletes_the_served_one(mini
 
 
 def test_a_build_never_deletes_the_release_served_in_place_of_a_damaged_one(mini_settings):
-    from server.cli import _serve_at_start
+    from lodpub.cli import _serve_at_start
 
     fallback, damaged = (build(mini_settings, now=NOW + timedelta(hours=hour)) for hour in (0, 1))
     (damaged.path / "partnerships.nq").write_bytes(b"")
@@ -297,7 +297,7 @@ def _rewrite_manifest(release: Path, change) -> None:
      "files[0]: 'name' is '../../etc/passwd', not the name of a file in the release's folder"),
 ])
 def test_a_damaged_manifest_is_an_error_naming_the_file_and_what_is_wrong(mini_settings, damage, reason):
-    from server.store.manifest import ManifestError, load_manifest
+    from lodpub.store.manifest import ManifestError, load_manifest
 
     release = build(mini_settings, now=NOW).path
     damage(release / "manifest.json")
@@ -325,7 +325,7 @@ def test_a_reload_to_a_release_whose_manifest_has_a_changed_key_is_refused_with_
 
 def test_serve_with_the_newest_release_damaged_serves_the_newest_sound_one_and_releases_says_why(
         lodpub, mini_settings, capsys):
-    from server.cli import _serve_at_start
+    from lodpub.cli import _serve_at_start
 
     output = mini_settings.output_dir
     oldest, sound, newest = (build(mini_settings, now=NOW + timedelta(hours=hour)) for hour in (0, 1, 2))
@@ -348,8 +348,8 @@ def test_serve_with_the_newest_release_damaged_serves_the_newest_sound_one_and_r
 
 def test_a_damaged_release_rolled_back_to_is_never_replaced_by_the_one_rolled_back_from(lodpub, mini_settings,
                                                                                      capsys):
-    from server.cli import _serve_at_start
-    from server.store.served_release import decision_in_force
+    from lodpub.cli import _serve_at_start
+    from lodpub.store.served_release import decision_in_force
 
     output = mini_settings.output_dir
     a, b = (build(mini_settings, now=NOW + timedelta(hours=hour)) for hour in (0, 1))
@@ -368,7 +368,7 @@ def test_a_damaged_release_rolled_back_to_is_never_replaced_by_the_one_rolled_ba
 
 def test_a_fallback_passes_over_the_releases_rolled_back_from(lodpub, mini_settings, capsys):
     """Rolled back "forward" from A to C, a damaged C falls back to B, built between them, never to A."""
-    from server.cli import _serve_at_start
+    from lodpub.cli import _serve_at_start
 
     output = mini_settings.output_dir
     a, b, c = (build(mini_settings, now=NOW + timedelta(hours=hour)) for hour in (0, 1, 2))
@@ -389,7 +389,7 @@ def test_a_fallback_passes_over_the_releases_rolled_back_from(lodpub, mini_setti
 
 
 def test_serve_writes_served_and_its_record_only_when_they_change(mini_settings, capsys):
-    from server.cli import _serve_at_start
+    from lodpub.cli import _serve_at_start
 
     output = mini_settings.output_dir
     build(mini_settings, now=NOW)

@@ -2,8 +2,8 @@
 
 import pytest
 
-from server.serving.framing import Body, ChunkedScan, Refused, find_head
-from server.serving.incoming import Incoming, Limits
+from lodpub.serving.framing import Body, ChunkedScan, Refused, find_head
+from lodpub.serving.incoming import Incoming, Limits
 
 LIMITS = Limits(header_timeout=10, body_timeout=30, max_body_bytes=100, max_head_bytes=1000)
 

@@ -16,9 +16,9 @@ import pytest
 from rdflib import Graph, URIRef
 from rdflib.namespace import RDF, SH
 
-from server.namespaces import PREFIXES as TABLE
-from server.namespaces import shorten_iri
-from server.validate import format_report, rule_of, validate, validate_graph
+from lodpub.namespaces import PREFIXES as TABLE
+from lodpub.namespaces import shorten_iri
+from lodpub.validate import format_report, rule_of, validate, validate_graph
 
 FIXTURES = Path(__file__).parent / "fixtures" / "invalid"
 PREFIX_FILE = FIXTURES / "prefixes.rq"

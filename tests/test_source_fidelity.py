@@ -23,8 +23,8 @@ from conftest import CHECKOUT
 from rdflib import Literal, URIRef
 from rdflib.namespace import DCTERMS, FOAF, RDF, RDFS, SKOS
 
-from server.dataset import graph_iri
-from server.namespaces import CANONICAL_BASE, PREFIXES
+from lodpub.dataset import graph_iri
+from lodpub.namespaces import CANONICAL_BASE, PREFIXES
 
 SOURCE = CHECKOUT / "data" / "source" / "uzavrene-dohody.txt"
 REVIEW = CHECKOUT / "data" / "source" / "uzavrene-dohody.review.tsv"

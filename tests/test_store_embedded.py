@@ -6,10 +6,10 @@ import pytest
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import XSD
 
-from server.build import build
-from server.config import Settings
-from server.store import QueryError, StoreUnavailable, open_store
-from server.store.embedded import EmbeddedStore
+from lodpub.build import build
+from lodpub.config import Settings
+from lodpub.store import QueryError, StoreUnavailable, open_store
+from lodpub.store.embedded import EmbeddedStore
 
 REGION = URIRef("https://data.kraj-lbc.cz/partnerships/id/region/liberec")
 COUNT = URIRef("https://example.org/count")

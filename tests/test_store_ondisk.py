@@ -17,13 +17,13 @@ from conftest import CHECKOUT, MINI, RunningServer, mini_release_settings, runni
 from rdflib import Graph
 from rdflib.compare import isomorphic
 
-from server.build import build
-from server.config import load_settings
-from server.store import StoreUnavailable, check_servable
-from server.store.embedded import EmbeddedStore
-from server.store.ondisk import BUILDING_PREFIX, FOLDER
-from server.store.releases import list_releases, release_problems
-from server.store.served_release import prune
+from lodpub.build import build
+from lodpub.config import load_settings
+from lodpub.store import StoreUnavailable, check_servable
+from lodpub.store.embedded import EmbeddedStore
+from lodpub.store.ondisk import BUILDING_PREFIX, FOLDER
+from lodpub.store.releases import list_releases, release_problems
+from lodpub.store.served_release import prune
 
 SLOW = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l }"
 
@@ -137,8 +137,8 @@ def test_a_query_stopped_at_its_time_leaves_the_server_answering(servers):
 OPEN_AND_COUNT_BUILDS = """
 import sys, time
 from pathlib import Path
-from server.store import ondisk
-from server.store.embedded import EmbeddedStore
+from lodpub.store import ondisk
+from lodpub.store.embedded import EmbeddedStore
 
 release, builds, start = Path(sys.argv[1]), Path(sys.argv[2]), float(sys.argv[3])
 build_into_place = ondisk._build_into_place

@@ -2,7 +2,7 @@
 
 import pytest
 
-from server.store.query_text import UnreadableQuery, read_query, syntax_error
+from lodpub.store.query_text import UnreadableQuery, read_query, syntax_error
 
 
 @pytest.mark.parametrize("query, form", [

@@ -24,11 +24,11 @@ from rdflib.compare import isomorphic
 from SPARQLWrapper import JSON, SPARQLWrapper
 from virtuoso import running_virtuoso
 
-from server.build import build
-from server.config import load_settings
-from server.namespaces import CANONICAL_BASE
-from server.store import StoreUnavailable, remote
-from server.store.remote import REFRESH_SECONDS, RemoteStore, endpoints_from, publish
+from lodpub.build import build
+from lodpub.config import load_settings
+from lodpub.namespaces import CANONICAL_BASE
+from lodpub.store import StoreUnavailable, remote
+from lodpub.store.remote import REFRESH_SECONDS, RemoteStore, endpoints_from, publish
 
 DATA_GRAPH = CANONICAL_BASE + "graph/data"
 DESCRIPTION_GRAPH = CANONICAL_BASE + "graph/description"

@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 from rdflib import Graph, Namespace, URIRef
 
-from server.config import load_settings
-from server.dataset import DataFileError, SourceLocation, load_dataset
-from server.validate import (
+from lodpub.config import load_settings
+from lodpub.dataset import DataFileError, SourceLocation, load_dataset
+from lodpub.validate import (
     ValidationResult,
     format_report,
     load_shapes,
@@ -232,7 +232,7 @@ def mistaken_report(mistaken_data) -> dict[str, subprocess.CompletedProcess]:
     """`lodpub validate` on the mistaken copy, in English and in Czech."""
     return {
         lang: subprocess.run(
-            [sys.executable, "-m", "server.cli", "validate", "--ontology", str(mistaken_data / "ontology"),
+            [sys.executable, "-m", "lodpub.cli", "validate", "--ontology", str(mistaken_data / "ontology"),
              "--data", str(mistaken_data / "data"), "--lang", lang],
             cwd=CHECKOUT, capture_output=True, text=True, timeout=120,
             env={name: value for name, value in os.environ.items() if not name.startswith("LODPUB_")},
@@ -322,7 +322,7 @@ def test_a_pool_reports_every_mistake_exactly_as_one_process_does(mistaken_data,
     loaded, shapes = load_dataset(settings), load_shapes(settings)
     alone = validate(loaded, shapes, now=BUILT_ON, jobs=1)
 
-    with caplog.at_level("INFO", logger="server.validate"):
+    with caplog.at_level("INFO", logger="lodpub.validate"):
         pooled = validate(loaded, shapes, now=BUILT_ON, jobs=2)
 
     partitions = shape_partitions(shapes)
@@ -341,7 +341,7 @@ def test_a_pool_reports_every_mistake_exactly_as_one_process_does(mistaken_data,
 
 def test_a_build_that_validates_in_a_pool_reports_what_validate_reports(mistaken_report, mistaken_data, tmp_path):
     built = subprocess.run(
-        [sys.executable, "-m", "server.cli", "build", "--ontology", str(mistaken_data / "ontology"),
+        [sys.executable, "-m", "lodpub.cli", "build", "--ontology", str(mistaken_data / "ontology"),
          "--data", str(mistaken_data / "data"), "--output", str(tmp_path / "dist")],
         cwd=CHECKOUT, capture_output=True, text=True, timeout=120,
         env={name: value for name, value in os.environ.items() if not name.startswith("LODPUB_")}

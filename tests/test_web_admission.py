@@ -10,7 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from server.web.admission import Admission, Busy, Limits, client_of
+from lodpub.web.admission import Admission, Busy, Limits, client_of
 
 
 def limits(**changes) -> Limits:

@@ -24,11 +24,11 @@ from rdflib import Graph, URIRef
 from rdflib.compare import isomorphic
 from rdflib.namespace import DCAT, DCTERMS, RDF, SKOS
 
-from server.config import Settings
-from server.describe.dcat import NORM_CONTEXT_URL
-from server.describe.served_record import record_query
-from server.namespaces import CANONICAL_BASE
-from server.validate import load_shapes, validate_graph
+from lodpub.config import Settings
+from lodpub.describe.dcat import NORM_CONTEXT_URL
+from lodpub.describe.served_record import record_query
+from lodpub.namespaces import CANONICAL_BASE
+from lodpub.validate import load_shapes, validate_graph
 
 
 @pytest.fixture(scope="module")

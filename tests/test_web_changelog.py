@@ -19,9 +19,9 @@ from rdflib.compare import isomorphic
 from rdflib.namespace import DCTERMS, PROV, RDFS
 from test_describe_changes import FIRST, SECOND, THIRD, edit_the_data
 
-from server.build import build
-from server.config import load_settings
-from server.web.i18n import WORDS
+from lodpub.build import build
+from lodpub.config import load_settings
+from lodpub.web.i18n import WORDS
 
 RDF_SUFFIXES = {".ttl": "turtle", ".jsonld": "json-ld", ".rdf": "xml", ".nt": "nt"}
 CANONICAL = "https://data.kraj-lbc.cz/partnerships/"

@@ -28,7 +28,7 @@ from rdflib import Graph
 from rdflib.compare import isomorphic
 from real_clients import jena  # noqa: F401 (a fixture)
 
-from server.describe.dcat import NORM_CONTEXT_URL
+from lodpub.describe.dcat import NORM_CONTEXT_URL
 
 # Where the server serves its copy of the DCAT-AP-CZ norm's context.
 NORM_CONTEXT_COPY = "contexts/rozhrani-katalogu-otevrenych-dat-2024-05-28.jsonld"

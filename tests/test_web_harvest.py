@@ -14,7 +14,7 @@ from rdflib import Dataset, Graph, Literal, URIRef
 from rdflib.compare import isomorphic
 from rdflib.namespace import DCTERMS, PROV, RDF, VOID
 
-from server.namespaces import CANONICAL_BASE
+from lodpub.namespaces import CANONICAL_BASE
 
 
 def get(url: str, **kwargs) -> requests.Response:

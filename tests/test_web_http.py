@@ -6,7 +6,7 @@ import pytest
 import requests
 from test_web_pages import browser  # noqa: F401 - the shared browser fixture
 
-from server.config import Settings
+from lodpub.config import Settings
 
 PATHS = ["", "doc/id/region/bursa", "id/region/bursa", "doc/id/region/atlantis", ".well-known/void",
          "dumps/partnerships.ttl", "context.jsonld", "sitemap.xml"]
@@ -96,7 +96,7 @@ def test_cors_preflight_is_answered(server):
 # prints {"path accept": [status, ETag, SHA-256 of the body]}.
 RENDER = """
 import hashlib, json, sys
-from server import create_app
+from lodpub import create_app
 client = create_app().test_client()
 answers = {}
 for path in json.loads(sys.argv[1]):
@@ -114,7 +114,7 @@ def documents_with_blank_nodes(release_path) -> list[str]:
     distributions, unknown times, ...), besides the VoID, the Service Description and the changelog."""
     import pyoxigraph as ox
 
-    from server.store.embedded import EmbeddedStore
+    from lodpub.store.embedded import EmbeddedStore
 
     store = EmbeddedStore(release_path)
     found = [f"doc/{str(iri)[len(store.base_iri):]}" for iri in store.subjects_under(store.base_iri)

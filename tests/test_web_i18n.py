@@ -1,6 +1,6 @@
 """Both languages are complete."""
 
-from server.web.i18n import LANGUAGES, WORDS
+from lodpub.web.i18n import LANGUAGES, WORDS
 
 
 def test_every_word_of_the_pages_is_given_in_czech_and_english():

@@ -16,7 +16,7 @@ from rdflib import Dataset, Graph
 from rdflib.compare import isomorphic
 from real_clients import jena  # noqa: F401 (a fixture)
 
-from server.describe.dcat import NORM_CONTEXT_FILE, NORM_CONTEXT_URL
+from lodpub.describe.dcat import NORM_CONTEXT_FILE, NORM_CONTEXT_URL
 
 # One document of each kind: a region, an event, an agreement, the dataset's and the catalogue's
 # records (the norm's context), the ontology, a concept scheme.

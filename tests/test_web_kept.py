@@ -4,8 +4,8 @@ only to the same request in the same release, with a new date and request id eac
 import pytest
 import requests
 
-from server.store import StoreUnavailable
-from server.web.kept import KeptResponses
+from lodpub.store import StoreUnavailable
+from lodpub.web.kept import KeptResponses
 
 BURSA = "doc/id/region/bursa"
 

@@ -11,7 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from server.web.limits import QueryCrashed, QueryRunners, QueryTimeout
+from lodpub.web.limits import QueryCrashed, QueryRunners, QueryTimeout
 
 MB = 1024 * 1024
 
@@ -93,7 +93,7 @@ def test_idle_runners_beyond_keep_are_stopped(runners):
 def test_runners_end_when_their_server_dies(tmp_path):
     script = textwrap.dedent("""
         import os, sys, time
-        from server.web.limits import QueryRunners
+        from lodpub.web.limits import QueryRunners
         runners = QueryRunners(lambda: os.getpid(), 100 * 1024 * 1024, keep=1)
         print(runners.run((), timeout=10), flush=True)
         time.sleep(60)
@@ -153,7 +153,7 @@ def _write(path: str, size: int) -> int:
 
 
 def test_idle_runners_are_stopped_after_idle_seconds_without_waiting_for_a_query(runners, monkeypatch):
-    monkeypatch.setattr("server.web.limits.IDLE_SECONDS", 0.4)
+    monkeypatch.setattr("lodpub.web.limits.IDLE_SECONDS", 0.4)
     pid = runners.run((os.getpid,), timeout=10)
     deadline = time.monotonic() + 5
     while _alive(pid) and time.monotonic() < deadline:
@@ -171,7 +171,7 @@ def test_a_runner_forked_for_a_thread_that_ended_still_answers(runners):
 
 _SERVER_RUNNING_A_QUERY = textwrap.dedent("""
     import os, threading, time
-    from server.web.limits import QueryRunners
+    from lodpub.web.limits import QueryRunners
     runners = QueryRunners(lambda seconds: time.sleep(seconds), 100 * 1024 * 1024, keep=1)
     threading.Thread(target=runners.run, args=((600,), {timeout}), daemon=True).start()
     time.sleep(600)
@@ -210,7 +210,7 @@ def test_a_busy_runner_dies_with_its_server():
 
 def test_a_busy_runner_stops_at_its_time_limit_even_when_its_server_cannot_stop_it():
     """A stopped (or wedged) worker cannot kill its runner at the deadline: the runner's own alarm does."""
-    from server.web.limits import ALARM_GRACE_SECONDS
+    from lodpub.web.limits import ALARM_GRACE_SECONDS
 
     server, runner = _busy_runner(timeout=1)
     server.send_signal(signal.SIGSTOP)

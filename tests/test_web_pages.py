@@ -18,8 +18,8 @@ from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 
-from server.web.i18n import WORDS
-from server.web.pages import page_number
+from lodpub.web.i18n import WORDS
+from lodpub.web.pages import page_number
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")
@@ -160,7 +160,7 @@ def test_every_partner_person_event_and_document_is_a_click_away_from_home(serve
             if target.startswith(server) and "/dumps/" not in target and target not in requested:
                 requested.add(target)
                 queue.append(target)
-    from server.namespaces import CANONICAL_BASE
+    from lodpub.namespaces import CANONICAL_BASE
 
     wanted = {str(s)[len(CANONICAL_BASE):] for s in built_graph.subjects()
               if re.match(CANONICAL_BASE + r"id/(region|person|event|document|agreement|partnership)/", str(s))}

@@ -7,7 +7,7 @@ import requests
 from conftest import running_server
 from rdflib import Graph
 
-from server.web.rendered import RenderedDocuments
+from lodpub.web.rendered import RenderedDocuments
 
 BURSA = "doc/id/region/bursa"
 

@@ -15,7 +15,7 @@ from rdflib.compare import isomorphic
 from rdflib.namespace import RDF, RDFS, SKOS
 from real_clients import jena  # noqa: F401 - the fixture that runs Jena
 
-from server.namespaces import CANONICAL_BASE
+from lodpub.namespaces import CANONICAL_BASE
 
 
 @pytest.fixture(scope="module")
@@ -327,7 +327,7 @@ def test_every_named_graph_dereferences_to_its_size(embedded_server):
 def test_every_shape_dereferences_to_what_the_shapes_say_of_it(embedded_server, project_shapes):
     """The shapes' IRIs (README: `{base}shapes/<Shape>`, named by validation reports) are served
     from the shapes the release was validated with, in every format."""
-    from server.namespaces import rebased_copy
+    from lodpub.namespaces import rebased_copy
 
     shapes = rebased_copy(project_shapes, CANONICAL_BASE, embedded_server)
     named = sorted({subject for subject in shapes.subjects() if str(subject).startswith(embedded_server + "shapes")})

@@ -27,7 +27,7 @@ from real_clients import jena  # noqa: F401 - the fixture that runs Jena
 from SPARQLWrapper import CSV, JSON, JSONLD, N3, RDFXML, TSV, TURTLE, XML, SPARQLWrapper
 from SPARQLWrapper.SPARQLExceptions import QueryBadFormed
 
-from server.store.query_text import syntax_error
+from lodpub.store.query_text import syntax_error
 
 
 @pytest.fixture(scope="module")

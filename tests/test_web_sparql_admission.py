@@ -18,10 +18,10 @@ from urllib.parse import urlencode, urlsplit
 import pytest
 import requests
 
-from server import create_app
-from server.config import load_settings
-from server.control import children
-from server.control import running as alive
+from lodpub import create_app
+from lodpub.config import load_settings
+from lodpub.control import children
+from lodpub.control import running as alive
 from tests.conftest import running_server
 from tests.test_web_sparql import RUNAWAY
 
@@ -179,7 +179,7 @@ def test_a_body_beyond_the_limit_is_refused_before_it_is_read(project_release):
 
 @pytest.mark.parametrize("chunk", [1, 3, 7, 64])
 def test_a_streamed_answer_has_every_base_replaced_also_across_chunks(tmp_path, monkeypatch, chunk):
-    from server.web import sparql
+    from lodpub.web import sparql
 
     monkeypatch.setattr(sparql, "STREAM_CHUNK_BYTES", chunk)
     text = b"<https://canon.example/a> <https://canon.example/b>https://canon.example/https://canon.ex"

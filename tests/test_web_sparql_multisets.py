@@ -14,7 +14,7 @@ import pytest
 import requests
 from rdflib import XSD, BNode, Graph, Literal
 
-from server.namespaces import CANONICAL_BASE
+from lodpub.namespaces import CANONICAL_BASE
 
 QUERIES = Path(__file__).resolve().parent.parent / "server" / "queries"
 GRAPHS = ("graph/ontology", "graph/vocabularies", "graph/data", "graph/authorities", "graph/description",

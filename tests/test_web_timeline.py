@@ -3,8 +3,8 @@
 import xml.etree.ElementTree as ElementTree
 from datetime import date
 
-from server.web.i18n import words
-from server.web.timeline import Mark, Period, Span, TimelineRow, span_of, timeline_svg
+from lodpub.web.i18n import words
+from lodpub.web.timeline import Mark, Period, Span, TimelineRow, span_of, timeline_svg
 
 SVG = "{http://www.w3.org/2000/svg}"
 

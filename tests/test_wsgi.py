@@ -7,8 +7,8 @@ import sys
 import requests
 from conftest import CHECKOUT, free_port, wait_until_up
 
-from server.config import load_settings
-from server.wsgi import gunicorn_options
+from lodpub.config import load_settings
+from lodpub.wsgi import gunicorn_options
 
 
 def test_production_runs_under_gunicorn(server):
@@ -21,7 +21,7 @@ def test_dev_runs_flasks_development_server(project_release, tmp_path):
     environment["LODPUB_OUTPUT_DIR"] = str(project_release.path.parent.parent)
     log = tmp_path / "dev.log"
     with open(log, "w") as output:
-        process = subprocess.Popen([sys.executable, "-m", "server.cli", "serve", "--dev", "--host", "127.0.0.1",
+        process = subprocess.Popen([sys.executable, "-m", "lodpub.cli", "serve", "--dev", "--host", "127.0.0.1",
                                     "--port", str(port)], cwd=CHECKOUT, env=environment, stdout=output,
                                    stderr=subprocess.STDOUT, start_new_session=True)
     try:

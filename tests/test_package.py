@@ -1,6 +1,7 @@
 """lodpub as a user installs it: a wheel built from a clean copy of the checkout, installed into a
 fresh virtual environment, run from an empty folder on a data file of the user's own."""
 
+import os
 import shutil
 import subprocess
 import sys
@@ -53,8 +54,10 @@ def test_installed_from_the_wheel_lodpub_serves_a_data_file_from_an_empty_folder
     empty = tmp_path / "empty"
     empty.mkdir()
     shutil.copy(ZOO, empty / "zoo.ttl")
+    # As a user runs it: no PYTHONPATH that would put another lodpub first.
+    environment = {name: value for name, value in os.environ.items() if name != "PYTHONPATH" and not name.startswith("LODPUB_")}
     where = subprocess.run([str(venv / "bin" / "python"), "-c", "import lodpub; print(lodpub.__file__)"],
-                           cwd=empty, capture_output=True, text=True, timeout=60)
+                           cwd=empty, env=environment, capture_output=True, text=True, timeout=60)
     assert where.stdout.startswith(str(venv)), where.stdout + where.stderr
 
     port = free_port()
@@ -62,7 +65,7 @@ def test_installed_from_the_wheel_lodpub_serves_a_data_file_from_an_empty_folder
     with open(log, "w") as log_file:
         process = subprocess.Popen([str(venv / "bin" / "lodpub"), "serve", "--data", "zoo.ttl", "--base-iri",
                                     "http://example.org/zoo/", "--port", str(port), "--workers", "1"],
-                                   cwd=empty, stdout=log_file, stderr=subprocess.STDOUT)
+                                   cwd=empty, env=environment, stdout=log_file, stderr=subprocess.STDOUT)
     try:
         base = f"http://127.0.0.1:{port}/"
         wait_until_up(base + "health", process, log)

@@ -1,4 +1,5 @@
-"""README.md's Quick start: exactly two commands, and the first one works as written."""
+"""README.md is the front door: its Quick start (two commands, the first one works as written) and its
+links to the docs by audience; the docs' links resolve, and they describe every command of `lodpub`."""
 
 import json
 import os
@@ -9,9 +10,14 @@ import sys
 import urllib.request
 from pathlib import Path
 
+import pytest
 from conftest import CHECKOUT, wait_until_up
 
 README = CHECKOUT / "README.md"
+DOCS = CHECKOUT / "docs"
+AUDIENCE_PAGES = ["consumers.md", "operators.md", "editors.cs.md", "editors.en.md", "developers.md"]
+FENCED_BLOCK = re.compile(r"^```.*?^```", re.S | re.M)
+LINK = re.compile(r"\]\(([^)\s]+)\)")
 
 
 def quick_start_commands() -> list[str]:
@@ -50,3 +56,82 @@ def test_the_first_command_installs_and_starts_the_publisher_on_port_5000(tmp_pa
     finally:
         os.killpg(process.pid, signal.SIGTERM)
         process.wait(timeout=60)
+
+
+def test_the_readme_stays_a_short_front_door_that_links_every_audience_page():
+    readme = README.read_text(encoding="utf-8")
+    assert len(readme.splitlines()) < 120
+    linked = set(relative_links(README))
+    for page in AUDIENCE_PAGES:
+        assert f"docs/{page}" in linked, page
+    assert "docs/img/home.png" in linked
+
+
+def test_the_screenshot_is_a_small_png():
+    screenshot = DOCS / "img" / "home.png"
+    assert screenshot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert screenshot.stat().st_size < 200_000
+
+
+def markdown_files() -> list[Path]:
+    return [README, *sorted(DOCS.glob("*.md"))]
+
+
+def relative_links(page: Path) -> list[str]:
+    """The targets of the page's links and images that are not URLs, outside fenced code blocks."""
+    text = FENCED_BLOCK.sub("", page.read_text(encoding="utf-8"))
+    return [target for target in LINK.findall(text) if not re.match(r"[a-z][a-z0-9+.-]*:", target)]
+
+
+def anchors(page: Path) -> set[str]:
+    """The anchors GitHub gives the page's headings: lower case, punctuation dropped, spaces to hyphens,
+    a repeated one numbered."""
+    seen: dict[str, int] = {}
+    result = set()
+    for heading in re.findall(r"^#{1,6} +(.+?) *#*$", FENCED_BLOCK.sub("", page.read_text(encoding="utf-8")), re.M):
+        text = re.sub(r"[`*]|\[([^]]*)\]\([^)]*\)", lambda match: match.group(1) or "", heading)
+        slug = re.sub(r"[^\w\- ]", "", text.lower()).replace(" ", "-")
+        result.add(slug if slug not in seen else f"{slug}-{seen[slug]}")
+        seen[slug] = seen.get(slug, 0) + 1
+    return result
+
+
+def test_anchors_are_made_as_github_makes_them(tmp_path: Path):
+    page = tmp_path / "page.md"
+    page.write_text("# The catalogue for NKOD (DCAT-AP-CZ)\n## `lodpub` and you\n## Přidání partnerství\n"
+                    "## Notes\n## Notes\n```\n# not a heading\n```\n", encoding="utf-8")
+    assert anchors(page) == {"the-catalogue-for-nkod-dcat-ap-cz", "lodpub-and-you", "přidání-partnerství",
+                             "notes", "notes-1"}
+
+
+@pytest.mark.parametrize("page", markdown_files(), ids=lambda page: page.name)
+def test_every_relative_link_points_at_an_existing_file_and_anchor(page: Path):
+    links = relative_links(page)
+    assert links, f"{page.name} links nowhere"
+    for link in links:
+        path, _, anchor = link.partition("#")
+        target = (page.parent / path).resolve() if path else page
+        assert target.exists(), f"{page.name}: {link} leads to no file"
+        if anchor:
+            assert anchor in anchors(target), f"{page.name}: {link} leads to no heading of {target.name}"
+
+
+def lodpub_help(*command: str) -> str:
+    result = subprocess.run([sys.executable, "-m", "lodpub.cli", *command, "--help"], cwd=CHECKOUT,
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+def lodpub_commands() -> list[str]:
+    return re.findall(r"^    ([a-z]+) ", lodpub_help(), re.M)
+
+
+def test_the_docs_describe_every_command_and_option_of_lodpub():
+    docs = "\n".join(page.read_text(encoding="utf-8") for page in markdown_files())
+    commands = lodpub_commands()
+    assert {"validate", "build", "serve", "publish", "releases", "reload", "rollback"} <= set(commands)
+    for command in commands:
+        assert f"lodpub {command}" in docs, command
+        for option in set(re.findall(r"(--[a-z][a-z-]+)", lodpub_help(command))) - {"--help"}:
+            assert re.search(rf"{option}\b", docs), f"lodpub {command} {option}"

@@ -4,7 +4,7 @@ A release lives in output_dir/releases/<version>/ and is published by pointing t
 output_dir/current at it (what the server serves is another link: see store/releases.py).
 The version is the UTC build time plus the start of the SHA-256 of the sorted N-Quads, e.g.
 20261127T190512Z-3f2a9c1b, so equal data gives an equal hash (blank nodes have stable labels,
-see dataset.py). Every dump is byte-for-byte reproducible: the N-Quads and N-Triples dumps are
+see rdf_files.py). Every dump is byte-for-byte reproducible: the N-Quads and N-Triples dumps are
 sorted lines, and Oxigraph writes the others from them, streaming, so that a dataset of millions
 of triples is never held whole in memory as an rdflib graph unless its shapes are checked.
 
@@ -36,15 +36,8 @@ from rdflib import BNode, Graph, URIRef
 
 from . import expanded_json_ld
 from .config import Settings
-from .dataset import (
-    LoadedDataset,
-    bind_prefix_table,
-    display_path,
-    find_rdf_files,
-    graph_iri,
-    load_catalogue_metadata,
-    load_dataset,
-)
+from .data_errors import display_path
+from .dataset import LoadedDataset, bind_prefix_table, graph_iri, load_catalogue_metadata, load_dataset
 from .describe.changes import describe_changes
 from .describe.dcat import catalogue_record
 from .describe.served_record import served_record
@@ -52,6 +45,7 @@ from .describe.statistics import DataStatistics
 from .describe.void import dataset_summary, void_description
 from .namespaces import prefixes_for
 from .pool import map_in_forked_pool
+from .rdf_files import find_rdf_files
 from .store.embedded import EmbeddedStore
 from .store.releases import CURRENT, SHAPES_FILE, fsync_directory, point, remove_leftovers, temporary_prefix
 from .store.served_release import prune

@@ -18,7 +18,8 @@ from pathlib import Path
 from .build import Release, ValidationFailed, build, current_release_is_up_to_date
 from .config import Settings, describe_settings, load_settings
 from .control import claim_pidfile, may_signal, pidfile_problem, replace_workers, server_pid
-from .dataset import DataFileError, load_dataset
+from .data_errors import DataFileError
+from .dataset import load_dataset
 from .store import StoreUnavailable, prepare_store
 from .store.checksums import DamagedFile
 from .store.manifest import MANIFEST, checked_manifest

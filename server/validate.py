@@ -20,16 +20,10 @@ from rdflib.namespace import OWL, RDF, RDFS, SH, XSD
 from rdflib.term import Node
 
 from .config import Settings
-from .dataset import (
-    LoadedDataset,
-    SourceIndex,
-    SourceLocation,
-    described_more_than_once,
-    find_rdf_files,
-    parse_rdf_file,
-)
+from .dataset import LoadedDataset, described_more_than_once
 from .namespaces import CANONICAL_BASE, prefixes_for, rebase, shorten_iri
 from .pool import map_in_forked_pool
+from .rdf_files import SourceIndex, SourceLocation, find_rdf_files, parse_rdf_file
 
 SEVERITIES = ("Violation", "Warning", "Info")
 

@@ -12,7 +12,9 @@ import pytest
 from rdflib import Graph, Namespace, URIRef
 
 from lodpub.config import load_settings
-from lodpub.dataset import DataFileError, SourceLocation, load_dataset
+from lodpub.data_errors import DataFileError
+from lodpub.dataset import load_dataset
+from lodpub.rdf_files import SourceLocation
 from lodpub.validate import (
     ValidationResult,
     format_report,

@@ -51,7 +51,8 @@ from .store.releases import CURRENT, SHAPES_FILE, fsync_directory, point, remove
 from .store.served_release import prune
 from .store.sparql_store import StoredForm
 from .terms import to_oxigraph
-from .validate import ValidationReport, load_shapes, validate, validate_graph
+from .validate import load_shapes, validate, validate_graph
+from .validation_report import ValidationReport
 
 # The page the dataset's VoID says it was derived from (prov:wasDerivedFrom).
 SOURCE_PATH = "id/source/uzavrene-dohody"

@@ -36,7 +36,8 @@ from .store.releases import (
     releases_dir,
 )
 from .store.served_release import Decision, chosen_whole, decide, decision_in_force, read_record, record_decision
-from .validate import format_report, load_shapes, validate
+from .validate import load_shapes, validate
+from .validation_report import format_report
 
 EXIT_OK = 0
 EXIT_VIOLATIONS = 1

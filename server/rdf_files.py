@@ -142,7 +142,7 @@ def _not_above(folder: Path, above: tuple[Path, ...]) -> Path:
 
 
 def read_source(base_iri: str, source: SourceFile) -> tuple[list[bytes], list[tuple[URIRef, int | None, tuple[int, ...]]],
-                                                           list[tuple[str, str]]]:
+                                                          list[tuple[str, str]]]:
     """Parse one file: its triples as N-Triples lines (rebased, blank nodes labelled stably), where
     each subject was written, and the prefixes it declares."""
     text = _read_utf8(source.path)

@@ -15,11 +15,12 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
-from .build import Release, ValidationFailed, build, current_release_is_up_to_date
+from .build import Release, ValidationFailed, build
 from .config import Settings, describe_settings, load_settings
 from .control import claim_pidfile, may_signal, pidfile_problem, replace_workers, server_pid
 from .data_errors import DataFileError
 from .dataset import load_dataset
+from .release_manifest import current_release_is_up_to_date
 from .store import StoreUnavailable, prepare_store
 from .store.checksums import DamagedFile
 from .store.manifest import MANIFEST, checked_manifest
@@ -132,7 +133,7 @@ def _run_build(args: argparse.Namespace, settings: Settings, check_shapes: bool 
         what = f"{failure.where} has" if failure.where else "the dataset has"
         print(f"lodpub: build failed: {what} violations; nothing was written", file=sys.stderr)
         return EXIT_VIOLATIONS
-    except OSError as error:  # e.g. a full disk: _publish removed what it had written
+    except OSError as error:  # e.g. a full disk: publish_release removed what it had written
         kept = pointed_version(settings.output_dir, CURRENT)
         still = f"release {kept} is still current" if kept else "there is no release yet"
         return _error(f"lodpub: build failed, nothing was published ({still}): {error}")

@@ -12,7 +12,8 @@ from rdflib.namespace import RDF, RDFS
 
 from lodpub.config import Settings
 from lodpub.dataset import LoadedDataset, graph_iri, load_dataset
-from lodpub.validate import format_report, load_shapes, validate
+from lodpub.validate import load_shapes, validate
+from lodpub.validation_report import format_report
 
 CHECKOUT = Path(__file__).resolve().parent.parent
 GENERATOR = CHECKOUT / "bench" / "generate.py"

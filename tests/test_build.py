@@ -14,9 +14,9 @@ import pytest
 from rdflib import Dataset, Graph
 from rdflib.compare import isomorphic
 
-from lodpub import build as build_module
-from lodpub.build import ValidationFailed, build, write_dumps
+from lodpub.build import ValidationFailed, build
 from lodpub.dataset import load_dataset
+from lodpub.dumps import write_dumps
 
 DUMPS = {
     "partnerships.ttl": "turtle",
@@ -163,7 +163,7 @@ def test_failure_while_publishing_removes_the_new_release(release, mini_settings
     def failing_replace(source, target):
         raise OSError("disk full")
 
-    monkeypatch.setattr(build_module.os, "replace", failing_replace)
+    monkeypatch.setattr(os, "replace", failing_replace)
     with pytest.raises(OSError, match="disk full"):
         build(mini_settings, now=NOW.replace(year=2027))
 
@@ -266,7 +266,7 @@ import threading  # noqa: E402
 
 from conftest import CHECKOUT  # noqa: E402
 
-from lodpub.build import BUILD_LOCK, build_lock  # noqa: E402
+from lodpub.release_folder import BUILD_LOCK, build_lock  # noqa: E402
 from lodpub.store.releases import list_releases, release_problems  # noqa: E402
 
 

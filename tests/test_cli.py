@@ -224,7 +224,7 @@ from pathlib import Path  # noqa: E402
 
 from rdflib import Graph  # noqa: E402
 
-from lodpub.dataset import parse_rdf_file  # noqa: E402
+from lodpub.rdf_files import parse_rdf_file  # noqa: E402
 
 CHECKOUT = Path(__file__).resolve().parent.parent
 FIXTURES = CHECKOUT / "tests" / "fixtures" / "invalid"

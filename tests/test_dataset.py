@@ -7,15 +7,10 @@ import pytest
 from rdflib import BNode, Graph, Literal, Namespace, URIRef
 from rdflib.namespace import FOAF, RDF, RDFS, SKOS
 
-from lodpub.dataset import (
-    DataFileError,
-    SourceLocation,
-    described_more_than_once,
-    graph_iri,
-    load_dataset,
-    parse_rdf_file,
-)
+from lodpub.data_errors import DataFileError
+from lodpub.dataset import described_more_than_once, graph_iri, load_dataset
 from lodpub.namespaces import rebase
+from lodpub.rdf_files import SourceLocation, parse_rdf_file
 
 MINI = Path(__file__).parent / "fixtures" / "mini"
 CANONICAL = "https://data.kraj-lbc.cz/partnerships/"

@@ -203,8 +203,8 @@ def test_on_a_read_only_output_folder_serve_writes_nothing_and_says_the_pidfile_
         with serving_on(disk, mini_options, tmp_path / "server.log") as base:
             version = served_version(base)
         disk.read_only()
-        decide = ("import sys; from lodpub.cli import _serve_at_start; from lodpub.config import load_settings; "
-                  f"sys.exit(_serve_at_start(load_settings(output_dir='{disk.output}')))")
+        decide = ("import sys; from lodpub.cli_serving import serve_at_start; from lodpub.config import load_settings; "
+                  f"sys.exit(serve_at_start(load_settings(output_dir='{disk.output}')))")
 
         decided = subprocess.run(disk.command(sys.executable, "-c", decide), cwd=CHECKOUT, capture_output=True,
                                  text=True, timeout=120)
@@ -480,7 +480,7 @@ def _probe_manifest_changes(settings, lodpub, count: int, seed: int = 16) -> dic
     server could fail, the changes that made it: a worker that fails to start (which stops
     gunicorn's master) with the decision recorded at start or without it, a reload that crashes or
     is not refused, a restart that refuses or serves another release than the newest sound one."""
-    from lodpub.cli import _release_at_start
+    from lodpub.cli_serving import release_at_start
     from lodpub.store import open_store
     from lodpub.store.served_release import RECORD
 
@@ -503,7 +503,7 @@ def _probe_manifest_changes(settings, lodpub, count: int, seed: int = 16) -> dic
         reload = lodpub("reload", "--output", str(output))
         if reload.returncode != 3 or "manifest.json" not in reload.stderr:
             failures["reload"].append(change)
-        if _release_at_start(argparse.Namespace(lang="en"), settings) != 0 or \
+        if release_at_start(argparse.Namespace(lang="en"), settings) != 0 or \
                 _store_version(open_store, settings) != sound.version:
             failures["restart"].append(change)
         (output / RECORD).write_bytes(record)

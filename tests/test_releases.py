@@ -81,11 +81,11 @@ def test_a_build_keeps_the_newest_releases_and_never_deletes_the_served_one(mini
 
 
 def test_a_build_never_deletes_the_release_served_in_place_of_a_damaged_one(mini_settings):
-    from lodpub.cli import _serve_at_start
+    from lodpub.cli_serving import serve_at_start
 
     fallback, damaged = (build(mini_settings, now=NOW + timedelta(hours=hour)) for hour in (0, 1))
     (damaged.path / "partnerships.nq").write_bytes(b"")
-    assert _serve_at_start(mini_settings) == 0  # serves `fallback` in place of `damaged`
+    assert serve_at_start(mini_settings) == 0  # serves `fallback` in place of `damaged`
 
     settings = dataclasses.replace(mini_settings, keep_releases=1)
     newer = build(settings, now=NOW + timedelta(hours=2))
@@ -325,13 +325,13 @@ def test_a_reload_to_a_release_whose_manifest_has_a_changed_key_is_refused_with_
 
 def test_serve_with_the_newest_release_damaged_serves_the_newest_sound_one_and_releases_says_why(
         lodpub, mini_settings, capsys):
-    from lodpub.cli import _serve_at_start
+    from lodpub.cli_serving import serve_at_start
 
     output = mini_settings.output_dir
     oldest, sound, newest = (build(mini_settings, now=NOW + timedelta(hours=hour)) for hour in (0, 1, 2))
     (newest.path / "SHA256SUMS").unlink()
 
-    assert _serve_at_start(mini_settings) == 0
+    assert serve_at_start(mini_settings) == 0
 
     said = capsys.readouterr().err
     assert (f"Serving release {sound.version}, a fallback: release {newest.version} cannot be served: "
@@ -348,7 +348,7 @@ def test_serve_with_the_newest_release_damaged_serves_the_newest_sound_one_and_r
 
 def test_a_damaged_release_rolled_back_to_is_never_replaced_by_the_one_rolled_back_from(lodpub, mini_settings,
                                                                                      capsys):
-    from lodpub.cli import _serve_at_start
+    from lodpub.cli_serving import serve_at_start
     from lodpub.store.served_release import decision_in_force
 
     output = mini_settings.output_dir
@@ -360,7 +360,7 @@ def test_a_damaged_release_rolled_back_to_is_never_replaced_by_the_one_rolled_ba
     # The running server keeps A, as decided (and checked) at the rollback; a restart finds A
     # damaged and nothing built before it: it refuses rather than serve B.
     assert decision_in_force(output).serving == a.version
-    assert _serve_at_start(mini_settings) == 2
+    assert serve_at_start(mini_settings) == 2
     said = capsys.readouterr().err
     assert f"lodpub: error: no release can be served: release {a.version} cannot be served: " in said
     assert b.version not in said and link(output, "served") == a.version
@@ -368,7 +368,7 @@ def test_a_damaged_release_rolled_back_to_is_never_replaced_by_the_one_rolled_ba
 
 def test_a_fallback_passes_over_the_releases_rolled_back_from(lodpub, mini_settings, capsys):
     """Rolled back "forward" from A to C, a damaged C falls back to B, built between them, never to A."""
-    from lodpub.cli import _serve_at_start
+    from lodpub.cli_serving import serve_at_start
 
     output = mini_settings.output_dir
     a, b, c = (build(mini_settings, now=NOW + timedelta(hours=hour)) for hour in (0, 1, 2))
@@ -376,11 +376,11 @@ def test_a_fallback_passes_over_the_releases_rolled_back_from(lodpub, mini_setti
     assert lodpub("rollback", c.version, "--output", str(output)).returncode == 0
     (c.path / "partnerships.nq").write_bytes(b"")
 
-    assert _serve_at_start(mini_settings) == 0
+    assert serve_at_start(mini_settings) == 0
     assert (f"Serving release {b.version}, a fallback: release {c.version} cannot be served: partnerships.nq "
             "fails its checksum") in capsys.readouterr().err
     (b.path / "void.ttl").write_bytes(b"")
-    assert _serve_at_start(mini_settings) == 2
+    assert serve_at_start(mini_settings) == 2
     assert f"no release can be served: release {c.version} cannot be served" in capsys.readouterr().err
 
     assert lodpub("reload", a.version, "--output", str(output)).returncode == 0  # A is chosen again
@@ -389,14 +389,14 @@ def test_a_fallback_passes_over_the_releases_rolled_back_from(lodpub, mini_setti
 
 
 def test_serve_writes_served_and_its_record_only_when_they_change(mini_settings, capsys):
-    from lodpub.cli import _serve_at_start
+    from lodpub.cli_serving import serve_at_start
 
     output = mini_settings.output_dir
     build(mini_settings, now=NOW)
-    assert _serve_at_start(mini_settings) == 0
+    assert serve_at_start(mini_settings) == 0
     written = {name: os.lstat(output / name) for name in ("served", "served.json")}
 
-    assert _serve_at_start(mini_settings) == 0
+    assert serve_at_start(mini_settings) == 0
 
     again = {name: os.lstat(output / name) for name in ("served", "served.json")}
     assert {name: (stat.st_ino, stat.st_mtime_ns) for name, stat in written.items()} == \

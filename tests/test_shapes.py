@@ -18,7 +18,8 @@ from rdflib.namespace import RDF, SH
 
 from lodpub.namespaces import PREFIXES as TABLE
 from lodpub.namespaces import shorten_iri
-from lodpub.validate import format_report, rule_of, validate, validate_graph
+from lodpub.validate import validate, validate_graph
+from lodpub.validation_report import format_report, rule_of
 
 FIXTURES = Path(__file__).parent / "fixtures" / "invalid"
 PREFIX_FILE = FIXTURES / "prefixes.rq"

@@ -12,16 +12,12 @@ import pytest
 from rdflib import Graph, Namespace, URIRef
 
 from lodpub.config import load_settings
-from lodpub.dataset import DataFileError, SourceLocation, load_dataset
-from lodpub.validate import (
-    ValidationResult,
-    format_report,
-    load_shapes,
-    rule_of,
-    shape_partitions,
-    validate,
-    validate_graph,
-)
+from lodpub.data_errors import DataFileError
+from lodpub.dataset import load_dataset
+from lodpub.rdf_files import SourceLocation
+from lodpub.shacl_runner import shape_partitions
+from lodpub.validate import load_shapes, validate, validate_graph
+from lodpub.validation_report import ValidationResult, format_report, rule_of
 
 CANONICAL = "https://data.kraj-lbc.cz/partnerships/"
 ELSEWHERE = "http://localhost:8080/lod/"
@@ -322,7 +318,7 @@ def test_a_pool_reports_every_mistake_exactly_as_one_process_does(mistaken_data,
     loaded, shapes = load_dataset(settings), load_shapes(settings)
     alone = validate(loaded, shapes, now=BUILT_ON, jobs=1)
 
-    with caplog.at_level("INFO", logger="lodpub.validate"):
+    with caplog.at_level("INFO", logger="lodpub.shacl_runner"):
         pooled = validate(loaded, shapes, now=BUILT_ON, jobs=2)
 
     partitions = shape_partitions(shapes)

@@ -3,7 +3,7 @@
 Every release is compared with the release built before it (the latest, by the manifests'
 `built_at`, among the intact releases in output_dir/releases/). The comparison is of the N-Quads
 dumps, quad by quad: blank nodes keep the labels of the dumps, which are stable from one build to
-the next (see dataset.py), so a blank node changes only when its own triples do. A release writes:
+the next (see rdf_files.py), so a blank node changes only when its own triples do. A release writes:
 
     changes-added.nq, changes-removed.nq   the patch: previous - removed + added = this release
                                           (sorted N-Quads; absent in the first release)

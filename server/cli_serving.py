@@ -1,0 +1,258 @@
+"""The commands for releases and serving: `serve` (which builds first when the sources changed),
+`releases`, `reload` and `rollback`; what a starting server serves, and switching a running one.
+"""
+
+import argparse
+import sys
+from pathlib import Path
+
+from .cli_data import EXIT_OK, EXIT_REFUSED, report_error, run_build
+from .config import Settings
+from .control import claim_pidfile, may_signal, pidfile_problem, replace_workers, server_pid
+from .release_manifest import current_release_is_up_to_date
+from .store import StoreUnavailable, prepare_store
+from .store.checksums import DamagedFile
+from .store.manifest import MANIFEST, checked_manifest
+from .store.releases import (
+    CURRENT,
+    PIDFILE,
+    SERVED,
+    ReleaseSummary,
+    chosen_version,
+    list_releases,
+    point,
+    pointed_version,
+    release_problems,
+    releases_dir,
+)
+from .store.served_release import Decision, chosen_whole, decide, decision_in_force, read_record, record_decision
+
+# How long `reload` and `rollback` wait for the server to replace its workers.
+WORKER_SWAP_SECONDS = 90
+
+
+def run_serve(args: argparse.Namespace, settings: Settings) -> int:
+    """`lodpub serve`: build a release if the sources changed, decide what to serve, and serve it."""
+    from .wsgi import serve_development, serve_production
+
+    if settings.store == "remote":
+        print(f"Serving the release held by {settings.store_query_url}", file=sys.stderr)
+    else:
+        status = EXIT_OK if args.dev else _claim_output(settings.output_dir)
+        if status == EXIT_OK:
+            status = release_at_start(args, settings)
+        if status != EXIT_OK:
+            return status
+    print(f"lodpub serving on http://{settings.host}:{settings.port}/", file=sys.stderr, flush=True)
+    (serve_development if args.dev else serve_production)(settings)
+    return EXIT_OK
+
+
+def _claim_output(output_dir: Path) -> int:
+    """Refuse (EXIT_ERROR, saying why) when a server of `output_dir` runs already, or its gunicorn
+    could not write its pidfile there (read-only, full): checked before anything is built. (A
+    folder still to be made is made by the build.)"""
+    if not output_dir.is_dir():
+        return EXIT_OK
+    if not claim_pidfile(output_dir):
+        return report_error(f"lodpub: error: a server of {output_dir} is running already (pid "
+                            f"{server_pid(output_dir)}): stop it first, or switch it with 'lodpub reload'")
+    problem = pidfile_problem(output_dir)
+    if problem is not None:
+        return report_error(f"lodpub: error: cannot write the pidfile {output_dir / PIDFILE} ({problem}): the server "
+                            "writes its pid there, for 'lodpub reload' and 'rollback'. Free some space or make the "
+                            "folder writable; a read-only store of releases can be linked in as its releases/ "
+                            "(README, \"Releases, reload and rollback\")")
+    return EXIT_OK
+
+
+def release_at_start(args: argparse.Namespace, settings: Settings) -> int:
+    """Build a release when the sources changed since the last build, then decide what to serve."""
+    damage = _damage_of_current(settings.output_dir)
+    if damage is not None:
+        print(f"lodpub: warning: {damage}; not building: run 'lodpub build' to replace it", file=sys.stderr)
+    elif not current_release_is_up_to_date(settings):
+        # Another dataset (--data) is validated only against shapes given for it (--shapes):
+        # ours describe our partnerships, not its data.
+        defaults = Settings()
+        foreign = settings.data_dir != defaults.data_dir and settings.shapes_dir == defaults.shapes_dir
+        status = run_build(args, settings, check_shapes=not foreign)
+        if status != EXIT_OK:
+            return status
+        return serve_at_start(settings, chosen=pointed_version(settings.output_dir, CURRENT))
+    return serve_at_start(settings)
+
+
+def _damage_of_current(output_dir: Path) -> str | None:
+    """What is wrong with the manifest of the release built last, which tells whether the sources
+    changed since (None: nothing, or there is no release). Held to SHA256SUMS: a changed byte of
+    its sources_digest must not pass for changed sources."""
+    version = pointed_version(output_dir, CURRENT)
+    if version is None or not (releases_dir(output_dir) / version).is_dir():
+        return None
+    try:
+        checked_manifest(releases_dir(output_dir) / version)
+    except DamagedFile as damage:
+        return f"release {version}, built last, is damaged: {damage}"
+    return None
+
+
+def serve_at_start(settings: Settings, chosen: str | None = None) -> int:
+    """Decide what a starting server serves (store/served_release.py): the release `chosen`, else the one
+    served last, else the one built last, or a fallback for it; record the decision, writing only
+    what changes, and say it. A file of it that fails its checksum is reported here and withheld
+    by the server."""
+    output_dir = settings.output_dir
+    chosen = chosen or chosen_version(output_dir)
+    if chosen is None:
+        return report_error(f"lodpub: error: no release in {releases_dir(output_dir)}: run 'lodpub build' first")
+    record = read_record(output_dir)
+    decision, _ = decide(output_dir, chosen, record.rolled_back_from if record else ())
+    if decision.serving is None:
+        return report_error(f"lodpub: error: {decision.describe()}. Run 'lodpub build', or repair a release and "
+                            "'lodpub reload' it")
+    for problem in release_problems(releases_dir(output_dir) / decision.serving):
+        print(f"lodpub: warning: release {decision.serving}: {problem}", file=sys.stderr)
+    _keep_decision(output_dir, decision)
+    print(f"Serving {decision.describe()}", file=sys.stderr)
+    if decision.fallback:
+        print(f"Repair release {chosen} and run 'lodpub reload {chosen}', or build a new release and "
+              "'lodpub reload' it", file=sys.stderr)
+    latest = pointed_version(output_dir, CURRENT)
+    if latest not in (chosen, decision.serving):
+        print(f"Release {latest} was built last: 'lodpub reload' serves it", file=sys.stderr)
+    return EXIT_OK
+
+
+def _keep_decision(output_dir: Path, decision: Decision) -> None:
+    """Point `served` at the chosen release and record the decision, each only when it changes; on a
+    folder that cannot take them (read-only, full) say so: every worker then decides the same."""
+    try:
+        if pointed_version(output_dir, SERVED) != decision.chosen:
+            point(output_dir, SERVED, releases_dir(output_dir) / decision.chosen)
+        record_decision(output_dir, decision)
+    except OSError as error:
+        print(f"lodpub: warning: cannot record in {output_dir} which release is served "
+              f"({error.strerror or error}): each worker decides for itself, in the same way", file=sys.stderr)
+
+
+def run_releases(args: argparse.Namespace, settings: Settings) -> int:
+    """`lodpub releases`: print the table of releases."""
+    print(_releases_table(settings.output_dir))
+    return EXIT_OK
+
+
+def _releases_table(output_dir: Path) -> str:
+    """One line per release, newest first: version, build time, source commit, triples, and which
+    is served (and whether as a fallback), which was chosen and refused, and which was built last;
+    then, for a fallback, why."""
+    latest = pointed_version(output_dir, CURRENT)
+    decision = _decision_or_none(output_dir)
+    lines = [f"{'VERSION':<26} {'BUILT AT':<21} {'SOURCE COMMIT':<22} {'TRIPLES':>8}  STATE"]
+    for release in reversed(list_releases(output_dir)):
+        manifest = release.manifest or {}
+        source = manifest.get("source")
+        commit = (source["commit"][:12] + (" +changes" if source["uncommitted_changes"] else "")) if source else "-"
+        marks = _release_marks(release, decision) + (["latest"] if release.version == latest else [])
+        lines.append(f"{release.version:<26} {manifest.get('built_at', '?'):<21} {commit:<22} "
+                     f"{manifest.get('triples', '?'):>8}  {', '.join(marks)}".rstrip())
+    if decision is not None and decision.fallback:
+        lines.append(f"\nServed: {decision.describe()}")
+    return "\n".join(lines)
+
+
+def _decision_or_none(output_dir: Path) -> Decision | None:
+    try:
+        return decision_in_force(output_dir)
+    except StoreUnavailable:  # no release at all
+        return None
+
+
+def _release_marks(release: ReleaseSummary, decision: Decision | None) -> list[str]:
+    """What the STATE column says of `release`: served, chosen, refused, damaged."""
+    marks = []
+    if decision is not None and release.version == decision.serving:
+        marks.append("served (fallback)" if decision.fallback else "served")
+    if decision is not None and decision.fallback and release.version == decision.chosen:
+        marks.append("chosen")
+    refusal = next((refusal for refusal in (decision.refused if decision else ()) if refusal.version == release.version),
+                   None)
+    if refusal is not None:
+        marks.append(f"refused: {refusal.reason}")
+    elif release.manifest is None:
+        missing = not (release.path / MANIFEST).exists()
+        marks.append("incomplete: no manifest.json" if missing else f"damaged: {release.problem}")
+    return marks
+
+
+def run_reload(args: argparse.Namespace, settings: Settings) -> int:
+    """`lodpub reload`: serve the release built last (or the one named)."""
+    return _switch_served(settings, args.version or pointed_version(settings.output_dir, CURRENT), "reload")
+
+
+def run_rollback(args: argparse.Namespace, settings: Settings) -> int:
+    """`lodpub rollback`: serve the release before the served one (or the one named)."""
+    version = args.version or _previous_release(settings.output_dir)
+    return _switch_served(settings, version, "rollback")
+
+
+def _previous_release(output_dir: Path) -> str | None:
+    """The release built before the one served (None if there is none)."""
+    served = pointed_version(output_dir, SERVED) or pointed_version(output_dir, CURRENT)
+    older = [release.version for release in list_releases(output_dir) if served is None or release.version < served]
+    return older[-1] if older else None
+
+
+def _switch_served(settings: Settings, version: str | None, command: str) -> int:
+    """Check that release `version` is complete, point `served` at it, record that it is served
+    (store/served_release.py) and have a running server switch to it; refuse, changing nothing, when the
+    release cannot be served."""
+    output_dir = settings.output_dir
+    before = _decision_or_none(output_dir)
+    keeps = _still_served(before)
+    if version is None:
+        wanted = "release to switch to" if command == "reload" else "older release"
+        print(f"lodpub: {command} refused: there is no {wanted} in {releases_dir(output_dir)}; {keeps}",
+              file=sys.stderr)
+        return EXIT_REFUSED
+    release = releases_dir(output_dir) / Path(version).name
+    problems = release_problems(release)
+    pid = server_pid(output_dir)
+    if pid is not None and not may_signal(pid):
+        problems.append(f"the server (pid {pid}) runs as another user: run 'lodpub {command}' as that user")
+    if problems:
+        print(f"lodpub: {command} refused: release {version} cannot be served: {'; '.join(problems)}; {keeps}",
+              file=sys.stderr)
+        return EXIT_REFUSED
+    # A release too large for memory gets its on-disk store now, not in a new worker, which
+    # gunicorn would kill for starting too slowly.
+    prepare_store(settings, release)
+    try:
+        record_decision(output_dir, chosen_whole(output_dir, release.name, _rolled_back_from(before, command)))
+        point(output_dir, SERVED, release)
+    except OSError as error:
+        return report_error(f"lodpub: {command} failed: cannot record in {output_dir} that release {release.name} is "
+                            f"served ({error.strerror or error}); {keeps}")
+    if pid is None:
+        print(f"Release {version} will be served: no server is running from {output_dir}")
+        return EXIT_OK
+    if not replace_workers(pid, WORKER_SWAP_SECONDS):
+        return report_error(f"lodpub: the server (pid {pid}) did not replace its workers within "
+                            f"{WORKER_SWAP_SECONDS} s, or stopped: see its log")
+    print(f"Release {version} is served: the server (pid {pid}) replaced its workers")
+    return EXIT_OK
+
+
+def _still_served(decision: Decision | None) -> str:
+    """What a refused switch leaves served, in words."""
+    if decision is None or decision.serving is None:
+        return "nothing changed"
+    fallback = f" (a fallback for release {decision.chosen})" if decision.fallback else ""
+    return f"release {decision.serving} is still served{fallback}"
+
+
+def _rolled_back_from(before: Decision | None, command: str) -> tuple[str, ...]:
+    """The releases rolled back from once the server leaves `before` by `command`: a rollback adds
+    the release chosen before (never a fallback for what the operator now chooses)."""
+    rolled = before.rolled_back_from if before else ()
+    return (*rolled, before.chosen) if before and command == "rollback" and before.chosen not in rolled else rolled

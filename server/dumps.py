@@ -1,0 +1,94 @@
+"""The dumps of a release: the dataset written in every RDF format, plain and gzipped, each file
+read back for its size and SHA-256.
+
+The N-Quads and N-Triples dumps are sorted lines, and Oxigraph writes the others from them,
+streaming, so every dump is byte-for-byte reproducible and none is held whole in memory.
+"""
+
+import hashlib
+import zlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pyoxigraph as ox
+
+from . import expanded_json_ld
+from .dataset import LoadedDataset
+from .namespaces import prefixes_for
+from .pool import map_in_forked_pool
+
+# Each dump: its media type, the format Oxigraph writes it in, and the dump it is written from
+# (None: the sorted lines themselves); the slowest to write first, so that a pool does not wait
+# for it at the end. The N-Quads and TriG dumps hold the named graphs, the others their union.
+DUMP_FORMATS: dict[str, tuple[str, ox.RdfFormat, str | None]] = {
+    "partnerships.trig": ("application/trig", ox.RdfFormat.TRIG, "partnerships.nq"),
+    "partnerships.ttl": ("text/turtle", ox.RdfFormat.TURTLE, "partnerships.nt"),
+    "partnerships.jsonld": ("application/ld+json", ox.RdfFormat.JSON_LD, "partnerships.nt"),
+    "partnerships.rdf": ("application/rdf+xml", ox.RdfFormat.RDF_XML, "partnerships.nt"),
+    "partnerships.nq": ("application/n-quads", ox.RdfFormat.N_QUADS, None),
+    "partnerships.nt": ("application/n-triples", ox.RdfFormat.N_TRIPLES, None),
+}
+_READ_SIZE = 1 << 20
+
+
+@dataclass(frozen=True)
+class WrittenFile:
+    """A file written into a release: its manifest entry (name, media type, bytes, SHA-256)."""
+
+    entry: dict[str, Any]
+
+    @property
+    def sha256(self) -> str:
+        """The file's SHA-256, in hex."""
+        return self.entry["sha256"]
+
+
+def write_dumps(folder: Path, loaded: LoadedDataset, triple_lines: list[bytes], jobs: int = 1) -> dict[str, WrittenFile]:
+    """Write the dataset into `folder` in every dump format, plain and gzipped: {file name: what was written}.
+
+    The N-Quads and N-Triples dumps are the sorted lines of the named graphs (`loaded.quad_lines`)
+    and of their union (`triple_lines`); Oxigraph writes the other formats from them, streaming,
+    so that no dump is ever held whole in memory. Up to `jobs` processes write at once.
+    """
+    for name, lines in (("partnerships.nq", loaded.quad_lines), ("partnerships.nt", triple_lines)):
+        with open(folder / name, "wb") as file:
+            file.writelines(lines)
+    written = map_in_forked_pool(_write_dump, list(DUMP_FORMATS), jobs, (folder, loaded.base_iri))
+    return {file_name: file for pair in written for file_name, file in pair.items()}
+
+
+def _write_dump(where: tuple[Path, str], name: str) -> dict[str, WrittenFile]:
+    """The dump `name` of DUMP_FORMATS (written from its source dump unless it is one), and its gzip."""
+    folder, base_iri = where
+    media_type, rdf_format, source = DUMP_FORMATS[name]
+    if source is not None:
+        triples = ox.parse(path=str(folder / source), format=DUMP_FORMATS[source][1])
+        if rdf_format == ox.RdfFormat.JSON_LD:  # ours gives types as "@type", Oxigraph's as rdf:type
+            with open(folder / name, "wb") as output:
+                expanded_json_ld.write(triples, output)
+        else:
+            ox.serialize(triples, output=str(folder / name), format=rdf_format, prefixes=prefixes_for(base_iri))
+    _gzip(folder / name)
+    return {name: _written(folder / name, media_type),
+            f"{name}.gz": _written(folder / f"{name}.gz", "application/gzip")}
+
+
+def _gzip(path: Path) -> None:
+    """Write path.gz beside `path`, in parts, byte for byte what `gzip.compress(data, mtime=0)` gives:
+    with no name and no time in it, the same content gives the same file."""
+    packer = zlib.compressobj(9, zlib.DEFLATED, 31)  # 31: a gzip header and trailer
+    with open(path, "rb") as plain, open(f"{path}.gz", "wb") as packed:
+        while part := plain.read(_READ_SIZE):
+            packed.write(packer.compress(part))
+        packed.write(packer.flush())
+
+
+def _written(path: Path, media_type: str) -> WrittenFile:
+    """What a release records of a file it holds, read back from the disk in parts."""
+    sha256, size = hashlib.sha256(), 0
+    with open(path, "rb") as file:
+        while part := file.read(_READ_SIZE):
+            sha256.update(part)
+            size += len(part)
+    return WrittenFile({"name": path.name, "media_type": media_type, "bytes": size, "sha256": sha256.hexdigest()})

@@ -1,0 +1,250 @@
+"""RDF files: finding them, reading and parsing one, and noting where each subject was written in it.
+
+A file is an RDF file when its suffix is one of RDF_FORMATS; anything else (e.g. the source
+texts in data/source/) is ignored. Reading a file (`read_source`) gives its triples as N-Triples
+lines, rebased from CANONICAL_BASE to the configured base IRI, with blank nodes labelled stably
+(the same file gives the same lines in every build), the line on which each subject is written,
+and the prefixes the file declares. Which files form which named graph is dataset.py's business.
+"""
+
+import codecs
+import hashlib
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import NamedTuple
+
+from rdflib import BNode, Graph, URIRef
+from rdflib.compare import to_canonical_graph
+from rdflib.term import Node
+
+from .data_errors import (
+    check_iris,
+    check_json_ld,
+    dangling_link,
+    display_path,
+    link_loop,
+    not_utf8,
+    parser_error,
+)
+from .namespaces import CANONICAL_BASE, rebase, rebase_iri
+
+RDF_FORMATS: dict[str, str] = {
+    ".ttl": "turtle",
+    ".nt": "nt",
+    ".jsonld": "json-ld",
+    ".rdf": "xml",
+    ".owl": "xml",
+}
+
+# Formats in which a subject is written at the start of a line, so its line can be found.
+_LINE_ORIENTED_FORMATS = {"turtle", "nt"}
+
+
+@dataclass(frozen=True)
+class SourceLocation:
+    """A place in a source file; `line` is 1-based, or None when the format does not tell."""
+
+    path: Path
+    line: int | None
+
+    def __str__(self) -> str:
+        if self.line is None:
+            return display_path(self.path)
+        return f"{display_path(self.path)}:{self.line}"
+
+
+@dataclass
+class SourceIndex:
+    """Where each subject IRI was written: its first location, every file it is a subject in, and
+    every line where a block about it begins (a line starting with it, not indented)."""
+
+    locations: dict[URIRef, SourceLocation] = field(default_factory=dict)
+    files: dict[URIRef, list[Path]] = field(default_factory=dict)
+    blocks: dict[URIRef, list[SourceLocation]] = field(default_factory=dict)
+    graphs: dict[Path, str] = field(default_factory=dict)  # the named graph ("data"...) of each file
+
+    def add(self, subject: URIRef, path: Path, line: int | None, block_lines: tuple[int, ...] = (),
+            graph: str = "data") -> None:
+        """Record that `subject` is a subject in `path`, a file of `graph`; the first location with a line wins."""
+        self.graphs[path] = graph
+        files = self.files.setdefault(subject, [])
+        if path not in files:
+            files.append(path)
+        known = self.locations.get(subject)
+        if known is None or (known.line is None and line is not None):
+            self.locations[subject] = SourceLocation(path, line)
+        self.blocks.setdefault(subject, []).extend(SourceLocation(path, block) for block in block_lines)
+
+    def location_of(self, node: Node) -> SourceLocation | None:
+        """Return where `node` first appears as a subject, or None if it never does."""
+        return self.locations.get(node) if isinstance(node, URIRef) else None
+
+class SourceFile(NamedTuple):
+    """An RDF file to load: the named graph ("data"...) it goes to, and where it is."""
+
+    graph: str
+    path: Path
+    key: str  # the path relative to its graph's directory: the same in every checkout
+
+
+def parse_rdf_file(path: Path) -> Graph:
+    """Parse one RDF file, its format chosen by suffix, into a new graph bound to its prefixes.
+
+    Raises DataFileError when the file is not UTF-8 or not valid in its format.
+    """
+    return _parse(path, _read_utf8(path))
+
+
+def find_rdf_files(root: Path, recursive: bool = True) -> list[Path]:
+    """Return `root` if it is a file, else the RDF files in it, sorted, skipping hidden ones.
+
+    Hidden files and directories (".#x.ttl", ".git/") are editors' and tools' business, not data.
+    A linked folder is read like any other. Nothing that may be data is left out unsaid: a link
+    to nothing (its target deleted, or on a disk not mounted) or a folder link that leads back
+    to a folder above it raises DataFileError.
+    Raises FileNotFoundError when `root` does not exist.
+    """
+    _check_not_dangling(root)
+    if root.is_file():
+        return [root]
+    if not root.is_dir():
+        raise FileNotFoundError(f"no such file or directory: {root}")
+    return list(_walk(root, recursive, (root.resolve(),)))
+
+
+def _walk(folder: Path, recursive: bool, above: tuple[Path, ...]) -> Iterator[Path]:
+    """The RDF files in `folder` and, if `recursive`, below it, in sorted order; `above` are the
+    real paths of the folders walked down to it (Path.rglob does not follow folder links)."""
+    for path in sorted(folder.iterdir()):
+        if path.name.startswith("."):
+            continue
+        _check_not_dangling(path)
+        if path.is_dir():
+            if recursive:
+                yield from _walk(path, recursive, (*above, _not_above(path, above)))
+        elif path.suffix.lower() in RDF_FORMATS and path.is_file():
+            yield path
+
+
+def _check_not_dangling(path: Path) -> None:
+    """Raise DataFileError when `path` is a link to nothing."""
+    if path.is_symlink() and not path.exists():
+        raise dangling_link(path)
+
+
+def _not_above(folder: Path, above: tuple[Path, ...]) -> Path:
+    """The real path of `folder`; DataFileError if it is one of `above` (a link leading back up)."""
+    real = folder.resolve()
+    if real in above:
+        raise link_loop(folder, real)
+    return real
+
+
+def read_source(base_iri: str, source: SourceFile) -> tuple[list[bytes], list[tuple[URIRef, int | None, tuple[int, ...]]],
+                                                          list[tuple[str, str]]]:
+    """Parse one file: its triples as N-Triples lines (rebased, blank nodes labelled stably), where
+    each subject was written, and the prefixes it declares."""
+    text = _read_utf8(source.path)
+    parsed = _parse(source.path, text)
+    # Lines are looked up before rebasing, as the text has the canonical IRIs.
+    subjects = [(URIRef(rebase_iri(subject, CANONICAL_BASE, base_iri)), line, blocks)
+                for subject, (line, blocks) in _subject_lines(source, text, parsed).items()]
+    rebase(parsed, CANONICAL_BASE, base_iri)
+    prefixes = [(prefix, str(namespace)) for prefix, namespace in parsed.namespaces()]
+    triples = _with_stable_blank_nodes(parsed, source).serialize(format="nt", encoding="utf-8")
+    return [line for line in triples.splitlines() if line.strip()], subjects, prefixes
+
+
+def _parse(path: Path, text: str) -> Graph:
+    """Parse the text of `path` in its format; DataFileError when it is not RDF, or has an IRI
+    that is none (which rdflib reads, but cannot write or, in JSON-LD, drops)."""
+    rdf_format = RDF_FORMATS[path.suffix.lower()]
+    graph = Graph(bind_namespaces="none")
+    try:
+        graph.parse(data=text, format=rdf_format, publicID=path.absolute().as_uri())
+    except Exception as error:  # each parser has its own exceptions; all mean a bad file
+        raise parser_error(path, rdf_format, text, error) from error
+    if rdf_format == "json-ld":
+        check_json_ld(path, text)
+    check_iris(path, rdf_format, text, graph)
+    return graph
+
+
+def _subject_lines(source: SourceFile, text: str, graph: Graph) -> dict[URIRef, tuple[int | None, tuple[int, ...]]]:
+    """Find the line on which each subject IRI of the file is written, by a textual heuristic,
+    and the lines on which a block about it begins.
+
+    A subject is found on a line that begins (after indentation) with one of its textual forms:
+    `<full-iri>` or `prefix:local` for any prefix the file declares. A line where the form starts
+    in the first column is preferred, as that is how a subject is written in our files (and such a
+    line begins a block); otherwise the first indented one is taken (which may be an object
+    continued on its own line). The line is None when no line matches (e.g. an IRI written
+    relative to @base), or for formats other than Turtle and N-Triples.
+    """
+    subjects = {subject for subject in graph.subjects() if isinstance(subject, URIRef)}
+    if RDF_FORMATS[source.path.suffix.lower()] not in _LINE_ORIENTED_FORMATS:
+        return dict.fromkeys(subjects, (None, ()))
+    leading_terms = _lines_of_leading_terms(text)
+    prefixes = list(graph.namespaces())
+    lines: dict[URIRef, tuple[int | None, tuple[int, ...]]] = {}
+    for subject in subjects:
+        found = sorted(found for form in _textual_forms(subject, prefixes) for found in leading_terms.get(form, []))
+        blocks = tuple(sorted(line for indented, line in found if not indented))
+        lines[subject] = (found[0][1] if found else None, blocks)
+    return lines
+
+
+def _lines_of_leading_terms(text: str) -> dict[str, list[tuple[bool, int]]]:
+    """Map each term that begins a line to the (is indented, line number) of every such line."""
+    lines: dict[str, list[tuple[bool, int]]] = {}
+    for number, line in enumerate(text.splitlines(), start=1):
+        stripped = line.lstrip()
+        term = stripped.split(maxsplit=1)[0].rstrip(";,.") if stripped else ""
+        if term:
+            lines.setdefault(term, []).append((stripped != line, number))
+    return lines
+
+
+def _textual_forms(iri: URIRef, prefixes: list[tuple[str, URIRef]]) -> list[str]:
+    prefixed = [f"{prefix}:{iri[len(ns):]}" for prefix, ns in prefixes if iri.startswith(ns)]
+    return [f"<{iri}>", *prefixed]
+
+
+def _with_stable_blank_nodes(graph: Graph, source: SourceFile) -> Graph:
+    """Return a copy of `graph` whose blank node labels depend only on its content and file.
+
+    rdflib labels blank nodes at random, which would make every build's N-Quads (and so its
+    version hash) different. The canonical labels depend only on the triples around each blank
+    node; mixing in the file's graph and path keeps equal-looking blank nodes of two files apart.
+    """
+    def stable(term: Node) -> Node:
+        if not isinstance(term, BNode):
+            return term
+        digest = hashlib.sha256(f"{source.graph}/{source.key}\n{term}".encode()).hexdigest()
+        return BNode("b" + digest[:24])  # a letter first, as RDF/XML's rdf:nodeID must be an NCName
+
+    # Only the triples that hold blank nodes are labelled canonically (the other triples do not
+    # change the labels, and canonicalising a whole file took most of the time to load it).
+    with_blank_nodes, without = Graph(bind_namespaces="none"), []
+    for triple in graph:
+        if isinstance(triple[0], BNode) or isinstance(triple[2], BNode):
+            with_blank_nodes.add(triple)
+        else:
+            without.append(triple)
+    if not with_blank_nodes:
+        return graph
+    stable_graph = Graph(bind_namespaces="none")
+    stable_graph.addN((*triple, stable_graph) for triple in without)
+    stable_graph.addN((stable(subject), predicate, stable(obj), stable_graph)
+                      for subject, predicate, obj in to_canonical_graph(with_blank_nodes))
+    return stable_graph
+
+
+def _read_utf8(path: Path) -> str:
+    """The text of `path`, without the byte order mark (BOM) a Windows editor may begin it with."""
+    data = path.read_bytes().removeprefix(codecs.BOM_UTF8)
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise not_utf8(path, data, error) from error

@@ -38,11 +38,14 @@ def test_ci_runs_the_readmes_test_command():
 
 
 def test_the_first_command_installs_and_starts_the_publisher_on_port_5000(tmp_path: Path):
-    """Run it word for word, with this interpreter first on PATH and the release built into a temporary
-    folder; it must answer on http://127.0.0.1:5000/ (on the embedded store) until stopped."""
-    interpreter_bin = str(Path(sys.executable).parent)
-    environment = {**os.environ, "PATH": interpreter_bin + os.pathsep + os.environ["PATH"],
-                   "LODPUB_OUTPUT_DIR": str(tmp_path / "dist")}
+    """Run it word for word, with the release built into a temporary folder; it must answer on
+    http://127.0.0.1:5000/ (on the embedded store) until stopped. Its `python3` is a fresh virtual
+    environment's (seeing the packages installed here): reinstalling lodpub in the one the other
+    tests run would leave it missing for a moment, under their feet."""
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", "--system-site-packages", str(venv)], check=True, timeout=120)
+    environment = {name: value for name, value in os.environ.items() if name != "PYTHONPATH"}
+    environment |= {"PATH": str(venv / "bin") + os.pathsep + os.environ["PATH"], "LODPUB_OUTPUT_DIR": str(tmp_path / "dist")}
     log = tmp_path / "quick-start.log"
     with open(log, "w") as output:
         process = subprocess.Popen(quick_start_commands()[0], shell=True, cwd=CHECKOUT, env=environment,

@@ -62,7 +62,7 @@ def _claim_output(output_dir: Path) -> int:
         return report_error(f"lodpub: error: cannot write the pidfile {output_dir / PIDFILE} ({problem}): the server "
                             "writes its pid there, for 'lodpub reload' and 'rollback'. Free some space or make the "
                             "folder writable; a read-only store of releases can be linked in as its releases/ "
-                            "(README, \"Releases, reload and rollback\")")
+                            "(docs/operators.md, \"Releases, reload and rollback\")")
     return EXIT_OK
 
 

@@ -1,8 +1,8 @@
 """Running the publisher: production-grade under gunicorn (several worker processes), or Flask's
 reloading development server.
 
-For another WSGI server, point it at the factory: `gunicorn 'server:create_app()'` (settings come
-from the LODPUB_* environment variables); add `--logger-class server.wsgi.JsonAccessLog --access-logfile -`
+For another WSGI server, point it at the factory: `gunicorn 'lodpub:create_app()'` (settings come
+from the LODPUB_* environment variables); add `--logger-class lodpub.wsgi.JsonAccessLog --access-logfile -`
 for the JSON access log.
 """
 
@@ -46,7 +46,7 @@ class _Gunicorn(BaseApplication):
 
 
 def gunicorn_options(settings: Settings) -> dict[str, Any]:
-    """gunicorn's settings for a production run of the publisher (README, "Running in production")."""
+    """gunicorn's settings for a production run of the publisher (docs/operators.md, "Running in production")."""
     # The longest request that may be under way when a worker is told to stop: a SPARQL query at
     # its time limit, or a remote store's answer at its timeout.
     longest_request = max(settings.sparql_timeout, settings.store_timeout if settings.store == "remote" else 0)

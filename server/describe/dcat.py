@@ -146,7 +146,7 @@ def _add_distribution(record: Graph, dataset: URIRef, distribution: URIRef, acce
     add((dataset, DCAT.distribution, distribution))
     add((distribution, RDF.type, DCAT.Distribution))
     # One title: a format's name reads the same in Czech and English ("Turtle", "SPARQL endpoint"),
-    # and NKOD's harvest query multiplies each value by all the others (README, "The catalogue for
+    # and NKOD's harvest query multiplies each value by all the others (docs/consumers.md, "The catalogue for
     # NKOD"). The descriptions, which differ, are in both languages.
     add((distribution, DCTERMS.title, Literal(title, lang="cs")))
     add((distribution, DCTERMS.description, Literal(description_cs, lang="cs")))

@@ -103,7 +103,7 @@ def context() -> Response:
     return Response(body, mimetype="application/ld+json")
 
 
-# The DCAT-AP-CZ norm's context, which catalogue records refer to by the norm's URL (see README,
+# The DCAT-AP-CZ norm's context, which catalogue records refer to by the norm's URL (see docs/consumers.md,
 # "JSON-LD"): served here too, byte for byte, for clients that cannot reach ofn.gov.cz.
 NORM_CONTEXT_PATH = "/contexts/" + NORM_CONTEXT_FILE.name
 

@@ -22,6 +22,7 @@ import pyoxigraph as ox
 from rdflib import Graph, Literal, URIRef
 from rdflib.plugins.parsers.notation3 import BadSyntax
 
+from .formats import NTRIPLES, TURTLE
 from .namespaces import PREFIXES
 
 # What kind of problem a DataFileError is, as its one-line report names it.
@@ -146,7 +147,7 @@ class _StrictError(NamedTuple):
     message: str
 
 
-_OXIGRAPH_FORMATS = {"turtle": ox.RdfFormat.TURTLE, "nt": ox.RdfFormat.N_TRIPLES}
+_OXIGRAPH_FORMATS = {fmt.serializer: fmt.oxigraph for fmt in (TURTLE, NTRIPLES)}
 # The position Oxigraph writes around its message; the report gives it its own way.
 _OXIGRAPH_POSITION = re.compile(r"^Parser error (?:at line \d+ (?:between columns \d+ and \d+|column \d+)"
                                 r"|between line \d+ column \d+ and line \d+ column \d+): | \(line \d+\)$")

@@ -15,19 +15,20 @@ import pyoxigraph as ox
 
 from . import expanded_json_ld
 from .dataset import LoadedDataset
+from .formats import JSONLD, NQUADS, NTRIPLES, RDFXML, TRIG, TURTLE, Format
 from .namespaces import prefixes_for
 from .pool import map_in_forked_pool
 
-# Each dump: its media type, the format Oxigraph writes it in, and the dump it is written from
+# Each dump: its format, and the dump it is written from
 # (None: the sorted lines themselves); the slowest to write first, so that a pool does not wait
 # for it at the end. The N-Quads and TriG dumps hold the named graphs, the others their union.
-DUMP_FORMATS: dict[str, tuple[str, ox.RdfFormat, str | None]] = {
-    "partnerships.trig": ("application/trig", ox.RdfFormat.TRIG, "partnerships.nq"),
-    "partnerships.ttl": ("text/turtle", ox.RdfFormat.TURTLE, "partnerships.nt"),
-    "partnerships.jsonld": ("application/ld+json", ox.RdfFormat.JSON_LD, "partnerships.nt"),
-    "partnerships.rdf": ("application/rdf+xml", ox.RdfFormat.RDF_XML, "partnerships.nt"),
-    "partnerships.nq": ("application/n-quads", ox.RdfFormat.N_QUADS, None),
-    "partnerships.nt": ("application/n-triples", ox.RdfFormat.N_TRIPLES, None),
+DUMP_FORMATS: dict[str, tuple[Format, str | None]] = {
+    "partnerships.trig": (TRIG, "partnerships.nq"),
+    "partnerships.ttl": (TURTLE, "partnerships.nt"),
+    "partnerships.jsonld": (JSONLD, "partnerships.nt"),
+    "partnerships.rdf": (RDFXML, "partnerships.nt"),
+    "partnerships.nq": (NQUADS, None),
+    "partnerships.nt": (NTRIPLES, None),
 }
 _READ_SIZE = 1 << 20
 
@@ -61,16 +62,16 @@ def write_dumps(folder: Path, loaded: LoadedDataset, triple_lines: list[bytes], 
 def _write_dump(where: tuple[Path, str], name: str) -> dict[str, WrittenFile]:
     """The dump `name` of DUMP_FORMATS (written from its source dump unless it is one), and its gzip."""
     folder, base_iri = where
-    media_type, rdf_format, source = DUMP_FORMATS[name]
+    fmt, source = DUMP_FORMATS[name]
     if source is not None:
-        triples = ox.parse(path=str(folder / source), format=DUMP_FORMATS[source][1])
-        if rdf_format == ox.RdfFormat.JSON_LD:  # ours gives types as "@type", Oxigraph's as rdf:type
+        triples = ox.parse(path=str(folder / source), format=DUMP_FORMATS[source][0].oxigraph)
+        if fmt is JSONLD:  # ours gives types as "@type", Oxigraph's as rdf:type
             with open(folder / name, "wb") as output:
                 expanded_json_ld.write(triples, output)
         else:
-            ox.serialize(triples, output=str(folder / name), format=rdf_format, prefixes=prefixes_for(base_iri))
+            ox.serialize(triples, output=str(folder / name), format=fmt.oxigraph, prefixes=prefixes_for(base_iri))
     _gzip(folder / name)
-    return {name: _written(folder / name, media_type),
+    return {name: _written(folder / name, fmt.media_type),
             f"{name}.gz": _written(folder / f"{name}.gz", "application/gzip")}
 
 

@@ -27,18 +27,14 @@ from .data_errors import (
     not_utf8,
     parser_error,
 )
+from .formats import NTRIPLES, READ_SUFFIXES, TURTLE
 from .namespaces import CANONICAL_BASE, rebase, rebase_iri
 
-RDF_FORMATS: dict[str, str] = {
-    ".ttl": "turtle",
-    ".nt": "nt",
-    ".jsonld": "json-ld",
-    ".rdf": "xml",
-    ".owl": "xml",
-}
+# The files read as data, by suffix: rdflib's name of their format.
+RDF_FORMATS: dict[str, str] = {suffix: fmt.serializer for suffix, fmt in READ_SUFFIXES.items()}
 
 # Formats in which a subject is written at the start of a line, so its line can be found.
-_LINE_ORIENTED_FORMATS = {"turtle", "nt"}
+_LINE_ORIENTED_FORMATS = {TURTLE.serializer, NTRIPLES.serializer}
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ from pathlib import Path
 from rdflib import Graph, Literal, Namespace, URIRef
 from rdflib.namespace import DCAT, DCTERMS, FOAF, OWL, RDF, XSD
 
+from ..formats import BY_SUFFIX
 from ..namespaces import dataset_iri
 from .changes import CHANGELOG_TITLES, changelog_iri
 from .statistics import DataStatistics
@@ -37,15 +38,6 @@ DCATAP = Namespace("http://data.europa.eu/r5r/")
 DCAT_VERSION = URIRef("http://www.w3.org/ns/dcat#version")  # DCAT 3; rdflib knows DCAT 2
 DISTRIBUTION_PROPERTIES = (DCTERMS.license, PU.specifikace, DCATAP.availability)
 
-# The dumps, by suffix: the EU file type, the media type, and their name for people.
-DUMP_FORMATS = {
-    ".ttl": ("RDF_TURTLE", "text/turtle", "Turtle"),
-    ".nt": ("RDF_N_TRIPLES", "application/n-triples", "N-Triples"),
-    ".jsonld": ("JSON_LD", "application/ld+json", "JSON-LD"),
-    ".rdf": ("RDF_XML", "application/rdf+xml", "RDF/XML"),
-    ".nq": ("RDF_N_QUADS", "application/n-quads", "N-Quads"),
-    ".trig": ("RDF_TRIG", "application/trig", "TriG"),
-}
 GZIP = URIRef(IANA + "application/gzip")
 # DCAT-AP 3.0.1 wants the SPDX algorithm IRI in its https form (its vocabulary shapes check the prefix).
 SHA256 = URIRef("https://spdx.org/rdf/terms#checksumAlgorithm_sha256")
@@ -115,7 +107,8 @@ def _add_dump(record: Graph, dataset: URIRef, dump: dict, base_iri: str,
     name = dump["name"]
     compressed = name.endswith(".gz")
     suffix = Path(name[:-3] if compressed else name).suffix
-    file_type, media_type, label = DUMP_FORMATS[suffix]
+    fmt = BY_SUFFIX[suffix]
+    file_type, media_type, label = fmt.eu_file_type, fmt.media_type, fmt.label
     distribution = URIRef(f"{dataset}/distribution/{name.replace('.', '-')}")
     download = URIRef(f"{base_iri}dumps/{name}")
     gzip_note = (" (gzip)", ", komprimovaný gzipem", ", compressed with gzip") if compressed else ("", "", "")

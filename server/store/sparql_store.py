@@ -18,6 +18,7 @@ from rdflib.namespace import DCTERMS, OWL, RDF, RDFS, SKOS
 from rdflib.term import Node
 
 from .. import expanded_json_ld
+from ..formats import JSONLD, rdf_format_of, results_format_of
 from ..namespaces import LABEL_PREDICATES
 from ..terms import QuotedTriple, to_oxigraph, to_rdflib
 from . import QueryError, SparqlAnswer, StoreUnavailable
@@ -53,27 +54,15 @@ CLOSURE_DEPTH = 5
 CLASSIFYING = (SKOS.inScheme, DCTERMS.type)
 CLASSIFICATION_DEPTH = 2
 
-RESULTS_FORMATS = {
-    "application/sparql-results+json": ox.QueryResultsFormat.JSON,
-    "application/sparql-results+xml": ox.QueryResultsFormat.XML,
-    "text/csv": ox.QueryResultsFormat.CSV,
-    "text/tab-separated-values": ox.QueryResultsFormat.TSV,
-}
-GRAPH_FORMATS = {
-    "text/turtle": ox.RdfFormat.TURTLE,
-    "application/n-triples": ox.RdfFormat.N_TRIPLES,
-    "application/rdf+xml": ox.RdfFormat.RDF_XML,
-    "application/ld+json": ox.RdfFormat.JSON_LD,
-}
-
 Answer = ox.QueryBoolean | ox.QuerySolutions | Iterable[ox.Triple]
 
 
 def _serialise_graph(triples: list[ox.Triple], media_type: str) -> bytes:
     """A graph answer in `media_type`. JSON-LD is written by expanded_json_ld (types as "@type"),
     grouped by subject; raises QueryError for a quoted triple, which JSON-LD cannot hold."""
-    if GRAPH_FORMATS[media_type] != ox.RdfFormat.JSON_LD:
-        return ox.serialize(triples, format=GRAPH_FORMATS[media_type])
+    fmt = rdf_format_of(media_type)
+    if fmt is not JSONLD:
+        return ox.serialize(triples, format=fmt.oxigraph)
     try:
         return expanded_json_ld.serialised(sorted(triples, key=lambda triple: str(triple.subject)))
     except QuotedTriple as error:
@@ -180,7 +169,8 @@ class SparqlStore:
         result = self._query(query, default_graphs, named_graphs)
         try:  # the engine may evaluate lazily, so errors can come while reading the answer
             if isinstance(result, ox.QueryBoolean):
-                return SparqlAnswer("boolean", result.serialize(format=RESULTS_FORMATS[results_type]), results_type, False)
+                body = result.serialize(format=results_format_of(results_type).oxigraph)
+                return SparqlAnswer("boolean", body, results_type, False)
             if isinstance(result, ox.QuerySolutions):
                 body, truncated = _serialise_solutions(result, max_rows, results_type)
                 return SparqlAnswer("solutions", body, results_type, truncated)
@@ -364,7 +354,8 @@ def _serialise_solutions(solutions: ox.QuerySolutions, max_rows: int, media_type
     body, truncated = writer.body(max_rows + 1)
     if media_type == "text/tab-separated-values":
         return body, truncated
-    return ox.parse_query_results(body, ox.QueryResultsFormat.TSV).serialize(format=RESULTS_FORMATS[media_type]), truncated
+    solutions = ox.parse_query_results(body, ox.QueryResultsFormat.TSV)
+    return solutions.serialize(format=results_format_of(media_type).oxigraph), truncated
 
 
 class _Enough(Exception):

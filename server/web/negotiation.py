@@ -1,6 +1,7 @@
 """The formats a document is offered in, and which one a request gets.
 
-One table serves every document, the dumps' media types and the 406 listing. The choice is, in
+The formats are those of the one table (lodpub.formats) that the endpoint, the stores and the
+dumps share; a document is offered in DOCUMENT_FORMATS, listed so in a 406. The choice is, in
 order: a file suffix in the URL (`/doc/id/region/bursa.ttl`), the `format` query parameter
 (`?format=ttl`, `?format=text/turtle`), then the Accept header with its q-values, parsed by
 werkzeug; parameters other than q (`text/turtle;charset=utf-8`, a JSON-LD `profile`) do not
@@ -10,7 +11,7 @@ by name. Harvesters that cannot negotiate (HARVESTERS) never get HTML.
 """
 
 import re
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 import pyoxigraph as ox
 from flask import Request
@@ -19,53 +20,28 @@ from werkzeug.datastructures import MIMEAccept
 from werkzeug.http import parse_accept_header, parse_options_header
 
 from ..blank_nodes import stable_triples
+from ..formats import DOCUMENT_FORMATS, HTML, JSONLD, NQUADS, NTRIPLES, TRIG, TURTLE, Format
 from ..namespaces import prefixes_for
 from .jsonld import COMPACTED, JsonLdContext, JsonLdForm, form_for_profiles, to_json_ld
-
-
-@dataclass(frozen=True)
-class Format:
-    """One representation: its short name, media type, file suffix and rdflib serialiser."""
-
-    key: str
-    media_type: str
-    suffix: str
-    serializer: str | None  # None: rendered from a template, not serialised
-    label: str
-    aliases: tuple[str, ...] = ()
-
-
-HTML = Format("html", "text/html", ".html", None, "HTML")
-TURTLE = Format("ttl", "text/turtle", ".ttl", "turtle", "Turtle", ("turtle",))
-JSONLD = Format("jsonld", "application/ld+json", ".jsonld", "json-ld", "JSON-LD", ("json-ld", "json"))
-RDFXML = Format("rdf", "application/rdf+xml", ".rdf", "xml", "RDF/XML", ("rdfxml", "xml"))
-NTRIPLES = Format("nt", "application/n-triples", ".nt", "nt", "N-Triples", ("ntriples", "n-triples"))
-
-FORMATS: tuple[Format, ...] = (TURTLE, HTML, JSONLD, RDFXML, NTRIPLES)
 
 # User agents that get data whatever their Accept header says. The national catalogue's harvester
 # (NKOD, "nkod/0.0.1") sends Java's default Accept header, which puts text/html first.
 HARVESTERS = ("nkod/",)
+FORMATS = DOCUMENT_FORMATS
 RDF_FORMATS = tuple(fmt for fmt in FORMATS if fmt.serializer)
 BY_SUFFIX = {fmt.suffix: fmt for fmt in FORMATS}
 
-# Media types some clients send for these formats; matched as the format itself.
-_ALTERNATIVE_MEDIA_TYPES = {
-    "application/x-turtle": TURTLE,
-    "application/xml": RDFXML,
-    "text/xml": RDFXML,
-    "application/json": JSONLD,
-    "text/plain": NTRIPLES,
-}
 # Formats whose documents are the bytes of one of ours, answered under the media type asked for,
 # so that a reader of that format takes them: a Turtle document is an N3 document and a TriG one
 # (its triples in the default graph), an N-Triples document an N-Quads one. They are other names
 # of the same bytes, not alternates of their own, so neither the pages nor the Link header list them.
 SAME_BYTES_AS: dict[str, Format] = {
     "text/n3": replace(TURTLE, media_type="text/n3", label="N3: the Turtle document"),
-    "application/trig": replace(TURTLE, media_type="application/trig", label="TriG: the Turtle document"),
-    "application/n-quads": replace(NTRIPLES, media_type="application/n-quads", label="N-Quads: the N-Triples document"),
+    TRIG.media_type: replace(TURTLE, media_type=TRIG.media_type, label="TriG: the Turtle document"),
+    NQUADS.media_type: replace(NTRIPLES, media_type=NQUADS.media_type, label="N-Quads: the N-Triples document"),
 }
+# Other media types some clients send for our formats (application/x-turtle, text/xml, ...).
+_ALTERNATIVE_MEDIA_TYPES = [alias for fmt in FORMATS for alias in fmt.aliases if "/" in alias and alias not in SAME_BYTES_AS]
 
 
 class NotAcceptable(Exception):
@@ -101,8 +77,7 @@ def choose_format(request: Request, forced: Format | None = None) -> Format:
     best = accepted.best_match(offered)
     if best is None:
         raise NotAcceptable()
-    return (_ALTERNATIVE_MEDIA_TYPES.get(best) or SAME_BYTES_AS.get(best)
-            or next(fmt for fmt in FORMATS if fmt.media_type == best))
+    return SAME_BYTES_AS.get(best) or _format_named(best)
 
 
 def accepted_types(request: Request) -> MIMEAccept:
@@ -141,12 +116,10 @@ def requested_json_ld_form(request: Request) -> JsonLdForm:
 
 def _format_named(name: str) -> Format:
     name = name.strip().lower()
-    for fmt in FORMATS:
-        if name in (fmt.key, fmt.media_type, fmt.suffix.lstrip("."), *fmt.aliases):
-            return fmt
-    if name in _ALTERNATIVE_MEDIA_TYPES:
-        return _ALTERNATIVE_MEDIA_TYPES[name]
-    raise NotAcceptable()
+    fmt = next((fmt for fmt in FORMATS if fmt.named(name)), None)
+    if fmt is None:
+        raise NotAcceptable()
+    return fmt
 
 
 def offered_listing() -> str:
@@ -177,7 +150,7 @@ def alternates(document_url: str, served: Format | None = None) -> str:
 
 # The formats Oxigraph writes from triples as well as rdflib writes them from a graph, ten times
 # faster (by serialiser: N3 is written as Turtle).
-_WRITTEN_BY_OXIGRAPH = {TURTLE.serializer: ox.RdfFormat.TURTLE, NTRIPLES.serializer: ox.RdfFormat.N_TRIPLES}
+_WRITTEN_BY_OXIGRAPH = {TURTLE.serializer, NTRIPLES.serializer}
 
 
 def written_from_triples(fmt: Format) -> bool:
@@ -192,7 +165,7 @@ def serialise_triples(triples: list[ox.Triple], fmt: Format, base_iri: str) -> b
     namespaces = {_namespace_of(term.value) for triple in ordered
                   for term in (triple.subject, triple.predicate, triple.object) if isinstance(term, ox.NamedNode)}
     used = {prefix: namespace for prefix, namespace in prefixes_for(base_iri).items() if namespace in namespaces}
-    return ox.serialize(ordered, format=_WRITTEN_BY_OXIGRAPH[fmt.serializer], prefixes=used)
+    return ox.serialize(ordered, format=fmt.oxigraph, prefixes=used)
 
 
 def _namespace_of(iri: str) -> str:

@@ -26,6 +26,7 @@ from flask import Blueprint, Response, current_app, render_template, request
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from ..describe.service_description import service_description
+from ..formats import GRAPH_FORMATS, RESULTS_FORMATS, Format, ResultsFormat, results_format_of
 from ..namespaces import prefixes_for
 from ..store import QueryError, SparqlAnswer, Store
 from ..store.query_text import UnreadableQuery, read_query, syntax_error
@@ -41,24 +42,17 @@ blueprint = Blueprint("sparql", __name__)
 
 QUERIES = Path(__file__).resolve().parent.parent / "queries"
 
-RESULTS_TYPES = ("application/sparql-results+json", "application/sparql-results+xml", "text/csv",
-                 "text/tab-separated-values")
-# CSV and TSV write a table of solutions: they have no boolean answer, so ASK is not answered in them.
-SELECT_ONLY_TYPES = ("text/csv", "text/tab-separated-values")
-BOOLEAN_TYPES = tuple(media_type for media_type in RESULTS_TYPES if media_type not in SELECT_ONLY_TYPES)
-GRAPH_TYPES = ("text/turtle", "application/n-triples", "application/rdf+xml", "application/ld+json")
-# Other names clients use for them (in Accept, or in the format/output parameters SPARQLWrapper sends).
-RESULTS_ALIASES = {"json": 0, "application/json": 0, "text/javascript": 0, "application/javascript": 0,
-                   "xml": 1, "application/xml": 1, "text/xml": 1, "csv": 2, "tsv": 3}
+# The media types of the answers, from the one table of formats (lodpub.formats).
+RESULTS_TYPES = tuple(fmt.media_type for fmt in RESULTS_FORMATS)
+BOOLEAN_FORMATS = tuple(fmt for fmt in RESULTS_FORMATS if fmt.booleans)
+GRAPH_TYPES = tuple(fmt.media_type for fmt in GRAPH_FORMATS)
 # An answer up to this size is sent from memory (and gzipped whole); a larger one streams from its file.
 SMALL_ANSWER_BYTES = 1 << 20
 STREAM_CHUNK_BYTES = 1 << 20
 # How long checking a query's syntax may take (in a runner, when the query cannot run).
 CHECK_SECONDS = 5.0
-GRAPH_ALIASES = {"turtle": 0, "ttl": 0, "n3": 0, "text/n3": 0, "application/x-turtle": 0, "nt": 1, "ntriples": 1,
-                 "n-triples": 1, "text/plain": 1, "rdf": 2, "xml": 2, "rdf+xml": 2, "rdfxml": 2,
-                 "application/xml": 2, "text/xml": 2, "json-ld": 3, "jsonld": 3, "json": 3, "application/json": 3}
 
+AnswerFormat = Format | ResultsFormat
 
 class Refusal(Exception):
     """The request is refused: an HTTP status and a message for the client."""
@@ -147,7 +141,7 @@ def answer(asked: ProtocolRequest) -> Response:
     answered, answer_file = _run_admitted(arguments)
     try:
         if ((answered.kind == "graph" and graph_type is None) or (answered.kind != "graph" and results_type is None)
-                or (answered.kind == "boolean" and answered.media_type in SELECT_ONLY_TYPES)):
+                or (answered.kind == "boolean" and not results_format_of(answered.media_type).booleans)):
             raise Refusal(406, _not_acceptable_message(answered.kind))
     except Refusal:
         answer_file.close()
@@ -393,46 +387,44 @@ def _answer_types(format_parameters: list[str], form: str | None) -> tuple[str |
     form, read from its text, says which of the two must be acceptable before it runs, and that an
     ASK has no CSV or TSV answer.
     """
-    results = (_first_known(format_parameters, RESULTS_TYPES, RESULTS_ALIASES)
-               or _best(BOOLEAN_TYPES if form == "ASK" else RESULTS_TYPES, RESULTS_ALIASES)
-               or _default_if_only(GRAPH_TYPES, GRAPH_ALIASES, RESULTS_TYPES[0]))
-    graph = (_first_known(format_parameters, GRAPH_TYPES, GRAPH_ALIASES) or _best(GRAPH_TYPES, GRAPH_ALIASES)
-             or _default_if_only(RESULTS_TYPES, RESULTS_ALIASES, GRAPH_TYPES[0]))
-    if form == "ASK" and results in SELECT_ONLY_TYPES:
+    results = (_first_named(format_parameters, RESULTS_FORMATS)
+               or _best(BOOLEAN_FORMATS if form == "ASK" else RESULTS_FORMATS)
+               or _default_if_only(GRAPH_FORMATS, RESULTS_FORMATS[0]))
+    graph = (_first_named(format_parameters, GRAPH_FORMATS) or _best(GRAPH_FORMATS)
+             or _default_if_only(RESULTS_FORMATS, GRAPH_FORMATS[0]))
+    if form == "ASK" and results is not None and not results.booleans:
         results = None
     kind = {"CONSTRUCT": "graph", "DESCRIBE": "graph", "ASK": "boolean", "SELECT": "solutions"}.get(form or "")
     if (kind == "graph" and graph is None) or (kind in ("boolean", "solutions") and results is None):
         raise Refusal(406, _not_acceptable_message(kind))
-    return results, graph
+    return results and results.media_type, graph and graph.media_type
 
 
-def _default_if_only(other_types: tuple[str, ...], other_aliases: dict[str, int], default: str) -> str | None:
-    """`default` when the Accept header accepts some of `other_types`: the client asked for the
+def _default_if_only(other_formats: tuple[AnswerFormat, ...], default: AnswerFormat) -> AnswerFormat | None:
+    """`default` when the Accept header accepts some of `other_formats`: the client asked for the
     other kind of answer than its query gives (as a client with one Accept header for every query
     does); else None."""
-    return default if _best(other_types, other_aliases) is not None else None
+    return default if _best(other_formats) is not None else None
 
 
-def _first_known(names: list[str], types: tuple[str, ...], aliases: dict[str, int]) -> str | None:
-    return next((name if name in types else _alias(aliases, types, name)
-                 for name in names if name in types or name in aliases), None)
+def _first_named(names: list[str], formats: tuple[AnswerFormat, ...]) -> AnswerFormat | None:
+    """The format of `formats` that the first of `names` naming one names."""
+    return next((fmt for name in names for fmt in formats if fmt.named(name)), None)
 
 
-def _best(types: tuple[str, ...], aliases: dict[str, int]) -> str | None:
+def _best(formats: tuple[AnswerFormat, ...]) -> AnswerFormat | None:
+    """The format of `formats` the Accept header prefers (the first when it names none), or None."""
     accepted = accepted_types(request)
     if not accepted:
-        return types[0]
-    offered = list(types) + [alias for alias in aliases if "/" in alias]
+        return formats[0]
+    offered = [fmt.media_type for fmt in formats] + [alias for fmt in formats for alias in fmt.aliases if "/" in alias]
     best = accepted.best_match(offered)
-    return best if best in types else _alias(aliases, types, best) if best else None
-
-
-def _alias(aliases: dict[str, int], types: tuple[str, ...], name: str) -> str | None:
-    return types[aliases[name]] if name in aliases else None
+    return _first_named([best], formats) if best else None
 
 
 def _not_acceptable_message(kind: str | None) -> str:
-    offered = {"graph": GRAPH_TYPES, "solutions": RESULTS_TYPES, "boolean": BOOLEAN_TYPES}.get(kind)
+    boolean_types = tuple(fmt.media_type for fmt in BOOLEAN_FORMATS)
+    offered = {"graph": GRAPH_TYPES, "solutions": RESULTS_TYPES, "boolean": boolean_types}.get(kind)
     offered = offered or RESULTS_TYPES + GRAPH_TYPES
     return "Not acceptable. This answer is offered as: " + ", ".join(offered) + "."
 

@@ -10,6 +10,7 @@ from lodpub.build import build
 from lodpub.config import Settings
 from lodpub.store import QueryError, StoreUnavailable, open_store
 from lodpub.store.embedded import EmbeddedStore
+from lodpub.store.query_text import read_query
 
 REGION = URIRef("https://data.kraj-lbc.cz/partnerships/id/region/liberec")
 COUNT = URIRef("https://example.org/count")
@@ -47,7 +48,7 @@ def test_documents_give_the_literals_as_written(store: EmbeddedStore):
 
 def test_construct_gives_the_literals_as_written_also_under_blank_nodes(store: EmbeddedStore):
     query = f"CONSTRUCT {{ ?s <{COUNT}> ?o }} WHERE {{ ?s <{COUNT}> ?o }}"
-    answer = store.sparql(query, None, None, "application/sparql-results+json", "application/n-triples", 100)
+    answer = store.sparql(read_query(query), None, None, "application/sparql-results+json", "application/n-triples", 100)
     graph = Graph().parse(data=answer.body, format="nt")
     assert set(graph.objects(REGION, COUNT)) == WRITTEN
     (blank_value,) = [o for s, o in graph.subject_objects(COUNT) if isinstance(s, BNode)]
@@ -59,7 +60,7 @@ def test_replacements_change_the_objects_of_the_named_triples_only(store: Embedd
     written = Literal("5", datatype=XSD.nonNegativeInteger)
     served = Literal("6", datatype=XSD.nonNegativeInteger)
     query = f"CONSTRUCT {{ ?s <{COUNT}> ?o }} WHERE {{ ?s <{COUNT}> ?o }}"
-    answer = store.sparql(query, None, None, "application/sparql-results+json", "application/n-triples", 100,
+    answer = store.sparql(read_query(query), None, None, "application/sparql-results+json", "application/n-triples", 100,
                           {(REGION, COUNT, written): served})
     objects = set(Graph().parse(data=answer.body, format="nt").objects(REGION, COUNT))
     assert objects == (WRITTEN - {written}) | {served}

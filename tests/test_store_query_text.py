@@ -63,3 +63,13 @@ def test_syntax_error_says_where_the_parser_stopped():
     assert syntax_error("ASK { ?s <p>* ?o }", "http://example.org/sparql") is None  # relative IRI, resolved
     assert syntax_error("SELEC * WHERE { ?s ?p ?o }").startswith("error at 1:")
     assert syntax_error("SELECT * WHERE { ?s ?p ?o ") is not None
+
+
+def test_the_dataset_clauses_and_base_declarations_are_found_where_they_are_written():
+    text = "BASE <http://x/> BASE <y/> SELECT * FROM <g1> FROM NAMED <g2> # FROM <no>\n WHERE { ?s ?p 'FROM <no>' }"
+    read = read_query(text, "http://endpoint/sparql")
+    assert [text[start:end] for start, end in read.dataset_clauses] == ["FROM <g1>", "FROM NAMED <g2>"]
+    assert [(text[start:end], base) for start, end, base in read.base_declarations] == [
+        ("<http://x/>", "http://x/"), ("<y/>", "http://x/y/")]
+    assert read.names_a_dataset and read.text == text
+    assert not read_query("SELECT * { ?s <http://w/from> ?o }").names_a_dataset

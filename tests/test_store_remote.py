@@ -10,6 +10,7 @@ publication marks around each query, see one release or the other.
 `server_on_every_store` in conftest.py.)
 """
 
+import json
 import threading
 import traceback
 from collections.abc import Callable
@@ -27,7 +28,8 @@ from virtuoso import running_virtuoso
 from lodpub.build import build
 from lodpub.config import load_settings
 from lodpub.namespaces import CANONICAL_BASE
-from lodpub.store import StoreUnavailable, remote
+from lodpub.store import StoreUnavailable, query_text, remote
+from lodpub.store.query_text import read_query
 from lodpub.store.remote import REFRESH_SECONDS, RemoteStore, endpoints_from, publish
 
 DATA_GRAPH = CANONICAL_BASE + "graph/data"
@@ -239,3 +241,17 @@ def ask_graph(store, query: str) -> Graph:
 
 def _rdflib_graph(triples: list) -> Graph:
     return Graph().parse(data=ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES).decode(), format="nt")
+
+
+def test_a_query_is_read_once_and_sent_with_its_dataset_as_parameters(store, project_release, monkeypatch):
+    """The endpoint reads a client's query once and hands it down: the remote store sends it
+    without reading it again, its FROM as the protocol's parameters and its relative IRIs resolved."""
+    assert publish_to(store, project_release.path).returncode == 0
+    remote = RemoteStore(endpoints(store), CANONICAL_BASE, project_release.path.parent)
+    query = read_query(f"BASE <{CANONICAL_BASE}> SELECT (COUNT(*) AS ?n) FROM <graph/data> "
+                       "WHERE { <id/region/bursa> ?p ?o }", CANONICAL_BASE + "sparql")
+    lexed, lex = [], query_text._tokens
+    monkeypatch.setattr(query_text, "_tokens", lambda text: lexed.append(text) or lex(text))
+    answer = remote.sparql(query, None, None, "application/sparql-results+json", "application/n-triples", 10)
+    assert [text for text in lexed if text == query.text] == []
+    assert int(json.loads(answer.body)["results"]["bindings"][0]["n"]["value"]) > 5

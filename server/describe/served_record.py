@@ -16,6 +16,7 @@ from rdflib import Graph
 from rdflib.namespace import DCAT
 
 from ..store import Store
+from ..store.query_text import read_query
 from ..store.sparql_store import CATALOGUE_GRAPH
 
 # As many triples as any record has: the view must be whole, not cut at the endpoint's row limit.
@@ -43,7 +44,8 @@ def record_documents(store: Store) -> Graph:
 def record_in_sparql(store: Store) -> Graph:
     """Every resource the catalogue graph names, with what the endpoint says of it (record_query),
     as a CONSTRUCT over /sparql returns them."""
-    answer = store.sparql(record_query(store.base_iri), None, None, "application/sparql-results+json",
+    query = read_query(record_query(store.base_iri), store.base_iri + "sparql")
+    answer = store.sparql(query, None, None, "application/sparql-results+json",
                           "application/n-triples", _ALL_TRIPLES)
     return Graph().parse(data=answer.body, format="nt")
 

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from pathlib import Path
 
     from ..config import Settings
+    from .query_text import QueryText
     from .served_release import Decision
 
 _log = logging.getLogger(__name__)
@@ -58,10 +59,11 @@ class Store(Protocol):
     def select(self, query: str) -> list[dict[str, object]]:
         """Run a SPARQL SELECT over all graphs; each row maps variable names to bound values."""
 
-    def sparql(self, query: str, default_graphs: list[str] | None, named_graphs: list[str] | None,
+    def sparql(self, query: "QueryText", default_graphs: list[str] | None, named_graphs: list[str] | None,
                results_type: str, graph_type: str, max_rows: int,
                replacements: dict[tuple[Node, Node, Node], Node] | None = None) -> "SparqlAnswer":
-        """Answer a SPARQL query, serialised in `results_type` (SELECT, ASK) or `graph_type`
+        """Answer a SPARQL query, read once by query_text.read_query (the endpoint reads it to check
+        it, and hands it down as read), serialised in `results_type` (SELECT, ASK) or `graph_type`
         (CONSTRUCT, DESCRIBE), with at most `max_rows` rows or triples; in the triples of an
         answer, each triple that is a key of `replacements` has its object replaced by the value.
 

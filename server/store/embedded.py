@@ -21,6 +21,7 @@ from . import QueryError, StoreUnavailable
 from .checksums import DamagedFile
 from .manifest import DATA_DUMP, ManifestError, check_loaded_files, load_manifest
 from .ondisk import ProcessLocalStore, built_store, write_engine
+from .query_text import QueryText
 from .sparql_store import (
     CATALOGUE_GRAPH,
     DESCRIPTION_GRAPH,
@@ -92,7 +93,8 @@ class EmbeddedStore(SparqlStore):
         """The named graphs of the dataset, sorted."""
         return sorted(URIRef(graph.value) for graph in self.oxigraph.named_graphs())
 
-    def _query(self, query: str, default_graphs: list[str] | None, named_graphs: list[str] | None) -> Answer:
+    def _query(self, query: str | QueryText, default_graphs: list[str] | None,
+               named_graphs: list[str] | None) -> Answer:
         if default_graphs is None and named_graphs is None:
             # The query's own FROM / FROM NAMED, if any; else the union of every graph. (Oxigraph
             # would ignore FROM if told to use the union, so it is told only when there is none.)
@@ -101,7 +103,8 @@ class EmbeddedStore(SparqlStore):
             options = {"default_graph": [ox.NamedNode(g) for g in default_graphs or []],
                        "named_graphs": [ox.NamedNode(g) for g in named_graphs or []]}
         try:
-            return self.oxigraph.query(query, base_iri=self.endpoint_iri, **options)
+            text = query.text if isinstance(query, QueryText) else query
+            return self.oxigraph.query(text, base_iri=self.endpoint_iri, **options)
         except Exception as error:  # Oxigraph reports syntax, evaluation and remote errors alike
             raise QueryError(str(error)) from error
 

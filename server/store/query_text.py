@@ -8,6 +8,7 @@ parsed and run by the store's engine.
 
 import re
 from dataclasses import dataclass, field
+from typing import NamedTuple
 from urllib.parse import urljoin
 
 import pyoxigraph as ox
@@ -36,16 +37,35 @@ class UnreadableQuery(ValueError):
     as "error at line:column: ...", like the engine's own syntax errors."""
 
 
+class Token(NamedTuple):
+    """A token of the query: its kind (a group of SPARQL_TOKEN), its text, and where it is written."""
+
+    kind: str
+    value: str
+    start: int
+    end: int
+
+
 @dataclass
 class QueryText:
-    """The facts about a query that the endpoint acts on."""
+    """A query's text and the facts about it that the endpoint and the stores act on: read once,
+    when the request comes in, and handed down with the text to the store that runs it."""
 
+    text: str
     form: str | None                        # SELECT, ASK, CONSTRUCT, DESCRIBE, or None when it is not a query
     update_keyword: str | None = None       # the update operation it starts with, if it is an update
     default_graphs: list[str] = field(default_factory=list)   # FROM
     named_graphs: list[str] = field(default_factory=list)     # FROM NAMED
     services: list[str] = field(default_factory=list)         # SERVICE <iri> (a variable is "?")
     depth: int = 0
+    dataset_clauses: list[tuple[int, int]] = field(default_factory=list)   # where each FROM clause is written
+    # Where the IRI of each BASE declaration is written, and the absolute base it declares.
+    base_declarations: list[tuple[int, int, str]] = field(default_factory=list)
+
+    @property
+    def names_a_dataset(self) -> bool:
+        """Whether the query has FROM or FROM NAMED clauses."""
+        return bool(self.dataset_clauses)
 
 
 def read_query(text: str, base_iri: str = "") -> QueryText:
@@ -53,13 +73,15 @@ def read_query(text: str, base_iri: str = "") -> QueryText:
     are resolved against `base_iri` (then against its BASE)."""
     tokens = _tokens(text)
     prefixes, base, position = _prologue(tokens, base_iri)
-    keyword = next((value.upper() for kind, value in tokens[position:] if kind == "word"), None)
+    keyword = next((token.value.upper() for token in tokens[position:] if token.kind == "word"), None)
     query = QueryText(
+        text,
         form=keyword if keyword in FORMS else None,
         update_keyword=keyword if keyword in UPDATES else None,
         depth=_depth(tokens),
     )
-    for index, (kind, value) in enumerate(tokens):
+    declared_base = base_iri
+    for index, (kind, value, start, _) in enumerate(tokens):
         if kind != "word":
             continue
         upper = value.upper()
@@ -67,13 +89,18 @@ def read_query(text: str, base_iri: str = "") -> QueryText:
             named = _word_at(tokens, index + 1) == "NAMED"
             target = _iri_at(tokens, index + (2 if named else 1), prefixes, base)
             (query.named_graphs if named else query.default_graphs).append(target or "?")
+            query.dataset_clauses.append((start, tokens[min(index + (2 if named else 1), len(tokens) - 1)].end))
+        elif upper == "BASE" and index + 1 < len(tokens) and tokens[index + 1].kind == "iri":
+            declared = tokens[index + 1]
+            declared_base = urljoin(declared_base, declared.value[1:-1])
+            query.base_declarations.append((declared.start, declared.end, declared_base))
         elif upper == "SERVICE":
             silent = _word_at(tokens, index + 1) == "SILENT"
             query.services.append(_iri_at(tokens, index + (2 if silent else 1), prefixes, base) or "?")
     return query
 
 
-def _tokens(text: str) -> list[tuple[str, str]]:
+def _tokens(text: str) -> list[Token]:
     tokens = []
     for match in SPARQL_TOKEN.finditer(text):
         kind = match.lastgroup
@@ -83,11 +110,11 @@ def _tokens(text: str) -> list[tuple[str, str]]:
             before = text[: match.start()]
             line, column = before.count("\n") + 1, match.start() - (before.rfind("\n") + 1) + 1
             raise UnreadableQuery(f"error at {line}:{column}: a string is opened here and never closed")
-        tokens.append((kind, match.group()))
+        tokens.append(Token(kind, match.group(), match.start(), match.end()))
     return tokens
 
 
-def _prologue(tokens: list[tuple[str, str]], base: str) -> tuple[dict[str, str], str, int]:
+def _prologue(tokens: list[Token], base: str) -> tuple[dict[str, str], str, int]:
     """The PREFIX and BASE declarations at the start, and where the query proper begins."""
     prefixes: dict[str, str] = {}
     position = 0
@@ -105,15 +132,15 @@ def _prologue(tokens: list[tuple[str, str]], base: str) -> tuple[dict[str, str],
     return prefixes, base, position
 
 
-def _word_at(tokens: list[tuple[str, str]], index: int) -> str | None:
+def _word_at(tokens: list[Token], index: int) -> str | None:
     return tokens[index][1].upper() if index < len(tokens) and tokens[index][0] == "word" else None
 
 
-def _iri_at(tokens: list[tuple[str, str]], index: int, prefixes: dict[str, str], base: str) -> str | None:
+def _iri_at(tokens: list[Token], index: int, prefixes: dict[str, str], base: str) -> str | None:
     """The IRI written at `index` (as <...> or prefix:local), made absolute; None for anything else."""
     if index >= len(tokens):
         return None
-    kind, value = tokens[index]
+    kind, value, _, _ = tokens[index]
     if kind == "iri":
         return urljoin(base, value[1:-1])
     if kind == "pname":
@@ -122,10 +149,10 @@ def _iri_at(tokens: list[tuple[str, str]], index: int, prefixes: dict[str, str],
     return None
 
 
-def _depth(tokens: list[tuple[str, str]]) -> int:
+def _depth(tokens: list[Token]) -> int:
     """How deeply the query nests: brackets, and runs of prefix operators inside them."""
     depth = deepest = run = 0
-    for kind, value in tokens:
+    for kind, value, _, _ in tokens:
         if kind == "other" and value in PREFIX_OPERATORS:
             run += 1
             deepest = max(deepest, depth + run)

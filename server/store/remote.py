@@ -45,7 +45,6 @@ import urllib.request
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from itertools import pairwise
 from pathlib import Path
 from typing import TypeVar
 
@@ -59,7 +58,7 @@ from ..namespaces import dataset_iri
 from . import QueryError, StoreUnavailable
 from .embedded import DATA_DUMP, description_quads, has_blank_node, release_files
 from .manifest import load_manifest
-from .query_text import SPARQL_TOKEN, QueryText, UnreadableQuery, read_query
+from .query_text import QueryText, UnreadableQuery, read_query
 from .sparql_store import (
     CATALOGUE_GRAPH,
     DESCRIPTION_GRAPH,
@@ -243,27 +242,38 @@ class RemoteStore(SparqlStore):
 
     # --- queries -----------------------------------------------------------------------------
 
-    def _query(self, query: str, default_graphs: list[str] | None, named_graphs: list[str] | None) -> Answer:
-        return self._consistently(lambda: self._send(query, *self._dataset(query, default_graphs, named_graphs)))
+    def _query(self, query: str | QueryText, default_graphs: list[str] | None,
+               named_graphs: list[str] | None) -> Answer:
+        read = self._read(query)
+        return self._consistently(lambda: self._send(read, *self._dataset(read, default_graphs, named_graphs)))
 
-    def _dataset(self, query: str, default_graphs: list[str] | None,
+    def _read(self, query: str | QueryText) -> QueryText:
+        """What `query` says: as the endpoint read it, or read now (our own queries), or QueryError."""
+        if isinstance(query, QueryText):
+            return query
+        try:
+            return read_query(query, self.endpoint_iri)
+        except UnreadableQuery as error:
+            raise QueryError(str(error)) from error
+
+    def _dataset(self, query: QueryText, default_graphs: list[str] | None,
                  named_graphs: list[str] | None) -> tuple[list[str], list[str]]:
         """The graphs a query runs on: the protocol's, else those its FROM names, else the release's."""
         if default_graphs is not None or named_graphs is not None:
             return default_graphs or [], named_graphs or []
-        text = _read(query, self.endpoint_iri)
-        if "?" in text.default_graphs + text.named_graphs:  # FROM without a graph we can name
-            raise _syntax_error(query, self.endpoint_iri, "FROM must name a graph by its IRI")
-        if text.default_graphs or text.named_graphs:
-            return text.default_graphs, text.named_graphs
+        if "?" in query.default_graphs + query.named_graphs:  # FROM without a graph we can name
+            raise _syntax_error(query.text, self.endpoint_iri, "FROM must name a graph by its IRI")
+        if query.names_a_dataset:
+            return query.default_graphs, query.named_graphs
         graphs = list(self._current().graphs)
         return graphs, graphs
 
-    def _send(self, query: str, default_graphs: list[str], named_graphs: list[str]) -> Answer:
+    def _send(self, query: str | QueryText, default_graphs: list[str], named_graphs: list[str]) -> Answer:
         """Run `query` at the store on this dataset; the answer as Oxigraph terms."""
-        form = _read(query, self.endpoint_iri).form
+        query = self._read(query)
+        form = query.form
         client = self._client(self.endpoints.query_url)
-        client.setQuery(self._as_sent(query, form))
+        client.setQuery(self._as_sent(query))
         for graph in default_graphs or [NO_GRAPH]:
             client.addParameter("default-graph-uri", graph)
         for graph in named_graphs or [NO_GRAPH]:
@@ -271,7 +281,7 @@ class RemoteStore(SparqlStore):
         graph_answer = form in ("CONSTRUCT", "DESCRIBE")
         client.addCustomHttpHeader("Accept", "application/n-triples" if graph_answer
                                    else "application/sparql-results+json")
-        body = self._call(client, query)
+        body = self._call(client, query.text)
         try:
             if graph_answer:
                 return [quad.triple for quad in ox.parse(body, format=ox.RdfFormat.N_TRIPLES)]
@@ -279,12 +289,12 @@ class RemoteStore(SparqlStore):
         except (SyntaxError, ValueError) as error:
             raise StoreUnavailable(f"the store at {client.endpoint} gave an unreadable answer: {error}") from error
 
-    def _as_sent(self, query: str, form: str | None) -> str:
+    def _as_sent(self, query: QueryText) -> str:
         """The text the store gets: its relative IRIs resolved against the endpoint (BASE), its
         FROM clauses blanked (the dataset goes as parameters), and for Virtuoso, DESCRIBE as the
         Concise Bounded Description that Oxigraph gives."""
-        pragma = 'define sql:describe-mode "CBD" ' if self._virtuoso and form == "DESCRIBE" else ""
-        return pragma + _with_base(_without_dataset(query), self.endpoint_iri)
+        pragma = 'define sql:describe-mode "CBD" ' if self._virtuoso and query.form == "DESCRIBE" else ""
+        return pragma + _text_to_send(query, self.endpoint_iri)
 
     def check_answers(self, timeout: float) -> None:
         """Raise StoreUnavailable unless the store answers a trivial query within `timeout` seconds
@@ -331,45 +341,18 @@ class RemoteStore(SparqlStore):
 # --- what the store's answers and messages mean ---------------------------------------------------
 
 
-def _read(query: str, base_iri: str) -> QueryText:
-    """What `query` says (query_text.read_query), or QueryError."""
-    try:
-        return read_query(query, base_iri)
-    except UnreadableQuery as error:
-        raise QueryError(str(error)) from error
-
-
-def _tokens(query: str) -> list[re.Match]:
-    """The tokens of `query` (as query_text reads them), without spaces and comments."""
-    return [match for match in SPARQL_TOKEN.finditer(query) if match.lastgroup not in ("space", "comment")]
-
-
-def _without_dataset(query: str) -> str:
-    """`query` with its FROM and FROM NAMED clauses blanked out (in place: positions stay)."""
-    tokens = _tokens(query)
-    text = list(query)
-    for index, token in enumerate(tokens):
-        if token.lastgroup == "word" and token.group().upper() == "FROM":
-            named = index + 1 < len(tokens) and tokens[index + 1].group().upper() == "NAMED"
-            end = tokens[min(index + (2 if named else 1), len(tokens) - 1)].end()
-            text[token.start():end] = " " * (end - token.start())
-    return "".join(text)
-
-
-def _with_base(query: str, base: str) -> str:
-    """`query` whose relative IRIs resolve against `base`: its BASE declarations made absolute, or
+def _text_to_send(query: QueryText, base: str) -> str:
+    """The query's text with its FROM and FROM NAMED clauses blanked out (the dataset goes as
+    parameters), and its relative IRIs made resolvable: its BASE declarations made absolute, or
     `base` declared before it (Virtuoso refuses a second BASE, and resolves nothing by itself)."""
-    tokens = _tokens(query)
-    declared = [(word, iri) for word, iri in pairwise(tokens)
-                if word.lastgroup == "word" and word.group().upper() == "BASE" and iri.lastgroup == "iri"]
-    if not declared:
-        return f"BASE <{base}> {query}"
-    pieces, start = [], 0
-    for _, iri in declared:
-        base = urllib.parse.urljoin(base, iri.group()[1:-1])
-        pieces += [query[start:iri.start()], f"<{base}>"]
-        start = iri.end()
-    return "".join(pieces) + query[start:]
+    text = list(query.text)
+    for start, end in query.dataset_clauses:
+        text[start:end] = " " * (end - start)  # in place: the positions of the rest stay
+    if not query.base_declarations:
+        return f"BASE <{base}> " + "".join(text)
+    for start, end, absolute in reversed(query.base_declarations):
+        text[start:end] = f"<{absolute}>"
+    return "".join(text)
 
 
 def _syntax_error(query: str, base_iri: str, store_message: str) -> QueryError:

@@ -22,7 +22,7 @@ from ..formats import JSONLD, rdf_format_of, results_format_of
 from ..namespaces import LABEL_PREDICATES
 from ..terms import QuotedTriple, to_oxigraph, to_rdflib
 from . import QueryError, SparqlAnswer, StoreUnavailable
-from .query_text import read_query
+from .query_text import QueryText, read_query
 
 DESCRIPTION_GRAPH = "graph/description"
 CATALOGUE_GRAPH = "graph/catalogue"
@@ -81,9 +81,11 @@ class SparqlStore:
     # (subject or None for a blank node, predicate, stored literal) -> literal as written.
     written_literals: dict
 
-    def _query(self, query: str, default_graphs: list[str] | None, named_graphs: list[str] | None) -> Answer:
-        """Evaluate `query`. With neither list given and no FROM in the query, the default graph
-        is the union of the dataset's graphs. Raises QueryError, or StoreUnavailable."""
+    def _query(self, query: str | QueryText, default_graphs: list[str] | None,
+               named_graphs: list[str] | None) -> Answer:
+        """Evaluate `query` (ours as text, or a client's as the endpoint read it). With neither list
+        given and no FROM in the query, the default graph is the union of the dataset's graphs.
+        Raises QueryError, or StoreUnavailable."""
         raise NotImplementedError
 
     @property
@@ -163,7 +165,7 @@ class SparqlStore:
             seen |= frontier
         return found
 
-    def sparql(self, query: str, default_graphs: list[str] | None, named_graphs: list[str] | None,
+    def sparql(self, query: QueryText, default_graphs: list[str] | None, named_graphs: list[str] | None,
                results_type: str, graph_type: str, max_rows: int,
                replacements: dict[tuple[Node, Node, Node], Node] | None = None) -> SparqlAnswer:
         result = self._query(query, default_graphs, named_graphs)
@@ -331,12 +333,13 @@ def _replaced(triple: ox.Triple, replacements: dict) -> ox.Triple:
 _FROM_WORD = re.compile(r"(?<![\w:])from\b", re.IGNORECASE)
 
 
-def names_a_dataset(query: str, base_iri: str) -> bool:
-    """Whether the query has FROM or FROM NAMED clauses."""
+def names_a_dataset(query: str | QueryText, base_iri: str) -> bool:
+    """Whether the query has FROM or FROM NAMED clauses (read now if it is a text, not yet read)."""
+    if isinstance(query, QueryText):
+        return query.names_a_dataset
     if not _FROM_WORD.search(query):  # most queries, and all of ours: no need to read them
         return False
-    parsed = read_query(query, base_iri)
-    return bool(parsed.default_graphs or parsed.named_graphs)
+    return read_query(query, base_iri).names_a_dataset
 
 
 def _serialise_solutions(solutions: ox.QuerySolutions, max_rows: int, media_type: str) -> tuple[bytes, bool]:

@@ -136,7 +136,7 @@ def answer(asked: ProtocolRequest) -> Response:
         _check_graphs(shape.default_graphs + shape.named_graphs)
     results_type, graph_type = _answer_types(asked.formats, shape.form)
     replacements = file_facts(store().version, public_base())
-    arguments = (canonical_query, default_graphs, named_graphs, results_type or RESULTS_TYPES[0],
+    arguments = (shape, default_graphs, named_graphs, results_type or RESULTS_TYPES[0],
                  graph_type or GRAPH_TYPES[0], settings.sparql_max_rows, replacements)
     answered, answer_file = _run_admitted(arguments)
     try:
@@ -175,7 +175,7 @@ def _run_admitted(arguments: tuple) -> tuple[SparqlAnswer, IO[bytes]]:
             return _runners().run(("answer", path, *arguments), settings.sparql_timeout), answer_file
     except BaseException as error:
         answer_file.close()
-        raise _refusal(error, arguments[0]) from error
+        raise _refusal(error, arguments[0].text) from error
 
 
 def _refusal(error: BaseException, query: str) -> BaseException:

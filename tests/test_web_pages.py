@@ -17,6 +17,7 @@ from conftest import generated_release, require, running_server
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
+from tiers import entering, tiered
 
 from lodpub.web.i18n import WORDS
 from lodpub.web.pages import page_number
@@ -27,7 +28,9 @@ ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 
 
 @pytest.fixture(scope="module")
+@tiered("browser")
 def browser(tmp_path_factory):
+    entering("browser", "chromium")
     require(CHROMIUM.exists() and CHROMEDRIVER.exists(), "Debian's chromium and chromium-driver (.ci/run installs them)")
     options = webdriver.ChromeOptions()
     options.binary_location = str(CHROMIUM)

@@ -18,7 +18,7 @@ import pyoxigraph as ox
 import pytest
 import real_clients as real
 import requests
-from conftest import CHECKOUT, running_server
+from conftest import CHECKOUT, require, running_server
 from rdf_documents import parse_document
 from rdflib import Graph, URIRef
 from rdflib.compare import isomorphic
@@ -26,6 +26,7 @@ from rdflib.query import Result
 from real_clients import jena  # noqa: F401 - the fixture that runs Jena
 from SPARQLWrapper import CSV, JSON, JSONLD, N3, RDFXML, TSV, TURTLE, XML, SPARQLWrapper
 from SPARQLWrapper.SPARQLExceptions import QueryBadFormed
+from tiers import entering
 
 from lodpub.store.query_text import syntax_error
 
@@ -515,7 +516,8 @@ COMUNICA = CHECKOUT / "tests" / "clients" / "node_modules" / ".bin" / "comunica-
 
 
 def comunica(server: str, query: str, *options: str) -> str:
-    assert COMUNICA.exists(), "install the test clients: npm ci --prefix tests/clients"
+    entering("clients", "Comunica")
+    require(COMUNICA.exists(), "node and Comunica: npm ci --prefix tests/clients (.ci/run does)")
     result = subprocess.run([str(COMUNICA), f"sparql@{server}sparql", *options, query],
                             capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr[-2000:]

@@ -35,9 +35,18 @@ class InProcess(HTTPAdapter):
         finally:
             answer.close()
         status, _, reason = answer.status.partition(" ")
-        raw = urllib3.HTTPResponse(body=io.BytesIO(data), headers=list(answer.headers.items()), status=int(status),
+        raw = urllib3.HTTPResponse(body=io.BytesIO(data), headers=framed(answer, request.method), status=int(status),
                                    reason=reason, preload_content=False, decode_content=True)
         return self.build_response(request, raw)
+
+
+def framed(answer, method: str) -> list[tuple[str, str]]:
+    """The headers of `answer` as an HTTP/1.1 server sends them: a body of no stated length (a streamed
+    one) goes in chunks, as gunicorn sends it."""
+    headers = list(answer.headers.items())
+    if "Content-Length" not in answer.headers and method != "HEAD" and answer.status_code not in (204, 304):
+        headers.append(("Transfer-Encoding", "chunked"))
+    return headers
 
 
 def in_process_session(app, base: str) -> requests.Session:

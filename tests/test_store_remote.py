@@ -163,6 +163,7 @@ def test_the_password_never_shows(tmp_path, project_release):
     assert "s3cret" not in repr(endpoints(nowhere))
 
 
+@pytest.mark.served
 def test_the_server_says_the_store_is_down_and_recovers_without_a_restart(tmp_path, project_release):
     port = free_port()
     store = RemoteStoreServer(*(f"http://127.0.0.1:{port}/{path}" for path in ("query", "update", "store")))
@@ -183,6 +184,7 @@ def test_the_server_says_the_store_is_down_and_recovers_without_a_restart(tmp_pa
             assert requests.get(server + "health", timeout=30).json()["version"] == project_release.version
 
 
+@pytest.mark.served
 def test_a_new_release_reaches_the_running_server(tmp_path, store, project_release, mini_release):
     import time
 

@@ -18,6 +18,7 @@ from rdflib import Graph, Literal, URIRef
 from rdflib.compare import isomorphic
 from rdflib.namespace import DCTERMS, PROV, RDFS
 from test_describe_changes import FIRST, SECOND, THIRD, edit_the_data
+from tiers import tiered
 
 from lodpub.build import build
 from lodpub.config import load_settings
@@ -36,6 +37,7 @@ class Releases:
 
 
 @pytest.fixture(scope="module")
+@tiered("served")
 def releases(tmp_path_factory) -> Releases:
     mini = shutil.copytree(MINI, tmp_path_factory.mktemp("changelog") / "mini")
     settings = load_settings(ontology_dir=mini / "ontology", data_dir=mini / "data", shapes_dir=mini / "shapes",
@@ -91,6 +93,7 @@ def page(url: str, language: str) -> tuple[requests.Response, Page]:
 
 
 @pytest.mark.parametrize("language", ["cs", "en"])
+@pytest.mark.served
 def test_the_page_lists_the_releases_newest_first_in_each_language(releases, language):
     response, html = page(releases.server + "changes", language)
 
@@ -103,6 +106,7 @@ def test_the_page_lists_the_releases_newest_first_in_each_language(releases, lan
     assert 'type="application/ld+json"' in response.text
 
 
+@pytest.mark.served
 def test_every_link_of_the_page_leads_somewhere(releases):
     _, html = page(releases.server + "changes", "en")
     ours = {urljoin(releases.server, href) for href, _ in html.links if urljoin(releases.server, href).startswith(releases.server)}
@@ -113,6 +117,7 @@ def test_every_link_of_the_page_leads_somewhere(releases):
         assert response.status_code == 200, url
 
 
+@pytest.mark.served
 def test_the_resources_changed_are_named_by_label_and_linked_while_they_exist(releases):
     response, html = page(releases.server + "changes", "en")
     texts = {text: urljoin(releases.server, href) for href, text in html.links}
@@ -125,6 +130,7 @@ def test_the_resources_changed_are_named_by_label_and_linked_while_they_exist(re
     assert resource.url == releases.server + "doc/id/region/bursa" and "Bursa Province" in resource.text
 
 
+@pytest.mark.served
 def test_the_patch_files_hold_the_quads_of_the_release_at_the_servers_base(releases):
     release_dir = releases.output / "releases" / releases.second
     for kind in ("added", "removed"):
@@ -139,6 +145,7 @@ def test_the_patch_files_hold_the_quads_of_the_release_at_the_servers_base(relea
 
 
 @pytest.mark.parametrize("path", ["changes", "doc/id/release/{second}"])
+@pytest.mark.served
 def test_the_rdf_parses_in_every_format_and_is_the_same_graph(releases, path):
     url = releases.server + path.format(second=releases.second)
     graphs = {}
@@ -155,6 +162,7 @@ def test_the_rdf_parses_in_every_format_and_is_the_same_graph(releases, path):
         assert isomorphic(graph, turtle), suffix
 
 
+@pytest.mark.served
 def test_the_rdf_says_what_each_release_changed(releases):
     log = Graph().parse(data=requests.get(releases.server + "changes.ttl", timeout=30).text, format="turtle")
     release = URIRef(f"{releases.server}id/release/{releases.second}")
@@ -167,6 +175,7 @@ def test_the_rdf_says_what_each_release_changed(releases):
     assert log.value(URIRef(f"{releases.server}id/release/{releases.first}"), PROV.wasRevisionOf) is None
 
 
+@pytest.mark.served
 def test_a_release_iri_is_answered_with_303_and_an_unknown_one_with_404(releases):
     thing = f"{releases.server}id/release/{releases.second}"
     answer = requests.get(thing, allow_redirects=False, timeout=30)

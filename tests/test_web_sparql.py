@@ -26,7 +26,7 @@ from rdflib.query import Result
 from real_clients import jena  # noqa: F401 - the fixture that runs Jena
 from SPARQLWrapper import CSV, JSON, JSONLD, N3, RDFXML, TSV, TURTLE, XML, SPARQLWrapper
 from SPARQLWrapper.SPARQLExceptions import QueryBadFormed
-from tiers import entering
+from tiers import entering, tiered
 
 from lodpub.store.query_text import syntax_error
 
@@ -411,6 +411,7 @@ def test_post_without_or_with_a_wrong_content_type_is_415(server):
 
 
 @pytest.fixture(scope="module")
+@tiered("served")
 def strict_server(project_release, tmp_path_factory):
     """A server with tight limits, so that the bounds show quickly."""
     with running_server(project_release.path.parent.parent, tmp_path_factory.mktemp("strict"),
@@ -419,6 +420,7 @@ def strict_server(project_release, tmp_path_factory):
         yield base
 
 
+@pytest.mark.served
 def test_a_runaway_query_is_stopped_while_others_are_answered_within_a_second(strict_server):
     def runaway():
         started = time.monotonic()
@@ -442,6 +444,7 @@ def test_a_runaway_query_is_stopped_while_others_are_answered_within_a_second(st
     assert health.status_code == 200
 
 
+@pytest.mark.served
 def test_answers_are_cut_at_the_row_limit_and_say_so(strict_server):
     response = requests.get(strict_server + "sparql", params={"query": "SELECT * WHERE { ?s ?p ?o }"},
                             headers={"Accept": "application/sparql-results+json"}, timeout=30)
@@ -458,6 +461,7 @@ def test_answers_are_cut_at_the_row_limit_and_say_so(strict_server):
 
 @pytest.mark.parametrize("media_type", ["application/sparql-results+json", "application/sparql-results+xml",
                                         "text/csv", "text/tab-separated-values"])
+@pytest.mark.served
 def test_the_row_limit_cuts_only_what_is_beyond_it_in_every_format(strict_server, media_type):
     import pyoxigraph as ox
 
@@ -475,6 +479,7 @@ def test_the_row_limit_cuts_only_what_is_beyond_it_in_every_format(strict_server
         assert ("X-SPARQL-Truncated" in response.headers) is cut
 
 
+@pytest.mark.served
 def test_a_query_too_long_or_too_deep_is_refused(strict_server):
     long_query = "SELECT * WHERE { ?s ?p ?o } #" + "x" * 4000
     assert requests.post(strict_server + "sparql", data={"query": long_query}, timeout=30).status_code == 413
@@ -486,6 +491,7 @@ def test_a_query_too_long_or_too_deep_is_refused(strict_server):
                         timeout=30).status_code == 200
 
 
+@pytest.mark.served
 def test_a_query_that_needs_too_much_memory_is_stopped(strict_server):
     # Each row adds a few hundred bytes to one string, so memory, not time, runs out first, even
     # on a loaded machine: the 40 MB run out in well under a second, the time limit is 3 s.
@@ -498,6 +504,7 @@ def test_a_query_that_needs_too_much_memory_is_stopped(strict_server):
                         timeout=30).status_code == 200
 
 
+@pytest.mark.served
 def test_service_reaches_an_allow_listed_endpoint_and_only_that(project_release, tmp_path, canary):
     with running_server(project_release.path.parent.parent, tmp_path,
                         sparql_service_allowlist=canary + "sparql") as allowing:
@@ -539,6 +546,7 @@ def test_comunica_selects_asks_and_constructs(server):
     assert isomorphic(graph, own)
 
 
+@pytest.mark.served
 def test_a_query_that_cannot_run_is_told_why_even_when_every_slot_is_taken(project_release, tmp_path):
     """Told "busy", a client would only send its broken query again; a good query is still told to wait."""
     with running_server(project_release.path.parent.parent, tmp_path, sparql_slots="0") as server:

@@ -8,8 +8,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-import requests
-from in_process import Site, in_process_session
+from in_process import HTTP, Site, mounted
 from served import (  # noqa: F401 - also imported from here by the tests
     CHECKOUT,
     RemoteStoreServer,
@@ -185,9 +184,9 @@ def client(app):
 @pytest.fixture(scope="session")
 def in_process(app, project_settings: Settings) -> Iterator[Site]:
     """The publisher in process: `app` at the release's canonical base (so no link is moved to another
-    host), with `.http`, a requests session that answers requests under that base from `app` and sends
-    any other (a real server's) over HTTP."""
-    with in_process_session(app, project_settings.base_iri) as session:
+    host), with `.http`, the tests' requests session (in_process.HTTP), which answers requests under that
+    base from `app` and sends any other (a real server's) over HTTP."""
+    with mounted(app, project_settings.base_iri) as session:
         yield Site(project_settings.base_iri, session)
 
 
@@ -269,8 +268,7 @@ def site_on_every_store(request: pytest.FixtureRequest) -> Iterator[Site]:
     if isinstance(site, Site):
         yield site
         return
-    with requests.Session() as session:
-        yield Site(site, session)
+    yield Site(site, HTTP)
 
 
 # --- Releases: a server on the mini dataset, whose releases a test builds and switches ----------

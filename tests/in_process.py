@@ -7,7 +7,9 @@ release names, so nothing needs moving to another host and every link in an answ
 follow through the same session. Any other URL (a real server's) goes over HTTP as usual.
 """
 
+import contextlib
 import io
+from collections.abc import Iterator
 
 import requests
 import urllib3
@@ -36,7 +38,8 @@ class InProcess(HTTPAdapter):
             answer.close()
         status, _, reason = answer.status.partition(" ")
         raw = urllib3.HTTPResponse(body=io.BytesIO(data), headers=framed(answer, request.method), status=int(status),
-                                   reason=reason, preload_content=False, decode_content=True)
+                                   reason=reason, preload_content=False, decode_content=True,
+                                   request_method=request.method)
         return self.build_response(request, raw)
 
 
@@ -49,11 +52,19 @@ def framed(answer, method: str) -> list[tuple[str, str]]:
     return headers
 
 
-def in_process_session(app, base: str) -> requests.Session:
-    """A requests session whose requests under `base` are answered by `app` in this process."""
-    session = requests.Session()
-    session.mount(base, InProcess(app, base))
-    return session
+# The tests' requests session: the `in_process` fixture mounts the app at its base, so a helper that
+# sends `HTTP.get(url)` reaches the app in process or a real server alike, whichever `url` names.
+HTTP = requests.Session()
+
+
+@contextlib.contextmanager
+def mounted(app, base: str) -> Iterator[requests.Session]:
+    """HTTP, with the requests under `base` answered by `app` in this process while in the block."""
+    HTTP.mount(base, InProcess(app, base))
+    try:
+        yield HTTP
+    finally:
+        HTTP.adapters.pop(base)
 
 
 class Site(str):

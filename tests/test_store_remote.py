@@ -22,6 +22,7 @@ from conftest import RemoteStoreServer, free_port, generated_release, publish_to
 from rdflib import Graph
 from rdflib.compare import isomorphic
 from SPARQLWrapper import JSON, SPARQLWrapper
+from tiers import tiered
 from virtuoso import running_virtuoso
 
 from lodpub.build import build
@@ -82,6 +83,7 @@ TRANSACTIONAL = {"oxigraph"}
 
 
 @pytest.fixture(params=sorted(STARTERS))
+@tiered("stores")
 def store(request, tmp_path):
     """An empty store of each kind in turn."""
     with STARTERS[request.param](tmp_path) as started:

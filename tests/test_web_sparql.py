@@ -19,6 +19,7 @@ import pytest
 import real_clients as real
 import requests
 from conftest import CHECKOUT, require, running_server
+from in_process import HTTP
 from rdf_documents import parse_document
 from rdflib import Graph, URIRef
 from rdflib.compare import isomorphic
@@ -26,7 +27,7 @@ from rdflib.query import Result
 from real_clients import jena  # noqa: F401 - the fixture that runs Jena
 from SPARQLWrapper import CSV, JSON, JSONLD, N3, RDFXML, TSV, TURTLE, XML, SPARQLWrapper
 from SPARQLWrapper.SPARQLExceptions import QueryBadFormed
-from tiers import entering, tiered
+from tiers import entering, marks, tiered
 
 from lodpub.store.query_text import syntax_error
 
@@ -83,7 +84,7 @@ TERMS_QUERY = r"""SELECT ?term ?blank WHERE {
   OPTIONAL { FILTER (?term = "plain") BIND (BNODE() AS ?blank) } }"""
 
 
-@pytest.mark.parametrize("store", ["embedded_server", "oxigraph_server"])
+@pytest.mark.parametrize("store", ["in_process", pytest.param("oxigraph_server", marks=marks("served", "stores"))])
 @pytest.mark.parametrize("media_type, oxigraph_format", [
     ("application/sparql-results+json", "JSON"), ("application/sparql-results+xml", "XML"),
     ("text/tab-separated-values", "TSV")])
@@ -95,7 +96,7 @@ def test_select_answers_keep_every_term_as_the_engine_gives_it(request, store, m
 
     server = request.getfixturevalue(store)
     results_format = getattr(ox.QueryResultsFormat, oxigraph_format)
-    response = requests.get(server + "sparql", params={"query": TERMS_QUERY}, headers={"Accept": media_type},
+    response = HTTP.get(server + "sparql", params={"query": TERMS_QUERY}, headers={"Accept": media_type},
                             timeout=60)
     assert response.status_code == 200 and response.headers["Content-Type"].startswith(media_type)
     ours = [list(row) for row in ox.parse_query_results(response.content, results_format)]

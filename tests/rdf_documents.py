@@ -8,21 +8,24 @@ Our own context is fetched from the server under test, as any client would, thro
 
 import json
 
+import requests
 from in_process import HTTP
 from rdflib import Graph
 
 from lodpub.describe.dcat import NORM_CONTEXT_URL, norm_context
 
 
-def parse_document(data: bytes | str, rdflib_format: str, public_id: str | None = None) -> Graph:
-    """Parse `data` in `rdflib_format`, with the norm's JSON-LD context read locally."""
+def parse_document(data: bytes | str, rdflib_format: str, public_id: str | None = None,
+                   http: requests.Session = HTTP) -> Graph:
+    """Parse `data` in `rdflib_format`, with the norm's JSON-LD context read locally and any other
+    fetched through `http`."""
     if rdflib_format == "json-ld":
         document = json.loads(data)
         if isinstance(document, dict) and document.get("@context") == NORM_CONTEXT_URL:
             document["@context"] = norm_context()
             data = json.dumps(document)
         elif isinstance(document, dict) and isinstance(document.get("@context"), str):
-            context = HTTP.get(document["@context"], headers={"Accept": "application/ld+json"}, timeout=30)
+            context = http.get(document["@context"], headers={"Accept": "application/ld+json"}, timeout=30)
             context.raise_for_status()
             document["@context"] = context.json()["@context"]
             data = json.dumps(document)

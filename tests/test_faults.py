@@ -303,6 +303,7 @@ def test_a_corrupted_dump_is_withheld_and_a_release_with_one_is_refused(mini_ser
 
 
 @pytest.mark.served
+@pytest.mark.stores
 def test_a_remote_store_stopping_mid_traffic_gives_503_with_reason_then_recovers(project_release, tmp_path):
     """Clients keep reading documents and querying while the store stops and comes back (with the
     release published again): every answer is 200 or a 503 that says why and when to retry, never a

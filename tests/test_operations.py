@@ -85,6 +85,7 @@ def test_health_takes_no_sparql_slot(project_release, tmp_path):
 
 
 @pytest.mark.served
+@pytest.mark.stores
 def test_health_says_503_while_the_remote_store_is_down_and_200_once_it_is_back(project_release, tmp_path):
     port = free_port()
     with contextlib.ExitStack() as first_run:

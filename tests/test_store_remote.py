@@ -166,6 +166,7 @@ def test_the_password_never_shows(tmp_path, project_release):
 
 
 @pytest.mark.served
+@pytest.mark.stores
 def test_the_server_says_the_store_is_down_and_recovers_without_a_restart(tmp_path, project_release):
     port = free_port()
     store = RemoteStoreServer(*(f"http://127.0.0.1:{port}/{path}" for path in ("query", "update", "store")))

@@ -532,6 +532,7 @@ def comunica(server: str, query: str, *options: str) -> str:
     return result.stdout
 
 
+@pytest.mark.clients
 def test_comunica_selects_asks_and_constructs(server):
     rows = json.loads(comunica(server, STATUSES_QUERY.format(base=server), "-t", "application/sparql-results+json"))
     concepts = {binding["concept"]["value"] for binding in rows["results"]["bindings"]}

@@ -116,8 +116,9 @@ def walk_nodes(values: list, id_key: str):
 
 # --- Jena's riot: jsonld-java, a JSON-LD 1.0 reader ------------------------------------------------
 
-def test_jenas_json_ld_1_0_reader_reads_every_triple_of_each_document(server, tmp_path, jena):
-    files, expected = [], {}
+def test_jenas_json_ld_1_0_reader_reads_every_triple_of_each_document(embedded_server, tmp_path, jena):
+    """(Jena fetches our context itself, over HTTP: from a real server.)"""
+    server, files, expected = embedded_server, [], {}
     for index, path in enumerate(DOCUMENTS):
         body = get_json_ld(server + path).text
         # an offline client maps the norm's context URL to our copy

@@ -1,19 +1,42 @@
 """Shared fixtures: a private copy of the mini dataset, settings pointing at it, and the CLI."""
 
-import contextlib
 import os
 import shutil
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import NamedTuple
 
 import pytest
+from in_process import HTTP, Site, mounted
+from served import (  # noqa: F401 - also imported from here by the tests
+    CHECKOUT,
+    RemoteStoreServer,
+    RunningServer,
+    free_port,
+    holding,
+    proxied_to,
+    publish_to,
+    running_oxigraph,
+    running_server,
+    wait_until_up,
+)
+from tiers import (  # noqa: F401 - the hooks that mark, choose and report the tiers
+    entering,
+    in_ci,
+    marks,
+    pytest_cmdline_main,
+    pytest_collection_modifyitems,
+    pytest_configure,
+    pytest_runtest_setup,
+    pytest_sessionfinish,
+    pytest_terminal_summary,
+    pytest_testnodedown,
+    tiered,
+)
 
 from lodpub.config import Settings, load_settings
 
-CHECKOUT = Path(__file__).resolve().parent.parent
 MINI = Path(__file__).resolve().parent / "fixtures" / "mini"
 
 
@@ -25,38 +48,6 @@ def require(available: bool, what: str) -> None:
     if in_ci():
         pytest.fail(f"missing in CI: {what}")
     pytest.skip(f"needs {what}")
-
-
-def in_ci() -> bool:
-    """True under CI=true, where .ci/run has installed everything and every tier runs."""
-    return os.environ.get("CI", "").lower() in ("true", "1")
-
-
-def pytest_addoption(parser: pytest.Parser, pluginmanager: pytest.PytestPluginManager) -> None:
-    """With pytest-xdist disabled (`-p no:xdist`), accept the `-n auto` of pyproject's addopts, so
-    the tests run in this one process instead of pytest refusing the option."""
-    if not pluginmanager.has_plugin("xdist"):
-        # pytest reserves lowercase short options for itself and plugins; xdist adds its `-n` the
-        # same way, through the group's _addoption.
-        group = parser.getgroup("xdist")
-        group._addoption("-n", "--numprocesses", dest="numprocesses", default=None,
-                         help="the number of processes, for pytest-xdist; ignored while it is disabled")
-
-
-def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line(
-        "markers", "long: a probe that runs for minutes (bursts, slow clients, reload loops); it runs in CI "
-                   "and with LODPUB_LONG_TESTS=1, and is skipped elsewhere")
-
-
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Skip the long tier outside CI unless LODPUB_LONG_TESTS=1 asks for it."""
-    if in_ci() or os.environ.get("LODPUB_LONG_TESTS") == "1":
-        return
-    skip = pytest.mark.skip(reason="a long probe: runs in CI, or with LODPUB_LONG_TESTS=1")
-    for item in items:
-        if "long" in item.keywords:
-            item.add_marker(skip)
 
 
 @pytest.fixture(autouse=True)
@@ -190,102 +181,23 @@ def client(app):
     return app.test_client()
 
 
-# --- The publisher running for real: gunicorn on loopback, serving the release above -----------
-
-
-def proxied_to(base_iri: str) -> dict[str, str]:
-    """The headers a reverse proxy serving the publisher at `base_iri` adds (LODPUB_PROXY_HOPS=1)."""
-    scheme, _, host, prefix = base_iri.rstrip("/").split("/", 3)
-    return {"X-Forwarded-Proto": scheme.rstrip(":"), "X-Forwarded-Host": host, "X-Forwarded-Prefix": "/" + prefix}
-
-
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 nobody listens on right now."""
-    import socket
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def wait_until_up(url: str, process: subprocess.Popen, log: Path, seconds: float = 60,
-                  unavailable_is_up: bool = False) -> None:
-    """Poll `url` until it answers (503 counts when `unavailable_is_up`), failing early (with the
-    server's log) if its process dies."""
-    import time
-    import urllib.error
-    import urllib.request
-
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"the server exited with {process.returncode}: {log.read_text()}")
-        try:
-            with urllib.request.urlopen(url, timeout=2):
-                return
-        except urllib.error.HTTPError as error:
-            if unavailable_is_up and error.code == 503:
-                return
-            time.sleep(0.2)
-        except OSError:
-            time.sleep(0.2)
-    raise TimeoutError(f"no answer from {url} within {seconds} s")
-
-
-class RunningServer(str):
-    """The base URL of a running server (it is a str), with its gunicorn master's pid, its log and
-    its output folder."""
-
-    pid: int
-    log: Path
-    output: Path
-
-
-def own_output(release_output: Path, folder: Path) -> Path:
-    """An output folder of its own in `folder` (so its pid file, lodpub.pid, is one server's) that
-    serves the current release of `release_output`: its releases/ is a link to that one's."""
-    output = folder / "dist"
-    output.mkdir()
-    (output / "releases").symlink_to(release_output.resolve() / "releases")
-    # As the build links it: relative, to a folder of releases/ (lodpub reads the version from the link).
-    (output / "current").symlink_to(Path("releases") / (release_output / "current").resolve().name)
-    return output
-
-
-@contextlib.contextmanager
-def running_server(release_output: Path, log_dir: Path, unavailable_is_up: bool = False, shared: bool = True,
-                   **settings: str) -> Iterator[RunningServer]:
-    """Run `lodpub serve` (gunicorn, 2 workers) on a free loopback port for the release in
-    `release_output`, with LODPUB_* `settings` (e.g. SPARQL_TIMEOUT="3"); yield its base URL.
-
-    A `shared` output folder (the project's release, which many servers serve) is linked into a
-    folder of the server's own; otherwise the server runs in `release_output` itself, as an
-    operator's server does, and `lodpub reload` / `rollback` of that folder reach it."""
-    port = free_port()
-    (log_dir / f"server-{port}").mkdir()
-    output = own_output(release_output, log_dir / f"server-{port}") if shared else release_output
-    environment = {name: value for name, value in os.environ.items() if not name.startswith("LODPUB_")}
-    environment["LODPUB_OUTPUT_DIR"] = str(output)
-    environment |= {f"LODPUB_{name.upper()}": value for name, value in settings.items()}
-    log = log_dir / f"server-{port}.log"
-    with open(log, "w") as log_file:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "lodpub.cli", "serve", "--port", str(port), "--workers", "2"],
-            cwd=CHECKOUT, env=environment, stdout=log_file, stderr=subprocess.STDOUT,
-        )
-    base = RunningServer(f"http://127.0.0.1:{port}/")
-    base.pid = process.pid
-    base.log = log
-    base.output = output
-    try:
-        wait_until_up(base + "health", process, log, unavailable_is_up=unavailable_is_up)
-        yield base
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
+@pytest.fixture(scope="session")
+def in_process(app, project_settings: Settings) -> Iterator[Site]:
+    """The publisher in process: `app` at the release's canonical base (so no link is moved to another
+    host), with `.http`, the tests' requests session (in_process.HTTP), which answers requests under that
+    base from `app` and sends any other (a real server's) over HTTP."""
+    with mounted(app, project_settings.base_iri) as session:
+        yield Site(project_settings.base_iri, session)
 
 
 @pytest.fixture(scope="session")
+def web(in_process: Site):
+    """The requests session of `in_process`: `web.get(base + path, ...)` fits it and a real server alike."""
+    return in_process.http
+
+
+@pytest.fixture(scope="session")
+@tiered("served")
 def embedded_server(project_release, tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
     """`lodpub serve` on loopback, serving the project's release with the default settings."""
     with running_server(project_release.path.parent.parent, tmp_path_factory.mktemp("server")) as base:
@@ -298,71 +210,8 @@ def server(embedded_server: RunningServer) -> RunningServer:
     return embedded_server
 
 
-# --- Remote stores: real SPARQL servers on loopback, holding the release `lodpub publish` loaded --
-
-
-class RemoteStoreServer(NamedTuple):
-    """A SPARQL store running on loopback: its endpoints as lodpub's settings name them, and the
-    login its updates need, if any."""
-
-    query_url: str
-    update_url: str
-    graph_store_url: str
-    user: str = ""
-    password: str = ""
-    auth: str = "basic"
-
-    def credentials(self) -> dict[str, str]:
-        """The LODPUB_* settings (without the prefix) that log in to this store: none without a user."""
-        if not self.user:
-            return {}
-        return {"store_user": self.user, "store_password": self.password, "store_auth": self.auth}
-
-    def settings(self) -> dict[str, str]:
-        """The LODPUB_* settings (without the prefix) that make lodpub use this store."""
-        return {"store": "remote", "store_query_url": self.query_url, "store_update_url": self.update_url,
-                "store_graph_store_url": self.graph_store_url, **self.credentials()}
-
-
-@contextlib.contextmanager
-def running_oxigraph(log_dir: Path, port: int | None = None) -> Iterator[RemoteStoreServer]:
-    """Oxigraph server (`pip install oxigraph`), in memory, on a loopback port."""
-    port = port or free_port()
-    log = log_dir / f"oxigraph-{port}.log"
-    with open(log, "w") as log_file:
-        process = subprocess.Popen([shutil.which("oxigraph") or "oxigraph", "serve", "--bind", f"127.0.0.1:{port}"],
-                                   stdout=log_file, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}/"
-    try:
-        wait_until_up(base + "query?query=ASK%7B%7D", process, log)
-        yield RemoteStoreServer(base + "query", base + "update", base + "store")
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
-
-
-def publish_to(store: RemoteStoreServer, release: Path) -> subprocess.CompletedProcess:
-    """`lodpub publish` of `release` into `store`, as an operator runs it: endpoints on the command
-    line, the login in the environment (where lodpub reads the password from)."""
-    environment = {name: value for name, value in os.environ.items() if not name.startswith("LODPUB_")}
-    environment |= {f"LODPUB_{name.upper()}": value for name, value in store.credentials().items()}
-    return subprocess.run(
-        [sys.executable, "-m", "lodpub.cli", "publish", "--release", str(release), "--query-url", store.query_url,
-         "--update-url", store.update_url, "--graph-store-url", store.graph_store_url],
-        cwd=CHECKOUT, env=environment, capture_output=True, text=True, timeout=300)
-
-
-@contextlib.contextmanager
-def holding(starting: contextlib.AbstractContextManager[RemoteStoreServer],
-            release: Path) -> Iterator[RemoteStoreServer]:
-    """The store that `starting` runs, holding `release`, published by `lodpub publish`."""
-    with starting as store:
-        published = publish_to(store, release)
-        assert published.returncode == 0, published.stderr
-        yield store
-
-
 @pytest.fixture(scope="session")
+@tiered("stores")
 def oxigraph_store(project_release, tmp_path_factory: pytest.TempPathFactory) -> Iterator[RemoteStoreServer]:
     """Oxigraph server holding the project's release."""
     with holding(running_oxigraph(tmp_path_factory.mktemp("oxigraph")), project_release.path) as store:
@@ -370,6 +219,7 @@ def oxigraph_store(project_release, tmp_path_factory: pytest.TempPathFactory) ->
 
 
 @pytest.fixture(scope="session")
+@tiered("served", "stores")
 def oxigraph_server(project_release, oxigraph_store, tmp_path_factory) -> Iterator[RunningServer]:
     """`lodpub serve` on the remote store `oxigraph_store`."""
     with running_server(project_release.path.parent.parent, tmp_path_factory.mktemp("server-oxigraph"),
@@ -378,6 +228,7 @@ def oxigraph_server(project_release, oxigraph_store, tmp_path_factory) -> Iterat
 
 
 @pytest.fixture(scope="session")
+@tiered("stores")
 def virtuoso_store(project_release, tmp_path_factory: pytest.TempPathFactory) -> Iterator[RemoteStoreServer]:
     """Virtuoso open source holding the project's release."""
     from virtuoso import running_virtuoso  # imports this module: not at the top
@@ -387,6 +238,7 @@ def virtuoso_store(project_release, tmp_path_factory: pytest.TempPathFactory) ->
 
 
 @pytest.fixture(scope="session")
+@tiered("served", "stores")
 def virtuoso_server(project_release, virtuoso_store, tmp_path_factory) -> Iterator[RunningServer]:
     """`lodpub serve` on the remote store `virtuoso_store`. Virtuoso builds the LKOD validator's record
     (a CONSTRUCT whose OPTIONALs multiply its rows) in about 14 s, so queries get a minute."""
@@ -395,14 +247,28 @@ def virtuoso_server(project_release, virtuoso_store, tmp_path_factory) -> Iterat
         yield base
 
 
-# The stores every server-level test runs on (a module opts in by using `server_on_every_store`).
-STORES = ["embedded_server", "oxigraph_server", "virtuoso_server"]
+# The stores every server-level test runs on (a module opts in by using `server_on_every_store`), and
+# the same with the app in process on the embedded store, for tests that send their requests through `web`.
+REMOTE = [pytest.param(name, marks=marks("served", "stores")) for name in ("oxigraph_server", "virtuoso_server")]
+STORES = [pytest.param("embedded_server", marks=marks("served")), *REMOTE]
+SITES = ["in_process", *REMOTE]
 
 
 @pytest.fixture(scope="module", params=STORES)
 def server_on_every_store(request: pytest.FixtureRequest) -> RunningServer:
     """The publisher on each store in turn: the tests of a module that asks for it run once per store."""
     return request.getfixturevalue(request.param)
+
+
+@pytest.fixture(scope="module", params=SITES)
+def site_on_every_store(request: pytest.FixtureRequest) -> Iterator[Site]:
+    """The publisher on each store in turn, as a Site (`site.http.get(site + path)`): in process on the
+    embedded store; the remote stores' real servers are in the `stores` tier."""
+    site = request.getfixturevalue(request.param)
+    if isinstance(site, Site):
+        yield site
+        return
+    yield Site(site, HTTP)
 
 
 # --- Releases: a server on the mini dataset, whose releases a test builds and switches ----------
@@ -415,6 +281,7 @@ def mini_release_settings(settings: Settings) -> dict[str, str]:
 
 
 @pytest.fixture
+@tiered("served")
 def mini_server(mini_settings: Settings, tmp_path: Path) -> Iterator[RunningServer]:
     """`lodpub serve` (gunicorn, 2 workers) on loopback, serving a first release of the mini copy
     built into mini_settings.output_dir; the test may build, reload, roll back and break releases."""

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from conftest import require
+from tiers import entering, tiered
 
 from bench.jena import JARS, jena_class_path
 
@@ -54,8 +55,10 @@ COMUNICA = Path(__file__).resolve().parent / "clients" / "node_modules" / ".bin"
 
 
 @pytest.fixture(scope="session")
+@tiered("clients")
 def jena(tmp_path_factory: pytest.TempPathFactory) -> Callable[..., subprocess.CompletedProcess]:
     """Run one of Debian's Jena commands (`riotcmd.riot`, `arq.rsparql`, `arq.sparql`) with `args`."""
+    entering("clients", "Jena")
     require(shutil.which("java") is not None and (JARS / "jena-core.jar").is_file(),
             "Java and Debian's Jena (apt-get install libapache-jena-java; .ci/run does)")
     # With the HTTP cache and logging jars its JSON-LD 1.0 reader (jsonld-java) loads with.

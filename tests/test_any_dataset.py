@@ -10,6 +10,7 @@ import requests
 from conftest import CHECKOUT, free_port, wait_until_up
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, PROV, RDFS, VOID
+from tiers import tiered
 
 ZOO = Path(__file__).resolve().parent / "fixtures" / "zoo"
 BASE = "http://example.org/zoo/"
@@ -27,6 +28,7 @@ def serve(tmp_path: Path, *options: str) -> tuple[subprocess.Popen, str]:
 
 
 @pytest.fixture(scope="module")
+@tiered("served")
 def zoo_server(tmp_path_factory):
     tmp_path = tmp_path_factory.mktemp("zoo")
     process, base = serve(tmp_path)
@@ -38,6 +40,7 @@ def zoo_server(tmp_path_factory):
         process.wait(timeout=30)
 
 
+@pytest.mark.served
 def test_its_iris_dereference_in_every_format(zoo_server):
     thing = requests.get(zoo_server + "animal/leo", headers={"Accept": "text/turtle"}, allow_redirects=False, timeout=30)
     assert thing.status_code == 303 and thing.headers["Location"] == zoo_server + "doc/animal/leo"
@@ -53,6 +56,7 @@ def test_its_iris_dereference_in_every_format(zoo_server):
     assert requests.get(zoo_server + "animal/nobody", timeout=30).status_code == 404
 
 
+@pytest.mark.served
 def test_people_get_a_page_with_its_labels(zoo_server):
     page = requests.get(zoo_server + "doc/animal/leo", headers={"Accept": "text/html", "Accept-Language": "cs"}, timeout=30)
     assert page.status_code == 200
@@ -60,6 +64,7 @@ def test_people_get_a_page_with_its_labels(zoo_server):
     assert "lev" in page.text  # its class by its Czech label
 
 
+@pytest.mark.served
 def test_its_sparql_endpoint_and_void_describe_it_and_claim_nothing_of_ours(zoo_server):
     answer = requests.get(zoo_server + "sparql", params={"query": f"SELECT ?a WHERE {{ ?a a <{zoo_server}Lion> }}"},
                           headers={"Accept": "application/sparql-results+json"}, timeout=30).json()
@@ -73,6 +78,7 @@ def test_its_sparql_endpoint_and_void_describe_it_and_claim_nothing_of_ours(zoo_
     assert not list(void.objects(dataset, PROV.wasDerivedFrom)) and not list(void.objects(dataset, DCTERMS.source))
 
 
+@pytest.mark.served
 def test_with_its_shapes_bad_data_is_refused(tmp_path):
     broken = tmp_path / "zoo.ttl"
     broken.write_text((ZOO / "zoo.ttl").read_text(encoding="utf-8").replace('rdfs:label "Kim" .', "."),

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 import requests
+from tiers import tiered
 
 CHECKOUT = Path(__file__).resolve().parent.parent
 LOAD = CHECKOUT / "bench" / "load.py"
@@ -20,6 +21,7 @@ SECONDS = 15
 
 
 @pytest.fixture(scope="module")
+@tiered("served")
 def run(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict, str]:
     """The results file and the printed table of 2 clients for SECONDS (queries stopped after 3 s, so
     that the runaway of the warm-up is quick)."""

@@ -138,6 +138,7 @@ def flip_a_byte(path: Path) -> None:
 # --- A full disk during a build ----------------------------------------------------------------
 
 
+@pytest.mark.served
 def test_a_build_on_a_full_disk_leaves_the_old_release_intact_and_served(mini_settings, mini_options, tmp_path):
     """The output folder is a 2 MB tmpfs in a user+mount namespace (unshare), filled to 16 KB free;
     where user namespaces are not allowed, the build runs under an RLIMIT_FSIZE of 2 KB (see Disk)."""
@@ -172,6 +173,7 @@ def test_a_build_on_a_full_disk_leaves_the_old_release_intact_and_served(mini_se
 # --- A full or read-only output folder when the server starts ----------------------------------
 
 
+@pytest.mark.served
 def test_serve_on_a_full_disk_says_the_pidfile_cannot_be_written_and_leaves_nothing_behind(mini_options, tmp_path):
     """gunicorn writes the pidfile, and on a full disk left an empty file of its own behind: lodpub
     tries first, and says why it cannot start."""
@@ -194,6 +196,7 @@ def test_serve_on_a_full_disk_says_the_pidfile_cannot_be_written_and_leaves_noth
         disk.close()
 
 
+@pytest.mark.served
 def test_on_a_read_only_output_folder_serve_writes_nothing_and_says_the_pidfile_cannot_be_written(
         mini_options, tmp_path):
     disk = Disk(tmp_path / "disk")
@@ -222,6 +225,7 @@ def test_on_a_read_only_output_folder_serve_writes_nothing_and_says_the_pidfile_
 # --- kill -9 during a reload -------------------------------------------------------------------
 
 
+@pytest.mark.served
 def test_a_server_killed_during_a_reload_restarts_serving_a_complete_release(mini_server, mini_settings, tmp_path):
     add_a_fact(mini_settings)
     newer = build(mini_settings)
@@ -298,6 +302,8 @@ def test_a_corrupted_dump_is_withheld_and_a_release_with_one_is_refused(mini_ser
 # --- the remote store stops while the public is reading -------------------------------------------
 
 
+@pytest.mark.served
+@pytest.mark.stores
 def test_a_remote_store_stopping_mid_traffic_gives_503_with_reason_then_recovers(project_release, tmp_path):
     """Clients keep reading documents and querying while the store stops and comes back (with the
     release published again): every answer is 200 or a 503 that says why and when to retry, never a
@@ -346,6 +352,7 @@ def test_a_remote_store_stopping_mid_traffic_gives_503_with_reason_then_recovers
             assert retry and ("does not answer" in text or "lodpub publish" in text or "busy" in text), text
 
 
+@pytest.mark.served
 def test_a_dump_sent_from_its_file_is_withheld_once_damaged(mini_settings, tmp_path):
     """At the canonical base (behind the proxy) a dump is sent from its file, not held in memory:
     it is checked against the build's SHA-256 before every sending all the same."""
@@ -399,6 +406,7 @@ def _health_of_every_worker(base: str, requests_made: int = 50, workers: int = 2
     return answers
 
 
+@pytest.mark.served
 def test_a_damaged_served_manifest_changes_nothing_served_and_a_reload_to_it_is_refused(
         mini_server: RunningServer, mini_settings, lodpub):
     """The running server decided on its release at start, with the manifest as it was then: workers
@@ -419,6 +427,7 @@ def test_a_damaged_served_manifest_changes_nothing_served_and_a_reload_to_it_is_
     assert requests.get(mini_server + "dumps/manifest.json", timeout=30).json()["version"] == served
 
 
+@pytest.mark.served
 def test_serve_with_the_newest_release_damaged_serves_the_newest_sound_one_and_says_why(
         mini_settings, tmp_path, lodpub):
     sound = build(mini_settings)
@@ -443,6 +452,7 @@ def test_serve_with_the_newest_release_damaged_serves_the_newest_sound_one_and_s
     assert f"{sound.version}" in listing and "served (fallback)" in listing and "chosen, refused: " in listing
 
 
+@pytest.mark.served
 def test_a_server_with_no_release_left_to_serve_answers_503_saying_why_and_serves_again_after_a_reload(
         mini_server: RunningServer, mini_settings, lodpub):
     """Every worker must start, or gunicorn's master stops: with nothing to serve, it answers 503."""
@@ -519,6 +529,7 @@ def _store_version(open_store, settings) -> str | None:
         return None
 
 
+@pytest.mark.served
 def test_random_byte_changes_of_the_served_manifest_never_stop_the_server(mini_settings, lodpub):
     """A sample of 8 (the long tier runs 80): see _probe_manifest_changes."""
     assert _probe_manifest_changes(mini_settings, lodpub, 8) == {"worker": [], "worker deciding": [], "reload": [],
@@ -526,6 +537,7 @@ def test_random_byte_changes_of_the_served_manifest_never_stop_the_server(mini_s
 
 
 @pytest.mark.long
+@pytest.mark.served
 def test_80_random_byte_changes_of_the_served_manifest_never_stop_the_server(mini_settings, lodpub):
     assert _probe_manifest_changes(mini_settings, lodpub, 80, seed=80) == {
         "worker": [], "worker deciding": [], "reload": [], "restart": []}

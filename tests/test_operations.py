@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 import requests
 from conftest import RunningServer, free_port, publish_to, running_oxigraph, running_server
+from tiers import tiered
 
 ACCESS_LOG_FIELDS = {"time", "method", "path", "query", "status", "bytes", "duration_ms", "remote_addr",
                      "user_agent", "request_id"}
@@ -38,6 +39,7 @@ def entry_of(log: Path, request_id: str) -> dict:
 
 
 @pytest.fixture(scope="module")
+@tiered("served")
 def logged_server(project_release, tmp_path_factory) -> RunningServer:
     """`lodpub serve` on the embedded store behind one proxy, with its access and error logs in files of
     their own."""
@@ -50,6 +52,7 @@ def logged_server(project_release, tmp_path_factory) -> RunningServer:
 # --- health -------------------------------------------------------------------------------------
 
 
+@pytest.mark.served
 def test_health_says_ok_with_the_release_served_and_is_never_cached(logged_server, project_release):
     response = requests.get(logged_server + "health", timeout=30)
     health = response.json()
@@ -65,6 +68,7 @@ def test_health_says_ok_with_the_release_served_and_is_never_cached(logged_serve
     assert "ETag" not in response.headers and "Last-Modified" not in response.headers
 
 
+@pytest.mark.served
 def test_health_answers_head_and_plain_text_for_load_balancers(logged_server, project_release):
     head = requests.head(logged_server + "health", timeout=30)
     assert head.status_code == 200 and head.content == b""
@@ -72,6 +76,7 @@ def test_health_answers_head_and_plain_text_for_load_balancers(logged_server, pr
     assert text.status_code == 200 and text.text.startswith(f"ok {project_release.version} ")
 
 
+@pytest.mark.served
 def test_health_takes_no_sparql_slot(project_release, tmp_path):
     # No query slot at all: /health still answers, and a query is refused for want of one.
     with running_server(project_release.path.parent.parent, tmp_path, sparql_slots="0") as server:
@@ -79,6 +84,8 @@ def test_health_takes_no_sparql_slot(project_release, tmp_path):
         assert requests.get(server + "sparql", params={"query": "ASK {}"}, timeout=30).status_code == 503
 
 
+@pytest.mark.served
+@pytest.mark.stores
 def test_health_says_503_while_the_remote_store_is_down_and_200_once_it_is_back(project_release, tmp_path):
     port = free_port()
     with contextlib.ExitStack() as first_run:
@@ -129,6 +136,7 @@ def health_until(server: str, wanted, seconds: float = 15) -> dict:
 # --- the access log and request ids ---------------------------------------------------------------
 
 
+@pytest.mark.served
 def test_every_access_log_line_is_a_json_object_with_the_fields(logged_server):
     log = Path(logged_server.log).parent / "access.log"
     agent = 'curl/8 "quoted" \\ {braces}'
@@ -159,6 +167,7 @@ def test_every_access_log_line_is_a_json_object_with_the_fields(logged_server):
     assert all(set(entry) == ACCESS_LOG_FIELDS for entry in access_log(log))
 
 
+@pytest.mark.served
 def test_a_sane_request_id_comes_back_and_any_other_is_replaced(logged_server):
     log = Path(logged_server.log).parent / "access.log"
     sane = "Root=1-67891233-abcdef012345678912345678;Parent=53995c3f42cd8ad8"
@@ -174,12 +183,14 @@ def test_a_sane_request_id_comes_back_and_any_other_is_replaced(logged_server):
         assert entry_of(log, request_id)["path"] == "/health"
 
 
+@pytest.mark.served
 def test_a_browser_script_may_read_the_request_id(logged_server):
     response = requests.get(logged_server + "doc/id/region/bursa", headers={"Origin": "https://example.org"},
                             timeout=30)
     assert "X-Request-ID" in response.headers["Access-Control-Expose-Headers"]
 
 
+@pytest.mark.served
 def test_errors_go_to_the_error_log_not_the_access_log(logged_server):
     folder = Path(logged_server.log).parent
     errors = (folder / "error.log").read_text()
@@ -187,6 +198,7 @@ def test_errors_go_to_the_error_log_not_the_access_log(logged_server):
     assert all(line.startswith("{") for line in (folder / "access.log").read_text().splitlines())
 
 
+@pytest.mark.served
 def test_a_get_query_of_8_kb_is_taken_and_a_longer_request_line_refused(logged_server):
     padding = "#" + "x" * 100 + "\n"
     query = padding * 70 + "ASK { ?s ?p ?o }"  # about 7 KB as sent
@@ -199,6 +211,7 @@ def test_a_get_query_of_8_kb_is_taken_and_a_longer_request_line_refused(logged_s
 # --- the process ----------------------------------------------------------------------------------
 
 
+@pytest.mark.served
 def test_the_pid_file_names_the_gunicorn_master(logged_server):
     pid = int((logged_server.output / "lodpub.pid").read_text())
     assert pid == logged_server.pid
@@ -207,6 +220,7 @@ def test_the_pid_file_names_the_gunicorn_master(logged_server):
         assert re.search(rf"^PPid:\s+{pid}$", Path(f"/proc/{worker}/status").read_text(), re.M)
 
 
+@pytest.mark.served
 def test_the_pid_file_goes_when_the_server_stops(project_release, tmp_path):
     with running_server(project_release.path.parent.parent, tmp_path) as server:
         output = server.output
@@ -214,6 +228,7 @@ def test_the_pid_file_goes_when_the_server_stops(project_release, tmp_path):
     assert not (output / "lodpub.pid").exists()
 
 
+@pytest.mark.served
 def test_workers_are_replaced_after_max_requests_without_dropping_one(project_release, tmp_path):
     with running_server(project_release.path.parent.parent, tmp_path, max_requests="10") as server:
         session = requests.Session()
@@ -226,6 +241,7 @@ def test_workers_are_replaced_after_max_requests_without_dropping_one(project_re
         assert "requests: it serves on until the master has replaced it" in Path(server.log).read_text()
 
 
+@pytest.mark.served
 def test_with_trusted_hosts_another_host_is_refused_with_400(project_release, tmp_path):
     with running_server(project_release.path.parent.parent, tmp_path, trusted_hosts="127.0.0.1 .kraj-lbc.cz") as server:
         port = server.rstrip("/").rsplit(":", 1)[1]

@@ -20,6 +20,7 @@ from rdflib import BNode, Dataset, Graph, Literal, Namespace, URIRef
 from rdflib.collection import Collection
 from rdflib.namespace import OWL, PROV, RDF, RDFS
 from rdflib.term import Node
+from tiers import tiered
 
 from lodpub.build import SOURCE_PATH
 from lodpub.describe.changes import CHANGELOG_FILE
@@ -149,6 +150,7 @@ def published(project_release, project_settings) -> Graph:
 
 
 @pytest.fixture(scope="module")
+@tiered("long")  # the OWL 2 RL closure of the whole published graph: half a minute of CPU
 def published_closure(published) -> Graph:
     return owl_rl_closure(published)
 
@@ -165,6 +167,7 @@ def test_the_closure_reached_the_vocabularies_and_our_data(published_closure):
     assert (PROV.Activity, OWL.disjointWith, PROV.Entity) in published_closure
 
 
+@pytest.mark.long  # a closure of the whole graph
 def test_a_signing_derived_from_the_page_clashes(published, project_settings):
     """Said of an event (a prov:Activity), prov:wasDerivedFrom (domain prov:Entity) makes it an
     entity too: the clash of issue 17, which the check must report."""
@@ -174,6 +177,7 @@ def test_a_signing_derived_from_the_page_clashes(published, project_settings):
     assert f"{signing} is in {PROV.Activity} and {PROV.Entity}, declared disjoint" in found
 
 
+@pytest.mark.long  # a closure of the whole graph
 def test_an_event_that_did_not_take_place_is_no_activity(published):
     """The ontology says an event that did not take place (rp:tookPlace false) is no prov:Activity:
     a signing said not to have taken place clashes."""

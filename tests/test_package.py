@@ -43,6 +43,7 @@ def test_the_wheel_holds_one_package_named_lodpub_with_our_ontology_and_its_web_
         assert any(name.startswith(needed) for name in names), needed
 
 
+@pytest.mark.served
 def test_installed_from_the_wheel_lodpub_serves_a_data_file_from_an_empty_folder(wheel, tmp_path):
     # The venv sees the packages already installed here (rdflib, flask, ...: no network needed),
     # and its own lodpub, from the wheel, comes before any other on its path.

@@ -37,6 +37,7 @@ def test_ci_runs_the_readmes_test_command():
     assert "README.md" in ci and "commands[1]" in ci and 'eval "$test_command"' in ci
 
 
+@pytest.mark.served
 def test_the_first_command_installs_and_starts_the_publisher_on_port_5000(tmp_path: Path):
     """Run it word for word, with the release built into a temporary folder; it must answer on
     http://127.0.0.1:5000/ (on the embedded store) until stopped. Its `python3` is a fresh virtual

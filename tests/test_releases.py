@@ -177,6 +177,7 @@ def test_a_reload_to_an_incomplete_or_damaged_release_is_refused_and_says_why(lo
 # --- A running server: one release, switched only on request --------------------------------
 
 
+@pytest.mark.served
 def test_building_changes_nothing_served_not_even_in_restarted_workers_or_after_sighup(mini_server, mini_settings):
     first = served_version(mini_server)
     add_a_fact(mini_settings)

@@ -14,6 +14,7 @@ import time
 import pytest
 import requests
 from conftest import CHECKOUT, RunningServer, running_server
+from tiers import tiered
 
 sys.path.insert(0, str(CHECKOUT / "bench"))
 import probes  # noqa: E402  (bench/ is not a package)
@@ -22,6 +23,7 @@ SHORT = {"header_timeout": "2", "body_timeout": "2", "max_body_bytes": "1000"}
 
 
 @pytest.fixture(scope="module")
+@tiered("served")
 def strict_server(project_release, tmp_path_factory) -> RunningServer:
     """A server with a 2 s header and body deadline and bodies of at most 1000 bytes."""
     with running_server(project_release.path.parent.parent, tmp_path_factory.mktemp("strict"), **SHORT) as server:
@@ -46,6 +48,7 @@ def _read_until_closed(sock: socket.socket) -> bytes:
 # --- slow and idle clients -----------------------------------------------------------------------
 
 
+@pytest.mark.served
 def test_slowloris_clients_hold_no_thread_and_get_408_at_the_header_deadline(strict_server):
     result = probes.probe_attackers(strict_server, strict_server.pid, seconds=5, count=40, lines_every=0.5)
     assert result["failed"] == 0 and result["answers"] >= 20, result
@@ -56,6 +59,7 @@ def test_slowloris_clients_hold_no_thread_and_get_408_at_the_header_deadline(str
     assert answer.startswith(b"HTTP/1.1 408 ") and 1.5 < time.monotonic() - started < 5
 
 
+@pytest.mark.served
 def test_idle_sockets_hold_no_thread_and_are_closed_at_the_header_deadline(strict_server):
     result = probes.probe_attackers(strict_server, strict_server.pid, seconds=5, count=200, lines_every=None)
     assert result["failed"] == 0 and result["answers"] >= 20 and result["p99_ms"] < 1000, result
@@ -66,17 +70,20 @@ def test_idle_sockets_hold_no_thread_and_are_closed_at_the_header_deadline(stric
 # --- bodies ------------------------------------------------------------------------------------
 
 
+@pytest.mark.served
 def test_a_body_over_max_body_bytes_is_refused_with_413_before_it_is_sent(strict_server):
     answer = raw(strict_server, b"POST /sparql HTTP/1.1\r\nHost: x\r\nContent-Type: application/sparql-query\r\n"
                                 b"Content-Length: 1001\r\n\r\n")
     assert answer.startswith(b"HTTP/1.1 413 ") and b"Connection: close" in answer
 
 
+@pytest.mark.served
 def test_a_body_that_does_not_arrive_in_time_gets_408(strict_server):
     answer = raw(strict_server, b"POST /sparql HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nASK")
     assert answer.startswith(b"HTTP/1.1 408 ")
 
 
+@pytest.mark.served
 def test_chunked_bodies_are_read_and_bounded(strict_server):
     def chunked(*pieces: bytes):
         yield from pieces
@@ -90,6 +97,7 @@ def test_chunked_bodies_are_read_and_bounded(strict_server):
     assert too_long.startswith(b"HTTP/1.1 413 ")
 
 
+@pytest.mark.served
 def test_a_client_expecting_100_continue_gets_it_once_then_its_answer(strict_server):
     sock = socket.create_connection(probes._address(strict_server), timeout=10)
     with sock:
@@ -102,6 +110,7 @@ def test_a_client_expecting_100_continue_gets_it_once_then_its_answer(strict_ser
     assert answer.startswith(b"HTTP/1.1 200 ") and b"100 Continue" not in answer
 
 
+@pytest.mark.served
 def test_pipelined_requests_are_answered_in_order_on_one_connection(strict_server):
     answer = raw(strict_server, b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n"
                                 b"GET /robots.txt HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
@@ -111,6 +120,7 @@ def test_pipelined_requests_are_answered_in_order_on_one_connection(strict_serve
 # --- spreading over the workers -------------------------------------------------------------------
 
 
+@pytest.mark.served
 def test_a_kept_alive_connection_is_closed_once_it_is_older_than_connection_max_age(project_release, tmp_path):
     with running_server(project_release.path.parent.parent, tmp_path, connection_max_age="1") as server:
         session = requests.Session()
@@ -124,6 +134,7 @@ def _stopped_worker(server: RunningServer, clients: int, warmup: float, stopped:
     return probes.probe_stopped_worker(server, server.pid, clients, warmup, stopped, after=2)
 
 
+@pytest.mark.served
 def test_a_stopped_worker_stalls_only_its_own_clients_and_drops_none(project_release, tmp_path):
     with running_server(project_release.path.parent.parent, tmp_path, connection_max_age="1") as server:
         result = _stopped_worker(server, clients=8, warmup=4, stopped=4)
@@ -132,6 +143,7 @@ def test_a_stopped_worker_stalls_only_its_own_clients_and_drops_none(project_rel
 
 
 @pytest.mark.long
+@pytest.mark.served
 def test_a_worker_stopped_for_20_s_is_replaced_and_the_others_serve_on_meanwhile(project_release, tmp_path):
     with running_server(project_release.path.parent.parent, tmp_path) as server:
         result = _stopped_worker(server, clients=16, warmup=10, stopped=20)
@@ -148,6 +160,7 @@ def _reloads(server: RunningServer, count: int) -> dict:
     return probes.probe_reloads(server, server.pid, server.output, count)
 
 
+@pytest.mark.served
 def test_reloads_drop_no_request_and_never_leave_a_gap(mini_server):
     result = _reloads(mini_server, count=3)
     assert result["failed"] == 0 and result["failed_reloads"] == 0, result
@@ -162,6 +175,7 @@ def test_twenty_reloads_in_a_row_drop_no_request(mini_server):
     assert result["failed"] == 0 and result["failed_reloads"] == 0 and result["longest_gap_s"] < 1.0, result
 
 
+@pytest.mark.served
 def test_max_requests_recycling_leaves_no_gap(project_release, tmp_path):
     with running_server(project_release.path.parent.parent, tmp_path, max_requests="20") as server:
         result = probes.probe_recycling(server, server.pid, seconds=8)
@@ -209,6 +223,7 @@ def _wait_for(condition, seconds: float) -> None:
 
 @pytest.mark.long
 @pytest.mark.parametrize("lines_every, count", [(3.0, 20), (None, 200)], ids=["slowloris", "idle"])
+@pytest.mark.served
 def test_thirty_seconds_of_slow_or_idle_sockets_leave_a_normal_client_all_its_answers(project_release, tmp_path,
                                                                                         lines_every, count):
     with running_server(project_release.path.parent.parent, tmp_path) as server:

@@ -1,5 +1,5 @@
 """The W3C SPARQL 1.1 Protocol tests for the query operation, adapted to our endpoint and run against the
-real server (gunicorn on loopback).
+publisher in process (Flask's test client) on the embedded store, and against real servers on each remote store.
 
 The W3C suite is `sparql/sparql11/protocol/manifest.ttl` of w3c/rdf-tests. Each test below names the W3C test
 it adapts. The W3C tests query documents on the web (`http://kasei.us/.../data0.rdf` etc.) that the endpoint
@@ -35,9 +35,9 @@ from rdflib.query import Result
 
 
 @pytest.fixture(scope="module")
-def server(server_on_every_store):
-    """Every test here runs on the embedded store and on each remote store."""
-    return server_on_every_store
+def server(site_on_every_store):
+    """Every test here runs on the embedded store (in process) and on each remote store."""
+    return site_on_every_store
 
 FORM = "application/x-www-form-urlencoded"
 DIRECT = "application/sparql-query"
@@ -86,7 +86,7 @@ def send(server: str, method: str, *, params=(), body: bytes | None = None, cont
     headers = {"Accept": accept}
     if content_type is not None:
         headers["Content-Type"] = content_type
-    return requests.request(method, url, data=body, headers=headers, timeout=TIMEOUT, allow_redirects=False)
+    return server.http.request(method, url, data=body, headers=headers, timeout=TIMEOUT, allow_redirects=False)
 
 
 def via_get(server, query, params=(), accept=None):
@@ -658,7 +658,7 @@ def test_bad_query_non_utf8(server, how):
         response = send(server, "POST", body=body, content_type=FORM)
     else:
         url = server + "sparql?query=" + quote(query, encoding="latin-1")
-        response = requests.get(url, headers={"Accept": None}, timeout=TIMEOUT)
+        response = server.http.get(url, headers={"Accept": None}, timeout=TIMEOUT)
     refused(response, 400)
 
 

@@ -16,6 +16,7 @@ import requests
 from conftest import CHECKOUT, MINI, RunningServer, mini_release_settings, running_server
 from rdflib import Graph
 from rdflib.compare import isomorphic
+from tiers import tiered
 
 from lodpub.build import build
 from lodpub.config import load_settings
@@ -46,6 +47,7 @@ def release(tmp_path_factory: pytest.TempPathFactory):
 
 
 @pytest.fixture(scope="module")
+@tiered("served")
 def servers(release, tmp_path_factory) -> Iterator[tuple[RunningServer, RunningServer]]:
     """`lodpub serve` of the release twice: from disk (threshold 0), and in memory (the default)."""
     built, settings = release
@@ -67,6 +69,7 @@ def sparql(base: str, query: str, accept: str) -> str:
                       base)
 
 
+@pytest.mark.served
 def test_the_release_is_served_from_its_store_on_disk(servers, release):
     built, _ = release
     assert (built.path / FOLDER / "engine").is_dir()
@@ -78,18 +81,21 @@ def test_the_release_is_served_from_its_store_on_disk(servers, release):
     "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g ORDER BY ?g",
     "SELECT ?label WHERE { <id/region/bursa> ?p ?label FILTER isLiteral(?label) } ORDER BY ?label",
 ])
+@pytest.mark.served
 def test_select_answers_are_the_same_on_disk_as_in_memory(servers, query):
     answers = [sparql(base, query, "application/sparql-results+json") for base in servers]
     assert answers[0] == answers[1]
     assert json.loads(answers[0])["results"]["bindings"]
 
 
+@pytest.mark.served
 def test_ask_answers_are_the_same_on_disk_as_in_memory(servers):
     for query, expected in (("ASK { <id/region/bursa> ?p ?o }", "true"), ("ASK { <id/region/nowhere> ?p ?o }", "false")):
         answers = {sparql(base, query, "application/sparql-results+json") for base in servers}
         assert len(answers) == 1 and expected in answers.pop()
 
 
+@pytest.mark.served
 def test_from_names_the_same_graph_on_disk_as_in_memory(servers):
     on_disk, _ = servers
     graphs = sparql(on_disk, "SELECT DISTINCT ?g WHERE { GRAPH ?g { } } ORDER BY ?g", "text/csv").split()[1:]
@@ -101,12 +107,14 @@ def test_from_names_the_same_graph_on_disk_as_in_memory(servers):
         assert counts[0] == counts[1] and counts[0] != "n\r\n0\r\n", graph
 
 
+@pytest.mark.served
 def test_construct_answers_are_the_same_graph_on_disk_as_in_memory(servers):
     query = "CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }"
     on_disk, in_memory = (Graph().parse(data=sparql(base, query, "text/turtle"), format="turtle") for base in servers)
     assert len(on_disk) > 100 and isomorphic(on_disk, in_memory)
 
 
+@pytest.mark.served
 def test_documents_are_the_same_on_disk_as_in_memory(servers):
     on_disk, _ = servers
     paths = [iri.replace("http://server/", "") for iri in sparql(
@@ -120,6 +128,7 @@ def test_documents_are_the_same_on_disk_as_in_memory(servers):
         assert len(documents[0]) > 0 and isomorphic(*documents), path
 
 
+@pytest.mark.served
 def test_a_query_stopped_at_its_time_leaves_the_server_answering(servers):
     on_disk, _ = servers
     stopped = requests.get(on_disk + "sparql", params={"query": SLOW}, timeout=30)
@@ -153,6 +162,7 @@ print(store.select("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }")[0]["n"], (relea
 """
 
 
+@pytest.mark.served
 def test_two_processes_opening_the_same_release_build_its_store_once(tmp_path):
     release = build(mini_copy(tmp_path)).path
     builds = tmp_path / "builds.log"
@@ -199,6 +209,7 @@ def test_a_small_release_stays_in_memory_and_a_larger_one_goes_to_disk(tmp_path)
     assert EmbeddedStore(release, triples - 1).on_disk and (release / FOLDER).is_dir()
 
 
+@pytest.mark.served
 def test_the_server_builds_the_store_before_it_starts_its_workers(tmp_path):
     """So that no worker takes longer to start than gunicorn lets it (see prepare_store)."""
     settings = dataclasses.replace(mini_copy(tmp_path), memory_store_max_triples=0)

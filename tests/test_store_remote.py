@@ -23,6 +23,7 @@ from conftest import RemoteStoreServer, free_port, generated_release, publish_to
 from rdflib import Graph
 from rdflib.compare import isomorphic
 from SPARQLWrapper import JSON, SPARQLWrapper
+from tiers import tiered
 from virtuoso import running_virtuoso
 
 from lodpub.build import build
@@ -84,6 +85,7 @@ TRANSACTIONAL = {"oxigraph"}
 
 
 @pytest.fixture(params=sorted(STARTERS))
+@tiered("stores")
 def store(request, tmp_path):
     """An empty store of each kind in turn."""
     with STARTERS[request.param](tmp_path) as started:
@@ -165,6 +167,8 @@ def test_the_password_never_shows(tmp_path, project_release):
     assert "s3cret" not in repr(endpoints(nowhere))
 
 
+@pytest.mark.served
+@pytest.mark.stores
 def test_the_server_says_the_store_is_down_and_recovers_without_a_restart(tmp_path, project_release):
     port = free_port()
     store = RemoteStoreServer(*(f"http://127.0.0.1:{port}/{path}" for path in ("query", "update", "store")))
@@ -185,6 +189,7 @@ def test_the_server_says_the_store_is_down_and_recovers_without_a_restart(tmp_pa
             assert requests.get(server + "health", timeout=30).json()["version"] == project_release.version
 
 
+@pytest.mark.served
 def test_a_new_release_reaches_the_running_server(tmp_path, store, project_release, mini_release):
     import time
 

@@ -17,7 +17,7 @@ def test_ruff_finds_nothing_in_the_code_the_tests_or_the_benchmarks():
 
 
 def test_the_tests_run_without_pytest_xdist():
-    """pyproject's addopts asks xdist for `-n auto`; with xdist disabled the tests run in one process."""
+    """tests/tiers.py asks xdist for `-n auto` when no -n is given; with xdist disabled the tests run in one process."""
     result = subprocess.run([sys.executable, "-m", "pytest", "-p", "no:xdist", "-p", "no:cacheprovider", "-q",
                              "tests/test_config.py"], cwd=CHECKOUT, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]

@@ -23,6 +23,7 @@ from rdf_documents import parse_document
 from rdflib import Graph, URIRef
 from rdflib.compare import isomorphic
 from rdflib.namespace import DCAT, DCTERMS, RDF, SKOS
+from tiers import tiered
 
 from lodpub.config import Settings
 from lodpub.describe.dcat import NORM_CONTEXT_URL
@@ -183,6 +184,7 @@ def test_sizes_and_checksums_are_those_of_the_files_served(server, interface):
 
 
 @pytest.fixture(scope="module")
+@tiered("served")
 def server_behind_https_proxy(project_release, tmp_path_factory):
     """The server as deployed: behind a proxy that serves it at the canonical https base."""
     with running_server(project_release.path.parent.parent, tmp_path_factory.mktemp("proxied"),
@@ -190,6 +192,7 @@ def server_behind_https_proxy(project_release, tmp_path_factory):
         yield base
 
 
+@pytest.mark.served
 def test_behind_the_proxy_the_record_is_the_one_the_build_validated(server_behind_https_proxy, project_release):
     headers = {**NKOD, **proxied_to(CANONICAL_BASE)}
     response = requests.get(server_behind_https_proxy + "id/dataset/partnerships", headers=headers, timeout=30,
@@ -236,6 +239,7 @@ def test_the_catalogue_file_at_another_base_matches_the_dumps_served(server):
     assert manifest["base_iri"] == server
 
 
+@pytest.mark.served
 def test_behind_the_proxy_each_dump_is_sent_from_the_file_the_build_wrote(server_behind_https_proxy,
                                                                           project_release):
     headers = proxied_to(CANONICAL_BASE)
@@ -375,6 +379,7 @@ def test_the_record_as_served_is_valid_dcat_ap_3_0_1(server, interface):
 
 
 @pytest.mark.parametrize("interface", SERVED)
+@pytest.mark.served
 def test_behind_the_proxy_the_record_as_served_passes_our_shapes_of_nkod_too(server_behind_https_proxy, interface):
     """At the canonical https base, as deployed (our shapes want https URLs, which a test server
     on loopback has not)."""

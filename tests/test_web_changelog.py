@@ -1,24 +1,27 @@
 """The changelog served: a page for people in cs and en, and RDF negotiated like every document.
 
-A real server (gunicorn on loopback) serves three releases of the mini fixture: the first, one
+The publisher in process (create_app, through a requests session of this module) serves three releases of the mini fixture: the first, one
 after its data were edited (a label changed, an agreement removed, a region added, a date held by a
-blank node moved), and a rebuild of the same data. The project's server shows the catalogue's link.
+blank node moved), and a rebuild of the same data. The project's release (in process) shows the catalogue's link.
 """
 
 import shutil
+from collections.abc import Iterator
 from html.parser import HTMLParser
 from urllib.parse import urljoin
 
 import pyoxigraph as ox
 import pytest
 import requests
-from conftest import MINI, running_server
+from conftest import MINI
+from in_process import InProcess
 from rdf_documents import parse_document
 from rdflib import Graph, Literal, URIRef
 from rdflib.compare import isomorphic
 from rdflib.namespace import DCTERMS, PROV, RDFS
 from test_describe_changes import FIRST, SECOND, THIRD, edit_the_data
 
+from lodpub import create_app
 from lodpub.build import build
 from lodpub.config import load_settings
 from lodpub.web.i18n import WORDS
@@ -35,19 +38,24 @@ class Releases:
         self.first, self.second, self.third = versions
 
 
+# The requests of this module: the releases' app is mounted here at the canonical base, which the project's
+# app (in_process.HTTP) holds.
+SESSION = requests.Session()
+
+
 @pytest.fixture(scope="module")
-def releases(tmp_path_factory) -> Releases:
+def releases(tmp_path_factory) -> Iterator[Releases]:
     mini = shutil.copytree(MINI, tmp_path_factory.mktemp("changelog") / "mini")
     settings = load_settings(ontology_dir=mini / "ontology", data_dir=mini / "data", shapes_dir=mini / "shapes",
                              output_dir=mini.parent / "dist")
     first = build(settings, now=FIRST)
     edit_the_data(mini)
     versions = [first.version, build(settings, now=SECOND).version, build(settings, now=THIRD).version]
-    sources = {"ontology_dir": str(settings.ontology_dir), "data_dir": str(settings.data_dir),
-               "shapes_dir": str(settings.shapes_dir)}  # so that `serve` finds the release up to date
-    with running_server(settings.output_dir, tmp_path_factory.mktemp("changelog-server"), shared=False,
-                        **sources) as base:
-        yield Releases(base, versions, settings.output_dir)
+    SESSION.mount(CANONICAL, InProcess(create_app(settings), CANONICAL))
+    try:
+        yield Releases(CANONICAL, versions, settings.output_dir)
+    finally:
+        SESSION.adapters.pop(CANONICAL)
 
 
 class Page(HTMLParser):
@@ -84,8 +92,8 @@ class Page(HTMLParser):
             self.gone[-1] += data
 
 
-def page(url: str, language: str) -> tuple[requests.Response, Page]:
-    response = requests.get(url, params={"lang": language}, headers={"Accept": "text/html"}, timeout=30)
+def page(url: str, language: str, http: requests.Session = SESSION) -> tuple[requests.Response, Page]:
+    response = http.get(url, params={"lang": language}, headers={"Accept": "text/html"}, timeout=30)
     assert response.status_code == 200, url
     return response, Page(response.text)
 
@@ -109,7 +117,7 @@ def test_every_link_of_the_page_leads_somewhere(releases):
 
     assert ours
     for url in ours:
-        response = requests.get(url, headers={"Accept": "text/html"}, timeout=30)
+        response = SESSION.get(url, headers={"Accept": "text/html"}, timeout=30)
         assert response.status_code == 200, url
 
 
@@ -121,21 +129,21 @@ def test_the_resources_changed_are_named_by_label_and_linked_while_they_exist(re
     assert texts["Izmir Province"] == releases.server + "id/region/izmir"
     assert "Cooperation agreement" not in texts  # removed in the second release: no page to link to
     assert any("Cooperation agreement" in item and WORDS["no_longer_in_data"]["en"] in item for item in html.gone)
-    resource = requests.get(texts["Bursa Province"], headers={"Accept": "text/html"}, timeout=30)
+    resource = SESSION.get(texts["Bursa Province"], headers={"Accept": "text/html"}, timeout=30)
     assert resource.url == releases.server + "doc/id/region/bursa" and "Bursa Province" in resource.text
 
 
 def test_the_patch_files_hold_the_quads_of_the_release_at_the_servers_base(releases):
     release_dir = releases.output / "releases" / releases.second
     for kind in ("added", "removed"):
-        response = requests.get(f"{releases.server}changes/{releases.second}/{kind}.nq", timeout=30)
+        response = SESSION.get(f"{releases.server}changes/{releases.second}/{kind}.nq", timeout=30)
         assert response.status_code == 200 and response.headers["Content-Type"] == "application/n-quads"
         served = set(ox.parse(response.content, format=ox.RdfFormat.N_QUADS))
         written = (release_dir / f"changes-{kind}.nq").read_bytes().replace(CANONICAL.encode(), releases.server.encode())
         assert served == set(ox.parse(written, format=ox.RdfFormat.N_QUADS)) and served
-    missing = requests.get(f"{releases.server}changes/{releases.first}/added.nq", timeout=30)
+    missing = SESSION.get(f"{releases.server}changes/{releases.first}/added.nq", timeout=30)
     assert missing.status_code == 404 and "added" in missing.text
-    assert requests.get(f"{releases.server}changes/..%2Fcurrent/added.nq", timeout=30).status_code == 404
+    assert SESSION.get(f"{releases.server}changes/..%2Fcurrent/added.nq", timeout=30).status_code == 404
 
 
 @pytest.mark.parametrize("path", ["changes", "doc/id/release/{second}"])
@@ -143,12 +151,12 @@ def test_the_rdf_parses_in_every_format_and_is_the_same_graph(releases, path):
     url = releases.server + path.format(second=releases.second)
     graphs = {}
     for suffix, rdflib_format in RDF_SUFFIXES.items():
-        response = requests.get(url + suffix, timeout=30)
+        response = SESSION.get(url + suffix, timeout=30)
         assert response.status_code == 200, url + suffix
-        graphs[suffix] = parse_document(response.content, rdflib_format, url)
-    negotiated = requests.get(url, headers={"Accept": "application/ld+json"}, timeout=30)
+        graphs[suffix] = parse_document(response.content, rdflib_format, url, SESSION)
+    negotiated = SESSION.get(url, headers={"Accept": "application/ld+json"}, timeout=30)
     assert negotiated.headers["Content-Type"].startswith("application/ld+json") and "Accept" in negotiated.headers["Vary"]
-    graphs["negotiated"] = parse_document(negotiated.content, "json-ld", url)
+    graphs["negotiated"] = parse_document(negotiated.content, "json-ld", url, SESSION)
     turtle = graphs[".ttl"]
     assert len(turtle) > 10
     for suffix, graph in graphs.items():
@@ -156,7 +164,7 @@ def test_the_rdf_parses_in_every_format_and_is_the_same_graph(releases, path):
 
 
 def test_the_rdf_says_what_each_release_changed(releases):
-    log = Graph().parse(data=requests.get(releases.server + "changes.ttl", timeout=30).text, format="turtle")
+    log = Graph().parse(data=SESSION.get(releases.server + "changes.ttl", timeout=30).text, format="turtle")
     release = URIRef(f"{releases.server}id/release/{releases.second}")
 
     assert set(log.objects(URIRef(releases.server + "changes"), PROV.hadMember)) == {
@@ -169,22 +177,23 @@ def test_the_rdf_says_what_each_release_changed(releases):
 
 def test_a_release_iri_is_answered_with_303_and_an_unknown_one_with_404(releases):
     thing = f"{releases.server}id/release/{releases.second}"
-    answer = requests.get(thing, allow_redirects=False, timeout=30)
+    answer = SESSION.get(thing, allow_redirects=False, timeout=30)
     assert answer.status_code == 303 and answer.headers["Location"] == f"{releases.server}doc/id/release/{releases.second}"
-    part = requests.get(thing + "/added.ttl", allow_redirects=False, timeout=30)
+    part = SESSION.get(thing + "/added.ttl", allow_redirects=False, timeout=30)
     assert part.status_code == 303 and part.headers["Location"].endswith(f"doc/id/release/{releases.second}/added.ttl")
-    unknown = requests.get(releases.server + "id/release/20990101T000000Z-00000000", headers={"Accept": "text/html"}, timeout=30)
+    unknown = SESSION.get(releases.server + "id/release/20990101T000000Z-00000000", headers={"Accept": "text/html"}, timeout=30)
     assert unknown.status_code == 404 and unknown.headers["Content-Type"].startswith("text/html")
-    assert requests.get(releases.server + "changes", headers={"Accept": "image/png"}, timeout=30).status_code == 406
-    assert requests.get(releases.server + "changes.exe", timeout=30).status_code == 404
+    assert SESSION.get(releases.server + "changes", headers={"Accept": "image/png"}, timeout=30).status_code == 406
+    assert SESSION.get(releases.server + "changes.exe", timeout=30).status_code == 404
 
 
-def test_the_catalogue_record_links_the_changelog_of_the_first_release(server):
-    dataset = Graph().parse(data=requests.get(server + "doc/id/dataset/partnerships.ttl", timeout=30).text,
+def test_the_catalogue_record_links_the_changelog_of_the_first_release(in_process):
+    server = in_process
+    dataset = Graph().parse(data=server.http.get(server + "doc/id/dataset/partnerships.ttl", timeout=30).text,
                             format="turtle")
     changelog = URIRef(server + "changes")
 
     assert changelog in set(dataset.objects(URIRef(server + "id/dataset/partnerships"), DCTERMS.relation))
-    response, html = page(str(changelog), "cs")
+    response, html = page(str(changelog), "cs", server.http)
     assert html.h1 == WORDS["changelog"]["cs"] and len(html.sections) == 1
     assert "První vydání" in response.text

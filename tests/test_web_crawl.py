@@ -27,6 +27,7 @@ from conftest import require
 from rdflib import Graph
 from rdflib.compare import isomorphic
 from real_clients import jena  # noqa: F401 (a fixture)
+from tiers import entering
 
 from lodpub.describe.dcat import NORM_CONTEXT_URL
 
@@ -247,7 +248,9 @@ def test_jena_riot_reads_every_document_strictly(site, jena, tmp_path):
 RAPPER_SYNTAX = {".ttl": "turtle", ".nt": "ntriples", ".rdf": "rdfxml"}
 
 
+@pytest.mark.clients
 def test_rapper_reads_every_document_strictly(site, tmp_path):
+    entering("clients", "rapper")
     require(shutil.which("rapper") is not None, "rapper (apt-get install raptor2-utils; .ci/run does)")
     problems = []
     for number, (document, bodies) in enumerate(site["documents"].items()):

@@ -13,6 +13,7 @@ import requests
 from rdflib import Dataset, Graph, Literal, URIRef
 from rdflib.compare import isomorphic
 from rdflib.namespace import DCTERMS, PROV, RDF, VOID
+from tiers import tiered
 
 from lodpub.namespaces import CANONICAL_BASE
 
@@ -159,6 +160,7 @@ def test_the_server_runs_several_worker_processes(server):
 
 
 @pytest.fixture(scope="module")
+@tiered("served")
 def at_canonical_base(project_release, tmp_path_factory):
     """The server behind a proxy at the canonical base, where the dumps are sent from their files;
     and the headers that proxy adds."""
@@ -171,6 +173,7 @@ def at_canonical_base(project_release, tmp_path_factory):
 
 @pytest.mark.parametrize("where", ["server's own base", "canonical base"])
 @pytest.mark.parametrize("name", ["partnerships.nt", "partnerships.ttl.gz"])
+@pytest.mark.served
 def test_an_interrupted_download_resumes_with_a_range(server, at_canonical_base, project_release, where, name):
     base, headers = (server, {}) if where == "server's own base" else at_canonical_base
     listed = get(base + "dumps/manifest.json", headers=headers).json()

@@ -1,5 +1,6 @@
 """JSON-LD read by real JSON-LD processors, not by rdflib alone: pyld (as a JSON-LD 1.0 processor, and
-framing by type) and Jena's riot (jsonld-java, a JSON-LD 1.0 reader), against a real server.
+framing by type) and Jena's riot (jsonld-java, a JSON-LD 1.0 reader), against the publisher in process
+(requests through in_process.HTTP).
 
 Every document must be read whole, the same graph as its Turtle; a 1.0 reader used to keep a quarter
 of it, dropping the JSON-LD 1.1 "@included" without a word. Our context is fetched from the server
@@ -11,6 +12,7 @@ import json
 
 import pytest
 import requests
+from in_process import HTTP
 from pyld import jsonld
 from rdflib import Dataset, Graph
 from rdflib.compare import isomorphic
@@ -33,6 +35,12 @@ PROFILE = "http://www.w3.org/ns/json-ld#"
 JSONLD_ACCEPT = {"Accept": "application/ld+json"}
 
 
+@pytest.fixture(scope="module")
+def server(in_process):
+    """The publisher in process: its requests go through in_process.HTTP."""
+    return in_process
+
+
 def norm_context_copy(server: str) -> str:
     """Where the server serves its copy of the norm's context."""
     return server + "contexts/" + NORM_CONTEXT_FILE.name
@@ -45,7 +53,7 @@ def document_loader(server: str):
     def load(url: str, options=None) -> dict:
         fetched = norm_context_copy(server) if url == NORM_CONTEXT_URL else url
         assert fetched.startswith(server), f"pyld asked for {url}, outside the test server"
-        response = requests.get(fetched, headers=JSONLD_ACCEPT, timeout=30)
+        response = HTTP.get(fetched, headers=JSONLD_ACCEPT, timeout=30)
         assert response.status_code == 200, (url, response.status_code)
         return {"contentType": "application/ld+json", "contextUrl": None, "documentUrl": url,
                 "document": response.json()}
@@ -55,13 +63,13 @@ def document_loader(server: str):
 
 def get_json_ld(url: str, profile: str | None = None) -> requests.Response:
     accept = f'application/ld+json; profile="{profile}"' if profile else "application/ld+json"
-    response = requests.get(url, headers={"Accept": accept}, timeout=30)
+    response = HTTP.get(url, headers={"Accept": accept}, timeout=30)
     assert response.status_code == 200, (url, response.text[:300])
     return response
 
 
 def turtle_of(url: str) -> Graph:
-    response = requests.get(url, headers={"Accept": "text/turtle"}, timeout=30)
+    response = HTTP.get(url, headers={"Accept": "text/turtle"}, timeout=30)
     return Graph().parse(data=response.content, format="turtle")
 
 
@@ -108,8 +116,9 @@ def walk_nodes(values: list, id_key: str):
 
 # --- Jena's riot: jsonld-java, a JSON-LD 1.0 reader ------------------------------------------------
 
-def test_jenas_json_ld_1_0_reader_reads_every_triple_of_each_document(server, tmp_path, jena):
-    files, expected = [], {}
+def test_jenas_json_ld_1_0_reader_reads_every_triple_of_each_document(embedded_server, tmp_path, jena):
+    """(Jena fetches our context itself, over HTTP: from a real server.)"""
+    server, files, expected = embedded_server, [], {}
     for index, path in enumerate(DOCUMENTS):
         body = get_json_ld(server + path).text
         # an offline client maps the norm's context URL to our copy
@@ -135,7 +144,7 @@ def framed(document, type_iri: str, server: str) -> list[dict]:
 
 def count_of_type(server: str, type_iri: str, graph: str | None = None) -> int:
     where = f"GRAPH <{graph}> {{ ?s a <{type_iri}> }}" if graph else f"?s a <{type_iri}>"
-    answer = requests.get(server + "sparql", params={"query": f"SELECT (COUNT(DISTINCT ?s) AS ?n) WHERE {{ {where} }}"},
+    answer = HTTP.get(server + "sparql", params={"query": f"SELECT (COUNT(DISTINCT ?s) AS ?n) WHERE {{ {where} }}"},
                           headers={"Accept": "application/sparql-results+json"}, timeout=30).json()
     return int(answer["results"]["bindings"][0]["n"]["value"])
 
@@ -147,7 +156,7 @@ def test_framing_by_type_finds_the_nodes_of_a_document(server):
 
 
 def test_framing_by_type_finds_every_region_in_the_dump(server):
-    dump = requests.get(server + "dumps/partnerships.jsonld", timeout=60).json()
+    dump = HTTP.get(server + "dumps/partnerships.jsonld", timeout=60).json()
     region = server + "ontology/" + "Region"
     regions = framed(dump, region, server)
     assert len(regions) == count_of_type(server, region) > 1
@@ -157,7 +166,7 @@ def test_framing_by_type_finds_every_region_in_a_construct_answer(server):
     region = server + "ontology/" + "Region"
     query = (f"CONSTRUCT {{ ?s a <{region}> ; <http://www.w3.org/2000/01/rdf-schema#label> ?label }} "
              f"WHERE {{ ?s a <{region}> ; <http://www.w3.org/2000/01/rdf-schema#label> ?label }}")
-    answer = requests.post(server + "sparql", data={"query": query}, headers=JSONLD_ACCEPT, timeout=30)
+    answer = HTTP.post(server + "sparql", data={"query": query}, headers=JSONLD_ACCEPT, timeout=30)
     assert answer.status_code == 200 and answer.headers["Content-Type"].startswith("application/ld+json")
     regions = framed(answer.json(), region, server)
     assert len(regions) == count_of_type(server, region) > 1
@@ -208,14 +217,16 @@ def test_an_unknown_profile_gets_the_compacted_form(server):
 
 # --- pyld's own document loader, and the norm's context served here -------------------------------
 
-def test_pyld_s_own_document_loader_follows_a_thing_to_its_document(server):
-    """pyld 3.3's loader fails on more than one rel="alternate" link: the JSON-LD variant names one."""
+def test_pyld_s_own_document_loader_follows_a_thing_to_its_document(embedded_server):
+    """pyld 3.3's loader fails on more than one rel="alternate" link: the JSON-LD variant names one. (Its
+    loader makes its own requests: over HTTP, to a real server.)"""
+    server = embedded_server
     loaded = jsonld.requests_document_loader(timeout=30)(server + "id/region/bursa", {})
     assert loaded["documentUrl"] == server + "doc/id/region/bursa"
     assert loaded["document"]["@graph"][0]["@id"] == server + "id/region/bursa"
 
 
 def test_the_norms_context_is_served_as_published(server):
-    response = requests.get(norm_context_copy(server), timeout=30)
+    response = HTTP.get(norm_context_copy(server), timeout=30)
     assert response.status_code == 200 and response.headers["Content-Type"].startswith("application/ld+json")
     assert response.content == NORM_CONTEXT_FILE.read_bytes()

@@ -17,6 +17,7 @@ from conftest import generated_release, require, running_server
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
+from tiers import entering, tiered
 
 from lodpub.web.i18n import WORDS
 from lodpub.web.pages import page_number
@@ -27,7 +28,9 @@ ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 
 
 @pytest.fixture(scope="module")
+@tiered("browser")
 def browser(tmp_path_factory):
+    entering("browser", "chromium")
     require(CHROMIUM.exists() and CHROMEDRIVER.exists(), "Debian's chromium and chromium-driver (.ci/run installs them)")
     options = webdriver.ChromeOptions()
     options.binary_location = str(CHROMIUM)
@@ -203,6 +206,7 @@ SELECT DISTINCT ?partnership WHERE { ?period a rp:StatusPeriod ; rp:partnership 
 
 
 @pytest.fixture(scope="module")
+@tiered("served")
 def paged_server(tmp_path_factory):
     """`lodpub serve` (LODPUB_PAGE_SIZE=PAGE_SIZE) on 30 agreements made by bench/generate.py."""
     folder = tmp_path_factory.mktemp("paged")
@@ -213,6 +217,7 @@ def paged_server(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
+@tiered("served")
 def listed(paged_server) -> set[str]:
     """The partnership names (`id/partnership/<name>`) the home page should list: every one with a status."""
     answer = requests.get(paged_server + "sparql", params={"query": LISTED},
@@ -240,6 +245,7 @@ def rel_links(browser, selector: str) -> dict[str, str]:
 
 
 @pytest.mark.parametrize("language", ["cs", "en"])
+@pytest.mark.served
 def test_the_pages_list_every_partnership_once_in_name_order_linked_by_rel_prev_and_next(
         browser, paged_server, listed, language):
     count = page_count(listed)
@@ -271,6 +277,7 @@ def test_the_pages_list_every_partnership_once_in_name_order_linked_by_rel_prev_
     assert [entry for entry in browser.get_log("browser") if entry["level"] == "SEVERE"] == []
 
 
+@pytest.mark.served
 def test_the_timeline_draws_the_partnerships_of_its_page_and_says_so(browser, paged_server, listed):
     browser.get(f"{paged_server}?page=2&lang=en")
     partners = [partner for partner, _ in table_rows(browser)]
@@ -289,6 +296,7 @@ def assert_no_such_page(response: requests.Response, language: str, key: str, **
 
 
 @pytest.mark.parametrize("value", ["0", "-1", "", "abc", "1.5", "2e1", "01", " 2", "\u0662"])  # "\u0662": Arabic-Indic 2
+@pytest.mark.served
 def test_a_malformed_page_number_is_a_404_saying_what_a_page_number_is(paged_server, listed, value):
     czech = requests.get(paged_server, params={"page": value, "lang": "cs"}, timeout=30)
     assert_no_such_page(czech, "cs", "page_malformed", last=page_count(listed))
@@ -296,6 +304,7 @@ def test_a_malformed_page_number_is_a_404_saying_what_a_page_number_is(paged_ser
     assert_no_such_page(english, "en", "page_malformed", last=page_count(listed))
 
 
+@pytest.mark.served
 def test_a_page_beyond_the_last_is_a_404_naming_the_last(paged_server, listed):
     count = page_count(listed)
     for beyond in (str(count + 1), "9" * 30):
@@ -323,6 +332,7 @@ def test_the_real_data_fits_one_page_with_no_pager(server):
     assert_no_such_page(beyond, "en", "page_beyond_last", page=2, last=1)
 
 
+@pytest.mark.served
 def test_the_language_switch_keeps_the_page(browser, paged_server):
     browser.get(f"{paged_server}?page=2&lang=en")
     browser.find_element(By.CSS_SELECTOR, "a.lang-switch").click()

@@ -34,6 +34,7 @@ from hypothesis import strategies as st
 from hypothesis.configuration import set_hypothesis_home_dir
 from rdf_documents import parse_document
 from rdflib import Dataset
+from tiers import tiered
 
 # The server under test stops a SPARQL query after this many seconds (LODPUB_SPARQL_TIMEOUT).
 SPARQL_TIMEOUT = 2
@@ -52,6 +53,7 @@ PROPERTY = settings(deadline=None, derandomize=True, database=None, print_blob=T
 
 
 @pytest.fixture(scope="module")
+@tiered("served")
 def server(project_release, tmp_path_factory):
     """The publisher on loopback, with a short SPARQL timeout so that the time bound is tight."""
     with running_server(project_release.path.parent.parent, tmp_path_factory.mktemp("server-properties"),
@@ -272,6 +274,7 @@ paths = st.one_of(
 
 @settings(PROPERTY, max_examples=30)
 @given(path=st.sampled_from(OUR_PATHS), accept=accept_headers, user_agent=st.sampled_from(["", "nkod/0.0.1"]))
+@pytest.mark.served
 def test_any_accept_header_gets_a_well_formed_answer(server, path, accept, user_agent):
     headers = {"Accept": accept} | ({"User-Agent": user_agent} if user_agent else {})
     exchange(server, "GET", path, headers)
@@ -280,12 +283,14 @@ def test_any_accept_header_gets_a_well_formed_answer(server, path, accept, user_
 @settings(PROPERTY, max_examples=40)
 @given(path=st.sampled_from(OUR_PATHS + ["/doc/id/region/nowhere"]), query=query_strings,
        accept=st.sampled_from(["", "text/html", "application/ld+json", "*/*"]))
+@pytest.mark.served
 def test_any_query_string_gets_a_well_formed_answer(server, path, query, accept):
     exchange(server, "GET", f"{path}?{query}", {"Accept": accept} if accept else {})
 
 
 @settings(PROPERTY, max_examples=80)
 @given(path=paths, accept=st.sampled_from(["", "text/html", "text/turtle", "application/rdf+xml", "image/png"]))
+@pytest.mark.served
 def test_any_path_gets_a_well_formed_answer(server, path, accept):
     exchange(server, "GET", path, {"Accept": accept} if accept else {})
 
@@ -323,6 +328,7 @@ sparql_posts = st.one_of(
 @given(post=sparql_posts,
        accept=st.sampled_from(["", "text/csv", "application/sparql-results+xml", "text/turtle", "image/png"]),
        query=st.one_of(st.just(""), query_strings))
+@pytest.mark.served
 def test_any_sparql_post_gets_a_well_formed_answer(server, post, accept, query):
     content_type, body = post
     headers = ({"Content-Type": content_type} if content_type else {}) | ({"Accept": accept} if accept else {})
@@ -334,10 +340,12 @@ def test_any_sparql_post_gets_a_well_formed_answer(server, post, accept, query):
                                "FOO"]),
        path=st.sampled_from(OUR_PATHS), body=st.one_of(st.none(), st.binary(max_size=200)),
        content_type=st.sampled_from(["", "text/turtle", "application/x-www-form-urlencoded"]))
+@pytest.mark.served
 def test_any_method_gets_a_well_formed_answer(server, method, path, body, content_type):
     exchange(server, method, path, {"Content-Type": content_type} if content_type else {}, body)
 
 
+@pytest.mark.served
 def test_a_runaway_query_is_stopped_within_the_bound(server):
     """The bound holds for the slowest thing a client can ask: a query that would never end."""
     runaway = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l }"
@@ -353,6 +361,7 @@ NOT_IRIS = ["/%22", "/doc/%", "/doc/%ff%fe", "/id/a%3E%20%3Fp%20%3Fo%20%7D%20%23
 
 
 @pytest.mark.parametrize("path", NOT_IRIS)
+@pytest.mark.served
 def test_a_path_that_makes_no_iri_is_not_found(server, path):
     answer = send(server, "GET", path, {"Accept": "text/turtle"})
     assert (answer.status, answer.content_type.split(";")[0]) == (404, "text/turtle")
@@ -362,6 +371,7 @@ def test_a_path_that_makes_no_iri_is_not_found(server, path):
 # A 404 names what was not found in a comment of the format asked for; a control character in the
 # path (a carriage return in Turtle, U+001F in XML) once broke out of that comment, or broke the document.
 @pytest.mark.parametrize("suffix, rdflib_format", [(".ttl", "turtle"), (".nt", "nt"), (".rdf", "xml")])
+@pytest.mark.served
 def test_a_not_found_document_is_empty_whatever_the_path_holds(server, suffix, rdflib_format):
     answer = send(server, "GET", f"/doc/id/nowhere%1F%0D<a:b>%20<a:c>%20<a:d>%20.%20--%3E{suffix}")
     assert answer.status == 404

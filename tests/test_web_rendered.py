@@ -3,6 +3,7 @@ is never served to a request it was not rendered for (another language, host or 
 
 import threading
 
+import pytest
 import requests
 from conftest import running_server
 from rdflib import Graph
@@ -78,6 +79,7 @@ def test_a_document_kept_for_one_host_is_not_served_to_another(server):
         assert ours and all(subject.startswith(f"<http://{host}/") for subject in ours), (host, ours)
 
 
+@pytest.mark.served
 def test_with_the_cache_off_every_request_is_rendered_alike(tmp_path, project_release):
     with running_server(project_release.path.parent.parent, tmp_path, DOCUMENT_CACHE_MB="0") as server:
         bodies = [requests.get(server + BURSA + ".ttl", timeout=30) for _ in range(3)]

@@ -18,7 +18,8 @@ import pyoxigraph as ox
 import pytest
 import real_clients as real
 import requests
-from conftest import CHECKOUT, running_server
+from conftest import CHECKOUT, require, running_server
+from in_process import HTTP
 from rdf_documents import parse_document
 from rdflib import Graph, URIRef
 from rdflib.compare import isomorphic
@@ -26,6 +27,7 @@ from rdflib.query import Result
 from real_clients import jena  # noqa: F401 - the fixture that runs Jena
 from SPARQLWrapper import CSV, JSON, JSONLD, N3, RDFXML, TSV, TURTLE, XML, SPARQLWrapper
 from SPARQLWrapper.SPARQLExceptions import QueryBadFormed
+from tiers import entering, marks, tiered
 
 from lodpub.store.query_text import syntax_error
 
@@ -82,7 +84,7 @@ TERMS_QUERY = r"""SELECT ?term ?blank WHERE {
   OPTIONAL { FILTER (?term = "plain") BIND (BNODE() AS ?blank) } }"""
 
 
-@pytest.mark.parametrize("store", ["embedded_server", "oxigraph_server"])
+@pytest.mark.parametrize("store", ["in_process", pytest.param("oxigraph_server", marks=marks("served", "stores"))])
 @pytest.mark.parametrize("media_type, oxigraph_format", [
     ("application/sparql-results+json", "JSON"), ("application/sparql-results+xml", "XML"),
     ("text/tab-separated-values", "TSV")])
@@ -94,7 +96,7 @@ def test_select_answers_keep_every_term_as_the_engine_gives_it(request, store, m
 
     server = request.getfixturevalue(store)
     results_format = getattr(ox.QueryResultsFormat, oxigraph_format)
-    response = requests.get(server + "sparql", params={"query": TERMS_QUERY}, headers={"Accept": media_type},
+    response = HTTP.get(server + "sparql", params={"query": TERMS_QUERY}, headers={"Accept": media_type},
                             timeout=60)
     assert response.status_code == 200 and response.headers["Content-Type"].startswith(media_type)
     ours = [list(row) for row in ox.parse_query_results(response.content, results_format)]
@@ -410,6 +412,7 @@ def test_post_without_or_with_a_wrong_content_type_is_415(server):
 
 
 @pytest.fixture(scope="module")
+@tiered("served")
 def strict_server(project_release, tmp_path_factory):
     """A server with tight limits, so that the bounds show quickly."""
     with running_server(project_release.path.parent.parent, tmp_path_factory.mktemp("strict"),
@@ -418,6 +421,7 @@ def strict_server(project_release, tmp_path_factory):
         yield base
 
 
+@pytest.mark.served
 def test_a_runaway_query_is_stopped_while_others_are_answered_within_a_second(strict_server):
     def runaway():
         started = time.monotonic()
@@ -441,6 +445,7 @@ def test_a_runaway_query_is_stopped_while_others_are_answered_within_a_second(st
     assert health.status_code == 200
 
 
+@pytest.mark.served
 def test_answers_are_cut_at_the_row_limit_and_say_so(strict_server):
     response = requests.get(strict_server + "sparql", params={"query": "SELECT * WHERE { ?s ?p ?o }"},
                             headers={"Accept": "application/sparql-results+json"}, timeout=30)
@@ -457,6 +462,7 @@ def test_answers_are_cut_at_the_row_limit_and_say_so(strict_server):
 
 @pytest.mark.parametrize("media_type", ["application/sparql-results+json", "application/sparql-results+xml",
                                         "text/csv", "text/tab-separated-values"])
+@pytest.mark.served
 def test_the_row_limit_cuts_only_what_is_beyond_it_in_every_format(strict_server, media_type):
     import pyoxigraph as ox
 
@@ -474,6 +480,7 @@ def test_the_row_limit_cuts_only_what_is_beyond_it_in_every_format(strict_server
         assert ("X-SPARQL-Truncated" in response.headers) is cut
 
 
+@pytest.mark.served
 def test_a_query_too_long_or_too_deep_is_refused(strict_server):
     long_query = "SELECT * WHERE { ?s ?p ?o } #" + "x" * 4000
     assert requests.post(strict_server + "sparql", data={"query": long_query}, timeout=30).status_code == 413
@@ -485,6 +492,7 @@ def test_a_query_too_long_or_too_deep_is_refused(strict_server):
                         timeout=30).status_code == 200
 
 
+@pytest.mark.served
 def test_a_query_that_needs_too_much_memory_is_stopped(strict_server):
     # Each row adds a few hundred bytes to one string, so memory, not time, runs out first, even
     # on a loaded machine: the 40 MB run out in well under a second, the time limit is 3 s.
@@ -497,6 +505,7 @@ def test_a_query_that_needs_too_much_memory_is_stopped(strict_server):
                         timeout=30).status_code == 200
 
 
+@pytest.mark.served
 def test_service_reaches_an_allow_listed_endpoint_and_only_that(project_release, tmp_path, canary):
     with running_server(project_release.path.parent.parent, tmp_path,
                         sparql_service_allowlist=canary + "sparql") as allowing:
@@ -515,13 +524,15 @@ COMUNICA = CHECKOUT / "tests" / "clients" / "node_modules" / ".bin" / "comunica-
 
 
 def comunica(server: str, query: str, *options: str) -> str:
-    assert COMUNICA.exists(), "install the test clients: npm ci --prefix tests/clients"
+    entering("clients", "Comunica")
+    require(COMUNICA.exists(), "node and Comunica: npm ci --prefix tests/clients (.ci/run does)")
     result = subprocess.run([str(COMUNICA), f"sparql@{server}sparql", *options, query],
                             capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr[-2000:]
     return result.stdout
 
 
+@pytest.mark.clients
 def test_comunica_selects_asks_and_constructs(server):
     rows = json.loads(comunica(server, STATUSES_QUERY.format(base=server), "-t", "application/sparql-results+json"))
     concepts = {binding["concept"]["value"] for binding in rows["results"]["bindings"]}
@@ -537,6 +548,7 @@ def test_comunica_selects_asks_and_constructs(server):
     assert isomorphic(graph, own)
 
 
+@pytest.mark.served
 def test_a_query_that_cannot_run_is_told_why_even_when_every_slot_is_taken(project_release, tmp_path):
     """Told "busy", a client would only send its broken query again; a good query is still told to wait."""
     with running_server(project_release.path.parent.parent, tmp_path, sparql_slots="0") as server:

@@ -17,6 +17,7 @@ from urllib.parse import urlencode, urlsplit
 
 import pytest
 import requests
+from tiers import tiered
 
 from lodpub import create_app
 from lodpub.config import load_settings
@@ -61,6 +62,7 @@ def process_tree(master: int) -> dict[int, set[int]]:
 
 
 @pytest.fixture(scope="module")
+@tiered("served")
 def busy_server(project_release, tmp_path_factory):
     """Two slots, a three-second limit: runaways show quickly."""
     with running_server(project_release.path.parent.parent, tmp_path_factory.mktemp("busy"),
@@ -68,6 +70,7 @@ def busy_server(project_release, tmp_path_factory):
         yield base
 
 
+@pytest.mark.served
 def test_a_burst_of_fifty_cheap_queries_is_answered_whole(busy_server):
     with ThreadPoolExecutor(max_workers=50) as pool:
         answers = list(pool.map(lambda _: ask(busy_server, "ASK {}"), range(50)))
@@ -75,6 +78,7 @@ def test_a_burst_of_fifty_cheap_queries_is_answered_whole(busy_server):
 
 
 @pytest.mark.parametrize("runaways", [2, 8])
+@pytest.mark.served
 def test_any_number_of_runaways_from_one_client_leave_the_others_their_answers(busy_server, runaways):
     with ThreadPoolExecutor(max_workers=runaways) as pool:
         flood = [pool.submit(ask, busy_server, RUNAWAY, "127.0.0.2") for _ in range(runaways)]
@@ -87,6 +91,7 @@ def test_any_number_of_runaways_from_one_client_leave_the_others_their_answers(b
     assert {status for status, *_ in outcomes} == {503}
 
 
+@pytest.mark.served
 def test_a_query_that_finds_no_slot_in_time_gets_503_with_retry_after(project_release, tmp_path):
     with running_server(project_release.path.parent.parent, tmp_path, sparql_timeout="4", sparql_slots="1",
                         sparql_express_slots="0", sparql_queue_seconds="1") as server:
@@ -100,6 +105,7 @@ def test_a_query_that_finds_no_slot_in_time_gets_503_with_retry_after(project_re
         assert ask(server, "ASK {}")[0] == 200
 
 
+@pytest.mark.served
 def test_a_deeply_nested_query_is_refused_and_harms_no_worker(busy_server):
     workers = set(process_tree(busy_server.pid))
     deep = "ASK { FILTER(" + "!" * 20000 + "true) }"
@@ -116,6 +122,7 @@ def test_a_deeply_nested_query_is_refused_and_harms_no_worker(busy_server):
     assert ask(busy_server, "ASK {}")[0] == 200
 
 
+@pytest.mark.served
 def test_the_deepest_query_the_size_limit_lets_through_is_answered(project_release, tmp_path):
     """With the nesting bound lifted, 45 000 operators (a 45 KB query) run: the runner's stack holds them."""
     with running_server(project_release.path.parent.parent, tmp_path, sparql_max_nesting="100000") as server:
@@ -125,6 +132,7 @@ def test_the_deepest_query_the_size_limit_lets_through_is_answered(project_relea
         assert set(process_tree(server.pid)) == workers
 
 
+@pytest.mark.served
 def test_a_killed_worker_takes_its_running_queries_with_it(project_release, tmp_path):
     with running_server(project_release.path.parent.parent, tmp_path, sparql_timeout="300") as server:
         with ThreadPoolExecutor(max_workers=1) as pool:
@@ -147,6 +155,7 @@ def _peak_memory_kb(pids) -> int:
                for line in Path(f"/proc/{pid}/status").read_text().splitlines() if line.startswith("VmHWM"))
 
 
+@pytest.mark.served
 def test_a_large_answer_streams_through_the_worker_and_a_larger_one_is_refused(project_release, tmp_path):
     with running_server(project_release.path.parent.parent, tmp_path, sparql_max_answer_mb="50") as server:
         workers = list(process_tree(server.pid))

@@ -11,7 +11,7 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-import requests
+from in_process import HTTP
 from rdflib import XSD, BNode, Graph, Literal
 
 from lodpub.namespaces import CANONICAL_BASE
@@ -22,15 +22,15 @@ GRAPHS = ("graph/ontology", "graph/vocabularies", "graph/data", "graph/authoriti
 
 
 @pytest.fixture(scope="module")
-def server(server_on_every_store):
-    """Every test here runs on the embedded store and on each remote store."""
-    return server_on_every_store
+def server(site_on_every_store):
+    """Every test here runs on the embedded store (in process) and on each remote store."""
+    return site_on_every_store
 
 
 def select(server: str, query: str, **dataset: list[str]) -> list[dict]:
     """The solutions of a SELECT through the endpoint, as the JSON results give them, in order."""
     params = [("query", query)] + [(name.replace("_", "-"), iri) for name, iris in dataset.items() for iri in iris]
-    response = requests.post(server + "sparql", data=params, headers={"Accept": "application/sparql-results+json"},
+    response = HTTP.post(server + "sparql", data=params, headers={"Accept": "application/sparql-results+json"},
                              timeout=60)
     assert response.status_code == 200, response.text
     assert "X-SPARQL-Truncated" not in response.headers

@@ -4,6 +4,7 @@ import os
 import subprocess
 import sys
 
+import pytest
 import requests
 from conftest import CHECKOUT, free_port, wait_until_up
 
@@ -15,6 +16,7 @@ def test_production_runs_under_gunicorn(server):
     assert requests.get(server + "health", timeout=30).headers["Server"].startswith("gunicorn")
 
 
+@pytest.mark.served
 def test_dev_runs_flasks_development_server(project_release, tmp_path):
     port = free_port()
     environment = {name: value for name, value in os.environ.items() if not name.startswith("LODPUB_")}

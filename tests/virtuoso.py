@@ -19,7 +19,8 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
-from conftest import RemoteStoreServer, free_port, wait_until_up
+from served import RemoteStoreServer, free_port, wait_until_up
+from tiers import entering
 
 # Where Debian's virtuoso-opensource-7 puts its configuration (the second is the pristine copy).
 PACKAGED_INI = (Path("/etc/virtuoso-opensource-7/virtuoso.ini"), Path("/usr/share/virtuoso-opensource-7/virtuoso.ini"))
@@ -72,6 +73,7 @@ def set_password(ini: Path, password: str, log: Path) -> None:
 def running_virtuoso(log_dir: Path) -> Iterator[RemoteStoreServer]:
     """Virtuoso on loopback with an empty database, removed afterwards; its log goes to `log_dir`.
     The store's endpoints are those lodpub reads from (/sparql) and updates through (as dba)."""
+    entering("stores", "Virtuoso")
     http_port = sql_port = free_port()
     while sql_port == http_port:
         sql_port = free_port()

@@ -1,0 +1,177 @@
+"""Real servers on loopback for the tests: `lodpub serve` (gunicorn) on a release, and Oxigraph server as
+a remote SPARQL store filled by `lodpub publish`. Starting one puts the test in the `served` or `stores`
+tier (tiers.entering)."""
+
+import contextlib
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import NamedTuple
+
+from tiers import entering
+
+CHECKOUT = Path(__file__).resolve().parent.parent
+
+
+# --- The publisher running for real: gunicorn on loopback, serving the release above -----------
+
+
+def proxied_to(base_iri: str) -> dict[str, str]:
+    """The headers a reverse proxy serving the publisher at `base_iri` adds (LODPUB_PROXY_HOPS=1)."""
+    scheme, _, host, prefix = base_iri.rstrip("/").split("/", 3)
+    return {"X-Forwarded-Proto": scheme.rstrip(":"), "X-Forwarded-Host": host, "X-Forwarded-Prefix": "/" + prefix}
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 nobody listens on right now."""
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def wait_until_up(url: str, process: subprocess.Popen, log: Path, seconds: float = 60,
+                  unavailable_is_up: bool = False) -> None:
+    """Poll `url` until it answers (503 counts when `unavailable_is_up`), failing early (with the
+    server's log) if its process dies."""
+    import time
+    import urllib.error
+    import urllib.request
+
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"the server exited with {process.returncode}: {log.read_text()}")
+        try:
+            with urllib.request.urlopen(url, timeout=2):
+                return
+        except urllib.error.HTTPError as error:
+            if unavailable_is_up and error.code == 503:
+                return
+            time.sleep(0.2)
+        except OSError:
+            time.sleep(0.2)
+    raise TimeoutError(f"no answer from {url} within {seconds} s")
+
+
+class RunningServer(str):
+    """The base URL of a running server (it is a str), with its gunicorn master's pid, its log and
+    its output folder."""
+
+    pid: int
+    log: Path
+    output: Path
+
+
+def own_output(release_output: Path, folder: Path) -> Path:
+    """An output folder of its own in `folder` (so its pid file, lodpub.pid, is one server's) that
+    serves the current release of `release_output`: its releases/ is a link to that one's."""
+    output = folder / "dist"
+    output.mkdir()
+    (output / "releases").symlink_to(release_output.resolve() / "releases")
+    # As the build links it: relative, to a folder of releases/ (lodpub reads the version from the link).
+    (output / "current").symlink_to(Path("releases") / (release_output / "current").resolve().name)
+    return output
+
+
+@contextlib.contextmanager
+def running_server(release_output: Path, log_dir: Path, unavailable_is_up: bool = False, shared: bool = True,
+                   **settings: str) -> Iterator[RunningServer]:
+    """Run `lodpub serve` (gunicorn, 2 workers) on a free loopback port for the release in
+    `release_output`, with LODPUB_* `settings` (e.g. SPARQL_TIMEOUT="3"); yield its base URL.
+
+    A `shared` output folder (the project's release, which many servers serve) is linked into a
+    folder of the server's own; otherwise the server runs in `release_output` itself, as an
+    operator's server does, and `lodpub reload` / `rollback` of that folder reach it."""
+    entering("served", "`lodpub serve`")
+    port = free_port()
+    (log_dir / f"server-{port}").mkdir()
+    output = own_output(release_output, log_dir / f"server-{port}") if shared else release_output
+    environment = {name: value for name, value in os.environ.items() if not name.startswith("LODPUB_")}
+    environment["LODPUB_OUTPUT_DIR"] = str(output)
+    environment |= {f"LODPUB_{name.upper()}": value for name, value in settings.items()}
+    log = log_dir / f"server-{port}.log"
+    with open(log, "w") as log_file:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "lodpub.cli", "serve", "--port", str(port), "--workers", "2"],
+            cwd=CHECKOUT, env=environment, stdout=log_file, stderr=subprocess.STDOUT,
+        )
+    base = RunningServer(f"http://127.0.0.1:{port}/")
+    base.pid = process.pid
+    base.log = log
+    base.output = output
+    try:
+        wait_until_up(base + "health", process, log, unavailable_is_up=unavailable_is_up)
+        yield base
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+# --- Remote stores: real SPARQL servers on loopback, holding the release `lodpub publish` loaded --
+
+
+class RemoteStoreServer(NamedTuple):
+    """A SPARQL store running on loopback: its endpoints as lodpub's settings name them, and the
+    login its updates need, if any."""
+
+    query_url: str
+    update_url: str
+    graph_store_url: str
+    user: str = ""
+    password: str = ""
+    auth: str = "basic"
+
+    def credentials(self) -> dict[str, str]:
+        """The LODPUB_* settings (without the prefix) that log in to this store: none without a user."""
+        if not self.user:
+            return {}
+        return {"store_user": self.user, "store_password": self.password, "store_auth": self.auth}
+
+    def settings(self) -> dict[str, str]:
+        """The LODPUB_* settings (without the prefix) that make lodpub use this store."""
+        return {"store": "remote", "store_query_url": self.query_url, "store_update_url": self.update_url,
+                "store_graph_store_url": self.graph_store_url, **self.credentials()}
+
+
+@contextlib.contextmanager
+def running_oxigraph(log_dir: Path, port: int | None = None) -> Iterator[RemoteStoreServer]:
+    """Oxigraph server (`pip install oxigraph`), in memory, on a loopback port."""
+    entering("stores", "Oxigraph server")
+    port = port or free_port()
+    log = log_dir / f"oxigraph-{port}.log"
+    with open(log, "w") as log_file:
+        process = subprocess.Popen([shutil.which("oxigraph") or "oxigraph", "serve", "--bind", f"127.0.0.1:{port}"],
+                                   stdout=log_file, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}/"
+    try:
+        wait_until_up(base + "query?query=ASK%7B%7D", process, log)
+        yield RemoteStoreServer(base + "query", base + "update", base + "store")
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+def publish_to(store: RemoteStoreServer, release: Path) -> subprocess.CompletedProcess:
+    """`lodpub publish` of `release` into `store`, as an operator runs it: endpoints on the command
+    line, the login in the environment (where lodpub reads the password from)."""
+    environment = {name: value for name, value in os.environ.items() if not name.startswith("LODPUB_")}
+    environment |= {f"LODPUB_{name.upper()}": value for name, value in store.credentials().items()}
+    return subprocess.run(
+        [sys.executable, "-m", "lodpub.cli", "publish", "--release", str(release), "--query-url", store.query_url,
+         "--update-url", store.update_url, "--graph-store-url", store.graph_store_url],
+        cwd=CHECKOUT, env=environment, capture_output=True, text=True, timeout=300)
+
+
+@contextlib.contextmanager
+def holding(starting: contextlib.AbstractContextManager[RemoteStoreServer],
+            release: Path) -> Iterator[RemoteStoreServer]:
+    """The store that `starting` runs, holding `release`, published by `lodpub publish`."""
+    with starting as store:
+        published = publish_to(store, release)
+        assert published.returncode == 0, published.stderr
+        yield store

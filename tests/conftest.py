@@ -176,12 +176,14 @@ def built_graph(project_release):
 
 @pytest.fixture(scope="session")
 def app(project_release, project_settings: Settings):
-    """The publisher's WSGI app serving the project's release, in this process."""
+    """The publisher's WSGI app serving the project's release, in this process, under the canonical
+    base (the release's own: nothing is mapped)."""
     import dataclasses
 
     from lodpub import create_app
 
-    return create_app(dataclasses.replace(project_settings, output_dir=project_release.path.parent.parent))
+    return create_app(dataclasses.replace(project_settings, output_dir=project_release.path.parent.parent,
+                                          public_base=project_settings.base_iri))
 
 
 @pytest.fixture

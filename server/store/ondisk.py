@@ -47,7 +47,7 @@ def built_store(release: Path, build: Callable[[Path], None]) -> Path:
     if is_built(release):  # no need to wait for the lock
         return folder
     try:
-        with _exclusively(release / LOCK):
+        with exclusively(release / LOCK):
             if not folder.is_dir():  # another process may have built it while this one waited
                 _remove_leftovers(release)
                 _build_into_place(folder, build)
@@ -102,7 +102,7 @@ class ProcessLocalStore:
 
 
 @contextmanager
-def _exclusively(lock_path: Path) -> Iterator[None]:
+def exclusively(lock_path: Path) -> Iterator[None]:
     """Hold an exclusive lock on `lock_path` (created if needed), waiting for it as long as it takes."""
     with open(lock_path, "a") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)

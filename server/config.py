@@ -33,14 +33,6 @@ class Settings:
         "LODPUB_BASE_IRI",
         "base IRI the dataset is published under; must end with '/'",
     )
-    public_base: str = _setting(
-        "",
-        "LODPUB_PUBLIC_BASE",
-        "base IRI the server publishes under: every IRI, link, document, dump and SPARQL answer it serves is "
-        "under it, whatever host a request names (the release is mapped to it once, into the output "
-        "directory's at/); in production, the canonical base behind the proxy. Empty: http://HOST:PORT/ of "
-        "'lodpub serve'. Must be an absolute http(s) IRI ending with '/'",
-    )
     project_dir: Path = _setting(
         Path("."),
         "LODPUB_PROJECT_DIR",
@@ -80,6 +72,14 @@ class Settings:
     )
     host: str = _setting("127.0.0.1", "LODPUB_HOST", "address the server listens on")
     port: int = _setting(5000, "LODPUB_PORT", "port the server listens on")
+    public_base: str = _setting(
+        "",
+        "LODPUB_PUBLIC_BASE",
+        "base IRI the server publishes under: every IRI, link, document, dump and SPARQL answer it serves is "
+        "under it, whatever host a request names (the release is mapped to it once, into the output "
+        "directory's at/); in production, the canonical base behind the proxy. Empty: http://HOST:PORT/ of "
+        "'lodpub serve'. Must be an absolute http(s) IRI ending with '/'",
+    )
     workers: int = _setting(2, "LODPUB_WORKERS", "number of server worker processes")
     threads: int = _setting(
         32,

@@ -29,10 +29,11 @@ from rdflib.namespace import DCAT
 
 from .blank_nodes import stable_graph
 from .dataset import bind_prefix_table
-from .dumps import DUMP_FORMATS, WrittenFile, write_dump_formats
+from .dumps import WrittenFile, write_dump_formats
 from .namespaces import rebase, rebased_quads
 from .release_manifest import description_entries, write_descriptions
-from .store.manifest import load_manifest
+from .store.checksums import read_verified
+from .store.manifest import DATA_DUMP, load_manifest, manifest_entries
 from .store.ondisk import exclusively
 from .store.releases import fsync_directory
 
@@ -41,6 +42,8 @@ PUBLIC_FOLDER = "at"
 # A copy being written: at/<base>/.writing-<version>-<pid>.
 _WRITING_PREFIX = ".writing-"
 _LOCK = ".lock"
+# The union of the named graphs, as N-Triples.
+UNION_DUMP = "partnerships.nt"
 # The catalogue record, which describes the dumps' sizes and checksums.
 RECORD_FILE = "catalogue.ttl"
 # Descriptions written as sorted lines (the changelog's patches), by media type.
@@ -97,11 +100,14 @@ def write_public_copy(release: Path, manifest: dict[str, Any], public_base: str,
     """Write into `folder` every file of `release` (built under manifest's base) mapped to
     `public_base`, with manifest.json and SHA256SUMS; return the copy's manifest."""
     base = manifest["base_iri"]
-    for name, (_, _, source) in DUMP_FORMATS.items():
-        if source is None:  # the sorted lines the other formats are written from
-            _write_mapped_lines(release / name, folder / name, DUMP_FORMATS[name][1], base, public_base)
+    recorded = {entry["name"]: entry["sha256"] for entry in manifest_entries(manifest)}
+    # Only the files a store loads are read (checked, as the store checks them): the N-Triples dump
+    # is their union, and the other dumps are written from these two, as the build writes them.
+    quads = read_verified(release, DATA_DUMP, recorded[DATA_DUMP])
+    (folder / DATA_DUMP).write_bytes(_mapped_lines(quads, ox.RdfFormat.N_QUADS, base, public_base))
+    (folder / UNION_DUMP).write_bytes(_union_lines(folder / DATA_DUMP))
     dumps = write_dump_formats(folder, public_base, jobs)
-    descriptions = {entry["name"]: (entry["media_type"], (release / entry["name"]).read_bytes())
+    descriptions = {entry["name"]: (entry["media_type"], read_verified(release, entry["name"], entry["sha256"]))
                     for entry in manifest.get("description", [])}
     descriptions = {name: (media_type, _mapped_description(name, media_type, data, base, public_base, dumps))
                     for name, (media_type, data) in descriptions.items()}
@@ -111,9 +117,10 @@ def write_public_copy(release: Path, manifest: dict[str, Any], public_base: str,
     return copy
 
 
-def _write_mapped_lines(source: Path, target: Path, rdf_format: ox.RdfFormat, base: str, public_base: str) -> None:
-    """Write the N-Quads or N-Triples file `source` mapped to `public_base`."""
-    target.write_bytes(_mapped_lines(source.read_bytes(), rdf_format, base, public_base))
+def _union_lines(quads: Path) -> bytes:
+    """The triples of the N-Quads file `quads`, each once, as sorted N-Triples lines."""
+    triples = {quad.triple for quad in ox.parse(path=str(quads), format=ox.RdfFormat.N_QUADS)}
+    return b"".join(sorted(ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES).splitlines(keepends=True)))
 
 
 def _mapped_lines(data: bytes, rdf_format: ox.RdfFormat, base: str, public_base: str) -> bytes:

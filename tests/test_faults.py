@@ -18,7 +18,17 @@ from pathlib import Path
 
 import pytest
 import requests
-from conftest import CHECKOUT, RunningServer, free_port, mini_release_settings, proxied_to, require, running_server, wait_until_up
+from conftest import (
+    CANONICAL_BASE,
+    CHECKOUT,
+    RunningServer,
+    free_port,
+    mini_release_settings,
+    proxied_to,
+    require,
+    running_server,
+    wait_until_up,
+)
 from rdflib import Graph
 from test_releases import add_a_fact, link, served_version, wait_for, workers_of
 
@@ -321,7 +331,8 @@ def test_a_remote_store_stopping_mid_traffic_gives_503_with_reason_then_recovers
     store = running_oxigraph(tmp_path, port)
     started = store.__enter__()
     assert publish_to(started, project_release.path).returncode == 0
-    with running_server(project_release.path.parent.parent, tmp_path, **started.settings()) as server, \
+    with running_server(project_release.path.parent.parent, tmp_path, public_base=CANONICAL_BASE,
+                        **started.settings()) as server, \
             ThreadPoolExecutor(max_workers=3) as clients:
         readers = [clients.submit(read, server) for _ in range(3)]
         deadline = time.monotonic() + 60

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 import requests
-from conftest import RunningServer, free_port, publish_to, running_oxigraph, running_server
+from conftest import CANONICAL_BASE, RunningServer, free_port, publish_to, running_oxigraph, running_server
 
 ACCESS_LOG_FIELDS = {"time", "method", "path", "query", "status", "bytes", "duration_ms", "remote_addr",
                      "user_agent", "request_id"}
@@ -85,7 +85,8 @@ def test_health_says_503_while_the_remote_store_is_down_and_200_once_it_is_back(
         store = first_run.enter_context(running_oxigraph(tmp_path, port))
         assert publish_to(store, project_release.path).returncode == 0
         with running_server(project_release.path.parent.parent, tmp_path, unavailable_is_up=True,
-                            error_log=str(tmp_path / "error.log"), **store.settings()) as server:
+                            error_log=str(tmp_path / "error.log"), public_base=CANONICAL_BASE,
+                            **store.settings()) as server:
             up = requests.get(server + "health", timeout=30).json()
             assert up["status"] == "ok" and up["store"] == "remote" and up["store_answers"] is True
             assert up["version"] == project_release.version

@@ -363,7 +363,7 @@ def test_a_dump_sent_from_its_file_is_withheld_once_damaged(mini_settings, tmp_p
     build(mini_settings)
     canonical = proxied_to(mini_settings.base_iri)
     with running_server(mini_settings.output_dir, tmp_path, shared=False, proxy_hops="1",
-                        **mini_release_settings(mini_settings)) as server:
+                        public_base=mini_settings.base_iri, **mini_release_settings(mini_settings)) as server:
         dump = server + "dumps/partnerships.nt"
         good = requests.get(dump, headers=canonical, timeout=30)
         written = (mini_settings.output_dir / "current" / "partnerships.nt").read_bytes()
@@ -374,11 +374,11 @@ def test_a_dump_sent_from_its_file_is_withheld_once_damaged(mini_settings, tmp_p
             assert damaged.status_code == 503 and "partnerships.nt" in damaged.text
 
 
-def test_a_dump_damaged_before_a_new_host_asks_for_it_is_still_withheld(mini_server: RunningServer, mini_settings):
-    """The sizes and checksums at a host are learnt from the files when that host first asks: a file
-    damaged before then must not be taken as the good one there."""
+def test_a_damaged_dump_of_the_public_copy_is_withheld_at_every_host(mini_server: RunningServer, mini_settings):
+    """The copy of the release mapped to the server's public base is checked like a release: a file
+    of it damaged after it was written is withheld, whatever host asks."""
     assert requests.get(mini_server + "dumps/partnerships.nt", timeout=30).status_code == 200
-    flip_a_byte(mini_settings.output_dir / "current" / "partnerships.nt")
+    flip_a_byte(next((mini_settings.output_dir / "at").glob("*/*/partnerships.nt")))
     port = mini_server.rstrip("/").rsplit(":", 1)[1]
     for _ in range(4):  # whichever worker answers, at a host it has not served yet
         damaged = requests.get(mini_server + "dumps/partnerships.nt", headers={"Host": f"localhost:{port}"}, timeout=30)

@@ -165,7 +165,7 @@ def at_canonical_base(project_release, tmp_path_factory):
     from conftest import proxied_to, running_server
 
     with running_server(project_release.path.parent.parent, tmp_path_factory.mktemp("proxied"),
-                        PROXY_HOPS="1") as base:
+                        PROXY_HOPS="1", PUBLIC_BASE=CANONICAL_BASE) as base:
         yield base, proxied_to(CANONICAL_BASE)
 
 

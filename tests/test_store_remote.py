@@ -178,7 +178,8 @@ def test_the_server_says_the_store_is_down_and_recovers_without_a_restart(tmp_pa
             empty = requests.get(server + "health", timeout=30)
             assert empty.status_code == 503 and "lodpub publish" in empty.text
             assert publish_to(started, project_release.path).returncode == 0
-            up = requests.get(server + "id/region/bursa", headers={"Accept": "text/turtle"}, timeout=30)
+            # (the document itself: the thing's 303 leads to the canonical base, the server's public base)
+            up = requests.get(server + "doc/id/region/bursa", headers={"Accept": "text/turtle"}, timeout=30)
             assert up.status_code == 200 and "Bursa" in up.text
             assert requests.get(server + "health", timeout=30).json()["version"] == project_release.version
 

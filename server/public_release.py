@@ -34,7 +34,7 @@ from .namespaces import rebase, rebased_quads
 from .release_manifest import description_entries, write_descriptions
 from .store.checksums import read_verified
 from .store.manifest import DATA_DUMP, load_manifest, manifest_entries
-from .store.ondisk import exclusively
+from .store.ondisk import build_into_place, exclusively
 from .store.releases import fsync_directory
 
 # Below the output folder: the copies of releases mapped to a public base.
@@ -80,19 +80,15 @@ def _write_into_place(release: Path, manifest: dict[str, Any], public_base: str,
     Called with the lock held: a writing folder found then is one a killed process left."""
     for leftover in folder.parent.glob(f"{_WRITING_PREFIX}*"):
         shutil.rmtree(leftover, ignore_errors=True)
-    writing = folder.with_name(f"{_WRITING_PREFIX}{folder.name}-{os.getpid()}")
-    writing.mkdir()
-    try:
+
+    def write(writing: Path) -> None:
         write_public_copy(release, manifest, public_base, writing, jobs)
-        for path in writing.iterdir():
+        for path in writing.iterdir():  # durable before it has its name
             with open(path, "rb") as file:
                 os.fsync(file.fileno())
         fsync_directory(writing)
-        os.rename(writing, folder)
-    except BaseException:
-        shutil.rmtree(writing, ignore_errors=True)
-        raise
-    fsync_directory(folder.parent)
+
+    build_into_place(folder, write, f"{_WRITING_PREFIX}{folder.name}-{os.getpid()}")
 
 
 def write_public_copy(release: Path, manifest: dict[str, Any], public_base: str, folder: Path,

@@ -50,7 +50,7 @@ def built_store(release: Path, build: Callable[[Path], None]) -> Path:
         with exclusively(release / LOCK):
             if not folder.is_dir():  # another process may have built it while this one waited
                 _remove_leftovers(release)
-                _build_into_place(folder, build)
+                build_into_place(folder, build)
     except OSError as error:
         raise StoreUnavailable(f"the on-disk store of release {release.name} cannot be built in "
                                f"{folder}: {error.strerror or error}") from error
@@ -112,9 +112,10 @@ def exclusively(lock_path: Path) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def _build_into_place(folder: Path, build: Callable[[Path], None]) -> None:
-    """Build in a temporary folder, then give it the final name in one step."""
-    building = folder.with_name(f"{BUILDING_PREFIX}{os.getpid()}")
+def build_into_place(folder: Path, build: Callable[[Path], None], building_name: str | None = None) -> None:
+    """Build in a temporary folder beside `folder` (named `building_name`, by default this store's
+    building folder), then give it the final name in one step."""
+    building = folder.with_name(building_name or f"{BUILDING_PREFIX}{os.getpid()}")
     building.mkdir()
     try:
         build(building)

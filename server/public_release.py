@@ -4,7 +4,7 @@ A release is built under the base IRI of the build (settings.base_iri, the canon
 publishes under its public base (settings.public_base_iri): the canonical one in production, behind
 a proxy; http://127.0.0.1:5000/ for `lodpub serve` on loopback. When the two differ, the server
 serves a copy of the release written for the public base, once, into
-output_dir/at/<16 hex digits of the base's SHA-256>/<version>/ (PUBLIC_FOLDER): every IRI under the
+output_dir/at/<16 hex digits of the base's SHA-256>/<version>/ (PUBLIC_COPIES): every IRI under the
 release's base is moved to the public base (also in a literal typed xsd:anyURI, which is an IRI as
 data); a plain or language-tagged string is never changed, even when it holds the base. The copy
 has everything a release has, written by the build's own writers (dumps.py, release_manifest.py):
@@ -35,10 +35,8 @@ from .release_manifest import description_entries, write_descriptions
 from .store.checksums import read_verified
 from .store.manifest import DATA_DUMP, load_manifest, manifest_entries
 from .store.ondisk import build_into_place, exclusively
-from .store.releases import fsync_directory
+from .store.releases import PUBLIC_COPIES, fsync_directory
 
-# Below the output folder: the copies of releases mapped to a public base.
-PUBLIC_FOLDER = "at"
 # A copy being written: at/<base>/.writing-<version>-<pid>.
 _WRITING_PREFIX = ".writing-"
 _LOCK = ".lock"
@@ -72,7 +70,7 @@ def public_release(release: Path, public_base: str, output_dir: Path, manifest: 
 
 def copy_folder(output_dir: Path, public_base: str) -> Path:
     """The folder of the copies of releases mapped to `public_base`."""
-    return output_dir / PUBLIC_FOLDER / hashlib.sha256(public_base.encode()).hexdigest()[:16]
+    return output_dir / PUBLIC_COPIES / hashlib.sha256(public_base.encode()).hexdigest()[:16]
 
 
 def _write_into_place(release: Path, manifest: dict[str, Any], public_base: str, folder: Path, jobs: int) -> None:

@@ -196,3 +196,12 @@ def test_without_a_public_base_the_server_publishes_where_it_listens():
     assert Settings().public_base_iri == "http://127.0.0.1:5000/"
     assert Settings(host="::1", port=8080).public_base_iri == "http://[::1]:8080/"
     assert Settings(public_base="https://example.org/lk/").public_base_iri == "https://example.org/lk/"
+
+
+def test_a_pruned_release_takes_its_copies_with_it(mini_release, mini_settings):
+    old, _ = public_release(mini_release.path, LOOPBACK, mini_settings.output_dir)
+    (mini_settings.data_dir / "note.ttl").write_text(
+        f'<{CANONICAL_BASE}id/region/bursa> <{RDFS.comment}> "a note added later"@en .\n', encoding="utf-8")
+    newer = build(dataclasses.replace(mini_settings, keep_releases=1))
+    assert newer.deleted == (mini_release.version,)
+    assert not old.exists() and not [path for path in old.parent.iterdir() if path.name != ".lock"]

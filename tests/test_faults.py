@@ -261,7 +261,9 @@ def test_a_server_killed_during_a_reload_restarts_serving_a_complete_release(min
 def test_a_corrupted_dump_is_withheld_and_a_release_with_one_is_refused(mini_server: RunningServer, mini_settings,
                                                                          lodpub):
     served = served_version(mini_server)
-    flip_a_byte(mini_settings.output_dir / "current" / "partnerships.ttl")
+    # The files served: the release as published under the server's base (public_release.py).
+    published = next(mini_settings.output_dir.glob(f"at/*/{served}"))
+    flip_a_byte(published / "partnerships.ttl")
 
     withheld = requests.get(mini_server + "dumps/partnerships.ttl", timeout=30)
 
@@ -275,7 +277,7 @@ def test_a_corrupted_dump_is_withheld_and_a_release_with_one_is_refused(mini_ser
     assert nt.status_code == 200 and "Bursa" in nt.text
     assert requests.get(mini_server + "doc/id/region/bursa", timeout=30).status_code == 200
     # A file damaged after it was checked and served is caught too: it is read anew for each request.
-    flip_a_byte(mini_settings.output_dir / "current" / "partnerships.nt")
+    flip_a_byte(published / "partnerships.nt")
     for _ in range(4):  # whichever worker answers
         changed = requests.get(mini_server + "dumps/partnerships.nt", timeout=30)
         assert changed.status_code == 503 and "partnerships.nt" in changed.text
@@ -458,7 +460,8 @@ def test_a_server_with_no_release_left_to_serve_answers_503_saying_why_and_serve
         mini_server: RunningServer, mini_settings, lodpub):
     """Every worker must start, or gunicorn's master stops: with nothing to serve, it answers 503."""
     served = served_version(mini_server)
-    dump = mini_settings.output_dir / "releases" / served / "partnerships.nq"
+    # The data the workers load: the release as published under the server's base.
+    dump = next(mini_settings.output_dir.glob(f"at/*/{served}")) / "partnerships.nq"
     written = dump.read_bytes()
     dump.write_bytes(b"")
 

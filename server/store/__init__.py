@@ -102,15 +102,26 @@ def check_servable(settings: "Settings") -> None:
 def served_copy(settings: "Settings", release: "Path", manifest: dict | None = None,
                 jobs: int = 1) -> tuple["Path", dict]:
     """The folder and manifest of `release` as the server publishes it: mapped to the public base
-    (public_release.py). Raises StoreUnavailable when it cannot be written or read."""
+    (public_release.py). Raises DamagedFile when a file it is mapped from is damaged, StoreUnavailable
+    when the copy cannot be written."""
     from ..public_release import public_release
-    from .checksums import DamagedFile
 
     try:
         return public_release(release, settings.public_base_iri, settings.output_dir, manifest, jobs)
-    except (OSError, DamagedFile) as error:
+    except OSError as error:
         raise StoreUnavailable(f"release {release.name} cannot be published under {settings.public_base_iri}: "
                                f"{error}") from error
+
+
+def _served_folder(settings: "Settings", release: "Path") -> "Path":
+    """The folder of `release` as the server publishes it, for a remote store's files: a damaged one
+    is a store that cannot answer now (503)."""
+    from .checksums import DamagedFile
+
+    try:
+        return served_copy(settings, release)[0]
+    except DamagedFile as damage:
+        raise StoreUnavailable(f"release {release.name} cannot be served: {damage}") from damage
 
 
 def prepare_store(settings: "Settings", release: "Path", manifest: dict | None = None) -> None:
@@ -125,16 +136,17 @@ def prepare_store(settings: "Settings", release: "Path", manifest: dict | None =
     locks, which hung a forked build. A failure is only logged: the workers then say why the
     release cannot be served, and serve another (open_store).
     """
+    from .checksums import DamagedFile
     from .embedded import build_on_disk_logged, held_on_disk
-    from .manifest import ManifestError, load_manifest
+    from .manifest import load_manifest
     from .ondisk import is_built
 
     if settings.store == "remote":
         return
     try:
         release, manifest = served_copy(settings, release, manifest or load_manifest(release), settings.build_jobs)
-    except (ManifestError, StoreUnavailable) as failure:
-        _log.error("%s", failure)
+    except (DamagedFile, StoreUnavailable) as failure:
+        _log.error("release %s: %s", release.name, failure)
         return  # the workers say why, and serve another release
     if is_built(release):
         return
@@ -157,7 +169,7 @@ def open_store(settings: "Settings") -> Store:
         from .remote import RemoteStore, endpoints_from
 
         return RemoteStore(endpoints_from(settings), settings.public_base_iri, settings.output_dir / "releases",
-                           lambda release: served_copy(settings, release)[0])
+                           lambda release: _served_folder(settings, release))
     from .embedded import EmbeddedStore
     from .served_release import open_decided
 

@@ -120,7 +120,7 @@ def _published_folder(version: str) -> Path:
 
 
 def current_changelog() -> Graph:
-    """The changelog of the served release (canonical IRIs; do not modify)."""
+    """The changelog of the served release (its IRIs; do not modify)."""
     return _changelog_of(store().release, store().version, store().base_iri)
 
 

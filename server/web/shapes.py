@@ -77,7 +77,7 @@ def _describes(iri: URIRef) -> bool:
 
 
 def published_shapes() -> Graph:
-    """The shapes of the served release (canonical IRIs; do not modify); empty when it has none."""
+    """The shapes of the served release (its IRIs; do not modify); empty when it has none."""
     return _shapes_in(store().release, store().version)
 
 

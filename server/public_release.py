@@ -55,7 +55,8 @@ def public_release(release: Path, public_base: str, output_dir: Path, manifest: 
     """The folder and manifest of `release` (whose checked `manifest` is read here if not given) as
     published under `public_base`: the release itself when it was built under that base, else its
     copy mapped there (see the module's docstring), written now if it is not yet, with up to `jobs`
-    processes. Raises ManifestError when the release's or the copy's manifest is damaged."""
+    processes. Raises DamagedFile (ManifestError for a manifest) when a file it is mapped from, or the
+    copy's manifest, is damaged."""
     manifest = manifest if manifest is not None else load_manifest(release)
     if manifest["base_iri"] == public_base:
         return release, manifest

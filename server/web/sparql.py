@@ -25,6 +25,7 @@ from urllib.parse import parse_qsl
 from flask import Blueprint, Response, current_app, render_template, request
 from werkzeug.exceptions import RequestEntityTooLarge
 
+from ..blank_nodes import stable_graph
 from ..describe.service_description import service_description
 from ..namespaces import CANONICAL_BASE, prefixes_for
 from ..store import QueryError, SparqlAnswer, Store
@@ -292,7 +293,8 @@ def describe_service() -> Response:
                            "application/rdf+xml and application/n-triples.") from None
     if fmt is HTML:
         return editor(None)
-    graph = _service_graph(store().version, store().base_iri)
+    # Its blank nodes labelled, and triples ordered, the same in every process (blank_nodes.py).
+    graph = stable_graph(_service_graph(store().version, store().base_iri))
     response = Response(serialise(graph, fmt, public_base(), our_context(public_base())), mimetype=fmt.media_type)
     response.vary.add("Accept")
     return response

@@ -217,9 +217,11 @@ def start(kind: list[str], work: Path, settings: dict[str, str] = UNBOUNDED) -> 
                    "--timeout-s", str(QUERY_TIMEOUT_SECONDS)]
         base, query, probe = f"http://127.0.0.1:{port}/", f"http://127.0.0.1:{port}/query", "query?query=ASK%7B%7D"
     else:
-        # --data as built, so that serve finds the release up to date and starts at once
+        # --data as built, so that serve finds the release up to date and starts at once; published
+        # under the canonical base, as in production, so both servers answer the same queries alike
         command = [sys.executable, "-m", "lodpub.cli", "serve", "--output", kind[1], "--data", kind[2],
                    "--port", str(port)]
+        environment = {"LODPUB_PUBLIC_BASE": BASE} | environment
         base, query, probe = f"http://127.0.0.1:{port}/", f"http://127.0.0.1:{port}/sparql", "health"
     began = time.perf_counter()
     process = subprocess.Popen(command, cwd=CHECKOUT, env=environment, stdout=log, stderr=subprocess.STDOUT)
@@ -330,10 +332,10 @@ def measure_dereferencing(ours: Server, peer: Server, seconds: float, clients: i
     that is not counted (each worker renders a document once and keeps it: the steady state of a
     published dataset), and on IRIs each asked once (every document rendered afresh)."""
     iris = [row["s"]["value"] for row in json.loads(requests.post(ours.query, data={"query": (
-        f"SELECT DISTINCT ?s WHERE {{ ?s ?p ?o FILTER STRSTARTS(STR(?s), '{ours.base}id/') }} LIMIT 20000")},
+        f"SELECT DISTINCT ?s WHERE {{ ?s ?p ?o FILTER STRSTARTS(STR(?s), '{BASE}id/') }} LIMIT 20000")},
         headers={"Accept": "application/sparql-results+json"}, timeout=120).content)["results"]["bindings"]]
-    paths = ["doc/" + iri[len(ours.base):] for iri in iris]
-    canonical = [BASE + iri[len(ours.base):] for iri in iris]
+    paths = ["doc/" + iri[len(BASE):] for iri in iris]
+    canonical = iris
     repeated = 200
     calls = {
         "lodpub_turtle": lambda i: ours.get(paths[i % repeated], "text/turtle"),
@@ -360,7 +362,7 @@ def sample_iri(ours: Server) -> str:
     """A resource of the data, in canonical form, for the lookup queries."""
     answer = requests.post(ours.query, data={"query": PREFIXES + "SELECT ?a WHERE { ?a a rp:Agreement } LIMIT 1"},
                            headers={"Accept": "application/sparql-results+json"}, timeout=60).json()
-    return BASE + answer["results"]["bindings"][0]["a"]["value"][len(ours.base):]
+    return answer["results"]["bindings"][0]["a"]["value"]
 
 
 def _per_second(call: Callable[[int], int], clients: int, seconds: float) -> dict:

@@ -39,8 +39,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     # refuses it before it reaches the app).
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
     if settings.trusted_hosts:
-        # Every host a worker serves costs it one rewrite of the dumps (their IRIs, sizes and
-        # checksums at that host): a host list bounds that work, as it bounds where links point.
+        # Links are built from the public base whatever the Host; the list only refuses strangers.
         app.config["TRUSTED_HOSTS"] = settings.trusted_hosts.split()
     # A repeated request for a document is answered before Flask (web/kept.py), after ProxyFix,
     # so that it knows the request as the client made it.

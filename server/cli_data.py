@@ -82,6 +82,8 @@ def run_build(args: argparse.Namespace, settings: Settings, check_shapes: bool =
 
 def run_publish(args: argparse.Namespace, settings: Settings) -> int:
     """`lodpub publish`: load a release into the remote SPARQL store."""
+    from .store import StoreUnavailable, served_copy
+    from .store.checksums import DamagedFile
     from .store.remote import endpoints_from, publish
 
     missing = [option for option, (setting, _) in STORE_OPTIONS.items()
@@ -92,8 +94,12 @@ def run_publish(args: argparse.Namespace, settings: Settings) -> int:
     release = (args.release or settings.output_dir / "current").resolve()
     if not (release / "manifest.json").is_file():
         return report_error(f"lodpub: error: no release at {release}: run 'lodpub build' first")
+    try:  # the store holds the release as the server publishes it, under its public base
+        release = served_copy(settings, release, jobs=settings.build_jobs)[0]
+    except (DamagedFile, StoreUnavailable) as error:
+        return report_error(f"lodpub: error: release {release.name}: {error}")
     version = publish(release, endpoints_from(settings))
-    print(f"Published release {version} to {settings.store_query_url}")
+    print(f"Published release {version} under {settings.public_base_iri} to {settings.store_query_url}")
     return EXIT_OK
 
 

@@ -72,6 +72,14 @@ class Settings:
     )
     host: str = _setting("127.0.0.1", "LODPUB_HOST", "address the server listens on")
     port: int = _setting(5000, "LODPUB_PORT", "port the server listens on")
+    public_base: str = _setting(
+        "",
+        "LODPUB_PUBLIC_BASE",
+        "base IRI the server publishes under: every IRI, link, document, dump and SPARQL answer it serves is "
+        "under it, whatever host a request names (the release is mapped to it once, into the output "
+        "directory's at/); in production, the canonical base behind the proxy. Empty: http://HOST:PORT/ of "
+        "'lodpub serve'. Must be an absolute http(s) IRI ending with '/'",
+    )
     workers: int = _setting(2, "LODPUB_WORKERS", "number of server worker processes")
     threads: int = _setting(
         32,
@@ -229,6 +237,8 @@ class Settings:
         self._in_project()
         if not self.base_iri.endswith("/"):
             raise ValueError(f"base IRI must end with '/': {self.base_iri!r}")
+        if self.public_base and not _is_base(self.public_base):
+            raise ValueError(f"public base must be an absolute http(s) IRI ending with '/': {self.public_base!r}")
         if self.store not in ("embedded", "remote"):
             raise ValueError(f"store must be 'embedded' or 'remote', not {self.store!r}")
         if self.store == "remote" and not self.store_query_url:
@@ -257,6 +267,13 @@ class Settings:
         if self.store_auth not in ("basic", "digest"):
             raise ValueError(f"store_auth must be 'basic' or 'digest', not {self.store_auth!r}")
 
+    @property
+    def public_base_iri(self) -> str:
+        """The base the server publishes under: `public_base`, else http://host:port/ of `lodpub serve`."""
+        if self.public_base:
+            return self.public_base
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}/"
 
     def _in_project(self) -> None:
         """Resolve the project folder, and the folders not given to theirs in it (a frozen dataclass
@@ -269,6 +286,14 @@ class Settings:
         for name, default in defaults.items():
             if getattr(self, name) is None:
                 object.__setattr__(self, name, default)
+
+
+def _is_base(iri: str) -> bool:
+    """Whether `iri` is an absolute http(s) IRI with a host, ending with '/' (and no query or fragment)."""
+    scheme, _, rest = iri.partition("://")
+    host = rest.split("/", 1)[0]
+    return (scheme in ("http", "https") and bool(host) and iri.endswith("/")
+            and not any(character in iri for character in "?#<> \"\\{}|^`"))
 
 
 class SettingInfo(NamedTuple):

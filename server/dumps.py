@@ -55,7 +55,13 @@ def write_dumps(folder: Path, loaded: LoadedDataset, triple_lines: list[bytes], 
     for name, lines in (("partnerships.nq", loaded.quad_lines), ("partnerships.nt", triple_lines)):
         with open(folder / name, "wb") as file:
             file.writelines(lines)
-    written = map_in_forked_pool(_write_dump, list(DUMP_FORMATS), jobs, (folder, loaded.base_iri))
+    return write_dump_formats(folder, loaded.base_iri, jobs)
+
+
+def write_dump_formats(folder: Path, base_iri: str, jobs: int = 1) -> dict[str, WrittenFile]:
+    """Write the other dump formats from the sorted N-Quads and N-Triples dumps in `folder`, and a
+    gzip of every dump: {file name: what was written}. Up to `jobs` processes write at once."""
+    written = map_in_forked_pool(_write_dump, list(DUMP_FORMATS), jobs, (folder, base_iri))
     return {file_name: file for pair in written for file_name, file in pair.items()}
 
 

@@ -6,7 +6,7 @@ our own IRIs to that base and leave every other IRI alone.
 """
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Iterator, Mapping
 
 import pyoxigraph as ox
 from rdflib import Graph, Literal, URIRef
@@ -153,11 +153,11 @@ def rebased_copy(graph: Graph, old_base: str, new_base: str) -> Graph:
     return copy
 
 
-def rebased_triples(triples: list[ox.Triple], old_base: str, new_base: str) -> list[ox.Triple]:
-    """Oxigraph `triples` with IRIs moved from `old_base` to `new_base`, as `rebased_copy` moves them."""
-    if old_base == new_base:
-        return triples
-    return [ox.Triple(*(_rebase_oxigraph_term(term, old_base, new_base) for term in triple)) for triple in triples]
+def rebased_quads(quads: Iterable[ox.Quad], old_base: str, new_base: str) -> Iterator[ox.Quad]:
+    """Oxigraph `quads` with IRIs moved from `old_base` to `new_base`, as `rebase` moves them
+    (graph names too), one at a time: a release's dump may be millions of them."""
+    for quad in quads:
+        yield ox.Quad(*(_rebase_oxigraph_term(term, old_base, new_base) for term in quad))
 
 
 def _rebase_oxigraph_term(term, old_base: str, new_base: str):

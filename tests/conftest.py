@@ -19,6 +19,7 @@ from served import (  # noqa: F401 - also imported from here by the tests
     publish_to,
     running_oxigraph,
     running_server,
+    server_fed_by,
     wait_until_up,
 )
 from tiers import (  # noqa: F401 - the hooks that mark, choose and report the tiers
@@ -167,12 +168,14 @@ def built_graph(project_release):
 
 @pytest.fixture(scope="session")
 def app(project_release, project_settings: Settings):
-    """The publisher's WSGI app serving the project's release, in this process."""
+    """The publisher's WSGI app serving the project's release, in this process, under the canonical
+    base (the release's own: nothing is mapped)."""
     import dataclasses
 
     from lodpub import create_app
 
-    return create_app(dataclasses.replace(project_settings, output_dir=project_release.path.parent.parent))
+    return create_app(dataclasses.replace(project_settings, output_dir=project_release.path.parent.parent,
+                                          public_base=project_settings.base_iri))
 
 
 @pytest.fixture
@@ -222,8 +225,8 @@ def oxigraph_store(project_release, tmp_path_factory: pytest.TempPathFactory) ->
 @tiered("served", "stores")
 def oxigraph_server(project_release, oxigraph_store, tmp_path_factory) -> Iterator[RunningServer]:
     """`lodpub serve` on the remote store `oxigraph_store`."""
-    with running_server(project_release.path.parent.parent, tmp_path_factory.mktemp("server-oxigraph"),
-                        **oxigraph_store.settings()) as base:
+    with server_fed_by(oxigraph_store, project_release.path.parent.parent,
+                       tmp_path_factory.mktemp("server-oxigraph")) as base:
         yield base
 
 
@@ -242,8 +245,8 @@ def virtuoso_store(project_release, tmp_path_factory: pytest.TempPathFactory) ->
 def virtuoso_server(project_release, virtuoso_store, tmp_path_factory) -> Iterator[RunningServer]:
     """`lodpub serve` on the remote store `virtuoso_store`. Virtuoso builds the LKOD validator's record
     (a CONSTRUCT whose OPTIONALs multiply its rows) in about 14 s, so queries get a minute."""
-    with running_server(project_release.path.parent.parent, tmp_path_factory.mktemp("server-virtuoso"),
-                        sparql_timeout="60", store_timeout="60", **virtuoso_store.settings()) as base:
+    with server_fed_by(virtuoso_store, project_release.path.parent.parent, tmp_path_factory.mktemp("server-virtuoso"),
+                       sparql_timeout="60", store_timeout="60") as base:
         yield base
 
 

@@ -13,6 +13,8 @@ from typing import NamedTuple
 
 from tiers import entering
 
+from lodpub.namespaces import CANONICAL_BASE
+
 CHECKOUT = Path(__file__).resolve().parent.parent
 
 
@@ -80,15 +82,16 @@ def own_output(release_output: Path, folder: Path) -> Path:
 
 @contextlib.contextmanager
 def running_server(release_output: Path, log_dir: Path, unavailable_is_up: bool = False, shared: bool = True,
-                   **settings: str) -> Iterator[RunningServer]:
-    """Run `lodpub serve` (gunicorn, 2 workers) on a free loopback port for the release in
-    `release_output`, with LODPUB_* `settings` (e.g. SPARQL_TIMEOUT="3"); yield its base URL.
+                   port: int | None = None, **settings: str) -> Iterator[RunningServer]:
+    """Run `lodpub serve` (gunicorn, 2 workers) on loopback, on `port` or a free one, for the release in
+    `release_output`, with LODPUB_* `settings` (e.g. SPARQL_TIMEOUT="3"); yield its base URL (its
+    public base, unless PUBLIC_BASE says another).
 
     A `shared` output folder (the project's release, which many servers serve) is linked into a
     folder of the server's own; otherwise the server runs in `release_output` itself, as an
     operator's server does, and `lodpub reload` / `rollback` of that folder reach it."""
     entering("served", "`lodpub serve`")
-    port = free_port()
+    port = port or free_port()
     (log_dir / f"server-{port}").mkdir()
     output = own_output(release_output, log_dir / f"server-{port}") if shared else release_output
     environment = {name: value for name, value in os.environ.items() if not name.startswith("LODPUB_")}
@@ -125,6 +128,7 @@ class RemoteStoreServer(NamedTuple):
     user: str = ""
     password: str = ""
     auth: str = "basic"
+    public_base: str = ""  # what `holding` published the release under
 
     def credentials(self) -> dict[str, str]:
         """The LODPUB_* settings (without the prefix) that log in to this store: none without a user."""
@@ -156,11 +160,14 @@ def running_oxigraph(log_dir: Path, port: int | None = None) -> Iterator[RemoteS
         process.wait(timeout=30)
 
 
-def publish_to(store: RemoteStoreServer, release: Path) -> subprocess.CompletedProcess:
-    """`lodpub publish` of `release` into `store`, as an operator runs it: endpoints on the command
-    line, the login in the environment (where lodpub reads the password from)."""
+def publish_to(store: RemoteStoreServer, release: Path, public_base: str = CANONICAL_BASE) -> subprocess.CompletedProcess:
+    """`lodpub publish` of `release` into `store` under `public_base` (by default the base it was
+    built under: nothing is mapped), as an operator runs it: endpoints on the command line, the login
+    and the base in the environment (where lodpub reads the password from). A mapped copy goes into
+    the release's output folder."""
     environment = {name: value for name, value in os.environ.items() if not name.startswith("LODPUB_")}
     environment |= {f"LODPUB_{name.upper()}": value for name, value in store.credentials().items()}
+    environment |= {"LODPUB_PUBLIC_BASE": public_base, "LODPUB_OUTPUT_DIR": str(release.resolve().parent.parent)}
     return subprocess.run(
         [sys.executable, "-m", "lodpub.cli", "publish", "--release", str(release), "--query-url", store.query_url,
          "--update-url", store.update_url, "--graph-store-url", store.graph_store_url],
@@ -170,8 +177,17 @@ def publish_to(store: RemoteStoreServer, release: Path) -> subprocess.CompletedP
 @contextlib.contextmanager
 def holding(starting: contextlib.AbstractContextManager[RemoteStoreServer],
             release: Path) -> Iterator[RemoteStoreServer]:
-    """The store that `starting` runs, holding `release`, published by `lodpub publish`."""
+    """The store that `starting` runs, holding `release`, published by `lodpub publish` under the
+    public base of a server on a port kept for it (`server_fed_by`)."""
+    public_base = f"http://127.0.0.1:{free_port()}/"
     with starting as store:
-        published = publish_to(store, release)
+        published = publish_to(store, release, public_base)
         assert published.returncode == 0, published.stderr
-        yield store
+        yield store._replace(public_base=public_base)
+
+
+def server_fed_by(store: RemoteStoreServer, release_output: Path, log_dir: Path,
+                  **settings: str) -> contextlib.AbstractContextManager[RunningServer]:
+    """`lodpub serve` on the remote `store`, on the port whose base the store's release was published under."""
+    port = int(store.public_base.rstrip("/").rsplit(":", 1)[1])
+    return running_server(release_output, log_dir, port=port, **settings, **store.settings())

@@ -18,7 +18,17 @@ from pathlib import Path
 
 import pytest
 import requests
-from conftest import CHECKOUT, RunningServer, free_port, mini_release_settings, proxied_to, require, running_server, wait_until_up
+from conftest import (
+    CANONICAL_BASE,
+    CHECKOUT,
+    RunningServer,
+    free_port,
+    mini_release_settings,
+    proxied_to,
+    require,
+    running_server,
+    wait_until_up,
+)
 from rdflib import Graph
 from test_releases import add_a_fact, link, served_version, wait_for, workers_of
 
@@ -255,7 +265,9 @@ def test_a_server_killed_during_a_reload_restarts_serving_a_complete_release(min
 def test_a_corrupted_dump_is_withheld_and_a_release_with_one_is_refused(mini_server: RunningServer, mini_settings,
                                                                          lodpub):
     served = served_version(mini_server)
-    flip_a_byte(mini_settings.output_dir / "current" / "partnerships.ttl")
+    # The files served: the release as published under the server's base (public_release.py).
+    published = next(mini_settings.output_dir.glob(f"at/*/{served}"))
+    flip_a_byte(published / "partnerships.ttl")
 
     withheld = requests.get(mini_server + "dumps/partnerships.ttl", timeout=30)
 
@@ -269,7 +281,7 @@ def test_a_corrupted_dump_is_withheld_and_a_release_with_one_is_refused(mini_ser
     assert nt.status_code == 200 and "Bursa" in nt.text
     assert requests.get(mini_server + "doc/id/region/bursa", timeout=30).status_code == 200
     # A file damaged after it was checked and served is caught too: it is read anew for each request.
-    flip_a_byte(mini_settings.output_dir / "current" / "partnerships.nt")
+    flip_a_byte(published / "partnerships.nt")
     for _ in range(4):  # whichever worker answers
         changed = requests.get(mini_server + "dumps/partnerships.nt", timeout=30)
         assert changed.status_code == 503 and "partnerships.nt" in changed.text
@@ -327,7 +339,8 @@ def test_a_remote_store_stopping_mid_traffic_gives_503_with_reason_then_recovers
     store = running_oxigraph(tmp_path, port)
     started = store.__enter__()
     assert publish_to(started, project_release.path).returncode == 0
-    with running_server(project_release.path.parent.parent, tmp_path, **started.settings()) as server, \
+    with running_server(project_release.path.parent.parent, tmp_path, public_base=CANONICAL_BASE,
+                        **started.settings()) as server, \
             ThreadPoolExecutor(max_workers=3) as clients:
         readers = [clients.submit(read, server) for _ in range(3)]
         deadline = time.monotonic() + 60
@@ -359,7 +372,7 @@ def test_a_dump_sent_from_its_file_is_withheld_once_damaged(mini_settings, tmp_p
     build(mini_settings)
     canonical = proxied_to(mini_settings.base_iri)
     with running_server(mini_settings.output_dir, tmp_path, shared=False, proxy_hops="1",
-                        **mini_release_settings(mini_settings)) as server:
+                        public_base=mini_settings.base_iri, **mini_release_settings(mini_settings)) as server:
         dump = server + "dumps/partnerships.nt"
         good = requests.get(dump, headers=canonical, timeout=30)
         written = (mini_settings.output_dir / "current" / "partnerships.nt").read_bytes()
@@ -370,11 +383,11 @@ def test_a_dump_sent_from_its_file_is_withheld_once_damaged(mini_settings, tmp_p
             assert damaged.status_code == 503 and "partnerships.nt" in damaged.text
 
 
-def test_a_dump_damaged_before_a_new_host_asks_for_it_is_still_withheld(mini_server: RunningServer, mini_settings):
-    """The sizes and checksums at a host are learnt from the files when that host first asks: a file
-    damaged before then must not be taken as the good one there."""
+def test_a_damaged_dump_of_the_public_copy_is_withheld_at_every_host(mini_server: RunningServer, mini_settings):
+    """The copy of the release mapped to the server's public base is checked like a release: a file
+    of it damaged after it was written is withheld, whatever host asks."""
     assert requests.get(mini_server + "dumps/partnerships.nt", timeout=30).status_code == 200
-    flip_a_byte(mini_settings.output_dir / "current" / "partnerships.nt")
+    flip_a_byte(next((mini_settings.output_dir / "at").glob("*/*/partnerships.nt")))
     port = mini_server.rstrip("/").rsplit(":", 1)[1]
     for _ in range(4):  # whichever worker answers, at a host it has not served yet
         damaged = requests.get(mini_server + "dumps/partnerships.nt", headers={"Host": f"localhost:{port}"}, timeout=30)
@@ -457,7 +470,8 @@ def test_a_server_with_no_release_left_to_serve_answers_503_saying_why_and_serve
         mini_server: RunningServer, mini_settings, lodpub):
     """Every worker must start, or gunicorn's master stops: with nothing to serve, it answers 503."""
     served = served_version(mini_server)
-    dump = mini_settings.output_dir / "releases" / served / "partnerships.nq"
+    # The data the workers load: the release as published under the server's base.
+    dump = next(mini_settings.output_dir.glob(f"at/*/{served}")) / "partnerships.nq"
     written = dump.read_bytes()
     dump.write_bytes(b"")
 

@@ -17,6 +17,8 @@ import requests
 from conftest import RunningServer, free_port, publish_to, running_oxigraph, running_server
 from tiers import tiered
 
+from lodpub.namespaces import CANONICAL_BASE
+
 ACCESS_LOG_FIELDS = {"time", "method", "path", "query", "status", "bytes", "duration_ms", "remote_addr",
                      "user_agent", "request_id"}
 
@@ -92,7 +94,8 @@ def test_health_says_503_while_the_remote_store_is_down_and_200_once_it_is_back(
         store = first_run.enter_context(running_oxigraph(tmp_path, port))
         assert publish_to(store, project_release.path).returncode == 0
         with running_server(project_release.path.parent.parent, tmp_path, unavailable_is_up=True,
-                            error_log=str(tmp_path / "error.log"), **store.settings()) as server:
+                            error_log=str(tmp_path / "error.log"), public_base=CANONICAL_BASE,
+                            **store.settings()) as server:
             up = requests.get(server + "health", timeout=30).json()
             assert up["status"] == "ok" and up["store"] == "remote" and up["store_answers"] is True
             assert up["version"] == project_release.version
@@ -247,7 +250,7 @@ def test_with_trusted_hosts_another_host_is_refused_with_400(project_release, tm
         port = server.rstrip("/").rsplit(":", 1)[1]
         assert requests.get(server + "doc/id/region/bursa.ttl", timeout=30).status_code == 200
         published = requests.get(server + "doc/id/region/bursa.nt", headers={"Host": "data.kraj-lbc.cz"}, timeout=30)
-        assert published.status_code == 200 and "<http://data.kraj-lbc.cz/id/region/bursa>" in published.text
+        assert published.status_code == 200 and f"<{server}id/region/bursa>" in published.text  # the public base
         for host in (f"evil.example:{port}", "kraj-lbc.cz.evil.example"):
             refused = requests.get(server + "doc/id/region/bursa.ttl", headers={"Host": host}, timeout=30)
             assert refused.status_code == 400, host

@@ -56,17 +56,6 @@ def test_construct_gives_the_literals_as_written_also_under_blank_nodes(store: E
     assert blank_value.datatype == XSD.positiveInteger
 
 
-def test_replacements_change_the_objects_of_the_named_triples_only(store: EmbeddedStore):
-    written = Literal("5", datatype=XSD.nonNegativeInteger)
-    served = Literal("6", datatype=XSD.nonNegativeInteger)
-    query = f"CONSTRUCT {{ ?s <{COUNT}> ?o }} WHERE {{ ?s <{COUNT}> ?o }}"
-    answer = store.sparql(read_query(query), None, None, "application/sparql-results+json", "application/n-triples", 100,
-                          {(REGION, COUNT, written): served})
-    objects = set(Graph().parse(data=answer.body, format="nt").objects(REGION, COUNT))
-    assert objects == (WRITTEN - {written}) | {served}
-
-
-
 # --- A release whose files changed on disk ---------------------------------------------------
 
 

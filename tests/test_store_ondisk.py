@@ -20,7 +20,8 @@ from tiers import tiered
 
 from lodpub.build import build
 from lodpub.config import load_settings
-from lodpub.store import StoreUnavailable, check_servable
+from lodpub.public_release import copy_folder
+from lodpub.store import StoreUnavailable, check_servable, served_copy
 from lodpub.store.embedded import EmbeddedStore
 from lodpub.store.ondisk import BUILDING_PREFIX, FOLDER
 from lodpub.store.releases import list_releases, release_problems
@@ -71,9 +72,12 @@ def sparql(base: str, query: str, accept: str) -> str:
 
 @pytest.mark.served
 def test_the_release_is_served_from_its_store_on_disk(servers, release):
-    built, _ = release
-    assert (built.path / FOLDER / "engine").is_dir()
-    assert not list(built.path.glob(f"{BUILDING_PREFIX}*"))
+    """From the store of the release as the server publishes it (at its own address: the release's
+    copy under that base, see public_release.py)."""
+    on_disk, _ = servers
+    served = copy_folder(on_disk.output, on_disk) / release[0].version
+    assert (served / FOLDER / "engine").is_dir()
+    assert not list(served.glob(f"{BUILDING_PREFIX}*"))
 
 
 @pytest.mark.parametrize("query", [
@@ -150,12 +154,12 @@ from lodpub.store import ondisk
 from lodpub.store.embedded import EmbeddedStore
 
 release, builds, start = Path(sys.argv[1]), Path(sys.argv[2]), float(sys.argv[3])
-build_into_place = ondisk._build_into_place
+build_into_place = ondisk.build_into_place
 def counted(folder, build):
     with open(builds, "a") as log:
         log.write("built\\n")
     build_into_place(folder, build)
-ondisk._build_into_place = counted
+ondisk.build_into_place = counted
 time.sleep(max(0.0, start - time.time()))  # both processes ask at the same moment
 store = EmbeddedStore(release, 0)
 print(store.select("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }")[0]["n"], (release / ondisk.FOLDER).stat().st_ino)
@@ -167,7 +171,9 @@ def test_two_processes_opening_the_same_release_build_its_store_once(tmp_path):
     release = build(mini_copy(tmp_path)).path
     builds = tmp_path / "builds.log"
     start = time.time() + 2
-    environment = {**os.environ, "PYTHONPATH": str(CHECKOUT)}
+    # This checkout's code (a PYTHONPATH that maps lodpub to it) before the installed package.
+    environment = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [os.environ.get("PYTHONPATH"),
+                                                                               str(CHECKOUT)]))}
     processes = [subprocess.Popen([sys.executable, "-c", OPEN_AND_COUNT_BUILDS, str(release), str(builds), str(start)],
                                   cwd=CHECKOUT, env=environment, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                   text=True) for _ in range(2)]
@@ -217,7 +223,8 @@ def test_the_server_builds_the_store_before_it_starts_its_workers(tmp_path):
 
     check_servable(settings)
 
-    assert (release / FOLDER / "engine").is_dir() and not list(release.glob(f"{BUILDING_PREFIX}*"))
+    served, _ = served_copy(settings, release)  # the release as published under the server's base
+    assert (served / FOLDER / "engine").is_dir() and not list(served.glob(f"{BUILDING_PREFIX}*"))
 
 
 def test_a_negative_threshold_is_refused():

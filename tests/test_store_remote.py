@@ -173,7 +173,7 @@ def test_the_server_says_the_store_is_down_and_recovers_without_a_restart(tmp_pa
     port = free_port()
     store = RemoteStoreServer(*(f"http://127.0.0.1:{port}/{path}" for path in ("query", "update", "store")))
     with running_server(project_release.path.parent.parent, tmp_path, unavailable_is_up=True,
-                        **store.settings()) as server:
+                        public_base=CANONICAL_BASE, **store.settings()) as server:
         down = requests.get(server + "id/region/bursa", headers={"Accept": "text/turtle"}, timeout=30)
         assert down.status_code == 503
         assert "does not answer" in down.text and f"127.0.0.1:{port}" in down.text
@@ -184,7 +184,8 @@ def test_the_server_says_the_store_is_down_and_recovers_without_a_restart(tmp_pa
             empty = requests.get(server + "health", timeout=30)
             assert empty.status_code == 503 and "lodpub publish" in empty.text
             assert publish_to(started, project_release.path).returncode == 0
-            up = requests.get(server + "id/region/bursa", headers={"Accept": "text/turtle"}, timeout=30)
+            # (the document itself: the thing's 303 leads to the canonical base, the server's public base)
+            up = requests.get(server + "doc/id/region/bursa", headers={"Accept": "text/turtle"}, timeout=30)
             assert up.status_code == 200 and "Bursa" in up.text
             assert requests.get(server + "health", timeout=30).json()["version"] == project_release.version
 
@@ -199,7 +200,7 @@ def test_a_new_release_reaches_the_running_server(tmp_path, store, project_relea
     for release in (project_release, mini_release):
         (output / "releases" / release.version).symlink_to(release.path)
     (output / "current").symlink_to(Path("releases") / project_release.version)
-    with running_server(output, tmp_path, shared=False, **store.settings()) as server:
+    with running_server(output, tmp_path, shared=False, public_base=CANONICAL_BASE, **store.settings()) as server:
         assert requests.get(server + "health", timeout=30).json()["version"] == project_release.version
         record = server + "doc/id/dataset/partnerships.ttl"
         for _ in range(4):  # every worker renders, and keeps, the record of this release

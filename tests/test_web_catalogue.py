@@ -188,7 +188,7 @@ def test_sizes_and_checksums_are_those_of_the_files_served(server, interface):
 def server_behind_https_proxy(project_release, tmp_path_factory):
     """The server as deployed: behind a proxy that serves it at the canonical https base."""
     with running_server(project_release.path.parent.parent, tmp_path_factory.mktemp("proxied"),
-                        PROXY_HOPS="1") as base:
+                        PROXY_HOPS="1", PUBLIC_BASE=CANONICAL_BASE) as base:
         yield base
 
 

@@ -12,7 +12,7 @@ import pytest
 import requests
 from rdflib import Dataset, Graph, Literal, URIRef
 from rdflib.compare import isomorphic
-from rdflib.namespace import DCTERMS, PROV, RDF, VOID
+from rdflib.namespace import DCTERMS, PROV, RDF, VOID, XSD
 from tiers import tiered
 
 from lodpub.namespaces import CANONICAL_BASE
@@ -59,7 +59,14 @@ def test_dumps_hold_the_whole_dataset_under_the_servers_base(server, project_rel
         union += graph
     assert isomorphic(turtle, union)
     assert len(turtle) == project_release.manifest["triples"]
-    assert CANONICAL_BASE not in get(server + "dumps/partnerships.nt").text
+    # No IRI (nor IRI held as data, xsd:anyURI) is left under the canonical base; a string that
+    # names it (the ontology's vann:preferredNamespaceUri) is a string, never rewritten.
+    dump = Graph().parse(data=get(server + "dumps/partnerships.nt").content, format="nt")
+    terms = {term for triple in dump for term in triple}
+    assert not [term for term in terms if isinstance(term, URIRef) and term.startswith(CANONICAL_BASE)]
+    assert not [term for term in terms if isinstance(term, Literal) and term.datatype == XSD.anyURI
+                and term.startswith(CANONICAL_BASE)]
+    assert Literal(CANONICAL_BASE + "ontology/") in terms
 
 
 def test_dumps_page_lists_every_file(server, manifest):
@@ -167,7 +174,7 @@ def at_canonical_base(project_release, tmp_path_factory):
     from conftest import proxied_to, running_server
 
     with running_server(project_release.path.parent.parent, tmp_path_factory.mktemp("proxied"),
-                        PROXY_HOPS="1") as base:
+                        PROXY_HOPS="1", PUBLIC_BASE=CANONICAL_BASE) as base:
         yield base, proxied_to(CANONICAL_BASE)
 
 

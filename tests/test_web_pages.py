@@ -201,8 +201,9 @@ def _assert_labels_not_prefixed_names(browser) -> None:
 # --- The home page in pages: 30 generated agreements, PAGE_SIZE partnerships a page ---------------
 
 PAGE_SIZE = 10
-LISTED = """PREFIX rp: <https://data.kraj-lbc.cz/partnerships/ontology/>
-SELECT DISTINCT ?partnership WHERE { ?period a rp:StatusPeriod ; rp:partnership ?partnership }"""
+# Written for the server's public base (its address), which the query's IRIs must name.
+LISTED = """PREFIX rp: <{base}ontology/>
+SELECT DISTINCT ?partnership WHERE {{ ?period a rp:StatusPeriod ; rp:partnership ?partnership }}"""
 
 
 @pytest.fixture(scope="module")
@@ -220,7 +221,7 @@ def paged_server(tmp_path_factory):
 @tiered("served")
 def listed(paged_server) -> set[str]:
     """The partnership names (`id/partnership/<name>`) the home page should list: every one with a status."""
-    answer = requests.get(paged_server + "sparql", params={"query": LISTED},
+    answer = requests.get(paged_server + "sparql", params={"query": LISTED.format(base=paged_server)},
                           headers={"Accept": "application/sparql-results+json"}, timeout=30).json()
     names = {row["partnership"]["value"].split("/id/partnership/")[1] for row in answer["results"]["bindings"]}
     assert len(names) > 2 * PAGE_SIZE  # at least three pages, the last one short

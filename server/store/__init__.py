@@ -3,8 +3,11 @@
 `Store` is the interface; `embedded.EmbeddedStore` (in process, the default) implements it over a
 release written by `lodpub build`, `remote.RemoteStore` over a release that `lodpub publish` put
 into a SPARQL 1.1 store; both share `sparql_store.SparqlStore`. `open_store` picks one.
-The store knows nothing of HTTP: it answers with rdflib graphs, always in canonical IRIs (the
-base IRI of the release); moving them to the host a request came to is the web layer's business.
+The store knows nothing of HTTP: it answers with rdflib graphs in the IRIs of the release it
+holds, whose base is the server's public base (settings.public_base_iri): a release built under
+another base is served from its copy mapped to the public base (public_release.py), and a remote
+store holds the release `lodpub publish` mapped there. So `Store.base_iri` is the public base, and
+nothing the store gives is rewritten on its way out.
 """
 
 import logging
@@ -14,7 +17,6 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Protocol
 
 from rdflib import Graph, URIRef
-from rdflib.term import Node
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -60,12 +62,10 @@ class Store(Protocol):
         """Run a SPARQL SELECT over all graphs; each row maps variable names to bound values."""
 
     def sparql(self, query: "QueryText", default_graphs: list[str] | None, named_graphs: list[str] | None,
-               results_type: str, graph_type: str, max_rows: int,
-               replacements: dict[tuple[Node, Node, Node], Node] | None = None) -> "SparqlAnswer":
+               results_type: str, graph_type: str, max_rows: int) -> "SparqlAnswer":
         """Answer a SPARQL query, read once by query_text.read_query (the endpoint reads it to check
         it, and hands it down as read), serialised in `results_type` (SELECT, ASK) or `graph_type`
-        (CONSTRUCT, DESCRIBE), with at most `max_rows` rows or triples; in the triples of an
-        answer, each triple that is a key of `replacements` has its object replaced by the value.
+        (CONSTRUCT, DESCRIBE), with at most `max_rows` rows or triples.
 
         Without dataset, the default graph is the union of all named graphs. Raises QueryError.
         """
@@ -101,9 +101,34 @@ def check_servable(settings: "Settings") -> None:
     prepare_store(settings, releases_dir(settings.output_dir) / decision.serving, decision.manifest)
 
 
+def served_copy(settings: "Settings", release: "Path", manifest: dict | None = None,
+                jobs: int = 1) -> tuple["Path", dict]:
+    """The folder and manifest of `release` as the server publishes it: mapped to the public base
+    (public_release.py). Raises DamagedFile when a file it is mapped from is damaged, StoreUnavailable
+    when the copy cannot be written."""
+    from ..public_release import public_release
+
+    try:
+        return public_release(release, settings.public_base_iri, settings.output_dir, manifest, jobs)
+    except OSError as error:
+        raise StoreUnavailable(f"release {release.name} cannot be published under {settings.public_base_iri}: "
+                               f"{error}") from error
+
+
+def _served_folder(settings: "Settings", release: "Path") -> "Path":
+    """The folder of `release` as the server publishes it, for a remote store's files: a damaged one
+    is a store that cannot answer now (503)."""
+    from .checksums import DamagedFile
+
+    try:
+        return served_copy(settings, release)[0]
+    except DamagedFile as damage:
+        raise StoreUnavailable(f"release {release.name} cannot be served: {damage}") from damage
+
+
 def prepare_store(settings: "Settings", release: "Path", manifest: dict | None = None) -> None:
-    """Build the on-disk store of `release` (whose checked `manifest` is read here if not given) now,
-    if it is too large for memory and not built yet.
+    """Write the copy of `release` (whose checked `manifest` is read here if not given) mapped to the
+    public base, and build its on-disk store if it is too large for memory, now, each if not done yet.
 
     Built by the first gunicorn worker instead, a store of a few million triples would take longer
     than gunicorn lets a worker start (a minute: see wsgi.gunicorn_options) and the worker would be
@@ -113,16 +138,20 @@ def prepare_store(settings: "Settings", release: "Path", manifest: dict | None =
     locks, which hung a forked build. A failure is only logged: the workers then say why the
     release cannot be served, and serve another (open_store).
     """
+    from .checksums import DamagedFile
     from .embedded import build_on_disk_logged, held_on_disk
-    from .manifest import ManifestError, load_manifest
+    from .manifest import load_manifest
     from .ondisk import is_built
 
-    if settings.store == "remote" or is_built(release):
+    if settings.store == "remote":
         return
     try:
-        manifest = manifest or load_manifest(release)
-    except ManifestError:
+        release, manifest = served_copy(settings, release, manifest or load_manifest(release), settings.build_jobs)
+    except (DamagedFile, StoreUnavailable) as failure:
+        _log.error("release %s: %s", release.name, failure)
         return  # the workers say why, and serve another release
+    if is_built(release):
+        return
     if not held_on_disk(manifest, settings.memory_store_max_triples):
         return
     builder = multiprocessing.get_context("spawn").Process(target=build_on_disk_logged, args=(release.resolve(), manifest))
@@ -141,15 +170,18 @@ def open_store(settings: "Settings") -> Store:
     if settings.store == "remote":
         from .remote import RemoteStore, endpoints_from
 
-        return RemoteStore(endpoints_from(settings), settings.base_iri, settings.output_dir / "releases")
+        return RemoteStore(endpoints_from(settings), settings.public_base_iri, settings.output_dir / "releases",
+                           lambda release: _served_folder(settings, release))
     from .embedded import EmbeddedStore
     from .served_release import open_decided
 
-    decision, store = open_decided(
-        settings.output_dir,
-        lambda release, manifest: EmbeddedStore(release, settings.memory_store_max_triples, manifest))
+    def opened(release: "Path", manifest: dict) -> EmbeddedStore:
+        folder, public_manifest = served_copy(settings, release, manifest)
+        return EmbeddedStore(folder, settings.memory_store_max_triples, public_manifest)
+
+    decision, store = open_decided(settings.output_dir, opened)
     if store is None:
-        return UnservableStore(settings.base_iri, decision)
+        return UnservableStore(settings.public_base_iri, decision)
     store.decision = decision
     return store
 

@@ -47,10 +47,10 @@ def built_store(release: Path, build: Callable[[Path], None]) -> Path:
     if is_built(release):  # no need to wait for the lock
         return folder
     try:
-        with _exclusively(release / LOCK):
+        with exclusively(release / LOCK):
             if not folder.is_dir():  # another process may have built it while this one waited
                 _remove_leftovers(release)
-                _build_into_place(folder, build)
+                build_into_place(folder, build)
     except OSError as error:
         raise StoreUnavailable(f"the on-disk store of release {release.name} cannot be built in "
                                f"{folder}: {error.strerror or error}") from error
@@ -102,7 +102,7 @@ class ProcessLocalStore:
 
 
 @contextmanager
-def _exclusively(lock_path: Path) -> Iterator[None]:
+def exclusively(lock_path: Path) -> Iterator[None]:
     """Hold an exclusive lock on `lock_path` (created if needed), waiting for it as long as it takes."""
     with open(lock_path, "a") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
@@ -112,9 +112,10 @@ def _exclusively(lock_path: Path) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def _build_into_place(folder: Path, build: Callable[[Path], None]) -> None:
-    """Build in a temporary folder, then give it the final name in one step."""
-    building = folder.with_name(f"{BUILDING_PREFIX}{os.getpid()}")
+def build_into_place(folder: Path, build: Callable[[Path], None], building_name: str | None = None) -> None:
+    """Build in a temporary folder beside `folder` (named `building_name`, by default this store's
+    building folder), then give it the final name in one step."""
+    building = folder.with_name(building_name or f"{BUILDING_PREFIX}{os.getpid()}")
     building.mkdir()
     try:
         build(building)

@@ -27,6 +27,9 @@ SERVED = "served"
 # or a release being deleted. The pid is the process that made the folder.
 TEMPORARY_PREFIX = ".tmp-"
 DELETING_PREFIX = ".deleting-"
+# Below the output folder: the releases' copies under other public bases (public_release.py),
+# at/<16 hex digits of the base>/<version>/, deleted with their release.
+PUBLIC_COPIES = "at"
 # <output_dir>/lodpub.pid: the gunicorn master of `lodpub serve` writes its pid there.
 PIDFILE = "lodpub.pid"
 # The shapes the data was validated with, as the build publishes them in a release (the server

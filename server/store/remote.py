@@ -36,6 +36,7 @@ import ast
 import base64
 import hashlib
 import json
+import logging
 import re
 import secrets
 import time
@@ -92,6 +93,7 @@ SELECT ?version ?modified ?triples ?graph WHERE {{
 MARKS_QUERY = "SELECT ?mark ?publish WHERE {{ GRAPH <{graph}> {{ <{graph}> ?mark ?publish }} }}"
 
 T = TypeVar("T")
+_log = logging.getLogger(__name__)
 # The publication marks a reader saw: (mark, publish) pairs.
 Marks = frozenset[tuple[str, str]]
 # What a health check asks a store: the cheapest query there is.
@@ -135,13 +137,17 @@ class RemoteStore(SparqlStore):
 
     Nothing is asked of the store until a request needs it, so the server starts while the store
     is down and recovers when it returns; meanwhile every request gets StoreUnavailable.
-    `releases_dir` holds the releases' files (dumps, manifest), served from this machine.
+    `releases_dir` holds the releases' files (dumps, manifest), served from this machine as
+    `public_copy(release folder)` gives them: mapped to `base_iri`, the server's public base.
+    A store that holds a release published under another base is refused (503), never rewritten.
     """
 
-    def __init__(self, endpoints: Endpoints, base_iri: str, releases_dir: Path) -> None:
+    def __init__(self, endpoints: Endpoints, base_iri: str, releases_dir: Path,
+                 public_copy: Callable[[Path], Path] = lambda folder: folder) -> None:
         self.endpoints = endpoints
         self.base_iri = base_iri
         self.releases_dir = releases_dir
+        self.public_copy = public_copy
         self._release: Release | None = None
         self._read_at = 0.0
         self._marks: Marks | None = None
@@ -168,14 +174,14 @@ class RemoteStore(SparqlStore):
         folder = self.releases_dir / self.version
         if not (folder / "manifest.json").is_file():
             raise StoreUnavailable(f"the store holds release {self.version}, whose files are not in {self.releases_dir}")
-        return folder
+        return self.public_copy(folder)
 
     @property
     def written_literals(self) -> dict:
         version = self.version
         if version not in self._written:
-            folder = self.releases_dir / version
-            files = release_files(folder, self.base_iri) if (folder / "manifest.json").is_file() else []
+            folder = self.release if (self.releases_dir / version / "manifest.json").is_file() else None
+            files = release_files(folder, self.base_iri) if folder else []
             self._written = {version: literals_oxigraph_changes([(path, fmt) for path, fmt, _ in files])}
         return self._written[version]
 
@@ -198,8 +204,7 @@ class RemoteStore(SparqlStore):
         if any(None in (row["version"], row["modified"], row["triples"]) for row in rows):
             raise _TornRead()
         if not rows:
-            raise StoreUnavailable(f"the store at {self.endpoints.query_url} holds no release of {self.base_iri}: "
-                                   "run 'lodpub publish'")
+            raise self._no_release()
         first = rows[0]
         graphs = {row["graph"].value for row in rows if row["graph"] is not None}
         graphs |= {description}
@@ -207,6 +212,30 @@ class RemoteStore(SparqlStore):
             graphs.add(catalogue)
         return Release(first["version"].value, datetime.fromisoformat(first["modified"].value.replace("Z", "+00:00")),
                        int(first["triples"].value), tuple(sorted(graphs)))
+
+    def _no_release(self) -> StoreUnavailable:
+        """Why the store holds no release under this server's public base: nothing published, or a
+        release published under another base (logged: the operator must publish it again)."""
+        others = [base for base in self._published_bases() if base != self.base_iri]
+        if not others:
+            return StoreUnavailable(f"the store at {self.endpoints.query_url} holds no release of {self.base_iri}: "
+                                    "run 'lodpub publish'")
+        message = (f"the store at {self.endpoints.query_url} holds a release published under {others[0]}, but this "
+                   f"server publishes under {self.base_iri}: run 'lodpub publish' with LODPUB_PUBLIC_BASE="
+                   f"{self.base_iri}, or serve with LODPUB_PUBLIC_BASE={others[0]}")
+        _log.error("%s", message)
+        return StoreUnavailable(message)
+
+    def _published_bases(self) -> list[str]:
+        """The bases of the releases `publish` put into the store (by their publication marks)."""
+        query = f"SELECT DISTINCT ?graph WHERE {{ GRAPH ?graph {{ ?graph <{SWITCHED}> ?publish }} }}"
+        client = self._client(self.endpoints.query_url)
+        client.setQuery(query)  # over every graph: no dataset is given
+        client.addCustomHttpHeader("Accept", "application/sparql-results+json")
+        rows = ox.parse_query_results(_standard_json(self._call(client, query), "SELECT"),
+                                      format=ox.QueryResultsFormat.JSON)
+        graphs = [row["graph"].value for row in rows if row["graph"] is not None]
+        return sorted(graph[:-len(PUBLICATION_GRAPH)] for graph in graphs if graph.endswith(PUBLICATION_GRAPH))
 
     # --- one release at a time, while publishes switch it --------------------------------------
 

@@ -33,6 +33,7 @@ from .manifest import ManifestError, check_loaded_files, checked_manifest, parse
 from .releases import (
     CURRENT,
     DELETING_PREFIX,
+    PUBLIC_COPIES,
     SERVED,
     chosen_version,
     list_releases,
@@ -253,12 +254,14 @@ def _parse_record(record: dict[str, Any], path: Path) -> Decision:
 def prune(output_dir: Path, keep: int) -> list[str]:
     """Delete all but the `keep` newest releases, never the one built last (`current`), the one
     chosen to be served (`served`) nor the one served in its place; return the versions
-    deleted. Each is renamed away in one step first, so a release is either whole or gone."""
+    deleted, with their copies under other public bases. Each is renamed away in one step first, so
+    a release is either whole or gone."""
     protected = {pointed_version(output_dir, CURRENT), pointed_version(output_dir, SERVED), recorded_serving(output_dir)}
     releases = list_releases(output_dir)
     doomed = [release for release in releases[:max(len(releases) - keep, 0)] if release.version not in protected]
     for release in doomed:
-        going = release.path.with_name(f"{DELETING_PREFIX}{release.version}")
-        release.path.rename(going)
-        shutil.rmtree(going)
+        for folder in [release.path, *output_dir.glob(f"{PUBLIC_COPIES}/*/{release.version}")]:
+            going = folder.with_name(f"{DELETING_PREFIX}{release.version}")
+            folder.rename(going)
+            shutil.rmtree(going)
     return [release.version for release in doomed]

@@ -20,7 +20,7 @@ from rdflib.term import Node
 from .. import expanded_json_ld
 from ..formats import JSONLD, rdf_format_of, results_format_of
 from ..namespaces import LABEL_PREDICATES
-from ..terms import QuotedTriple, to_oxigraph, to_rdflib
+from ..terms import QuotedTriple, to_rdflib
 from . import QueryError, SparqlAnswer, StoreUnavailable
 from .query_text import QueryText, read_query
 
@@ -166,8 +166,7 @@ class SparqlStore:
         return found
 
     def sparql(self, query: QueryText, default_graphs: list[str] | None, named_graphs: list[str] | None,
-               results_type: str, graph_type: str, max_rows: int,
-               replacements: dict[tuple[Node, Node, Node], Node] | None = None) -> SparqlAnswer:
+               results_type: str, graph_type: str, max_rows: int) -> SparqlAnswer:
         result = self._query(query, default_graphs, named_graphs)
         try:  # the engine may evaluate lazily, so errors can come while reading the answer
             if isinstance(result, ox.QueryBoolean):
@@ -181,8 +180,7 @@ class SparqlStore:
             raise
         except Exception as error:  # Oxigraph reports evaluation errors of every kind alike
             raise QueryError(str(error)) from error
-        replaced = {tuple(map(to_oxigraph, key)): to_oxigraph(value) for key, value in (replacements or {}).items()}
-        written = [_replaced(self._as_written(triple), replaced) for triple in triples[:max_rows]]
+        written = [self._as_written(triple) for triple in triples[:max_rows]]
         return SparqlAnswer("graph", _serialise_graph(written, graph_type), graph_type, len(triples) > max_rows)
 
     # --- helpers -------------------------------------------------------------------------------
@@ -319,14 +317,6 @@ def _distinct(triples: Iterable[ox.Triple]) -> Iterator[ox.Triple]:
         if triple not in seen:
             seen.add(triple)
             yield triple
-
-
-def _replaced(triple: ox.Triple, replacements: dict) -> ox.Triple:
-    """`triple` with its object replaced, if it is a key of `replacements`."""
-    if not replacements:
-        return triple
-    new = replacements.get((triple.subject, triple.predicate, triple.object))
-    return triple if new is None else ox.Triple(triple.subject, triple.predicate, new)
 
 
 # FROM as a word of its own (not the end of prov:wasDerivedFrom, which documents name often).

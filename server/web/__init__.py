@@ -1,19 +1,18 @@
 """The web layer: one blueprint per public surface, sharing the helpers below.
 
-Every request is answered from the store in canonical IRIs (the release's base IRI); before a
-graph or a link leaves the server it is moved to the base the request came to (`public_base`),
-so that a server at http://127.0.0.1:5000/ serves links that work at http://127.0.0.1:5000/.
+The server publishes under one base, the public base (settings.public_base_iri): the store holds
+the release mapped to it (public_release.py), so every graph, answer and file is served as the
+store and the release folder give it, and every link and redirect is built from that base
+(`public_url`), never from the Host a request names. An unexpected Host costs nothing.
 """
 
 import time
 from dataclasses import dataclass, field
 
 from flask import current_app, request
-from rdflib import Graph, URIRef
+from rdflib import URIRef
 
-from ..blank_nodes import stable_graph
 from ..config import Settings
-from ..namespaces import rebase_iri, rebased_copy
 from ..store import Store
 from .rendered import RenderedDocuments
 
@@ -42,24 +41,25 @@ def store() -> Store:
 
 
 def public_base() -> str:
-    """The base IRI as seen by this request, e.g. http://127.0.0.1:5000/ (always ends with /)."""
-    return request.url_root
+    """The base the server publishes under, e.g. https://data.kraj-lbc.cz/partnerships/ (ends with /):
+    the store's, whatever Host the request names."""
+    return store().base_iri
 
 
-def to_public(graph: Graph) -> Graph:
-    """A copy of `graph` with our IRIs moved from the canonical base to the request's, and its
-    blank nodes labelled and triples ordered the same in every process (see blank_nodes.py)."""
-    return stable_graph(rebased_copy(graph, store().base_iri, public_base()))
+def public_url(path: str) -> str:
+    """The URL of `path` below the public base ("doc/id/region/bursa"; no leading slash)."""
+    return public_base() + path
 
 
-def public_iri(iri: str) -> str:
-    """`iri` as seen by this request."""
-    return rebase_iri(str(iri), store().base_iri, public_base())
+def below_base(url_path: str) -> str:
+    """A path of this app as url_for gives it (with the script root a proxy names, "/lk/doc/x"),
+    as a path below the public base ("doc/x")."""
+    return url_path[len(request.script_root):].lstrip("/")
 
 
 def canonical_iri(path: str) -> URIRef:
-    """The canonical IRI of a path below the base, e.g. "id/region/bursa"."""
-    return URIRef(store().base_iri + path)
+    """Our IRI of a path below the (public) base, e.g. "id/region/bursa"."""
+    return URIRef(public_url(path))
 
 
 def document_path(iri: str) -> str | None:

@@ -34,7 +34,8 @@ from ..describe.changes import (
     stored_release,
 )
 from ..namespaces import LABEL_PREDICATES
-from . import canonical_iri, public_base, store, to_public
+from ..store import served_copy
+from . import below_base, canonical_iri, public_base, public_url, publisher, store
 from .html import Value, value_of
 from .i18n import current_language
 from .negotiation import HTML, Format, NotAcceptable, choose_format, split_suffix
@@ -64,7 +65,7 @@ def release(rest: str) -> Response:
     bare, fmt = split_suffix(rest)
     if not _in_changelog(canonical_iri(RELEASE_PATH + bare)):
         return not_found(choose_or_html(fmt))
-    target = url_for("changelog.release_document", rest=rest, _external=True)
+    target = public_url(below_base(url_for("changelog.release_document", rest=rest)))
     if request.query_string:
         target += "?" + request.query_string.decode("latin-1")
     return redirect(target, code=303)
@@ -89,7 +90,7 @@ def _answer(graph: Graph, iri: URIRef, forced: Format | None, document_url: str,
         fmt = choose_format(request, forced)
     except NotAcceptable:
         return not_acceptable()
-    values = page_values(to_public(graph)) if fmt is HTML else {}
+    values = page_values(graph) if fmt is HTML else {}
     return respond_with_graph(graph, iri, fmt, document_url, template=template, **values)
 
 
@@ -97,19 +98,29 @@ def _answer(graph: Graph, iri: URIRef, forced: Format | None, document_url: str,
 def patch(version: str, kind: str) -> Response:
     """The quads a release added or removed (`kind`), as N-Quads, while the release is kept."""
     kept = version in _versions(current_changelog()) and kind in PATCH_FILES
-    found = stored_release(store().release.parent / version) if kept else None
+    found = stored_release(_published_folder(version)) if kept else None
     data = found.intact_file(PATCH_FILES[kind]) if found is not None else None
     if data is None:
         return Response(f"Not found: no {kind} quads of release {version} are kept here.\n", status=404,
                         mimetype="text/plain")
-    return Response(data.replace(store().base_iri.encode(), public_base().encode()), mimetype="application/n-quads")
+    return Response(data, mimetype="application/n-quads")
+
+
+def _published_folder(version: str) -> Path:
+    """The folder of release `version` as published under the public base (the served one's, or an
+    older release's copy, written once when first asked for: public_release.py)."""
+    if version == store().version:
+        return store().release
+    settings = publisher().settings
+    release = settings.output_dir / "releases" / version
+    return served_copy(settings, release)[0] if (release / "manifest.json").is_file() else release
 
 
 # --- the changelog and the documents in it ------------------------------------------------------
 
 
 def current_changelog() -> Graph:
-    """The changelog of the served release (canonical IRIs; do not modify)."""
+    """The changelog of the served release (its IRIs; do not modify)."""
     return _changelog_of(store().release, store().version, store().base_iri)
 
 
@@ -223,14 +234,14 @@ def _release_view(log: Graph, iri: URIRef, language: str, base: str) -> ReleaseV
 def _unlink_resources_gone(views: list[ReleaseView]) -> None:
     """Unlink the resources of ours that the served release no longer describes (one query for all)."""
     shown = {value.href for view in views for value in view.resources if value.href}
-    canonical = {iri: store().base_iri + iri[len(public_base()):] for iri in shown if iri.startswith(public_base())}
+    ours = {iri for iri in shown if iri.startswith(public_base())}
     described: set[str] = set()
-    if canonical:
-        values = " ".join(f"<{iri}>" for iri in canonical.values())
+    if ours:
+        values = " ".join(f"<{iri}>" for iri in ours)
         query = f"SELECT ?s WHERE {{ VALUES ?s {{ {values} }} FILTER EXISTS {{ ?s ?p ?o }} }}"
         described = {str(row["s"]) for row in store().select(query)}
     for view in views:
-        view.resources = [Value(value.text) if value.href in canonical and canonical[value.href] not in described
+        view.resources = [Value(value.text) if value.href in ours and value.href not in described
                           else value for value in view.resources]
 
 

@@ -1,11 +1,9 @@
 """For harvesters and caches: the dumps, the VoID description, the JSON-LD context, robots.txt,
 and the sitemap.
 
-A dump is served as the build wrote it, sent from its file in parts, when the request comes to
-the canonical base; under another base its IRIs are moved to that base, like everything else, and
-its size and SHA-256 are those of the bytes served (so manifest.json and SHA256SUMS are rewritten
-to match). A file whose bytes on disk are not those the build wrote is not served: its URL answers
-503 and says why.
+A dump is served as the release folder of the store holds it (the release mapped to the public
+base: public_release.py), sent from its file in parts, whatever Host a request names. A file whose
+bytes on disk are not those that were written is not served: its URL answers 503 and says why.
 """
 
 import base64
@@ -37,7 +35,7 @@ blueprint = Blueprint("harvest", __name__)
 @blueprint.route("/dumps/")
 def dumps() -> Response:
     """The dumps of the current release, with their sizes and SHA-256, as a page."""
-    files = served_files(store().version, public_base())
+    files = served_files(store().version)
     listing = [{"name": name, "media_type": fact.media_type, "bytes": fact.size, "sha256": fact.sha256}
                for name, fact in files.items()]
     return Response(render_template("dumps.html", files=listing), mimetype="text/html")
@@ -47,14 +45,14 @@ def dumps() -> Response:
 def dump(name: str) -> Response:
     """One file of the current release, with Content-Length and its SHA-256 (Digest headers), whole
     or a byte range of it."""
-    files = served_files(store().version, public_base())
+    files = served_files(store().version)
     withheld = withheld_files(store().version).get(name)
     if name not in files and withheld is None and name not in checked_files(store().version)[0]:
         abort(404)
     if withheld is None:
         try:  # read, and checked against the build's SHA-256, now: it may have changed since
-            fact, path = files[name], file_as_written(store().version, public_base(), name)
-            body = _file_body(path) if path else served_bytes(store().version, public_base(), name)
+            fact, path = files[name], file_as_written(store().version, name)
+            body = _file_body(path) if path else served_bytes(store().version, name)
         except (DamagedFile, KeyError, OSError):  # (KeyError: it had changed when the facts were learnt)
             withheld = f"release {store().version}: {name} changed on disk after it was checked"
     if withheld is not None:

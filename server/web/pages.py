@@ -17,7 +17,7 @@ from rdflib import Graph, URIRef
 
 from ..describe.dcat import CATALOG_PATH
 from ..namespaces import DATASET_PATH, LABEL_PREDICATES
-from . import canonical_iri, public_iri, publisher, store
+from . import canonical_iri, publisher, store
 from .html import label_of
 from .i18n import current_language, words
 from .timeline import STATUS_COLOURS, Mark, Period, TimelineRow, span_of, timeline_svg
@@ -339,7 +339,7 @@ def _labels(iris: set) -> Graph:
 def _link(labels: Graph, iri, language: str) -> dict | None:
     if iri is None:
         return None
-    return {"text": label_of(labels, iri, language, store().base_iri), "href": public_iri(iri)}
+    return {"text": label_of(labels, iri, language, store().base_iri), "href": str(iri)}
 
 
 def _text(value) -> str | None:

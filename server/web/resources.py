@@ -15,9 +15,9 @@ from flask import Blueprint, Response, redirect, render_template, request, url_f
 from rdflib import Graph, URIRef
 from rdflib.namespace import DCAT, OWL, RDF
 
+from ..blank_nodes import stable_graph
 from ..describe.dcat import NORM_CONTEXT_URL, norm_context
-from ..namespaces import rebased_triples
-from . import canonical_iri, public_base, public_iri, publisher, store, to_public
+from . import below_base, canonical_iri, public_base, public_url, publisher, store
 from .html import ontology_sections, resource_view, script_safe, value_of
 from .i18n import current_language
 from .jsonld import JsonLdContext, JsonLdForm, our_context
@@ -36,7 +36,6 @@ from .negotiation import (
     split_suffix,
     written_from_triples,
 )
-from .served import file_facts, file_facts_in_oxigraph_terms, with_file_facts, with_file_facts_in_triples
 
 blueprint = Blueprint("resources", __name__)
 
@@ -91,10 +90,15 @@ def see_document(path: str) -> Response:
         if not versioned:
             return not_found(choose_or_html(fmt))
         bare = str(versioned[0]["ontology"])[len(store().base_iri):]
-    target = url_for("resources.document", path=bare + (fmt.suffix if fmt else ""), _external=True)
+    target = document_location(bare + (fmt.suffix if fmt else ""))
     if request.query_string:
         target += "?" + request.query_string.decode("latin-1")
     return redirect(target, code=303)
+
+
+def document_location(path: str) -> str:
+    """The public URL of the document at `path` ("id/region/bursa.ttl"), for a 303's Location."""
+    return public_url(below_base(url_for("resources.document", path=path)))
 
 
 def is_iri(text: str) -> bool:
@@ -130,7 +134,7 @@ def other_document() -> Response:
     about other publishers' IRIs are here. An IRI of ours is sent to its own document."""
     iri = request.args.get("iri", "")
     if iri.startswith(public_base()):
-        return redirect(url_for("resources.document", path=iri[len(public_base()):], _external=True), code=303)
+        return redirect(document_location(iri[len(public_base()):]), code=303)
     return serve_document(URIRef(iri), None, url_for("resources.other_document", iri=iri))
 
 
@@ -140,7 +144,7 @@ class _NoSuchDocument(Exception):
 
 def serve_document(iri: URIRef, suffix_format: Format | None, document_url: str) -> Response:
     """Answer with the document about `iri`, in the negotiated format: rendered once per release,
-    base and language in each worker, and kept (see rendered.py). A kept one is sent without asking
+    format and language in each worker, and kept (see rendered.py). A kept one is sent without asking
     the store anything: it was rendered, so it exists. 404 for an IRI nothing describes (even when
     no format fits), else 406 when no format fits."""
     try:
@@ -159,7 +163,7 @@ def serve_document(iri: URIRef, suffix_format: Format | None, document_url: str)
 
     try:
         # Each JSON-LD form is a body of its own (kept.py keys its answers by the whole Accept header).
-        key = (version, public_base(), document_url, fmt.media_type, json_ld_form(fmt), language, _echoed_arguments(fmt))
+        key = (version, document_url, fmt.media_type, json_ld_form(fmt), language, _echoed_arguments(fmt))
         body = publisher().documents.get_or_render(key, render, still_valid=lambda: store().version == version)
     except _NoSuchDocument:
         return not_found(fmt)
@@ -181,9 +185,7 @@ def _describes(iri: URIRef) -> bool:
 def render_document(iri: URIRef, fmt: Format, document_url: str) -> bytes:
     """The document about `iri` in `fmt`; for people, the ontology has a page of its own."""
     if written_from_triples(fmt):  # straight from the store's terms: no rdflib graph to build
-        triples = with_file_facts_in_triples(store().document_triples(iri),
-                                             file_facts_in_oxigraph_terms(store().version, public_base()))
-        return serialise_triples(rebased_triples(triples, store().base_iri, public_base()), fmt, public_base())
+        return serialise_triples(store().document_triples(iri), fmt, public_base())
     graph = store().document(iri)
     if fmt is HTML and (iri, RDF.type, OWL.Ontology) in graph:
         return render_graph(graph, iri, fmt, document_url, template="ontology.html", ontology=ontology_page(graph, iri))
@@ -193,28 +195,28 @@ def render_document(iri: URIRef, fmt: Format, document_url: str) -> bytes:
 def ontology_page(graph: Graph, ontology: URIRef) -> dict:
     """The ontology page's terms, by section, and the concept schemes that go with it."""
     language = current_language()
-    public_graph = to_public(graph)
     schemes = [row["scheme"] for row in store().select(SCHEMES)]
-    labels = to_public(store().labels(set(schemes)))
+    labels = store().labels(set(schemes))
     return {
-        "sections": ontology_sections(public_graph, URIRef(public_iri(ontology)), language, public_base()),
-        "schemes": [value_of(labels, URIRef(public_iri(scheme)), language, public_base()) for scheme in sorted(schemes)],
+        "sections": ontology_sections(graph, ontology, language, public_base()),
+        "schemes": [value_of(labels, URIRef(scheme), language, public_base()) for scheme in sorted(schemes)],
     }
 
 
 def respond_with_graph(graph: Graph, iri: URIRef, fmt: Format, document_url: str, template: str = "resource.html",
                        **template_values) -> Response:
-    """Answer with `graph` (canonical IRIs) about `iri` in `fmt`: its body and negotiation headers."""
+    """Answer with `graph` about `iri` in `fmt`: its body and negotiation headers."""
     body = render_graph(graph, iri, fmt, document_url, template, **template_values)
     return graph_response(body, fmt, document_url, current_language() if fmt is HTML else None)
 
 
 def render_graph(graph: Graph, iri: URIRef, fmt: Format, document_url: str, template: str = "resource.html",
                  **template_values) -> bytes:
-    """`graph` (canonical IRIs) about `iri` written in `fmt` at the request's base: for people, an
-    HTML page from `template` in the request's language, with the graph in JSON-LD inside."""
-    public_graph = to_public(with_file_facts(graph, file_facts(store().version, public_base())))
-    shown_iri = URIRef(public_iri(iri))
+    """`graph` about `iri` written in `fmt`: for people, an HTML page from `template` in the
+    request's language, with the graph in JSON-LD inside. Its blank nodes are labelled, and its
+    triples ordered, the same in every process (see blank_nodes.py)."""
+    public_graph = stable_graph(graph)
+    shown_iri = iri
     json_ld_context = json_ld_context_for(public_graph, shown_iri)
     if fmt is not HTML:
         return serialise(public_graph, fmt, public_base(), json_ld_context, str(shown_iri), json_ld_form(fmt))
@@ -229,8 +231,8 @@ def canonical_page_url(document_url: str) -> str:
     """The page's rel=canonical: the document's HTML URL (`/doc/id/region/bursa.html`). Not the
     thing's IRI, which answers 303 (a search engine wants a URL that answers 200 with this page),
     nor `/doc/id/region/bursa`, whose answer depends on Accept (Turtle to a client that sends none).
-    (`document_url` holds the path prefix a proxy adds; the host URL does not.)"""
-    return request.host_url.rstrip("/") + format_url(document_url, HTML)
+    (`document_url` holds the path prefix a proxy adds, which the public base holds already.)"""
+    return public_url(below_base(format_url(document_url, HTML)))
 
 
 def json_ld_form(fmt: Format) -> JsonLdForm | None:
@@ -249,7 +251,7 @@ def graph_response(body: bytes, fmt: Format, document_url: str, language: str | 
         response.headers["Content-Language"] = language
     response.vary.add("Accept")
     response.headers["Content-Location"] = format_url(document_url, fmt)
-    response.headers["Link"] = alternates(public_base().rstrip("/") + document_url, fmt)
+    response.headers["Link"] = alternates(public_url(below_base(document_url)), fmt)
     return response
 
 
@@ -274,7 +276,8 @@ def choose_or_html(forced: Format | None) -> Format:
 
 def not_found(fmt: Format) -> Response:
     """404 in the format the client asked for (an HTML page for browsers)."""
-    iri = request.base_url  # percent-encoded: a control character of the path could end a comment
+    # Percent-encoded (a control character of the path could end a comment), below the public base.
+    iri = public_url(request.base_url[len(request.url_root):])
     if fmt is HTML:
         body = render_template("error.html", title_key="not_found_title", text_key="not_found_text", iri=iri)
         response = Response(body, status=404, mimetype="text/html")
@@ -288,7 +291,7 @@ def not_acceptable() -> Response:
     """406 listing the formats on offer."""
     response = Response(offered_listing(), status=406, mimetype="text/plain")
     response.vary.add("Accept")
-    response.headers["Link"] = alternates(public_base().rstrip("/") + request.path)
+    response.headers["Link"] = alternates(public_url(request.path.lstrip("/")))
     return response
 
 

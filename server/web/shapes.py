@@ -19,7 +19,7 @@ from rdflib.namespace import OWL, RDF
 from ..store.releases import SHAPES_FILE
 from . import canonical_iri, store
 from .negotiation import NotAcceptable, choose_format, split_suffix
-from .resources import choose_or_html, not_acceptable, not_found, respond_with_graph
+from .resources import choose_or_html, document_location, not_acceptable, not_found, respond_with_graph
 
 blueprint = Blueprint("shapes", __name__)
 
@@ -35,7 +35,7 @@ def shape(rest: str, slash: str = "") -> Response:
     bare, fmt = split_suffix(path)
     if not _describes(canonical_iri(bare)):
         return not_found(choose_or_html(fmt))
-    target = url_for("resources.document", path=path, _external=True)
+    target = document_location(path)
     if request.query_string:
         target += "?" + request.query_string.decode("latin-1")
     return redirect(target, code=303)
@@ -77,7 +77,7 @@ def _describes(iri: URIRef) -> bool:
 
 
 def published_shapes() -> Graph:
-    """The shapes of the served release (canonical IRIs; do not modify); empty when it has none."""
+    """The shapes of the served release (its IRIs; do not modify); empty when it has none."""
     return _shapes_in(store().release, store().version)
 
 

@@ -25,18 +25,18 @@ from urllib.parse import parse_qsl
 from flask import Blueprint, Response, current_app, render_template, request
 from werkzeug.exceptions import RequestEntityTooLarge
 
+from ..blank_nodes import stable_graph
 from ..describe.service_description import service_description
 from ..formats import GRAPH_FORMATS, RESULTS_FORMATS, Format, ResultsFormat, results_format_of
-from ..namespaces import prefixes_for
+from ..namespaces import CANONICAL_BASE, prefixes_for
 from ..store import QueryError, SparqlAnswer, Store
 from ..store.query_text import UnreadableQuery, read_query, syntax_error
-from . import public_base, publisher, store, to_public
+from . import public_base, publisher, store
 from .admission import Admission, Busy, Limits, client_of, default_slot_directory
 from .i18n import current_language
 from .jsonld import our_context
 from .limits import QueryCrashed, QueryRunners, QueryTimeout
 from .negotiation import HTML, NotAcceptable, accepted_types, choose_format, serialise
-from .served import file_facts
 
 blueprint = Blueprint("sparql", __name__)
 
@@ -124,10 +124,9 @@ def answer(asked: ProtocolRequest) -> Response:
     if len(query.encode("utf-8")) > settings.sparql_max_query_bytes:
         raise Refusal(413, f"The query is {len(query.encode('utf-8'))} bytes long; "
                            f"this endpoint accepts at most {settings.sparql_max_query_bytes}.")
-    canonical_query = _to_canonical(query)
-    shape = _read(canonical_query)
-    default_graphs = [_to_canonical(iri) for iri in asked.default_graphs] or None
-    named_graphs = [_to_canonical(iri) for iri in asked.named_graphs] or None
+    shape = _read(query)
+    default_graphs = asked.default_graphs or None
+    named_graphs = asked.named_graphs or None
     if default_graphs or named_graphs:
         # The protocol's dataset replaces the query's FROM and FROM NAMED, which then name nothing.
         default_graphs, named_graphs = default_graphs or [], named_graphs or []
@@ -135,9 +134,8 @@ def answer(asked: ProtocolRequest) -> Response:
     else:
         _check_graphs(shape.default_graphs + shape.named_graphs)
     results_type, graph_type = _answer_types(asked.formats, shape.form)
-    replacements = file_facts(store().version, public_base())
     arguments = (shape, default_graphs, named_graphs, results_type or RESULTS_TYPES[0],
-                 graph_type or GRAPH_TYPES[0], settings.sparql_max_rows, replacements)
+                 graph_type or GRAPH_TYPES[0], settings.sparql_max_rows)
     answered, answer_file = _run_admitted(arguments)
     try:
         if ((answered.kind == "graph" and graph_type is None) or (answered.kind != "graph" and results_type is None)
@@ -220,32 +218,21 @@ def _syntax_problem(query: str) -> str | None:
 
 
 def _answer_response(answer_file: IO[bytes], media_type: str) -> Response:
-    """The answer in `answer_file`, with this host's base: from memory when small, else streamed."""
+    """The answer in `answer_file`, as the store gave it: from memory when small, else streamed."""
     if os.fstat(answer_file.fileno()).st_size <= SMALL_ANSWER_BYTES:
         with answer_file:
-            return Response(_to_public(answer_file.read()), mimetype=media_type)
-    # The stream is read after the request's context is gone: it takes the bases with it.
-    chunks = _public_chunks(answer_file, store().base_iri.encode(), public_base().encode())
-    response = Response(chunks, mimetype=media_type)
+            return Response(answer_file.read(), mimetype=media_type)
+    response = Response(_chunks(answer_file), mimetype=media_type)
     # Else werkzeug reads the whole stream into memory to count its length (make_conditional).
     response.implicit_sequence_conversion = False
     return response
 
 
-def _public_chunks(answer_file: IO[bytes], old: bytes, new: bytes) -> Iterator[bytes]:
-    """The file's bytes in chunks, `old` (the canonical base) replaced by `new` (this host's), also
-    across chunks; the file is closed at the end, or when the client goes away."""
-    kept = b""
+def _chunks(answer_file: IO[bytes]) -> Iterator[bytes]:
+    """The file's bytes in chunks; the file is closed at the end, or when the client goes away."""
     with answer_file:
         while chunk := answer_file.read(STREAM_CHUNK_BYTES):
-            text = (kept + chunk).replace(old, new) if old != new else chunk
-            # The last len(old) - 1 bytes may begin an occurrence that the next chunk completes.
-            cut = max(0, len(text) - (len(old) - 1)) if old != new else len(text)
-            kept, ready = text[cut:], text[:cut]
-            if ready:
-                yield ready
-        if kept:
-            yield kept
+            yield chunk
 
 
 def in_runner(store: Store, operation: str, *arguments: Any) -> Any:
@@ -300,7 +287,8 @@ def describe_service() -> Response:
                            "application/rdf+xml and application/n-triples.") from None
     if fmt is HTML:
         return editor(None)
-    graph = to_public(_service_graph(store().version, store().base_iri))
+    # Its blank nodes labelled, and triples ordered, the same in every process (blank_nodes.py).
+    graph = stable_graph(_service_graph(store().version, store().base_iri))
     response = Response(serialise(graph, fmt, public_base(), our_context(public_base())), mimetype=fmt.media_type)
     response.vary.add("Accept")
     return response
@@ -338,7 +326,7 @@ def examples(language: str) -> list[dict[str, str]]:
     for path in sorted(QUERIES.glob("*.rq")):
         text = path.read_text(encoding="utf-8")
         titles = dict(line[2:].split(": ", 1) for line in text.splitlines()[:2])
-        body = text.replace(store().base_iri, public_base())
+        body = text.replace(CANONICAL_BASE, public_base())  # our examples, written for the canonical base
         if language == "cs":
             body = body.replace('"en")', '"cs")')
         found.append({"name": path.stem, "title": titles[language], "query": body})
@@ -373,8 +361,8 @@ def _check_graphs(graphs: list[str]) -> None:
     # refuses that query with the exact place of the mistake, before anything runs.
     unknown = sorted({graph for graph in graphs if graph not in ours and graph != "?"})
     if unknown:
-        listed = ", ".join(f"<{_to_public_iri(name)}>" for name in sorted(ours))
-        raise Refusal(400, f"Graph <{_to_public_iri(unknown[0])}> is not in this dataset (nothing is loaded from "
+        listed = ", ".join(f"<{name}>" for name in sorted(ours))
+        raise Refusal(400, f"Graph <{unknown[0]}> is not in this dataset (nothing is loaded from "
                            f"the web). Its graphs are: {listed}.")
 
 
@@ -464,18 +452,3 @@ def _check_text(text: str, what: str) -> None:
     if "\x00" in text:
         raise Refusal(400, f"{what.capitalize()} contains a NUL character.")
 
-
-def _to_canonical(text: str) -> str:
-    """A query (or IRI) written against this host's base, moved to the canonical base of the store."""
-    return text.replace(public_base(), store().base_iri) if public_base() != store().base_iri else text
-
-
-def _to_public_iri(iri: str) -> str:
-    return iri.replace(store().base_iri, public_base(), 1)
-
-
-def _to_public(body: bytes) -> bytes:
-    """An answer with the canonical base moved to this host's."""
-    if public_base() == store().base_iri:
-        return body
-    return body.replace(store().base_iri.encode(), public_base().encode())

@@ -1,0 +1,161 @@
+"""A release as published under the server's public base: mapped once, at the level of RDF terms.
+
+A release is built under the base IRI of the build (settings.base_iri, the canonical base). A server
+publishes under its public base (settings.public_base_iri): the canonical one in production, behind
+a proxy; http://127.0.0.1:5000/ for `lodpub serve` on loopback. When the two differ, the server
+serves a copy of the release written for the public base, once, into
+output_dir/at/<16 hex digits of the base's SHA-256>/<version>/ (PUBLIC_COPIES): every IRI under the
+release's base is moved to the public base (also in a literal typed xsd:anyURI, which is an IRI as
+data); a plain or language-tagged string is never changed, even when it holds the base. The copy
+has everything a release has, written by the build's own writers (dumps.py, release_manifest.py):
+the dumps, the descriptions (VoID, changelog, shapes, the catalogue record, whose dcat:byteSize and
+checksums describe the copy's dumps, as served), manifest.json (its base_iri the public base) and
+SHA256SUMS. So the store and the web layer see a release whose base is the public base, and no
+query, answer, document or file is rewritten while it is served, whatever Host a request names.
+
+The copy is written in a hidden folder renamed into place when whole, under a lock: the first
+process writes it, the others wait and reuse it, as does the next start.
+"""
+
+import hashlib
+import os
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pyoxigraph as ox
+from rdflib import Graph, Literal, URIRef
+from rdflib.namespace import DCAT
+
+from .blank_nodes import stable_graph
+from .dataset import bind_prefix_table
+from .dumps import WrittenFile, write_dump_formats
+from .namespaces import rebase, rebased_quads
+from .release_manifest import description_entries, write_descriptions
+from .store.checksums import read_verified
+from .store.manifest import DATA_DUMP, load_manifest, manifest_entries
+from .store.ondisk import build_into_place, exclusively
+from .store.releases import PUBLIC_COPIES, fsync_directory
+
+# A copy being written: at/<base>/.writing-<version>-<pid>.
+_WRITING_PREFIX = ".writing-"
+_LOCK = ".lock"
+# The union of the named graphs, as N-Triples.
+UNION_DUMP = "partnerships.nt"
+# The catalogue record, which describes the dumps' sizes and checksums.
+RECORD_FILE = "catalogue.ttl"
+# Descriptions written as sorted lines (the changelog's patches), by media type.
+LINE_FORMATS = {"application/n-quads": ox.RdfFormat.N_QUADS, "application/n-triples": ox.RdfFormat.N_TRIPLES}
+SPDX_CHECKSUM = URIRef("http://spdx.org/rdf/terms#checksum")
+SPDX_CHECKSUM_VALUE = URIRef("http://spdx.org/rdf/terms#checksumValue")
+
+
+def public_release(release: Path, public_base: str, output_dir: Path, manifest: dict[str, Any] | None = None,
+                   jobs: int = 1) -> tuple[Path, dict[str, Any]]:
+    """The folder and manifest of `release` (whose checked `manifest` is read here if not given) as
+    published under `public_base`: the release itself when it was built under that base, else its
+    copy mapped there (see the module's docstring), written now if it is not yet, with up to `jobs`
+    processes. Raises DamagedFile (ManifestError for a manifest) when a file it is mapped from, or the
+    copy's manifest, is damaged."""
+    manifest = manifest if manifest is not None else load_manifest(release)
+    if manifest["base_iri"] == public_base:
+        return release, manifest
+    folder = copy_folder(output_dir, public_base) / manifest["version"]
+    if not (folder / "manifest.json").is_file():
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        with exclusively(folder.parent / _LOCK):
+            if not folder.is_dir():  # another process may have written it while this one waited
+                _write_into_place(release, manifest, public_base, folder, jobs)
+    return folder, load_manifest(folder)
+
+
+def copy_folder(output_dir: Path, public_base: str) -> Path:
+    """The folder of the copies of releases mapped to `public_base`."""
+    return output_dir / PUBLIC_COPIES / hashlib.sha256(public_base.encode()).hexdigest()[:16]
+
+
+def _write_into_place(release: Path, manifest: dict[str, Any], public_base: str, folder: Path, jobs: int) -> None:
+    """Write the copy in a hidden folder beside `folder`, then give it its name in one step.
+    Called with the lock held: a writing folder found then is one a killed process left."""
+    for leftover in folder.parent.glob(f"{_WRITING_PREFIX}*"):
+        shutil.rmtree(leftover, ignore_errors=True)
+
+    def write(writing: Path) -> None:
+        write_public_copy(release, manifest, public_base, writing, jobs)
+        for path in writing.iterdir():  # durable before it has its name
+            with open(path, "rb") as file:
+                os.fsync(file.fileno())
+        fsync_directory(writing)
+
+    build_into_place(folder, write, f"{_WRITING_PREFIX}{folder.name}-{os.getpid()}")
+
+
+def write_public_copy(release: Path, manifest: dict[str, Any], public_base: str, folder: Path,
+                      jobs: int = 1) -> dict[str, Any]:
+    """Write into `folder` every file of `release` (built under manifest's base) mapped to
+    `public_base`, with manifest.json and SHA256SUMS; return the copy's manifest."""
+    base = manifest["base_iri"]
+    recorded = {entry["name"]: entry["sha256"] for entry in manifest_entries(manifest)}
+    # Only the files a store loads are read (checked, as the store checks them): the N-Triples dump
+    # is their union, and the other dumps are written from these two, as the build writes them.
+    quads = read_verified(release, DATA_DUMP, recorded[DATA_DUMP])
+    (folder / DATA_DUMP).write_bytes(_mapped_lines(quads, ox.RdfFormat.N_QUADS, base, public_base))
+    (folder / UNION_DUMP).write_bytes(_union_lines(folder / DATA_DUMP))
+    dumps = write_dump_formats(folder, public_base, jobs)
+    descriptions = {entry["name"]: (entry["media_type"], read_verified(release, entry["name"], entry["sha256"]))
+                    for entry in manifest.get("description", [])}
+    descriptions = {name: (media_type, _mapped_description(name, media_type, data, base, public_base, dumps))
+                    for name, (media_type, data) in descriptions.items()}
+    copy = dict(manifest, base_iri=public_base, files=[dump.entry for _, dump in sorted(dumps.items())])
+    copy["description"] = description_entries(descriptions)
+    write_descriptions(folder, descriptions, copy, dumps)
+    return copy
+
+
+def _union_lines(quads: Path) -> bytes:
+    """The triples of the N-Quads file `quads`, each once, as sorted N-Triples lines."""
+    triples = {quad.triple for quad in ox.parse(path=str(quads), format=ox.RdfFormat.N_QUADS)}
+    return b"".join(sorted(ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES).splitlines(keepends=True)))
+
+
+def _mapped_lines(data: bytes, rdf_format: ox.RdfFormat, base: str, public_base: str) -> bytes:
+    """N-Quads or N-Triples `data` mapped to `public_base`, as sorted lines, as the build writes them."""
+    quads = rebased_quads(ox.parse(data, format=rdf_format), base, public_base)
+    return b"".join(sorted(ox.serialize(quads, format=rdf_format).splitlines(keepends=True)))
+
+
+def _mapped_description(name: str, media_type: str, data: bytes, base: str, public_base: str,
+                        dumps: dict[str, WrittenFile]) -> bytes:
+    """A description file (Turtle) mapped to `public_base`, written as the build writes it; the
+    catalogue record with the sizes and checksums of the mapped `dumps`."""
+    if media_type in LINE_FORMATS:
+        return _mapped_lines(data, LINE_FORMATS[media_type], base, public_base)
+    if media_type != "text/turtle":
+        return data
+    graph = rebase(Graph(bind_namespaces="none").parse(data=data, format="turtle"), base, public_base)
+    if name == RECORD_FILE:
+        graph = with_dump_facts(graph, public_base, dumps)
+    graph = bind_prefix_table(stable_graph(graph), public_base)
+    return graph.serialize(format="turtle", encoding="utf-8")
+
+
+def with_dump_facts(record: Graph, public_base: str, dumps: dict[str, WrittenFile]) -> Graph:
+    """The catalogue `record`, in place, saying of each distribution whose download URL is one of
+    `dumps` (under `public_base`) the size and SHA-256 of that file."""
+    for distribution, url in list(record.subject_objects(DCAT.downloadURL)):
+        name = str(url)[len(public_base + "dumps/"):]
+        if not str(url).startswith(public_base + "dumps/") or name not in dumps:
+            continue
+        entry = dumps[name].entry
+        _replace(record, distribution, DCAT.byteSize, entry["bytes"])
+        for checksum in record.objects(distribution, SPDX_CHECKSUM):
+            _replace(record, checksum, SPDX_CHECKSUM_VALUE, entry["sha256"])
+    return record
+
+
+def _replace(graph: Graph, subject: Any, predicate: URIRef, value: object) -> None:
+    """Give `subject` `value` for `predicate`, in the datatype of the value it had (if it had one)."""
+    old = graph.value(subject, predicate)
+    if isinstance(old, Literal):
+        graph.set((subject, predicate, Literal(str(value), datatype=old.datatype)))
+

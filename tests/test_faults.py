@@ -19,7 +19,6 @@ from pathlib import Path
 import pytest
 import requests
 from conftest import (
-    CANONICAL_BASE,
     CHECKOUT,
     RunningServer,
     free_port,
@@ -33,6 +32,7 @@ from rdflib import Graph
 from test_releases import add_a_fact, link, served_version, wait_for, workers_of
 
 from lodpub.build import build
+from lodpub.namespaces import CANONICAL_BASE
 from lodpub.store.releases import release_problems
 
 # The tmpfs the output folder is on: room for a few releases of the mini dataset.

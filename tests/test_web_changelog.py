@@ -5,6 +5,7 @@ after its data were edited (a label changed, an agreement removed, a region adde
 blank node moved), and a rebuild of the same data. The project's release (in process) shows the catalogue's link.
 """
 
+import dataclasses
 import shutil
 from collections.abc import Iterator
 from html.parser import HTMLParser
@@ -51,7 +52,7 @@ def releases(tmp_path_factory) -> Iterator[Releases]:
     first = build(settings, now=FIRST)
     edit_the_data(mini)
     versions = [first.version, build(settings, now=SECOND).version, build(settings, now=THIRD).version]
-    SESSION.mount(CANONICAL, InProcess(create_app(settings), CANONICAL))
+    SESSION.mount(CANONICAL, InProcess(create_app(dataclasses.replace(settings, public_base=CANONICAL)), CANONICAL))
     try:
         yield Releases(CANONICAL, versions, settings.output_dir)
     finally:

@@ -84,7 +84,8 @@ def run_publish(args: argparse.Namespace, settings: Settings) -> int:
     """`lodpub publish`: load a release into the remote SPARQL store."""
     from .store import StoreUnavailable, served_copy
     from .store.checksums import DamagedFile
-    from .store.remote import endpoints_from, publish
+    from .store.endpoints import endpoints_from
+    from .store.publish import publish
 
     missing = [option for option, (setting, _) in STORE_OPTIONS.items()
                if setting != "store" and not getattr(settings, setting)]

@@ -29,9 +29,12 @@ from virtuoso import running_virtuoso
 from lodpub.build import build
 from lodpub.config import load_settings
 from lodpub.namespaces import CANONICAL_BASE
-from lodpub.store import StoreUnavailable, query_text, remote
+from lodpub.store import StoreUnavailable, query_text
+from lodpub.store import publish as store_publish
+from lodpub.store.endpoints import endpoints_from
+from lodpub.store.publish import publish
 from lodpub.store.query_text import read_query
-from lodpub.store.remote import REFRESH_SECONDS, RemoteStore, endpoints_from, publish
+from lodpub.store.remote import REFRESH_SECONDS, RemoteStore
 
 DATA_GRAPH = CANONICAL_BASE + "graph/data"
 DESCRIPTION_GRAPH = CANONICAL_BASE + "graph/description"
@@ -227,7 +230,7 @@ def larger_release(tmp_path_factory):
 
 
 def test_a_release_larger_than_a_socket_buffer_is_published_in_parts(store, larger_release, monkeypatch):
-    monkeypatch.setattr(remote, "CHUNK_TRIPLES", 1000)  # the data graph in eight parts
+    monkeypatch.setattr(store_publish, "CHUNK_TRIPLES", 1000)  # the data graph in eight parts
     publish(larger_release.path, endpoints(store))
     data = [quad.triple for quad in ox.parse(path=str(larger_release.path / "partnerships.nq"),
                                              format=ox.RdfFormat.N_QUADS) if quad.graph_name.value == DATA_GRAPH]

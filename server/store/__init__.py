@@ -168,7 +168,8 @@ def open_store(settings: "Settings") -> Store:
     StoreUnavailable only when no release was ever built.
     """
     if settings.store == "remote":
-        from .remote import RemoteStore, endpoints_from
+        from .endpoints import endpoints_from
+        from .remote import RemoteStore
 
         return RemoteStore(endpoints_from(settings), settings.public_base_iri, settings.output_dir / "releases",
                            lambda release: _served_folder(settings, release))

@@ -6,15 +6,10 @@ Reading goes through SPARQLWrapper. Every query travels with its dataset as prot
 never in its text, so the store's own idea of a default graph does not matter and graphs being
 loaded by `publish` are never seen.
 
-`publish` loads a release into staging graphs with the Graph Store Protocol, then moves them over
-the published graphs in one SPARQL Update request. Oxigraph applies that request as one
-transaction; Virtuoso does not (its readers, at READ COMMITTED, see a commit row by row, and a
-failed request keeps what it did). So the switch is also fenced by publication marks, single
-triples in `{base}graph/publication` that every store adds or removes at once: "switching" before
-the move, "switched" after it. A reader looks at the marks after each query (and before, or uses
-its last look): if a switch was under way or happened in between, it asks again. Readers of
-lodpub therefore see one release or the other on every store; other clients of a Virtuoso store
-may see a mix while a publish switches.
+`publish` (publish.py) loads a release and switches to it under publication marks, single triples
+in `{base}graph/publication`: a reader looks at them after each query (and before, or uses its last
+look), and asks again if a switch was under way or happened in between, so it sees one release or
+the other on every store.
 
 What the adapter absorbs of Virtuoso (7.2): ASK answered as a one-row SELECT, JSON results with
 "typed-literal" terms and blank nodes named `nodeID://...`, relative IRIs left unresolved (the
@@ -22,8 +17,7 @@ query is sent with the endpoint's BASE), FROM merged with the protocol's dataset
 out of the text: its graphs go as parameters), no named graphs meaning every graph (an empty list
 goes as one graph that does not exist), DESCRIBE including the triples that point at the resource
 (`define sql:describe-mode "CBD"`), syntax errors without a position (the query is parsed here
-for the message), `POST application/sparql-query` hanging (queries go form-encoded), and a large
-graph sent in one request deadlocking (graphs go in parts of CHUNK_TRIPLES). Not
+for the message), and `POST application/sparql-query` hanging (queries go form-encoded). Not
 absorbed: Virtuoso's default graph of several graphs is not their merge, so a triple two graphs
 hold (the country labels are in the data and in the catalogue record) comes twice in a SELECT
 answer; documents keep each triple once.
@@ -33,19 +27,16 @@ document; a SELECT it cut is refused here (its `X-SPARQL-MaxRows` header) rather
 """
 
 import ast
-import base64
-import hashlib
 import json
 import logging
 import re
-import secrets
 import time
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import TypeVar
 
@@ -54,18 +45,16 @@ from rdflib import URIRef
 from SPARQLWrapper import DIGEST, POST, URLENCODED, SPARQLWrapper
 from SPARQLWrapper.SPARQLExceptions import SPARQLWrapperException
 
-from ..config import Settings
 from ..namespaces import dataset_iri
 from . import QueryError, StoreUnavailable
-from .embedded import DATA_DUMP, description_quads, has_blank_node, release_files
-from .manifest import load_manifest
+from .embedded import release_files
+from .endpoints import Endpoints
 from .query_text import QueryText, UnreadableQuery, read_query
 from .sparql_store import (
     CATALOGUE_GRAPH,
     DESCRIPTION_GRAPH,
     Answer,
     SparqlStore,
-    StoredForm,
     literals_oxigraph_changes,
 )
 
@@ -76,8 +65,6 @@ REFRESH_SECONDS = 5.0
 SWITCH_WAIT_SECONDS = 10.0
 
 PUBLICATION_GRAPH = "graph/publication"
-# Triples sent in one Graph Store request: Virtuoso deadlocks on one transaction of ~170 000.
-CHUNK_TRIPLES = 20_000
 SWITCHING = "urn:x-lodpub:switching"
 SWITCHED = "urn:x-lodpub:switched"
 # Stands for "no graph" in a dataset parameter: an absent parameter means "every graph" to some stores.
@@ -98,28 +85,6 @@ _log = logging.getLogger(__name__)
 Marks = frozenset[tuple[str, str]]
 # What a health check asks a store: the cheapest query there is.
 TRIVIAL_QUERY = "ASK {}"
-
-
-@dataclass(frozen=True)
-class Endpoints:
-    """Where a remote store answers, and how to log in (from the environment only)."""
-
-    query_url: str
-    update_url: str
-    graph_store_url: str
-    user: str = ""
-    password: str = ""
-    auth: str = "basic"  # or "digest" (Virtuoso)
-    timeout: float = 30.0
-
-    def __repr__(self) -> str:  # never show the password in logs or tracebacks
-        return f"Endpoints(query_url={self.query_url!r}, update_url={self.update_url!r}, user={self.user!r})"
-
-
-def endpoints_from(settings: Settings) -> Endpoints:
-    """The remote store's endpoints and credentials, from `settings`."""
-    return Endpoints(settings.store_query_url, settings.store_update_url, settings.store_graph_store_url,
-                     settings.store_user, settings.store_password, settings.store_auth, settings.store_timeout)
 
 
 @dataclass(frozen=True)
@@ -439,207 +404,3 @@ def _switches(marks: Marks) -> list[str]:
 
 def _switching(marks: Marks) -> bool:
     return bool(_switches(marks))
-
-
-# --- publishing -----------------------------------------------------------------------------------
-
-
-def publish(release: Path, endpoints: Endpoints) -> str:
-    """Load `release` (a folder written by `lodpub build`) into the store and make it the one
-    served, atomically for lodpub's readers (see the module's docstring). Returns the version
-    published. Raises ManifestError when the release's manifest is damaged, StoreUnavailable on
-    failure: the published release is left as it was, unless the move itself failed, which the
-    publication mark then tells every reader."""
-    manifest = load_manifest(release)  # a damaged one: a ManifestError saying what is wrong
-    base_iri, version = manifest["base_iri"], manifest["version"]
-    blank_node_triples = _blank_node_triples(release, base_iri)
-    graphs = list(blank_node_triples)
-    staging = {name: f"{base_iri}graph/staging/{version}/{name[len(base_iri + 'graph/'):]}" for name in graphs}
-    store = RemoteStore(endpoints, base_iri, release.parent)
-    marks = _PublicationMarks(base_iri + PUBLICATION_GRAPH, f"{version} at {datetime.now(UTC).isoformat()}")
-    moving = False
-    try:
-        _load_graphs(endpoints, release, base_iri, staging, blank_node_triples)
-        previous = _published_graphs(store, base_iri)
-        _update(store, marks.insert(SWITCHING))
-        moving = True
-        moves = [f"MOVE SILENT GRAPH <{staging[name]}> TO GRAPH <{name}>" for name in sorted(graphs)]
-        drops = [f"DROP SILENT GRAPH <{name}>" for name in sorted(previous - set(graphs))]
-        _update(store, " ;\n".join(drops + moves))
-        _update(store, marks.insert(SWITCHED))
-    except BaseException:
-        _update(store, " ;\n".join(f"DROP SILENT GRAPH <{graph}>" for graph in staging.values()), quiet=True)
-        if not moving:  # nothing was switched: readers need not wait
-            _update(store, marks.delete(SWITCHING), quiet=True)
-        raise
-    _update(store, marks.delete_others())
-    return version
-
-
-@dataclass(frozen=True)
-class _PublicationMarks:
-    """The SPARQL Updates that set and clear one publish's marks in `graph`; each mark is one
-    triple, which every store adds or removes at once."""
-
-    graph: str
-    publish: str
-
-    def insert(self, mark: str) -> str:
-        return f"INSERT DATA {{ {self._quad(mark)} }}"
-
-    def delete(self, mark: str) -> str:
-        return f"DELETE DATA {{ {self._quad(mark)} }}"
-
-    def _quad(self, mark: str) -> str:
-        return f"GRAPH <{self.graph}> {{ <{self.graph}> <{mark}> {json.dumps(self.publish)} }}"
-
-    def delete_others(self) -> str:
-        """Every mark but this publish's "switched" (a stopped publish's "switching" included)."""
-        return (f"DELETE {{ GRAPH <{self.graph}> {{ <{self.graph}> ?mark ?publish }} }} "
-                f"WHERE {{ GRAPH <{self.graph}> {{ <{self.graph}> ?mark ?publish "
-                f"FILTER (?mark != <{SWITCHED}> || ?publish != {json.dumps(self.publish)}) }} }}")
-
-
-def _release_triples(release: Path, base_iri: str) -> Iterator[tuple[str, ox.Triple]]:
-    """Each triple of the release with the named graph it is in (as `lodpub serve` on the embedded
-    store has them: no two graphs share a triple), the data read from its file as it goes."""
-    # The data graphs are too large to hold, the descriptions small: note which of the descriptions'
-    # triples the data holds while it goes by (compared as a store keeps them, see StoredForm).
-    stored = StoredForm()
-    described = {stored.of_triple(quad.triple) for quad in description_quads(release, base_iri, lambda triple: False)}
-    described_pairs = {(triple.subject, triple.predicate) for triple in described}
-    in_data: set[ox.Triple] = set()
-    for quad in ox.parse(path=str(release / DATA_DUMP), format=ox.RdfFormat.N_QUADS):
-        if (quad.subject, quad.predicate) in described_pairs and (key := stored.of_triple(quad.triple)) in described:
-            in_data.add(key)
-        yield quad.graph_name.value, quad.triple
-    for quad in description_quads(release, base_iri, in_data.__contains__):
-        yield quad.graph_name.value, quad.triple
-
-
-def _blank_node_triples(release: Path, base_iri: str) -> dict[str, list[ox.Triple]]:
-    """{named graph of the release: its triples that hold a blank node}, for every graph in it."""
-    found: dict[str, list[ox.Triple]] = {}
-    for name, triple in _release_triples(release, base_iri):
-        kept = found.setdefault(name, [])
-        if has_blank_node(triple):
-            kept.append(triple)
-    return found
-
-
-def _published_graphs(store: RemoteStore, base_iri: str) -> set[str]:
-    try:
-        return set(store._read_release().graphs)
-    except StoreUnavailable:
-        return set()
-
-
-def _load_graphs(endpoints: Endpoints, release: Path, base_iri: str, staging: dict[str, str],
-                 blank_node_triples: dict[str, list[ox.Triple]]) -> None:
-    """Replace each staging graph with its graph's triples by the Graph Store Protocol, in parts of
-    CHUNK_TRIPLES read from the files as they go (a release of millions of triples is never held
-    whole): a PUT, then POSTs that add to it. Blank nodes are named afresh in each request, so every
-    triple with one goes in a graph's first part."""
-    parts: dict[str, list[ox.Triple]] = {name: [] for name in staging}
-    sent: set[str] = set()
-
-    def send(name: str) -> None:
-        first = name not in sent
-        part = (blank_node_triples[name] if first else []) + parts[name]
-        _send_graph(endpoints, staging[name], "PUT" if first else "POST", ox.serialize(part, format=ox.RdfFormat.N_TRIPLES))
-        sent.add(name)
-        parts[name] = []
-
-    for name, triple in _release_triples(release, base_iri):
-        if has_blank_node(triple):
-            continue
-        parts[name].append(triple)
-        if len(parts[name]) + (0 if name in sent else len(blank_node_triples[name])) >= CHUNK_TRIPLES:
-            send(name)
-    for name in staging:
-        if parts[name] or name not in sent:
-            send(name)
-
-
-def _send_graph(endpoints: Endpoints, graph: str, method: str, body: bytes) -> None:
-    """PUT (replace) or POST (add to) `graph` with `body` (N-Triples) by the Graph Store Protocol."""
-    url = endpoints.graph_store_url + "?" + urllib.parse.urlencode({"graph": graph})
-    try:
-        headers = {"Content-Type": "application/n-triples"} | _credentials(endpoints, method, url)
-        request = urllib.request.Request(url, data=body, method=method, headers=headers)
-        with urllib.request.urlopen(request, timeout=endpoints.timeout * 10) as response:
-            response.read()
-    except urllib.error.HTTPError as error:
-        raise StoreUnavailable(f"the store refused graph {graph} ({error.code}): {error.read()[:300]!r}") from error
-    except (urllib.error.URLError, OSError) as error:
-        raise StoreUnavailable(f"the store at {endpoints.graph_store_url} does not answer: {error}") from error
-
-
-def _credentials(endpoints: Endpoints, method: str, url: str) -> dict[str, str]:
-    """The Authorization header for `method` at `url`, sent with the request itself.
-
-    Not after a 401, as urllib's handlers do: they first send the whole body without credentials,
-    and a store that refuses it before reading it all (Virtuoso) closes the connection while a
-    large graph is still being sent ("Broken pipe"). For digest authentication, the challenge is
-    asked for by a HEAD request first."""
-    if not endpoints.user:
-        return {}
-    if endpoints.auth != "digest":
-        token = base64.b64encode(f"{endpoints.user}:{endpoints.password}".encode()).decode("ascii")
-        return {"Authorization": f"Basic {token}"}
-    challenge = _digest_challenge(url, endpoints.timeout)
-    return {"Authorization": _digest_answer(challenge, endpoints, method, url)} if challenge else {}
-
-
-def _digest_challenge(url: str, timeout: float) -> dict[str, str]:
-    """The digest challenge (realm, nonce, qop, ...) the store answers an unauthenticated HEAD
-    with; empty when it asks for no credentials."""
-    try:
-        with urllib.request.urlopen(urllib.request.Request(url, method="HEAD"), timeout=timeout):
-            return {}
-    except urllib.error.HTTPError as error:
-        header = error.headers.get("WWW-Authenticate", "")
-        if error.code != 401 or not header.lower().startswith("digest "):
-            raise
-        return urllib.request.parse_keqv_list(urllib.request.parse_http_list(header[len("digest "):]))
-
-
-def _digest_answer(challenge: dict[str, str], endpoints: Endpoints, method: str, url: str) -> str:
-    """The digest Authorization header answering `challenge` (RFC 7616, qop "auth" or none)."""
-    algorithm = challenge.get("algorithm", "MD5")
-    hash_name = {"MD5": "md5", "SHA-256": "sha256"}.get(algorithm.upper())
-    if hash_name is None:
-        raise StoreUnavailable(f"the store asks for digest algorithm {algorithm}, which lodpub does not offer")
-
-    def digest(*parts: str) -> str:
-        return hashlib.new(hash_name, ":".join(parts).encode()).hexdigest()
-
-    parsed = urllib.parse.urlsplit(url)
-    uri = parsed.path + ("?" + parsed.query if parsed.query else "")
-    secret = digest(endpoints.user, challenge.get("realm", ""), endpoints.password)
-    fields = {"username": endpoints.user, "realm": challenge.get("realm", ""), "nonce": challenge["nonce"], "uri": uri,
-              "algorithm": algorithm}
-    if "auth" in [qop.strip() for qop in challenge.get("qop", "").split(",")]:
-        count, client_nonce = "00000001", secrets.token_hex(8)
-        answer = digest(secret, challenge["nonce"], count, client_nonce, "auth", digest(method, uri))
-        fields |= {"qop": "auth", "nc": count, "cnonce": client_nonce}
-    else:
-        answer = digest(secret, challenge["nonce"], digest(method, uri))
-    fields["response"] = answer
-    if "opaque" in challenge:
-        fields["opaque"] = challenge["opaque"]
-    unquoted = ("algorithm", "qop", "nc")
-    return "Digest " + ", ".join(f"{name}={value}" if name in unquoted else f'{name}="{value}"'
-                                 for name, value in fields.items())
-
-
-def _update(store: RemoteStore, update: str, quiet: bool = False) -> None:
-    if not update:
-        return
-    client = store._client(store.endpoints.update_url)
-    client.setQuery(update)
-    try:
-        store._call(client)
-    except (StoreUnavailable, QueryError):
-        if not quiet:
-            raise

@@ -2,8 +2,8 @@
 bounded, and unable to reach anything but our own graphs.
 
 A request is answered in these steps, each of which can refuse it with the right status:
-read the protocol request (400, 415) -> check the query's size, nesting, SERVICE calls and graphs
-(400, 413) -> choose the answer's format (406) -> wait in the queue for a query slot (admission.py;
+read the protocol request (400, 415; sparql_request.py) -> check the query's size, nesting, SERVICE
+calls and graphs (400, 413) -> choose the answer's format (406; sparql_request.py) -> wait in the queue for a query slot (admission.py;
 503 with Retry-After when the queue is full or the wait too long) -> run the query in a query
 runner (a child process, limits.py) with a time, memory and answer size bound (400 for a bad query,
 503 when stopped) -> answer, streamed from the file the runner wrote it to.
@@ -16,18 +16,15 @@ import os
 import tempfile
 import threading
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from functools import lru_cache, partial
 from pathlib import Path
 from typing import IO, Any
-from urllib.parse import parse_qsl
 
 from flask import Blueprint, Response, current_app, render_template, request
-from werkzeug.exceptions import RequestEntityTooLarge
 
 from ..blank_nodes import stable_graph
 from ..describe.service_description import service_description
-from ..formats import GRAPH_FORMATS, RESULTS_FORMATS, Format, ResultsFormat, results_format_of
+from ..formats import results_format_of
 from ..namespaces import CANONICAL_BASE, prefixes_for
 from ..store import QueryError, SparqlAnswer, Store
 from ..store.query_text import UnreadableQuery, read_query, syntax_error
@@ -37,39 +34,25 @@ from .i18n import current_language
 from .jsonld import our_context
 from .limits import QueryCrashed, QueryRunners, QueryTimeout
 from .negotiation import HTML, NotAcceptable, accepted_types, choose_format, serialise
+from .sparql_request import (
+    GRAPH_TYPES,
+    RESULTS_TYPES,
+    ProtocolRequest,
+    Refusal,
+    answer_types,
+    not_acceptable_message,
+    read_protocol_request,
+)
 
 blueprint = Blueprint("sparql", __name__)
 
 QUERIES = Path(__file__).resolve().parent.parent / "queries"
 
-# The media types of the answers, from the one table of formats (lodpub.formats).
-RESULTS_TYPES = tuple(fmt.media_type for fmt in RESULTS_FORMATS)
-BOOLEAN_FORMATS = tuple(fmt for fmt in RESULTS_FORMATS if fmt.booleans)
-GRAPH_TYPES = tuple(fmt.media_type for fmt in GRAPH_FORMATS)
 # An answer up to this size is sent from memory (and gzipped whole); a larger one streams from its file.
 SMALL_ANSWER_BYTES = 1 << 20
 STREAM_CHUNK_BYTES = 1 << 20
 # How long checking a query's syntax may take (in a runner, when the query cannot run).
 CHECK_SECONDS = 5.0
-
-AnswerFormat = Format | ResultsFormat
-
-class Refusal(Exception):
-    """The request is refused: an HTTP status and a message for the client."""
-
-    def __init__(self, status: int, message: str, headers: dict[str, str] | None = None) -> None:
-        super().__init__(message)
-        self.status, self.message, self.headers = status, message, headers or {}
-
-
-@dataclass
-class ProtocolRequest:
-    """A query request as the protocol defines it."""
-
-    query: str | None
-    default_graphs: list[str] = field(default_factory=list)
-    named_graphs: list[str] = field(default_factory=list)
-    formats: list[str] = field(default_factory=list)   # format/output/results parameters, in order
 
 
 @blueprint.route("/sparql", methods=["GET", "POST"])
@@ -91,33 +74,6 @@ def endpoint() -> Response:
         return response
 
 
-def read_protocol_request() -> ProtocolRequest:
-    """Read the query and dataset from the request, refusing what the protocol does not allow."""
-    if request.method == "POST":
-        content_type = request.mimetype
-        if content_type == "application/x-www-form-urlencoded":
-            params = _parameters(_body()) + _parameters(request.query_string)
-        elif content_type == "application/sparql-query":
-            params = _parameters(request.query_string) + [("query", _text(_body(), "the query"))]
-        else:
-            raise Refusal(415, f"A query is sent as application/x-www-form-urlencoded or "
-                               f"application/sparql-query, not {content_type or 'without a Content-Type'}.")
-    else:
-        params = _parameters(request.query_string)
-    names = [name for name, _ in params]
-    if "update" in names or "using-graph-uri" in names or "using-named-graph-uri" in names:
-        raise Refusal(400, "This endpoint is read-only: it accepts queries, not updates.")
-    if names.count("query") > 1:
-        raise Refusal(400, "Give exactly one 'query' parameter.")
-    return ProtocolRequest(
-        query=next((value for name, value in params if name == "query"), None),
-        default_graphs=[value for name, value in params if name == "default-graph-uri"],
-        named_graphs=[value for name, value in params if name == "named-graph-uri"],
-        formats=[item.strip().lower() for name, value in params if name in ("format", "output", "results")
-                 for item in value.split(",") if item.strip()],
-    )
-
-
 def answer(asked: ProtocolRequest) -> Response:
     settings = publisher().settings
     query = asked.query
@@ -133,14 +89,14 @@ def answer(asked: ProtocolRequest) -> Response:
         _check_graphs(default_graphs + named_graphs)
     else:
         _check_graphs(shape.default_graphs + shape.named_graphs)
-    results_type, graph_type = _answer_types(asked.formats, shape.form)
+    results_type, graph_type = answer_types(asked.formats, shape.form)
     arguments = (shape, default_graphs, named_graphs, results_type or RESULTS_TYPES[0],
                  graph_type or GRAPH_TYPES[0], settings.sparql_max_rows)
     answered, answer_file = _run_admitted(arguments)
     try:
         if ((answered.kind == "graph" and graph_type is None) or (answered.kind != "graph" and results_type is None)
                 or (answered.kind == "boolean" and not results_format_of(answered.media_type).booleans)):
-            raise Refusal(406, _not_acceptable_message(answered.kind))
+            raise Refusal(406, not_acceptable_message(answered.kind))
     except Refusal:
         answer_file.close()
         raise
@@ -364,91 +320,3 @@ def _check_graphs(graphs: list[str]) -> None:
         listed = ", ".join(f"<{name}>" for name in sorted(ours))
         raise Refusal(400, f"Graph <{unknown[0]}> is not in this dataset (nothing is loaded from "
                            f"the web). Its graphs are: {listed}.")
-
-
-def _answer_types(format_parameters: list[str], form: str | None) -> tuple[str | None, str | None]:
-    """The media types to answer a SELECT/ASK and a CONSTRUCT/DESCRIBE in (None: nothing acceptable).
-
-    The format/output/results parameters decide (the first name known for each kind of answer;
-    SPARQLWrapper sends several), else the Accept header with its q-values. A client that accepts
-    only the other kind's types (a results type for a CONSTRUCT) gets its kind's default. The query's
-    form, read from its text, says which of the two must be acceptable before it runs, and that an
-    ASK has no CSV or TSV answer.
-    """
-    results = (_first_named(format_parameters, RESULTS_FORMATS)
-               or _best(BOOLEAN_FORMATS if form == "ASK" else RESULTS_FORMATS)
-               or _default_if_only(GRAPH_FORMATS, RESULTS_FORMATS[0]))
-    graph = (_first_named(format_parameters, GRAPH_FORMATS) or _best(GRAPH_FORMATS)
-             or _default_if_only(RESULTS_FORMATS, GRAPH_FORMATS[0]))
-    if form == "ASK" and results is not None and not results.booleans:
-        results = None
-    kind = {"CONSTRUCT": "graph", "DESCRIBE": "graph", "ASK": "boolean", "SELECT": "solutions"}.get(form or "")
-    if (kind == "graph" and graph is None) or (kind in ("boolean", "solutions") and results is None):
-        raise Refusal(406, _not_acceptable_message(kind))
-    return results and results.media_type, graph and graph.media_type
-
-
-def _default_if_only(other_formats: tuple[AnswerFormat, ...], default: AnswerFormat) -> AnswerFormat | None:
-    """`default` when the Accept header accepts some of `other_formats`: the client asked for the
-    other kind of answer than its query gives (as a client with one Accept header for every query
-    does); else None."""
-    return default if _best(other_formats) is not None else None
-
-
-def _first_named(names: list[str], formats: tuple[AnswerFormat, ...]) -> AnswerFormat | None:
-    """The format of `formats` that the first of `names` naming one names."""
-    return next((fmt for name in names for fmt in formats if fmt.named(name)), None)
-
-
-def _best(formats: tuple[AnswerFormat, ...]) -> AnswerFormat | None:
-    """The format of `formats` the Accept header prefers (the first when it names none), or None."""
-    accepted = accepted_types(request)
-    if not accepted:
-        return formats[0]
-    offered = [fmt.media_type for fmt in formats] + [alias for fmt in formats for alias in fmt.aliases if "/" in alias]
-    best = accepted.best_match(offered)
-    return _first_named([best], formats) if best else None
-
-
-def _not_acceptable_message(kind: str | None) -> str:
-    boolean_types = tuple(fmt.media_type for fmt in BOOLEAN_FORMATS)
-    offered = {"graph": GRAPH_TYPES, "solutions": RESULTS_TYPES, "boolean": boolean_types}.get(kind)
-    offered = offered or RESULTS_TYPES + GRAPH_TYPES
-    return "Not acceptable. This answer is offered as: " + ", ".join(offered) + "."
-
-
-def _body() -> bytes:
-    """The request's body, refused (413) beyond max_body_bytes without reading more of it."""
-    try:
-        return request.get_data()
-    except RequestEntityTooLarge:
-        raise Refusal(413, f"The request body is larger than {publisher().settings.max_body_bytes} bytes, "
-                           "the most this endpoint reads.") from None
-
-
-def _parameters(raw: bytes) -> list[tuple[str, str]]:
-    """Decode application/x-www-form-urlencoded parameters, refusing bytes that are not UTF-8 text."""
-    decoded = []
-    # Latin-1 maps bytes to characters one to one, so the percent-decoded bytes can be checked as UTF-8.
-    for name, value in parse_qsl(raw.decode("latin-1"), keep_blank_values=True, encoding="latin-1"):
-        name_text = _text(name.encode("latin-1"), "a parameter name")
-        decoded.append((name_text, _text(value.encode("latin-1"), f"the '{name_text}' parameter")))
-    return decoded
-
-
-def _text(body: bytes, what: str) -> str:
-    """A request body as UTF-8 text, refusing anything else."""
-    if body.startswith((b"\xff\xfe", b"\xfe\xff")):
-        raise Refusal(400, f"{what.capitalize()} must be UTF-8, not UTF-16.")
-    try:
-        text = body.decode("utf-8")
-    except UnicodeDecodeError as error:
-        raise Refusal(400, f"{what.capitalize()} is not valid UTF-8 (byte {error.start}).") from error
-    _check_text(text, what)
-    return text
-
-
-def _check_text(text: str, what: str) -> None:
-    if "\x00" in text:
-        raise Refusal(400, f"{what.capitalize()} contains a NUL character.")
-

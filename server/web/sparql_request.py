@@ -1,0 +1,156 @@
+"""A SPARQL 1.1 Protocol query request, read from the HTTP request: its query, dataset and the
+formats its answer may take, or a Refusal saying with which status and why it is refused.
+
+The query operation is GET with parameters, POST of a form, or POST of an application/sparql-query
+body; updates are refused (the endpoint is read-only), as are texts that are not UTF-8. The answer's
+format comes from the one table of formats (lodpub.formats): the format/output/results parameters
+first (SPARQLWrapper sends several), else the Accept header.
+"""
+
+from dataclasses import dataclass, field
+from urllib.parse import parse_qsl
+
+from flask import request
+from werkzeug.exceptions import RequestEntityTooLarge
+
+from ..formats import GRAPH_FORMATS, RESULTS_FORMATS, Format, ResultsFormat
+from . import publisher
+from .negotiation import accepted_types
+
+# The media types of the answers, from the one table of formats (lodpub.formats).
+RESULTS_TYPES = tuple(fmt.media_type for fmt in RESULTS_FORMATS)
+BOOLEAN_FORMATS = tuple(fmt for fmt in RESULTS_FORMATS if fmt.booleans)
+GRAPH_TYPES = tuple(fmt.media_type for fmt in GRAPH_FORMATS)
+AnswerFormat = Format | ResultsFormat
+
+
+class Refusal(Exception):
+    """The request is refused: an HTTP status and a message for the client."""
+
+    def __init__(self, status: int, message: str, headers: dict[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.status, self.message, self.headers = status, message, headers or {}
+
+
+@dataclass
+class ProtocolRequest:
+    """A query request as the protocol defines it."""
+
+    query: str | None
+    default_graphs: list[str] = field(default_factory=list)
+    named_graphs: list[str] = field(default_factory=list)
+    formats: list[str] = field(default_factory=list)   # format/output/results parameters, in order
+
+
+def read_protocol_request() -> ProtocolRequest:
+    """Read the query and dataset from the request, refusing what the protocol does not allow."""
+    if request.method == "POST":
+        content_type = request.mimetype
+        if content_type == "application/x-www-form-urlencoded":
+            params = _parameters(_body()) + _parameters(request.query_string)
+        elif content_type == "application/sparql-query":
+            params = _parameters(request.query_string) + [("query", _text(_body(), "the query"))]
+        else:
+            raise Refusal(415, f"A query is sent as application/x-www-form-urlencoded or "
+                               f"application/sparql-query, not {content_type or 'without a Content-Type'}.")
+    else:
+        params = _parameters(request.query_string)
+    names = [name for name, _ in params]
+    if "update" in names or "using-graph-uri" in names or "using-named-graph-uri" in names:
+        raise Refusal(400, "This endpoint is read-only: it accepts queries, not updates.")
+    if names.count("query") > 1:
+        raise Refusal(400, "Give exactly one 'query' parameter.")
+    return ProtocolRequest(
+        query=next((value for name, value in params if name == "query"), None),
+        default_graphs=[value for name, value in params if name == "default-graph-uri"],
+        named_graphs=[value for name, value in params if name == "named-graph-uri"],
+        formats=[item.strip().lower() for name, value in params if name in ("format", "output", "results")
+                 for item in value.split(",") if item.strip()],
+    )
+
+
+def answer_types(format_parameters: list[str], form: str | None) -> tuple[str | None, str | None]:
+    """The media types to answer a SELECT/ASK and a CONSTRUCT/DESCRIBE in (None: nothing acceptable).
+
+    The format/output/results parameters decide (the first name known for each kind of answer;
+    SPARQLWrapper sends several), else the Accept header with its q-values. A client that accepts
+    only the other kind's types (a results type for a CONSTRUCT) gets its kind's default. The query's
+    form, read from its text, says which of the two must be acceptable before it runs, and that an
+    ASK has no CSV or TSV answer.
+    """
+    results = (_first_named(format_parameters, RESULTS_FORMATS)
+               or _best(BOOLEAN_FORMATS if form == "ASK" else RESULTS_FORMATS)
+               or _default_if_only(GRAPH_FORMATS, RESULTS_FORMATS[0]))
+    graph = (_first_named(format_parameters, GRAPH_FORMATS) or _best(GRAPH_FORMATS)
+             or _default_if_only(RESULTS_FORMATS, GRAPH_FORMATS[0]))
+    if form == "ASK" and results is not None and not results.booleans:
+        results = None
+    kind = {"CONSTRUCT": "graph", "DESCRIBE": "graph", "ASK": "boolean", "SELECT": "solutions"}.get(form or "")
+    if (kind == "graph" and graph is None) or (kind in ("boolean", "solutions") and results is None):
+        raise Refusal(406, not_acceptable_message(kind))
+    return results and results.media_type, graph and graph.media_type
+
+
+def _default_if_only(other_formats: tuple[AnswerFormat, ...], default: AnswerFormat) -> AnswerFormat | None:
+    """`default` when the Accept header accepts some of `other_formats`: the client asked for the
+    other kind of answer than its query gives (as a client with one Accept header for every query
+    does); else None."""
+    return default if _best(other_formats) is not None else None
+
+
+def _first_named(names: list[str], formats: tuple[AnswerFormat, ...]) -> AnswerFormat | None:
+    """The format of `formats` that the first of `names` naming one names."""
+    return next((fmt for name in names for fmt in formats if fmt.named(name)), None)
+
+
+def _best(formats: tuple[AnswerFormat, ...]) -> AnswerFormat | None:
+    """The format of `formats` the Accept header prefers (the first when it names none), or None."""
+    accepted = accepted_types(request)
+    if not accepted:
+        return formats[0]
+    offered = [fmt.media_type for fmt in formats] + [alias for fmt in formats for alias in fmt.aliases if "/" in alias]
+    best = accepted.best_match(offered)
+    return _first_named([best], formats) if best else None
+
+
+def not_acceptable_message(kind: str | None) -> str:
+    boolean_types = tuple(fmt.media_type for fmt in BOOLEAN_FORMATS)
+    offered = {"graph": GRAPH_TYPES, "solutions": RESULTS_TYPES, "boolean": boolean_types}.get(kind)
+    offered = offered or RESULTS_TYPES + GRAPH_TYPES
+    return "Not acceptable. This answer is offered as: " + ", ".join(offered) + "."
+
+
+def _body() -> bytes:
+    """The request's body, refused (413) beyond max_body_bytes without reading more of it."""
+    try:
+        return request.get_data()
+    except RequestEntityTooLarge:
+        raise Refusal(413, f"The request body is larger than {publisher().settings.max_body_bytes} bytes, "
+                           "the most this endpoint reads.") from None
+
+
+def _parameters(raw: bytes) -> list[tuple[str, str]]:
+    """Decode application/x-www-form-urlencoded parameters, refusing bytes that are not UTF-8 text."""
+    decoded = []
+    # Latin-1 maps bytes to characters one to one, so the percent-decoded bytes can be checked as UTF-8.
+    for name, value in parse_qsl(raw.decode("latin-1"), keep_blank_values=True, encoding="latin-1"):
+        name_text = _text(name.encode("latin-1"), "a parameter name")
+        decoded.append((name_text, _text(value.encode("latin-1"), f"the '{name_text}' parameter")))
+    return decoded
+
+
+def _text(body: bytes, what: str) -> str:
+    """A request body as UTF-8 text, refusing anything else."""
+    if body.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise Refusal(400, f"{what.capitalize()} must be UTF-8, not UTF-16.")
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise Refusal(400, f"{what.capitalize()} is not valid UTF-8 (byte {error.start}).") from error
+    _check_text(text, what)
+    return text
+
+
+def _check_text(text: str, what: str) -> None:
+    if "\x00" in text:
+        raise Refusal(400, f"{what.capitalize()} contains a NUL character.")

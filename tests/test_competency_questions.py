@@ -274,6 +274,7 @@ def test_12_every_event_in_order_with_its_precision(built_graph):
     rows = run(built_graph, "12")
     undated = "unknown"
     assert [(row["event"], str(row["precisionLabel"])) for row in rows] == [
+        (iri("ev:molde-ceska-lipa-contacts"), undated),                     # the cooperation arose from them
         (iri("ev:more-og-romsdal-2001-11-28-signing"), "day"),
         (iri("ev:more-og-romsdal-end-of-cooperation"), undated),            # after the signing, no later bound
         (iri("ev:valle-d-aosta-2005-04-offer"), "month"),
@@ -316,4 +317,5 @@ def test_12_every_event_in_order_with_its_precision(built_graph):
     assert bounds[iri("ev:orenburg-oblast-suspension-of-contacts")] == (Literal("24 February 2022", lang="en"),
                                                                         Literal("1 March 2022", lang="en"))
     assert bounds[iri("ev:orenburg-oblast-end-of-effect")] == (Literal("1 March 2022", lang="en"), None)
+    assert bounds[iri("ev:molde-ceska-lipa-contacts")] == (None, Literal("28 November 2001", lang="en"))
     assert all(before is not None or after is not None for before, after in bounds.values())

@@ -1044,7 +1044,7 @@ class PartnershipWriter:
             f"Liberecký kraj dohodu vypověděl ({time_.cs}).",
             f"The Liberec Region gave notice of termination of the agreement ({time_.en})."))
         event.add("rp:agreement", agreement).add("rp:causedBy", cause).add("rp:reason", *labels(*OUTSIDE_REASON))
-        self.participations(event, Part("home", "terminating-party", "Liberecký kraj – vypovězení dohody",
+        self.participations(event, Part("home", "party-giving-notice", "Liberecký kraj – vypovězení dohody",
                                         "Liberec Region – gave notice of termination of the agreement", agent=HOME))
         return self.period(number, "notice-given", time_, previous, OUTSIDE_REASON, self.add(event))
 
@@ -1061,7 +1061,7 @@ class PartnershipWriter:
             "Liberecký kraj z důvodu vnější události přerušil kontakty s partnerem.",
             "Because of an outside event, the Liberec Region broke off contacts with the partner."))
         event.add("rp:causedBy", cause).add("rp:reason", *labels(*OUTSIDE_REASON))
-        self.participations(event, Part("home", "terminating-party", "Liberecký kraj – přerušení kontaktů",
+        self.participations(event, Part("home", "party-breaking-off-contacts", "Liberecký kraj – přerušení kontaktů",
                                         "Liberec Region – broke off contacts", agent=HOME))
         self.add(event)
 

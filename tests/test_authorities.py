@@ -2,6 +2,7 @@
 its kind, its register and the register's version, and the register facts stay out of the page's graph."""
 
 import re
+from pathlib import Path
 
 import pytest
 from rdflib import Literal, Namespace, URIRef
@@ -125,3 +126,18 @@ def test_the_country_table_is_the_current_version(union):
     (version,) = register_versions(union)[table]
     assert str(union.value(version, OWL.versionInfo)) == "20260617-0"
     assert Literal("Turkey", lang="en") not in set(union.objects(None, SKOS.prefLabel))
+
+
+COUNTRY_TABLE_EXCERPT = Path(__file__).parent / "fixtures" / "registers" / "eu-country-table-20260617-0.tsv"
+
+
+def test_every_country_is_named_as_the_cited_version_of_the_table_names_it(union):
+    """The country entries are those of the table version cited, checked against its rows
+    (tests/fixtures/registers/PROVENANCE.md says where they come from)."""
+    rows = COUNTRY_TABLE_EXCERPT.read_text(encoding="utf-8").splitlines()[1:]
+    table = {code: {Literal(cs, lang="cs"), Literal(en, lang="en")}
+             for code, cs, en in (row.split("\t") for row in rows)}
+    scheme = URIRef("http://publications.europa.eu/resource/authority/country")
+    countries = {str(country).rsplit("/", 1)[1]: set(union.objects(country, SKOS.prefLabel))
+                 for country in union.subjects(SKOS.inScheme, scheme)}
+    assert countries == table

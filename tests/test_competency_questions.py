@@ -112,7 +112,13 @@ def test_02_when_where_and_by_whom_each_agreement_was_signed(built_graph):
         # Notice given on 1 March 2022; when the memorandum ceased to have effect the page does not say.
         ("2022-03-01", {"agr:more-og-romsdal-2001": False, "agr:valle-d-aosta-2007": True, "agr:ha-tinh-2009": True,
                         "agr:bursa-2011": False, "agr:orenburg-oblast-2012": False}),
-        ("2023-01-01", {"agr:more-og-romsdal-2001": False, "agr:valle-d-aosta-2007": True, "agr:ha-tinh-2009": True,
+        # The page tells the state as of its capture, whose day is not recorded: no earlier than 1 March 2022,
+        # the latest day it gives. After that day nothing is certain: an agreement may have ended unreported.
+        ("2022-03-02", {"agr:more-og-romsdal-2001": False, "agr:valle-d-aosta-2007": False, "agr:ha-tinh-2009": False,
+                        "agr:bursa-2011": False, "agr:orenburg-oblast-2012": False}),
+        ("2023-01-01", {"agr:more-og-romsdal-2001": False, "agr:valle-d-aosta-2007": False, "agr:ha-tinh-2009": False,
+                        "agr:bursa-2011": False, "agr:orenburg-oblast-2012": False}),
+        ("2100-01-01", {"agr:more-og-romsdal-2001": False, "agr:valle-d-aosta-2007": False, "agr:ha-tinh-2009": False,
                         "agr:bursa-2011": False, "agr:orenburg-oblast-2012": False}),
     ],
 )
@@ -144,9 +150,20 @@ INSERT DATA {{ ev:valle-d-aosta-end rp:partnership <{PREFIXES["ptn"]}valle-d-aos
     t:2012-06-30 a time:Instant ; time:inXSDDate "2012-06-30"^^xsd:date }}"""
 
 
+# The page's capture, had it been recorded on a day (27 November 2026, the day the copy entered the repository).
+CAPTURED_ON_A_DAY = """
+DELETE { ?source rp:captured ?unknown . ?unknown ?p ?o }
+INSERT { ?source rp:captured t:2026-11-27 }
+WHERE { ?source rp:captured ?unknown . ?unknown ?p ?o }"""
+
+
 @pytest.mark.parametrize(
     "update, date, certain",
     [
+        # certain up to the day the page was read, and not after it
+        (CAPTURED_ON_A_DAY, "2023-01-01", True),
+        (CAPTURED_ON_A_DAY, "2026-11-27", True),
+        (CAPTURED_ON_A_DAY, "2026-11-28", False),
         # signed in October 2007: on a day in October it may not yet have been signed
         (SIGNED_IN_A_MONTH, "2007-10-15", False),
         (SIGNED_IN_A_MONTH, "2007-11-01", True),
@@ -274,6 +291,7 @@ def test_12_every_event_in_order_with_its_precision(built_graph):
     rows = run(built_graph, "12")
     undated = "unknown"
     assert [(row["event"], str(row["precisionLabel"])) for row in rows] == [
+        (iri("ev:molde-ceska-lipa-contacts"), undated),                     # the cooperation arose from them
         (iri("ev:more-og-romsdal-2001-11-28-signing"), "day"),
         (iri("ev:more-og-romsdal-end-of-cooperation"), undated),            # after the signing, no later bound
         (iri("ev:valle-d-aosta-2005-04-offer"), "month"),
@@ -316,4 +334,5 @@ def test_12_every_event_in_order_with_its_precision(built_graph):
     assert bounds[iri("ev:orenburg-oblast-suspension-of-contacts")] == (Literal("24 February 2022", lang="en"),
                                                                         Literal("1 March 2022", lang="en"))
     assert bounds[iri("ev:orenburg-oblast-end-of-effect")] == (Literal("1 March 2022", lang="en"), None)
+    assert bounds[iri("ev:molde-ceska-lipa-contacts")] == (None, Literal("28 November 2001", lang="en"))
     assert all(before is not None or after is not None for before, after in bounds.values())

@@ -18,7 +18,7 @@ def named_graph(dataset, name):
 def test_the_ontology_has_its_namespace_version_licence_and_creator(project_dataset):
     ontology = named_graph(project_dataset, "ontology")
     assert (ONTOLOGY, RDF.type, OWL.Ontology) in ontology
-    assert ontology.value(ONTOLOGY, OWL.versionIRI) == URIRef(CANONICAL_BASE + "ontology/v2.0.0")
+    assert ontology.value(ONTOLOGY, OWL.versionIRI) == URIRef(CANONICAL_BASE + "ontology/v2.1.0")
     assert ontology.value(ONTOLOGY, DCTERMS.license) == URIRef("https://creativecommons.org/licenses/by/4.0/")
     creator = ontology.value(ONTOLOGY, DCTERMS.creator)
     assert {label.language for label in ontology.objects(creator, RDFS.label)} == {"cs", "en"}

@@ -10,7 +10,9 @@ and one per line that is not a sentence (title, list, headings, website addresse
 the page's order. Each row names the resources and properties that carry its facts ("carriers":
 `subject property [object]`, separated by " ; ", the property a SPARQL path) and what the page does
 not say that a reader might assume. The tests below check it both ways: the rows are the page, every
-carrier is in the built graph, and every resource of the graph's kinds below is named by some row.
+carrier is in the built graph, every resource of the graph's kinds below is named by some row, and every
+(subject, property) pair of the data graph is carried by some row, but for the structural ones named
+below (UNCARRIED), so that an invented statement about a resource a row already names fails too.
 """
 
 import csv
@@ -20,8 +22,8 @@ from typing import NamedTuple
 
 import pytest
 from conftest import CHECKOUT
-from rdflib import Literal, URIRef
-from rdflib.namespace import DCTERMS, FOAF, RDF, RDFS, SKOS
+from rdflib import BNode, Graph, Literal, URIRef
+from rdflib.namespace import DCTERMS, FOAF, RDF, RDFS, SKOS, TIME
 
 from lodpub.dataset import graph_iri
 from lodpub.namespaces import CANONICAL_BASE, PREFIXES
@@ -323,3 +325,89 @@ def test_every_resource_of_the_graph_is_named_by_a_row(project_dataset):
     }
     assert len(resources) > 100
     assert sorted(resources - named) == []
+
+
+# (subject, property) pairs of the data graph that no row needs to carry, because they are not facts the
+# page states about the subject:
+# - rdf:type: what kind of thing a row's resource is; the shapes check each kind against what it carries;
+# - rdfs:label: our name for the resource itself (where a name is the page's words, a row carries it, as
+#   skos:altLabel, dcterms:title or foaf:name);
+# - the description of a time: a time of ours (t:2005-04) is the day, month or interval its IRI spells,
+#   with the precision of that form (checked below); a time the page does not give (a blank node) has the
+#   precision "unknown", and its order (time:after, time:before) is carried by the rows;
+# - provenance: the data graph's derivation and the description of the source page (src:), which say
+#   where the facts come from and when our copy was taken, not what the page says.
+UNCARRIED = (RDF.type, RDFS.label)
+TIME_DESCRIPTION = (URIRef(RP + "precision"), TIME.inXSDDate, TIME.inXSDgYearMonth)
+TIME_FORMS = {  # the form of a time's IRI, and the precision it spells
+    r"\d{4}-\d{2}-\d{2}": "day", r"\d{4}-\d{2}": "month", r"\d{4}-H[12]": "half-year",
+    r"\d{4}-\d{2}-\d{2}--\d{4}-\d{2}-\d{2}": "day-interval"}
+CARRIER_PATH = re.compile(r"[\w-]+:[\w-]+(?:/[\w-]+:[\w-]+)*")
+
+
+def carried_pairs(data: Graph, rows: list[ReviewRow]) -> set[tuple]:
+    """The (subject, property) pairs the rows' carriers name, each step of a carrier's path followed in
+    `data`: `ev:x time:hasTime/time:after t:2005-04` carries (ev:x, time:hasTime) and (its time, time:after)."""
+    pairs: set[tuple] = set()
+    for row in rows:
+        for subject, path, *_ in row.carrier_list():
+            assert CARRIER_PATH.fullmatch(path), (row.text, path)  # a sequence of properties, nothing else
+            nodes = {expand(subject)}
+            for step in path.split("/"):
+                prop = expand(step)
+                pairs |= {(node, prop) for node in nodes}
+                nodes = {value for node in nodes for value in data.objects(node, prop)}
+    return pairs
+
+
+def needs_a_row(subject, prop, provenance: set[URIRef]) -> bool:
+    """Whether the pair states a fact of the page about its subject (see UNCARRIED)."""
+    if prop in UNCARRIED or subject in provenance:
+        return False
+    if isinstance(subject, BNode) or str(subject).startswith(PREFIXES["t"]):
+        return prop not in TIME_DESCRIPTION
+    return True
+
+
+def uncarried_pairs(data: Graph, data_iri: URIRef) -> list[tuple]:
+    """The pairs of `data` that state a fact of the page and that no row of the review carries."""
+    carried = carried_pairs(data, review_rows())
+    provenance = {data_iri, SOURCE_PAGE}
+    return sorted({(subject, prop) for subject, prop, _ in data
+                   if needs_a_row(subject, prop, provenance) and (subject, prop) not in carried})
+
+
+def data_graph(project_dataset) -> tuple[Graph, URIRef]:
+    """The data graph (the facts taken from the page) and its IRI."""
+    data_iri = graph_iri(project_dataset.base_iri, "data")
+    return project_dataset.dataset.graph(data_iri), data_iri
+
+
+def test_every_statement_of_the_data_graph_is_carried_by_a_row(project_dataset):
+    data, data_iri = data_graph(project_dataset)
+    assert len(data) > 1000
+    assert uncarried_pairs(data, data_iri) == []
+
+
+def test_a_statement_no_row_carries_is_found_even_on_a_resource_a_row_names(project_dataset):
+    data, data_iri = data_graph(project_dataset)
+    invented = Graph()
+    invented += data
+    bursa, town = expand("reg:bursa"), expand("town:ceska-lipa")
+    invented.add((bursa, URIRef(RP + "capital"), town))          # the page names no capital of Bursa
+    invented.add((expand("t:2005-04"), RDFS.comment, Literal("x")))
+    assert uncarried_pairs(invented, data_iri) == sorted([(bursa, URIRef(RP + "capital")),
+                                                         (expand("t:2005-04"), RDFS.comment)])
+
+
+def test_every_time_of_ours_is_what_its_iri_spells(project_dataset):
+    """The exemption of times above holds: a time's value and precision are those its IRI spells."""
+    data, _ = data_graph(project_dataset)
+    times = {subject for subject in data.subjects() if str(subject).startswith(PREFIXES["t"])}
+    assert len(times) > 15
+    for time in times:
+        name = str(time)[len(PREFIXES["t"]):]
+        (precision,) = [spelt for form, spelt in TIME_FORMS.items() if re.fullmatch(form, name)]
+        assert data.value(time, URIRef(RP + "precision")) == expand(f"prec:{precision}"), name
+        value = data.value(time, TIME.inXSDDate) or data.value(time, TIME.inXSDgYearMonth)
+        assert (str(value) == name) if precision in ("day", "month") else value is None, name

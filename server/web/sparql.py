@@ -3,10 +3,11 @@ bounded, and unable to reach anything but our own graphs.
 
 A request is answered in these steps, each of which can refuse it with the right status:
 read the protocol request (400, 415; sparql_request.py) -> check the query's size, nesting, SERVICE
-calls and graphs (400, 413) -> choose the answer's format (406; sparql_request.py) -> wait in the queue for a query slot (admission.py;
-503 with Retry-After when the queue is full or the wait too long) -> run the query in a query
-runner (a child process, limits.py) with a time, memory and answer size bound (400 for a bad query,
-503 when stopped) -> answer, streamed from the file the runner wrote it to.
+calls and graphs (400, 413) -> choose the answer's format (406; sparql_request.py) -> wait in the
+queue for a query slot (admission.py; 503 with Retry-After when the queue is full or the wait too
+long) -> run the query in a query runner (a child process, limits.py) with a time, memory and
+answer size bound (400 for a bad query, 503 when stopped) -> answer, streamed from the file the
+runner wrote it to.
 `GET /sparql` without a query gives the Service Description, or the query editor to a browser.
 """
 

@@ -174,6 +174,17 @@ def test_a_public_base_with_a_path_gives_links_with_the_path_once(mini_release, 
         assert "/lk/lk/" not in document.headers["Link"]
 
 
+def test_a_release_and_its_copy_are_served_side_by_side_each_with_its_own_files(mini_release, mini_settings):
+    """Both share a version: what one process learnt of one's files must not stand for the other's."""
+    for base in (LOOPBACK, CANONICAL_BASE, LOOPBACK):
+        client = create_app(_serving(mini_settings, base)).test_client()
+        dump = client.get("/dumps/partnerships.ttl", base_url=base)
+        assert dump.status_code == 200, dump.text
+        assert dump.headers["ETag"].strip('"') == hashlib.sha256(dump.data).hexdigest()
+        other = LOOPBACK if base == CANONICAL_BASE else CANONICAL_BASE
+        assert f"<{base}" in dump.text and f"<{other}" not in dump.text
+
+
 @pytest.mark.stores
 def test_a_remote_store_published_under_another_base_is_refused_naming_both(mini_release, mini_settings, tmp_path):
     with running_oxigraph(tmp_path) as store:

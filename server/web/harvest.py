@@ -35,7 +35,7 @@ blueprint = Blueprint("harvest", __name__)
 @blueprint.route("/dumps/")
 def dumps() -> Response:
     """The dumps of the current release, with their sizes and SHA-256, as a page."""
-    files = served_files(store().version)
+    files = served_files(store().release)
     listing = [{"name": name, "media_type": fact.media_type, "bytes": fact.size, "sha256": fact.sha256}
                for name, fact in files.items()]
     return Response(render_template("dumps.html", files=listing), mimetype="text/html")
@@ -45,14 +45,14 @@ def dumps() -> Response:
 def dump(name: str) -> Response:
     """One file of the current release, with Content-Length and its SHA-256 (Digest headers), whole
     or a byte range of it."""
-    files = served_files(store().version)
-    withheld = withheld_files(store().version).get(name)
-    if name not in files and withheld is None and name not in checked_files(store().version)[0]:
+    files = served_files(store().release)
+    withheld = withheld_files(store().release).get(name)
+    if name not in files and withheld is None and name not in checked_files(store().release)[0]:
         abort(404)
     if withheld is None:
         try:  # read, and checked against the build's SHA-256, now: it may have changed since
-            fact, path = files[name], file_as_written(store().version, name)
-            body = _file_body(path) if path else served_bytes(store().version, name)
+            fact, path = files[name], file_as_written(store().release, name)
+            body = _file_body(path) if path else served_bytes(store().release, name)
         except (DamagedFile, KeyError, OSError):  # (KeyError: it had changed when the facts were learnt)
             withheld = f"release {store().version}: {name} changed on disk after it was checked"
     if withheld is not None:

@@ -32,11 +32,11 @@ class ServedFile(NamedTuple):
 
 
 @functools.lru_cache(maxsize=2)
-def checked_files(version: str) -> tuple[dict[str, str], dict[str, str]]:
+def checked_files(release: Path) -> tuple[dict[str, str], dict[str, str]]:
     """The release's files, each checked once against its SHA-256: ({name: media type} of the good
     ones, {name: why it is withheld} of the others). No bytes are kept: a release's dumps can be
-    hundreds of megabytes, and every worker would hold them."""
-    release = store().release
+    hundreds of megabytes, and every worker would hold them. Keyed by the folder served (`release`,
+    store().release), not by the version: a release and its copy under another base share a version."""
     manifest = _manifest()
     files, withheld = {}, {}
     for entry in manifest_entries(manifest):
@@ -44,12 +44,12 @@ def checked_files(version: str) -> tuple[dict[str, str], dict[str, str]]:
             check_verified(release, entry["name"], entry["sha256"])
             files[entry["name"]] = entry["media_type"]
         except DamagedFile as damage:
-            withheld[entry["name"]] = f"release {version}: {damage}"
+            withheld[entry["name"]] = f"release {store().version}: {damage}"
     return files, withheld
 
 
 @functools.lru_cache(maxsize=2)
-def recorded_sha256(version: str) -> dict[str, str]:
+def recorded_sha256(release: Path) -> dict[str, str]:
     """{file name: the SHA-256 the build recorded in the manifest} of the release."""
     return {entry["name"]: entry["sha256"] for entry in manifest_entries(_manifest())}
 
@@ -67,18 +67,18 @@ def _manifest() -> dict:
         raise StoreUnavailable(f"release {store().version} cannot be served: {damage}") from damage
 
 
-def withheld_files(version: str) -> dict[str, str]:
+def withheld_files(release: Path) -> dict[str, str]:
     """The files of the release that are not served, each with the reason."""
-    return checked_files(version)[1]
+    return checked_files(release)[1]
 
 
 @functools.lru_cache(maxsize=2)
-def served_files(version: str) -> dict[str, ServedFile]:
+def served_files(release: Path) -> dict[str, ServedFile]:
     """The release's files as served (without those withheld), with the manifest and SHA256SUMS
     listing them (cached per release: facts only, no bytes)."""
     recorded = {entry["name"]: entry for entry in manifest_entries(_manifest())}
     facts = {name: ServedFile(media_type, recorded[name]["bytes"], recorded[name]["sha256"])
-             for name, media_type in checked_files(version)[0].items()}
+             for name, media_type in checked_files(release)[0].items()}
     manifest = _served_manifest()
     facts["manifest.json"] = ServedFile("application/json", len(manifest), sha256(manifest))
     sums = _sums(facts)
@@ -86,22 +86,22 @@ def served_files(version: str) -> dict[str, ServedFile]:
     return facts
 
 
-def file_as_written(version: str, name: str) -> Path | None:
+def file_as_written(release: Path, name: str) -> Path | None:
     """The path of file `name` (one of served_files), checked against the build's SHA-256 now,
     reading it in parts; None for the listings (served_bytes). A dump of millions of triples is
     gigabytes: it is sent from the file, never held in memory.
     Raises DamagedFile when the file changed since the build."""
     if name in LISTINGS:
         return None
-    check_verified(store().release, name, recorded_sha256(version)[name])
-    return store().release / name
+    check_verified(release, name, recorded_sha256(release)[name])
+    return release / name
 
 
-def served_bytes(version: str, name: str) -> bytes:
+def served_bytes(release: Path, name: str) -> bytes:
     """The bytes of a listing (manifest.json, SHA256SUMS) as served."""
     if name == "manifest.json":
         return _served_manifest()
-    return _sums(served_files(version))
+    return _sums(served_files(release))
 
 
 def _served_manifest() -> bytes:

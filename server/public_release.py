@@ -30,6 +30,7 @@ from rdflib.namespace import DCAT
 from .blank_nodes import stable_graph
 from .dataset import bind_prefix_table
 from .dumps import WrittenFile, write_dump_formats
+from .formats import NQUADS, NTRIPLES, TURTLE
 from .namespaces import rebase, rebased_quads
 from .release_manifest import description_entries, write_descriptions
 from .store.checksums import read_verified
@@ -44,8 +45,8 @@ _LOCK = ".lock"
 UNION_DUMP = "partnerships.nt"
 # The catalogue record, which describes the dumps' sizes and checksums.
 RECORD_FILE = "catalogue.ttl"
-# Descriptions written as sorted lines (the changelog's patches), by media type.
-LINE_FORMATS = {"application/n-quads": ox.RdfFormat.N_QUADS, "application/n-triples": ox.RdfFormat.N_TRIPLES}
+# Descriptions written as sorted lines (the changelog's patches).
+LINE_FORMATS = (NQUADS, NTRIPLES)
 SPDX_CHECKSUM = URIRef("http://spdx.org/rdf/terms#checksum")
 SPDX_CHECKSUM_VALUE = URIRef("http://spdx.org/rdf/terms#checksumValue")
 
@@ -99,7 +100,7 @@ def write_public_copy(release: Path, manifest: dict[str, Any], public_base: str,
     # Only the files a store loads are read (checked, as the store checks them): the N-Triples dump
     # is their union, and the other dumps are written from these two, as the build writes them.
     quads = read_verified(release, DATA_DUMP, recorded[DATA_DUMP])
-    (folder / DATA_DUMP).write_bytes(_mapped_lines(quads, ox.RdfFormat.N_QUADS, base, public_base))
+    (folder / DATA_DUMP).write_bytes(_mapped_lines(quads, NQUADS.oxigraph, base, public_base))
     (folder / UNION_DUMP).write_bytes(_union_lines(folder / DATA_DUMP))
     dumps = write_dump_formats(folder, public_base, jobs)
     descriptions = {entry["name"]: (entry["media_type"], read_verified(release, entry["name"], entry["sha256"]))
@@ -128,9 +129,10 @@ def _mapped_description(name: str, media_type: str, data: bytes, base: str, publ
                         dumps: dict[str, WrittenFile]) -> bytes:
     """A description file (Turtle) mapped to `public_base`, written as the build writes it; the
     catalogue record with the sizes and checksums of the mapped `dumps`."""
-    if media_type in LINE_FORMATS:
-        return _mapped_lines(data, LINE_FORMATS[media_type], base, public_base)
-    if media_type != "text/turtle":
+    fmt = next((known for known in (*LINE_FORMATS, TURTLE) if known.media_type == media_type), None)
+    if fmt in LINE_FORMATS:
+        return _mapped_lines(data, fmt.oxigraph, base, public_base)
+    if fmt is not TURTLE:
         return data
     graph = rebase(Graph(bind_namespaces="none").parse(data=data, format="turtle"), base, public_base)
     if name == RECORD_FILE:

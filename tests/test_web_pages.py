@@ -17,6 +17,7 @@ from conftest import generated_release, require, running_server
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
+from selenium.webdriver.support.ui import WebDriverWait
 from tiers import entering, tiered
 
 from lodpub.web.i18n import WORDS
@@ -80,6 +81,16 @@ def test_home_page_renders_in_each_language_with_the_timeline_and_nothing_from_e
     host = urlparse(server).netloc
     web_requests = [url for url in requested_urls(browser) if urlparse(url).scheme in ("http", "https")]
     assert web_requests and {urlparse(url).netloc for url in web_requests} == {host}
+
+
+def test_a_mark_of_the_timeline_is_clicked_through_to_its_event(browser, server):
+    browser.get(f"{server}?lang=en")
+    mark = browser.find_element(By.CSS_SELECTOR, "svg.timeline a .mark.signing")
+    name = mark.find_element(By.XPATH, "./*[local-name()='title']").get_attribute("textContent").split(": ", 1)[1]
+    mark.click()
+    WebDriverWait(browser, 10).until(lambda driver: "/doc/id/event/" in driver.current_url)
+    assert browser.find_element(By.TAG_NAME, "h1").text == name
+    browser.save_screenshot(str(ARTIFACTS / "timeline-mark-to-event.png"))
 
 
 @pytest.mark.parametrize("language", ["cs", "en"])

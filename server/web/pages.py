@@ -290,7 +290,7 @@ def timeline_rows(rows: list[dict], language: str) -> list[TimelineRow]:
             kind = "signing" if event["signing"].toPython() else "not-held" if event["notHeld"].toPython() else "event"
             title = f"{label_of(labels, event['time'], language, store().base_iri)}: " \
                     f"{label_of(labels, event['event'], language, store().base_iri)}"
-            timeline_row.marks.append(Mark(span, title, kind))
+            timeline_row.marks.append(Mark(span, title, kind, str(event["event"])))
         result.append(timeline_row)
     return result
 

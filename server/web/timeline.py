@@ -36,11 +36,12 @@ class Span:
 
 @dataclass
 class Mark:
-    """An event on a row."""
+    """An event on a row, linked to the event's page."""
 
     span: Span
     title: str
     kind: str  # "signing", "event" or "not-held"
+    href: str
 
 
 @dataclass
@@ -136,12 +137,14 @@ def _marks(row: TimelineRow, top: int, x) -> list[str]:
         title = f"<title>{escape(mark.title)}</title>"
         if mark.kind == "signing":
             cx = (left + right) / 2
-            shapes.append(f'<path d="M{cx:.1f} {y - 6} l6 6 l-6 6 l-6 -6 z" class="mark signing">{title}</path>')
+            shape = f'<path d="M{cx:.1f} {y - 6} l6 6 l-6 6 l-6 -6 z" class="mark signing">{title}</path>'
         elif mark.span.end > mark.span.start:  # a month, a half-year, an interval: as wide as it is
-            shapes.append(f'<rect x="{left:.1f}" y="{y - 4}" width="{max(right - left, 3):.1f}" height="8" rx="1.5" '
-                          f'class="mark {mark.kind}">{title}</rect>')
+            shape = (f'<rect x="{left:.1f}" y="{y - 4}" width="{max(right - left, 3):.1f}" height="8" rx="1.5" '
+                     f'class="mark {mark.kind}">{title}</rect>')
         else:
-            shapes.append(f'<circle cx="{(left + right) / 2:.1f}" cy="{y}" r="4.5" class="mark {mark.kind}">{title}</circle>')
+            shape = f'<circle cx="{(left + right) / 2:.1f}" cy="{y}" r="4.5" class="mark {mark.kind}">{title}</circle>'
+        # Each mark is a link to its event, named by its title for those who do not see it.
+        shapes.append(f'<a href="{escape(mark.href)}" aria-label="{escape(mark.title)}">{shape}</a>')
     return shapes
 
 

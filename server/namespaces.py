@@ -142,17 +142,6 @@ def rebase(graph: Graph, old_base: str, new_base: str) -> Graph:
     return graph
 
 
-def rebased_copy(graph: Graph, old_base: str, new_base: str) -> Graph:
-    """A new graph of `graph`'s triples with IRIs moved from `old_base` to `new_base` as `rebase`
-    moves them (in one pass, without rdflib's default prefix bindings: serialisers bind ours)."""
-    copy = Graph(bind_namespaces="none")
-    if old_base == new_base:
-        copy += graph
-    else:
-        copy.addN((*(_rebase_term(term, old_base, new_base) for term in triple), copy) for triple in graph)
-    return copy
-
-
 def rebased_quads(quads: Iterable[ox.Quad], old_base: str, new_base: str) -> Iterator[ox.Quad]:
     """Oxigraph `quads` with IRIs moved from `old_base` to `new_base`, as `rebase` moves them
     (graph names too), one at a time: a release's dump may be millions of them."""

@@ -51,10 +51,10 @@ def public_url(path: str) -> str:
     return public_base() + path
 
 
-def below_base(url_path: str) -> str:
-    """A path of this app as url_for gives it (with the script root a proxy names, "/lk/doc/x"),
-    as a path below the public base ("doc/x")."""
-    return url_path[len(request.script_root):].lstrip("/")
+def public_link(url_path: str) -> str:
+    """The public URL of a path of this app as url_for gives it (with the script root a proxy names,
+    "/lk/doc/x"): the public base and the path below it ("doc/x")."""
+    return public_url(url_path[len(request.script_root):].lstrip("/"))
 
 
 def canonical_iri(path: str) -> URIRef:

@@ -35,7 +35,7 @@ from ..describe.changes import (
 )
 from ..namespaces import LABEL_PREDICATES
 from ..store import served_copy
-from . import below_base, canonical_iri, public_base, public_url, publisher, store
+from . import canonical_iri, public_base, public_link, publisher, store
 from .html import Value, value_of
 from .i18n import current_language
 from .negotiation import HTML, Format, NotAcceptable, choose_format, split_suffix
@@ -65,7 +65,7 @@ def release(rest: str) -> Response:
     bare, fmt = split_suffix(rest)
     if not _in_changelog(canonical_iri(RELEASE_PATH + bare)):
         return not_found(choose_or_html(fmt))
-    target = public_url(below_base(url_for("changelog.release_document", rest=rest)))
+    target = public_link(url_for("changelog.release_document", rest=rest))
     if request.query_string:
         target += "?" + request.query_string.decode("latin-1")
     return redirect(target, code=303)

@@ -17,7 +17,7 @@ from rdflib.namespace import DCAT, OWL, RDF
 
 from ..blank_nodes import stable_graph
 from ..describe.dcat import NORM_CONTEXT_URL, norm_context
-from . import below_base, canonical_iri, public_base, public_url, publisher, store
+from . import canonical_iri, public_base, public_link, public_url, publisher, store
 from .html import ontology_sections, resource_view, script_safe, value_of
 from .i18n import current_language
 from .jsonld import JsonLdContext, JsonLdForm, our_context
@@ -98,7 +98,7 @@ def see_document(path: str) -> Response:
 
 def document_location(path: str) -> str:
     """The public URL of the document at `path` ("id/region/bursa.ttl"), for a 303's Location."""
-    return public_url(below_base(url_for("resources.document", path=path)))
+    return public_link(url_for("resources.document", path=path))
 
 
 def is_iri(text: str) -> bool:
@@ -232,7 +232,7 @@ def canonical_page_url(document_url: str) -> str:
     thing's IRI, which answers 303 (a search engine wants a URL that answers 200 with this page),
     nor `/doc/id/region/bursa`, whose answer depends on Accept (Turtle to a client that sends none).
     (`document_url` holds the path prefix a proxy adds, which the public base holds already.)"""
-    return public_url(below_base(format_url(document_url, HTML)))
+    return public_link(format_url(document_url, HTML))
 
 
 def json_ld_form(fmt: Format) -> JsonLdForm | None:
@@ -251,7 +251,7 @@ def graph_response(body: bytes, fmt: Format, document_url: str, language: str | 
         response.headers["Content-Language"] = language
     response.vary.add("Accept")
     response.headers["Content-Location"] = format_url(document_url, fmt)
-    response.headers["Link"] = alternates(public_url(below_base(document_url)), fmt)
+    response.headers["Link"] = alternates(public_link(document_url), fmt)
     return response
 
 

@@ -118,6 +118,7 @@ class RemoteStore(SparqlStore):
         self._marks: Marks | None = None
         self._virtuoso = False  # learnt from the store's answers
         self._written: dict[str, dict] = {}
+        self._folders: dict[str, Path] = {}  # {version: its folder as published}, found once
 
     # --- the release it holds ----------------------------------------------------------------
 
@@ -136,10 +137,13 @@ class RemoteStore(SparqlStore):
     @property
     def release(self) -> Path:
         """The folder of the current release's files on this machine."""
-        folder = self.releases_dir / self.version
-        if not (folder / "manifest.json").is_file():
-            raise StoreUnavailable(f"the store holds release {self.version}, whose files are not in {self.releases_dir}")
-        return self.public_copy(folder)
+        version = self.version
+        if version not in self._folders:
+            folder = self.releases_dir / version
+            if not (folder / "manifest.json").is_file():
+                raise StoreUnavailable(f"the store holds release {version}, whose files are not in {self.releases_dir}")
+            self._folders = {version: self.public_copy(folder)}  # (reading its manifest each time cost every request)
+        return self._folders[version]
 
     @property
     def written_literals(self) -> dict:

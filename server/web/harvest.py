@@ -45,14 +45,15 @@ def dumps() -> Response:
 def dump(name: str) -> Response:
     """One file of the current release, with Content-Length and its SHA-256 (Digest headers), whole
     or a byte range of it."""
-    files = served_files(store().release)
-    withheld = withheld_files(store().release).get(name)
-    if name not in files and withheld is None and name not in checked_files(store().release)[0]:
+    release = store().release
+    files = served_files(release)
+    withheld = withheld_files(release).get(name)
+    if name not in files and withheld is None and name not in checked_files(release)[0]:
         abort(404)
     if withheld is None:
         try:  # read, and checked against the build's SHA-256, now: it may have changed since
-            fact, path = files[name], file_as_written(store().release, name)
-            body = _file_body(path) if path else served_bytes(store().release, name)
+            fact, path = files[name], file_as_written(release, name)
+            body = _file_body(path) if path else served_bytes(release, name)
         except (DamagedFile, KeyError, OSError):  # (KeyError: it had changed when the facts were learnt)
             withheld = f"release {store().version}: {name} changed on disk after it was checked"
     if withheld is not None:

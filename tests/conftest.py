@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from browser import CHROMEDRIVER, CHROMIUM, chromium
 from in_process import HTTP, Site, mounted
 from served import (  # noqa: F401 - also imported from here by the tests
     CHECKOUT,
@@ -197,6 +198,14 @@ def in_process(app, project_settings: Settings) -> Iterator[Site]:
 def web(in_process: Site):
     """The requests session of `in_process`: `web.get(base + path, ...)` fits it and a real server alike."""
     return in_process.http
+
+
+@pytest.fixture(scope="module")
+@tiered("browser")
+def browser(tmp_path_factory: pytest.TempPathFactory):
+    """Debian's headless chromium (tests/browser.py), one for each test module."""
+    require(CHROMIUM.exists() and CHROMEDRIVER.exists(), "Debian's chromium and chromium-driver (.ci/run installs them)")
+    yield from chromium(tmp_path_factory.mktemp("chromium"))
 
 
 @pytest.fixture(scope="session")

@@ -4,10 +4,10 @@ an IRI to our page; nothing is loaded from another host."""
 from urllib.parse import quote, urlparse
 
 import pytest
+from browser import ARTIFACTS, requested_urls
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as until
 from selenium.webdriver.support.ui import WebDriverWait
-from test_web_pages import ARTIFACTS, browser, requested_urls  # noqa: F401 - the shared browser fixture
 
 
 def wait(driver, seconds: float = 30) -> WebDriverWait:

@@ -119,6 +119,17 @@ WORDS: dict[str, dict[str, str]] = {
     "patch": {"cs": "Změny ke stažení (N-Quads)", "en": "The changes to download (N-Quads)"},
     "patch_added": {"cs": "přidané", "en": "added"},
     "patch_removed": {"cs": "odebrané", "en": "removed"},
+    # Accessibility: the skip link, the SPARQL page's plain form and the wide tables' boxes.
+    "skip_to_content": {"cs": "Přeskočit na obsah", "en": "Skip to content"},
+    "sparql_query": {"cs": "Dotaz SPARQL", "en": "SPARQL query"},
+    "run_query": {"cs": "Spustit dotaz", "en": "Run the query"},
+    "sparql_endpoint": {"cs": "Koncový bod SPARQL", "en": "SPARQL endpoint"},
+    "editor_needs_js": {
+        "cs": "Editor dotazů potřebuje JavaScript. Bez něj dotaz napište do pole níže a odešlete; odpověď přijde "
+              "ve formátu, který váš prohlížeč zobrazí.",
+        "en": "The query editor needs JavaScript. Without it, write your query in the box below and send it; the "
+              "answer comes in a format your browser shows.",
+    },
 }
 
 

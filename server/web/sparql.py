@@ -254,9 +254,17 @@ def describe_service() -> Response:
 def editor(query: str | None) -> Response:
     """The query editor (YASGUI), with the examples, our prefixes, and `query` to run at once."""
     language = current_language()
-    page = render_template("sparql.html", examples=examples(language), prefixes=prefixes_for(public_base()),
-                           initial_query=query)
+    prefixes = prefixes_for(public_base())
+    page = render_template("sparql.html", examples=examples(language), prefixes=prefixes,
+                           initial_query=query, default_query=default_query(prefixes))
     return Response(page, mimetype="text/html")
+
+
+def default_query(prefixes: dict[str, str]) -> str:
+    """The query the editor and the plain form start with: our prefixes and the partnerships' labels."""
+    prologue = "\n".join(f"PREFIX {prefix}: <{namespace}>" for prefix, namespace in prefixes.items())
+    return (f"{prologue}\n\nSELECT ?partnership ?label WHERE {{\n  ?partnership a rp:Partnership ; rdfs:label ?label .\n}}\n"
+            "LIMIT 25\n")
 
 
 def _browser_wants_the_editor() -> bool:

@@ -87,9 +87,10 @@ def timeline_svg(rows: list[TimelineRow], today: date, words: dict[str, str]) ->
         first = date(FIRST_YEAR, 1, 1).toordinal()
         return LEFT + (day.toordinal() - first) / (today.toordinal() - first) * (WIDTH - LEFT - RIGHT)
 
+    # A group, not an image: an image's content is presentational, which would hide the links of its marks.
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {height}" width="100%" '
-        f'role="img" aria-labelledby="timeline-title" class="timeline">',
+        f'role="group" aria-labelledby="timeline-title" class="timeline">',
         f'<title id="timeline-title">{escape(words["timeline"])}</title>',
         _hatch_patterns(rows),
     ]

@@ -1,14 +1,12 @@
 // The query editor of /sparql: YASGUI on our endpoint, with our prefixes and the example queries.
 // Nothing is loaded from elsewhere: YASGUI is served by us, and its prefix and vocabulary lookups
-// (which would ask prefix.cc and LOV) are switched off.
+// (which would ask prefix.cc and LOV) are switched off. Without JavaScript the page's plain form
+// stays (the server renders it with the same first query); with it, the editor takes its place.
 (function () {
   "use strict";
   const config = JSON.parse(document.getElementById("sparql-config").textContent);
-  const prologue = Object.entries(config.prefixes)
-    .map(([prefix, namespace]) => `PREFIX ${prefix}: <${namespace}>`)
-    .join("\n");
-  const firstQuery = config.initialQuery ||
-    `${prologue}\n\nSELECT ?partnership ?label WHERE {\n  ?partnership a rp:Partnership ; rdfs:label ?label .\n}\nLIMIT 25\n`;
+  const plainForm = document.querySelector("form.sparql-plain");
+  const firstQuery = plainForm.querySelector("textarea").value;
 
   Yasgui.Yasqe.defaults.autocompleters = ["variables"];
   const yasgui = new Yasgui(document.getElementById("yasgui"), {
@@ -19,6 +17,25 @@
     yasqe: { value: firstQuery },
     yasr: { prefixes: config.prefixes },
   });
+  plainForm.hidden = true;
+  mendAccessibility();
+
+  // What YASGUI lacks for assistive technology (found by axe-core: tests/test_web_accessibility.py).
+  function mendAccessibility() {
+    const tabs = yasgui.tabElements;
+    // A tab list may hold tabs only: its "add a tab" button goes right after the list, which then
+    // appends new tabs at its end (YASGUI inserts them before addTabEl, or at the end when it is null).
+    if (tabs && tabs.addTabEl && tabs._tabsListEl) {
+      tabs._tabsListEl.after(tabs.addTabEl);
+      tabs.addTabEl.querySelector("button").classList.add("add-tab");
+      tabs.addTabEl = null;
+    }
+    document.querySelectorAll(".yasqe textarea").forEach((box) => box.setAttribute("aria-label", config.labels.query));
+    document.querySelectorAll(".yasgui input.autocomplete")
+      .forEach((box) => box.setAttribute("aria-label", config.labels.endpoint));
+    // The editor's scrolling box, reachable by keyboard so that its lines can be scrolled.
+    document.querySelectorAll(".yasqe .CodeMirror-scroll").forEach((box) => { box.tabIndex = 0; });
+  }
 
   function run(query) {
     const tab = yasgui.getTab();
@@ -27,7 +44,8 @@
   }
 
   document.querySelectorAll("button.example").forEach((button) => {
-    button.addEventListener("click", () => {
+    button.addEventListener("click", (event) => {
+      event.preventDefault();  // the button's form is for browsers without JavaScript
       const example = config.examples.find((candidate) => candidate.name === button.dataset.name);
       run(example.query);
     });

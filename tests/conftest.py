@@ -283,6 +283,21 @@ def site_on_every_store(request: pytest.FixtureRequest) -> Iterator[Site]:
     yield Site(site, HTTP)
 
 
+# The home page in pages (tests/test_web_pages.py, tests/test_web_accessibility.py): PAGE_SIZE a page.
+PAGE_SIZE = 10
+
+
+@pytest.fixture(scope="session")
+@tiered("served")
+def paged_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
+    """`lodpub serve` (LODPUB_PAGE_SIZE=PAGE_SIZE) on 30 agreements made by bench/generate.py."""
+    folder = tmp_path_factory.mktemp("paged")
+    release = generated_release(folder, 30)
+    with running_server(release.path.parent.parent, folder, shared=False, data_dir=str(folder / "data"),
+                        page_size=str(PAGE_SIZE)) as base:
+        yield base
+
+
 # --- Releases: a server on the mini dataset, whose releases a test builds and switches ----------
 
 

@@ -13,7 +13,7 @@ from urllib.parse import urljoin, urlparse
 import pytest
 import requests
 from browser import ARTIFACTS, requested_urls
-from conftest import generated_release, running_server
+from conftest import PAGE_SIZE
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 from tiers import tiered
@@ -173,21 +173,9 @@ def _assert_labels_not_prefixed_names(browser) -> None:
 
 # --- The home page in pages: 30 generated agreements, PAGE_SIZE partnerships a page ---------------
 
-PAGE_SIZE = 10
 # Written for the server's public base (its address), which the query's IRIs must name.
 LISTED = """PREFIX rp: <{base}ontology/>
 SELECT DISTINCT ?partnership WHERE {{ ?period a rp:StatusPeriod ; rp:partnership ?partnership }}"""
-
-
-@pytest.fixture(scope="module")
-@tiered("served")
-def paged_server(tmp_path_factory):
-    """`lodpub serve` (LODPUB_PAGE_SIZE=PAGE_SIZE) on 30 agreements made by bench/generate.py."""
-    folder = tmp_path_factory.mktemp("paged")
-    release = generated_release(folder, 30)
-    with running_server(release.path.parent.parent, folder, shared=False, data_dir=str(folder / "data"),
-                        page_size=str(PAGE_SIZE)) as base:
-        yield base
 
 
 @pytest.fixture(scope="module")

@@ -124,11 +124,13 @@ WORDS: dict[str, dict[str, str]] = {
     "sparql_query": {"cs": "Dotaz SPARQL", "en": "SPARQL query"},
     "run_query": {"cs": "Spustit dotaz", "en": "Run the query"},
     "sparql_endpoint": {"cs": "Koncový bod SPARQL", "en": "SPARQL endpoint"},
+    "answer_format": {"cs": "Formát odpovědi", "en": "Format of the answer"},
+    "shown_in_browser": {"cs": "zobrazí prohlížeč", "en": "shown by the browser"},
     "editor_needs_js": {
-        "cs": "Editor dotazů potřebuje JavaScript. Bez něj dotaz napište do pole níže a odešlete; odpověď přijde "
-              "ve formátu, který váš prohlížeč zobrazí.",
+        "cs": "Editor dotazů potřebuje JavaScript. Bez něj dotaz napište do pole níže a odešlete; odpověď v JSON "
+              "prohlížeč zobrazí, ostatní formáty stáhne.",
         "en": "The query editor needs JavaScript. Without it, write your query in the box below and send it; the "
-              "answer comes in a format your browser shows.",
+              "browser shows an answer in JSON and downloads the other formats.",
     },
 }
 

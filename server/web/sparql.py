@@ -25,7 +25,7 @@ from flask import Blueprint, Response, current_app, render_template, request
 
 from ..blank_nodes import stable_graph
 from ..describe.service_description import service_description
-from ..formats import results_format_of
+from ..formats import RESULTS_FORMATS, results_format_of
 from ..namespaces import CANONICAL_BASE, prefixes_for
 from ..store import QueryError, SparqlAnswer, Store
 from ..store.query_text import UnreadableQuery, read_query, syntax_error
@@ -256,7 +256,8 @@ def editor(query: str | None) -> Response:
     language = current_language()
     prefixes = prefixes_for(public_base())
     page = render_template("sparql.html", examples=examples(language), prefixes=prefixes,
-                           initial_query=query, default_query=default_query(prefixes))
+                           initial_query=query, default_query=default_query(prefixes),
+                           answer_formats=[fmt.key for fmt in RESULTS_FORMATS])
     return Response(page, mimetype="text/html")
 
 

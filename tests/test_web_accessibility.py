@@ -164,6 +164,16 @@ def test_axe_core_finds_nothing_serious_or_critical(browser, server, axe, path, 
     assert not failing, f"axe-core on {browser.current_url}:\n{axe_report(failing)}"
 
 
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_axe_core_finds_nothing_serious_in_the_editor_showing_an_answer(browser, server, axe, language):
+    browser.get(url_of(server, "sparql", language))
+    WebDriverWait(browser, 30).until(lambda driver: driver.find_elements(By.CSS_SELECTOR, ".yasqe .CodeMirror"))
+    browser.find_elements(By.CSS_SELECTOR, "button.example")[0].click()
+    WebDriverWait(browser, 30).until(lambda driver: driver.find_elements(By.CSS_SELECTOR, ".yasr table tbody tr"))
+    failing = [v for v in axe_violations(browser, axe) if v["impact"] in FAILING_IMPACTS]
+    assert not failing, f"axe-core on the editor's answer:\n{axe_report(failing)}"
+
+
 @contextmanager
 def emulated(browser, width: int, media: str = "screen") -> Iterator[None]:
     """The browser's pages `width` CSS pixels wide (as a phone, for screen), in `media`, until the end."""

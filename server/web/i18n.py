@@ -124,6 +124,7 @@ WORDS: dict[str, dict[str, str]] = {
     "sparql_query": {"cs": "Dotaz SPARQL", "en": "SPARQL query"},
     "run_query": {"cs": "Spustit dotaz", "en": "Run the query"},
     "sparql_endpoint": {"cs": "Koncový bod SPARQL", "en": "SPARQL endpoint"},
+    "rows_per_page": {"cs": "Řádků na stránku", "en": "Rows a page"},
     "answer_format": {"cs": "Formát odpovědi", "en": "Format of the answer"},
     "shown_in_browser": {"cs": "zobrazí prohlížeč", "en": "shown by the browser"},
     "editor_needs_js": {

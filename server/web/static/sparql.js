@@ -18,10 +18,13 @@
     yasr: { prefixes: config.prefixes },
   });
   plainForm.hidden = true;
-  mendAccessibility();
+  separateAddTab();
+  nameControls();
+  // YASGUI draws more as it goes (a new tab, the table of an answer): name what it adds too.
+  new MutationObserver(nameControls).observe(document.getElementById("yasgui"), { childList: true, subtree: true });
 
   // What YASGUI lacks for assistive technology (found by axe-core: tests/test_web_accessibility.py).
-  function mendAccessibility() {
+  function separateAddTab() {
     const tabs = yasgui.tabElements;
     // A tab list may hold tabs only: its "add a tab" button goes right after the list, which then
     // appends new tabs at its end (YASGUI inserts them before addTabEl, or at the end when it is null).
@@ -30,9 +33,16 @@
       tabs.addTabEl.querySelector("button").classList.add("add-tab");
       tabs.addTabEl = null;
     }
-    document.querySelectorAll(".yasqe textarea").forEach((box) => box.setAttribute("aria-label", config.labels.query));
-    document.querySelectorAll(".yasgui input.autocomplete")
-      .forEach((box) => box.setAttribute("aria-label", config.labels.endpoint));
+  }
+
+  function nameControls() {
+    const named = { ".yasqe textarea": config.labels.query, ".yasgui input.autocomplete": config.labels.endpoint,
+                    ".yasr select.tableSizer": config.labels.rows };
+    for (const [selector, name] of Object.entries(named)) {
+      document.querySelectorAll(selector).forEach((control) => {
+        if (!control.hasAttribute("aria-label")) control.setAttribute("aria-label", name);
+      });
+    }
     // The editor's scrolling box, reachable by keyboard so that its lines can be scrolled.
     document.querySelectorAll(".yasqe .CodeMirror-scroll").forEach((box) => { box.tabIndex = 0; });
   }

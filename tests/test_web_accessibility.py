@@ -97,6 +97,15 @@ def _accessible_name(page, element) -> str:
     return " ".join(node.text_content() for node in named if node is not None) or element.get("aria-label") or element.get("alt") or ""
 
 
+def test_a_link_named_in_the_other_language_says_so(in_process):
+    """EuroVoc's "twinning" is labelled in English alone: a Czech page marks it as English, an English one need not."""
+    twinning = "//a[@href='http://eurovoc.europa.eu/5323']"
+    czech = html.fromstring(page_of(in_process, "doc/id/dataset/partnerships", "cs").content).xpath(twinning)[0]
+    assert (czech.text_content(), czech.get("lang")) == ("twinning", "en")
+    english = html.fromstring(page_of(in_process, "doc/id/dataset/partnerships", "en").content).xpath(twinning)[0]
+    assert english.get("lang") is None
+
+
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_the_sparql_page_has_a_plain_form_that_answers_without_javascript(in_process, language):
     page = html.fromstring(page_of(in_process, "sparql", language).content)

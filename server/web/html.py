@@ -34,6 +34,9 @@ class Value:
     href: str | None = None
     external: bool = False
     language: str | None = None
+    # The language of a link's text when it is not the page's (a label found only in the other), so
+    # that a screen reader reads it in that language.
+    text_language: str | None = None
 
 
 @dataclass
@@ -59,27 +62,33 @@ class ResourceView:
 
 def label_of(graph: Graph, node: Node, language: str, base_iri: str) -> str:
     """The name of `node` in `language` (else in another language, else its short IRI)."""
+    return labelled(graph, node, language, base_iri)[0]
+
+
+def labelled(graph: Graph, node: Node, language: str, base_iri: str) -> tuple[str, str | None]:
+    """The name of `node`, as label_of gives it, and its language when that is another than `language`."""
     if isinstance(node, Literal):
-        return str(node)
+        return str(node), None
     for predicate in LABEL_PREDICATES:
         labels = list(graph.objects(node, predicate))
         for wanted in (language, None, *sorted({label.language for label in labels if label.language})):
             for label in labels:
                 if isinstance(label, Literal) and label.language == wanted:
-                    return str(label)
+                    return str(label), (wanted if wanted != language else None)
     if isinstance(node, URIRef):
         for namespace, name in AUTHORITIES.items():
             if str(node).startswith(namespace):
-                return name + str(node)[len(namespace):]
-        return shorten_iri(str(node), prefixes_for(base_iri)).strip("<>")
-    return ""
+                return name + str(node)[len(namespace):], None
+        return shorten_iri(str(node), prefixes_for(base_iri)).strip("<>"), None
+    return "", None
 
 
 def value_of(graph: Graph, node: Node, language: str, base_iri: str) -> Value:
     """How `node` is shown: a link to our page or to an authority, or a text."""
     if isinstance(node, URIRef):
         external = not str(node).startswith(base_iri)
-        return Value(label_of(graph, node, language, base_iri), str(node), external)
+        text, text_language = labelled(graph, node, language, base_iri)
+        return Value(text, str(node), external, text_language=text_language)
     if isinstance(node, BNode):
         return Value(_describe_blank_node(graph, node, language, base_iri))
     return Value(str(node), language=node.language)

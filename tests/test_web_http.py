@@ -5,7 +5,6 @@ from urllib.parse import urlencode
 
 import pytest
 import requests
-from test_web_pages import browser  # noqa: F401 - the shared browser fixture
 
 from lodpub.config import Settings
 

@@ -200,7 +200,7 @@ class SearchIndex:
         in `language`, else without one, else in another; else the end of its IRI."""
         labels = self.labels[resource]
         if not labels:
-            return self.iris[resource].rstrip("/").rsplit("/", 1)[-1]
+            return _last_segment(self.iris[resource])
         first = [label for label in labels if label[0] == labels[0][0]]
         for wanted in (language, ""):
             for _, label_language, text in first:
@@ -212,7 +212,7 @@ class SearchIndex:
              wanted: list[set[str]]) -> Hit:
         kind = self.kinds[resource]
         names = self.kind_labels.get(kind, {})
-        kind_label = names.get(language) or next(iter(names.values()), "") or kind.rstrip("/#").rsplit("/", 1)[-1]
+        kind_label = names.get(language) or next(iter(names.values()), "") or _last_segment(kind)
         text = self.texts[number]
         matched = snippet(text, wanted) if self.text_field[number] == DESCRIPTION else text
         return Hit(self.iris[resource], label, kind, kind_label[:1].upper() + kind_label[1:], matched,
@@ -248,3 +248,8 @@ def snippet(text: str, wanted: list[set[str]]) -> str:
     if end < len(text):
         end = text.rfind(" ", start, end) if text.rfind(" ", start, end) > start else end
     return ("…" if start > 0 else "") + text[start:end].strip() + ("…" if end < len(text) else "")
+
+
+def _last_segment(iri: str) -> str:
+    """What follows the last "/" or "#" of `iri`: a name for a resource that has none."""
+    return re.split(r"[/#]", iri.rstrip("/#"))[-1]

@@ -65,7 +65,7 @@ def measure(data: Path, rounds: int) -> dict:
     for query in ("bursa", "harputem", "synthetic", "liberec region", "a"):
         index.search(query, "en", 50)
     return {"data": str(data), "triples": store.triple_count, "load_seconds": round(loaded, 2),
-            "resources": len(index), "texts": len(index.texts), "words": len(index.postings),
+            "resources": len(index), "texts": index.text_count, "words": index.word_count,
             "build_seconds": [round(seconds, 2) for seconds in times],
             "build_seconds_median": round(statistics.median(times), 2),
             "index_mb": round(held / 2**20, 1),

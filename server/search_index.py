@@ -10,12 +10,14 @@ or, for the last word of the query, any word it begins, as the user types. A res
 one of its texts does, and ranks by the best of them (`rank_of`).
 """
 
+import heapq
 import re
 import unicodedata
 from array import array
 from bisect import bisect_left
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from functools import lru_cache
 
 # The three kinds of text, in the order they rank.
 LABEL, ALTERNATIVE, DESCRIPTION = 0, 1, 2
@@ -51,7 +53,14 @@ def fold(text: str) -> str:
 def words(text: str) -> list[str]:
     """The folded words of `text`: letters and digits, everything else a separator ("Valle d'Aosta"
     -> valle, d, aosta, whichever apostrophe the text has)."""
-    return _WORD.findall(fold(text))
+    return [folded for word in _WORD.findall(unicodedata.normalize("NFC", text)) for folded in _folded_word(word)]
+
+
+@lru_cache(maxsize=1 << 16)
+def _folded_word(word: str) -> tuple[str, ...]:
+    # A text's words repeat: folding each once saves most of the index's time. Folding may still
+    # part a word ("½" is 1⁄2).
+    return tuple(_WORD.findall(fold(word)))
 
 
 def stems(word: str) -> list[str]:
@@ -101,69 +110,109 @@ class Results:
         return list(groups.values())
 
 
-@dataclass
+class _Strings:
+    """Many strings, numbered in the order added, in one UTF-8 buffer: a tenth of the memory of as
+    many str objects (a str costs 50 to 75 bytes besides its text)."""
+
+    def __init__(self) -> None:
+        self._buffer = bytearray()
+        self._ends = array("Q")
+
+    def append(self, text: str) -> int:
+        """Keep `text`; returns its number."""
+        self._buffer += text.encode()
+        self._ends.append(len(self._buffer))
+        return len(self._ends) - 1
+
+    def __getitem__(self, number: int) -> str:
+        start = self._ends[number - 1] if number else 0
+        return self._buffer[start:self._ends[number]].decode()
+
+    def __len__(self) -> int:
+        return len(self._ends)
+
+
 class SearchIndex:
     """The texts of resources, and the words in them.
 
-    `add` a resource's texts (each with the rank of its predicate among the labels, its field and
-    language), then `finish`; then `search`. `kind_labels` names each kind by language.
+    `add` each resource with its texts, then `finish`; then `search`. `kind_labels` names each kind
+    by language. A resource's texts are numbered one after another (from `_first_text[resource]`);
+    for each kind of text, `_postings` gives the texts that hold a word, and `_first_words` the labels
+    that begin with one, so that a query is answered mostly by operations on sets.
     """
 
-    kind_labels: dict[str, dict[str, str]] = field(default_factory=dict)
-    iris: list[str] = field(default_factory=list)
-    kinds: list[str] = field(default_factory=list)
-    # Per resource: its labels as (predicate rank, language, text), to name it in any language.
-    labels: list[list[tuple[int, str, str]]] = field(default_factory=list)
-    texts: list[str] = field(default_factory=list)
-    text_resource: array = field(default_factory=lambda: array("i"))
-    text_field: array = field(default_factory=lambda: array("b"))
-    text_language: list[str] = field(default_factory=list)
-    postings: dict[str, array] = field(default_factory=dict)
-    sorted_words: list[str] = field(default_factory=list)
+    def __init__(self, kind_labels: dict[str, dict[str, str]] | None = None) -> None:
+        self.kind_labels = kind_labels or {}
+        self._iris = _Strings()
+        self._kinds: list[str] = []
+        self._kind_names: dict[str, str] = {}
+        self._first_text = array("I", [0])
+        self._texts = _Strings()
+        self._text_resource = array("I")
+        self._text_field = array("b")
+        self._text_rank = array("b")
+        self._text_language = array("H")
+        self._text_words = array("H")
+        self._languages: dict[str, int] = {}
+        self._postings: tuple[dict[str, array], ...] = ({}, {}, {})
+        self._first_words: dict[str, array] = {}
+        self._sorted_words: list[str] = []
+        self._label_texts: dict[str, array] = {}
 
     def add(self, iri: str, kind: str, texts: Iterable[tuple[int, int, str, str]]) -> None:
         """Add the resource `iri` of `kind` with its `texts`: (label rank or -1, field, language, text)."""
-        resource = len(self.iris)
-        self.iris.append(iri)
-        self.kinds.append(kind)
-        self.labels.append([])
-        languages: dict[str, str] = {}
+        resource = self._iris.append(iri)
+        self._kinds.append(self._kind_names.setdefault(kind, kind))  # one str per kind, not per resource
         for rank, text_field, language, text in texts:
-            text = unicodedata.normalize("NFC", text)
-            language = languages.setdefault(language, language)
-            if text_field == LABEL:
-                self.labels[resource].append((rank, language, text))
-            number = len(self.texts)
-            self.texts.append(text)
-            self.text_resource.append(resource)
-            self.text_field.append(text_field)
-            self.text_language.append(language)
-            for word in set(words(text)):
-                self.postings.setdefault(word, array("i")).append(number)
+            number = self._texts.append(text)
+            text_words = words(text)
+            self._text_resource.append(resource)
+            self._text_field.append(text_field)
+            self._text_rank.append(rank)
+            self._text_language.append(self._languages.setdefault(language, len(self._languages)))
+            self._text_words.append(min(len(text_words), 0xFFFF))
+            _post(self._postings[text_field], set(text_words), number)
+            if text_field == LABEL and text_words:
+                _post(self._first_words, (text_words[0],), number)
+        self._first_text.append(len(self._texts))
 
-    def finish(self) -> "SearchIndex":
-        """Make the index ready to search (the sorted words, for prefixes); returns it."""
-        self.sorted_words = sorted(self.postings)
-        for labels in self.labels:
-            labels.sort()
+    def finish(self, languages: Iterable[str] = ()) -> "SearchIndex":
+        """Make the index ready to search (the sorted words, for prefixes; each resource's label in
+        each of `languages`, which would otherwise be found at the first search in each); returns it."""
+        self._sorted_words = sorted(set().union(*self._postings))
+        for language in languages:
+            self._label_numbers(language)
         return self
 
     def __len__(self) -> int:
-        return len(self.iris)
+        return len(self._iris)
+
+    @property
+    def text_count(self) -> int:
+        """How many texts the index holds."""
+        return len(self._texts)
+
+    @property
+    def word_count(self) -> int:
+        """How many different words the texts hold."""
+        return len(self._sorted_words)
 
     def variants(self, word: str, last: bool) -> set[str]:
         """The indexed words that `word` of a query matches: itself, itself in another Czech case
         (`stems`), and, when it is the last word of the query, every word it begins."""
-        found = {stem + ending for stem in stems(word) for ending in CZECH_ENDINGS
-                 if stem + ending in self.postings}
-        if word in self.postings:
-            found.add(word)
+        known = self._is_word
+        found = {stem + ending for stem in stems(word) for ending in CZECH_ENDINGS if known(stem + ending)}
         if last and len(word) >= MIN_PREFIX:
-            position = bisect_left(self.sorted_words, word)
-            while position < len(self.sorted_words) and self.sorted_words[position].startswith(word):
-                found.add(self.sorted_words[position])
+            position = bisect_left(self._sorted_words, word)
+            while position < len(self._sorted_words) and self._sorted_words[position].startswith(word):
+                found.add(self._sorted_words[position])
                 position += 1
+        if known(word):
+            found.add(word)
         return found
+
+    def _is_word(self, word: str) -> bool:
+        return any(word in postings for postings in self._postings)
 
     def search(self, query: str, language: str, limit: int) -> Results:
         """The resources whose texts match `query`, best first, with their labels and kinds in
@@ -172,51 +221,102 @@ class SearchIndex:
         if not query_words:
             return Results(query, 0, [])
         wanted = [self.variants(word, index == len(query_words) - 1) for index, word in enumerate(query_words)]
-        # Per resource, its best text: by score, then a text in the reader's language, then the first.
-        best: dict[int, tuple[int, bool, int]] = {}
-        for number in self._candidates(wanted):
-            score = rank_of(words(self.texts[number]), wanted, self.text_field[number])
-            resource = self.text_resource[number]
-            candidate = (score, self.text_language[number] == language, -number)
-            if score and candidate > best.get(resource, (0, False, 0)):
-                best[resource] = candidate
-        ranked = sorted(((score, self.label(resource, language), resource, -negative)
-                         for resource, (score, _, negative) in best.items()),
-                        key=lambda row: (-row[0], len(row[1]), fold(row[1]), self.iris[row[2]]))
-        return Results(query, len(ranked), [self._hit(*row, language, wanted) for row in ranked[:limit]])
+        scores = self._scores(wanted)
+        return Results(query, len(scores), [self._hit(resource, language, wanted)
+                                             for resource in self._best(scores, language, limit)])
 
-    def _candidates(self, wanted: list[set[str]]) -> set[int]:
-        """The texts that hold a variant of every word of the query."""
+    def _holding_all(self, text_field: int, wanted: list[set[str]]) -> set[int]:
+        """The texts of `text_field` that hold a variant of every word of the query."""
+        postings = self._postings[text_field]
         found: set[int] | None = None
-        for variants in sorted(wanted, key=lambda variants: sum(len(self.postings[word]) for word in variants)):
-            texts = {number for word in variants for number in self.postings[word]}
+        for variants in sorted(wanted, key=lambda variants: sum(len(postings.get(word, ())) for word in variants)):
+            texts: set[int] = set()
+            for word in variants:
+                texts.update(postings.get(word, ()))
             found = texts if found is None else found & texts
             if not found:
                 return set()
         return found or set()
 
+    def _scores(self, wanted: list[set[str]]) -> dict[int, int]:
+        """The score of every resource that matches (see rank_of), by resource."""
+        resource_of = self._text_resource.__getitem__
+        labels = self._holding_all(LABEL, wanted)
+        scores = dict.fromkeys(map(resource_of, labels), ALL_WORDS)
+        beginning = set()
+        for word in wanted[0]:
+            beginning.update(self._first_words.get(word, ()))
+        for number in beginning & labels:
+            if len(wanted) == 1:
+                score = EQUAL if self._text_words[number] == 1 else STARTS
+            else:
+                score = rank_of(words(self._texts[number]), wanted, LABEL)
+            resource = resource_of(number)
+            scores[resource] = max(scores[resource], score)
+        for text_field, score in ((ALTERNATIVE, IN_ALTERNATIVE), (DESCRIPTION, IN_DESCRIPTION)):
+            found = set(map(resource_of, self._holding_all(text_field, wanted)))
+            scores.update(dict.fromkeys(found - scores.keys(), score))
+        return scores
+
+    def _best(self, scores: dict[int, int], language: str, limit: int) -> list[int]:
+        """The `limit` best of the resources `scores` scores: by score, then by the length of their
+        label in `language`, then by that label, then by IRI."""
+        by_score: dict[int, list[int]] = {}
+        for resource, score in scores.items():
+            by_score.setdefault(score, []).append(resource)
+        best: list[int] = []
+        for score in sorted(by_score, reverse=True):
+            if len(best) >= limit:
+                break
+
+            def order(resource: int) -> tuple[int, str, str]:
+                label = self.label(resource, language)
+                return len(label), label.casefold(), self._iris[resource]
+            best += heapq.nsmallest(limit - len(best), by_score[score], key=order)
+        return best
+
     def label(self, resource: int, language: str) -> str:
         """The name of a resource in `language`: of its labels, those of the first label predicate,
         in `language`, else without one, else in another; else the end of its IRI."""
-        labels = self.labels[resource]
-        if not labels:
-            return _last_segment(self.iris[resource])
-        first = [label for label in labels if label[0] == labels[0][0]]
-        for wanted in (language, ""):
-            for _, label_language, text in first:
-                if label_language == wanted:
-                    return text
-        return first[0][2]
+        number = self._label_numbers(language)[resource]
+        return self._texts[number] if number >= 0 else _last_segment(self._iris[resource])
 
-    def _hit(self, score: int, label: str, resource: int, number: int, language: str,
-             wanted: list[set[str]]) -> Hit:
-        kind = self.kinds[resource]
+    def _label_numbers(self, language: str) -> array:
+        """For each resource, the number of the text that names it in `language` (-1: none)."""
+        if language not in self._label_texts:
+            self._label_texts[language] = array("i", (self._label_text(resource, language)
+                                                      for resource in range(len(self))))
+        return self._label_texts[language]
+
+    def _label_text(self, resource: int, language: str) -> int:
+        """The number of the text that names `resource` in `language` (see `label`), -1 if none."""
+        labels = [number for number in range(self._first_text[resource], self._first_text[resource + 1])
+                  if self._text_field[number] == LABEL]
+        if not labels:
+            return -1
+        first_rank = min(self._text_rank[number] for number in labels)
+        labels = [number for number in labels if self._text_rank[number] == first_rank]
+        for wanted in (language, ""):
+            code = self._languages.get(wanted)
+            for number in labels:
+                if self._text_language[number] == code:
+                    return number
+        return labels[0]
+
+    def _hit(self, resource: int, language: str, wanted: list[set[str]]) -> Hit:
+        """A resource as a hit: its text that matched best (in `language` if one did), its score."""
+        code = self._languages.get(language)
+        score, _, number = max((rank_of(words(self._texts[number]), wanted, self._text_field[number]),
+                                self._text_language[number] == code, -number)
+                               for number in range(self._first_text[resource], self._first_text[resource + 1]))
+        number = -number
+        kind = self._kinds[resource]
         names = self.kind_labels.get(kind, {})
         kind_label = names.get(language) or next(iter(names.values()), "") or _last_segment(kind)
-        text = self.texts[number]
-        matched = snippet(text, wanted) if self.text_field[number] == DESCRIPTION else text
-        return Hit(self.iris[resource], label, kind, kind_label[:1].upper() + kind_label[1:], matched,
-                   FIELD_NAMES[self.text_field[number]], score)
+        text = self._texts[number]
+        matched = snippet(text, wanted) if self._text_field[number] == DESCRIPTION else text
+        return Hit(self._iris[resource], self.label(resource, language), kind, kind_label[:1].upper() + kind_label[1:],
+                   matched, FIELD_NAMES[self._text_field[number]], score)
 
 
 def rank_of(text_words: list[str], wanted: list[set[str]], text_field: int) -> int:
@@ -248,6 +348,15 @@ def snippet(text: str, wanted: list[set[str]]) -> str:
     if end < len(text):
         end = text.rfind(" ", start, end) if text.rfind(" ", start, end) > start else end
     return ("…" if start > 0 else "") + text[start:end].strip() + ("…" if end < len(text) else "")
+
+
+def _post(postings: dict[str, array], text_words: Iterable[str], number: int) -> None:
+    """Note in `postings` that text `number` holds each of `text_words`."""
+    for word in text_words:
+        posting = postings.get(word)
+        if posting is None:
+            postings[word] = posting = array("I")
+        posting.append(number)
 
 
 def _last_segment(iri: str) -> str:

@@ -4,6 +4,7 @@ names in both languages, with and without diacritics, in upper and lower case.""
 
 import dataclasses
 import json
+import shutil
 import xml.etree.ElementTree as ElementTree
 
 import pytest
@@ -18,7 +19,7 @@ from lodpub import create_app
 from lodpub.search_index import fold
 from lodpub.web import publisher
 from lodpub.web.i18n import WORDS
-from lodpub.web.search import MAX_QUERY_CHARS
+from lodpub.web.search import INDEX_FOLDER, MAX_QUERY_CHARS
 
 OPENSEARCH = "{http://a9.com/-/spec/opensearch/1.1/}"
 SCHEMA_PLACE = URIRef("https://schema.org/Place")
@@ -181,8 +182,10 @@ def test_hostile_input_is_never_an_error_of_ours_and_is_shown_escaped(client, ra
 def test_a_search_asks_the_store_nothing_once_the_index_is_made(app, client, monkeypatch):
     client.get("/search.json?q=bursa")
     asked = []
-    real_select = publisher_of(app).store.select
-    monkeypatch.setattr(publisher_of(app).store, "select", lambda query: asked.append(query) or real_select(query))
+    store = publisher_of(app).store
+    for method in ("select", "select_values", "labels", "sparql"):
+        monkeypatch.setattr(store, method, lambda *arguments, real=getattr(store, method): asked.append(arguments)
+                            or real(*arguments))
     for query in ("jested", "} UNION { ?s ?p ?o", "Harputem"):
         assert client.get("/search.json", query_string={"q": query}).status_code == 200
     assert asked == []
@@ -196,6 +199,31 @@ def test_the_index_is_made_again_when_the_store_serves_another_release(app, clie
     monkeypatch.setattr(store, "version", store.version + "-next")
     assert client.get("/search.json?q=bursa").json["hits"][0]["iri"].endswith("id/region/bursa")
     assert list(kept) == [(store.base_iri, store.version)]
+
+
+def test_a_worker_reads_the_index_another_made_and_makes_it_again_if_damaged(project_release, project_settings,
+                                                                            tmp_path, monkeypatch):
+    """Each app stands for a worker: the first makes the index and keeps it in the output folder, the
+    next reads it without asking the store, and a damaged file is made again."""
+    output = tmp_path / "dist"
+    shutil.copytree(project_release.path.parent.parent, output, symlinks=True, ignore=shutil.ignore_patterns(INDEX_FOLDER))
+    settings = dataclasses.replace(project_settings, output_dir=output, public_base=project_settings.base_iri)
+
+    def worker_asks(query: str) -> tuple[int, str]:
+        app = create_app(settings)
+        asked = []
+        real_select = publisher_of(app).store.select_values
+        monkeypatch.setattr(publisher_of(app).store, "select_values", lambda text: asked.append(text) or real_select(text))
+        first = app.test_client().get("/search.json", query_string={"q": query}).json["hits"][0]["iri"]
+        return len(asked), first
+
+    assert worker_asks("jested") == (2, project_settings.base_iri + "id/place/jested")
+    kept = list((output / INDEX_FOLDER).iterdir())
+    assert len(kept) == 1 and kept[0].suffix == ".pickle"
+    assert worker_asks("Harputem") == (0, project_settings.base_iri + "id/person/sahabettin-harput")
+    kept[0].write_bytes(kept[0].read_bytes()[:1000])
+    assert worker_asks("jested")[0] == 2
+    assert [path.name for path in (output / INDEX_FOLDER).iterdir()] == [kept[0].name]
 
 
 def publisher_of(app):

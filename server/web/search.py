@@ -2,18 +2,27 @@
 `/search.json?q=` and the OpenSearch description `/opensearch.xml`.
 
 The index (search_index.py) is made from two SELECTs through `store()`, so that it works on every
-store, once per release: it is kept per store version and made again when the store serves
-another release, on the first search after it. A query never reaches the store: it is looked up in
-the index, and is refused (400) beyond MAX_QUERY_CHARS characters.
+store, once per release: the first worker to search a release makes it and writes it into the
+output folder, where the other workers (and those that replace them) read it in a fraction of the
+time; each keeps it in memory per store version, and turns to another when the store serves another
+release. A query never reaches the store: it is looked up in the index, and is refused (400) beyond
+MAX_QUERY_CHARS characters.
 """
 
+import hashlib
 import json
+import os
+import pickle
+import tempfile
 import threading
+import time
 import unicodedata
 import xml.etree.ElementTree as ElementTree
+from collections.abc import Collection
+from pathlib import Path
 
 from flask import Blueprint, Response, current_app, render_template, request, url_for
-from rdflib import Literal
+from rdflib import URIRef
 from rdflib.namespace import DCAT, DCTERMS, RDFS, SKOS
 
 from ..namespaces import LABEL_PREDICATES
@@ -28,6 +37,10 @@ blueprint = Blueprint("search", __name__)
 # The longest query answered, in characters: names and phrases are far shorter.
 MAX_QUERY_CHARS = 200
 JSON_TYPE = "application/json"
+# Where the workers keep the index of the served release, in the output folder; the format's
+# version is part of a file's name, so that an index written by other code is not read.
+INDEX_FOLDER = "search-index"
+INDEX_FORMAT = 1
 OPENSEARCH_TYPE = "application/opensearchdescription+xml"
 OPENSEARCH_NS = "http://a9.com/-/spec/opensearch/1.1/"
 
@@ -38,7 +51,7 @@ DESCRIPTION_PREDICATES = (DCTERMS.description, SKOS.definition, SKOS.scopeNote, 
 
 # Every text of a resource under the base, but for the terms of the ontology (its own page lists them).
 TEXTS = """
-SELECT ?resource ?predicate ?text WHERE {{
+SELECT ?resource ?predicate ?text (LANG(?text) AS ?language) WHERE {{
   VALUES ?predicate {{ {predicates} }}
   ?resource ?predicate ?text .
   FILTER (isIRI(?resource) && isLITERAL(?text) && STRSTARTS(STR(?resource), {base})
@@ -69,47 +82,85 @@ def build_index(source: Store) -> SearchIndex:
     fields = field_of(base)
     strings = {"base": json.dumps(base), "ontology": json.dumps(base + "ontology/")}
     texts: dict[str, list[tuple[int, int, str, str]]] = {}
-    for row in source.select(TEXTS.format(predicates=" ".join(f"<{p}>" for p in fields), **strings)):
-        text = row["text"]
-        if isinstance(text, Literal) and (text.language or text.datatype is None or str(text.datatype).endswith("#string")):
-            texts.setdefault(str(row["resource"]), []).append((*fields[str(row["predicate"])], text.language or "",
-                                                               str(text)))
-    kinds = _kinds(source.select(KINDS.format(**strings)), set(texts), base)
-    labels = source.labels(set(kinds.values()))
+    for resource, predicate, text, language in source.select_values(
+            TEXTS.format(predicates=" ".join(f"<{p}>" for p in fields), **strings)):
+        texts.setdefault(resource, []).append((*fields[predicate], language, text))
+    kinds = _kinds(source.select_values(KINDS.format(**strings)), texts.keys(), base)
+    kind_iris = {URIRef(kind) for kind in kinds.values() if kind}
+    labels = source.labels(kind_iris)
     index = SearchIndex({str(kind): {language: label_of(labels, kind, language, base) for language in LANGUAGES}
-                         for kind in set(kinds.values())})
+                         for kind in kind_iris})
     for resource in sorted(texts):
-        index.add(resource, str(kinds.get(resource, "")), texts[resource])
-    return index.finish()
+        index.add(resource, kinds.get(resource, ""), texts.pop(resource))
+    return index.finish(LANGUAGES)
 
 
-def _kinds(rows: list[dict], resources: set[str], base: str) -> dict:
+def _kinds(rows: list[tuple[str, ...]], resources: Collection[str], base: str) -> dict[str, str]:
     """The kind of each of `resources`: its concept scheme, else its class in our namespace, else
     its first class."""
-    chosen: dict = {}
-    for row in rows:
-        resource = str(row["resource"])
+    chosen: dict[str, tuple[tuple[int, str], str]] = {}
+    for resource, scheme, kind_type in rows:
         if resource not in resources:
             continue
-        kind = row.get("scheme") or row.get("type")
-        preference = (0 if "scheme" in row else 1 if str(kind).startswith(base) else 2, str(kind))
+        kind = scheme or kind_type
+        preference = (0 if scheme else 1 if kind.startswith(base) else 2, kind)
         if resource not in chosen or preference < chosen[resource][0]:
             chosen[resource] = (preference, kind)
     return {resource: kind for resource, (_, kind) in chosen.items()}
 
 
 def current_index() -> SearchIndex:
-    """The index of the release the store serves now: made on the first search after it is served."""
+    """The index of the release the store serves now: kept in memory per store version; read from
+    the output folder if a worker has made it already, else made (and written there for the others)."""
     kept = current_app.extensions.setdefault("lodpub.search", {})
     source = store()
     key = (source.base_iri, source.version)
     if key not in kept:
         with _building:
             if key not in kept:
-                index = build_index(source)
+                index = _read_or_build(source, _index_file(publisher().settings.output_dir, *key))
                 kept.clear()
                 kept[key] = index
     return kept[key]
+
+
+def _index_file(output_dir: Path | None, base: str, version: str) -> Path | None:
+    """Where the index of release `version` under `base` is kept, for every worker (None: nowhere)."""
+    if output_dir is None:
+        return None
+    name = hashlib.sha256(f"{INDEX_FORMAT}\n{base}\n{version}".encode()).hexdigest()[:32]
+    return output_dir / INDEX_FOLDER / f"{name}.pickle"
+
+
+def _read_or_build(source: Store, path: Path | None) -> SearchIndex:
+    """The index kept in `path`, else one made from `source` and kept there (the others are removed:
+    their releases are no longer served, and a release served again makes its index again)."""
+    if path is not None and path.is_file():
+        try:
+            return pickle.loads(path.read_bytes())
+        except (OSError, pickle.UnpicklingError, EOFError, AttributeError, TypeError) as error:
+            current_app.logger.warning("search index %s unreadable, made again: %s", path, error)
+    started = time.monotonic()
+    index = build_index(source)
+    current_app.logger.info("search index of %s made in %.1f s: %d resources", source.version,
+                            time.monotonic() - started, len(index))
+    if path is not None:
+        _keep(index, path)
+    return index
+
+
+def _keep(index: SearchIndex, path: Path) -> None:
+    """Write `index` to `path` whole or not at all (a temporary file renamed), removing the others."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=path.parent, prefix=".", delete=False) as temporary:
+            pickle.dump(index, temporary, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(temporary.name, path)
+        for other in path.parent.glob("*.pickle"):
+            if other != path:
+                other.unlink(missing_ok=True)
+    except OSError as error:
+        current_app.logger.warning("search index not kept in %s: %s", path.parent, error)
 
 
 def cleaned(query: str) -> str:

@@ -184,8 +184,7 @@ def test_a_search_asks_the_store_nothing_once_the_index_is_made(app, client, mon
     asked = []
     store = publisher_of(app).store
     for method in ("select", "select_values", "labels", "sparql"):
-        monkeypatch.setattr(store, method, lambda *arguments, real=getattr(store, method): asked.append(arguments)
-                            or real(*arguments))
+        monkeypatch.setattr(store, method, recording(getattr(store, method), asked))
     for query in ("jested", "} UNION { ?s ?p ?o", "Harputem"):
         assert client.get("/search.json", query_string={"q": query}).status_code == 200
     assert asked == []
@@ -224,6 +223,14 @@ def test_a_worker_reads_the_index_another_made_and_makes_it_again_if_damaged(pro
     kept[0].write_bytes(kept[0].read_bytes()[:1000])
     assert worker_asks("jested")[0] == 2
     assert [path.name for path in (output / INDEX_FOLDER).iterdir()] == [kept[0].name]
+
+
+def recording(method, calls: list):
+    """`method`, noting the arguments of each call in `calls`."""
+    def recorded(*arguments):
+        calls.append(arguments)
+        return method(*arguments)
+    return recorded
 
 
 def publisher_of(app):

@@ -9,10 +9,13 @@ store holds a release, without writing one: `lodpub build` of 10k agreements tak
 index is made from it exactly as the server makes it (web/search.py `build_index`, through the
 store's SPARQL). Time: the median of `--rounds` builds. Memory: what the index holds once made
 (tracemalloc, in a build of its own, as tracing slows it), and the process's peak resident size.
+Also: the size of the file the workers share it by, the time to write and read it, and the time of a
+few searches (total hits and milliseconds).
 """
 
 import argparse
 import json
+import pickle
 import resource
 import statistics
 import sys
@@ -62,14 +65,22 @@ def measure(data: Path, rounds: int) -> dict:
     held = tracemalloc.get_traced_memory()[0]
     tracemalloc.stop()
     started = time.perf_counter()
+    kept = pickle.dumps(index, protocol=pickle.HIGHEST_PROTOCOL)
+    written = time.perf_counter() - started
+    started = time.perf_counter()
+    pickle.loads(kept)
+    read = time.perf_counter() - started
+    searches = {}
     for query in ("bursa", "harputem", "synthetic", "liberec region", "a"):
-        index.search(query, "en", 50)
+        started = time.perf_counter()
+        searches[query] = (index.search(query, "en", 50).total, round((time.perf_counter() - started) * 1000, 1))
     return {"data": str(data), "triples": store.triple_count, "load_seconds": round(loaded, 2),
             "resources": len(index), "texts": index.text_count, "words": index.word_count,
             "build_seconds": [round(seconds, 2) for seconds in times],
             "build_seconds_median": round(statistics.median(times), 2),
             "index_mb": round(held / 2**20, 1),
-            "five_searches_ms": round((time.perf_counter() - started) * 1000, 1),
+            "kept_mb": round(len(kept) / 2**20, 1), "kept_write_seconds": round(written, 2),
+            "kept_read_seconds": round(read, 2), "searches_total_and_ms": searches,
             "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)}
 
 

@@ -91,6 +91,8 @@ class Hit:
     matched: str
     field: str
     score: int
+    # `matched` in parts, each flagged when it is a word that matched, to be shown marked.
+    matched_parts: tuple[tuple[str, bool], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -164,6 +166,7 @@ class SearchIndex:
         resource = self._iris.append(iri)
         self._kinds.append(self._kind_names.setdefault(kind, kind))  # one str per kind, not per resource
         for rank, text_field, language, text in texts:
+            text = unicodedata.normalize("NFC", text)  # as words() reads it, so that its words can be marked
             number = self._texts.append(text)
             text_words = words(text)
             self._text_resource.append(resource)
@@ -316,7 +319,7 @@ class SearchIndex:
         text = self._texts[number]
         matched = snippet(text, wanted) if self._text_field[number] == DESCRIPTION else text
         return Hit(self._iris[resource], self.label(resource, language), kind, kind_label[:1].upper() + kind_label[1:],
-                   matched, FIELD_NAMES[self._text_field[number]], score)
+                   matched, FIELD_NAMES[self._text_field[number]], score, marked(matched, wanted))
 
 
 def rank_of(text_words: list[str], wanted: list[set[str]], text_field: int) -> int:
@@ -339,8 +342,7 @@ def snippet(text: str, wanted: list[set[str]]) -> str:
     cut at spaces, with an ellipsis where it is cut."""
     if len(text) <= SNIPPET_CHARS:
         return text
-    position = next((match.start() for match in _WORD.finditer(text)
-                     if any(fold(match.group()) in variants for variants in wanted)), 0)
+    position = next((match.start() for match in _WORD.finditer(text) if _matches(match.group(), wanted)), 0)
     start = max(0, position - SNIPPET_CHARS // 3)
     end = min(len(text), start + SNIPPET_CHARS)
     if start > 0:
@@ -348,6 +350,22 @@ def snippet(text: str, wanted: list[set[str]]) -> str:
     if end < len(text):
         end = text.rfind(" ", start, end) if text.rfind(" ", start, end) > start else end
     return ("…" if start > 0 else "") + text[start:end].strip() + ("…" if end < len(text) else "")
+
+
+def marked(text: str, wanted: list[set[str]]) -> tuple[tuple[str, bool], ...]:
+    """`text` in parts, each flagged True when it is a word that a word of the query matches."""
+    parts: list[tuple[str, bool]] = []
+    done = 0
+    for match in _WORD.finditer(text):
+        if _matches(match.group(), wanted):
+            parts += [(text[done:match.start()], False), (match.group(), True)]
+            done = match.end()
+    parts.append((text[done:], False))
+    return tuple(part for part in parts if part[0])
+
+
+def _matches(word: str, wanted: list[set[str]]) -> bool:
+    return any(folded in variants for folded in _folded_word(word) for variants in wanted)
 
 
 def _post(postings: dict[str, array], text_words: Iterable[str], number: int) -> None:

@@ -121,6 +121,8 @@ def test_a_description_is_shown_around_what_matched():
     hit = index_of(VISIT).search("vajnerova", "en", 5).hits[0]
     assert hit.field == "description" and "Lidií Vajnerovou" in hit.matched
     assert len(hit.matched) <= 170 and hit.matched.endswith("…")
+    assert [part for part, matched in hit.matched_parts if matched] == ["Vajnerovou"]
+    assert "".join(part for part, _ in hit.matched_parts) == hit.matched
 
 
 def test_at_most_the_limit_is_listed_and_the_total_is_said():

@@ -84,6 +84,8 @@ def test_a_name_found_in_an_alternative_name_or_a_description_says_what_matched(
     assert university["matched_in"] == "alternative" and university["matched"] == "Technická universita"
     visit = next(hit for hit in hits(in_process, "jested") if hit["matched_in"] == "description")
     assert "Ještěd" in visit["matched"] and visit["score"] < hits(in_process, "jested")[0]["score"]
+    document, _ = page(in_process, "jested", "cs")
+    assert [mark.text for mark in document.iter("mark")] == ["Ještěd"] * len(document.findall(".//span[@class='matched']"))
 
 
 @pytest.mark.parametrize("language", ["cs", "en"])

@@ -105,10 +105,11 @@ class Results:
 
     def grouped(self) -> list[tuple[str, str, list[Hit]]]:
         """The hits grouped by kind, as (kind, kind label, hits): the group of the best hit first, and
-        so on, each group's hits in rank order."""
+        so on, each group's hits in rank order. Kinds of one name are one group (schema:Event and
+        rp:Event are both "Event"): a reader could not tell two groups of one heading apart."""
         groups: dict[str, tuple[str, str, list[Hit]]] = {}
         for hit in self.hits:
-            groups.setdefault(hit.kind, (hit.kind, hit.kind_label, []))[2].append(hit)
+            groups.setdefault(hit.kind_label.casefold(), (hit.kind, hit.kind_label, []))[2].append(hit)
         return list(groups.values())
 
 

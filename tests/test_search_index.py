@@ -139,6 +139,13 @@ def test_hits_are_grouped_by_kind_the_best_hits_group_first():
     assert [kind for kind, _, _ in people] == [EVENT]
 
 
+def test_kinds_of_one_name_are_one_group():
+    index = index_of(("ex:a", EVENT, [label("Bursa visit")]), ("ex:b", "http://example.org/other/Event",
+                                                                [label("Bursa meeting")]))
+    assert [(name, [hit.iri for hit in hits]) for _, name, hits in index.search("bursa", "en", 9).grouped()] == \
+        [("Event", ["ex:a", "ex:b"])]
+
+
 @pytest.mark.parametrize("query", [
     "", "   ", "\x00", "<script>alert(1)</script>", "?s ?p ?o } UNION { ?s ?p ?o", ".*", "(a|b)+$", "\\", "'\"",
     "x" * 10_000, "\ud800", "Ještěd" * 500, "a " * 5000,

@@ -32,8 +32,8 @@ _LETTERS = str.maketrans({"ø": "o", "æ": "ae", "œ": "oe", "ł": "l", "đ": "d
                           "ħ": "h", "ŧ": "t"})
 _WORD = re.compile(r"[^\W_]+")
 
-# Czech case endings, folded: what declension puts after a stem (Harput-em, Vajnerov-ou, Burs-e,
-# Ještěd-u, nanovlák-en is not one: see `stems`). The empty ending is the stem itself.
+# Czech case endings, folded: what declension puts after the stem of a name (Harput-em, Vajnerov-ou,
+# Burs-e, Ještěd-u; see `stems`). The empty ending is the stem itself.
 CZECH_ENDINGS = ("", "a", "e", "i", "o", "u", "y", "ou", "em", "um", "am", "ym", "im", "ho", "mu",
                  "ami", "emi", "ech", "ich", "ach", "ych", "ovi", "ove", "eho", "emu", "ymi", "imi")
 # The shortest stem the endings may be swapped on.

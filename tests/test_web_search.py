@@ -227,6 +227,17 @@ def test_a_worker_reads_the_index_another_made_and_makes_it_again_if_damaged(pro
     assert [path.name for path in (output / INDEX_FOLDER).iterdir()] == [kept[0].name]
 
 
+def test_where_the_index_cannot_be_kept_each_worker_makes_its_own(project_release, project_settings, tmp_path, caplog):
+    output = tmp_path / "dist"
+    shutil.copytree(project_release.path.parent.parent, output, symlinks=True, ignore=shutil.ignore_patterns(INDEX_FOLDER))
+    (output / INDEX_FOLDER).write_text("a file where the folder would be")
+    app = create_app(dataclasses.replace(project_settings, output_dir=output, public_base=project_settings.base_iri))
+    for _ in range(2):
+        assert app.test_client().get("/search.json?q=jested").json["hits"][0]["iri"].endswith("id/place/jested")
+    assert "search index not kept" in caplog.text
+    assert [path.name for path in output.iterdir() if path.name.startswith(".")] == []
+
+
 def recording(method, calls: list):
     """`method`, noting the arguments of each call in `calls`."""
     def recorded(*arguments):

@@ -138,7 +138,7 @@ def _read_or_build(source: Store, path: Path | None) -> SearchIndex:
     if path is not None and path.is_file():
         try:
             return pickle.loads(path.read_bytes())
-        except (OSError, pickle.UnpicklingError, EOFError, AttributeError, TypeError) as error:
+        except Exception as error:  # a damaged file fails in any of pickle's ways: the index is only a cache
             current_app.logger.warning("search index %s unreadable, made again: %s", path, error)
     started = time.monotonic()
     index = build_index(source)
@@ -151,6 +151,7 @@ def _read_or_build(source: Store, path: Path | None) -> SearchIndex:
 
 def _keep(index: SearchIndex, path: Path) -> None:
     """Write `index` to `path` whole or not at all (a temporary file renamed), removing the others."""
+    temporary = None
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         with tempfile.NamedTemporaryFile(dir=path.parent, prefix=".", delete=False) as temporary:
@@ -161,6 +162,8 @@ def _keep(index: SearchIndex, path: Path) -> None:
                 other.unlink(missing_ok=True)
     except OSError as error:
         current_app.logger.warning("search index not kept in %s: %s", path.parent, error)
+        if temporary is not None:
+            Path(temporary.name).unlink(missing_ok=True)
 
 
 def cleaned(query: str) -> str:

@@ -5,21 +5,24 @@ names in both languages, with and without diacritics, in upper and lower case.""
 import dataclasses
 import json
 import shutil
+import time
 import xml.etree.ElementTree as ElementTree
 
 import pytest
+import requests
 from browser import ARTIFACTS
 from html_tree import html_tree, text_of
 from rdflib import RDF, SKOS, Literal, URIRef
 from rdflib.namespace import FOAF, RDFS
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
+from served import running_server
 
 from lodpub import create_app
 from lodpub.search_index import fold
 from lodpub.web import publisher
 from lodpub.web.i18n import WORDS
-from lodpub.web.search import INDEX_FOLDER, MAX_QUERY_CHARS
+from lodpub.web.search import INDEX_FOLDER, MAX_QUERY_CHARS, warm_up
 
 OPENSEARCH = "{http://a9.com/-/spec/opensearch/1.1/}"
 SCHEMA_PLACE = URIRef("https://schema.org/Place")
@@ -219,12 +222,12 @@ def test_a_worker_reads_the_index_another_made_and_makes_it_again_if_damaged(pro
         return len(asked), first
 
     assert worker_asks("jested") == (2, project_settings.base_iri + "id/place/jested")
-    kept = list((output / INDEX_FOLDER).iterdir())
+    kept = list((output / INDEX_FOLDER).glob("*.pickle"))
     assert len(kept) == 1 and kept[0].suffix == ".pickle"
     assert worker_asks("Harputem") == (0, project_settings.base_iri + "id/person/sahabettin-harput")
     kept[0].write_bytes(kept[0].read_bytes()[:1000])
     assert worker_asks("jested")[0] == 2
-    assert [path.name for path in (output / INDEX_FOLDER).iterdir()] == [kept[0].name]
+    assert sorted(path.name for path in (output / INDEX_FOLDER).iterdir()) == [".lock", kept[0].name]
 
 
 def test_where_the_index_cannot_be_kept_each_worker_makes_its_own(project_release, project_settings, tmp_path, caplog):
@@ -236,6 +239,25 @@ def test_where_the_index_cannot_be_kept_each_worker_makes_its_own(project_releas
         assert app.test_client().get("/search.json?q=jested").json["hits"][0]["iri"].endswith("id/place/jested")
     assert "search index not kept" in caplog.text
     assert [path.name for path in output.iterdir() if path.name.startswith(".")] == []
+
+
+def test_warming_up_makes_the_index_before_the_first_search(project_release, project_settings, tmp_path):
+    output = tmp_path / "dist"
+    shutil.copytree(project_release.path.parent.parent, output, symlinks=True, ignore=shutil.ignore_patterns(INDEX_FOLDER))
+    app = create_app(dataclasses.replace(project_settings, output_dir=output, public_base=project_settings.base_iri))
+    warm_up(app).join(timeout=60)
+    assert len(app.extensions["lodpub.search"]) == 1 and len(list((output / INDEX_FOLDER).glob("*.pickle"))) == 1
+
+
+@pytest.mark.served
+def test_a_served_release_has_its_index_made_as_the_workers_start(project_release, tmp_path):
+    with running_server(project_release.path.parent.parent, tmp_path) as base:
+        deadline = time.monotonic() + 60
+        while not list((base.output / INDEX_FOLDER).glob("*.pickle")) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert len(list((base.output / INDEX_FOLDER).glob("*.pickle"))) == 1
+        assert requests.get(base + "search.json?q=jested", timeout=30).json()["hits"][0]["iri"] == base + "id/place/jested"
+    assert "search index not made in advance" not in base.log.read_text()
 
 
 def recording(method, calls: list):

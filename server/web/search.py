@@ -2,13 +2,15 @@
 `/search.json?q=` and the OpenSearch description `/opensearch.xml`.
 
 The index (search_index.py) is made from two SELECTs through `store()`, so that it works on every
-store, once per release: the first worker to search a release makes it and writes it into the
-output folder, where the other workers (and those that replace them) read it in a fraction of the
-time; each keeps it in memory per store version, and turns to another when the store serves another
-release. A query never reaches the store: it is looked up in the index, and is refused (400) beyond
-MAX_QUERY_CHARS characters.
+store, once per release: a worker starts making it as it loads the app (`warm_up`), and the first
+worker to get to it writes it into the output folder, where the other workers (and those that replace
+them) read it in a fraction of the time; each keeps it in memory per store version, and turns to
+another when the store serves another release (at its next search). A query never reaches the
+store: it is looked up in the index, and is refused (400) beyond MAX_QUERY_CHARS characters.
 """
 
+import contextlib
+import fcntl
 import hashlib
 import json
 import os
@@ -18,10 +20,10 @@ import threading
 import time
 import unicodedata
 import xml.etree.ElementTree as ElementTree
-from collections.abc import Collection
+from collections.abc import Collection, Iterator
 from pathlib import Path
 
-from flask import Blueprint, Response, current_app, render_template, request, url_for
+from flask import Blueprint, Flask, Response, current_app, render_template, request, url_for
 from rdflib import URIRef
 from rdflib.namespace import DCAT, DCTERMS, RDFS, SKOS
 
@@ -134,7 +136,44 @@ def _index_file(output_dir: Path | None, base: str, version: str) -> Path | None
 
 def _read_or_build(source: Store, path: Path | None) -> SearchIndex:
     """The index kept in `path`, else one made from `source` and kept there (the others are removed:
-    their releases are no longer served, and a release served again makes its index again)."""
+    their releases are no longer served, and a release served again makes its index again). Workers
+    take turns (a lock on the folder), so that one makes the index while the others wait to read it."""
+    with _exclusively(path.parent if path is not None else None):
+        return _read_or_build_now(source, path)
+
+
+@contextlib.contextmanager
+def _exclusively(folder: Path | None) -> Iterator[None]:
+    """Hold the lock of `folder` (its file .lock), if it can be had: else go on without it."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        lock = open(folder / ".lock", "a")  # noqa: SIM115 - closed below, after the lock is released
+    except (OSError, AttributeError):  # no folder, or one that cannot be written
+        yield
+        return
+    with lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+        except OSError:  # a file system without locks: at worst two workers make the index at once
+            pass
+        yield
+
+
+def warm_up(app: Flask) -> threading.Thread:
+    """Make or read the index of the served release in the background, so that a worker's first search
+    does not wait for it (seconds at 10 000 agreements): gunicorn's workers start it as they load the app."""
+    def make() -> None:
+        try:
+            with app.app_context():
+                current_index()
+        except Exception as error:  # the first search will try again, and say what fails
+            app.logger.warning("search index not made in advance: %s", error)
+    thread = threading.Thread(target=make, name="search-index", daemon=True)
+    thread.start()
+    return thread
+
+
+def _read_or_build_now(source: Store, path: Path | None) -> SearchIndex:
     if path is not None and path.is_file():
         try:
             return pickle.loads(path.read_bytes())

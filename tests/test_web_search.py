@@ -161,8 +161,9 @@ def test_a_query_too_long_is_refused_in_the_readers_language(in_process, languag
     document, _ = page(in_process, query, language, status=400)
     error = document.find(".//p[@class='search-error']").text
     assert error == WORDS["search_too_long"][language].format(limit=MAX_QUERY_CHARS, length=len(query))
-    answer = in_process.http.get(in_process + "search.json", params={"q": query, "lang": language}, timeout=30)
-    assert answer.status_code == 400 and answer.json() == {"ok": False, "status": 400, "error": error}
+    for url, headers in ((in_process + "search.json", {}), (in_process + "search", {"Accept": "application/json"})):
+        answer = in_process.http.get(url, params={"q": query, "lang": language}, headers=headers, timeout=30)
+        assert answer.status_code == 400 and answer.json() == {"ok": False, "status": 400, "error": error}
     assert len(page(in_process, "x" * MAX_QUERY_CHARS)[0].find(".//input[@id='search-q']").get("value")) == MAX_QUERY_CHARS
 
 

@@ -2,9 +2,9 @@
 `/search.json?q=` and the OpenSearch description `/opensearch.xml`.
 
 The index (search_index.py) is made from two SELECTs through `store()`, so that it works on every
-store, once per release: a worker starts making it as it loads the app (`warm_up`), and the first
-worker to get to it writes it into the output folder, where the other workers (and those that replace
-them) read it in a fraction of the time; each keeps it in memory per store version, and turns to
+store, once per release: a worker makes it as it loads the app (`warm_up`), and the first worker to
+get to it writes it into the output folder, where the other workers (and those that replace them)
+read it in a fraction of the time; each keeps it in memory per store version, and turns to
 another when the store serves another release (at its next search). A query never reaches the
 store: it is looked up in the index, and is refused (400) beyond MAX_QUERY_CHARS characters.
 """
@@ -159,18 +159,16 @@ def _exclusively(folder: Path | None) -> Iterator[None]:
         yield
 
 
-def warm_up(app: Flask) -> threading.Thread:
-    """Make or read the index of the served release in the background, so that a worker's first search
-    does not wait for it (seconds at 10 000 agreements): gunicorn's workers start it as they load the app."""
-    def make() -> None:
-        try:
-            with app.app_context():
-                current_index()
-        except Exception as error:  # the first search will try again, and say what fails
-            app.logger.warning("search index not made in advance: %s", error)
-    thread = threading.Thread(target=make, name="search-index", daemon=True)
-    thread.start()
-    return thread
+def warm_up(app: Flask) -> None:
+    """Make or read the index of the served release now, so that a worker's first search does not
+    wait for it (seconds at 10 000 agreements): gunicorn's workers do it as they load the app, before
+    they are ready, which they are only once their store is loaded (a background thread would make
+    it while the worker serves, and add its memory to whatever the worker is doing then)."""
+    try:
+        with app.app_context():
+            current_index()
+    except Exception as error:  # the first search will try again, and say what fails
+        app.logger.warning("search index not made in advance: %s", error)
 
 
 def _read_or_build_now(source: Store, path: Path | None) -> SearchIndex:

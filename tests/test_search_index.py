@@ -148,9 +148,9 @@ def test_kinds_of_one_name_are_one_group():
 
 @pytest.mark.parametrize("query", [
     "", "   ", "\x00", "<script>alert(1)</script>", "?s ?p ?o } UNION { ?s ?p ?o", ".*", "(a|b)+$", "\\", "'\"",
-    "x" * 10_000, "\ud800", "Ještěd" * 500, "a " * 5000,
+    "x" * 10_000, "\ud800", "Ještěd" * 500, "b " * 5000,
 ])
 def test_any_query_is_only_words_to_the_index(query):
+    """Syntax of SPARQL, regular expressions or HTML means nothing to the index: none of these words is in it."""
     results = index_of(HARPUT, VAJNEROVA, JESTED, VISIT).search(query, "en", 50)
-    assert results.total == len(results.hits) or results.total > 50
-    assert all(hit.iri.startswith("ex:") for hit in results.hits)
+    assert (results.query, results.total, results.hits) == (query, 0, [])

@@ -5,12 +5,18 @@ names in both languages, with and without diacritics, in upper and lower case.""
 import dataclasses
 import json
 import shutil
+import tempfile
+import urllib.parse
 import xml.etree.ElementTree as ElementTree
+from pathlib import Path
 
 import pytest
 import requests
 from browser import ARTIFACTS
 from html_tree import html_tree, text_of
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from hypothesis.configuration import set_hypothesis_home_dir
 from rdflib import RDF, SKOS, Literal, URIRef
 from rdflib.namespace import FOAF, RDFS
 from selenium.webdriver.common.by import By
@@ -24,6 +30,8 @@ from lodpub.web.i18n import WORDS
 from lodpub.web.search import INDEX_FOLDER, MAX_QUERY_CHARS, warm_up
 
 OPENSEARCH = "{http://a9.com/-/spec/opensearch/1.1/}"
+# Hypothesis keeps its files out of the checkout (as in test_web_properties.py).
+set_hypothesis_home_dir(str(Path(tempfile.gettempdir()) / "lodpub-hypothesis"))
 SCHEMA_PLACE = URIRef("https://schema.org/Place")
 
 
@@ -182,6 +190,21 @@ def test_hostile_input_is_never_an_error_of_ours_and_is_shown_escaped(client, ra
             assert all(char.isprintable() for char in json.loads(body).get("query", ""))
         else:
             assert "<script>" not in body.split("</head>")[1] and "<img" not in body
+
+
+@settings(deadline=None, derandomize=True, database=None, max_examples=150,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(query=st.text(max_size=300) | st.from_regex(r"[\w ]{0,40}", fullmatch=True) | st.binary(max_size=60))
+def test_whatever_the_query_the_answer_is_a_page_or_json_never_an_error_of_ours(client, query):
+    raw = urllib.parse.quote_from_bytes(query) if isinstance(query, bytes) else urllib.parse.quote(query, safe="")
+    for path in ("/search", "/search.json"):
+        answer = client.get(f"{path}?q={raw}")
+        assert answer.status_code == (400 if len(answer.request.args.get("q", "")) > MAX_QUERY_CHARS else 200)
+        if path.endswith(".json"):
+            document = json.loads(answer.get_data(as_text=True))
+            assert document["ok"] is (answer.status_code == 200)
+        else:
+            assert answer.mimetype == "text/html" and "Traceback" not in answer.get_data(as_text=True)
 
 
 def test_a_search_asks_the_store_nothing_once_the_index_is_made(app, client, monkeypatch):

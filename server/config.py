@@ -159,6 +159,9 @@ class Settings:
     page_size: int = _setting(
         50, "LODPUB_PAGE_SIZE", "partnerships the home page lists per page (its timeline draws the same ones)"
     )
+    search_max_hits: int = _setting(
+        50, "LODPUB_SEARCH_MAX_HITS", "most hits a search (/search, /search.json) lists; how many matched in all is said"
+    )
     sparql_timeout: float = _setting(
         10.0, "LODPUB_SPARQL_TIMEOUT", "seconds a SPARQL query may run before it is stopped"
     )
@@ -262,6 +265,8 @@ class Settings:
             raise ValueError(f"connection_max_age cannot be negative: {self.connection_max_age}")
         if self.page_size < 1:
             raise ValueError(f"page_size must be at least 1, not {self.page_size}")
+        if self.search_max_hits < 1:
+            raise ValueError(f"search_max_hits must be at least 1, not {self.search_max_hits}")
         if self.memory_store_max_triples < 0:
             raise ValueError(f"memory_store_max_triples cannot be negative: {self.memory_store_max_triples}")
         if self.store_auth not in ("basic", "digest"):

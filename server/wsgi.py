@@ -38,7 +38,11 @@ class _Gunicorn(BaseApplication):
                 self.cfg.set(key, value)
 
     def load(self):
-        return create_app(self.settings)
+        from .web.search import warm_up
+
+        app = create_app(self.settings)
+        warm_up(app)  # in each worker, which is where gunicorn loads the app
+        return app
 
     def run(self) -> None:
         """Serve under our master (serving/arbiter.py), which replaces workers without a gap."""

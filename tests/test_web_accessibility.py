@@ -52,6 +52,8 @@ PAGES = [
     ("dumps", "dumps/"),
     ("changelog", "changes"),
     ("sparql", "sparql"),
+    ("search", "search?q=vajnerova"),
+    ("search-empty", "search"),
     ("not-found", "doc/id/region/atlantis"),
 ]
 PAGE_IDS = [name for name, _ in PAGES]

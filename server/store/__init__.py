@@ -61,6 +61,10 @@ class Store(Protocol):
     def select(self, query: str) -> list[dict[str, object]]:
         """Run a SPARQL SELECT over all graphs; each row maps variable names to bound values."""
 
+    def select_values(self, query: str) -> list[tuple[str, ...]]:
+        """Run a SPARQL SELECT; each row is the values of its variables in order, as text (an IRI, a
+        literal's lexical form), "" when unbound: for large answers, which rdflib terms would slow."""
+
     def sparql(self, query: "QueryText", default_graphs: list[str] | None, named_graphs: list[str] | None,
                results_type: str, graph_type: str, max_rows: int) -> "SparqlAnswer":
         """Answer a SPARQL query, read once by query_text.read_query (the endpoint reads it to check

@@ -133,6 +133,34 @@ WORDS: dict[str, dict[str, str]] = {
         "en": "The query editor needs JavaScript. Without it, write your query in the box below and send it; the "
               "browser shows an answer in JSON and downloads the other formats.",
     },
+    # Search (web/search.py, templates/search.html, the box in base.html)
+    "search": {"cs": "Hledat", "en": "Search"},
+    "search_label": {"cs": "Hledat osoby, místa, události a další", "en": "Search people, places, events and more"},
+    "search_again": {"cs": "Hledat znovu", "en": "Search again"},
+    "search_hint": {
+        "cs": "Napište jméno nebo název, třeba osoby, regionu, místa, události, dohody nebo oblasti spolupráce, česky "
+              "nebo anglicky. Na velikosti písmen a diakritice nezáleží, české tvary jako „Harputem“ se najdou také.",
+        "en": "Type a name: of a person, region, place, event, agreement or cooperation area, in Czech or English. "
+              "Case and diacritics do not matter (“jested” finds Ještěd), and Czech forms such as “Harputem” are "
+              "found too.",
+    },
+    "search_found": {"cs": "Nalezeno: {total} pro „{query}“.", "en": "{total} found for “{query}”."},
+    "search_first_of": {
+        "cs": "Prvních {shown} z {total} nalezených pro „{query}“; upřesněte hledání.",
+        "en": "The first {shown} of {total} found for “{query}”; narrow the search to see others.",
+    },
+    "search_nothing": {"cs": "Pro „{query}“ nebylo nic nalezeno.", "en": "Nothing found for “{query}”."},
+    "search_too_long": {
+        "cs": "Hledaný text je příliš dlouhý ({length} znaků): nejvýše {limit} znaků.",
+        "en": "The search text is too long ({length} characters): at most {limit} characters.",
+    },
+    "search_matched": {"cs": "shoda", "en": "matched"},
+    "search_short_name": {"cs": "Partnerství LK", "en": "LR partnerships"},
+    "search_description": {
+        "cs": "Hledání v mezinárodních partnerstvích Libereckého kraje: osoby, regiony, místa, události, dohody.",
+        "en": "Search the international partnerships of the Liberec Region: people, regions, places, events, "
+              "agreements.",
+    },
 }
 
 

@@ -1,0 +1,98 @@
+"""How long the search index takes to make, and how much memory it holds, for a data folder.
+
+    python3 bench/generate.py --agreements 10000 --out /tmp/g10k
+    python3 bench/search_index.py --data /tmp/g10k [--rounds 3]
+    python3 bench/search_index.py --data data          # the project's data
+
+The data folder's Turtle files and the ontology are loaded into Oxigraph in memory (as the embedded
+store holds a release, without writing one: `lodpub build` of 10k agreements takes minutes), and the
+index is made from it exactly as the server makes it (web/search.py `build_index`, through the
+store's SPARQL). Time: the median of `--rounds` builds. Memory: what the index holds once made
+(tracemalloc, in a build of its own, as tracing slows it), and the process's peak resident size.
+Also: the size of the file the workers share it by, the time to write and read it, and the time of a
+few searches (total hits and milliseconds).
+"""
+
+import argparse
+import json
+import pickle
+import resource
+import statistics
+import sys
+import time
+import tracemalloc
+from pathlib import Path
+
+import pyoxigraph as ox
+
+from lodpub.config import OUR_ONTOLOGY_DIR
+from lodpub.namespaces import CANONICAL_BASE
+from lodpub.store.sparql_store import SparqlStore
+from lodpub.web.search import build_index
+
+
+class LoadedStore(SparqlStore):
+    """Turtle files in Oxigraph in memory, each in a named graph, queried over their union."""
+
+    def __init__(self, folders: list[Path]) -> None:
+        self.base_iri = CANONICAL_BASE
+        self.version = "bench"
+        self.written_literals: dict = {}
+        self.oxigraph = ox.Store()
+        for folder in folders:
+            for path in sorted(folder.rglob("*.ttl")):
+                self.oxigraph.bulk_load(path=str(path), format=ox.RdfFormat.TURTLE,
+                                        to_graph=ox.NamedNode(path.resolve().as_uri()))
+        self.triple_count = len(self.oxigraph)
+
+    def _query(self, query, default_graphs, named_graphs):
+        return self.oxigraph.query(query if isinstance(query, str) else query.text, use_default_graph_as_union=True)
+
+
+def measure(data: Path, rounds: int) -> dict:
+    """The index's size, build times and memory for the data folder `data` with our ontology."""
+    started = time.perf_counter()
+    store = LoadedStore([data, OUR_ONTOLOGY_DIR])
+    loaded = time.perf_counter() - started
+    times = []
+    for _ in range(rounds):
+        started = time.perf_counter()
+        index = build_index(store)
+        times.append(time.perf_counter() - started)
+    del index
+    tracemalloc.start()
+    index = build_index(store)
+    held = tracemalloc.get_traced_memory()[0]
+    tracemalloc.stop()
+    started = time.perf_counter()
+    kept = pickle.dumps(index, protocol=pickle.HIGHEST_PROTOCOL)
+    written = time.perf_counter() - started
+    started = time.perf_counter()
+    pickle.loads(kept)
+    read = time.perf_counter() - started
+    searches = {}
+    for query in ("bursa", "harputem", "synthetic", "liberec region", "a"):
+        started = time.perf_counter()
+        searches[query] = (index.search(query, "en", 50).total, round((time.perf_counter() - started) * 1000, 1))
+    return {"data": str(data), "triples": store.triple_count, "load_seconds": round(loaded, 2),
+            "resources": len(index), "texts": index.text_count, "words": index.word_count,
+            "build_seconds": [round(seconds, 2) for seconds in times],
+            "build_seconds_median": round(statistics.median(times), 2),
+            "index_mb": round(held / 2**20, 1),
+            "kept_mb": round(len(kept) / 2**20, 1), "kept_write_seconds": round(written, 2),
+            "kept_read_seconds": round(read, 2), "searches_total_and_ms": searches,
+            "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)}
+
+
+def main() -> None:
+    """Measure, and print the numbers as JSON."""
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--data", type=Path, required=True, help="a data folder (data/, or bench/generate.py's)")
+    parser.add_argument("--rounds", type=int, default=3, help="builds timed (default 3)")
+    arguments = parser.parse_args()
+    json.dump(measure(arguments.data, arguments.rounds), sys.stdout, indent=1)
+    print()
+
+
+if __name__ == "__main__":
+    main()

@@ -7,14 +7,17 @@ partnership's own timeline; and the 12th competency question agrees with the pag
 import re
 import xml.etree.ElementTree as ElementTree
 from html.parser import HTMLParser
+from urllib.parse import urlparse
 
 import pytest
+from browser import ARTIFACTS, WINDOW, requested_urls
 from rdflib import Literal, URIRef
 from rdflib.namespace import DCTERMS, PROV, RDF, TIME
+from selenium.webdriver.common.by import By
 from test_competency_questions import run
 from test_source_fidelity import PARAGRAPHS, normalise, sentences
 
-from lodpub.namespaces import LABEL_PREDICATES, PREFIXES
+from lodpub.namespaces import CANONICAL_BASE, LABEL_PREDICATES, PREFIXES
 
 RP = PREFIXES["rp"]
 PARTNERSHIPS = ["valle-d-aosta", "orenburg-oblast", "more-og-romsdal", "ha-tinh", "bursa"]
@@ -299,3 +302,40 @@ def timeline_marks(element: ElementTree.Element) -> set[tuple]:
     return {(link.get("href"), link.get("aria-label"), shape.tag, shape.get("class"),
              shape.get("x") or shape.get("cx") or shape.get("d").split()[0], shape.get("width"))
             for link in svg.iter("a") if link.get("aria-label") for shape in link}
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+@pytest.mark.parametrize("name", ["bursa", "valle-d-aosta"])
+def test_the_story_in_a_browser(browser, server, built_graph, name, language):
+    """As a reader sees it: the story before the table, every event in order with undated ones set apart,
+    the partnership's own timeline, nothing fetched from elsewhere; whole-page screenshots kept."""
+    requested_urls(browser)
+    browser.set_window_size(*WINDOW)
+    browser.get(f"{server}id/partnership/{name}?lang={language}")
+    assert browser.find_element(By.TAG_NAME, "html").get_attribute("lang") == language
+    story_section = browser.find_element(By.CSS_SELECTOR, "section.story")
+    assert story_section.location["y"] < browser.find_element(By.CSS_SELECTOR, "table.properties").location["y"]
+    items = story_section.find_elements(By.CSS_SELECTOR, "ol.chronology > li")
+    partnership = iri(f"ptn:{name}")
+    expected = run(built_graph, "12", **({'"en")': '"cs")'} if language == "cs" else {}))
+    ours = events_of(built_graph, partnership) | status_changes_of(built_graph, partnership)
+    assert [item.get_attribute("data-iri").removeprefix(server) for item in items] == \
+           [row["event"].removeprefix(CANONICAL_BASE) for row in expected
+            if row["event"] in ours]
+    undated = [item for item in items if "undated" in item.get_attribute("class").split()]
+    assert undated and all(item.find_element(By.CSS_SELECTOR, ".when .undated").value_of_css_property("font-style")
+                           == "italic" for item in undated)
+    timeline = story_section.find_element(By.CSS_SELECTOR, "svg.timeline")
+    assert timeline.is_displayed() and timeline.size["width"] > 600
+    assert len(timeline.find_elements(By.CSS_SELECTOR, "a .mark")) == len(items) - len(undated)
+    height = browser.execute_script("return document.documentElement.scrollHeight")
+    browser.set_window_size(WINDOW[0], min(height + 200, 12000))
+    browser.save_screenshot(str(ARTIFACTS / f"story-{name}-{language}.png"))
+    browser.set_window_size(360, 1600)  # a phone: the story fits its width
+    assert browser.execute_script("const s = document.querySelector('section.story');"
+                                  "return s.scrollWidth <= s.clientWidth + 1")
+    browser.save_screenshot(str(ARTIFACTS / f"story-{name}-{language}-360.png"))
+    browser.set_window_size(*WINDOW)
+    assert [entry for entry in browser.get_log("browser") if entry["level"] == "SEVERE"] == []
+    web_requests = [url for url in requested_urls(browser) if urlparse(url).scheme in ("http", "https")]
+    assert {urlparse(url).netloc for url in web_requests} == {urlparse(server).netloc}

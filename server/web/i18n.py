@@ -154,6 +154,7 @@ WORDS: dict[str, dict[str, str]] = {
     "story_caused_by": {"cs": "Příčina", "en": "Caused by"},
     "story_reason": {"cs": "Důvod", "en": "Reason"},
     # (the labels of times are in the nominative: "po: duben 2005", not "po duben 2005")
+    "story_since": {"cs": "od:", "en": "since"},
     "story_after": {"cs": "po: {when}", "en": "after {when}"},
     "story_before": {"cs": "před: {when}", "en": "before {when}"},
     "story_all_statements": {"cs": "Všechny údaje", "en": "All statements"},

@@ -339,3 +339,18 @@ def test_the_story_in_a_browser(browser, server, built_graph, name, language):
     assert [entry for entry in browser.get_log("browser") if entry["level"] == "SEVERE"] == []
     web_requests = [url for url in requested_urls(browser) if urlparse(url).scheme in ("http", "https")]
     assert {urlparse(url).netloc for url in web_requests} == {urlparse(server).netloc}
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_every_store_tells_the_same_story(site_on_every_store, pages, language):
+    """The story's queries are SPARQL through store(): a remote store (Oxigraph server, Virtuoso) tells it
+    as the embedded one does, but for the base its IRIs are published under."""
+    site = site_on_every_store
+    for name in PARTNERSHIPS:
+        answer = site.http.get(f"{site}id/partnership/{name}?lang={language}", headers={"Accept": "text/html"},
+                               timeout=60)
+        remote = parsed(answer.text).find(".//section[@class='story']")
+        local = story(pages, language, name)
+        assert text(remote).replace(site, CANONICAL_BASE) == text(local).replace(site, CANONICAL_BASE)
+        assert [item.get("data-iri").removeprefix(site) for item in chronology(remote)] == \
+               [item.get("data-iri").removeprefix(CANONICAL_BASE) for item in chronology(local)]

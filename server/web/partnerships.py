@@ -95,7 +95,8 @@ def timeline_rows(partnerships: list[Drawn], language: str) -> list[TimelineRow]
     for partnership in partnerships:
         row = TimelineRow(partnership.label, partnership.href)
         row.periods = [_period(period, labels, language) for period in partnership.chain]
-        row.marks = [mark for event in events_of[partnership.iri] if (mark := _mark(event, labels, language))]
+        marks = [mark for event in events_of[partnership.iri] if (mark := _mark(event, labels, language))]
+        row.marks = sorted(marks, key=lambda mark: (mark.span.start, mark.href))  # the same on every store
         result.append(row)
     return result
 

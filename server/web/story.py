@@ -60,6 +60,11 @@ class Participant:
     role: Value | None
     details: list[Fact]
 
+    def sort_key(self) -> tuple:
+        """Named participants first, by name; then by what is said of them (the same order on every store)."""
+        said = [self.role.text if self.role else ""] + [value.text for fact in self.details for value in fact.values]
+        return (self.agent is None, self.agent.text.lower() if self.agent else "", said)
+
 
 @dataclass
 class When:
@@ -240,11 +245,13 @@ class View:
             link=self.value(event),
             when=self.when(row),
             status_change=event in status_changes,
-            not_held=Literal(False) in self.first.of(event, rp("tookPlace")),
+            # as a value, not a term: Virtuoso writes false as "0"^^xsd:boolean
+            not_held=any(isinstance(value, Literal) and value.toPython() is False
+                         for value in self.first.of(event, rp("tookPlace"))),
             kinds=self.values(self.first.of(event, DCTERMS.type)),
             description=self.text(self.first, event, DCTERMS.description),
             participants=sorted((self.participant(part) for part in self.first.of(event, rp("participation"))),
-                                key=lambda part: (part.agent is None, part.agent.text.lower() if part.agent else "")),
+                                key=Participant.sort_key),
             facts=self.facts_of(self.first, event, event_properties()),
         )
 
@@ -277,8 +284,8 @@ class View:
                                        _start_text(period))
         return StatusView(self.value(period["status"]), status_key(period["status"]), since,
                           self.values(self.first.of(period["period"], rp("causedBy"))),
-                          [str(reason) for reason in in_language(self.first.of(period["period"], rp("reason")),
-                                                                 self.language)])
+                          sorted(str(reason) for reason in in_language(self.first.of(period["period"], rp("reason")),
+                                                                        self.language)))
 
 
 def _start_text(period: dict) -> str:

@@ -244,6 +244,10 @@ def test_the_status_periods_are_in_order_with_their_reasons(pages, built_graph, 
     for shown, period in zip(periods, chain, strict=True):  # the periods' IRIs are numbered in their order
         status = next(built_graph.objects(period, URIRef(RP + "status")))
         assert label(built_graph, status, language) in text(shown)
+        start = next(built_graph.objects(period, TIME.hasBeginning))
+        value = next(built_graph.objects(start, TIME.inXSDDate), None) or \
+            next(built_graph.objects(start, TIME.inXSDgYearMonth), None)
+        assert [time.get("datetime") for time in shown.iter("time")] == ([str(value)] if value else [])
         for reason in built_graph.objects(period, URIRef(RP + "reason")):
             if reason.language == language:
                 assert " ".join(reason.split()) in text(shown)

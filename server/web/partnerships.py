@@ -137,6 +137,8 @@ def periods_by_partnership(language: str, partnerships: list[URIRef]) -> dict[UR
             "period": row["period"],
             "status": row["status"],
             "previous": row.get("previous"),
+            "day": text(row.get("day")),
+            "month": text(row.get("month")),
             "span": span_of(text(row.get("day")), text(row.get("month"))),
             "when": label_of(labels, row["start"], language, store().base_iri) if known else "",
         }

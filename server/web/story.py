@@ -8,7 +8,7 @@ template `_story.html`.
 """
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 
 from rdflib import Graph, Literal, URIRef
@@ -37,6 +37,12 @@ def event_properties() -> list[URIRef]:
     return [rp("agreement"), PROV.atLocation, URIRef(SCHEMA + "location"), rp("placeVisited"), rp("delegation"),
             rp("pursuedArea"), rp("proposedArea"), DCTERMS.subject, rp("consideredAlternative"), rp("selected"),
             rp("document"), URIRef(SCHEMA + "superEvent"), rp("causedBy"), rp("reason"), rp("responseReceived")]
+
+
+def story_properties() -> list[URIRef]:
+    """The facts asked of the partnership, its agreements, events and status periods."""
+    return [rp("precursor"), DCTERMS.type, DCTERMS.title, DCTERMS.description, rp("party"), rp("participation"),
+            rp("tookPlace"), *event_properties()]
 
 
 def participation_properties() -> list[URIRef]:
@@ -127,7 +133,6 @@ class Story:
     chronology: list[Entry]
     periods: list[StatusView]
     timeline: str
-    words: dict[str, str] = field(repr=False, default_factory=dict)
 
     @property
     def current(self) -> StatusView | None:
@@ -152,10 +157,9 @@ def partnership_story(partnership: URIRef, language: str, this_agreement: URIRef
     rows = chronology(partnership, language)
     chain = periods_by_partnership(language, [partnership]).get(partnership, [])
     events = {row["event"] for row in rows}
+    # the facts of the story's resources, then of the participations and documents they name
     first = facts({partnership} | events | {period["period"] for period in chain}
-                  | {row["agreement"] for row in found_agreements},
-                  [rp("precursor"), DCTERMS.type, DCTERMS.title, DCTERMS.description, rp("party"), rp("participation"),
-                   rp("tookPlace")] + event_properties())
+                  | {row["agreement"] for row in found_agreements}, story_properties())
     second = facts(first.nodes(), participation_properties() + [DCTERMS.type])
     labels = labels_of({node for row in found_partners + found_agreements for node in row.values()}
                        | first.nodes() | second.nodes() | {partnership} | events | set(event_properties())
@@ -172,7 +176,6 @@ def partnership_story(partnership: URIRef, language: str, this_agreement: URIRef
         periods=[view.status(period, rows) for period in chain],
         timeline=timeline_svg(timeline_rows([Drawn(partnership, _partner_label(partner_rows), str(partnership), chain)],
                                             language), date.today(), texts),
-        words=texts,
     )
 
 
@@ -278,20 +281,11 @@ class View:
         """A status period: from its start (or the bounds the 12th question gives an undated one)."""
         placed = next((row for row in rows if row["event"] == period["period"]), None)
         since = self.when(placed) if placed else When(period["when"] or self.texts["unknown_date"],
+                                                      _datetime("day", period["day"]) or _datetime("month", period["month"]),
                                                       undated=not period["when"])
-        if not placed and period["span"]:
-            since.datetime = _datetime("day" if period["span"].start == period["span"].end else "month",
-                                       _start_text(period))
+        reasons = in_language(self.first.of(period["period"], rp("reason")), self.language)
         return StatusView(self.value(period["status"]), status_key(period["status"]), since,
-                          self.values(self.first.of(period["period"], rp("causedBy"))),
-                          sorted(str(reason) for reason in in_language(self.first.of(period["period"], rp("reason")),
-                                                                        self.language)))
-
-
-def _start_text(period: dict) -> str:
-    """A dated period's start as OWL-Time gives it: the day, or the month."""
-    span = period["span"]
-    return span.start.isoformat() if span.start == span.end else span.start.isoformat()[:7]
+                          self.values(self.first.of(period["period"], rp("causedBy"))), sorted(map(str, reasons)))
 
 
 def _datetime(precision: str, value) -> str | None:

@@ -211,8 +211,8 @@ class View:
 
     def text(self, found: Facts, subject: Node, property_iri: URIRef) -> str | None:
         """A text of `subject` in the page's language (else as the data has it), None when it has none."""
-        texts = in_language(found.of(subject, property_iri), self.language)
-        return str(texts[0]) if texts else None
+        texts = sorted(map(str, in_language(found.of(subject, property_iri), self.language)))
+        return texts[0] if texts else None
 
     def partners(self, rows: list[dict]) -> tuple[list, list]:
         """(the partners abroad, the home body) with their countries, each sorted by name."""

@@ -161,6 +161,33 @@ WORDS: dict[str, dict[str, str]] = {
         "en": "Search the international partnerships of the Liberec Region: people, regions, places, events, "
               "agreements.",
     },
+    # A partnership's story (web/story.py, templates/_story.html)
+    "story_title": {"cs": "Příběh partnerství", "en": "The partnership's story"},
+    "story_of_agreement": {"cs": "Dohoda zakládá partnerství:", "en": "The agreement establishes the partnership:"},
+    "story_home": {"cs": "Domovský kraj", "en": "Home region"},
+    "story_precursor": {"cs": "Vzešlo z", "en": "Grew out of"},
+    "story_agreements": {"cs": "Dohody", "en": "Agreements"},
+    "story_this_agreement": {"cs": "tato dohoda", "en": "this agreement"},
+    "story_kind": {"cs": "Druh", "en": "Kind"},
+    "story_agreement_title": {"cs": "Název", "en": "Title"},
+    "story_parties": {"cs": "Smluvní strany", "en": "Parties"},
+    "story_documents": {"cs": "Dokumenty", "en": "Documents"},
+    "story_chronology": {"cs": "Chronologie", "en": "Chronology"},
+    "story_status_change": {"cs": "Změna stavu partnerství", "en": "Change of the partnership's status"},
+    "story_not_held": {"cs": "Nekonalo se.", "en": "Did not take place."},
+    "story_participants": {"cs": "Účastníci", "en": "Who took part"},
+    "story_name_not_given": {"cs": "jméno neuvedeno", "en": "name not given"},
+    "story_no_events": {"cs": "Data neuvádějí žádnou událost.", "en": "The data gives no event."},
+    "story_status_periods": {"cs": "Stav v čase", "en": "Status over time"},
+    "story_caused_by": {"cs": "Příčina", "en": "Caused by"},
+    "story_reason": {"cs": "Důvod", "en": "Reason"},
+    # (the labels of times are in the nominative: "po: duben 2005", not "po duben 2005")
+    "story_since": {"cs": "od:", "en": "since"},
+    "story_after": {"cs": "po: {when}", "en": "after {when}"},
+    "story_before": {"cs": "před: {when}", "en": "before {when}"},
+    "story_all_statements": {"cs": "Všechny údaje", "en": "All statements"},
+    "yes": {"cs": "ano", "en": "yes"},
+    "no": {"cs": "ne", "en": "no"},
 }
 
 

@@ -36,6 +36,8 @@ from .negotiation import (
     split_suffix,
     written_from_triples,
 )
+from .story import story_of
+from .timeline import STATUS_COLOURS
 
 blueprint = Blueprint("resources", __name__)
 
@@ -189,6 +191,8 @@ def render_document(iri: URIRef, fmt: Format, document_url: str) -> bytes:
     graph = store().document(iri)
     if fmt is HTML and (iri, RDF.type, OWL.Ontology) in graph:
         return render_graph(graph, iri, fmt, document_url, template="ontology.html", ontology=ontology_page(graph, iri))
+    if fmt is HTML and (story := story_of(iri, set(graph.objects(iri, RDF.type)), current_language())):
+        return render_graph(graph, iri, fmt, document_url, story=story, colours=STATUS_COLOURS)
     return render_graph(graph, iri, fmt, document_url)
 
 

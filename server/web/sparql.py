@@ -292,11 +292,20 @@ def examples(language: str) -> list[dict[str, str]]:
     for path in sorted(QUERIES.glob("*.rq")):
         text = path.read_text(encoding="utf-8")
         titles = dict(line[2:].split(": ", 1) for line in text.splitlines()[:2])
-        body = text.replace(CANONICAL_BASE, public_base())  # our examples, written for the canonical base
-        if language == "cs":
-            body = body.replace('"en")', '"cs")')
-        found.append({"name": path.stem, "title": titles[language], "query": body})
+        found.append({"name": path.stem, "title": titles[language], "query": in_language(text, language)})
     return found
+
+
+def competency_question(name: str, language: str) -> str:
+    """The competency question whose file name starts with `name` ("12"), as the examples offer it."""
+    (path,) = QUERIES.glob(f"{name}-*.rq")
+    return in_language(path.read_text(encoding="utf-8"), language)
+
+
+def in_language(text: str, language: str) -> str:
+    """A competency question with our base, its labels in `language` (the files ask for English)."""
+    body = text.replace(CANONICAL_BASE, public_base())  # our examples, written for the canonical base
+    return body.replace('"en")', '"cs")') if language == "cs" else body
 
 
 def _read(query: str):

@@ -24,10 +24,11 @@ from selenium.webdriver.support.ui import WebDriverWait
 from served import running_server
 
 from lodpub import create_app
+from lodpub.kept_search_index import FOLDER as INDEX_FOLDER
 from lodpub.search_index import fold
 from lodpub.web import publisher
 from lodpub.web.i18n import WORDS
-from lodpub.web.search import INDEX_FOLDER, MAX_QUERY_CHARS, warm_up
+from lodpub.web.search import MAX_QUERY_CHARS, warm_up
 
 OPENSEARCH = "{http://a9.com/-/spec/opensearch/1.1/}"
 # Hypothesis keeps its files out of the checkout (as in test_web_properties.py).

@@ -3,30 +3,23 @@
 
 The index (search_index.py) is made from two SELECTs through `store()`, so that it works on every
 store, once per release: a worker makes it as it loads the app (`warm_up`), and the first worker to
-get to it writes it into the output folder, where the other workers (and those that replace them)
-read it in a fraction of the time; each keeps it in memory per store version, and turns to
+get to it writes it into the output folder (kept_search_index.py), where the other workers (and those
+that replace them) read it in a fraction of the time; each keeps it in memory per store version, and turns to
 another when the store serves another release (at its next search). A query never reaches the
 store: it is looked up in the index, and is refused (400) beyond MAX_QUERY_CHARS characters.
 """
 
-import contextlib
-import fcntl
-import hashlib
 import json
-import os
-import pickle
-import tempfile
 import threading
-import time
 import unicodedata
 import xml.etree.ElementTree as ElementTree
-from collections.abc import Collection, Iterator
-from pathlib import Path
+from collections.abc import Collection
 
 from flask import Blueprint, Flask, Response, current_app, render_template, request, url_for
 from rdflib import URIRef
 from rdflib.namespace import DCAT, DCTERMS, RDFS, SKOS
 
+from ..kept_search_index import index_file, read_or_make
 from ..namespaces import LABEL_PREDICATES
 from ..search_index import ALTERNATIVE, DESCRIPTION, LABEL, Results, SearchIndex
 from ..store import Store
@@ -39,10 +32,6 @@ blueprint = Blueprint("search", __name__)
 # The longest query answered, in characters: names and phrases are far shorter.
 MAX_QUERY_CHARS = 200
 JSON_TYPE = "application/json"
-# Where the workers keep the index of the served release, in the output folder; the format's
-# version is part of a file's name, so that an index written by other code is not read.
-INDEX_FOLDER = "search-index"
-INDEX_FORMAT = 1
 OPENSEARCH_TYPE = "application/opensearchdescription+xml"
 OPENSEARCH_NS = "http://a9.com/-/spec/opensearch/1.1/"
 
@@ -120,43 +109,10 @@ def current_index() -> SearchIndex:
     if key not in kept:
         with _building:
             if key not in kept:
-                index = _read_or_build(source, _index_file(publisher().settings.output_dir, *key))
+                index = read_or_make(index_file(publisher().settings.output_dir, *key), lambda: build_index(source))
                 kept.clear()
                 kept[key] = index
     return kept[key]
-
-
-def _index_file(output_dir: Path | None, base: str, version: str) -> Path | None:
-    """Where the index of release `version` under `base` is kept, for every worker (None: nowhere)."""
-    if output_dir is None:
-        return None
-    name = hashlib.sha256(f"{INDEX_FORMAT}\n{base}\n{version}".encode()).hexdigest()[:32]
-    return output_dir / INDEX_FOLDER / f"{name}.pickle"
-
-
-def _read_or_build(source: Store, path: Path | None) -> SearchIndex:
-    """The index kept in `path`, else one made from `source` and kept there (the others are removed:
-    their releases are no longer served, and a release served again makes its index again). Workers
-    take turns (a lock on the folder), so that one makes the index while the others wait to read it."""
-    with _exclusively(path.parent if path is not None else None):
-        return _read_or_build_now(source, path)
-
-
-@contextlib.contextmanager
-def _exclusively(folder: Path | None) -> Iterator[None]:
-    """Hold the lock of `folder` (its file .lock), if it can be had: else go on without it."""
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        lock = open(folder / ".lock", "a")  # noqa: SIM115 - closed below, after the lock is released
-    except (OSError, AttributeError):  # no folder, or one that cannot be written
-        yield
-        return
-    with lock:
-        try:
-            fcntl.flock(lock, fcntl.LOCK_EX)
-        except OSError:  # a file system without locks: at worst two workers make the index at once
-            pass
-        yield
 
 
 def warm_up(app: Flask) -> None:
@@ -169,38 +125,6 @@ def warm_up(app: Flask) -> None:
             current_index()
     except Exception as error:  # the first search will try again, and say what fails
         app.logger.warning("search index not made in advance: %s", error)
-
-
-def _read_or_build_now(source: Store, path: Path | None) -> SearchIndex:
-    if path is not None and path.is_file():
-        try:
-            return pickle.loads(path.read_bytes())
-        except Exception as error:  # a damaged file fails in any of pickle's ways: the index is only a cache
-            current_app.logger.warning("search index %s unreadable, made again: %s", path, error)
-    started = time.monotonic()
-    index = build_index(source)
-    current_app.logger.info("search index of %s made in %.1f s: %d resources", source.version,
-                            time.monotonic() - started, len(index))
-    if path is not None:
-        _keep(index, path)
-    return index
-
-
-def _keep(index: SearchIndex, path: Path) -> None:
-    """Write `index` to `path` whole or not at all (a temporary file renamed), removing the others."""
-    temporary = None
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile(dir=path.parent, prefix=".", delete=False) as temporary:
-            pickle.dump(index, temporary, protocol=pickle.HIGHEST_PROTOCOL)
-        os.replace(temporary.name, path)
-        for other in path.parent.glob("*.pickle"):
-            if other != path:
-                other.unlink(missing_ok=True)
-    except OSError as error:
-        current_app.logger.warning("search index not kept in %s: %s", path.parent, error)
-        if temporary is not None:
-            Path(temporary.name).unlink(missing_ok=True)
 
 
 def cleaned(query: str) -> str:

@@ -1,0 +1,86 @@
+"""The search index of a release kept on disk, so that it is made once for all of a server's workers.
+
+The first worker to need the index of a release makes it and writes it into the output folder
+(`<output>/search-index/<name>.pickle`, written whole or not at all); the others, and the workers that
+replace them, read it in a fraction of the time. Workers take turns by a lock on the folder, so that one
+makes it while the others wait to read it. Only the index of the release served is kept. The file is a
+cache the server writes for itself, next to the releases it also trusts: a damaged one is made again.
+"""
+
+import contextlib
+import fcntl
+import hashlib
+import logging
+import os
+import pickle
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+from .search_index import SearchIndex
+
+FOLDER = "search-index"
+# The format's version is part of a file's name, so that an index written by other code is not read.
+FORMAT = 1
+
+log = logging.getLogger(__name__)
+
+
+def index_file(output_dir: Path | None, base: str, version: str) -> Path | None:
+    """Where the index of release `version` under `base` is kept, for every worker (None: nowhere)."""
+    if output_dir is None:
+        return None
+    name = hashlib.sha256(f"{FORMAT}\n{base}\n{version}".encode()).hexdigest()[:32]
+    return output_dir / FOLDER / f"{name}.pickle"
+
+
+def read_or_make(path: Path | None, make: Callable[[], SearchIndex]) -> SearchIndex:
+    """The index kept in `path`, else one `make` gives, kept there (the others are removed: their
+    releases are no longer served, and a release served again makes its index again)."""
+    with _exclusively(path.parent if path is not None else None):
+        if path is not None and path.is_file():
+            try:
+                return pickle.loads(path.read_bytes())
+            except Exception as error:  # a damaged file fails in any of pickle's ways: the index is only a cache
+                log.warning("search index %s unreadable, made again: %s", path, error)
+        started = time.monotonic()
+        index = make()
+        log.info("search index made in %.1f s: %d resources", time.monotonic() - started, len(index))
+        if path is not None:
+            _keep(index, path)
+        return index
+
+
+@contextlib.contextmanager
+def _exclusively(folder: Path | None) -> Iterator[None]:
+    """Hold the lock of `folder` (its file .lock), if it can be had: else go on without it."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        lock = open(folder / ".lock", "a")  # noqa: SIM115 - closed below, after the lock is released
+    except (OSError, AttributeError):  # no folder, or one that cannot be written
+        yield
+        return
+    with lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+        except OSError:  # a file system without locks: at worst two workers make the index at once
+            pass
+        yield
+
+
+def _keep(index: SearchIndex, path: Path) -> None:
+    """Write `index` to `path` whole or not at all (a temporary file renamed), removing the others."""
+    temporary = None
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=path.parent, prefix=".", delete=False) as temporary:
+            pickle.dump(index, temporary, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(temporary.name, path)
+        for other in path.parent.glob("*.pickle"):
+            if other != path:
+                other.unlink(missing_ok=True)
+    except OSError as error:
+        log.warning("search index not kept in %s: %s", path.parent, error)
+        if temporary is not None:
+            Path(temporary.name).unlink(missing_ok=True)

@@ -344,3 +344,13 @@ def test_the_skip_link_appears_on_focus_and_leads_to_the_content(browser, server
     assert browser.execute_script("return getComputedStyle(arguments[0]).outlineStyle", skip) != "none"
     ActionChains(browser).send_keys(Keys.ENTER).perform()
     assert browser.switch_to.active_element == browser.find_element(By.TAG_NAME, "main")
+
+
+@pytest.mark.parametrize(("language", "marked"), [("cs", "en"), ("en", None)])
+def test_a_page_titled_in_the_other_language_says_so(in_process, language, marked):
+    """EuroVoc's "twinning", labelled in English alone, is the title of its page: a Czech page marks the title
+    English, so that a screen reader pronounces it as English; an English page need not."""
+    page = html.fromstring(page_of(in_process, "doc?iri=http://eurovoc.europa.eu/5323", language).content)
+    title = page.xpath("//h1")[0]
+    assert (title.text_content(), title.get("lang")) == ("twinning", marked)
+    assert page.get("lang") == language

@@ -58,6 +58,7 @@ class ResourceView:
     rows: list[Row]
     inbound: list[tuple[Value, Row]]
     json_ld: str
+    label_language: str | None = None  # the label's language, when it is another than the page's
 
 
 def label_of(graph: Graph, node: Node, language: str, base_iri: str) -> str:
@@ -111,9 +112,11 @@ def resource_view(graph: Graph, iri: URIRef, language: str, base_iri: str, json_
             value_of(graph, subject, language, base_iri),
             Row(label_of(graph, predicate, language, base_iri), str(predicate)),
         )
+    label, label_language = labelled(graph, iri, language, base_iri)
     return ResourceView(
         iri=str(iri),
-        label=label_of(graph, iri, language, base_iri),
+        label=label,
+        label_language=label_language,
         types=[value_of(graph, cls, language, base_iri) for cls in sorted(graph.objects(iri, RDF.type))],
         rows=sorted((_in_language(row, language) for row in rows.values()), key=lambda row: row.label.lower()),
         inbound=sorted(inbound.values(), key=lambda pair: (pair[1].label.lower(), pair[0].text.lower())),

@@ -12,7 +12,6 @@ import fcntl
 import hashlib
 import os
 import re
-import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -21,6 +20,7 @@ from pathlib import Path
 from rdflib import Graph
 from rdflib.compare import isomorphic
 
+from ..store.releases import write_atomically
 from .blocks import parse_turtle, read_blocks, write_graph
 from .changes import Author, record_change
 
@@ -122,26 +122,3 @@ def _locked(path: Path) -> Iterator[bytes]:
                 continue  # another save replaced the file while this one waited: lock the new one
             yield handle.read()
             return
-
-
-def write_atomically(path: Path, content: bytes) -> None:
-    """Replace `path` by `content`: a temporary file in its folder, synced, renamed over it, the folder synced.
-
-    On any failure the old file is left as it was and the temporary file removed.
-    """
-    descriptor, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(descriptor, "wb") as handle:
-            handle.write(content)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(temporary, path.stat().st_mode & 0o777)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-    folder = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(folder)
-    finally:
-        os.close(folder)

@@ -10,6 +10,7 @@ from rdflib.compare import isomorphic
 from rdflib.namespace import DCTERMS, RDF, RDFS, TIME
 
 from lodpub.editing.blocks import parse_turtle, read_blocks, write_graph
+from lodpub.editing.turtle_style import description
 from lodpub.namespaces import PREFIXES
 
 PARTNERSHIPS = sorted((CHECKOUT / "data" / "partnerships").glob("*.ttl"))
@@ -117,3 +118,19 @@ def test_a_loose_blank_node_is_refused(bursa: str) -> None:
     graph.add((BNode(), RDFS.label, Literal("loose")))
     with pytest.raises(ValueError, match="blank node"):
         write_graph(turtle, graph)
+
+
+@pytest.mark.parametrize("path", PARTNERSHIPS, ids=lambda path: path.name)
+def test_any_one_subject_changed_or_removed_leaves_every_other_block_as_it_was(path: Path) -> None:
+    turtle = read_blocks(path.read_text(encoding="utf-8"))
+    for block in turtle.blocks:
+        others = [other.text for other in turtle.blocks if other.subject != block.subject]
+        changed, removed = turtle.graph(), turtle.graph()
+        changed.add((block.subject, RDFS.comment, Literal("Změna", lang="cs")))
+        for triple in description(removed, block.subject):  # with the blank nodes below it
+            removed.remove(triple)
+        for graph in (changed, removed):
+            text = write_graph(turtle, graph)
+            assert isomorphic(parse_turtle(text), graph), block.subject
+            assert all(other in text for other in others), block.subject
+            assert "\n\n\n" not in text and text.startswith(turtle.header)

@@ -6,6 +6,7 @@ changed graph back: unchanged blocks byte for byte where they were, changed ones
 file's style, new ones in the section of their kind, removed ones gone.
 """
 
+import functools
 import re
 from dataclasses import dataclass
 
@@ -60,13 +61,19 @@ class TurtleFile:
         return parse_turtle(self.text)
 
     def block_graph(self, block: Block) -> Graph:
-        """The triples one block states (read with the header's prefixes)."""
-        return parse_turtle(self.header + block.body)
+        """The triples one block states (read with the header's prefixes); not to be changed (it is kept)."""
+        return _parsed_once(self.header + block.body)
 
 
 def parse_turtle(text: str) -> Graph:
     """Parse Turtle `text` into a graph that keeps the prefixes it declares (and binds no others)."""
     return Graph(bind_namespaces="none").parse(data=text, format="turtle")
+
+
+@functools.lru_cache(maxsize=1024)
+def _parsed_once(text: str) -> Graph:
+    """parse_turtle, remembered: an editor's saves compare the same blocks again and again."""
+    return parse_turtle(text)
 
 
 def read_blocks(text: str) -> TurtleFile:
@@ -125,23 +132,31 @@ def write_graph(original: TurtleFile, graph: Graph) -> str:
     _check_blank_nodes(graph, named)
     written: set[URIRef] = set()
     segments: list[str | Block] = []
-    dropped = False  # a removed block leaves no gap: the blank line after it goes too
+    dropped = False  # a removed block leaves no gap: the blank line before (else after) it goes too
     for segment in original.segments:
         if isinstance(segment, str):
-            if not (dropped and segment.strip() == ""):
+            if not (dropped and _is_blank([segment])):
                 segments.append(segment)
             dropped = False
             continue
-        dropped = segment.subject in written or segment.subject not in named
-        if not dropped:
-            written.add(segment.subject)
-            segments.append(_kept_or_rewritten(original, segment, graph, prefixes))
-    if dropped and segments and isinstance(segments[-1], str) and segments[-1].strip() == "":
+        if segment.subject in written or segment.subject not in named:
+            dropped = not _is_blank(segments[-1:])
+            if not dropped:
+                segments.pop()  # the blank line before the removed block goes with it
+            continue
+        written.add(segment.subject)
+        segments.append(_kept_or_rewritten(original, segment, graph, prefixes))
+    if dropped and _is_blank(segments[-1:]):
         segments.pop()
     for subject in named:
         if subject not in written:
             _insert_new(segments, Block(subject, "", render_subject(graph, subject, prefixes, [])), graph)
     return "".join(segment if isinstance(segment, str) else segment.text for segment in segments)
+
+
+def _is_blank(segments: list[str | Block]) -> bool:
+    """Whether the one segment given is text of blank lines only."""
+    return len(segments) == 1 and isinstance(segments[0], str) and segments[0].strip() == ""
 
 
 def _check_blank_nodes(graph: Graph, named: list[URIRef]) -> None:

@@ -25,8 +25,9 @@ PERSON = URIRef(PREFIXES["person"] + "pavel-novak")
 
 
 @pytest.fixture
-def data(tmp_path: Path) -> Path:
-    """A copy of the checkout's data/ (never its files)."""
+def data(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A copy of the checkout's data/ (never its files), in no git work tree unless a test makes one."""
+    monkeypatch.setenv("GIT_CEILING_DIRECTORIES", str(tmp_path))
     copy = tmp_path / "data"
     shutil.copytree(CHECKOUT / "data", copy)
     return copy
@@ -190,3 +191,12 @@ def test_a_write_that_fails_half_way_leaves_the_old_file_intact(data: Path) -> N
     assert failed.value.errno == errno.EFBIG
     assert load(data, "bursa") == (text, revision)
     assert not [path for path in (data / "partnerships").iterdir() if path.name.startswith(".")]
+
+
+def test_a_save_that_changes_nothing_writes_and_records_nothing(data: Path) -> None:
+    text, revision = load(data, "bursa")
+    before = (data / "partnerships" / "bursa.ttl").stat().st_ino
+    saved = save(data, "bursa", read_blocks(text).graph(), revision, EDITOR, "nothing")
+    assert (saved.recorded, saved.revision) == ("unchanged", revision)
+    assert (data / "partnerships" / "bursa.ttl").stat().st_ino == before
+    assert not (data / "partnerships" / CHANGES_LOG).exists()

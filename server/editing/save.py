@@ -44,7 +44,8 @@ class StaleRevision(Exception):
 
 @dataclass(frozen=True)
 class Saved:
-    """What a save did: the file, its new revision and how the change was recorded ("git" or "log")."""
+    """What a save did: the file, its new revision and how the change was recorded ("git", "log", or
+    "unchanged" when the file already said it)."""
 
     path: Path
     revision: str
@@ -93,6 +94,8 @@ def save(data_dir: Path, name: str, change: Graph | str, base_revision: str, aut
         if check is not None:
             check(text)
         new = text.encode("utf-8")
+        if new == old:  # nothing to write, and nothing to record (git would refuse an empty commit)
+            return Saved(path, base_revision, "unchanged")
         write_atomically(path, new)
         recorded = record_change(path, author, message, base_revision, revision_of(new))
     return Saved(path, revision_of(new), recorded)

@@ -134,3 +134,8 @@ def test_any_one_subject_changed_or_removed_leaves_every_other_block_as_it_was(p
             assert isomorphic(parse_turtle(text), graph), block.subject
             assert all(other in text for other in others), block.subject
             assert "\n\n\n" not in text and text.startswith(turtle.header)
+
+
+def test_a_statement_that_continues_at_column_0_is_refused_not_misread() -> None:
+    with pytest.raises(Exception, match="unterminated string"):
+        read_blocks('@prefix ex: <http://example.org/> .\n\nex:a\n    ex:p """one\ntwo""" .\n')

@@ -109,6 +109,10 @@ def test_signing_in_shows_the_partnerships_and_signing_out_ends_the_session(edit
     assert browser.post("/edit/logout", {"csrf_token": old_token}).status_code == 302
     assert browser.get("/edit/").status_code == 302
     assert browser.post("/edit/logout", {"csrf_token": old_token}).status_code == 401
+    copy_from_before = Browser(edit_app)  # a copy of the cookie, taken before signing out, is over too
+    copy_from_before.client.set_cookie("lodpub_edit", cookie.value, domain="localhost", path="/edit/")
+    assert copy_from_before.get("/edit/").status_code == 302
+    assert signed_in(edit_app).get("/edit/").status_code == 200  # and signing in again works
 
 
 def test_a_wrong_password_or_unknown_name_does_not_sign_in(edit_app):
@@ -217,3 +221,12 @@ def test_editors_are_added_listed_and_removed_by_the_command(tmp_path, monkeypat
     assert run_cli(monkeypatch, "editors", "remove", "bob", *option) == 2
     assert list(json.loads(path.read_text(encoding="utf-8"))) == ["alice"]
     assert run_cli(monkeypatch, "editors", "list") == 2  # no file configured
+
+
+def test_removing_an_editor_ends_their_sessions(app, tmp_path, monkeypatch):
+    path = tmp_path / "editors.json"
+    assert run_cli(monkeypatch, "editors", "add", "alice", "--editors-file", str(path), stdin=PASSWORD + "\n") == 0
+    browser = signed_in(editing_app(app, path), "192.0.2.10")
+    assert browser.get("/edit/").status_code == 200
+    assert run_cli(monkeypatch, "editors", "remove", "alice", "--editors-file", str(path)) == 0
+    assert browser.get("/edit/").status_code == 302

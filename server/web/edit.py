@@ -7,10 +7,12 @@ name a trusted reverse proxy puts in settings.editor_header. Every state-changin
 from our own origin and carry the session's CSRF token; failed sign-ins are rate limited.
 """
 
+import time
+
 from flask import Blueprint, Flask, Response, abort, current_app, redirect, render_template, request, session, url_for
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from ..editors import read_editors
+from ..editors import read_editors, record_sign_out, signed_out_at
 from . import publisher, store
 from .edit_guard import (
     SAFE_METHODS,
@@ -78,11 +80,15 @@ def not_stored(response: Response) -> Response:
 
 
 def signed_in_editor() -> str | None:
-    """The editor of this request: the trusted proxy's header when configured, else the session's."""
-    header = publisher().settings.editor_header
-    if header:
-        return request.headers.get(header, "").strip() or None
-    return session.get("editor")
+    """The editor of this request: the trusted proxy's header when configured, else the session's, if
+    they are still in the editors file and have not signed out since the session began."""
+    settings = publisher().settings
+    if settings.editor_header:
+        return request.headers.get(settings.editor_header, "").strip() or None
+    name = session.get("editor")
+    if name is None or name not in read_editors(settings.editors_file):
+        return None
+    return name if session.get("since", 0) > signed_out_at(settings.editors_file).get(name, 0) else None
 
 
 @blueprint.before_request
@@ -124,7 +130,10 @@ def login() -> Response | str | tuple:
 
 @blueprint.route("/logout", methods=["POST"])
 def logout() -> Response:
-    """End the session: its cookie is emptied and its CSRF token stops working."""
+    """End the session, and any other of the editor's: a copy of the cookie taken before is refused too."""
+    settings = publisher().settings
+    if not settings.editor_header:
+        record_sign_out(settings.editors_file, session["editor"], time.time())
     start_session(None)
     return redirect(url_for("edit.login"))
 

@@ -57,6 +57,7 @@ def start_session(editor: str | None) -> None:
     session["nonce"] = secrets.token_urlsafe(32)
     if editor is not None:
         session["editor"] = editor
+        session["since"] = time.time()
 
 
 def csrf_token() -> str:

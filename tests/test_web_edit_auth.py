@@ -176,7 +176,10 @@ def test_sign_ins_are_rate_limited_per_address_and_per_name(app, editors_file):
 def test_nothing_under_edit_is_cached_framed_or_shared_across_origins(edit_app, client):
     browser = signed_in(edit_app, "192.0.2.9")
     for answer in (browser.get("/edit/"), browser.get("/edit/login?lang=cs"), browser.get("/edit/nothing-here"),
-                   Browser(edit_app).get("/edit/"), browser.post("/edit/logout", {}, origin=None)):
+                   Browser(edit_app).get("/edit/"), browser.post("/edit/logout", {}, origin=None),
+                   browser.client.options("/edit/login", environ_base=browser.environ,  # a CORS preflight
+                                          headers={"Origin": "https://evil.example",
+                                                   "Access-Control-Request-Method": "POST"})):
         assert answer.headers["Cache-Control"] == "no-store"
         assert not [name for name in answer.headers.keys() if name.lower().startswith("access-control")]
         assert answer.headers["X-Frame-Options"] == "DENY"
@@ -230,3 +233,21 @@ def test_removing_an_editor_ends_their_sessions(app, tmp_path, monkeypatch):
     assert browser.get("/edit/").status_code == 200
     assert run_cli(monkeypatch, "editors", "remove", "alice", "--editors-file", str(path)) == 0
     assert browser.get("/edit/").status_code == 302
+
+
+def test_lodpub_serve_makes_one_key_for_its_workers_only_when_none_is_configured(app, editors_file, tmp_path):
+    from lodpub.cli_serving import with_session_key
+
+    settings = app.extensions["lodpub"].settings
+    assert with_session_key(settings) is settings  # editing off: nothing to sign
+    editing = dataclasses.replace(settings, editors_file=editors_file)
+    made = with_session_key(editing).secret_key
+    assert len(made) >= 64 and made != with_session_key(editing).secret_key  # new each start
+    kept = dataclasses.replace(editing, secret_key_file=tmp_path / "key")
+    assert with_session_key(kept) is kept
+    (tmp_path / "key").write_text("the operator's key\n", encoding="utf-8")
+    two = [editing_app(app, editors_file, secret_key_file=tmp_path / "key") for _ in range(2)]
+    cookie = signed_in(two[0], "192.0.2.11").client.get_cookie("lodpub_edit", domain="localhost", path="/edit/")
+    other_worker = Browser(two[1], "192.0.2.11")
+    other_worker.client.set_cookie("lodpub_edit", cookie.value, domain="localhost", path="/edit/")
+    assert other_worker.get("/edit/").status_code == 200  # the key file's key: a session holds across workers

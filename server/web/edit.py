@@ -25,7 +25,6 @@ from .edit_guard import (
 )
 from .html import label_of
 from .i18n import current_language
-from .pages import _not_home
 from .partnerships import PREFIXES, home_body_iri, labels_of
 
 blueprint = Blueprint("edit", __name__, url_prefix="/edit")
@@ -114,7 +113,7 @@ def login() -> Response | str | tuple:
         return redirect(url_for("edit.index"))
     if request.method == "GET":
         return render_template("edit_login.html", failed=False)
-    name = request.form.get("name", "")
+    name = request.form.get("name", "")[:64]  # longer is no editor's; the limiter keeps no longer keys
     keys = (f"address {request.remote_addr}", f"name {name}")
     limiter: LoginLimiter = current_app.extensions[LIMITER]
     wait = limiter.retry_after(*keys)
@@ -157,7 +156,8 @@ def partnership_list() -> list[dict]:
     """Every partnership of the served release: its name (the end of its IRI), IRI and partner's name."""
     base = store().base_iri
     home_body = home_body_iri()
-    found = store().select(PARTNERSHIPS.format(base=base, path=PARTNERSHIP_PATH, not_home=_not_home(home_body)))
+    not_home = f"FILTER (?partner != {home_body.n3()})" if home_body is not None else ""
+    found = store().select(PARTNERSHIPS.format(base=base, path=PARTNERSHIP_PATH, not_home=not_home))
     labels = labels_of({row.get("partner") for row in found})
     language = current_language()
     rows: dict[str, dict] = {}

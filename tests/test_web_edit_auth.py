@@ -251,3 +251,23 @@ def test_lodpub_serve_makes_one_key_for_its_workers_only_when_none_is_configured
     other_worker = Browser(two[1], "192.0.2.11")
     other_worker.client.set_cookie("lodpub_edit", cookie.value, domain="localhost", path="/edit/")
     assert other_worker.get("/edit/").status_code == 200  # the key file's key: a session holds across workers
+
+
+@pytest.mark.served
+def test_under_lodpub_serve_a_session_holds_on_every_worker(project_release, editors_file, tmp_path):
+    """Two gunicorn workers, no key configured: the one `lodpub serve` makes serves both."""
+    import requests
+    from served import running_server
+
+    with running_server(project_release.path.parent.parent, tmp_path, editors_file=str(editors_file)) as base:
+        session = requests.Session()
+        page = session.get(base + "edit/login", timeout=10).text
+        token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+        answer = session.post(base + "edit/login", data={"name": "alice", "password": PASSWORD, "csrf_token": token},
+                              headers={"Origin": base.rstrip("/")}, allow_redirects=False, timeout=10)
+        assert answer.status_code == 302
+        # Each on a new connection, so that both workers answer some.
+        statuses = [session.get(base + "edit/", headers={"Connection": "close"}, allow_redirects=False,
+                                timeout=10).status_code for _ in range(12)]
+        assert statuses == [200] * 12
+        assert "Set-Cookie" not in requests.get(base, timeout=10).headers

@@ -203,6 +203,7 @@ def test_a_trusted_proxy_names_the_editor_when_configured(app):
     assert browser.get("/edit/").status_code == 302
     page = browser.get("/edit/", headers={"X-Remote-User": "bob"})
     assert page.status_code == 200 and "bob" in page.get_data(as_text=True)
+    assert browser.get("/edit/", headers={"X-Remote-User": "<script>x</script>"}).status_code == 302
     assert browser.post("/edit/logout", {}, headers={"X-Remote-User": "bob"}).status_code == 400
     assert browser.get("/edit/login", headers={"X-Remote-User": "bob"}).status_code == 302
 

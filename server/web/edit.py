@@ -12,7 +12,8 @@ import time
 from flask import Blueprint, Flask, Response, abort, current_app, redirect, render_template, request, session, url_for
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from ..editors import read_editors, record_sign_out, signed_out_at
+from ..config import Settings
+from ..editors import EDITOR_NAME, read_editors, record_sign_out, signed_out_at
 from . import publisher, store
 from .edit_guard import (
     SAFE_METHODS,
@@ -52,7 +53,7 @@ def register(app: Flask) -> None:
     app.jinja_env.globals["csrf_token"] = csrf_token
 
 
-def publisher_settings(app: Flask):
+def publisher_settings(app: Flask) -> Settings:
     """The settings of `app`'s publisher."""
     return app.extensions["lodpub"].settings
 
@@ -83,7 +84,9 @@ def signed_in_editor() -> str | None:
     they are still in the editors file and have not signed out since the session began."""
     settings = publisher().settings
     if settings.editor_header:
-        return request.headers.get(settings.editor_header, "").strip() or None
+        # A name the proxy asserts will sign commits and logs: one that could not be an editor's is nobody.
+        asserted = request.headers.get(settings.editor_header, "").strip()
+        return asserted if EDITOR_NAME.fullmatch(asserted) else None
     name = session.get("editor")
     if name is None or name not in read_editors(settings.editors_file):
         return None

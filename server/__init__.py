@@ -51,6 +51,10 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     for blueprint in (health.blueprint, pages.blueprint, resources.blueprint, harvest.blueprint, sparql.blueprint,
                       changelog.blueprint, shapes.blueprint, search.blueprint):
         app.register_blueprint(blueprint)
+    if settings.editing:
+        from .web import edit
+
+        edit.register(app)  # before http.register: its headers of /edit/ come last
     http.register(app)
 
     @app.errorhandler(StoreUnavailable)

@@ -1,6 +1,6 @@
 """The `lodpub` command: `validate` checks the dataset, `build` writes a release, `publish` puts it
 into a remote SPARQL store, `serve` serves it; `releases` lists the releases, `reload` and
-`rollback` switch the server to another one.
+`rollback` switch the server to another one; `editors` manages who may sign in at /edit/.
 
 Exit codes: 0 success (warnings allowed), 1 SHACL violations, 2 an unreadable or invalid RDF
 file, a link to a missing file, a missing directory, a full disk, a bad setting or a usage error, 3 a reload or rollback
@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from .cli_data import STORE_OPTIONS, report_error, run_build, run_publish, run_validate
+from .cli_editors import EDITORS_OPTION, add_editors_command
 from .cli_serving import run_releases, run_reload, run_rollback, run_serve
 from .config import describe_settings, load_settings
 from .data_errors import DataFileError
@@ -47,7 +48,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SystemExit as exit_:  # argparse exits on --help and on usage errors
         return int(exit_.code or 0)
     options = [*_DATA_OPTIONS.values(), *_BUILD_OPTIONS.values(), *_KEEP_OPTIONS.values(), *_SERVE_OPTIONS.values(),
-               *STORE_OPTIONS.values()]
+               *STORE_OPTIONS.values(), *EDITORS_OPTION.values()]
     try:
         settings = load_settings(**{setting: getattr(args, setting, None) for setting, _ in options})
     except ValueError as error:
@@ -96,6 +97,7 @@ def _parser() -> argparse.ArgumentParser:
                                 help="the release folder to publish (default: the output directory's 'current')")
     publish_parser.set_defaults(run=run_publish)
     _add_release_commands(commands)
+    add_editors_command(commands, _add_setting_options)
     return parser
 
 

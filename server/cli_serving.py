@@ -44,8 +44,20 @@ def run_serve(args: argparse.Namespace, settings: Settings) -> int:
         if status != EXIT_OK:
             return status
     print(f"lodpub serving on http://{settings.host}:{settings.port}/", file=sys.stderr, flush=True)
+    settings = with_session_key(settings)
     (serve_development if args.dev else serve_production)(settings)
     return EXIT_OK
+
+
+def with_session_key(settings: Settings) -> Settings:
+    """`settings` with a key for editors' sessions made now when editing is on and none is configured: made
+    once, here, so that every worker signs with it (sessions then last until the server stops)."""
+    if not settings.editing or settings.secret_key or settings.secret_key_file is not None:
+        return settings
+    import dataclasses
+    import secrets
+
+    return dataclasses.replace(settings, secret_key=secrets.token_hex(32))
 
 
 def _claim_output(output_dir: Path) -> int:

@@ -236,6 +236,39 @@ class Settings:
     store_auth: str = _setting("basic", "LODPUB_STORE_AUTH", "HTTP authentication the remote store wants: basic or digest")
     store_timeout: float = _setting(30.0, "LODPUB_STORE_TIMEOUT", "seconds to wait for the remote store's answer")
 
+    # --- Editing (/edit/): off unless editors_file or editor_header is given ---
+    editors_file: Path | None = _setting(
+        None,
+        "LODPUB_EDITORS_FILE",
+        "the editors who may sign in at /edit/ and their password hashes (JSON), managed with 'lodpub editors'; "
+        "editing is off unless this or editor_header is given",
+    )
+    editor_header: str = _setting(
+        "",
+        "LODPUB_EDITOR_HEADER",
+        "name of the header in which a trusted reverse proxy names the signed-in editor (no passwords then); "
+        "only safe when the proxy sets or removes it on every request to /edit/",
+    )
+    secret_key: str = field(default="", repr=False, metadata={
+        "help": "the key that signs editors' sessions and forms (environment only); empty: secret_key_file, else "
+                "a new key each time the server starts, so sessions do not survive a restart",
+        "env": "LODPUB_SECRET_KEY"})
+    secret_key_file: Path | None = _setting(
+        None, "LODPUB_SECRET_KEY_FILE", "a file holding the key that signs editors' sessions (used when secret_key is not)"
+    )
+    edit_session_hours: float = _setting(
+        8.0, "LODPUB_EDIT_SESSION_HOURS", "hours an editor's session lasts after its last request"
+    )
+    login_attempts_per_minute: int = _setting(
+        5, "LODPUB_LOGIN_ATTEMPTS_PER_MINUTE",
+        "failed sign-ins a minute allowed from one address, and for one editor's name, per worker; then 429",
+    )
+
+    @property
+    def editing(self) -> bool:
+        """Whether /edit/ is on: editors sign in from the editors file, or a trusted proxy names them."""
+        return self.editors_file is not None or bool(self.editor_header)
+
     def __post_init__(self) -> None:
         self._in_project()
         if not self.base_iri.endswith("/"):
@@ -271,6 +304,8 @@ class Settings:
             raise ValueError(f"memory_store_max_triples cannot be negative: {self.memory_store_max_triples}")
         if self.store_auth not in ("basic", "digest"):
             raise ValueError(f"store_auth must be 'basic' or 'digest', not {self.store_auth!r}")
+        if self.edit_session_hours <= 0 or self.login_attempts_per_minute < 1:
+            raise ValueError("edit_session_hours must be above 0 and login_attempts_per_minute at least 1")
 
     @property
     def public_base_iri(self) -> str:

@@ -188,6 +188,23 @@ WORDS: dict[str, dict[str, str]] = {
     "story_all_statements": {"cs": "Všechny údaje", "en": "All statements"},
     "yes": {"cs": "ano", "en": "yes"},
     "no": {"cs": "ne", "en": "no"},
+    # --- the editor (/edit/, web/edit.py) ---
+    "edit_title": {"cs": "Úpravy dat", "en": "Editing the data"},
+    "edit_sign_in": {"cs": "Přihlásit se", "en": "Sign in"},
+    "edit_sign_out": {"cs": "Odhlásit se", "en": "Sign out"},
+    "edit_name": {"cs": "Jméno", "en": "Name"},
+    "edit_password": {"cs": "Heslo", "en": "Password"},
+    "edit_sign_in_failed": {"cs": "Jméno nebo heslo nesouhlasí (nebo bylo pokusů příliš mnoho; zkuste to za minutu).",
+                            "en": "The name or password is wrong (or there were too many attempts; try again in a "
+                                  "minute)."},
+    "edit_signed_in_as": {"cs": "Přihlášen(a):", "en": "Signed in as"},
+    "edit_partnerships": {"cs": "Partnerství", "en": "Partnerships"},
+    "edit_no_partnerships": {"cs": "Vydání neobsahuje žádné partnerství.", "en": "The release holds no partnership."},
+    "edit_partner": {"cs": "Partner", "en": "Partner"},
+    "edit_public_page": {"cs": "Zveřejněná stránka", "en": "Published page"},
+    "edit_read_only": {"cs": "Formuláře pro úpravy zde budou brzy; zatím je partnerství jen ke čtení.",
+                       "en": "The editing forms will be here soon; for now the partnership is read-only."},
+    "edit_back": {"cs": "Zpět na seznam", "en": "Back to the list"},
 }
 
 

@@ -1,0 +1,172 @@
+"""The editor's frame at /edit/ (issue 20): signing in and out, the list of partnerships, and each
+partnership's page, where the forms of the editor will be. On only when settings.editing
+(create_app registers it then; otherwise /edit/ is not found, as any unknown path).
+
+Who is signed in: the editors file's name and password (edit_guard.py keeps the session), or the
+name a trusted reverse proxy puts in settings.editor_header. Every state-changing request must come
+from our own origin and carry the session's CSRF token; failed sign-ins are rate limited.
+"""
+
+import time
+
+from flask import Blueprint, Flask, Response, abort, current_app, redirect, render_template, request, session, url_for
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from ..config import Settings
+from ..editors import EDITOR_NAME, read_editors, record_sign_out, signed_out_at
+from . import publisher, store
+from .edit_guard import (
+    SAFE_METHODS,
+    LoginLimiter,
+    configure_sessions,
+    csrf_token,
+    require_csrf_token,
+    require_same_origin,
+    start_session,
+)
+from .html import label_of
+from .i18n import current_language
+from .partnerships import PREFIXES, home_body_iri, labels_of
+
+blueprint = Blueprint("edit", __name__, url_prefix="/edit")
+PARTNERSHIP_PATH = "id/partnership/"
+LIMITER = "lodpub_login_limiter"
+# Checked when the name is unknown, so that an unknown name takes as long to refuse as a wrong password.
+_UNKNOWN_EDITOR_HASH = generate_password_hash("an editor who does not exist")
+
+PARTNERSHIPS = PREFIXES + """
+SELECT ?partnership ?partner WHERE {{
+  ?partnership a rp:Partnership .
+  OPTIONAL {{ ?partnership rp:partner ?partner {not_home} }}
+  FILTER (STRSTARTS(STR(?partnership), "{base}{path}"))
+}}"""
+
+
+def register(app: Flask) -> None:
+    """Turn editing on in `app`: its sessions, rate limit, blueprint and the headers of /edit/.
+    Called before http.register, so that `private_headers` runs after the public pages' headers."""
+    settings = publisher_settings(app)
+    configure_sessions(app, settings)
+    app.extensions[LIMITER] = LoginLimiter(settings.login_attempts_per_minute)
+    app.register_blueprint(blueprint)
+    app.after_request(private_headers)
+    app.jinja_env.globals["csrf_token"] = csrf_token
+
+
+def publisher_settings(app: Flask) -> Settings:
+    """The settings of `app`'s publisher."""
+    return app.extensions["lodpub"].settings
+
+
+def private_headers(response: Response) -> Response:
+    """Nothing under /edit/ is kept by a cache, read by another origin's script or framed."""
+    if request.path.startswith("/edit/") or request.path == "/edit":
+        for name in [name for name in response.headers.keys() if name.lower().startswith("access-control-")]:
+            del response.headers[name]
+        response.headers["Cache-Control"] = "no-store"
+        response.headers.pop("ETag", None)
+        response.headers.pop("Last-Modified", None)
+        response.headers["X-Frame-Options"] = "DENY"
+        response.headers["Content-Security-Policy"] = "frame-ancestors 'none'"
+        response.headers["Referrer-Policy"] = "same-origin"
+    return response
+
+
+@blueprint.after_request
+def not_stored(response: Response) -> Response:
+    """Said before the common headers are added, so that no validators are made for a private page."""
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def signed_in_editor() -> str | None:
+    """The editor of this request: the trusted proxy's header when configured, else the session's, if
+    they are still in the editors file and have not signed out since the session began."""
+    settings = publisher().settings
+    if settings.editor_header:
+        # A name the proxy asserts will sign commits and logs: one that could not be an editor's is nobody.
+        asserted = request.headers.get(settings.editor_header, "").strip()
+        return asserted if EDITOR_NAME.fullmatch(asserted) else None
+    name = session.get("editor")
+    if name is None or name not in read_editors(settings.editors_file):
+        return None
+    return name if session.get("since", 0) > signed_out_at(settings.editors_file).get(name, 0) else None
+
+
+@blueprint.before_request
+def guard() -> Response | None:
+    """Refuse another origin (403), send a stranger to sign in (GET) or away (401), check the CSRF token (400)."""
+    state_changing = request.method not in SAFE_METHODS
+    if state_changing:
+        require_same_origin(publisher().settings.public_base_iri)
+    if request.endpoint != "edit.login" and signed_in_editor() is None:
+        if state_changing:
+            abort(401)
+        return redirect(url_for("edit.login"))
+    if state_changing:
+        require_csrf_token()
+    return None
+
+
+@blueprint.route("/login", methods=["GET", "POST"])
+def login() -> Response | str | tuple:
+    """The sign-in form, and signing in with a name and password from the editors file."""
+    settings = publisher().settings
+    if settings.editor_header or (request.method == "GET" and signed_in_editor()):
+        return redirect(url_for("edit.index"))
+    if request.method == "GET":
+        return render_template("edit_login.html", failed=False)
+    name = request.form.get("name", "")[:64]  # longer is no editor's; the limiter keeps no longer keys
+    keys = (f"address {request.remote_addr}", f"name {name}")
+    limiter: LoginLimiter = current_app.extensions[LIMITER]
+    wait = limiter.retry_after(*keys)
+    if wait:
+        return render_template("edit_login.html", failed=True), 429, {"Retry-After": str(wait)}
+    known = read_editors(settings.editors_file).get(name)
+    if not check_password_hash(known or _UNKNOWN_EDITOR_HASH, request.form.get("password", "")) or known is None:
+        limiter.failed(*keys)
+        return render_template("edit_login.html", failed=True), 401
+    start_session(name)
+    return redirect(url_for("edit.index"))
+
+
+@blueprint.route("/logout", methods=["POST"])
+def logout() -> Response:
+    """End the session, and any other of the editor's: a copy of the cookie taken before is refused too."""
+    settings = publisher().settings
+    if not settings.editor_header:
+        record_sign_out(settings.editors_file, session["editor"], time.time())
+    start_session(None)
+    return redirect(url_for("edit.login"))
+
+
+@blueprint.route("/")
+def index() -> str:
+    """The partnerships an editor can open, by the partner's name."""
+    return render_template("edit_index.html", editor=signed_in_editor(), partnerships=partnership_list())
+
+
+@blueprint.route("/partnership/<name>")
+def partnership(name: str) -> str:
+    """A partnership as it is published (the editing forms will be here)."""
+    found = [row for row in partnership_list() if row["name"] == name]
+    if not found:
+        abort(404)
+    return render_template("edit_partnership.html", editor=signed_in_editor(), partnership=found[0])
+
+
+def partnership_list() -> list[dict]:
+    """Every partnership of the served release: its name (the end of its IRI), IRI and partner's name."""
+    base = store().base_iri
+    home_body = home_body_iri()
+    not_home = f"FILTER (?partner != {home_body.n3()})" if home_body is not None else ""
+    found = store().select(PARTNERSHIPS.format(base=base, path=PARTNERSHIP_PATH, not_home=not_home))
+    labels = labels_of({row.get("partner") for row in found})
+    language = current_language()
+    rows: dict[str, dict] = {}
+    for row in found:
+        iri = str(row["partnership"])
+        entry = rows.setdefault(iri, {"name": iri[len(base + PARTNERSHIP_PATH):], "iri": iri, "partners": []})
+        if row.get("partner") is not None:
+            entry["partners"].append(label_of(labels, row["partner"], language, base))
+    return sorted(rows.values(), key=lambda entry: (", ".join(sorted(entry["partners"])).lower(), entry["name"]))

@@ -11,6 +11,11 @@ import re
 import tempfile
 from pathlib import Path
 
+
+class EditorsFileError(ValueError):
+    """The editors file (or its sign-out file) cannot be read or written, or is not what it should be."""
+
+
 # A name as it appears in logs and in the commits of the editor's changes: short, no spaces or markup.
 EDITOR_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@-]{0,63}")
 
@@ -38,7 +43,10 @@ def signed_out_at(path: Path) -> dict[str, float]:
 
 def record_sign_out(path: Path, name: str, when: float) -> None:
     """Note that `name` of the editors file at `path` signed out at `when`: their sessions so far end."""
-    _write_object(signed_out_file(path), {**signed_out_at(path), name: when})
+    try:
+        _write_object(signed_out_file(path), {**signed_out_at(path), name: when})
+    except OSError as error:
+        raise EditorsFileError(f"cannot note a sign-out in {signed_out_file(path)}: {error.strerror}") from error
 
 
 def _read_object(path: Path, value_type: type | tuple, what: str) -> dict:
@@ -46,8 +54,12 @@ def _read_object(path: Path, value_type: type | tuple, what: str) -> dict:
         found = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         return {}
+    except OSError as error:
+        raise EditorsFileError(f"cannot read {path}: {error.strerror}") from error
+    except ValueError as error:  # not UTF-8, or not JSON
+        raise EditorsFileError(f"{path} is not {what}: {error}") from error
     if not isinstance(found, dict) or not all(isinstance(value, value_type) for value in found.values()):
-        raise ValueError(f"{path} is not {what}")
+        raise EditorsFileError(f"{path} is not {what}")
     return found
 
 

@@ -272,3 +272,31 @@ def test_under_lodpub_serve_a_session_holds_on_every_worker(project_release, edi
                                 timeout=10).status_code for _ in range(12)]
         assert statuses == [200] * 12
         assert "Set-Cookie" not in requests.get(base, timeout=10).headers
+
+
+@pytest.mark.parametrize("damage", ["not JSON {", '["a list"]', '{"alice": 5}', b"\xff\xfe"])
+def test_a_damaged_editors_file_is_a_503_that_names_no_file_and_leaves_the_public_pages_alone(app, tmp_path, monkeypatch,
+                                                                                              damage):
+    path = tmp_path / "editors.json"
+    assert run_cli(monkeypatch, "editors", "add", "alice", "--editors-file", str(path), stdin=PASSWORD + "\n") == 0
+    editing = editing_app(app, path)
+    browser = signed_in(editing, "192.0.2.20")
+    path.write_bytes(damage if isinstance(damage, bytes) else damage.encode())
+    answer = browser.get("/edit/?lang=en")
+    assert answer.status_code == 503 and answer.headers["Retry-After"]
+    assert "Editing is unavailable" in answer.get_data(as_text=True) and str(path) not in answer.get_data(as_text=True)
+    assert browser.get("/edit/login").status_code == 503
+    assert editing.test_client().get("/", headers={"Accept": "text/html"}).status_code == 200
+
+
+def test_a_sign_out_that_cannot_be_noted_is_a_503_and_the_session_stays_signed_in(app, tmp_path, monkeypatch):
+    folder = tmp_path / "editors"
+    path = folder / "editors.json"
+    assert run_cli(monkeypatch, "editors", "add", "alice", "--editors-file", str(path), stdin=PASSWORD + "\n") == 0
+    browser = signed_in(editing_app(app, path), "192.0.2.21")
+    token = browser.token("/edit/")
+    blocker = folder / "editors.json.signed-out"
+    blocker.mkdir()  # where the sign-out would be noted: a folder instead of a file
+    assert browser.post("/edit/logout", {"csrf_token": token}).status_code == 503
+    blocker.rmdir()
+    assert browser.get("/edit/").status_code == 200

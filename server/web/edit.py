@@ -13,7 +13,7 @@ from flask import Blueprint, Flask, Response, abort, current_app, redirect, rend
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..config import Settings
-from ..editors import EDITOR_NAME, read_editors, record_sign_out, signed_out_at
+from ..editors import EDITOR_NAME, EditorsFileError, read_editors, record_sign_out, signed_out_at
 from . import publisher, store
 from .edit_guard import (
     SAFE_METHODS,
@@ -25,7 +25,7 @@ from .edit_guard import (
     start_session,
 )
 from .html import label_of
-from .i18n import current_language
+from .i18n import current_language, words
 from .partnerships import PREFIXES, home_body_iri, labels_of
 
 blueprint = Blueprint("edit", __name__, url_prefix="/edit")
@@ -91,6 +91,16 @@ def signed_in_editor() -> str | None:
     if name is None or name not in read_editors(settings.editors_file):
         return None
     return name if session.get("since", 0) > signed_out_at(settings.editors_file).get(name, 0) else None
+
+
+@blueprint.errorhandler(EditorsFileError)
+def editors_file_unusable(error: EditorsFileError) -> Response:
+    """503 when the editors file cannot be read or the sign-out noted: editing waits for the operator,
+    who finds what is wrong in the log; the public pages are not concerned."""
+    current_app.logger.error("editing unavailable: %s", error)
+    body = render_template("error.html", title_key="edit_unavailable_title", text_key="edit_unavailable_text",
+                           iri=None, w=words(current_language()))
+    return Response(body, status=503, mimetype="text/html", headers={"Retry-After": "300"})
 
 
 @blueprint.before_request

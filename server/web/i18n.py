@@ -190,6 +190,11 @@ WORDS: dict[str, dict[str, str]] = {
     "no": {"cs": "ne", "en": "no"},
     # --- the editor (/edit/, web/edit.py) ---
     "edit_title": {"cs": "Úpravy dat", "en": "Editing the data"},
+    "edit_unavailable_title": {"cs": "Úpravy nejsou dostupné", "en": "Editing is unavailable"},
+    "edit_unavailable_text": {
+        "cs": "Seznam editorů teď nelze přečíst nebo zapsat. Správce serveru najde příčinu v záznamu serveru.",
+        "en": "The list of editors cannot be read or written just now. The server's operator finds why in its log.",
+    },
     "edit_sign_in": {"cs": "Přihlásit se", "en": "Sign in"},
     "edit_sign_out": {"cs": "Odhlásit se", "en": "Sign out"},
     "edit_name": {"cs": "Jméno", "en": "Name"},

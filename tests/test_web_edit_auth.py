@@ -300,3 +300,11 @@ def test_a_sign_out_that_cannot_be_noted_is_a_503_and_the_session_stays_signed_i
     assert browser.post("/edit/logout", {"csrf_token": token}).status_code == 503
     blocker.rmdir()
     assert browser.get("/edit/").status_code == 200
+
+
+def test_a_5_mb_form_is_refused_with_413_before_it_is_read(edit_app, editors_file):
+    browser = signed_in(edit_app, "192.0.2.22")
+    before = editors_file.read_bytes()
+    answer = browser.post("/edit/logout", {"csrf_token": browser.token("/edit/"), "padding": "x" * 5_000_000})
+    assert answer.status_code == 413
+    assert browser.get("/edit/").status_code == 200 and editors_file.read_bytes() == before

@@ -26,7 +26,7 @@ from .edit_guard import (
 )
 from .html import label_of
 from .i18n import current_language, words
-from .partnerships import PREFIXES, home_body_iri, labels_of
+from .partnerships import PREFIXES, home_body_iri, labels_of, not_home
 
 blueprint = Blueprint("edit", __name__, url_prefix="/edit")
 PARTNERSHIP_PATH = "id/partnership/"
@@ -169,8 +169,7 @@ def partnership_list() -> list[dict]:
     """Every partnership of the served release: its name (the end of its IRI), IRI and partner's name."""
     base = store().base_iri
     home_body = home_body_iri()
-    not_home = f"FILTER (?partner != {home_body.n3()})" if home_body is not None else ""
-    found = store().select(PARTNERSHIPS.format(base=base, path=PARTNERSHIP_PATH, not_home=not_home))
+    found = store().select(PARTNERSHIPS.format(base=base, path=PARTNERSHIP_PATH, not_home=not_home(home_body)))
     labels = labels_of({row.get("partner") for row in found})
     language = current_language()
     rows: dict[str, dict] = {}

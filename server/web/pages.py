@@ -25,6 +25,7 @@ from .partnerships import (
     Drawn,
     home_body_iri,
     labels_of,
+    not_home,
     periods_by_partnership,
     status_key,
     timeline_rows,
@@ -155,14 +156,14 @@ def favicon() -> Response:
 
 def listed_count(home_body: URIRef | None) -> int:
     """How many partnerships the home page lists, on all its pages."""
-    found = store().select(LISTED_COUNT.format(base=store().base_iri, not_home=_not_home(home_body)))
+    found = store().select(LISTED_COUNT.format(base=store().base_iri, not_home=not_home(home_body)))
     return int(found[0]["count"]) if found else 0
 
 
 def page_partnerships(language: str, home_body: URIRef | None, pager: Pager) -> list[URIRef]:
     """The partnerships of the page, in the order of the list."""
     labels = "|".join(f"<{predicate}>" for predicate in LABEL_PREDICATES)
-    found = store().select(PAGE.format(base=store().base_iri, not_home=_not_home(home_body), labels=f"({labels})",
+    found = store().select(PAGE.format(base=store().base_iri, not_home=not_home(home_body), labels=f"({labels})",
                                        language=language, limit=pager.size, offset=pager.offset))
     return [row["partnership"] for row in found]
 
@@ -173,7 +174,7 @@ def partnership_rows(language: str, home_body: URIRef | None, pager: Pager) -> l
     if not partnerships:
         return []
     base = store().base_iri
-    found = store().select(PARTNERSHIPS.format(base=base, not_home=_not_home(home_body),
+    found = store().select(PARTNERSHIPS.format(base=base, not_home=not_home(home_body),
                                                partnerships=values(partnerships)))
     periods = periods_by_partnership(language, partnerships)
     entries = _earliest_signed(found)
@@ -220,11 +221,6 @@ def _choose_partner(entries: dict[URIRef, dict], labels: Graph, language: str) -
 def drawn(rows: list[dict]) -> list[Drawn]:
     """The partnerships of the table as the timeline draws them: a row each, named by the partner."""
     return [Drawn(row["iri"], row["partner"]["text"], row["partnership"]["href"], row["chain"]) for row in rows]
-
-
-def _not_home(home_body: URIRef | None) -> str:
-    """The FILTER that leaves out the home body's side of each partnership (nothing without one)."""
-    return f"FILTER (?partner != {home_body.n3()})" if home_body is not None else ""
 
 
 def _link(labels: Graph, iri, language: str) -> dict | None:

@@ -81,6 +81,11 @@ def home_body_iri() -> URIRef | None:
     return found[0]["partner"]
 
 
+def not_home(home_body: URIRef | None) -> str:
+    """The FILTER that leaves out the home body's side of each partnership (nothing without one)."""
+    return f"FILTER (?partner != {home_body.n3()})" if home_body is not None else ""
+
+
 def timeline_rows(partnerships: list[Drawn], language: str) -> list[TimelineRow]:
     """The timeline's rows of `partnerships`, with their status periods and their events."""
     if not partnerships:

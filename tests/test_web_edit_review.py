@@ -105,3 +105,50 @@ def test_nothing_to_publish_and_a_publish_already_running_are_refused(edit_app) 
         assert browser.post("/edit/rollback", {"csrf_token": token}).status_code == 409
     assert not asked(edit_app, ASK)
     assert browser.post("/edit/publish", {"csrf_token": token}).status_code == 200 and asked(edit_app, ASK)
+
+
+@pytest.mark.served
+def test_under_lodpub_serve_publishing_makes_the_workers_serve_the_new_release(tmp_path, monkeypatch,
+                                                                               editors_file):  # noqa: F811
+    """A real `lodpub serve` (gunicorn, 2 workers): the worker that publishes has the master replace the
+    workers, and every worker then serves the new release."""
+    import re
+    import time
+
+    import requests
+    from served import running_server
+    from test_web_edit_auth import PASSWORD
+
+    monkeypatch.setenv("GIT_CEILING_DIRECTORIES", str(tmp_path))
+    settings = served_settings(tmp_path)
+    with running_server(settings.output_dir, tmp_path, shared=False, data_dir=str(settings.data_dir),
+                        editors_file=str(editors_file)) as base:
+        session, origin = requests.Session(), {"Origin": base.rstrip("/")}
+
+        def token(path: str) -> str:
+            return re.search(r'name="csrf_token" value="([^"]+)"', session.get(base + path, timeout=30).text).group(1)
+
+        assert session.post(base + "edit/login", data={"name": "alice", "password": PASSWORD,
+                                                        "csrf_token": token("edit/login")},
+                            headers=origin, allow_redirects=False, timeout=30).status_code == 302
+        add_event(settings.data_dir)
+        published = session.post(base + "edit/publish", data={"csrf_token": token("edit/changes")}, headers=origin,
+                                 timeout=120)
+        assert published.status_code == 200, published.text
+        version = pointed_version(settings.output_dir, SERVED)
+        deadline = time.monotonic() + 60
+
+        def every_worker_serves_it() -> bool:
+            # Each on a new connection, so that both workers answer some.
+            answers = [requests.get(base + EVENT_PAGE[1:], headers={"Connection": "close"}, timeout=30)
+                       for _ in range(8)]
+            return all(answer.status_code == 200 for answer in answers)
+
+        while not every_worker_serves_it():
+            assert time.monotonic() < deadline, "the workers still serve the release before"
+            time.sleep(0.5)
+        health = requests.get(base + "health", timeout=30).json()
+        assert version in json.dumps(health)
+        answer = requests.get(base + "sparql", params={"query": ASK.replace(EVENT, EVENT.replace(
+            settings.base_iri, base))}, headers={"Accept": "application/sparql-results+json"}, timeout=30)
+        assert answer.json()["boolean"] is True

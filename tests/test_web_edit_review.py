@@ -152,3 +152,4 @@ def test_under_lodpub_serve_publishing_makes_the_workers_serve_the_new_release(t
         answer = requests.get(base + "sparql", params={"query": ASK.replace(EVENT, EVENT.replace(
             settings.base_iri, base))}, headers={"Accept": "application/sparql-results+json"}, timeout=30)
         assert answer.json()["boolean"] is True
+        assert f"editor alice published release {version}" in base.log.read_text()

@@ -67,7 +67,7 @@ def publish_changes() -> Response | str | tuple:
     except REFUSALS as error:
         return refused(error)
     serve(published.switched)
-    current_app.logger.info("editor %s published release %s", signed_in_editor(), published.release.version)
+    current_app.logger.warning("editor %s published release %s", signed_in_editor(), published.release.version)
     return outcome("edit_published", 200, version=published.release.version,
                    entry=url_for("changelog.release_document", rest=published.release.version))
 
@@ -88,7 +88,7 @@ def rollback() -> Response | str | tuple:
     except REFUSALS as error:
         return refused(error)
     serve(switched)
-    current_app.logger.info("editor %s rolled back to release %s", signed_in_editor(), switched.version)
+    current_app.logger.warning("editor %s rolled back to release %s", signed_in_editor(), switched.version)
     return outcome("edit_rolled_back", 200, version=switched.version, served_before=before)
 
 

@@ -153,3 +153,35 @@ def test_under_lodpub_serve_publishing_makes_the_workers_serve_the_new_release(t
             settings.base_iri, base))}, headers={"Accept": "application/sparql-results+json"}, timeout=30)
         assert answer.json()["boolean"] is True
         assert f"editor alice published release {version}" in base.log.read_text()
+
+
+def test_the_review_pages_are_well_formed_for_assistive_technology(edit_app) -> None:
+    """One main, unique ids, a header in every table, a name for every control, the page's language."""
+    from lxml import html
+
+    add_event(edit_app.extensions["lodpub"].settings.data_dir)
+    browser = signed_in(edit_app)
+    pages = [browser.get(f"/edit/changes?lang={language}") for language in ("cs", "en")]
+    pages.append(browser.get("/edit/rollback?lang=en"))
+    for answer in pages:
+        page = html.fromstring(answer.get_data())
+        assert page.get("lang") in ("cs", "en") and [main.get("id") for main in page.iter("main")] == ["main"]
+        ids = page.xpath("//@id")
+        assert len(ids) == len(set(ids))
+        assert all(table.xpath(".//th") for table in page.iter("table"))
+        assert not page.xpath("//input[not(@type='hidden') and not(@aria-label) and not(@id)]")
+        assert all(block.get("tabindex") == "0" for block in page.iter("pre"))  # scrollable by keyboard
+
+
+def test_a_server_of_a_remote_store_does_not_publish_from_the_browser(edit_app) -> None:
+    """Its releases go into the store with `lodpub publish`; nothing is built here."""
+    publisher = edit_app.extensions["lodpub"]
+    remote = create_app(dataclasses.replace(publisher.settings, store="remote",
+                                                store_query_url="http://127.0.0.1:9/sparql"), publisher.store)
+    add_event(publisher.settings.data_dir)
+    browser = signed_in(remote)
+    token = browser.token("/edit/changes")
+    for path in ("/edit/publish", "/edit/rollback"):
+        answer = browser.post(path + "?lang=en", {"csrf_token": token})
+        assert answer.status_code == 409 and "lodpub publish" in answer.get_data(as_text=True)
+    assert len(list((publisher.settings.output_dir / "releases").iterdir())) == 1

@@ -8,9 +8,8 @@ from pathlib import Path
 
 from .cli_data import EXIT_OK, EXIT_REFUSED, report_error, run_build
 from .config import Settings
-from .control import claim_pidfile, may_signal, pidfile_problem, replace_workers, server_pid
+from .control import claim_pidfile, pidfile_problem, replace_workers, server_pid
 from .release_manifest import current_release_is_up_to_date
-from .store import StoreUnavailable, prepare_store
 from .store.checksums import DamagedFile
 from .store.manifest import MANIFEST, checked_manifest
 from .store.releases import (
@@ -25,7 +24,8 @@ from .store.releases import (
     release_problems,
     releases_dir,
 )
-from .store.served_release import Decision, chosen_whole, decide, decision_in_force, read_record, record_decision
+from .store.served_release import Decision, decide, read_record, record_decision
+from .switching import SwitchFailed, SwitchRefused, decision_or_none, previous_release, switch_served
 
 # How long `reload` and `rollback` wait for the server to replace its workers.
 WORKER_SWAP_SECONDS = 90
@@ -159,7 +159,7 @@ def _releases_table(output_dir: Path) -> str:
     is served (and whether as a fallback), which was chosen and refused, and which was built last;
     then, for a fallback, why."""
     latest = pointed_version(output_dir, CURRENT)
-    decision = _decision_or_none(output_dir)
+    decision = decision_or_none(output_dir)
     lines = [f"{'VERSION':<26} {'BUILT AT':<21} {'SOURCE COMMIT':<22} {'TRIPLES':>8}  STATE"]
     for release in reversed(list_releases(output_dir)):
         manifest = release.manifest or {}
@@ -171,13 +171,6 @@ def _releases_table(output_dir: Path) -> str:
     if decision is not None and decision.fallback:
         lines.append(f"\nServed: {decision.describe()}")
     return "\n".join(lines)
-
-
-def _decision_or_none(output_dir: Path) -> Decision | None:
-    try:
-        return decision_in_force(output_dir)
-    except StoreUnavailable:  # no release at all
-        return None
 
 
 def _release_marks(release: ReleaseSummary, decision: Decision | None) -> list[str]:
@@ -204,67 +197,25 @@ def run_reload(args: argparse.Namespace, settings: Settings) -> int:
 
 def run_rollback(args: argparse.Namespace, settings: Settings) -> int:
     """`lodpub rollback`: serve the release before the served one (or the one named)."""
-    version = args.version or _previous_release(settings.output_dir)
-    return _switch_served(settings, version, "rollback")
-
-
-def _previous_release(output_dir: Path) -> str | None:
-    """The release built before the one served (None if there is none)."""
-    served = pointed_version(output_dir, SERVED) or pointed_version(output_dir, CURRENT)
-    older = [release.version for release in list_releases(output_dir) if served is None or release.version < served]
-    return older[-1] if older else None
+    return _switch_served(settings, args.version or previous_release(settings.output_dir), "rollback")
 
 
 def _switch_served(settings: Settings, version: str | None, command: str) -> int:
-    """Check that release `version` is complete, point `served` at it, record that it is served
-    (store/served_release.py) and have a running server switch to it; refuse, changing nothing, when the
-    release cannot be served."""
-    output_dir = settings.output_dir
-    before = _decision_or_none(output_dir)
-    keeps = _still_served(before)
-    if version is None:
-        wanted = "release to switch to" if command == "reload" else "older release"
-        print(f"lodpub: {command} refused: there is no {wanted} in {releases_dir(output_dir)}; {keeps}",
-              file=sys.stderr)
-        return EXIT_REFUSED
-    release = releases_dir(output_dir) / Path(version).name
-    problems = release_problems(release)
-    pid = server_pid(output_dir)
-    if pid is not None and not may_signal(pid):
-        problems.append(f"the server (pid {pid}) runs as another user: run 'lodpub {command}' as that user")
-    if problems:
-        print(f"lodpub: {command} refused: release {version} cannot be served: {'; '.join(problems)}; {keeps}",
-              file=sys.stderr)
-        return EXIT_REFUSED
-    # A release too large for memory gets its on-disk store now, not in a new worker, which
-    # gunicorn would kill for starting too slowly.
-    prepare_store(settings, release)
+    """Switch the served release (switching.switch_served) and wait for a running server to replace
+    its workers; refuse, changing nothing, when the release cannot be served."""
     try:
-        record_decision(output_dir, chosen_whole(output_dir, release.name, _rolled_back_from(before, command)))
-        point(output_dir, SERVED, release)
-    except OSError as error:
-        return report_error(f"lodpub: {command} failed: cannot record in {output_dir} that release {release.name} is "
-                            f"served ({error.strerror or error}); {keeps}")
+        switched = switch_served(settings, version, command)
+    except SwitchRefused as refusal:
+        print(f"lodpub: {refusal}", file=sys.stderr)
+        return EXIT_REFUSED
+    except SwitchFailed as failure:
+        return report_error(f"lodpub: {failure}")
+    pid = switched.pid
     if pid is None:
-        print(f"Release {version} will be served: no server is running from {output_dir}")
+        print(f"Release {switched.version} will be served: no server is running from {settings.output_dir}")
         return EXIT_OK
     if not replace_workers(pid, WORKER_SWAP_SECONDS):
         return report_error(f"lodpub: the server (pid {pid}) did not replace its workers within "
                             f"{WORKER_SWAP_SECONDS} s, or stopped: see its log")
-    print(f"Release {version} is served: the server (pid {pid}) replaced its workers")
+    print(f"Release {switched.version} is served: the server (pid {pid}) replaced its workers")
     return EXIT_OK
-
-
-def _still_served(decision: Decision | None) -> str:
-    """What a refused switch leaves served, in words."""
-    if decision is None or decision.serving is None:
-        return "nothing changed"
-    fallback = f" (a fallback for release {decision.chosen})" if decision.fallback else ""
-    return f"release {decision.serving} is still served{fallback}"
-
-
-def _rolled_back_from(before: Decision | None, command: str) -> tuple[str, ...]:
-    """The releases rolled back from once the server leaves `before` by `command`: a rollback adds
-    the release chosen before (never a fallback for what the operator now chooses)."""
-    rolled = before.rolled_back_from if before else ()
-    return (*rolled, before.chosen) if before and command == "rollback" and before.chosen not in rolled else rolled

@@ -71,13 +71,18 @@ def replace_workers(pid: int, seconds: float) -> bool:
     """Send SIGHUP to the master `pid` and wait until its old workers are gone; False when that
     takes longer than `seconds`, or the master stopped."""
     old_workers = children(pid)
-    os.kill(pid, signal.SIGHUP)
+    ask_to_replace_workers(pid)
     deadline = time.monotonic() + seconds
     while any(running(worker) for worker in old_workers):
         if time.monotonic() > deadline:
             return False
         time.sleep(0.1)
     return running(pid)
+
+
+def ask_to_replace_workers(pid: int) -> None:
+    """Send SIGHUP to the master `pid` without waiting: for one of its workers, which is replaced too."""
+    os.kill(pid, signal.SIGHUP)
 
 
 def running(pid: int) -> bool:

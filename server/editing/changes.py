@@ -65,3 +65,50 @@ def _commit(path: Path, author: Author, message: str) -> None:
         done = _git(path.parent, *args)
         if done.returncode != 0:
             raise OSError(f"git {args[0]} failed: {done.stderr.strip()}")
+
+
+# --- reading the changes back (the review before publishing) -------------------------------------
+
+
+@dataclass(frozen=True)
+class RecordedChange:
+    """A change as recorded: when (ISO 8601), by whom, why, of which file(s), and where to find its diff
+    (a commit, or the file's revisions before and after)."""
+
+    time: str
+    author: str
+    message: str
+    files: tuple[str, ...]
+    reference: str
+
+
+def recorded_since(folder: Path, since: datetime) -> list[RecordedChange]:
+    """The changes recorded for the files of `folder` after `since`, newest first: its git log when it
+    is in a git work tree, else the lines of its changes log."""
+    if _in_git_work_tree(folder):
+        return _git_log_since(folder, since)
+    try:
+        lines = (folder / CHANGES_LOG).read_text(encoding="utf-8").splitlines()
+    except FileNotFoundError:
+        return []
+    entries = [json.loads(line) for line in lines if line.strip()]
+    found = [RecordedChange(entry["time"], entry["author"], entry["message"], (entry["file"],),
+                            f"{entry['before'][:12]} → {entry['after'][:12]}")
+             for entry in entries if datetime.fromisoformat(entry["time"]) > since]
+    return found[::-1]
+
+
+def _git_log_since(folder: Path, since: datetime) -> list[RecordedChange]:
+    """The commits that touched `folder` after `since`, newest first, with the files they changed there."""
+    done = _git(folder, "log", f"--since={since.isoformat()}", "--format=%x1e%h%x1f%aI%x1f%an%x1f%s", "--name-only",
+                "--relative", "--", ".")
+    if done.returncode != 0:
+        raise OSError(f"git log failed: {done.stderr.strip()}")
+    changes = []
+    for record in done.stdout.split("\x1e")[1:]:
+        header, _, names = record.partition("\n")
+        commit, when, author, message = header.split("\x1f", 3)
+        if datetime.fromisoformat(when) > since:  # git's --since is to the second, and inclusive
+            files = tuple(name for name in names.splitlines() if name)
+            changes.append(RecordedChange(when, author, message, files, commit))
+    return changes

@@ -188,6 +188,80 @@ WORDS: dict[str, dict[str, str]] = {
     "story_all_statements": {"cs": "Všechny údaje", "en": "All statements"},
     "yes": {"cs": "ano", "en": "yes"},
     "no": {"cs": "ne", "en": "no"},
+    # --- review, publish, rollback (/edit/changes, web/edit_review.py) ---
+    "edit_review_link": {"cs": "Změny k zveřejnění", "en": "Changes to publish"},
+    "edit_changes_title": {"cs": "Změny od zveřejněného vydání", "en": "Changes since the served release"},
+    "edit_changes_intro": {
+        "cs": "Co datové soubory říkají teď a zveřejněné vydání {version} ne. Nic z toho není veřejné, dokud změny "
+              "nezveřejníte.",
+        "en": "What the data files say now that the served release {version} does not. None of it is public until "
+              "you publish it.",
+    },
+    "edit_validates": {"cs": "Data jsou v pořádku: tvary SHACL nehlásí žádné porušení.",
+                       "en": "The data validate: the SHACL shapes report no violation."},
+    "edit_does_not_validate": {"cs": "Data nejsou v pořádku; takto je zveřejnit nelze",
+                               "en": "The data do not validate; they cannot be published like this"},
+    "edit_nothing_to_publish_text": {"cs": "Není co zveřejnit: datové soubory říkají totéž co zveřejněné vydání.",
+                                     "en": "Nothing to publish: the data files say what the served release says."},
+    "edit_changes_in_words": {"cs": "Změny slovy", "en": "The changes in words"},
+    "edit_changes_in_triples": {"cs": "Změny v trojicích", "en": "The changes in triples"},
+    "edit_triples_counts": {"cs": "Přidané trojice: {added}, odebrané trojice: {removed}.",
+                            "en": "{added} triples added, {removed} removed."},
+    "edit_resource_added": {"cs": "přidáno", "en": "added"},
+    "edit_resource_removed": {"cs": "odebráno", "en": "removed"},
+    "edit_resource_changed": {"cs": "změněno", "en": "changed"},
+    "edit_recorded_changes": {"cs": "Zaznamenané úpravy", "en": "Recorded changes"},
+    "edit_no_recorded_changes": {"cs": "Od sestavení zveřejněného vydání nebyla zaznamenána žádná úprava.",
+                                 "en": "No change has been recorded since the served release was built."},
+    "edit_when": {"cs": "Kdy", "en": "When"},
+    "edit_author": {"cs": "Autor", "en": "Author"},
+    "edit_message": {"cs": "Popis", "en": "Message"},
+    "edit_files": {"cs": "Soubory", "en": "Files"},
+    "edit_reference": {"cs": "Rozdíl (commit nebo revize)", "en": "Diff (commit or revisions)"},
+    "edit_publish": {"cs": "Zveřejnit nové vydání", "en": "Publish a new release"},
+    "edit_rollback_link": {"cs": "Vrátit se k předchozímu vydání {version}…",
+                           "en": "Go back to the release before, {version}…"},
+    "edit_rollback_title": {"cs": "Vrátit se k předchozímu vydání", "en": "Go back to the release before"},
+    "edit_rollback_question": {"cs": "Zveřejnit znovu vydání {previous} místo vydání {served}?",
+                               "en": "Serve release {previous} again instead of release {served}?"},
+    "edit_rollback_confirm": {"cs": "Ano, zveřejnit vydání {version}", "en": "Yes, serve release {version}"},
+    "edit_rollback_files_stay": {
+        "cs": "Datové soubory se nemění: uložené úpravy zůstávají uložené a přehled změn je ukáže jako změny "
+              "k zveřejnění. Úpravu vrátíte tak, že partnerství upravíte zpět; co úprava změnila, ukazuje její "
+              "rozdíl (commit v gitu, např. git show, nebo revize souboru v záznamu změn).",
+        "en": "The data files do not change: saved changes stay saved, and the review shows them as changes to "
+              "publish. To undo a saved change, edit the partnership back; what it changed is its diff (a git "
+              "commit, e.g. git show, or the file's revisions in the changes log).",
+    },
+    "edit_no_older_release": {"cs": "Starší vydání, k němuž by se šlo vrátit, není.",
+                              "en": "There is no older release to go back to."},
+    "edit_published_title": {"cs": "Zveřejněno", "en": "Published"},
+    "edit_published_text": {"cs": "Vydání {version} je sestaveno a zveřejněno.",
+                            "en": "Release {version} is built and served."},
+    "edit_changelog_entry": {"cs": "Vydání {version} v přehledu změn", "en": "Release {version} in the changelog"},
+    "edit_rolled_back_title": {"cs": "Vráceno", "en": "Rolled back"},
+    "edit_rolled_back_text": {"cs": "Zveřejněno je znovu vydání {version} (místo vydání {served_before}).",
+                              "en": "Release {version} is served again (instead of release {served_before})."},
+    "edit_publish_invalid_title": {"cs": "Nezveřejněno: data nejsou v pořádku",
+                                   "en": "Not published: the data do not validate"},
+    "edit_publish_invalid_text": {"cs": "Nic nebylo zveřejněno. Opravte tato porušení tvarů a zkuste to znovu.",
+                                  "en": "Nothing was published. Fix these violations of the shapes and try again."},
+    "edit_nothing_to_publish_title": {"cs": "Není co zveřejnit", "en": "Nothing to publish"},
+    "edit_publish_busy_title": {"cs": "Právě probíhá jiné zveřejnění", "en": "Another publish is running"},
+    "edit_publish_busy_text": {"cs": "Někdo právě zveřejňuje nebo vrací vydání. Podívejte se za chvíli na přehled "
+                                     "změn.",
+                               "en": "Someone is publishing or rolling back a release just now. Look at the review "
+                                     "again in a moment."},
+    "edit_switch_refused_title": {"cs": "Vydání nelze zveřejnit", "en": "The release cannot be served"},
+    "edit_switch_refused_text": {"cs": "Nic se nezměnilo. Správce serveru najde podrobnosti níže a v záznamu serveru.",
+                                 "en": "Nothing changed. The server's operator finds the details below and in its "
+                                       "log."},
+    "edit_publish_remote_title": {"cs": "Zveřejnění z prohlížeče zde není možné",
+                                  "en": "Publishing from the browser is not possible here"},
+    "edit_publish_remote_text": {"cs": "Tento server čte vydání ze vzdáleného úložiště SPARQL; vydání do něj "
+                                       "vkládá správce příkazem lodpub publish.",
+                                 "en": "This server reads its release from a remote SPARQL store; the operator puts "
+                                       "releases there with lodpub publish."},
     # --- the editor (/edit/, web/edit.py) ---
     "edit_title": {"cs": "Úpravy dat", "en": "Editing the data"},
     "edit_unavailable_title": {"cs": "Úpravy nejsou dostupné", "en": "Editing is unavailable"},

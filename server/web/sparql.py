@@ -221,6 +221,15 @@ def _runners() -> QueryRunners:
         return extensions["lodpub.query_runners"]
 
 
+def retire_runners() -> None:
+    """Stop this process's query runners: they hold the store they were forked with, and the app now
+    serves another (the editor published or rolled back a release in process)."""
+    with _PROCESS_LOCK:
+        runners = current_app.extensions.pop("lodpub.query_runners", None)
+    if runners is not None:
+        runners.stop()
+
+
 def _admission() -> Admission:
     """The admission of this server's queries (shared with its other workers)."""
     extensions = current_app.extensions

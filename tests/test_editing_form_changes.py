@@ -191,3 +191,13 @@ def test_the_times_are_labelled_and_described_as_the_data_describes_them() -> No
             if str(part).startswith(T):
                 expected += description(data, part)
         assert isomorphic(graph, expected), iri
+
+
+def test_a_new_file_is_never_written_over_one_that_exists(tmp_path: Path) -> None:
+    from lodpub.editing.form_save import _create
+
+    path = tmp_path / "antalya.ttl"
+    _create(path, b"first\n")
+    with pytest.raises(FileExistsError):
+        _create(path, b"second\n")
+    assert path.read_bytes() == b"first\n" and [file.name for file in tmp_path.iterdir()] == ["antalya.ttl"]

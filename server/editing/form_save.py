@@ -15,10 +15,12 @@ from ..rdf_files import find_rdf_files, parse_rdf_file
 from ..store.releases import fsync_directory
 from .blocks import read_blocks, write_graph
 from .changes import Author, record_change
-from .form_changes import FormError, apply_form, parse_form
+from .form_changes import Applied, FormError, apply_form, parse_form
 from .form_names import local_name
 from .names import known_iris
 from .save import PARTNERSHIPS_FOLDER, Saved, load, partnership_file, revision_of, save
+from .times import T
+from .turtle_style import description
 from .validation import Invalid, Problem, checker, validate_change
 
 # The prefixes a new partnership's file declares: those of an existing one (the data's files all declare
@@ -44,26 +46,47 @@ class FormSaved:
     subject: URIRef
 
 
-def taken_iris(settings: Settings) -> set[str]:
-    """The IRIs no new resource may be given: every IRI of the data's files now and of every release
-    (as the data's files write them, under the canonical base)."""
-    current = {str(node) for path in find_rdf_files(settings.data_dir)
-               for node in parse_rdf_file(path).all_nodes() if isinstance(node, URIRef)}
+def data_graph(settings: Settings) -> Graph:
+    """Everything the data's files state now."""
+    graph = Graph(bind_namespaces="none")
+    for path in find_rdf_files(settings.data_dir):
+        graph += parse_rdf_file(path)
+    return graph
+
+
+def taken_iris(settings: Settings, data: Graph | None = None) -> set[str]:
+    """The IRIs no new resource may be given: every IRI of the data's files now (`data`, else read) and
+    of every release (as the data's files write them, under the canonical base)."""
+    data = data_graph(settings) if data is None else data
+    current = {str(node) for node in data.all_nodes() if isinstance(node, URIRef)}
     released = known_iris((), settings.output_dir)
     return current | {rebase_iri(iri, settings.base_iri, CANONICAL_BASE) for iri in released}
+
+
+def applied_form(settings: Settings, file_graph: Graph, form: Form) -> Applied:
+    """`form` applied to `file_graph`, the named times it uses described as the data's other files
+    describe them when this file does not yet (each file describes the times it uses)."""
+    data = data_graph(settings)
+    applied = apply_form(file_graph, parse_form(form.turtle), form.kind, form.subject, taken_iris(settings, data))
+    pending = [node for node in applied.graph.objects() if isinstance(node, URIRef) and node.startswith(T)]
+    while pending:
+        time = pending.pop()
+        if (time, None, None) not in applied.graph and (time, None, None) in data:
+            applied.graph.__iadd__(description(data, time))
+            pending += [node for node in data.objects(time) if isinstance(node, URIRef) and node.startswith(T)]
+    return applied
 
 
 def proposed_text(settings: Settings, name: str | None, form: Form) -> tuple[str, str, URIRef, str | None]:
     """The partnership's name, the text its file would hold with `form` applied, the resource's IRI, and the
     file's current revision (None for a new partnership's file)."""
-    graph = parse_form(form.turtle)
     if name is None:
-        applied = apply_form(Graph(), graph, "partnership", None, taken_iris(settings))
+        applied = applied_form(settings, Graph(), Form(form.turtle, "partnership", None))
         name = local_name(applied.subject)
         return name, _new_file_text(settings.data_dir, applied.graph), applied.subject, None
     text, revision = load(settings.data_dir, name)
     original = read_blocks(text)
-    applied = apply_form(original.graph(), graph, form.kind, form.subject, taken_iris(settings))
+    applied = applied_form(settings, original.graph(), form)
     try:
         return name, write_graph(original, applied.graph), applied.subject, revision
     except ValueError as error:
@@ -88,8 +111,7 @@ def save_form(settings: Settings, name: str | None, form: Form, revision: str | 
     if name is None:
         return _save_new(settings, form, author, message, lang, shapes)
     text, _ = load(settings.data_dir, name)
-    applied = apply_form(read_blocks(text).graph(), parse_form(form.turtle), form.kind, form.subject,
-                         taken_iris(settings))
+    applied = applied_form(settings, read_blocks(text).graph(), form)
     try:
         saved = save(settings.data_dir, name, applied.graph, revision or "", author, message,
                      check=checker(settings, name, lang, shapes))

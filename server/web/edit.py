@@ -49,6 +49,9 @@ def register(app: Flask) -> None:
     configure_sessions(app, settings)
     app.extensions[LIMITER] = LoginLimiter(settings.login_attempts_per_minute)
     app.register_blueprint(blueprint)
+    from . import edit_save  # (it uses this module's guard)
+
+    edit_save.register(app)
     app.after_request(private_headers)
     app.jinja_env.globals["csrf_token"] = csrf_token
 

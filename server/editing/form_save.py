@@ -12,7 +12,7 @@ from rdflib import Graph, URIRef
 from ..config import Settings
 from ..namespaces import CANONICAL_BASE, rebase_iri
 from ..rdf_files import find_rdf_files, parse_rdf_file
-from ..store.releases import fsync_directory
+from ..store.releases import fsync_directory, write_atomically
 from .blocks import read_blocks, write_graph
 from .changes import Author, record_change
 from .form_changes import Applied, FormError, apply_form, parse_form
@@ -144,17 +144,14 @@ def _refuse_taken(data_dir: Path, name: str) -> Path:
 
 
 def _create(path: Path, content: bytes) -> None:
-    """Write a new file whole and durably under a temporary name, then link it to `path`, which fails
+    """Write a new file whole and durably under a hidden name, then link it to `path`, which fails
     (FileExistsError) if another save made that file meanwhile: never a part of a file, never one replaced."""
-    temporary = path.with_name(f".{path.name}-{os.getpid()}.new")
+    hidden = path.with_name(f".{path.name}-{os.getpid()}.new")
     try:
-        with open(temporary, "wb") as file:
-            file.write(content)
-            file.flush()
-            os.fsync(file.fileno())
-        os.link(temporary, path)
+        write_atomically(hidden, content)
+        os.link(hidden, path)
     finally:
-        temporary.unlink(missing_ok=True)
+        hidden.unlink(missing_ok=True)
     fsync_directory(path.parent)
 
 

@@ -11,6 +11,7 @@ from test_editing_form_changes import HEADER, meeting
 from test_web_edit_auth import Browser, editing_app, signed_in
 from test_web_edit_auth import editors_file as editors_file  # a fixture: the editors file with alice
 
+from lodpub.editing.blocks import parse_turtle
 from lodpub.editing.form_changes import resource_turtle
 from lodpub.namespaces import PREFIXES
 
@@ -191,3 +192,45 @@ def test_a_new_partnership_without_its_status_is_422_and_no_file_is_made(editor:
     assert answer.status_code == 422
     assert any(problem["focus"] == PREFIXES["ptn"] + "antalya-province" for problem in answer.get_json()["problems"])
     assert not (data / "partnerships" / "antalya-province.ttl").exists()
+
+
+@pytest.mark.parametrize("changes", [
+    {"turtle": ""},
+    {"turtle": HEADER + '[] a rp:Event ; rdfs:label "x"@en . [] rdfs:label "loose"@en .'},
+    {"turtle": meeting('"2012"')},
+    {"turtle": meeting('[ a time:Instant ; rp:precision prec:day ; time:inXSDDate "yesterday" ]')},
+    {"turtle": meeting('[ rp:precision prec:half-year ; time:hasBeginning [ rp:precision prec:month ] ]')},
+    {"turtle": meeting('<urn:uuid:6f1c0d3e-8a51-4c1e-9d1e-2a6f3b5c7d90>')},
+    {"turtle": HEADER + "<relative> a rp:Event ."},
+    {"kind": ""},
+    {"subject": "not an IRI at all"},
+    {"revision": ""},
+    {"message": "x" * 10000 + "\n\r\0"},
+])
+def test_no_form_is_answered_with_500_nor_leaves_a_part_of_a_file(editor: Browser, data: Path, changes: dict) -> None:
+    before = bursa(data)
+    for path in (CHECK, SAVE):
+        answer = editor.post(path, {**fields(editor, data, meeting()), **changes})
+        assert answer.status_code in (200, 400, 409, 422), (path, answer.status_code, answer.get_data(as_text=True))
+        assert answer.is_json
+    assert not [file.name for file in (data / "partnerships").iterdir() if file.name.startswith(".")]
+    if bursa(data) != before:
+        assert parse_turtle(bursa(data).decode("utf-8"))  # a whole file, when a save went through
+
+
+def test_in_git_a_save_is_a_commit_by_the_editor_with_the_message(editor: Browser, data: Path) -> None:
+    import subprocess
+
+    def git(*args: str) -> str:
+        return subprocess.run(["git", "-C", str(data), *args], check=True, capture_output=True, text=True,
+                              env={"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.org", "GIT_COMMITTER_NAME": "t",
+                                   "GIT_COMMITTER_EMAIL": "t@example.org", "PATH": "/usr/bin:/bin",
+                                   "GIT_CEILING_DIRECTORIES": str(data.parent)}).stdout
+
+    git("init", "-q")
+    git("add", ".")
+    git("commit", "-qm", "data")
+    answer = editor.post(SAVE, fields(editor, data, meeting(), message="Setkání v březnu\0"))
+    assert answer.status_code == 200 and answer.get_json()["recorded"] == "git"
+    assert git("log", "-1", "--format=%an <%ae>|%s") == "alice <alice@editors.invalid>|Setkání v březnu\n"
+    assert git("status", "--porcelain") == ""

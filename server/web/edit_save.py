@@ -69,8 +69,8 @@ def _problems_answer(name: str | None) -> Response:
 
 
 def _saved_answer(name: str | None) -> Response:
-    done = save_form(publisher().settings, name, _form(), _revision(), _author(), request.form.get("message", ""),
-                     current_language(), _shapes())
+    message = request.form.get("message", "").replace("\0", "")  # git takes no NUL in a message
+    done = save_form(publisher().settings, name, _form(), _revision(), _author(), message, current_language(), _shapes())
     return jsonify(revision=done.saved.revision, subject=str(done.subject), recorded=done.saved.recorded,
                    public=rebase_iri(str(done.subject), CANONICAL_BASE, store().base_iri))
 

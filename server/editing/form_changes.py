@@ -160,6 +160,17 @@ def _remove_unused_times(graph: Graph, before: Graph) -> None:
             graph -= description(graph, time)
 
 
+def describe_used_times(target: Graph, source: Graph) -> None:
+    """Add to `target` the description in `source` of each named time `target` uses and does not describe
+    (and of the times those are made of): each file describes the times it uses."""
+    pending = [node for node in target.objects() if isinstance(node, URIRef) and node.startswith(T)]
+    while pending:
+        time = pending.pop()
+        if (time, None, None) not in target and (time, None, None) in source:
+            target += description(source, time)
+            pending += [node for node in source.objects(time) if isinstance(node, URIRef) and node.startswith(T)]
+
+
 def resource_turtle(data_dir: Path, name: str, iri: str) -> tuple[str, str]:
     """The description of `iri` in partnership `name`'s file (with its blank nodes and the times it uses,
     described), as Turtle with the file's prefixes, and the file's revision, on which a save is based."""
@@ -169,12 +180,7 @@ def resource_turtle(data_dir: Path, name: str, iri: str) -> tuple[str, str]:
     if (subject, None, None) not in graph:
         raise FormError(f"{iri} is not described in {name}")
     found = description(graph, subject)
-    pending = [node for node in found.objects() if isinstance(node, URIRef) and node.startswith(T)]
-    while pending:
-        time = pending.pop()
-        if (time, None, None) not in found:
-            found += description(graph, time)
-            pending += [node for node in graph.objects(time) if isinstance(node, URIRef) and node.startswith(T)]
+    describe_used_times(found, graph)
     for prefix, namespace in graph.namespaces():
         found.bind(prefix, namespace)
     return found.serialize(format="turtle"), revision

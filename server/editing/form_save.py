@@ -15,17 +15,11 @@ from ..rdf_files import find_rdf_files, parse_rdf_file
 from ..store.releases import fsync_directory, write_atomically
 from .blocks import read_blocks, write_graph
 from .changes import Author, record_change
-from .form_changes import Applied, FormError, apply_form, parse_form
+from .form_changes import Applied, FormError, apply_form, describe_used_times, parse_form
 from .form_names import local_name
 from .names import known_iris
 from .save import PARTNERSHIPS_FOLDER, Saved, load, partnership_file, revision_of, save
-from .times import T
-from .turtle_style import description
 from .validation import Invalid, Problem, checker, validate_change
-
-# The prefixes a new partnership's file declares: those of an existing one (the data's files all declare
-# the same), else none but what the graph needs.
-_HEADER_OF = "bursa.ttl"
 
 
 @dataclass(frozen=True)
@@ -68,12 +62,7 @@ def applied_form(settings: Settings, file_graph: Graph, form: Form) -> Applied:
     describe them when this file does not yet (each file describes the times it uses)."""
     data = data_graph(settings)
     applied = apply_form(file_graph, parse_form(form.turtle), form.kind, form.subject, taken_iris(settings, data))
-    pending = [node for node in applied.graph.objects() if isinstance(node, URIRef) and node.startswith(T)]
-    while pending:
-        time = pending.pop()
-        if (time, None, None) not in applied.graph and (time, None, None) in data:
-            applied.graph.__iadd__(description(data, time))
-            pending += [node for node in data.objects(time) if isinstance(node, URIRef) and node.startswith(T)]
+    describe_used_times(applied.graph, data)
     return applied
 
 
@@ -157,7 +146,8 @@ def _create(path: Path, content: bytes) -> None:
 
 def _new_file_text(data_dir: Path, graph: Graph) -> str:
     """A new file stating `graph`, with the header (prefixes) of the data's files."""
-    model = data_dir / PARTNERSHIPS_FOLDER / _HEADER_OF
-    header = read_blocks(model.read_text(encoding="utf-8")).header if model.is_file() else ""
+    # The prefixes of an existing partnership's file (the data's files all declare the same), else none.
+    models = sorted((data_dir / PARTNERSHIPS_FOLDER).glob("*.ttl"))
+    header = read_blocks(models[0].read_text(encoding="utf-8")).header if models else ""
     prefixes_only = "".join(line for line in header.splitlines(keepends=True) if line.startswith("@prefix"))
     return write_graph(read_blocks(prefixes_only + "\n"), graph)

@@ -51,6 +51,7 @@ from typing import NamedTuple
 from rdflib import Graph, URIRef
 
 CHECKOUT = Path(__file__).resolve().parent.parent
+from lodpub.editing.times import day_interval_labels, day_labels, half_year_labels, month_labels  # noqa: E402
 from lodpub.namespaces import PREFIXES as NAMESPACES  # noqa: E402 (lodpub installed: pip install -e .)
 
 COUNTRY_TABLE = "http://publications.europa.eu/resource/authority/country"
@@ -144,12 +145,7 @@ def prefix_header() -> str:
 # Times at a precision, written the way data/ writes them
 # =============================================================================================
 
-MONTHS_CS = ("leden", "únor", "březen", "duben", "květen", "červen", "červenec", "srpen", "září", "říjen",
-             "listopad", "prosinec")
-MONTHS_CS_GENITIVE = ("ledna", "února", "března", "dubna", "května", "června", "července", "srpna", "září",
-                      "října", "listopadu", "prosince")
-MONTHS_EN = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
-             "November", "December")
+# The labels are the editor's (server/editing/times.py), so that a generated time is labelled as data/ labels it.
 
 
 @dataclass(frozen=True)
@@ -178,8 +174,7 @@ def unknown_time(near: date) -> Time:
 
 def day_time(day: date) -> Time:
     """A day: `t:2011-11-01` with time:inXSDDate."""
-    cs = f"{day.day}. {MONTHS_CS_GENITIVE[day.month - 1]} {day.year}"
-    en = f"{day.day} {MONTHS_EN[day.month - 1]} {day.year}"
+    cs, en = day_labels(day)
     block = Block(f"t:{day.isoformat()}", ["time:Instant"]).add("rp:precision", "prec:day")
     block.add("time:inXSDDate", typed(day.isoformat(), "xsd:date")).add("rdfs:label", *labels(cs, en))
     return Time(block.subject, "day", cs, en, (block,))
@@ -188,7 +183,7 @@ def day_time(day: date) -> Time:
 def month_time(year: int, month: int) -> Time:
     """A month: `t:2005-04` with time:inXSDgYearMonth, never a day of it."""
     value = f"{year:04d}-{month:02d}"
-    cs, en = f"{MONTHS_CS[month - 1]} {year}", f"{MONTHS_EN[month - 1]} {year}"
+    cs, en = month_labels(year, month)
     block = Block(f"t:{value}", ["time:Instant"]).add("rp:precision", "prec:month")
     block.add("time:inXSDgYearMonth", typed(value, "xsd:gYearMonth")).add("rdfs:label", *labels(cs, en))
     return Time(block.subject, "month", cs, en, (block,))
@@ -197,8 +192,7 @@ def month_time(year: int, month: int) -> Time:
 def half_year_time(year: int, half: int) -> Time:
     """A half-year: `t:2011-H1`, an interval from its first month to its last."""
     first, last = month_time(year, 6 * half - 5), month_time(year, 6 * half)
-    cs = f"{('první', 'druhá')[half - 1]} polovina roku {year}"
-    en = f"{('first', 'second')[half - 1]} half of {year}"
+    cs, en = half_year_labels(year, half)
     block = Block(f"t:{year}-H{half}", ["time:ProperInterval"]).add("rp:precision", "prec:half-year")
     block.add("time:hasBeginning", first.term).add("time:hasEnd", last.term).add("rdfs:label", *labels(cs, en))
     return Time(block.subject, "half-year", cs, en, (block, *first.blocks, *last.blocks))
@@ -207,15 +201,7 @@ def half_year_time(year: int, half: int) -> Time:
 def day_interval_time(first: date, last: date) -> Time:
     """An interval of days: `t:2011-10-31--2011-11-01`, from one day to another."""
     start, end = day_time(first), day_time(last)
-    if (first.year, first.month) == (last.year, last.month):
-        month_cs, month_en = MONTHS_CS_GENITIVE[first.month - 1], MONTHS_EN[first.month - 1]
-        cs = f"{first.day}.–{last.day}. {month_cs} {first.year}"
-        en = f"{first.day}–{last.day} {month_en} {first.year}"
-    elif first.year == last.year:
-        cs = f"{start.cs.rsplit(' ', 1)[0]} – {end.cs}"
-        en = f"{start.en.rsplit(' ', 1)[0]} – {end.en}"
-    else:
-        cs, en = f"{start.cs} – {end.cs}", f"{start.en} – {end.en}"
+    cs, en = day_interval_labels(first, last)
     block = Block(f"t:{first.isoformat()}--{last.isoformat()}", ["time:ProperInterval"])
     block.add("rp:precision", "prec:day-interval").add("time:hasBeginning", start.term).add("time:hasEnd", end.term)
     block.add("rdfs:label", *labels(cs, en))

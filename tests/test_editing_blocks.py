@@ -87,7 +87,9 @@ def test_a_new_event_goes_after_the_last_event_with_its_blank_node_inline(bursa:
     subjects = [block.subject for block in written]
     new = subjects.index(event)
     assert subjects[new - 1].startswith(EV) and not any(s.startswith(EV) for s in subjects[new + 1:])
-    assert '    time:hasTime [ a time:Instant ; dcterms:date "2012-05-01"^^xsd:date ] ;\n' in written[new].body
+    assert '    time:hasTime [ a time:Instant ; dcterms:date "2012-05-01"^^xsd:date ] .\n' in written[new].body
+    # in the order of the file's events: its partnership before its time
+    assert written[new].body.index("rp:partnership") < written[new].body.index("time:hasTime")
     assert '"Návštěva \\"Bursa\\"\\n2012"@cs' in written[new].body
 
 

@@ -150,7 +150,8 @@ def write_graph(original: TurtleFile, graph: Graph) -> str:
         segments.pop()
     for subject in named:
         if subject not in written:
-            _insert_new(segments, Block(subject, "", render_subject(graph, subject, prefixes, [])), graph)
+            order = _order_of_kind(original, subject, prefixes)
+            _insert_new(segments, Block(subject, "", render_subject(graph, subject, prefixes, order)), graph)
     return "".join(segment if isinstance(segment, str) else segment.text for segment in segments)
 
 
@@ -188,6 +189,14 @@ def _predicate_order(block: Block, prefixes: Prefixes) -> list[URIRef]:
         if term is not None and term not in order:
             order.append(term)
     return order
+
+
+def _order_of_kind(original: TurtleFile, subject: URIRef, prefixes: Prefixes) -> list[URIRef]:
+    """The predicates in the order the file's last block of the same namespace writes them, so that a
+    new event reads as the file's events do (its kind and partnership first, its labels last)."""
+    namespace = subject.rsplit("/", 1)[0]
+    same = [block for block in original.blocks if block.subject.rsplit("/", 1)[0] == namespace]
+    return _predicate_order(same[-1], prefixes) if same else []
 
 
 def _insert_new(segments: list[str | Block], block: Block, graph: Graph) -> None:

@@ -52,6 +52,9 @@ def register(app: Flask) -> None:
     from . import edit_review  # it imports this module's guard
 
     edit_review.register(app)
+    from . import edit_save  # (it uses this module's guard)
+
+    edit_save.register(app)
     app.after_request(private_headers)
     app.jinja_env.globals["csrf_token"] = csrf_token
 

@@ -1,0 +1,153 @@
+"""Checking and saving what a form produced: the form applied to the partnership's file (form_changes.py),
+validated with the whole dataset (validation.py) and saved against the revision the editor loaded (save.py).
+A new partnership gets a new file, named by its partner. No web framework here.
+"""
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from rdflib import Graph, URIRef
+
+from ..config import Settings
+from ..namespaces import CANONICAL_BASE, rebase_iri
+from ..rdf_files import find_rdf_files, parse_rdf_file
+from ..store.releases import fsync_directory, write_atomically
+from .blocks import read_blocks, write_graph
+from .changes import Author, record_change
+from .form_changes import Applied, FormError, apply_form, describe_used_times, parse_form
+from .form_names import local_name
+from .names import known_iris
+from .save import PARTNERSHIPS_FOLDER, Saved, load, partnership_file, revision_of, save
+from .validation import Invalid, Problem, checker, validate_change
+
+
+@dataclass(frozen=True)
+class Form:
+    """What an editor's form sent: its graph as Turtle, the kind and IRI (None: new) of what it edits."""
+
+    turtle: str
+    kind: str
+    subject: str | None
+
+
+@dataclass(frozen=True)
+class FormSaved:
+    """A saved form: the save, the partnership's name and the IRI of the resource saved."""
+
+    saved: Saved
+    name: str
+    subject: URIRef
+
+
+def data_graph(settings: Settings) -> Graph:
+    """Everything the data's files state now."""
+    graph = Graph(bind_namespaces="none")
+    for path in find_rdf_files(settings.data_dir):
+        graph += parse_rdf_file(path)
+    return graph
+
+
+def taken_iris(settings: Settings, data: Graph | None = None) -> set[str]:
+    """The IRIs no new resource may be given: every IRI of the data's files now (`data`, else read) and
+    of every release (as the data's files write them, under the canonical base)."""
+    data = data_graph(settings) if data is None else data
+    current = {str(node) for node in data.all_nodes() if isinstance(node, URIRef)}
+    released = known_iris((), settings.output_dir)
+    return current | {rebase_iri(iri, settings.base_iri, CANONICAL_BASE) for iri in released}
+
+
+def applied_form(settings: Settings, file_graph: Graph, form: Form) -> Applied:
+    """`form` applied to `file_graph`, the named times it uses described as the data's other files
+    describe them when this file does not yet (each file describes the times it uses)."""
+    data = data_graph(settings)
+    applied = apply_form(file_graph, parse_form(form.turtle), form.kind, form.subject, taken_iris(settings, data))
+    describe_used_times(applied.graph, data)
+    return applied
+
+
+def proposed_text(settings: Settings, name: str | None, form: Form) -> tuple[str, str, URIRef, str | None]:
+    """The partnership's name, the text its file would hold with `form` applied, the resource's IRI, and the
+    file's current revision (None for a new partnership's file)."""
+    if name is None:
+        applied = applied_form(settings, Graph(), Form(form.turtle, "partnership", None))
+        name = local_name(applied.subject)
+        return name, _new_file_text(settings.data_dir, applied.graph), applied.subject, None
+    text, revision = load(settings.data_dir, name)
+    original = read_blocks(text)
+    applied = applied_form(settings, original.graph(), form)
+    try:
+        return name, write_graph(original, applied.graph), applied.subject, revision
+    except ValueError as error:
+        raise FormError(str(error)) from error
+
+
+def check_form(settings: Settings, name: str | None, form: Form, lang: str, shapes: Graph | None = None) -> list[Problem]:
+    """The problems of the dataset with `form` applied (every severity)."""
+    if name is not None and form.kind == "partnership" and not form.subject:
+        raise FormError("a new partnership is not made in another's file")
+    name, text, _, _ = proposed_text(settings, name, form)
+    if not (settings.data_dir / PARTNERSHIPS_FOLDER / f"{name}.ttl").exists():
+        _refuse_taken(settings.data_dir, name)
+    return validate_change(settings, name, text, lang, shapes)
+
+
+def save_form(settings: Settings, name: str | None, form: Form, revision: str | None, author: Author, message: str,
+              lang: str, shapes: Graph | None = None) -> FormSaved:
+    """Save `form` into partnership `name`'s file (None: a new partnership's file), if it is still at
+    `revision` and the dataset then has no violation. Raises FormError, save.UnsafeName,
+    save.StaleRevision, validation.Invalid."""
+    if name is None:
+        return _save_new(settings, form, author, message, lang, shapes)
+    text, _ = load(settings.data_dir, name)
+    applied = applied_form(settings, read_blocks(text).graph(), form)
+    try:
+        saved = save(settings.data_dir, name, applied.graph, revision or "", author, message,
+                     check=checker(settings, name, lang, shapes))
+    except ValueError as error:
+        if isinstance(error, Invalid):
+            raise
+        raise FormError(str(error)) from error
+    return FormSaved(saved, name, applied.subject)
+
+
+def _save_new(settings: Settings, form: Form, author: Author, message: str, lang: str,
+              shapes: Graph | None) -> FormSaved:
+    """A new partnership's file: validated, then written only if no file has its name (never replaced)."""
+    name, text, subject, _ = proposed_text(settings, None, form)
+    path = _refuse_taken(settings.data_dir, name)
+    problems = [problem for problem in validate_change(settings, name, text, lang, shapes)
+                if problem.severity == "Violation"]
+    if problems:
+        raise Invalid(problems)
+    _create(path, text.encode("utf-8"))
+    recorded = record_change(path, author, message, "", revision_of(text.encode("utf-8")))
+    return FormSaved(Saved(path, revision_of(text.encode("utf-8")), recorded), name, subject)
+
+
+def _refuse_taken(data_dir: Path, name: str) -> Path:
+    path = partnership_file(data_dir, name)
+    if path.exists():
+        raise FormError(f"a partnership's file {name}.ttl exists already")
+    return path
+
+
+def _create(path: Path, content: bytes) -> None:
+    """Write a new file whole and durably under a hidden name, then link it to `path`, which fails
+    (FileExistsError) if another save made that file meanwhile: never a part of a file, never one replaced."""
+    hidden = path.with_name(f".{path.name}-{os.getpid()}.new")
+    try:
+        write_atomically(hidden, content)
+        os.link(hidden, path)
+    finally:
+        hidden.unlink(missing_ok=True)
+    fsync_directory(path.parent)
+
+
+def _new_file_text(data_dir: Path, graph: Graph) -> str:
+    """A new file stating `graph`, with the header (prefixes) of the data's files."""
+    # The prefixes of an existing partnership's file (the data's files all declare the same), else none.
+    models = sorted((data_dir / PARTNERSHIPS_FOLDER).glob("*.ttl"))
+    header = read_blocks(models[0].read_text(encoding="utf-8")).header if models else ""
+    prefixes_only = "".join(line for line in header.splitlines(keepends=True) if line.startswith("@prefix"))
+    return write_graph(read_blocks(prefixes_only + "\n"), graph)

@@ -1,0 +1,236 @@
+"""The endpoints that check and save an editor's form (issue 20): their answers, and that nothing but a
+signed-in editor's valid, current change touches a file. In process, on a copy of data/ per test."""
+
+import hashlib
+import shutil
+from pathlib import Path
+
+import pytest
+from conftest import CHECKOUT
+from test_editing_form_changes import HEADER, meeting
+from test_web_edit_auth import Browser, editing_app, signed_in
+from test_web_edit_auth import editors_file as editors_file  # a fixture: the editors file with alice
+
+from lodpub.editing.blocks import parse_turtle
+from lodpub.editing.form_changes import resource_turtle
+from lodpub.namespaces import PREFIXES
+
+EV = PREFIXES["ev"]
+SAVE = "/edit/partnership/bursa/save"
+CHECK = "/edit/partnership/bursa/check"
+
+
+@pytest.fixture
+def data(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A copy of the checkout's data/ in no git work tree (a save is logged beside the file)."""
+    monkeypatch.setenv("GIT_CEILING_DIRECTORIES", str(tmp_path))
+    return shutil.copytree(CHECKOUT / "data", tmp_path / "data")
+
+
+@pytest.fixture
+def editor(app, editors_file, data: Path) -> Browser:
+    """alice, signed in to a publisher whose data folder is the copy."""
+    return signed_in(editing_app(app, editors_file, data_dir=data))
+
+
+def bursa(data: Path) -> bytes:
+    return (data / "partnerships" / "bursa.ttl").read_bytes()
+
+
+def fields(browser: Browser, data: Path, turtle: str, kind: str = "event", subject: str = "", **more) -> dict:
+    """The fields a form page posts, based on the file as it is now."""
+    revision = hashlib.sha256(bursa(data)).hexdigest()
+    token = more.pop("csrf_token") if "csrf_token" in more else browser.token("/edit/")
+    return {"csrf_token": token, "turtle": turtle, "kind": kind, "subject": subject,
+            "revision": revision, "message": "Nové setkání", **more}
+
+
+def test_a_new_event_is_saved_and_answered_with_its_iri_and_revision(editor: Browser, data: Path) -> None:
+    answer = editor.post(SAVE, fields(editor, data, meeting()))
+    assert answer.status_code == 200, answer.get_json()
+    body = answer.get_json()
+    assert body["subject"] == EV + "bursa-2012-03-meeting" and body["recorded"] == "log"
+    assert body["public"].endswith("/id/event/bursa-2012-03-meeting")
+    assert body["revision"] == hashlib.sha256(bursa(data)).hexdigest()
+    assert b"ev:bursa-2012-03-meeting" in bursa(data) and b"t:2012-03\n" in bursa(data)
+    assert answer.headers["Cache-Control"] == "no-store"
+
+
+def test_the_revision_may_come_as_if_match(editor: Browser, data: Path) -> None:
+    sent = fields(editor, data, meeting())
+    revision = sent.pop("revision")
+    answer = editor.post(SAVE, sent, headers={"If-Match": f'"{revision}"'})
+    assert answer.status_code == 200, answer.get_json()
+
+
+def test_a_check_gives_the_problems_and_writes_nothing(editor: Browser, data: Path) -> None:
+    before = bursa(data)
+    answer = editor.post(CHECK, fields(editor, data, meeting()))
+    assert answer.status_code == 200
+    problems = answer.get_json()["problems"]
+    assert [problem for problem in problems if problem["severity"] == "Violation"] == []
+    assert bursa(data) == before
+
+
+@pytest.mark.parametrize("language, words", [("en", "English label"), ("cs", "anglický popisek")])
+def test_a_missing_english_label_is_422_at_its_field_in_the_editors_language(
+        editor: Browser, data: Path, language: str, words: str) -> None:
+    before = bursa(data)
+    answer = editor.post(SAVE, fields(editor, data, meeting(labels='"Setkání"@cs')),
+                         headers={"Accept-Language": language})
+    assert answer.status_code == 422
+    problems = answer.get_json()["problems"]
+    assert problems and all(problem["severity"] == "Violation" for problem in problems)
+    at_label = [problem for problem in problems if "rdfs:label" in (problem["path"] or "")]
+    assert at_label and at_label[0]["focus"] == EV + "bursa-2012-03-meeting"
+    assert words in at_label[0]["message"], at_label[0]["message"]
+    assert bursa(data) == before
+
+
+def test_a_save_from_an_old_revision_is_409_with_the_diff_and_touches_nothing(editor: Browser, data: Path) -> None:
+    sent = fields(editor, data, meeting(), revision="0" * 64)
+    before = bursa(data)
+    answer = editor.post(SAVE, sent)
+    assert answer.status_code == 409
+    body = answer.get_json()
+    assert body["current_revision"] == hashlib.sha256(before).hexdigest()
+    assert "+ev:bursa-2012-03-meeting" in body["diff"]
+    assert bursa(data) == before and not (data / "partnerships" / "changes.log").exists()
+
+
+@pytest.mark.parametrize("changes", [
+    {"turtle": "this is { not Turtle"},
+    {"kind": "spaceship"},
+    {"turtle": HEADER + "[] a rp:Event . [] a rp:Event ."},
+    {"turtle": HEADER + 'ev:elsewhere rdfs:label "x"@en .', "subject": EV + "elsewhere"},
+    {"turtle": meeting('[ a time:Instant ; rp:precision prec:month ]')},
+])
+def test_what_cannot_be_applied_is_400_and_touches_nothing(editor: Browser, data: Path, changes: dict) -> None:
+    before = bursa(data)
+    answer = editor.post(SAVE, {**fields(editor, data, meeting()), **changes})
+    assert answer.status_code == 400 and answer.get_json()["error"]
+    assert bursa(data) == before
+
+
+def test_an_existing_event_is_loaded_and_saved_unchanged(editor: Browser, data: Path) -> None:
+    event = EV + "bursa-2010-10-06-visit"
+    turtle, revision = resource_turtle(data, "bursa", event)
+    before = bursa(data)
+    answer = editor.post(SAVE, {**fields(editor, data, turtle, subject=event), "revision": revision})
+    assert answer.status_code == 200 and answer.get_json()["recorded"] == "unchanged"
+    assert bursa(data) == before
+
+
+def test_without_session_csrf_or_our_origin_nothing_is_touched(app, editors_file, data: Path) -> None:
+    edit_app = editing_app(app, editors_file, data_dir=data)
+    before = bursa(data)
+    stranger = Browser(edit_app)
+    assert stranger.post(SAVE, fields(stranger, data, meeting(), csrf_token=stranger.token())).status_code == 401
+    editor = signed_in(edit_app)
+    assert editor.post(SAVE, {**fields(editor, data, meeting()), "csrf_token": ""}).status_code == 400
+    assert editor.post(SAVE, {**fields(editor, data, meeting()), "csrf_token": "forged"}).status_code == 400
+    assert editor.post(SAVE, fields(editor, data, meeting()), origin="https://evil.example").status_code == 403
+    assert editor.post(SAVE, fields(editor, data, meeting()), origin=None).status_code == 403
+    assert bursa(data) == before
+
+
+@pytest.mark.parametrize("path", ["/edit/partnership/..%2F..%2Fetc%2Fpasswd/save", "/edit/partnership/../save",
+                                  "/edit/partnership/BURSA/save", "/edit/partnership/bursa.ttl/save",
+                                  "/edit/partnership/no-such-one/save"])
+def test_a_name_that_is_no_partnership_is_refused_and_nothing_is_touched(editor: Browser, data: Path, path: str) -> None:
+    files = {file: file.read_bytes() for file in data.rglob("*") if file.is_file()}
+    answer = editor.post(path, fields(editor, data, meeting()))
+    assert answer.status_code in (400, 404, 405)  # 405: no route of /edit/ takes the path at all
+    assert {file: file.read_bytes() for file in data.rglob("*") if file.is_file()} == files
+
+
+def test_a_5_mb_form_is_413(editor: Browser, data: Path) -> None:
+    before = bursa(data)
+    answer = editor.post(SAVE, fields(editor, data, meeting() + "#" * (5 * 1024 * 1024)))
+    assert answer.status_code == 413
+    assert bursa(data) == before
+
+
+NEW_PARTNERSHIP = HEADER + """@prefix reg: <https://data.kraj-lbc.cz/partnerships/id/region/> .
+    @prefix bk: <https://data.kraj-lbc.cz/partnerships/vocabulary/body-kinds/> .
+    @prefix country: <http://publications.europa.eu/resource/authority/country/> .
+    _:p a rp:Partnership ; rp:partner reg:liberec-region , _:partner ;
+       rdfs:label "Partnerství Libereckého kraje a provincie Antalya"@cs ,
+                  "Partnership of the Liberec Region and Antalya Province"@en .
+    _:partner a rp:Region ; dcterms:type bk:province ; rp:country country:TUR ;
+       rdfs:label "Antalya"@cs , "Antalya Province"@en .
+    [] a rp:StatusPeriod ; rp:partnership _:p ; rp:status st:stagnating ;
+       time:hasBeginning [ a time:Instant ; rp:precision prec:unknown ; time:after t:2011-11-01 ] ;
+       rp:reason "Důvod."@cs , "Reason."@en ;
+       rdfs:label "Antalya: stagnuje"@cs , "Antalya: stagnating"@en ."""
+
+
+def test_a_new_partnership_gets_a_new_file_named_by_its_partner(
+        editor: Browser, data: Path) -> None:
+    sent = {**fields(editor, data, NEW_PARTNERSHIP, kind="partnership"), "revision": ""}
+    checked = editor.post("/edit/new-partnership/check", sent)
+    assert checked.status_code == 200, checked.get_json()
+    assert [problem for problem in checked.get_json()["problems"] if problem["severity"] == "Violation"] == []
+    assert not (data / "partnerships" / "antalya-province.ttl").exists()
+    answer = editor.post("/edit/new-partnership/save", sent)
+    assert answer.status_code == 200, answer.get_json()
+    assert answer.get_json()["subject"] == PREFIXES["ptn"] + "antalya-province"
+    created = (data / "partnerships" / "antalya-province.ttl").read_text(encoding="utf-8")
+    assert created.startswith("@prefix") and "ptn:antalya-province\n" in created
+    assert "t:2011-11-01\n" in created  # the time it uses, described in its file as in the others
+    assert "stp:antalya-province-1-stagnating\n" in created
+    again = editor.post("/edit/new-partnership/save", {**sent, "csrf_token": editor.token("/edit/")})
+    assert again.status_code == 200  # the same form again: its names are taken, so new ones are made
+    assert again.get_json()["subject"] == PREFIXES["ptn"] + "antalya-province-2"
+    assert (data / "partnerships" / "antalya-province.ttl").read_text(encoding="utf-8") == created
+
+
+def test_a_new_partnership_without_its_status_is_422_and_no_file_is_made(editor: Browser, data: Path) -> None:
+    turtle = NEW_PARTNERSHIP.split("    [] a rp:StatusPeriod")[0]
+    sent = {**fields(editor, data, turtle, kind="partnership"), "revision": ""}
+    answer = editor.post("/edit/new-partnership/save", sent)
+    assert answer.status_code == 422
+    assert any(problem["focus"] == PREFIXES["ptn"] + "antalya-province" for problem in answer.get_json()["problems"])
+    assert not (data / "partnerships" / "antalya-province.ttl").exists()
+
+
+@pytest.mark.parametrize("changes", [
+    {"turtle": ""},
+    {"turtle": HEADER + '[] a rp:Event ; rdfs:label "x"@en . [] rdfs:label "loose"@en .'},
+    {"turtle": meeting('"2012"')},
+    {"turtle": meeting('[ a time:Instant ; rp:precision prec:day ; time:inXSDDate "yesterday" ]')},
+    {"turtle": meeting('[ rp:precision prec:half-year ; time:hasBeginning [ rp:precision prec:month ] ]')},
+    {"turtle": meeting('<urn:uuid:6f1c0d3e-8a51-4c1e-9d1e-2a6f3b5c7d90>')},
+    {"turtle": HEADER + "<relative> a rp:Event ."},
+    {"kind": ""},
+    {"subject": "not an IRI at all"},
+    {"revision": ""},
+    {"message": "x" * 10000 + "\n\r\0"},
+])
+def test_no_form_is_answered_with_500_nor_leaves_a_part_of_a_file(editor: Browser, data: Path, changes: dict) -> None:
+    before = bursa(data)
+    for path in (CHECK, SAVE):
+        answer = editor.post(path, {**fields(editor, data, meeting()), **changes})
+        assert answer.status_code in (200, 400, 409, 422), (path, answer.status_code, answer.get_data(as_text=True))
+        assert answer.is_json
+    assert not [file.name for file in (data / "partnerships").iterdir() if file.name.startswith(".")]
+    if bursa(data) != before:
+        assert parse_turtle(bursa(data).decode("utf-8"))  # a whole file, when a save went through
+
+
+def test_in_git_a_save_is_a_commit_by_the_editor_with_the_message(editor: Browser, data: Path) -> None:
+    import subprocess
+
+    def git(*args: str) -> str:
+        return subprocess.run(["git", "-C", str(data), *args], check=True, capture_output=True, text=True,
+                              env={"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.org", "GIT_COMMITTER_NAME": "t",
+                                   "GIT_COMMITTER_EMAIL": "t@example.org", "PATH": "/usr/bin:/bin",
+                                   "GIT_CEILING_DIRECTORIES": str(data.parent)}).stdout
+
+    git("init", "-q")
+    git("add", ".")
+    git("commit", "-qm", "data")
+    answer = editor.post(SAVE, fields(editor, data, meeting(), message="Setkání v březnu\0"))
+    assert answer.status_code == 200 and answer.get_json()["recorded"] == "git"
+    assert git("log", "-1", "--format=%an <%ae>|%s") == "alice <alice@editors.invalid>|Setkání v březnu\n"
+    assert git("status", "--porcelain") == ""

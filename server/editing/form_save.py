@@ -83,13 +83,30 @@ def proposed_text(settings: Settings, name: str | None, form: Form) -> tuple[str
 
 
 def check_form(settings: Settings, name: str | None, form: Form, lang: str, shapes: Graph | None = None) -> list[Problem]:
-    """The problems of the dataset with `form` applied (every severity)."""
+    """The problems (every severity) that the dataset has with `form` applied and not without it: what
+    the editor's change brings, not the warnings the data had before (another signing's missing
+    signatories), which the form could not mend and would show at the wrong field."""
     if name is not None and form.kind == "partnership" and not form.subject:
         raise FormError("a new partnership is not made in another's file")
     name, text, _, _ = proposed_text(settings, name, form)
-    if not (settings.data_dir / PARTNERSHIPS_FOLDER / f"{name}.ttl").exists():
+    path = settings.data_dir / PARTNERSHIPS_FOLDER / f"{name}.ttl"
+    if not path.exists():
         _refuse_taken(settings.data_dir, name)
-    return validate_change(settings, name, text, lang, shapes)
+    before = set(_problems_now(settings, name, lang, shapes)) if path.exists() else set()
+    return [problem for problem in validate_change(settings, name, text, lang, shapes) if problem not in before]
+
+
+def _problems_now(settings: Settings, name: str, lang: str, shapes: Graph | None) -> list[Problem]:
+    """The problems of the dataset as its files are now, validated once for each state of the files."""
+    files = tuple((str(path), path.stat().st_mtime_ns, path.stat().st_size) for path in find_rdf_files(settings.data_dir))
+    key = (str(settings.data_dir), name, lang, files)
+    if key not in _PROBLEMS_NOW:
+        _PROBLEMS_NOW.clear()  # only the latest state is asked about again
+        _PROBLEMS_NOW[key] = validate_change(settings, name, load(settings.data_dir, name)[0], lang, shapes)
+    return _PROBLEMS_NOW[key]
+
+
+_PROBLEMS_NOW: dict[tuple, list[Problem]] = {}
 
 
 def save_form(settings: Settings, name: str | None, form: Form, revision: str | None, author: Author, message: str,

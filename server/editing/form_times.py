@@ -42,10 +42,11 @@ def choice_iri(base: str, precision: URIRef) -> URIRef:
 
 
 def _alternatives(sources: Sources) -> list[Node]:
-    """The members of the sh:or of the node shape that checks a time's value against its precision."""
-    for shape in sources.shapes.subjects(SH.targetObjectsOf, TIME.hasTime):
+    """The members of the sh:or of the node shape that checks a time's value against its precision:
+    the one whose every member says which precision it is for."""
+    for shape in sorted(sources.shapes.subjects(SH.targetObjectsOf, TIME.hasTime)):
         members = sources.items(sources.value(shape, SH["or"]))
-        if members:
+        if members and all(_read_alternative(sources, member)[0] for member in members):
             return members
     return []
 

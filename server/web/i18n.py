@@ -210,6 +210,43 @@ WORDS: dict[str, dict[str, str]] = {
     "edit_read_only": {"cs": "Formuláře pro úpravy zde budou brzy; zatím je partnerství jen ke čtení.",
                        "en": "The editing forms will be here soon; for now the partnership is read-only."},
     "edit_back": {"cs": "Zpět na seznam", "en": "Back to the list"},
+    # --- the editor's forms (web/edit_forms.py, templates edit_form.html and edit_partnership.html) ---
+    "edit_form_edit": {"cs": "Upravit", "en": "Edit"},
+    "edit_form_new_event": {"cs": "Nová událost", "en": "New event"},
+    "edit_form_new_status": {"cs": "Nový stav", "en": "New status"},
+    "edit_form_new_partnership": {"cs": "Nové partnerství", "en": "New partnership"},
+    "edit_form_kind_partner": {"cs": "Partner", "en": "Partner"},
+    "edit_form_kind_agreement": {"cs": "Dohody", "en": "Agreements"},
+    "edit_form_kind_event": {"cs": "Události (v časovém pořadí)", "en": "Events (in chronological order)"},
+    "edit_form_kind_status": {"cs": "Stav v čase", "en": "Status over time"},
+    "edit_form_kind_person": {"cs": "Osoby", "en": "People"},
+    "edit_form_kind_post": {"cs": "Funkce", "en": "Offices"},
+    "edit_form_kind_participation": {"cs": "Účasti osob na událostech", "en": "Who took part in events"},
+    "edit_form_kind_document": {"cs": "Dokumenty", "en": "Documents"},
+    "edit_form_kind_place": {"cs": "Místa", "en": "Places"},
+    "edit_form_areas": {"cs": "Oblasti spolupráce", "en": "Cooperation areas"},
+    "edit_form_areas_hint": {"cs": "Oblasti se upravují u dohody nebo události, která je uvádí.",
+                             "en": "Areas are edited with the agreement or event that names them."},
+    "edit_form_none": {"cs": "Zatím nic.", "en": "Nothing yet."},
+    "edit_form_new_title": {"cs": "Nový záznam", "en": "New record"},
+    "edit_form_edit_title": {"cs": "Úprava záznamu", "en": "Editing a record"},
+    "edit_form_loading": {"cs": "Formulář se načítá…", "en": "Loading the form…"},
+    "edit_form_message": {"cs": "Popis změny (co a podle čeho jste změnili)",
+                          "en": "Description of the change (what you changed, and from which source)"},
+    "edit_form_save": {"cs": "Uložit", "en": "Save"},
+    "edit_form_problems": {"cs": "Záznam zatím nelze uložit:", "en": "The record cannot be saved yet:"},
+    "edit_form_no_problems": {"cs": "Kontrola nenašla žádný problém.", "en": "The check found no problem."},
+    "edit_form_conflict": {
+        "cs": "Soubor partnerství mezitím změnil někdo jiný. Níže je rozdíl; načtěte stránku znovu a své změny "
+              "zadejte ještě jednou.",
+        "en": "Someone else changed the partnership's file in the meantime. The difference is below; reload the "
+              "page and reapply your changes.",
+    },
+    "edit_form_saved": {"cs": "Uloženo. Změna zatím není zveřejněná: zkontrolujte ji a zveřejněte v přehledu změn.",
+                        "en": "Saved. The change is not public yet: review and publish it in the list of changes."},
+    "edit_form_changes": {"cs": "Přehled změn", "en": "List of changes"},
+    "edit_form_failed": {"cs": "Uložení se nepodařilo:", "en": "Saving failed:"},
+    "edit_form_back": {"cs": "Zpět na partnerství", "en": "Back to the partnership"},
 }
 
 

@@ -85,8 +85,12 @@ def _add_choice(graph: Graph, sources: Sources, base: str, precision: URIRef, fi
     graph.add((choice, RDFS.subClassOf, TIME.ProperInterval if interval else TIME.Instant))
     for label in sources.labels(precision):
         graph.add((choice, RDFS.label, label))
-    _add_field(graph, sources, choice, RP.precision, 0, {SH.hasValue: precision, SH.minCount: Literal(1),
+    # the precision is given (and shown by its name, one choice): the editor chose it with the choice
+    _add_field(graph, sources, choice, RP.precision, 0, {SH.hasValue: precision, SH["in"]: add_list(graph, [precision]),
+                                                         SH.nodeKind: SH.IRI, SH.minCount: Literal(1),
                                                          SH.maxCount: Literal(1)})
+    for label in sources.labels(precision):
+        graph.add((precision, RDFS.label, label))
     for order, path in enumerate(fields, start=1):
         if path in (TIME.hasBeginning, TIME.hasEnd):
             end = URIRef(str(precision).rsplit("/", 1)[0] + "/" + _ENDS[_local(precision)])

@@ -6,7 +6,8 @@ Each time is given the form-only class of its precision (form_times.choice_iri),
 opens the choice the time has; the page replaces those classes by our vocabulary's before sending.
 """
 
-from rdflib import RDF, RDFS, SKOS, BNode, Graph, URIRef
+from rdflib import RDF, RDFS, SKOS, BNode, Graph, Literal, URIRef
+from rdflib.namespace import SH
 from rdflib.term import Node
 
 from .blocks import parse_turtle
@@ -90,6 +91,17 @@ def _copy_time(graph: Graph, values: Graph, time: Node, seen: set[Node]) -> None
             values.add((time, predicate, value))
         if predicate in TIME_PATHS:
             _copy_time(graph, values, value, seen)
+
+
+def empty_texts(shapes: Graph, root: URIRef, subject: URIRef) -> Graph:
+    """An empty text in each of our languages for each text field of the form `root` of `shapes`, so
+    that a new form shows one field per language (shacl-form shows one field, whatever sh:minCount)."""
+    values = Graph(bind_namespaces="none")
+    for field in shapes.objects(root, SH.property):
+        if shapes.value(field, SH.languageIn) is not None:
+            for language in LANGUAGES:
+                values.add((subject, shapes.value(field, SH.path), Literal("", lang=language)))
+    return values
 
 
 def form_classes(shapes: Graph) -> dict[str, str]:

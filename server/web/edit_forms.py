@@ -14,7 +14,7 @@ from rdflib import RDF, RDFS, Graph, Literal, URIRef
 
 from ..editing.form_shapes import KINDS, form_shapes
 from ..editing.form_terms import LANGUAGES, TIME
-from ..editing.form_values import form_classes, form_values, kind_of
+from ..editing.form_values import empty_texts, form_classes, form_values, kind_of
 from ..namespaces import CANONICAL_BASE, rebase_iri
 from . import store
 from .edit import PARTNERSHIP_PATH, guard, signed_in_editor
@@ -105,7 +105,7 @@ def new(name: str, kind: str) -> str:
         abort(404)
     _, revision = partnership_file_text(name)
     subject = URIRef(f"urn:uuid:{uuid.uuid4()}")
-    values = Graph(bind_namespaces="none")
+    values = empty_texts(_form(kind)[0], KINDS[kind], subject)
     if kind in ("event", "status"):
         values.add((subject, URIRef(CANONICAL_BASE + "ontology/partnership"),
                     URIRef(f"{CANONICAL_BASE}{PARTNERSHIP_PATH}{name}")))
@@ -116,7 +116,8 @@ def new(name: str, kind: str) -> str:
 def new_partnership() -> str:
     """An empty form of a partnership (its file is made when it is saved)."""
     subject = URIRef(f"urn:uuid:{uuid.uuid4()}")
-    return _form_page(NEW_PARTNERSHIP, "partnership", subject, Graph(), "", new=True)
+    values = empty_texts(_form("partnership")[0], KINDS["partnership"], subject)
+    return _form_page(NEW_PARTNERSHIP, "partnership", subject, values, "", new=True)
 
 
 @blueprint.route("/partnership/<name>/edit")

@@ -80,8 +80,9 @@ def test_a_new_event_of_bursa_with_a_month(browser, editing_server):
     sign_in(browser, base)
     requested_urls(browser)
     browser.get(base + "edit/partnership/bursa/new/event?lang=cs")
-    text = wait_for(browser, f"const t = ({SHADOW_TEXT[7:]}); return t.includes('popis') && t")
-    for name in ("druh", "popis", "popisek", "čas", "partnerství"):
+    text = wait_for(browser, f"const t = ({SHADOW_TEXT[7:]}); return t.includes('Druh události') && t")
+    for name in ("Druh události", "Popis (česky", "Název (česky a anglicky)", "Kdy (s přesností zdroje)",
+                 "Partnerství", "Základní údaje"):
         assert name in text, name
     assert wait_for(browser, CHOOSE, 10, "měsíc")
     kind = wait_for(browser, TYPE, 10, TIME + "inXSDgYearMonth", "2012-05")

@@ -19,7 +19,15 @@
   var keptTypes = JSON.parse(panel.dataset.types || "[]");
   var subject = panel.dataset.valuesSubject;
 
+  // On a narrow screen each field's name goes above its input (the component puts it beside).
+  var NARROW = "@media (max-width: 40rem) { .property-instance, .shacl-or-constraint { flex-wrap: wrap; } " +
+    ".property-instance label, .shacl-or-constraint label { width: 100%; padding-bottom: .3em; } " +
+    ".property-instance .editor { min-width: 0; flex: 1 1 8rem; max-width: 100%; } }";
+
   customElements.whenDefined("shacl-form").then(function () {
+    var style = document.createElement("style");
+    style.textContent = NARROW;
+    shaclForm.shadowRoot.append(style);
     shaclForm.setClassInstanceProvider(function (cls) {
       var url = panel.dataset.choicesUrl + "?class=" + encodeURIComponent(cls);
       return fetch(url, { credentials: "same-origin" }).then(function (answer) {

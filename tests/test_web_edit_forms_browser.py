@@ -69,6 +69,8 @@ def editing_server(project_release, editors_file, tmp_path_factory):  # noqa: F8
 
 def sign_in(browser, base: str) -> None:
     browser.get(base + "edit/login?lang=cs")
+    if browser.execute_script("return location.pathname.endsWith('/edit/')"):
+        return  # signed in already (the login page sends an editor on)
     browser.find_element(By.ID, "edit-name").send_keys("alice")
     browser.find_element(By.ID, "edit-password").send_keys(PASSWORD)
     browser.find_element(By.CSS_SELECTOR, "form.edit-login button").click()
@@ -104,3 +106,22 @@ def test_a_new_event_of_bursa_with_a_month(browser, editing_server):
     assert width <= 360 + 1
     others = [url for url in requested_urls(browser) if not url.startswith(base) and not url.startswith("data:")]
     assert others == []
+
+
+def test_an_existing_visit_opens_with_its_day_and_keeps_its_class(browser, editing_server):
+    base = editing_server
+    browser.set_window_size(1280, 1600)
+    sign_in(browser, base)
+    visit = BASE + "id/event/bursa-2010-10-06-visit"
+    browser.get(base + f"edit/partnership/bursa/edit?subject={visit}&lang=cs")
+    wait_for(browser, f"const t = ({SHADOW_TEXT[7:]}); return t.includes('Druh události') && t")
+    browser.save_screenshot(str(ARTIFACTS / "edit-existing-visit.png"))
+    graph = Graph().parse(data=browser.execute_script("return window.lodpubEditGraph()"), format="turtle")
+    event = URIRef(visit)
+    assert set(graph.objects(event, RDF.type)) == {URIRef(RP + "Visit")}
+    when = graph.value(event, URIRef(TIME + "hasTime"))
+    assert when == URIRef(BASE + "id/time/2010-10-06")
+    assert graph.value(when, URIRef(RP + "precision")) == URIRef(BASE + "vocabulary/date-precisions/day")
+    assert graph.value(when, URIRef(TIME + "inXSDDate")) == Literal("2010-10-06", datatype=URIRef(XSD + "date"))
+    labels = {label.language for label in graph.objects(event, URIRef("http://www.w3.org/2000/01/rdf-schema#label"))}
+    assert labels == {"cs", "en"}

@@ -100,6 +100,7 @@ def test_a_new_event_of_bursa_with_a_month(browser, editing_server):
     assert (when, RDF.type, URIRef(TIME + "Instant")) in graph
     assert graph.value(when, URIRef(TIME + "inXSDDate")) is None
     assert not [term for triple in graph for term in triple if str(term).startswith(BASE + "shapes/")]
+    show_problems_at_their_fields(browser)
     browser.set_window_size(360, 1600)
     browser.save_screenshot(str(ARTIFACTS / "edit-new-event-360.png"))
     width = browser.execute_script("return document.documentElement.scrollWidth")
@@ -125,3 +126,19 @@ def test_an_existing_visit_opens_with_its_day_and_keeps_its_class(browser, editi
     assert graph.value(when, URIRef(TIME + "inXSDDate")) == Literal("2010-10-06", datatype=URIRef(XSD + "date"))
     labels = {label.language for label in graph.objects(event, URIRef("http://www.w3.org/2000/01/rdf-schema#label"))}
     assert labels == {"cs", "en"}
+
+
+def show_problems_at_their_fields(browser) -> None:
+    """A problem of a path the form has goes under that field; one without a path goes at the top."""
+    browser.execute_script("window.lodpubEditShowProblems(arguments[0])", [
+        {"severity": "Violation", "focus": "_:x", "path": "(rdfs:label|skos:prefLabel)",
+         "message": "Chybí anglický popisek."},
+        {"severity": "Violation", "focus": "_:x", "path": None, "message": "Partnerství musí mít stav."},
+    ])
+    placed = browser.execute_script("""
+        const problem = document.querySelector('shacl-form').shadowRoot.querySelector('.lodpub-problem');
+        return [problem.textContent, problem.previousElementSibling.dataset.path];""")
+    assert placed == ["Chybí anglický popisek.", "http://www.w3.org/2000/01/rdf-schema#label"]
+    top = browser.find_element(By.ID, "edit-problems")
+    assert top.is_displayed() and "Partnerství musí mít stav." in top.text
+    browser.save_screenshot(str(ARTIFACTS / "edit-problems-at-fields.png"))

@@ -15,7 +15,7 @@ from rdflib import RDF, RDFS, Graph, Literal, URIRef
 from ..editing.form_shapes import KINDS, form_shapes
 from ..editing.form_terms import LANGUAGES, TIME
 from ..editing.form_values import empty_texts, form_classes, form_values, kind_of
-from ..namespaces import CANONICAL_BASE, rebase_iri
+from ..namespaces import CANONICAL_BASE, prefixes_for, rebase_iri
 from . import store
 from .edit import PARTNERSHIP_PATH, guard, signed_in_editor
 from .edit_listing import form_sources, partnership_file_text
@@ -148,6 +148,7 @@ def _form_page(name: str, kind: str, subject: URIRef, values: Graph, revision: s
         "save_url": f"{request.script_root}/edit/partnership/{name}/save",
         "changes_url": f"{request.script_root}/edit/changes",
         "form_classes": json.dumps(form_classes(shapes)),
+        "prefixes": json.dumps(prefixes_for(CANONICAL_BASE)),
         "root": str(KINDS[kind]),
         "types": json.dumps([str(each) for each in types or []]),
         "language": language if language in LANGUAGES else LANGUAGES[0],

@@ -207,8 +207,6 @@ WORDS: dict[str, dict[str, str]] = {
     "edit_no_partnerships": {"cs": "Vydání neobsahuje žádné partnerství.", "en": "The release holds no partnership."},
     "edit_partner": {"cs": "Partner", "en": "Partner"},
     "edit_public_page": {"cs": "Zveřejněná stránka", "en": "Published page"},
-    "edit_read_only": {"cs": "Formuláře pro úpravy zde budou brzy; zatím je partnerství jen ke čtení.",
-                       "en": "The editing forms will be here soon; for now the partnership is read-only."},
     "edit_back": {"cs": "Zpět na seznam", "en": "Back to the list"},
     # --- the editor's forms (web/edit_forms.py, templates edit_form.html and edit_partnership.html) ---
     "edit_form_edit": {"cs": "Upravit", "en": "Edit"},

@@ -18,6 +18,7 @@
   var formClasses = JSON.parse(panel.dataset.formClasses || "{}");
   var keptTypes = JSON.parse(panel.dataset.types || "[]");
   var subject = panel.dataset.valuesSubject;
+  var prefixes = JSON.parse(panel.dataset.prefixes || "{}");
 
   // On a narrow screen each field's name goes above its input (the component puts it beside).
   var NARROW = "@media (max-width: 40rem) { .property-instance, .shacl-or-constraint { flex-wrap: wrap; } " +
@@ -85,13 +86,39 @@
     return node;
   }
 
+  // The IRIs a path names: an IRI, or SPARQL path text ("rdfs:label", "(rdfs:label|skos:prefLabel)").
+  function pathIris(path) {
+    if (/^https?:\/\/\S+$/.test(path)) {
+      return [path];
+    }
+    return (path.match(/<[^>]*>|[A-Za-z][\w.-]*:[^\s|\/()^*+?<>]*/g) || []).map(function (step) {
+      if (/^<.*>$/.test(step)) {
+        return step.slice(1, -1);
+      }
+      var colon = step.indexOf(":");
+      var namespace = colon > 0 ? prefixes[step.slice(0, colon)] : undefined;
+      return namespace === undefined ? step : namespace + step.slice(colon + 1);
+    });
+  }
+
+  // The first field of the form (its shadow tree) for a property the path names.
+  function fieldOf(path) {
+    var iris = pathIris(path || "");
+    for (var index = 0; index < iris.length; index++) {
+      var field = shaclForm.shadowRoot.querySelector('[data-path="' + CSS.escape(iris[index]) + '"]');
+      if (field) {
+        return field;
+      }
+    }
+    return null;
+  }
+
   // Each problem at the field of its property, else at the top.
   function showProblems(problems) {
     clearProblems();
     var top = [];
     problems.forEach(function (problem) {
-      var path = (problem.path || "").replace(/^<|>$/g, "");
-      var field = path && shaclForm.shadowRoot.querySelector('[data-path="' + CSS.escape(path) + '"]');
+      var field = fieldOf(problem.path);
       if (field) {
         field.after(problemNode(problem));
       } else {
@@ -117,6 +144,8 @@
     node.textContent = content;
     return node;
   }
+
+  window.lodpubEditShowProblems = showProblems;  // what the browser tests call
 
   var timer = null;
   function check() {

@@ -1,5 +1,5 @@
 """The editor's frame at /edit/ (issue 20): signing in and out, the list of partnerships, and each
-partnership's page, where the forms of the editor will be. On only when settings.editing
+partnership's page, which links to the forms of the editor (edit_forms.py). On only when settings.editing
 (create_app registers it then; otherwise /edit/ is not found, as any unknown path).
 
 Who is signed in: the editors file's name and password (edit_guard.py keeps the session), or the
@@ -24,6 +24,7 @@ from .edit_guard import (
     require_same_origin,
     start_session,
 )
+from .edit_listing import partnership_sections
 from .html import label_of
 from .i18n import current_language, words
 from .partnerships import PREFIXES, home_body_iri, labels_of, not_home
@@ -164,11 +165,13 @@ def index() -> str:
 
 @blueprint.route("/partnership/<name>")
 def partnership(name: str) -> str:
-    """A partnership as it is published (the editing forms will be here)."""
+    """A partnership: what its file describes, each with a link to its form (edit_forms.py)."""
     found = [row for row in partnership_list() if row["name"] == name]
     if not found:
         abort(404)
-    return render_template("edit_partnership.html", editor=signed_in_editor(), partnership=found[0])
+    sections = partnership_sections(name, found[0]["iri"], current_language())
+    return render_template("edit_partnership.html", editor=signed_in_editor(), partnership=found[0],
+                           sections=sections)
 
 
 def partnership_list() -> list[dict]:

@@ -1,0 +1,156 @@
+"""The editor's forms (issue 20): the form shapes of each kind (GET /edit/forms/<kind>.ttl), the choices
+of a class (the served release's instances, for shacl-form's class instance provider), and the pages
+of a form, new or filled from the partnership's file. The pages post what the form produced to
+/edit/partnership/<name>/check and /save (edit_save.py); nothing here changes anything.
+
+Behind edit.guard, like every page under /edit/; registered with it when editing is configured.
+"""
+
+import json
+import uuid
+
+from flask import Blueprint, Flask, Response, abort, current_app, render_template, request, url_for
+from rdflib import RDF, RDFS, Graph, Literal, URIRef
+
+from ..editing.form_shapes import KINDS, form_shapes
+from ..editing.form_terms import LANGUAGES, TIME
+from ..editing.form_values import empty_texts, form_classes, form_values, kind_of
+from ..namespaces import CANONICAL_BASE, prefixes_for, rebase_iri
+from . import store
+from .edit import PARTNERSHIP_PATH, guard, signed_in_editor
+from .edit_listing import form_sources, partnership_file_text
+from .i18n import current_language
+
+blueprint = Blueprint("edit_forms", __name__, url_prefix="/edit")
+blueprint.before_request(guard)
+FORMS = "lodpub_form_shapes"
+NEW_PARTNERSHIP = "new"
+# At most this many choices of one class: a select of more helps nobody (and bounds the answer).
+MAX_CHOICES = 2000
+
+INSTANCES = """
+PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
+SELECT DISTINCT ?instance ?label WHERE {{
+  ?instance a ?type . ?type rdfs:subClassOf* <{cls}> .
+  FILTER (isIRI(?instance))
+  OPTIONAL {{ ?instance rdfs:label ?label FILTER (LANG(?label) IN ("cs", "en")) }}
+}} LIMIT {limit}"""
+
+# The named times of a partnership's events and status periods: what an unknown time is ordered by.
+TIMES = """
+PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
+PREFIX rp: <{base}ontology/>
+PREFIX time: <http://www.w3.org/2006/time#>
+SELECT DISTINCT ?instance ?label WHERE {{
+  ?thing rp:partnership <{partnership}> ; time:hasTime|time:hasBeginning ?time .
+  ?time (time:hasBeginning|time:hasEnd)? ?instance .
+  FILTER (isIRI(?instance))
+  OPTIONAL {{ ?instance rdfs:label ?label FILTER (LANG(?label) IN ("cs", "en")) }}
+}} LIMIT {limit}"""
+
+
+def register(app: Flask) -> None:
+    """Add the forms to `app` (editing on)."""
+    app.register_blueprint(blueprint)
+
+
+@blueprint.route("/forms/<kind>.ttl")
+def shapes_of(kind: str) -> Response:
+    """The form shapes of `kind`, derived once per release served."""
+    if kind not in KINDS:
+        abort(404)
+    return Response(_form(kind)[1], mimetype="text/turtle")
+
+
+def _form(kind: str) -> tuple[Graph, str]:
+    """The form shapes of `kind` and their Turtle, kept for the release served."""
+    kept = current_app.extensions.get(FORMS)
+    if kept is None or kept[0] != store().version:
+        kept = (store().version, {})
+        current_app.extensions[FORMS] = kept
+    if kind not in kept[1]:
+        graph = form_shapes(form_sources(), kind)
+        kept[1][kind] = (graph, graph.serialize(format="turtle"))
+    return kept[1][kind]
+
+
+@blueprint.route("/partnership/<name>/choices.ttl")
+@blueprint.route("/choices.ttl", defaults={"name": None})
+def choices(name: str | None) -> Response:
+    """The instances of the class `?class=` in the served release, labelled, as the form's files name them;
+    for time:TemporalEntity, the named times of partnership `name`."""
+    cls = request.args.get("class", "")
+    if not cls.startswith(("http://", "https://")) or any(character in cls for character in "<>\"{} \n"):
+        abort(400)
+    base = store().base_iri
+    if cls == str(TIME.TemporalEntity):
+        if name is None:
+            return Response("", mimetype="text/turtle")
+        query = TIMES.format(base=base, partnership=f"{base}{PARTNERSHIP_PATH}{name}", limit=MAX_CHOICES)
+    else:
+        query = INSTANCES.format(cls=rebase_iri(cls, CANONICAL_BASE, base), limit=MAX_CHOICES)
+    found = Graph(bind_namespaces="none")
+    for row in store().select(query):
+        instance = URIRef(rebase_iri(str(row["instance"]), base, CANONICAL_BASE))
+        found.add((instance, RDF.type, URIRef(cls)))
+        if row.get("label") is not None:
+            found.add((instance, RDFS.label, Literal(str(row["label"]), lang=row["label"].language)))
+    return Response(found.serialize(format="turtle"), mimetype="text/turtle")
+
+
+@blueprint.route("/partnership/<name>/new/<kind>")
+def new(name: str, kind: str) -> str:
+    """An empty form of `kind` for partnership `name` (an event or status belongs to it already)."""
+    if kind not in KINDS:
+        abort(404)
+    _, revision = partnership_file_text(name)
+    subject = URIRef(f"urn:uuid:{uuid.uuid4()}")
+    values = empty_texts(_form(kind)[0], KINDS[kind], subject)
+    if kind in ("event", "status"):
+        values.add((subject, URIRef(CANONICAL_BASE + "ontology/partnership"),
+                    URIRef(f"{CANONICAL_BASE}{PARTNERSHIP_PATH}{name}")))
+    return _form_page(name, kind, subject, values, revision, new=True)
+
+
+@blueprint.route("/new-partnership")
+def new_partnership() -> str:
+    """An empty form of a partnership (its file is made when it is saved)."""
+    subject = URIRef(f"urn:uuid:{uuid.uuid4()}")
+    values = empty_texts(_form("partnership")[0], KINDS["partnership"], subject)
+    return _form_page(NEW_PARTNERSHIP, "partnership", subject, values, "", new=True)
+
+
+@blueprint.route("/partnership/<name>/edit")
+def edit(name: str) -> str:
+    """The form of the resource `?subject=` of partnership `name`'s file, filled from the file."""
+    text, revision = partnership_file_text(name)
+    subject = URIRef(request.args.get("subject", ""))
+    values = form_values(text, subject)
+    types = list(values.objects(subject, RDF.type))
+    kind = kind_of(form_sources(), types)
+    if kind is None:
+        abort(404)
+    return _form_page(name, kind, subject, values, revision, new=False, types=types)
+
+
+def _form_page(name: str, kind: str, subject: URIRef, values: Graph, revision: str, new: bool,
+               types: list | None = None) -> str:
+    language = current_language()
+    shapes, _ = _form(kind)
+    page = {
+        "name": name, "kind": kind, "new": new, "revision": revision,
+        "subject": "" if new else str(subject), "values_subject": str(subject),
+        "values_turtle": values.serialize(format="turtle") if len(values) else "",
+        "shapes_url": url_for("edit_forms.shapes_of", kind=kind),
+        "choices_url": (url_for("edit_forms.choices", name=name) if name != NEW_PARTNERSHIP
+                        else url_for("edit_forms.choices")),
+        "check_url": f"{request.script_root}/edit/partnership/{name}/check",
+        "save_url": f"{request.script_root}/edit/partnership/{name}/save",
+        "changes_url": f"{request.script_root}/edit/changes",
+        "form_classes": json.dumps(form_classes(shapes)),
+        "prefixes": json.dumps(prefixes_for(CANONICAL_BASE)),
+        "root": str(KINDS[kind]),
+        "types": json.dumps([str(each) for each in types or []]),
+        "language": language if language in LANGUAGES else LANGUAGES[0],
+    }
+    return render_template("edit_form.html", editor=signed_in_editor(), page=page)

@@ -1,0 +1,186 @@
+// The editor's form (issue 20): shacl-form renders the shapes of /edit/forms/<kind>.ttl; this script
+// gives it the choices of each class, checks what the editor typed on the server as they type, saves
+// it, and shows the answer: problems at their fields, a conflict's difference, or the saved change.
+// What is sent is plain data in our vocabulary: the form's own classes of times are replaced by ours.
+(function () {
+  "use strict";
+
+  var RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type";
+  var CHECK_DELAY_MS = 800;
+
+  var shaclForm = document.querySelector("shacl-form");
+  var panel = document.getElementById("edit-form");
+  var outcome = document.getElementById("edit-outcome");
+  var problemsBox = document.getElementById("edit-problems");
+  if (!shaclForm || !panel || !outcome || !problemsBox) {
+    return;
+  }
+  var formClasses = JSON.parse(panel.dataset.formClasses || "{}");
+  var keptTypes = JSON.parse(panel.dataset.types || "[]");
+  var subject = panel.dataset.valuesSubject;
+  var prefixes = JSON.parse(panel.dataset.prefixes || "{}");
+
+  // On a narrow screen each field's name goes above its input (the component puts it beside).
+  var NARROW = "@media (max-width: 40rem) { .property-instance, .shacl-or-constraint { flex-wrap: wrap; } " +
+    ".property-instance label, .shacl-or-constraint label { width: 100%; padding-bottom: .3em; } " +
+    ".property-instance .editor { min-width: 0; flex: 1 1 8rem; max-width: 100%; } }";
+
+  customElements.whenDefined("shacl-form").then(function () {
+    var style = document.createElement("style");
+    style.textContent = NARROW;
+    shaclForm.shadowRoot.append(style);
+    shaclForm.setClassInstanceProvider(function (cls) {
+      var url = panel.dataset.choicesUrl + "?class=" + encodeURIComponent(cls);
+      return fetch(url, { credentials: "same-origin" }).then(function (answer) {
+        return answer.ok ? answer.text() : "";
+      });
+    });
+  });
+
+  // The form's graph as N-Triples (which is Turtle), with our classes in place of the form's.
+  function graphText() {
+    var text = shaclForm.serialize("application/n-triples");
+    var lines = text.split("\n").filter(function (line) { return line.trim() !== ""; });
+    var root = "<" + subject + "> <" + RDF_TYPE + "> <" + panel.dataset.root + "> .";
+    if (keptTypes.length) {
+      // an existing resource keeps its own classes (a visit stays a visit, not only an event)
+      lines = lines.filter(function (line) { return line.trim() !== root; });
+      keptTypes.forEach(function (cls) { lines.push("<" + subject + "> <" + RDF_TYPE + "> <" + cls + "> ."); });
+    }
+    lines = lines.map(function (line) {
+      Object.keys(formClasses).forEach(function (formClass) {
+        line = line.split("<" + formClass + ">").join("<" + formClasses[formClass] + ">");
+      });
+      return line;
+    });
+    return lines.join("\n") + "\n";
+  }
+  window.lodpubEditGraph = graphText;  // what the browser tests read
+
+  function post(url, extra) {
+    var body = new URLSearchParams(new FormData(panel));
+    body.set("turtle", graphText());
+    Object.keys(extra).forEach(function (key) { body.set(key, extra[key]); });
+    return fetch(url, {
+      method: "POST", body: body, credentials: "same-origin", headers: { "Accept": "application/json" }
+    }).then(function (answer) {
+      return answer.json().catch(function () { return {}; }).then(function (json) {
+        return { status: answer.status, json: json };
+      });
+    });
+  }
+
+  function clearProblems() {
+    problemsBox.hidden = true;
+    problemsBox.replaceChildren();
+    shaclForm.shadowRoot.querySelectorAll(".lodpub-problem").forEach(function (node) { node.remove(); });
+  }
+
+  function problemNode(problem) {
+    var node = document.createElement("p");
+    node.className = "lodpub-problem";
+    node.setAttribute("role", "alert");
+    node.style.color = "#a40000";
+    node.style.margin = "0.2em 0 0.6em";
+    node.textContent = problem.message;
+    return node;
+  }
+
+  // The IRIs a path names: an IRI, or SPARQL path text ("rdfs:label", "(rdfs:label|skos:prefLabel)").
+  function pathIris(path) {
+    if (/^https?:\/\/\S+$/.test(path)) {
+      return [path];
+    }
+    return (path.match(/<[^>]*>|[A-Za-z][\w.-]*:[^\s|\/()^*+?<>]*/g) || []).map(function (step) {
+      if (/^<.*>$/.test(step)) {
+        return step.slice(1, -1);
+      }
+      var colon = step.indexOf(":");
+      var namespace = colon > 0 ? prefixes[step.slice(0, colon)] : undefined;
+      return namespace === undefined ? step : namespace + step.slice(colon + 1);
+    });
+  }
+
+  // The first field of the form (its shadow tree) for a property the path names.
+  function fieldOf(path) {
+    var iris = pathIris(path || "");
+    for (var index = 0; index < iris.length; index++) {
+      var field = shaclForm.shadowRoot.querySelector('[data-path="' + CSS.escape(iris[index]) + '"]');
+      if (field) {
+        return field;
+      }
+    }
+    return null;
+  }
+
+  // Each problem at the field of its property, else at the top.
+  function showProblems(problems) {
+    clearProblems();
+    var top = [];
+    problems.forEach(function (problem) {
+      var field = fieldOf(problem.path);
+      if (field) {
+        field.after(problemNode(problem));
+      } else {
+        top.push(problem);
+      }
+    });
+    if (top.length) {
+      var heading = document.createElement("p");
+      heading.textContent = outcome.dataset.problems;
+      problemsBox.append(heading);
+      top.forEach(function (problem) { problemsBox.append(problemNode(problem)); });
+      problemsBox.hidden = false;
+    }
+  }
+
+  function say(children) {
+    outcome.replaceChildren.apply(outcome, children);
+    outcome.hidden = false;
+  }
+
+  function text(tag, content) {
+    var node = document.createElement(tag);
+    node.textContent = content;
+    return node;
+  }
+
+  window.lodpubEditShowProblems = showProblems;  // what the browser tests call
+
+  var timer = null;
+  function check() {
+    post(panel.dataset.checkUrl, {}).then(function (answer) {
+      if (answer.status === 200) {
+        var problems = answer.json.problems || [];
+        showProblems(problems);
+        if (!problems.length) {
+          say([text("p", outcome.dataset.noProblems)]);
+        }
+      }
+    });
+  }
+  shaclForm.addEventListener("change", function () {
+    clearTimeout(timer);
+    timer = setTimeout(check, CHECK_DELAY_MS);
+  });
+
+  panel.addEventListener("submit", function (event) {
+    event.preventDefault();
+    post(panel.action, {}).then(function (answer) {
+      if (answer.status === 200) {
+        clearProblems();
+        panel.elements.revision.value = answer.json.revision || panel.elements.revision.value;
+        var link = text("a", outcome.dataset.changes);
+        link.href = outcome.dataset.changesUrl;
+        say([text("p", outcome.dataset.saved), link]);
+      } else if (answer.status === 409) {
+        say([text("p", outcome.dataset.conflict), text("pre", answer.json.diff || "")]);
+      } else if (answer.status === 422) {
+        showProblems(answer.json.problems || []);
+        outcome.hidden = true;
+      } else {
+        say([text("p", outcome.dataset.failed + " " + (answer.json.error || answer.status))]);
+      }
+    });
+  });
+})();

@@ -178,6 +178,7 @@ def _choices(graph: Graph, sources: Sources, field: BNode, shapes: list[Node]) -
                 continue
             concepts = sources.scheme_concepts(scheme)
             graph.add((field, SH["in"], add_list(graph, concepts)))
+            graph.add((field, SH.nodeKind, SH.IRI))  # else shacl-form sends the chosen concept as a string
             for concept in concepts:
                 for label in sources.labels(concept):
                     graph.add((concept, RDFS.label, label))

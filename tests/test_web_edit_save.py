@@ -18,6 +18,7 @@ from lodpub.namespaces import PREFIXES
 EV = PREFIXES["ev"]
 SAVE = "/edit/partnership/bursa/save"
 CHECK = "/edit/partnership/bursa/check"
+RDFS_LABEL = "http://www.w3.org/2000/01/rdf-schema#label"
 
 
 @pytest.fixture
@@ -242,3 +243,37 @@ def test_in_git_a_save_is_a_commit_by_the_editor_with_the_message(editor: Browse
     assert answer.status_code == 200 and answer.get_json()["recorded"] == "git"
     assert git("log", "-1", "--format=%an <%ae>|%s") == "alice <alice@editors.invalid>|Setkání v březnu\n"
     assert git("status", "--porcelain") == ""
+
+
+def test_what_the_form_has_no_field_for_stays(editor: Browser, data: Path, app) -> None:
+    """The visit's form has no field for the places visited or where it took place: a save of what the
+    form shows (as the browser sends it) leaves them, and saved as loaded leaves the file byte for byte."""
+    from rdflib import URIRef
+
+    from lodpub.editing.form_save import offered_properties
+
+    visit = EV + "bursa-2010-10-06-visit"
+    turtle, _ = resource_turtle(data, "bursa", visit)
+    loaded = parse_turtle(turtle)
+    offered = offered_properties(app.extensions["lodpub"].settings, "event")
+    shown = [(s, p, o) for s, p, o in loaded if s != URIRef(visit) or p in offered]
+    assert len(shown) < len(loaded)  # the form does not show everything
+    form = parse_turtle("")
+    for triple in shown:
+        form.add(triple)
+    before = bursa(data)
+    unchanged = editor.post(SAVE, fields(editor, data, form.serialize(format="turtle"), subject=visit))
+    assert unchanged.status_code == 200 and unchanged.get_json()["recorded"] == "unchanged"
+    assert bursa(data) == before
+    label = next(o for o in form.objects(URIRef(visit), URIRef(RDFS_LABEL)) if o.language == "en")
+    form.remove((URIRef(visit), URIRef(RDFS_LABEL), label))
+    form.add((URIRef(visit), URIRef(RDFS_LABEL), type(label)("A Turkish delegation visits the Region", lang="en")))
+    changed = editor.post(SAVE, fields(editor, data, form.serialize(format="turtle"), subject=visit))
+    assert changed.status_code == 200, changed.get_json()
+    after = parse_turtle(bursa(data).decode("utf-8"))
+    for predicate in ("rp:placeVisited", "prov:atLocation", "rp:delegation"):
+        namespace, local = predicate.split(":")
+        iri = URIRef(PREFIXES[namespace] + local)
+        assert set(after.objects(URIRef(visit), iri)) == set(loaded.objects(URIRef(visit), iri)) != set(), predicate
+    assert b"A Turkish delegation visits the Region" in bursa(data)
+

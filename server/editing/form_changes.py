@@ -13,7 +13,7 @@ changed it, when and why is the change's record (changes.py). No web framework h
 from dataclasses import dataclass
 from pathlib import Path
 
-from rdflib import Graph, URIRef
+from rdflib import BNode, Graph, URIRef
 from rdflib.compare import isomorphic
 from rdflib.namespace import DCTERMS, RDF, TIME
 from rdflib.term import Node
@@ -52,9 +52,13 @@ def parse_form(turtle: str) -> Graph:
         raise FormError(f"not Turtle: {error}") from error
 
 
-def apply_form(file_graph: Graph, form: Graph, kind: str, subject: str | None, known: set[str]) -> Applied:
+def apply_form(file_graph: Graph, form: Graph, kind: str, subject: str | None, known: set[str],
+               offered: set[URIRef] | None = None) -> Applied:
     """`file_graph` with `form` applied (see the module's docstring); `subject` is the IRI edited (None or
-    "" for a new resource of `kind`), `known` the IRIs that may not be minted (names.known_iris)."""
+    "" for a new resource of `kind`), `known` the IRIs that may not be minted (names.known_iris).
+    `offered` are the properties the form has fields for: what a resource says with any other (a
+    visit's places, a spelling of the source in skos:altLabel) the form could not show, and it stays
+    as it was. None: the form offers every property."""
     if kind not in KINDS:
         raise FormError(f"not a kind of resource: {kind!r}")
     partnership = file_graph.value(predicate=RDF.type, object=RP.Partnership, any=True)
@@ -72,7 +76,7 @@ def apply_form(file_graph: Graph, form: Graph, kind: str, subject: str | None, k
         _chain_status(file_graph, form, root, partnership)
     shown = [node for node in set(form.subjects()) if isinstance(node, URIRef) and not node.startswith(T)
              and (node in minted.values() or (node, None, None) in file_graph or node == root)]
-    return Applied(_replaced(file_graph, form, shown), root)
+    return Applied(_replaced(file_graph, form, shown, offered), root)
 
 
 def _root(file_graph: Graph, form: Graph, kind: str, subject: str | None) -> Node:
@@ -120,12 +124,13 @@ def _renamed(graph: Graph, names: dict[Node, URIRef]) -> Graph:
     return renamed
 
 
-def _replaced(file_graph: Graph, form: Graph, shown: list[URIRef]) -> Graph:
-    """`file_graph` with the descriptions of `shown` replaced by the form's, new times described, times no
-    longer used removed; a description the form leaves as it was is kept as it was."""
+def _replaced(file_graph: Graph, form: Graph, shown: list[URIRef], offered: set[URIRef] | None) -> Graph:
+    """`file_graph` with the descriptions of `shown` replaced by the form's (but for the properties not
+    `offered`), new times described, times no longer used removed; a description the form leaves as it
+    was is kept as it was."""
     graph = Graph(bind_namespaces="none") + file_graph
     for node in shown:
-        old, new = description(file_graph, node), description(form, node)
+        old, new = description(file_graph, node), description(form, node) + _not_offered(file_graph, node, offered)
         if isomorphic(_without_source(old, node), _without_source(new, node)):
             continue
         graph -= old
@@ -134,6 +139,19 @@ def _replaced(file_graph: Graph, form: Graph, shown: list[URIRef]) -> Graph:
     _describe_times(graph, form)
     _remove_unused_times(graph, file_graph)
     return graph
+
+
+def _not_offered(file_graph: Graph, node: URIRef, offered: set[URIRef] | None) -> Graph:
+    """What `node` says in the file with the properties the form has no field for (and their blank nodes)."""
+    kept = Graph(bind_namespaces="none")
+    if offered is None:
+        return kept
+    for predicate, value in file_graph.predicate_objects(node):
+        if predicate not in offered and (predicate, value) != (DCTERMS.source, LIBEREC_REGION):
+            kept.add((node, predicate, value))
+            if isinstance(value, BNode):
+                kept += description(file_graph, value)
+    return kept
 
 
 def _without_source(graph: Graph, node: URIRef) -> Graph:

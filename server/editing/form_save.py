@@ -7,7 +7,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from rdflib import Graph, URIRef
+from rdflib import RDF, Graph, URIRef
+from rdflib.namespace import SH
 
 from ..config import Settings
 from ..namespaces import CANONICAL_BASE, rebase_iri
@@ -17,6 +18,8 @@ from .blocks import read_blocks, write_graph
 from .changes import Author, record_change
 from .form_changes import Applied, FormError, apply_form, describe_used_times, parse_form
 from .form_names import local_name
+from .form_shapes import form_shapes
+from .form_terms import load_sources
 from .names import known_iris
 from .save import PARTNERSHIPS_FOLDER, Saved, load, partnership_file, revision_of, save
 from .validation import Invalid, Problem, checker, validate_change
@@ -61,9 +64,19 @@ def applied_form(settings: Settings, file_graph: Graph, form: Form) -> Applied:
     """`form` applied to `file_graph`, the named times it uses described as the data's other files
     describe them when this file does not yet (each file describes the times it uses)."""
     data = data_graph(settings)
-    applied = apply_form(file_graph, parse_form(form.turtle), form.kind, form.subject, taken_iris(settings, data))
+    applied = apply_form(file_graph, parse_form(form.turtle), form.kind, form.subject, taken_iris(settings, data),
+                         offered_properties(settings, form.kind))
     describe_used_times(applied.graph, data)
     return applied
+
+
+def offered_properties(settings: Settings, kind: str) -> set[URIRef]:
+    """The properties the form of `kind` has fields for (its shapes' paths, nested ones too) and rdf:type."""
+    try:
+        shapes = form_shapes(load_sources(settings), kind)
+    except KeyError:
+        raise FormError(f"not a kind of resource: {kind!r}") from None
+    return {path for path in shapes.objects(None, SH.path) if isinstance(path, URIRef)} | {RDF.type}
 
 
 def proposed_text(settings: Settings, name: str | None, form: Form) -> tuple[str, str, URIRef, str | None]:

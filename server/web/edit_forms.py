@@ -19,7 +19,7 @@ from ..namespaces import CANONICAL_BASE, prefixes_for, rebase_iri
 from . import store
 from .edit import PARTNERSHIP_PATH, guard, signed_in_editor
 from .edit_listing import form_sources, partnership_file_text
-from .i18n import current_language
+from .i18n import WORDS, current_language
 
 blueprint = Blueprint("edit_forms", __name__, url_prefix="/edit")
 blueprint.before_request(guard)
@@ -133,20 +133,30 @@ def edit(name: str) -> str:
     return _form_page(name, kind, subject, values, revision, new=False, types=types)
 
 
+def _title_key(kind: str, new: bool) -> str:
+    """The word that heads the form: what is being made ("New event"), else that a record is edited."""
+    if new and f"edit_form_new_{kind}" in WORDS:
+        return f"edit_form_new_{kind}"
+    return "edit_form_new_title" if new else "edit_form_edit_title"
+
+
 def _form_page(name: str, kind: str, subject: URIRef, values: Graph, revision: str, new: bool,
                types: list | None = None) -> str:
     language = current_language()
     shapes, _ = _form(kind)
     page = {
-        "name": name, "kind": kind, "new": new, "revision": revision,
+        "name": name, "kind": kind, "new": new, "revision": revision, "title_key": _title_key(kind, new),
         "subject": "" if new else str(subject), "values_subject": str(subject),
         "values_turtle": values.serialize(format="turtle") if len(values) else "",
         "shapes_url": url_for("edit_forms.shapes_of", kind=kind),
         "choices_url": (url_for("edit_forms.choices", name=name) if name != NEW_PARTNERSHIP
                         else url_for("edit_forms.choices")),
-        "check_url": f"{request.script_root}/edit/partnership/{name}/check",
-        "save_url": f"{request.script_root}/edit/partnership/{name}/save",
-        "changes_url": f"{request.script_root}/edit/changes",
+        # A new partnership has no file yet: its form posts to the endpoints that make one.
+        "check_url": (url_for("edit_save.check", name=name) if name != NEW_PARTNERSHIP
+                      else url_for("edit_save.check_new")),
+        "save_url": (url_for("edit_save.save", name=name) if name != NEW_PARTNERSHIP
+                     else url_for("edit_save.save_new")),
+        "changes_url": url_for("edit_review.changes"),
         "form_classes": json.dumps(form_classes(shapes)),
         "prefixes": json.dumps(prefixes_for(CANONICAL_BASE)),
         "root": str(KINDS[kind]),

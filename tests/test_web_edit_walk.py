@@ -12,6 +12,7 @@ import requests
 from browser import ARTIFACTS
 from selenium.webdriver.common.by import By
 from test_editing_publishing import served_settings
+from test_web_accessibility import FAILING_IMPACTS, axe, axe_report, axe_violations  # noqa: F401 - axe is a fixture
 from test_web_edit_auth import editors_file  # noqa: F401 - a fixture
 from test_web_edit_forms_browser import CHOOSE, SHADOW_TEXT, sign_in, wait_for
 
@@ -63,12 +64,15 @@ def eventually(condition, timeout: float) -> bool:
     return True
 
 
-def shot(browser, name: str) -> None:
+def shot(browser, name: str, axe: str) -> None:
+    """A screenshot of the page for the office's guide, and axe-core's check that it is usable by all."""
     browser.save_screenshot(str(ARTIFACTS / f"{name}.png"))
+    failing = [v for v in axe_violations(browser, axe) if v["impact"] in FAILING_IMPACTS]
+    assert not failing, f"axe-core on {browser.current_url}:\n{axe_report(failing)}"
 
 
 @pytest.mark.served
-def test_the_office_adds_an_event_to_bursa_and_publishes_it(browser, tmp_path, monkeypatch,
+def test_the_office_adds_an_event_to_bursa_and_publishes_it(browser, axe, tmp_path, monkeypatch,  # noqa: F811
                                                           editors_file):  # noqa: F811
     from served import running_server
 
@@ -80,7 +84,7 @@ def test_the_office_adds_an_event_to_bursa_and_publishes_it(browser, tmp_path, m
         browser.set_window_size(1280, 1800)
         sign_in(browser, base)
         browser.get(base + "edit/partnership/bursa?lang=en")
-        shot(browser, "edit-walk-1-partnership")
+        shot(browser, "edit-walk-1-partnership", axe)
         browser.find_element(By.CSS_SELECTOR, "a[href$='/edit/partnership/bursa/new/event']").click()
         wait_for(browser, f"const t = ({SHADOW_TEXT[7:]}); return t.includes('Kind of event') && t")
 
@@ -96,7 +100,7 @@ def test_the_office_adds_an_event_to_bursa_and_publishes_it(browser, tmp_path, m
         problems = wait_for(browser, PROBLEMS_AT.replace(".map(p => p.textContent);", ".map(p => p.textContent).join('\\n');"),
                             60, RDFS_LABEL).splitlines()
         assert any("English label is missing" in problem for problem in problems), problems
-        shot(browser, "edit-walk-2-missing-english-label")
+        shot(browser, "edit-walk-2-missing-english-label", axe)
 
         assert browser.execute_script(TYPE_INTO, RDFS_LABEL, "en", ENGLISH_LABEL)
         wait_for(browser, "return document.getElementById('edit-outcome').textContent.includes('no problem')", 60)
@@ -104,7 +108,7 @@ def test_the_office_adds_an_event_to_bursa_and_publishes_it(browser, tmp_path, m
         browser.find_element(By.ID, "edit-message").send_keys("Setkání v květnu 2012 podle zápisu odboru")
         browser.find_element(By.CSS_SELECTOR, "#edit-form button[type=submit]").click()
         wait_for(browser, "return document.getElementById('edit-outcome').textContent.includes('Saved')", 60)
-        shot(browser, "edit-walk-3-saved")
+        shot(browser, "edit-walk-3-saved", axe)
 
         # Saved as a commit by the editor, formatted as the file's other events; not yet public.
         log = subprocess.run(["git", "log", "-1", "--format=%an|%s", "--name-only"], cwd=settings.data_dir,
@@ -121,15 +125,15 @@ def test_the_office_adds_an_event_to_bursa_and_publishes_it(browser, tmp_path, m
         wait_for(browser, "return document.querySelector('main') && document.querySelector('main').textContent")
         review = browser.find_element(By.TAG_NAME, "main").text
         assert ENGLISH_LABEL in review and "bursa-2012-05-meeting" in review and "alice" in review
-        shot(browser, "edit-walk-4-review")
+        shot(browser, "edit-walk-4-review", axe)
         browser.find_element(By.CSS_SELECTOR, "form.edit-publish button").click()
         wait_for(browser, "return document.querySelector('main').textContent.includes('ublished')", 120)
-        shot(browser, "edit-walk-5-published")
+        shot(browser, "edit-walk-5-published", axe)
 
         # Public (once the master has replaced its workers): on Bursa's page, in its story, on the
         # event's page and through /sparql.
         assert eventually(lambda: ENGLISH_LABEL in page_text(browser, base + "id/partnership/bursa?lang=en"), 60)
-        shot(browser, "edit-walk-6-public-page")
+        shot(browser, "edit-walk-6-public-page", axe)
         assert "May 2012" in page_text(browser, event + "?lang=en")
         answer = requests.get(base + "sparql", params={"query": f"SELECT ?label WHERE {{ <{event}> <{RDFS_LABEL}> ?label }}"},
                               headers={"Accept": "application/sparql-results+json"}, timeout=30).json()

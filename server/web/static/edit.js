@@ -25,10 +25,29 @@
     ".property-instance label, .shacl-or-constraint label { width: 100%; padding-bottom: .3em; } " +
     ".property-instance .editor { min-width: 0; flex: 1 1 8rem; max-width: 100%; } }";
 
+  // Every control of the component gets a name that assistive technology reads: the component gives
+  // its language choosers only a title.
+  function nameControls() {
+    var root = shaclForm.shadowRoot;
+    root.querySelectorAll("input, select, textarea").forEach(function (control) {
+      var field = control.closest(".property-instance, .shacl-or-constraint, shacl-property");
+      var label = field && field.querySelector("label");
+      var name = label ? label.textContent.trim() : "";
+      if (control.classList.contains("lang-chooser")) {
+        control.setAttribute("aria-label", (name ? name + ": " : "") + panel.dataset.languageWord);
+      } else if (!control.getAttribute("aria-label")) {
+        // also where a label names it by `for`: axe-core 4.14 found the kind of event's select unnamed so
+        control.setAttribute("aria-label", name || control.getAttribute("placeholder") || control.title || "");
+      }
+    });
+  }
+
   customElements.whenDefined("shacl-form").then(function () {
     var style = document.createElement("style");
     style.textContent = NARROW;
     shaclForm.shadowRoot.append(style);
+    nameControls();
+    new MutationObserver(nameControls).observe(shaclForm.shadowRoot, { childList: true, subtree: true });
     shaclForm.setClassInstanceProvider(function (cls) {
       var url = panel.dataset.choicesUrl + "?class=" + encodeURIComponent(cls);
       return fetch(url, { credentials: "same-origin" }).then(function (answer) {

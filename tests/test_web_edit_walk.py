@@ -16,9 +16,18 @@ from test_web_accessibility import FAILING_IMPACTS, axe, axe_report, axe_violati
 from test_web_edit_auth import editors_file  # noqa: F401 - a fixture
 from test_web_edit_forms_browser import CHOOSE, SHADOW_TEXT, sign_in, wait_for
 
+from lodpub.web.i18n import WORDS
+
 RDFS_LABEL = "http://www.w3.org/2000/01/rdf-schema#label"
 DESCRIPTION = "http://purl.org/dc/terms/description"
 MONTH = "http://www.w3.org/2006/time#inXSDgYearMonth"
+# What the editor sees and chooses, in each language of the pages (the rest is the pages' WORDS).
+SEEN = {
+    "en": {"form": "Kind of event", "kind": "meeting", "month": "month", "missing": "English label is missing",
+           "when": "May 2012"},
+    "cs": {"form": "Druh události", "kind": "setkání", "month": "měsíc", "missing": "Chybí anglický popisek",
+           "when": "květen 2012"},
+}
 CZECH_LABEL = "Pracovní setkání o cestovním ruchu v Burse"
 ENGLISH_LABEL = "Working meeting on tourism in Bursa"
 # Types arguments[2] into the field of path arguments[0] (its input of language arguments[1], if given).
@@ -64,16 +73,19 @@ def eventually(condition, timeout: float) -> bool:
     return True
 
 
-def shot(browser, name: str, axe: str) -> None:
+def shot(browser, name: str, axe: str, language: str) -> None:
     """A screenshot of the page for the office's guide, and axe-core's check that it is usable by all."""
-    browser.save_screenshot(str(ARTIFACTS / f"{name}.png"))
+    browser.save_screenshot(str(ARTIFACTS / f"{name}-{language}.png"))
     failing = [v for v in axe_violations(browser, axe) if v["impact"] in FAILING_IMPACTS]
     assert not failing, f"axe-core on {browser.current_url}:\n{axe_report(failing)}"
 
 
 @pytest.mark.served
+@pytest.mark.parametrize("language", ["cs", "en"])
 def test_the_office_adds_an_event_to_bursa_and_publishes_it(browser, axe, tmp_path, monkeypatch,  # noqa: F811
-                                                          editors_file):  # noqa: F811
+                                                          editors_file, language):  # noqa: F811
+    seen = SEEN[language]
+    words = {key: texts[language] for key, texts in WORDS.items()}
     from served import running_server
 
     monkeypatch.setenv("GIT_CEILING_DIRECTORIES", str(tmp_path))
@@ -83,14 +95,14 @@ def test_the_office_adds_an_event_to_bursa_and_publishes_it(browser, axe, tmp_pa
                         editors_file=str(editors_file)) as base:
         browser.set_window_size(1280, 1800)
         sign_in(browser, base)
-        browser.get(base + "edit/partnership/bursa?lang=en")
-        shot(browser, "edit-walk-1-partnership", axe)
+        browser.get(base + f"edit/partnership/bursa?lang={language}")
+        shot(browser, "edit-walk-1-partnership", axe, language)
         browser.find_element(By.CSS_SELECTOR, "a[href$='/edit/partnership/bursa/new/event']").click()
-        wait_for(browser, f"const t = ({SHADOW_TEXT[7:]}); return t.includes('Kind of event') && t")
+        wait_for(browser, f"const t = ({SHADOW_TEXT[7:]}); return t.includes(arguments[0]) && t", 20, seen["form"])
 
         # The form, filled as the source would give it: a month, and the English label forgotten.
-        assert wait_for(browser, CHOOSE, 10, "meeting")
-        assert wait_for(browser, CHOOSE, 10, "month")
+        assert wait_for(browser, CHOOSE, 10, seen["kind"])
+        assert wait_for(browser, CHOOSE, 10, seen["month"])
         assert wait_for(browser, TYPE_INTO, 10, MONTH, "", "2012-05")
         assert browser.execute_script(TYPE_INTO, DESCRIPTION, "cs", "V květnu 2012 jednali zástupci kraje v Burse.")
         assert browser.execute_script(TYPE_INTO, DESCRIPTION, "en", "In May 2012 the Region's representatives met in Bursa.")
@@ -99,16 +111,18 @@ def test_the_office_adds_an_event_to_bursa_and_publishes_it(browser, axe, tmp_pa
         # The server's check says what is missing, in the page's language, at the label's field.
         problems = wait_for(browser, PROBLEMS_AT.replace(".map(p => p.textContent);", ".map(p => p.textContent).join('\\n');"),
                             60, RDFS_LABEL).splitlines()
-        assert any("English label is missing" in problem for problem in problems), problems
-        shot(browser, "edit-walk-2-missing-english-label", axe)
+        assert any(seen["missing"] in problem for problem in problems), problems
+        shot(browser, "edit-walk-2-missing-english-label", axe, language)
 
         assert browser.execute_script(TYPE_INTO, RDFS_LABEL, "en", ENGLISH_LABEL)
-        wait_for(browser, "return document.getElementById('edit-outcome').textContent.includes('no problem')", 60)
+        wait_for(browser, "return document.getElementById('edit-outcome').textContent.includes(arguments[0])", 60,
+                 words["edit_form_no_problems"])
         assert browser.execute_script(PROBLEMS_AT, RDFS_LABEL) == []
         browser.find_element(By.ID, "edit-message").send_keys("Setkání v květnu 2012 podle zápisu odboru")
         browser.find_element(By.CSS_SELECTOR, "#edit-form button[type=submit]").click()
-        wait_for(browser, "return document.getElementById('edit-outcome').textContent.includes('Saved')", 60)
-        shot(browser, "edit-walk-3-saved", axe)
+        wait_for(browser, "return document.getElementById('edit-outcome').textContent.includes(arguments[0])", 60,
+                 words["edit_form_saved"])
+        shot(browser, "edit-walk-3-saved", axe, language)
 
         # Saved as a commit by the editor, formatted as the file's other events; not yet public.
         log = subprocess.run(["git", "log", "-1", "--format=%an|%s", "--name-only"], cwd=settings.data_dir,
@@ -124,17 +138,18 @@ def test_the_office_adds_an_event_to_bursa_and_publishes_it(browser, axe, tmp_pa
         browser.find_element(By.CSS_SELECTOR, "#edit-outcome a").click()
         wait_for(browser, "return document.querySelector('main') && document.querySelector('main').textContent")
         review = browser.find_element(By.TAG_NAME, "main").text
-        assert ENGLISH_LABEL in review and "bursa-2012-05-meeting" in review and "alice" in review
-        shot(browser, "edit-walk-4-review", axe)
+        assert (ENGLISH_LABEL if language == "en" else CZECH_LABEL) in review and "bursa-2012-05-meeting" in review and "alice" in review
+        shot(browser, "edit-walk-4-review", axe, language)
         browser.find_element(By.CSS_SELECTOR, "form.edit-publish button").click()
-        wait_for(browser, "return document.querySelector('main').textContent.includes('ublished')", 120)
-        shot(browser, "edit-walk-5-published", axe)
+        wait_for(browser, "return document.querySelector('main').textContent.includes(arguments[0])", 120,
+                 words["edit_published_title"])
+        shot(browser, "edit-walk-5-published", axe, language)
 
         # Public (once the master has replaced its workers): on Bursa's page, in its story, on the
         # event's page and through /sparql.
-        assert eventually(lambda: ENGLISH_LABEL in page_text(browser, base + "id/partnership/bursa?lang=en"), 60)
-        shot(browser, "edit-walk-6-public-page", axe)
-        assert "May 2012" in page_text(browser, event + "?lang=en")
+        assert eventually(lambda: (ENGLISH_LABEL if language == "en" else CZECH_LABEL) in page_text(browser, base + f"id/partnership/bursa?lang={language}"), 60)
+        shot(browser, "edit-walk-6-public-page", axe, language)
+        assert seen["when"] in page_text(browser, event + f"?lang={language}")
         answer = requests.get(base + "sparql", params={"query": f"SELECT ?label WHERE {{ <{event}> <{RDFS_LABEL}> ?label }}"},
                               headers={"Accept": "application/sparql-results+json"}, timeout=30).json()
         assert {row["label"]["value"] for row in answer["results"]["bindings"]} == {CZECH_LABEL, ENGLISH_LABEL}

@@ -19,7 +19,7 @@ from rdflib.namespace import SH
 from rdflib.term import Node
 
 from ..namespaces import CANONICAL_BASE, prefixes_for
-from .form_terms import LANGUAGES, RP, Sources
+from .form_terms import LANGUAGES, RP, Sources, field_names
 from .form_time_shapes import FORM_PATH, TIME_PATHS, add_list, time_choices
 
 FORM_BASE = CANONICAL_BASE + FORM_PATH
@@ -110,7 +110,7 @@ def _qualified_language(sources: Sources, property_shape: Node) -> str | bool | 
 def _describe(graph: Graph, sources: Sources, field: BNode, path: URIRef, shapes: list[Node], order: int) -> None:
     """The field's path, names, hints, order and group: the shapes' annotations, else the ontology's label."""
     graph.add((field, SH.path, path))
-    names = _annotations(sources, shapes, SH.name) or sources.labels(path)
+    names = _annotations(sources, shapes, SH.name) or field_names(sources, path)
     for name in names:
         graph.add((field, SH.name, name))
     for hint in _annotations(sources, shapes, SH.description):

@@ -88,6 +88,12 @@ def _read(paths: list[Path]) -> Graph:
     return graph
 
 
+def field_names(sources: Sources, path: URIRef) -> list[Literal]:
+    """A field's names from its property's labels, with a capital first letter: the ontology writes a
+    property's label in lower case ("selected partner"), a form's field starts with a capital."""
+    return [Literal(label[:1].upper() + label[1:], lang=label.language) for label in sources.labels(path)]
+
+
 def is_class(sources: Sources, term: Node) -> bool:
     """Whether the terms declare `term` a class."""
     return (term, RDF.type, OWL.Class) in sources.terms or (term, RDF.type, RDFS.Class) in sources.terms

@@ -13,7 +13,7 @@ from rdflib.collection import Collection
 from rdflib.namespace import SH
 from rdflib.term import Node
 
-from .form_terms import RP, TIME, Sources
+from .form_terms import RP, TIME, Sources, field_names
 
 FORM_PATH = "shapes/form/"
 TIME_PATHS = (TIME.hasTime, TIME.hasBeginning, TIME.hasEnd)
@@ -110,7 +110,7 @@ def _add_field(graph: Graph, sources: Sources, shape: URIRef, path: URIRef, orde
     graph.add((shape, SH.property, field))
     graph.add((field, SH.path, path))
     graph.add((field, SH.order, Literal(order)))
-    for label in sources.labels(path):
+    for label in field_names(sources, path):
         graph.add((field, SH.name, label))
     for predicate, value in constraints.items():
         graph.add((field, predicate, value))

@@ -189,7 +189,7 @@ WORDS: dict[str, dict[str, str]] = {
     "yes": {"cs": "ano", "en": "yes"},
     "no": {"cs": "ne", "en": "no"},
     # --- review, publish, rollback (/edit/changes, web/edit_review.py) ---
-    "edit_review_link": {"cs": "Změny k zveřejnění", "en": "Changes to publish"},
+    "edit_review_link": {"cs": "Změny ke zveřejnění", "en": "Changes to publish"},
     "edit_changes_title": {"cs": "Změny od zveřejněného vydání", "en": "Changes since the served release"},
     "edit_changes_intro": {
         "cs": "Co datové soubory říkají teď a zveřejněné vydání {version} ne. Nic z toho není veřejné, dokud změny "
@@ -227,7 +227,7 @@ WORDS: dict[str, dict[str, str]] = {
     "edit_rollback_confirm": {"cs": "Ano, zveřejnit vydání {version}", "en": "Yes, serve release {version}"},
     "edit_rollback_files_stay": {
         "cs": "Datové soubory se nemění: uložené úpravy zůstávají uložené a přehled změn je ukáže jako změny "
-              "k zveřejnění. Úpravu vrátíte tak, že partnerství upravíte zpět; co úprava změnila, ukazuje její "
+              "ke zveřejnění. Úpravu vrátíte tak, že partnerství upravíte zpět; co úprava změnila, ukazuje její "
               "rozdíl (commit v gitu, např. git show, nebo revize souboru v záznamu změn).",
         "en": "The data files do not change: saved changes stay saved, and the review shows them as changes to "
               "publish. To undo a saved change, edit the partnership back; what it changed is its diff (a git "

@@ -52,10 +52,9 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
                       changelog.blueprint, shapes.blueprint, search.blueprint):
         app.register_blueprint(blueprint)
     if settings.editing:
-        from .web import edit, edit_forms
+        from .web import editing
 
-        edit.register(app)  # before http.register: its headers of /edit/ come last
-        edit_forms.register(app)
+        editing.register(app)  # before http.register: its headers of /edit/ come last
     http.register(app)
 
     @app.errorhandler(StoreUnavailable)

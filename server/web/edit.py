@@ -1,6 +1,6 @@
 """The editor's frame at /edit/ (issue 20): signing in and out, the list of partnerships, and each
 partnership's page, which links to the forms of the editor (edit_forms.py). On only when settings.editing
-(create_app registers it then; otherwise /edit/ is not found, as any unknown path).
+(editing.py registers it then; otherwise /edit/ is not found, as any unknown path).
 
 Who is signed in: the editors file's name and password (edit_guard.py keeps the session), or the
 name a trusted reverse proxy puts in settings.editor_header. Every state-changing request must come
@@ -9,29 +9,19 @@ from our own origin and carry the session's CSRF token; failed sign-ins are rate
 
 import time
 
-from flask import Blueprint, Flask, Response, abort, current_app, redirect, render_template, request, session, url_for
+from flask import Blueprint, Response, abort, current_app, redirect, render_template, request, session, url_for
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from ..config import Settings
-from ..editors import EDITOR_NAME, EditorsFileError, read_editors, record_sign_out, signed_out_at
+from ..editors import read_editors, record_sign_out
 from . import publisher, store
-from .edit_guard import (
-    SAFE_METHODS,
-    LoginLimiter,
-    configure_sessions,
-    csrf_token,
-    require_csrf_token,
-    require_same_origin,
-    start_session,
-)
+from .edit_guard import LIMITER, LoginLimiter, guarded, signed_in_editor, start_session
 from .edit_listing import partnership_sections
 from .html import label_of
-from .i18n import current_language, words
+from .i18n import current_language
 from .partnerships import PREFIXES, home_body_iri, labels_of, not_home
 
 blueprint = Blueprint("edit", __name__, url_prefix="/edit")
 PARTNERSHIP_PATH = "id/partnership/"
-LIMITER = "lodpub_login_limiter"
 # Checked when the name is unknown, so that an unknown name takes as long to refuse as a wrong password.
 _UNKNOWN_EDITOR_HASH = generate_password_hash("an editor who does not exist")
 
@@ -42,87 +32,7 @@ SELECT ?partnership ?partner WHERE {{
   FILTER (STRSTARTS(STR(?partnership), "{base}{path}"))
 }}"""
 
-
-def register(app: Flask) -> None:
-    """Turn editing on in `app`: its sessions, rate limit, blueprint and the headers of /edit/.
-    Called before http.register, so that `private_headers` runs after the public pages' headers."""
-    settings = publisher_settings(app)
-    configure_sessions(app, settings)
-    app.extensions[LIMITER] = LoginLimiter(settings.login_attempts_per_minute)
-    app.register_blueprint(blueprint)
-    from . import edit_review  # it imports this module's guard
-
-    edit_review.register(app)
-    from . import edit_save  # (it uses this module's guard)
-
-    edit_save.register(app)
-    app.after_request(private_headers)
-    app.jinja_env.globals["csrf_token"] = csrf_token
-
-
-def publisher_settings(app: Flask) -> Settings:
-    """The settings of `app`'s publisher."""
-    return app.extensions["lodpub"].settings
-
-
-def private_headers(response: Response) -> Response:
-    """Nothing under /edit/ is kept by a cache, read by another origin's script or framed."""
-    if request.path.startswith("/edit/") or request.path == "/edit":
-        for name in [name for name in response.headers.keys() if name.lower().startswith("access-control-")]:
-            del response.headers[name]
-        response.headers["Cache-Control"] = "no-store"
-        response.headers.pop("ETag", None)
-        response.headers.pop("Last-Modified", None)
-        response.headers["X-Frame-Options"] = "DENY"
-        response.headers["Content-Security-Policy"] = "frame-ancestors 'none'"
-        response.headers["Referrer-Policy"] = "same-origin"
-    return response
-
-
-@blueprint.after_request
-def not_stored(response: Response) -> Response:
-    """Said before the common headers are added, so that no validators are made for a private page."""
-    response.headers["Cache-Control"] = "no-store"
-    return response
-
-
-def signed_in_editor() -> str | None:
-    """The editor of this request: the trusted proxy's header when configured, else the session's, if
-    they are still in the editors file and have not signed out since the session began."""
-    settings = publisher().settings
-    if settings.editor_header:
-        # A name the proxy asserts will sign commits and logs: one that could not be an editor's is nobody.
-        asserted = request.headers.get(settings.editor_header, "").strip()
-        return asserted if EDITOR_NAME.fullmatch(asserted) else None
-    name = session.get("editor")
-    if name is None or name not in read_editors(settings.editors_file):
-        return None
-    return name if session.get("since", 0) > signed_out_at(settings.editors_file).get(name, 0) else None
-
-
-@blueprint.errorhandler(EditorsFileError)
-def editors_file_unusable(error: EditorsFileError) -> Response:
-    """503 when the editors file cannot be read or the sign-out noted: editing waits for the operator,
-    who finds what is wrong in the log; the public pages are not concerned."""
-    current_app.logger.error("editing unavailable: %s", error)
-    body = render_template("error.html", title_key="edit_unavailable_title", text_key="edit_unavailable_text",
-                           iri=None, w=words(current_language()))
-    return Response(body, status=503, mimetype="text/html", headers={"Retry-After": "300"})
-
-
-@blueprint.before_request
-def guard() -> Response | None:
-    """Refuse another origin (403), send a stranger to sign in (GET) or away (401), check the CSRF token (400)."""
-    state_changing = request.method not in SAFE_METHODS
-    if state_changing:
-        require_same_origin(publisher().settings.public_base_iri)
-    if request.endpoint != "edit.login" and signed_in_editor() is None:
-        if state_changing:
-            abort(401)
-        return redirect(url_for("edit.login"))
-    if state_changing:
-        require_csrf_token()
-    return None
+guarded(blueprint)
 
 
 @blueprint.route("/login", methods=["GET", "POST"])

@@ -3,13 +3,13 @@ of a class (the served release's instances, for shacl-form's class instance prov
 of a form, new or filled from the partnership's file. The pages post what the form produced to
 /edit/partnership/<name>/check and /save (edit_save.py); nothing here changes anything.
 
-Behind edit.guard, like every page under /edit/; registered with it when editing is configured.
+Behind edit_guard.guard, like every page under /edit/; registered by editing.py when editing is configured.
 """
 
 import json
 import uuid
 
-from flask import Blueprint, Flask, Response, abort, current_app, render_template, request, url_for
+from flask import Blueprint, Response, abort, current_app, render_template, request, url_for
 from rdflib import RDF, RDFS, Graph, Literal, URIRef
 
 from ..editing.form_shapes import KINDS, form_shapes
@@ -17,12 +17,13 @@ from ..editing.form_terms import LANGUAGES, TIME
 from ..editing.form_values import empty_texts, form_classes, form_values, kind_of
 from ..namespaces import CANONICAL_BASE, prefixes_for, rebase_iri
 from . import store
-from .edit import PARTNERSHIP_PATH, guard, signed_in_editor
+from .edit import PARTNERSHIP_PATH
+from .edit_guard import guarded, signed_in_editor
 from .edit_listing import form_sources, partnership_file_text
 from .i18n import WORDS, current_language
 
 blueprint = Blueprint("edit_forms", __name__, url_prefix="/edit")
-blueprint.before_request(guard)
+guarded(blueprint)
 FORMS = "lodpub_form_shapes"
 NEW_PARTNERSHIP = "new"
 # At most this many choices of one class: a select of more helps nobody (and bounds the answer).
@@ -48,10 +49,6 @@ SELECT DISTINCT ?instance ?label WHERE {{
   OPTIONAL {{ ?instance rdfs:label ?label FILTER (LANG(?label) IN ("cs", "en")) }}
 }} LIMIT {limit}"""
 
-
-def register(app: Flask) -> None:
-    """Add the forms to `app` (editing on)."""
-    app.register_blueprint(blueprint)
 
 
 @blueprint.route("/forms/<kind>.ttl")

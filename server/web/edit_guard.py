@@ -14,13 +14,28 @@ from collections import deque
 from datetime import timedelta
 from urllib.parse import urlsplit
 
-from flask import Flask, abort, request, session
+from flask import (
+    Blueprint,
+    Flask,
+    Response,
+    abort,
+    current_app,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask.sessions import SecureCookieSessionInterface
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 from ..config import Settings
+from ..editors import EDITOR_NAME, EditorsFileError, read_editors, signed_out_at
+from . import publisher
+from .i18n import current_language, words
 
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
+LIMITER = "lodpub_login_limiter"  # the app's extension holding the LoginLimiter
 CSRF_FIELD = "csrf_token"
 
 
@@ -134,3 +149,70 @@ class LoginLimiter:
             del self._failures[key]
             return 0
         return int(failures[0] + 60 - now) + 1 if len(failures) >= self.per_minute else 0
+
+
+def private_headers(response: Response) -> Response:
+    """Nothing under /edit/ is kept by a cache, read by another origin's script or framed."""
+    if request.path.startswith("/edit/") or request.path == "/edit":
+        for name in [name for name in response.headers.keys() if name.lower().startswith("access-control-")]:
+            del response.headers[name]
+        response.headers["Cache-Control"] = "no-store"
+        response.headers.pop("ETag", None)
+        response.headers.pop("Last-Modified", None)
+        response.headers["X-Frame-Options"] = "DENY"
+        response.headers["Content-Security-Policy"] = "frame-ancestors 'none'"
+        response.headers["Referrer-Policy"] = "same-origin"
+    return response
+
+
+def not_stored(response: Response) -> Response:
+    """Said before the common headers are added, so that no validators are made for a private page."""
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def signed_in_editor() -> str | None:
+    """The editor of this request: the trusted proxy's header when configured, else the session's, if
+    they are still in the editors file and have not signed out since the session began."""
+    settings = publisher().settings
+    if settings.editor_header:
+        # A name the proxy asserts will sign commits and logs: one that could not be an editor's is nobody.
+        asserted = request.headers.get(settings.editor_header, "").strip()
+        return asserted if EDITOR_NAME.fullmatch(asserted) else None
+    name = session.get("editor")
+    if name is None or name not in read_editors(settings.editors_file):
+        return None
+    return name if session.get("since", 0) > signed_out_at(settings.editors_file).get(name, 0) else None
+
+
+def editors_file_unusable(error: EditorsFileError) -> Response:
+    """503 when the editors file cannot be read or the sign-out noted: editing waits for the operator,
+    who finds what is wrong in the log; the public pages are not concerned."""
+    current_app.logger.error("editing unavailable: %s", error)
+    body = render_template("error.html", title_key="edit_unavailable_title", text_key="edit_unavailable_text",
+                           iri=None, w=words(current_language()))
+    return Response(body, status=503, mimetype="text/html", headers={"Retry-After": "300"})
+
+
+def guard() -> Response | None:
+    """Refuse another origin (403), send a stranger to sign in (GET) or away (401), check the CSRF token (400)."""
+    state_changing = request.method not in SAFE_METHODS
+    if state_changing:
+        require_same_origin(publisher().settings.public_base_iri)
+    if request.endpoint != "edit.login" and signed_in_editor() is None:
+        if state_changing:
+            abort(401)
+        return redirect(url_for("edit.login"))
+    if state_changing:
+        require_csrf_token()
+    return None
+
+
+
+
+def guarded(blueprint: Blueprint) -> None:
+    """Put every route of `blueprint` behind the guard: only a signed-in editor's request, from our origin,
+    with its CSRF token; no answer stored; an unusable editors file a 503."""
+    blueprint.before_request(guard)
+    blueprint.after_request(not_stored)
+    blueprint.register_error_handler(EditorsFileError, editors_file_unusable)

@@ -1,6 +1,6 @@
 """Review, then publish (issue 20, item 4): the editor's page of the changes since the served release,
 publishing them as a release, and rolling back to the release before. Under /edit/, behind the
-editor's guard (session, CSRF token, same origin: edit.guard); the work is editing/publishing.py's.
+editor's guard (session, CSRF token, same origin: edit_guard.guard); the work is editing/publishing.py's.
 
 A published or rolled-back release is served at once: a worker of `lodpub serve` has gunicorn's master
 replace its workers (each loads the release decided on); an app run in process (tests, `flask run`)
@@ -9,31 +9,24 @@ opens a store on it and serves that from the next request on.
 
 import os
 
-from flask import Blueprint, Flask, Response, current_app, render_template, request, url_for
+from flask import Blueprint, Response, current_app, render_template, request, url_for
 from rdflib import URIRef
 
 from ..build import ValidationFailed
 from ..control import ask_to_replace_workers
 from ..editing.publishing import NothingToPublish, Pending, PublishBusy, pending_changes, publish, roll_back, validation_now
 from ..editing.validation import problems_of
-from ..editors import EditorsFileError
 from ..store import open_store
 from ..switching import Switched, SwitchFailed, SwitchRefused, previous_release
 from . import public_url, publisher, store
-from .edit import editors_file_unusable, guard, not_stored, signed_in_editor
+from .edit_guard import guarded, signed_in_editor
 from .html import Value, value_of
 from .i18n import current_language
 from .sparql import retire_runners
 
 blueprint = Blueprint("edit_review", __name__, url_prefix="/edit")
-blueprint.before_request(guard)
-blueprint.after_request(not_stored)
-blueprint.register_error_handler(EditorsFileError, editors_file_unusable)
+guarded(blueprint)
 
-
-def register(app: Flask) -> None:
-    """Add the review, publish and rollback pages to the editor of `app`."""
-    app.register_blueprint(blueprint)
 
 
 @blueprint.route("/changes")

@@ -6,12 +6,12 @@ IRI edited, empty for a new resource), kind, revision (or an If-Match header) an
 The answers are JSON: check 200 {"problems"}; save 200 {"revision", "subject", "recorded", "public"},
 409 {"current_revision", "diff"} when the file changed since the editor loaded it (nothing is
 overwritten), 422 {"problems"} in the editor's language, 400 {"error"} for what cannot be applied,
-404 for a partnership that does not exist. The guard of edit.py (session, CSRF, origin) runs first.
+404 for a partnership that does not exist. The guard (edit_guard.py: session, CSRF, origin) runs first.
 """
 
 from collections.abc import Callable
 
-from flask import Blueprint, Flask, Response, current_app, jsonify, request
+from flask import Blueprint, Response, current_app, jsonify, request
 from rdflib import Graph
 
 from ..editing.changes import Author
@@ -19,24 +19,18 @@ from ..editing.form_changes import FormError
 from ..editing.form_save import Form, check_form, save_form
 from ..editing.save import StaleRevision, UnsafeName
 from ..editing.validation import Invalid, Problem
-from ..editors import EditorsFileError
 from ..namespaces import CANONICAL_BASE, rebase_iri
 from ..validate import load_shapes
 from . import publisher, store
-from .edit import editors_file_unusable, guard, signed_in_editor
+from .edit_guard import guarded, signed_in_editor
 from .i18n import current_language
 
 blueprint = Blueprint("edit_save", __name__, url_prefix="/edit")
-blueprint.before_request(guard)
-blueprint.register_error_handler(EditorsFileError, editors_file_unusable)
+guarded(blueprint)
 SHAPES = "lodpub_edit_shapes"
 # What an editor's name lacks to be a git author: an address, in a domain that can be no one's (RFC 2606).
 _NO_ADDRESS = "editors.invalid"
 
-
-def register(app: Flask) -> None:
-    """Add the endpoints to `app` (edit.register calls it)."""
-    app.register_blueprint(blueprint)
 
 
 @blueprint.post("/partnership/<name>/check")

@@ -107,6 +107,17 @@ def test_a_new_event_form_belongs_to_the_partnership_and_names_no_other_host(edi
         assert not source.startswith(("http:", "https:", "//")) or source.startswith(BASE), source
 
 
+def test_a_new_partnership_form_posts_to_the_endpoints_that_make_its_file(editor):
+    page = editor.get("/edit/new-partnership?lang=en").get_data(as_text=True)
+    form = re.search(r'<form id="edit-form".*?</form>', page, re.S).group(0)
+    assert attribute(form, "form", "action") == "/edit/new-partnership/save"
+    assert attribute(form, "form", "data-check-url") == "/edit/new-partnership/check"
+    assert "<h1>New partnership</h1>" in page
+    for url in ("/edit/new-partnership/save", "/edit/new-partnership/check"):  # endpoints that exist
+        assert editor.post(url, {"csrf_token": editor.token("/edit/"), "turtle": "not turtle", "kind": "partnership",
+                                 "subject": "", "revision": "", "message": "x"}).status_code == 400
+
+
 def test_an_existing_event_is_filled_from_the_file_with_its_time_at_its_precision(editor):
     event = BASE + "id/event/bursa-2010-10-06-visit"
     page = editor.get(f"/edit/partnership/bursa/edit?subject={event}").get_data(as_text=True)

@@ -99,6 +99,10 @@ def test_the_office_adds_an_event_to_bursa_and_publishes_it(browser, axe, tmp_pa
         shot(browser, "edit-walk-1-partnership", axe, language)
         browser.find_element(By.CSS_SELECTOR, "a[href$='/edit/partnership/bursa/new/event']").click()
         wait_for(browser, f"const t = ({SHADOW_TEXT[7:]}); return t.includes(arguments[0]) && t", 20, seen["form"])
+        # The component's own words are in the page's language too.
+        empty = browser.execute_script("return [...document.querySelector('shacl-form').shadowRoot"
+                                       ".querySelectorAll('option[value=\"\"]')].map(o => o.textContent)")
+        assert empty and set(empty) <= {words["edit_form_choose"], ""}, set(empty)
 
         # The form, filled as the source would give it: a month, and the English label forgotten.
         assert wait_for(browser, CHOOSE, 10, seen["kind"])

@@ -307,6 +307,9 @@ WORDS: dict[str, dict[str, str]] = {
                           "en": "Description of the change (what you changed, and from which source)"},
     "edit_form_save": {"cs": "Uložit", "en": "Save"},
     "edit_form_text_language": {"cs": "jazyk textu", "en": "language of the text"},
+    "edit_form_choose": {"cs": "— vyberte —", "en": "— choose —"},
+    "edit_form_add": {"cs": "Přidat", "en": "Add"},
+    "edit_form_remove": {"cs": "Odebrat", "en": "Remove"},
     "edit_form_problems": {"cs": "Záznam zatím nelze uložit:", "en": "The record cannot be saved yet:"},
     "edit_form_no_problems": {"cs": "Kontrola nenašla žádný problém.", "en": "The check found no problem."},
     "edit_form_conflict": {

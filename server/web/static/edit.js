@@ -25,19 +25,34 @@
     ".property-instance label, .shacl-or-constraint label { width: 100%; padding-bottom: .3em; } " +
     ".property-instance .editor { min-width: 0; flex: 1 1 8rem; max-width: 100%; } }";
 
-  // Every control of the component gets a name that assistive technology reads: the component gives
-  // its language choosers only a title.
-  function nameControls() {
+  // The component speaks English of its own ("--- please choose ---", "Remove …", "Add …", a language
+  // chooser named only by its title): say it in the page's language, and give every control a name
+  // that assistive technology reads.
+  function localiseControls() {
     var root = shaclForm.shadowRoot;
+    var words = panel.dataset;
     root.querySelectorAll("input, select, textarea").forEach(function (control) {
       var field = control.closest(".property-instance, .shacl-or-constraint, shacl-property");
       var label = field && field.querySelector("label");
       var name = label ? label.textContent.trim() : "";
       if (control.classList.contains("lang-chooser")) {
-        control.setAttribute("aria-label", (name ? name + ": " : "") + panel.dataset.languageWord);
+        control.title = words.languageWord;
+        control.setAttribute("aria-label", (name ? name + ": " : "") + words.languageWord);
       } else if (!control.getAttribute("aria-label")) {
         // also where a label names it by `for`: axe-core 4.14 found the kind of event's select unnamed so
         control.setAttribute("aria-label", name || control.getAttribute("placeholder") || control.title || "");
+      }
+      control.querySelectorAll('option[value=""]').forEach(function (option) {
+        if (option.textContent !== words.chooseWord && option.textContent.trim() !== "") {
+          option.textContent = words.chooseWord;
+        }
+      });
+    });
+    root.querySelectorAll(".remove-button, .add-button").forEach(function (button) {
+      var english = button.classList.contains("add-button") ? "Add " : "Remove ";
+      if (button.title.indexOf(english) === 0) {
+        var word = button.classList.contains("add-button") ? words.addWord : words.removeWord;
+        button.title = word + " " + button.title.slice(english.length);
       }
     });
   }
@@ -46,8 +61,8 @@
     var style = document.createElement("style");
     style.textContent = NARROW;
     shaclForm.shadowRoot.append(style);
-    nameControls();
-    new MutationObserver(nameControls).observe(shaclForm.shadowRoot, { childList: true, subtree: true });
+    localiseControls();
+    new MutationObserver(localiseControls).observe(shaclForm.shadowRoot, { childList: true, subtree: true });
     shaclForm.setClassInstanceProvider(function (cls) {
       var url = panel.dataset.choicesUrl + "?class=" + encodeURIComponent(cls);
       return fetch(url, { credentials: "same-origin" }).then(function (answer) {

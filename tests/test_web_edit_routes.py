@@ -107,6 +107,13 @@ class Visitor(Browser):
                                 headers=headers, environ_base=self.environ)
 
 
+def editor(app, address: str) -> Visitor:
+    """alice, signed in to `app` from `address`."""
+    visitor = Visitor(app, address)
+    assert visitor.sign_in().status_code == 302
+    return visitor
+
+
 def private(answer) -> list[str]:
     """What makes `answer` unfit to come from /edit/: a cache may keep it, another origin read or frame it."""
     wrong = [name for name in answer.headers.keys() if name.lower().startswith("access-control-")]
@@ -129,6 +136,7 @@ def unexpected(visitor: Visitor, expected, data: dict | None = None, methods: se
 
 
 def sends_to_sign_in(answer) -> bool:
+    """A redirect to the sign-in page."""
     return answer.status_code == 302 and answer.headers["Location"].endswith("/edit/login")
 
 
@@ -181,6 +189,7 @@ def test_an_expired_session_is_no_session(edit_app, editors_file: Path) -> None:
 
 
 def refused_with(status: int):
+    """What a request refused with `status` answers."""
     return lambda rule, method, answer: answer.status_code == status
 
 
@@ -190,13 +199,6 @@ def test_signed_in_every_post_needs_the_sessions_csrf_token(edit_app) -> None:
     for sent in ({}, {"csrf_token": ""}, {"csrf_token": "not-a-token"}, {"csrf_token": another_sessions}):
         assert unexpected(alice, refused_with(400), sent, methods={"POST"}) == [], sent
     assert alice.get("/edit/").status_code == 200  # still signed in: nothing was done
-
-
-def editor(app, address: str) -> Visitor:
-    """alice, signed in to `app` from `address`."""
-    visitor = Visitor(app, address)
-    assert visitor.sign_in().status_code == 302
-    return visitor
 
 
 def test_signed_in_every_post_must_name_our_origin(edit_app) -> None:
@@ -267,7 +269,8 @@ UPDATE = "INSERT DATA { <urn:x:editor> <urn:x:wrote> <urn:x:store> }"
 ASK = "ASK { <urn:x:editor> ?p ?o }"
 
 
-def sparql(client, data: bytes | str, content_type: str, cookie: str | None = None):
+def sparql(client, data: bytes, content_type: str, cookie: str | None = None):
+    """The answer of /sparql to `data` POSTed as `content_type`, with the editor's session `cookie` if given."""
     headers = {"Content-Type": content_type, "Accept": "application/sparql-results+json"}
     if cookie:
         headers["Cookie"] = f"lodpub_edit={cookie}"

@@ -39,9 +39,10 @@ guarded(blueprint)
 def login() -> Response | str | tuple:
     """The sign-in form, and signing in with a name and password from the editors file."""
     settings = publisher().settings
-    if settings.editor_header or (request.method == "GET" and signed_in_editor()):
+    # HEAD is a GET without the body (Flask routes both here): it must never count as a failed sign-in.
+    if settings.editor_header or (request.method != "POST" and signed_in_editor()):
         return redirect(url_for("edit.index"))
-    if request.method == "GET":
+    if request.method != "POST":
         return render_template("edit_login.html", failed=False)
     name = request.form.get("name", "")[:64]  # longer is no editor's; the limiter keeps no longer keys
     keys = (f"address {request.remote_addr}", f"name {name}")

@@ -75,7 +75,10 @@ def _form(kind: str) -> tuple[Graph, str]:
 @blueprint.route("/choices.ttl", defaults={"name": None})
 def choices(name: str | None) -> Response:
     """The instances of the class `?class=` in the served release, labelled, as the form's files name them;
-    for time:TemporalEntity, the named times of partnership `name`."""
+    for time:TemporalEntity, the named times of partnership `name`; 404 when `name` has no file (it goes
+    into the query, so it must be a partnership's name)."""
+    if name is not None:
+        partnership_file_text(name)
     cls = request.args.get("class", "")
     if not cls.startswith(("http://", "https://")) or any(character in cls for character in "<>\"{} \n"):
         abort(400)

@@ -70,7 +70,7 @@ def rollback() -> Response | str | tuple:
     """GET: what a rollback would serve, and the button to confirm it. POST: serve the release before
     the served one, as `lodpub rollback` does; the data files stay as they are."""
     settings = publisher().settings
-    if request.method == "GET":
+    if request.method != "POST":  # GET, and HEAD (which the guard lets through without a token): never a rollback
         return render_template("edit_rollback.html", editor=signed_in_editor(), served=store().version,
                                previous=previous_release(settings.output_dir))
     if settings.store == "remote":

@@ -151,5 +151,5 @@ def test_a_new_partnership_page_has_the_forms_of_its_partner_itself_and_its_firs
     assert (URIRef(partnership), URIRef(RP + "partner"), URIRef(BASE + "id/region/liberec-region")) in values
     panel = re.search(r'<form id="edit-form".*?</form>', page, re.S).group(0)
     links = json.loads(attribute(panel, "form", "data-links"))
-    assert links == [[partnership, RP + "partner", partner], [status, RP + "partnership", partnership]]
+    assert links == [[partnership, RP + "partner", partner, False], [status, RP + "partnership", partnership, True]]
     assert all(node.startswith("urn:uuid:") for node in (partner, partnership, status))

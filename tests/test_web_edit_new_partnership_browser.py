@@ -7,10 +7,9 @@ import pytest
 from browser import ARTIFACTS
 from rdflib import URIRef
 from selenium.webdriver.common.by import By
-from test_editing_publishing import served_settings
 from test_web_edit_auth import editors_file  # noqa: F401 - a fixture
 from test_web_edit_forms_browser import CHOOSE, sign_in, wait_for
-from test_web_edit_walk import MONTH, RDFS_LABEL, TYPE_INTO, committed_data, page_text
+from test_web_edit_walk import MONTH, RDFS_LABEL, TYPE_INTO, page_text, served_for_editing
 
 from lodpub.editing.blocks import parse_turtle
 from lodpub.namespaces import PREFIXES
@@ -37,13 +36,7 @@ def labelled(browser, form: int, czech: str, english: str) -> None:
 def test_the_office_makes_a_partnership_with_a_new_region_in_one_page(browser, tmp_path, monkeypatch,
                                                                       editors_file):  # noqa: F811
     words = {key: texts["en"] for key, texts in WORDS.items()}
-    from served import running_server
-
-    monkeypatch.setenv("GIT_CEILING_DIRECTORIES", str(tmp_path))
-    settings = served_settings(tmp_path)
-    committed_data(settings.data_dir)
-    with running_server(settings.output_dir, tmp_path, shared=False, data_dir=str(settings.data_dir),
-                        editors_file=str(editors_file)) as base:
+    with served_for_editing(tmp_path, monkeypatch, editors_file) as (settings, base):
         browser.set_window_size(1280, 2400)
         sign_in(browser, base)
         browser.get(base + "edit/new-partnership?lang=en")
@@ -63,6 +56,11 @@ def test_the_office_makes_a_partnership_with_a_new_region_in_one_page(browser, t
         wait_for(browser, "return document.getElementById('edit-outcome').textContent.includes(arguments[0])", 90,
                  words["edit_form_no_problems"])
         browser.save_screenshot(str(ARTIFACTS / "edit-new-partnership-en.png"))
+        # The period's partnership is the one being made: the page links it, its field is not shown.
+        assert browser.execute_script(in_form("""const root = document.querySelector('shacl-form').shadowRoot;
+            const fields = [...root.querySelectorAll('[data-path="' + arguments[0] + '"]')];
+            return fields.length > 0 && fields.every(f => !f.offsetParent);""",
+                                              STATUS), RP + "partnership")
 
         browser.find_element(By.ID, "edit-message").send_keys("Nové partnerství s provincií Antalya")
         browser.find_element(By.CSS_SELECTOR, "#edit-form button[type=submit]").click()

@@ -123,8 +123,10 @@ def new_partnership() -> str:
     forms = [_form_entry(kind, nodes[kind], empty_texts(_form(kind)[0], KINDS[kind], nodes[kind]),
                          heading=heading) for kind, heading in NEW_PARTNERSHIP_FORMS.items()]
     forms[1]["values_turtle"] = _with_liberec_region(forms[1]["values_turtle"], nodes["partnership"])
-    links = [[str(nodes["partnership"]), str(RP_PARTNER), str(nodes["partner"])],
-             [str(nodes["status"]), str(RP_PARTNERSHIP), str(nodes["partnership"])]]
+    # The partnership keeps its field of partners (more than two may take part); the period's field of
+    # its partnership is hidden, as the partnership it could choose is the one being made.
+    links = [[str(nodes["partnership"]), str(RP_PARTNER), str(nodes["partner"]), False],
+             [str(nodes["status"]), str(RP_PARTNERSHIP), str(nodes["partnership"]), True]]
     return _form_page(NEW_PARTNERSHIP, "partnership", forms, "", new=True, links=links)
 
 
@@ -168,7 +170,8 @@ def _form_entry(kind: str, subject: URIRef, values: Graph, types: list | None = 
 def _form_page(name: str, kind: str, forms: list[dict], revision: str, new: bool, subject: str = "",
                links: list | None = None) -> str:
     """The page of `forms` (the first of kind `kind`, or several posted as one graph, linked by `links`:
-    [subject, property, object] of their nodes), saved into partnership `name`'s file."""
+    [subject, property, object, whether the subject's field of the property is hidden] of their nodes),
+    saved into partnership `name`'s file."""
     language = current_language()
     classes: dict = {}
     for form in forms:

@@ -65,13 +65,25 @@
     });
   }
 
+  // The field a link of the page fills (a new status period's partnership: the one being made) is hidden.
+  function hideLinkedFields(shaclForm) {
+    links.forEach(function (link) {
+      if (link[3] && link[0] === shaclForm.dataset.valuesSubject) {
+        shaclForm.shadowRoot.querySelectorAll('[data-path="' + CSS.escape(link[1]) + '"]').forEach(function (field) {
+          field.style.display = "none";
+        });
+      }
+    });
+  }
+
   customElements.whenDefined("shacl-form").then(function () {
     shaclForms.forEach(function (shaclForm) {
       var style = document.createElement("style");
       style.textContent = NARROW;
       shaclForm.shadowRoot.append(style);
       localiseControls(shaclForm);
-      new MutationObserver(function () { localiseControls(shaclForm); })
+      hideLinkedFields(shaclForm);
+      new MutationObserver(function () { localiseControls(shaclForm); hideLinkedFields(shaclForm); })
         .observe(shaclForm.shadowRoot, { childList: true, subtree: true });
       shaclForm.setClassInstanceProvider(choices);
     });

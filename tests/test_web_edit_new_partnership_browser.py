@@ -4,12 +4,12 @@ the partnership's (the Liberec Region chosen for it) and the first status's (sta
 saves them as one new file, and finds the new partnership among the changes to review."""
 
 import pytest
-from browser import ARTIFACTS
 from rdflib import URIRef
 from selenium.webdriver.common.by import By
+from test_web_accessibility import axe  # noqa: F401 - a fixture
 from test_web_edit_auth import editors_file  # noqa: F401 - a fixture
 from test_web_edit_forms_browser import CHOOSE, sign_in, wait_for
-from test_web_edit_walk import MONTH, RDFS_LABEL, TYPE_INTO, page_text, served_for_editing
+from test_web_edit_walk import MONTH, RDFS_LABEL, TYPE_INTO, page_text, served_for_editing, shot
 
 from lodpub.editing.blocks import parse_turtle
 from lodpub.namespaces import PREFIXES
@@ -33,7 +33,7 @@ def labelled(browser, form: int, czech: str, english: str) -> None:
 
 
 @pytest.mark.served
-def test_the_office_makes_a_partnership_with_a_new_region_in_one_page(browser, tmp_path, monkeypatch,
+def test_the_office_makes_a_partnership_with_a_new_region_in_one_page(browser, axe, tmp_path, monkeypatch,  # noqa: F811
                                                                       editors_file):  # noqa: F811
     words = {key: texts["en"] for key, texts in WORDS.items()}
     with served_for_editing(tmp_path, monkeypatch, editors_file) as (settings, base):
@@ -55,7 +55,7 @@ def test_the_office_makes_a_partnership_with_a_new_region_in_one_page(browser, t
         labelled(browser, STATUS, "Antalya: stagnuje", "Antalya: stagnating")
         wait_for(browser, "return document.getElementById('edit-outcome').textContent.includes(arguments[0])", 90,
                  words["edit_form_no_problems"])
-        browser.save_screenshot(str(ARTIFACTS / "edit-new-partnership-en.png"))
+        shot(browser, "edit-new-partnership", axe, "en")  # usable by all, with three forms in one page
         # The period's partnership is the one being made: the page links it, its field is not shown.
         assert browser.execute_script(in_form("""const root = document.querySelector('shacl-form').shadowRoot;
             const fields = [...root.querySelectorAll('[data-path="' + arguments[0] + '"]')];

@@ -127,7 +127,7 @@ def test_an_existing_event_is_filled_from_the_file_with_its_time_at_its_precisio
     assert (URIRef(event), URIRef("http://www.w3.org/2006/time#hasTime"), time) in values
     assert (time, RDF.type, URIRef(BASE + "shapes/form/time/day")) in values
     form = re.search(r'<form id="edit-form".*?</form>', page, re.S).group(0)
-    assert json.loads(attribute(form, "form", "data-types")) == [RP + "Visit"]
+    assert json.loads(attribute(page, "shacl-form", "data-lodpub-types")) == [RP + "Visit"]
     assert re.search(rf'name="subject" value="{re.escape(event)}"', form)
     assert editor.get(f"/edit/partnership/bursa/edit?subject={BASE}id/nothing/here").status_code == 404
     assert editor.get("/edit/partnership/..%2F..%2Fetc/edit?subject=x").status_code == 404
@@ -138,3 +138,18 @@ def test_the_vendored_component_is_the_one_its_notice_names():
     digest = hashlib.sha256((VENDOR / "form-default.js").read_bytes()).hexdigest()
     assert "1.4.6" in notice and digest in notice
     assert (VENDOR / "LICENSE").read_text(encoding="utf-8").startswith("MIT License")
+
+
+def test_a_new_partnership_page_has_the_forms_of_its_partner_itself_and_its_first_status(editor):
+    page = editor.get("/edit/new-partnership?lang=en").get_data(as_text=True)
+    forms = re.findall(r"<shacl-form\b[^>]*>", page, re.S)
+    assert [attribute(form, "shacl-form", "data-shapes-url") for form in forms] == [
+        "/edit/forms/partner.ttl", "/edit/forms/partnership.ttl", "/edit/forms/status.ttl"]
+    assert re.findall(r"<h2>([^<]*)</h2>", page) == ["The new partner", "The partnership", "The first status"]
+    partner, partnership, status = (attribute(form, "shacl-form", "data-values-subject") for form in forms)
+    values = Graph().parse(data=attribute(forms[1], "shacl-form", "data-values"), format="turtle")
+    assert (URIRef(partnership), URIRef(RP + "partner"), URIRef(BASE + "id/region/liberec-region")) in values
+    panel = re.search(r'<form id="edit-form".*?</form>', page, re.S).group(0)
+    links = json.loads(attribute(panel, "form", "data-links"))
+    assert links == [[partnership, RP + "partner", partner, False], [status, RP + "partnership", partnership, True]]
+    assert all(node.startswith("urn:uuid:") for node in (partner, partnership, status))

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 from conftest import CHECKOUT
+from rdflib import Literal, URIRef
+from rdflib.namespace import RDFS
 from test_editing_form_changes import HEADER, meeting
 from test_web_edit_auth import Browser, editing_app, signed_in
 from test_web_edit_auth import editors_file as editors_file  # a fixture: the editors file with alice
@@ -19,6 +21,7 @@ EV = PREFIXES["ev"]
 SAVE = "/edit/partnership/bursa/save"
 CHECK = "/edit/partnership/bursa/check"
 RDFS_LABEL = "http://www.w3.org/2000/01/rdf-schema#label"
+RP = "https://data.kraj-lbc.cz/partnerships/ontology/"
 
 
 @pytest.fixture
@@ -277,3 +280,55 @@ def test_what_the_form_has_no_field_for_stays(editor: Browser, data: Path, app) 
         assert set(after.objects(URIRef(visit), iri)) == set(loaded.objects(URIRef(visit), iri)) != set(), predicate
     assert b"A Turkish delegation visits the Region" in bursa(data)
 
+
+
+PARTNER, PARTNERSHIP, PERIOD = (f"urn:uuid:00000000-0000-4000-8000-00000000000{n}" for n in (1, 2, 3))
+
+
+def three_forms(partner_labels: str = '"Antalya"@cs , "Antalya Province"@en') -> str:
+    """What the new partnership's page posts: its three forms' graphs (each resource a urn:uuid:) and
+    the links the page makes between them, a month-precision beginning as the status form sends it."""
+    return NEW_PARTNERSHIP.split("    _:p a rp:Partnership")[0] + f"""
+    <{PARTNER}> a rp:Region ; dcterms:type bk:province ; rp:country country:TUR ;
+        rdfs:label {partner_labels} .
+    <{PARTNERSHIP}> a rp:Partnership ; rp:partner reg:liberec-region , <{PARTNER}> ;
+        rdfs:label "Partnerství Libereckého kraje a provincie Antalya"@cs ,
+                   "Partnership of the Liberec Region and Antalya Province"@en .
+    <{PERIOD}> a rp:StatusPeriod ; rp:partnership <{PARTNERSHIP}> ; rp:status st:stagnating ;
+        time:hasBeginning [ a time:Instant ; rp:precision prec:month ;
+                            time:inXSDgYearMonth "2026-11"^^xsd:gYearMonth ] ;
+        rp:reason "Spolupráce stagnuje."@cs , "The cooperation has stagnated."@en ;
+        rdfs:label "Antalya: stagnuje"@cs , "Antalya: stagnating"@en ."""
+
+
+def test_the_three_forms_of_a_new_partnership_save_one_file_that_describes_the_new_region(
+        editor: Browser, data: Path) -> None:
+    sent = {**fields(editor, data, three_forms(), kind="partnership"), "revision": ""}
+    answer = editor.post("/edit/new-partnership/save", sent)
+    assert answer.status_code == 200, answer.get_json()
+    created = (data / "partnerships" / "antalya-province.ttl").read_text(encoding="utf-8")
+    graph = parse_turtle(created)
+    region = URIRef(PREFIXES["reg"] + "antalya-province")
+    assert (region, RDFS.label, Literal("Antalya Province", lang="en")) in graph
+    assert (URIRef(PREFIXES["ptn"] + "antalya-province"), URIRef(RP + "partner"), region) in graph
+    period = URIRef(PREFIXES["stp"] + "antalya-province-1-stagnating")
+    assert (period, URIRef(RP + "partnership"), URIRef(PREFIXES["ptn"] + "antalya-province")) in graph
+    assert "urn:uuid" not in created
+    blocks = [created.index(f"\n{name}\n") for name in
+              ("ptn:antalya-province", "reg:antalya-province", "stp:antalya-province-1-stagnating")]
+    assert blocks == sorted(blocks)  # in the data's order: the partnership, its partner, its status
+
+
+def test_a_new_regions_missing_english_name_is_422_at_its_field_in_its_form(editor: Browser, data: Path) -> None:
+    sent = {**fields(editor, data, three_forms('"Antalya"@cs'), kind="partnership"), "revision": ""}
+    checked = editor.post("/edit/new-partnership/check", sent)
+    problems = checked.get_json()["problems"]
+    assert [problem["node"] for problem in problems if problem["severity"] == "Violation"] == [PARTNER]
+    assert "rdfs:label" in problems[0]["path"] and "English" in problems[0]["message"]
+    # only what the new file brings: not the warnings the other partnerships' files had before
+    assert all(problem["node"] in (PARTNER, PARTNERSHIP, PERIOD) for problem in problems), problems
+    answer = editor.post("/edit/new-partnership/save", {**sent, "csrf_token": editor.token("/edit/")})
+    assert answer.status_code == 422
+    at_partner = [problem for problem in answer.get_json()["problems"] if problem["node"] == PARTNER]
+    assert at_partner and all("rdfs:label" in problem["path"] for problem in at_partner), answer.get_json()
+    assert not list((data / "partnerships").glob("antalya*"))

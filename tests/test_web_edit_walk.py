@@ -6,6 +6,7 @@ Screenshots go to tests/artifacts/ (the office's guide shows them)."""
 
 import subprocess
 import time
+from contextlib import contextmanager
 
 import pytest
 import requests
@@ -57,6 +58,20 @@ def committed_data(data) -> None:
         subprocess.run(["git", *command], cwd=data, check=True)
 
 
+@contextmanager
+def served_for_editing(tmp_path, monkeypatch, editors_file):  # noqa: F811
+    """A real `lodpub serve` of the project's release with editing on, its data folder a git work tree of its
+    own: (the settings, the base URL)."""
+    from served import running_server
+
+    monkeypatch.setenv("GIT_CEILING_DIRECTORIES", str(tmp_path))
+    settings = served_settings(tmp_path)
+    committed_data(settings.data_dir)
+    with running_server(settings.output_dir, tmp_path, shared=False, data_dir=str(settings.data_dir),
+                        editors_file=str(editors_file)) as base:
+        yield settings, base
+
+
 def page_text(browser, url: str) -> str:
     """The text of the main part of the page at `url`."""
     browser.get(url)
@@ -86,13 +101,7 @@ def test_the_office_adds_an_event_to_bursa_and_publishes_it(browser, axe, tmp_pa
                                                           editors_file, language):  # noqa: F811
     seen = SEEN[language]
     words = {key: texts[language] for key, texts in WORDS.items()}
-    from served import running_server
-
-    monkeypatch.setenv("GIT_CEILING_DIRECTORIES", str(tmp_path))
-    settings = served_settings(tmp_path)
-    committed_data(settings.data_dir)
-    with running_server(settings.output_dir, tmp_path, shared=False, data_dir=str(settings.data_dir),
-                        editors_file=str(editors_file)) as base:
+    with served_for_editing(tmp_path, monkeypatch, editors_file) as (settings, base):
         browser.set_window_size(1280, 1800)
         sign_in(browser, base)
         browser.get(base + f"edit/partnership/bursa?lang={language}")

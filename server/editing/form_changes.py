@@ -10,7 +10,7 @@ said to come from the Liberec Region (dcterms:source, as data says where a fact 
 changed it, when and why is the change's record (changes.py). No web framework here.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from rdflib import BNode, Graph, URIRef
@@ -38,10 +38,12 @@ class FormError(ValueError):
 
 @dataclass(frozen=True)
 class Applied:
-    """The file's graph with the form applied, and the root's IRI (minted when it was new)."""
+    """The file's graph with the form applied, the root's IRI (minted when it was new), and the name
+    minted for each new node of the form (a page of several forms finds its own nodes by them)."""
 
     graph: Graph
     subject: URIRef
+    names: dict[Node, URIRef] = field(default_factory=dict)
 
 
 def parse_form(turtle: str) -> Graph:
@@ -76,7 +78,7 @@ def apply_form(file_graph: Graph, form: Graph, kind: str, subject: str | None, k
         _chain_status(file_graph, form, root, partnership)
     shown = [node for node in set(form.subjects()) if isinstance(node, URIRef) and not node.startswith(T)
              and (node in minted.values() or (node, None, None) in file_graph or node == root)]
-    return Applied(_replaced(file_graph, form, shown, offered), root)
+    return Applied(_replaced(file_graph, form, shown, offered), root, minted)
 
 
 def _root(file_graph: Graph, form: Graph, kind: str, subject: str | None) -> Node:

@@ -4,17 +4,18 @@ A new partnership gets a new file, named by its partner. No web framework here.
 """
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from rdflib import RDF, Graph, URIRef
 from rdflib.namespace import SH
+from rdflib.term import Node
 
 from ..config import Settings
 from ..namespaces import CANONICAL_BASE, rebase_iri
 from ..rdf_files import find_rdf_files, parse_rdf_file
 from ..store.releases import fsync_directory, write_atomically
-from .blocks import read_blocks, write_graph
+from .blocks import parse_turtle, read_blocks, write_graph
 from .changes import Author, record_change
 from .form_changes import Applied, FormError, apply_form, describe_used_times, parse_form
 from .form_names import local_name
@@ -79,20 +80,39 @@ def offered_properties(settings: Settings, kind: str) -> set[URIRef]:
     return {path for path in shapes.objects(None, SH.path) if isinstance(path, URIRef)} | {RDF.type}
 
 
-def proposed_text(settings: Settings, name: str | None, form: Form) -> tuple[str, str, URIRef, str | None]:
-    """The partnership's name, the text its file would hold with `form` applied, the resource's IRI, and the
-    file's current revision (None for a new partnership's file)."""
+@dataclass(frozen=True)
+class Proposed:
+    """What a save would write: the partnership's name, its file's text with the form applied, the IRI of
+    the resource edited, the file's current revision (None for a new file), and the names minted for
+    the form's new nodes."""
+
+    name: str
+    text: str
+    subject: URIRef
+    revision: str | None
+    names: dict[Node, URIRef]
+
+
+def proposed_text(settings: Settings, name: str | None, form: Form) -> Proposed:
+    """What partnership `name`'s file (None: a new partnership's file) would hold with `form` applied."""
     if name is None:
         applied = applied_form(settings, Graph(), Form(form.turtle, "partnership", None))
-        name = local_name(applied.subject)
-        return name, _new_file_text(settings.data_dir, applied.graph), applied.subject, None
+        return Proposed(local_name(applied.subject), _new_file_text(settings.data_dir, applied.graph),
+                        applied.subject, None, applied.names)
     text, revision = load(settings.data_dir, name)
     original = read_blocks(text)
     applied = applied_form(settings, original.graph(), form)
     try:
-        return name, write_graph(original, applied.graph), applied.subject, revision
+        return Proposed(name, write_graph(original, applied.graph), applied.subject, revision, applied.names)
     except ValueError as error:
         raise FormError(str(error)) from error
+
+
+def as_sent(problems: list[Problem], names: dict[Node, URIRef]) -> list[Problem]:
+    """`problems`, each whose focus node was minted on the way in saying the node the form sent for it."""
+    sent = {iri: node for node, iri in names.items()}
+    return [replace(problem, sent_as=sent[problem.focus_node]) if problem.focus_node in sent else problem
+            for problem in problems]
 
 
 def check_form(settings: Settings, name: str | None, form: Form, lang: str, shapes: Graph | None = None) -> list[Problem]:
@@ -101,12 +121,20 @@ def check_form(settings: Settings, name: str | None, form: Form, lang: str, shap
     signatories), which the form could not mend and would show at the wrong field."""
     if name is not None and form.kind == "partnership" and not form.subject:
         raise FormError("a new partnership is not made in another's file")
-    name, text, _, _ = proposed_text(settings, name, form)
+    proposed = proposed_text(settings, name, form)
+    name = proposed.name
     path = settings.data_dir / PARTNERSHIPS_FOLDER / f"{name}.ttl"
     if not path.exists():
         _refuse_taken(settings.data_dir, name)
-    before = set(_problems_now(settings, name, lang, shapes)) if path.exists() else set()
-    return [problem for problem in validate_change(settings, name, text, lang, shapes) if problem not in before]
+    if path.exists():
+        before = set(_problems_now(settings, name, lang, shapes))
+        brought = [problem for problem in validate_change(settings, name, proposed.text, lang, shapes)
+                   if problem not in before]
+    else:  # a new file brings the problems of what it describes, not those of the other files
+        described = set(parse_turtle(proposed.text).subjects())
+        brought = [problem for problem in validate_change(settings, name, proposed.text, lang, shapes)
+                   if problem.focus_node in described]
+    return as_sent(brought, proposed.names)
 
 
 def _problems_now(settings: Settings, name: str, lang: str, shapes: Graph | None) -> list[Problem]:
@@ -144,12 +172,13 @@ def save_form(settings: Settings, name: str | None, form: Form, revision: str | 
 def _save_new(settings: Settings, form: Form, author: Author, message: str, lang: str,
               shapes: Graph | None) -> FormSaved:
     """A new partnership's file: validated, then written only if no file has its name (never replaced)."""
-    name, text, subject, _ = proposed_text(settings, None, form)
+    proposed = proposed_text(settings, None, form)
+    name, text, subject = proposed.name, proposed.text, proposed.subject
     path = _refuse_taken(settings.data_dir, name)
     problems = [problem for problem in validate_change(settings, name, text, lang, shapes)
                 if problem.severity == "Violation"]
     if problems:
-        raise Invalid(problems)
+        raise Invalid(as_sent(problems, proposed.names))
     _create(path, text.encode("utf-8"))
     recorded = record_change(path, author, message, "", revision_of(text.encode("utf-8")))
     return FormSaved(Saved(path, revision_of(text.encode("utf-8")), recorded), name, subject)

@@ -30,6 +30,9 @@ class Problem:
     focus_node: Node
     path: str | None
     message: str
+    # The node the form sent for a focus node named on the way in (a urn:uuid:), by which a page of
+    # several forms finds the form the problem belongs to; None when the form sent the focus node itself.
+    sent_as: Node | None = None
 
 
 class Invalid(ValueError):

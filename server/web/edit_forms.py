@@ -28,6 +28,12 @@ FORMS = "lodpub_form_shapes"
 NEW_PARTNERSHIP = "new"
 # At most this many choices of one class: a select of more helps nobody (and bounds the answer).
 MAX_CHOICES = 2000
+# The forms of a new partnership's page, in the order an office thinks of them, with their headings.
+NEW_PARTNERSHIP_FORMS = {"partner": "edit_form_new_partner", "partnership": "edit_form_kind_partnership",
+                         "status": "edit_form_first_status"}
+RP_PARTNER = URIRef(CANONICAL_BASE + "ontology/partner")
+RP_PARTNERSHIP = URIRef(CANONICAL_BASE + "ontology/partnership")
+LIBEREC_REGION = URIRef(CANONICAL_BASE + "id/region/liberec-region")
 
 INSTANCES = """
 PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
@@ -107,17 +113,31 @@ def new(name: str, kind: str) -> str:
     subject = URIRef(f"urn:uuid:{uuid.uuid4()}")
     values = empty_texts(_form(kind)[0], KINDS[kind], subject)
     if kind in ("event", "status"):
-        values.add((subject, URIRef(CANONICAL_BASE + "ontology/partnership"),
+        values.add((subject, RP_PARTNERSHIP,
                     URIRef(f"{CANONICAL_BASE}{PARTNERSHIP_PATH}{name}")))
-    return _form_page(name, kind, subject, values, revision, new=True)
+    return _form_page(name, kind, [_form_entry(kind, subject, values)], revision, new=True)
 
 
 @blueprint.route("/new-partnership")
 def new_partnership() -> str:
-    """An empty form of a partnership (its file is made when it is saved)."""
-    subject = URIRef(f"urn:uuid:{uuid.uuid4()}")
-    values = empty_texts(_form("partnership")[0], KINDS["partnership"], subject)
-    return _form_page(NEW_PARTNERSHIP, "partnership", subject, values, "", new=True)
+    """The empty forms of a new partner, its partnership with the Liberec Region and the first status
+    period, one after another (the file is made when they are saved together)."""
+    nodes = {kind: URIRef(f"urn:uuid:{uuid.uuid4()}") for kind in NEW_PARTNERSHIP_FORMS}
+    forms = [_form_entry(kind, nodes[kind], empty_texts(_form(kind)[0], KINDS[kind], nodes[kind]),
+                         heading=heading) for kind, heading in NEW_PARTNERSHIP_FORMS.items()]
+    forms[1]["values_turtle"] = _with_liberec_region(forms[1]["values_turtle"], nodes["partnership"])
+    # The partnership keeps its field of partners (more than two may take part); the period's field of
+    # its partnership is hidden, as the partnership it could choose is the one being made.
+    links = [[str(nodes["partnership"]), str(RP_PARTNER), str(nodes["partner"]), False],
+             [str(nodes["status"]), str(RP_PARTNERSHIP), str(nodes["partnership"]), True]]
+    return _form_page(NEW_PARTNERSHIP, "partnership", forms, "", new=True, links=links)
+
+
+def _with_liberec_region(values_turtle: str, partnership: URIRef) -> str:
+    """The partnership's values with its other partner, the Liberec Region, chosen."""
+    values = Graph().parse(data=values_turtle, format="turtle") if values_turtle else Graph()
+    values.add((partnership, RP_PARTNER, LIBEREC_REGION))
+    return values.serialize(format="turtle")
 
 
 @blueprint.route("/partnership/<name>/edit")
@@ -130,7 +150,8 @@ def edit(name: str) -> str:
     kind = kind_of(form_sources(), types)
     if kind is None:
         abort(404)
-    return _form_page(name, kind, subject, values, revision, new=False, types=types)
+    return _form_page(name, kind, [_form_entry(kind, subject, values, types)], revision, new=False,
+                      subject=str(subject))
 
 
 def _title_key(kind: str, new: bool) -> str:
@@ -140,15 +161,27 @@ def _title_key(kind: str, new: bool) -> str:
     return "edit_form_new_title" if new else "edit_form_edit_title"
 
 
-def _form_page(name: str, kind: str, subject: URIRef, values: Graph, revision: str, new: bool,
-               types: list | None = None) -> str:
+def _form_entry(kind: str, subject: URIRef, values: Graph, types: list | None = None, heading: str = "") -> dict:
+    """One form of a page: its shapes, root class, values and subject, the classes an existing resource
+    keeps, and the word that heads it on a page of several forms."""
+    return {"kind": kind, "heading": heading, "shapes_url": url_for("edit_forms.shapes_of", kind=kind),
+            "root": str(KINDS[kind]), "values_subject": str(subject),
+            "values_turtle": values.serialize(format="turtle") if len(values) else "",
+            "types": json.dumps([str(each) for each in types or []])}
+
+
+def _form_page(name: str, kind: str, forms: list[dict], revision: str, new: bool, subject: str = "",
+               links: list | None = None) -> str:
+    """The page of `forms` (the first of kind `kind`, or several posted as one graph, linked by `links`:
+    [subject, property, object, whether the subject's field of the property is hidden] of their nodes),
+    saved into partnership `name`'s file."""
     language = current_language()
-    shapes, _ = _form(kind)
+    classes: dict = {}
+    for form in forms:
+        classes.update(form_classes(_form(form["kind"])[0]))
     page = {
         "name": name, "kind": kind, "new": new, "revision": revision, "title_key": _title_key(kind, new),
-        "subject": "" if new else str(subject), "values_subject": str(subject),
-        "values_turtle": values.serialize(format="turtle") if len(values) else "",
-        "shapes_url": url_for("edit_forms.shapes_of", kind=kind),
+        "subject": subject, "forms": forms, "links": json.dumps(links or []),
         "choices_url": (url_for("edit_forms.choices", name=name) if name != NEW_PARTNERSHIP
                         else url_for("edit_forms.choices")),
         # A new partnership has no file yet: its form posts to the endpoints that make one.
@@ -157,10 +190,8 @@ def _form_page(name: str, kind: str, subject: URIRef, values: Graph, revision: s
         "save_url": (url_for("edit_save.save", name=name) if name != NEW_PARTNERSHIP
                      else url_for("edit_save.save_new")),
         "changes_url": url_for("edit_review.changes"),
-        "form_classes": json.dumps(form_classes(shapes)),
+        "form_classes": json.dumps(classes),
         "prefixes": json.dumps(prefixes_for(CANONICAL_BASE)),
-        "root": str(KINDS[kind]),
-        "types": json.dumps([str(each) for each in types or []]),
         "language": language if language in LANGUAGES else LANGUAGES[0],
     }
     return render_template("edit_form.html", editor=signed_in_editor(), page=page)

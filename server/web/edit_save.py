@@ -103,9 +103,10 @@ def _author() -> Author:
 
 
 def _problem(problem: Problem) -> dict:
-    """A problem as the form shows it at its field: the focus node's IRI and the property path."""
-    return {"severity": problem.severity, "focus": str(problem.focus_node), "path": problem.path,
-            "message": problem.message}
+    """A problem as the form shows it at its field: the focus node's IRI, the node the form sent for it
+    (the focus node, or the urn:uuid: a new resource had in the form) and the property path."""
+    return {"severity": problem.severity, "focus": str(problem.focus_node),
+            "node": str(problem.sent_as or problem.focus_node), "path": problem.path, "message": problem.message}
 
 
 def _shapes() -> Graph:

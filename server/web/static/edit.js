@@ -8,16 +8,17 @@
   var RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type";
   var CHECK_DELAY_MS = 800;
 
-  var shaclForm = document.querySelector("shacl-form");
+  // A page has one form, or several (a new partnership: its partner, itself, its first status) sent as
+  // one graph with the links between their resources (data-links: [subject, property, object]).
+  var shaclForms = Array.prototype.slice.call(document.querySelectorAll("shacl-form"));
   var panel = document.getElementById("edit-form");
   var outcome = document.getElementById("edit-outcome");
   var problemsBox = document.getElementById("edit-problems");
-  if (!shaclForm || !panel || !outcome || !problemsBox) {
+  if (!shaclForms.length || !panel || !outcome || !problemsBox) {
     return;
   }
   var formClasses = JSON.parse(panel.dataset.formClasses || "{}");
-  var keptTypes = JSON.parse(panel.dataset.types || "[]");
-  var subject = panel.dataset.valuesSubject;
+  var links = JSON.parse(panel.dataset.links || "[]");
   var prefixes = JSON.parse(panel.dataset.prefixes || "{}");
 
   // On a narrow screen each field's name goes above its input (the component puts it beside).
@@ -28,7 +29,7 @@
   // The component speaks English of its own ("--- please choose ---", "Remove …", "Add …", a language
   // chooser named only by its title): say it in the page's language, and give every control a name
   // that assistive technology reads.
-  function localiseControls() {
+  function localiseControls(shaclForm) {
     var root = shaclForm.shadowRoot;
     var words = panel.dataset;
     root.querySelectorAll("input, select, textarea").forEach(function (control) {
@@ -57,30 +58,57 @@
     });
   }
 
+  function choices(cls) {
+    var url = panel.dataset.choicesUrl + "?class=" + encodeURIComponent(cls);
+    return fetch(url, { credentials: "same-origin" }).then(function (answer) {
+      return answer.ok ? answer.text() : "";
+    });
+  }
+
+  // The field a link of the page fills (a new status period's partnership: the one being made) is hidden.
+  function hideLinkedFields(shaclForm) {
+    links.forEach(function (link) {
+      if (link[3] && link[0] === shaclForm.dataset.valuesSubject) {
+        shaclForm.shadowRoot.querySelectorAll('[data-path="' + CSS.escape(link[1]) + '"]').forEach(function (field) {
+          field.style.display = "none";
+        });
+      }
+    });
+  }
+
   customElements.whenDefined("shacl-form").then(function () {
-    var style = document.createElement("style");
-    style.textContent = NARROW;
-    shaclForm.shadowRoot.append(style);
-    localiseControls();
-    new MutationObserver(localiseControls).observe(shaclForm.shadowRoot, { childList: true, subtree: true });
-    shaclForm.setClassInstanceProvider(function (cls) {
-      var url = panel.dataset.choicesUrl + "?class=" + encodeURIComponent(cls);
-      return fetch(url, { credentials: "same-origin" }).then(function (answer) {
-        return answer.ok ? answer.text() : "";
-      });
+    shaclForms.forEach(function (shaclForm) {
+      var style = document.createElement("style");
+      style.textContent = NARROW;
+      shaclForm.shadowRoot.append(style);
+      localiseControls(shaclForm);
+      hideLinkedFields(shaclForm);
+      new MutationObserver(function () { localiseControls(shaclForm); hideLinkedFields(shaclForm); })
+        .observe(shaclForm.shadowRoot, { childList: true, subtree: true });
+      shaclForm.setClassInstanceProvider(choices);
     });
   });
 
-  // The form's graph as N-Triples (which is Turtle), with our classes in place of the form's.
-  function graphText() {
+  // One form's graph as N-Triples lines; an existing resource keeps its own classes (a visit stays a
+  // visit, not only an event).
+  function formLines(shaclForm) {
     var text = shaclForm.serialize("application/n-triples");
     var lines = text.split("\n").filter(function (line) { return line.trim() !== ""; });
-    var root = "<" + subject + "> <" + RDF_TYPE + "> <" + panel.dataset.root + "> .";
+    var subject = shaclForm.dataset.valuesSubject;
+    var keptTypes = JSON.parse(shaclForm.dataset.lodpubTypes || "[]");
+    var root = "<" + subject + "> <" + RDF_TYPE + "> <" + shaclForm.dataset.lodpubRoot + "> .";
     if (keptTypes.length) {
-      // an existing resource keeps its own classes (a visit stays a visit, not only an event)
       lines = lines.filter(function (line) { return line.trim() !== root; });
       keptTypes.forEach(function (cls) { lines.push("<" + subject + "> <" + RDF_TYPE + "> <" + cls + "> ."); });
     }
+    return lines;
+  }
+
+  // The forms' graphs and their links as N-Triples (which is Turtle), with our classes in place of the form's.
+  function graphText() {
+    var lines = [];
+    shaclForms.forEach(function (shaclForm) { lines = lines.concat(formLines(shaclForm)); });
+    links.forEach(function (link) { lines.push("<" + link[0] + "> <" + link[1] + "> <" + link[2] + "> ."); });
     lines = lines.map(function (line) {
       Object.keys(formClasses).forEach(function (formClass) {
         line = line.split("<" + formClass + ">").join("<" + formClasses[formClass] + ">");
@@ -107,7 +135,9 @@
   function clearProblems() {
     problemsBox.hidden = true;
     problemsBox.replaceChildren();
-    shaclForm.shadowRoot.querySelectorAll(".lodpub-problem").forEach(function (node) { node.remove(); });
+    shaclForms.forEach(function (shaclForm) {
+      shaclForm.shadowRoot.querySelectorAll(".lodpub-problem").forEach(function (node) { node.remove(); });
+    });
   }
 
   function problemNode(problem) {
@@ -135,13 +165,18 @@
     });
   }
 
-  // The first field of the form (its shadow tree) for a property the path names.
-  function fieldOf(path) {
+  // The first field for a property the path names: in the form of the problem's node (the node the
+  // form sent), else in the first form that has one.
+  function fieldOf(path, node) {
     var iris = pathIris(path || "");
-    for (var index = 0; index < iris.length; index++) {
-      var field = shaclForm.shadowRoot.querySelector('[data-path="' + CSS.escape(iris[index]) + '"]');
-      if (field) {
-        return field;
+    var own = shaclForms.filter(function (shaclForm) { return shaclForm.dataset.valuesSubject === node; });
+    var forms = own.length ? own : shaclForms;
+    for (var each = 0; each < forms.length; each++) {
+      for (var index = 0; index < iris.length; index++) {
+        var field = forms[each].shadowRoot.querySelector('[data-path="' + CSS.escape(iris[index]) + '"]');
+        if (field) {
+          return field;
+        }
       }
     }
     return null;
@@ -152,7 +187,7 @@
     clearProblems();
     var top = [];
     problems.forEach(function (problem) {
-      var field = fieldOf(problem.path);
+      var field = fieldOf(problem.path, problem.node || problem.focus);
       if (field) {
         field.after(problemNode(problem));
       } else {
@@ -193,9 +228,11 @@
       }
     });
   }
-  shaclForm.addEventListener("change", function () {
-    clearTimeout(timer);
-    timer = setTimeout(check, CHECK_DELAY_MS);
+  shaclForms.forEach(function (shaclForm) {
+    shaclForm.addEventListener("change", function () {
+      clearTimeout(timer);
+      timer = setTimeout(check, CHECK_DELAY_MS);
+    });
   });
 
   panel.addEventListener("submit", function (event) {

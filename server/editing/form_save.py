@@ -123,14 +123,12 @@ def check_form(settings: Settings, name: str | None, form: Form, lang: str, shap
         raise FormError("a new partnership is not made in another's file")
     proposed = proposed_text(settings, name, form)
     name = proposed.name
-    path = settings.data_dir / PARTNERSHIPS_FOLDER / f"{name}.ttl"
-    if not path.exists():
-        _refuse_taken(settings.data_dir, name)
-    if path.exists():
+    if (settings.data_dir / PARTNERSHIPS_FOLDER / f"{name}.ttl").exists():
         before = set(_problems_now(settings, name, lang, shapes))
         brought = [problem for problem in validate_change(settings, name, proposed.text, lang, shapes)
                    if problem not in before]
     else:  # a new file brings the problems of what it describes, not those of the other files
+        _refuse_taken(settings.data_dir, name)
         described = set(parse_turtle(proposed.text).subjects())
         brought = [problem for problem in validate_change(settings, name, proposed.text, lang, shapes)
                    if problem.focus_node in described]

@@ -119,3 +119,11 @@ def test_classes_stay_choices_and_required_counts_are_kept(forms):
 def test_unknown_kind_is_refused(sources):
     with pytest.raises(KeyError):
         form_shapes(sources, "../../etc/passwd")
+
+
+def test_a_status_offers_the_event_that_began_it(forms):
+    """"signed" and "notice given" need the event that began them: the status form has that field."""
+    status = forms["status"]
+    cause = fields(status, RP.StatusPeriod)[RP.causedBy]
+    assert status.value(cause, SH["class"]) == URIRef("https://schema.org/Event")
+    assert {name.language for name in status.objects(cause, SH.name)} == {"cs", "en"}

@@ -4,6 +4,7 @@ signed-in editor's valid, current change touches a file. In process, on a copy o
 import hashlib
 import shutil
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 from conftest import CHECKOUT
@@ -332,3 +333,16 @@ def test_a_new_regions_missing_english_name_is_422_at_its_field_in_its_form(edit
     at_partner = [problem for problem in answer.get_json()["problems"] if problem["node"] == PARTNER]
     assert at_partner and all("rdfs:label" in problem["path"] for problem in at_partner), answer.get_json()
     assert not list((data / "partnerships").glob("antalya*"))
+
+
+def test_a_saved_event_not_yet_published_is_offered_as_a_cause(editor: Browser, data: Path) -> None:
+    """A new status begun by a new event: the event, saved but not published, is among the choices."""
+    choices = f"/edit/partnership/bursa/choices.ttl?class={quote('https://schema.org/Event', safe='')}"
+    before = parse_turtle(editor.get(choices).get_data(as_text=True))
+    meeting_iri = URIRef(EV + "bursa-2012-03-meeting")
+    assert (meeting_iri, None, None) not in before
+    assert URIRef(EV + "bursa-2011-11-01-signing") in set(before.subjects())  # from the release
+    assert editor.post(SAVE, fields(editor, data, meeting())).status_code == 200
+    after = parse_turtle(editor.get(choices).get_data(as_text=True))
+    assert {label.language for label in after.objects(meeting_iri, RDFS.label)} == {"cs", "en"}
+    assert set(before.subjects()) < set(after.subjects())

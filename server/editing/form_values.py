@@ -12,7 +12,7 @@ from rdflib.term import Node
 
 from .blocks import parse_turtle
 from .form_shapes import FORM_BASE, KINDS
-from .form_terms import LANGUAGES, RP, Sources
+from .form_terms import LANGUAGES, RP, TIME, Sources
 from .form_time_shapes import TIME_PATHS, choice_iri
 
 # The order of the partnership's page; "event" and "status" are listed apart, in the chronology's order.
@@ -108,3 +108,24 @@ def form_classes(shapes: Graph) -> dict[str, str]:
     """The form-only classes of `shapes` and the class of our vocabulary each stands for."""
     return {str(choice): str(cls) for choice, _, cls in shapes.triples((None, RDFS.subClassOf, None))
             if str(choice).startswith(FORM_BASE)}
+
+
+def file_choices(graph: Graph, sources: Sources, cls: URIRef) -> Graph:
+    """The choices of class `cls` that partnership file `graph` describes (saved, perhaps not yet
+    published), as the choices endpoint gives them: each typed `cls`, with its cs and en labels; for
+    time:TemporalEntity, the named times its events and status periods have."""
+    if cls == TIME.TemporalEntity:
+        found = {time for prop in (TIME.hasTime, TIME.hasBeginning) for time in graph.objects(None, prop)}
+        found |= {part for time in set(found) for prop in (TIME.hasBeginning, TIME.hasEnd)
+                  for part in graph.objects(time, prop)}
+    else:
+        found = {subject for subject, kind in graph.subject_objects(RDF.type)
+                 if isinstance(kind, URIRef) and cls in sources.superclasses(kind)}
+    choices = Graph(bind_namespaces="none")
+    for instance in found:
+        if isinstance(instance, URIRef):
+            choices.add((instance, RDF.type, cls))
+            for label in graph.objects(instance, RDFS.label):
+                if isinstance(label, Literal) and label.language in LANGUAGES:
+                    choices.add((instance, RDFS.label, label))
+    return choices

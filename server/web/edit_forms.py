@@ -12,9 +12,10 @@ import uuid
 from flask import Blueprint, Response, abort, current_app, render_template, request, url_for
 from rdflib import RDF, RDFS, Graph, Literal, URIRef
 
+from ..editing.blocks import parse_turtle
 from ..editing.form_shapes import KINDS, form_shapes
 from ..editing.form_terms import LANGUAGES, TIME
-from ..editing.form_values import empty_texts, form_classes, form_values, kind_of
+from ..editing.form_values import empty_texts, file_choices, form_classes, form_values, kind_of
 from ..namespaces import CANONICAL_BASE, prefixes_for, rebase_iri
 from . import store
 from .edit import PARTNERSHIP_PATH
@@ -81,10 +82,10 @@ def _form(kind: str) -> tuple[Graph, str]:
 @blueprint.route("/choices.ttl", defaults={"name": None})
 def choices(name: str | None) -> Response:
     """The instances of the class `?class=` in the served release, labelled, as the form's files name them;
-    for time:TemporalEntity, the named times of partnership `name`; 404 when `name` has no file (it goes
-    into the query, so it must be a partnership's name)."""
-    if name is not None:
-        partnership_file_text(name)
+    for time:TemporalEntity, the named times of partnership `name`. With `name`, also those its file
+    describes, saved but perhaps not yet published (a new event, chosen as the cause of a new status).
+    404 when `name` has no file (it goes into the query, so it must be a partnership's name)."""
+    text = partnership_file_text(name)[0] if name is not None else ""
     cls = request.args.get("class", "")
     if not cls.startswith(("http://", "https://")) or any(character in cls for character in "<>\"{} \n"):
         abort(400)
@@ -101,6 +102,8 @@ def choices(name: str | None) -> Response:
         found.add((instance, RDF.type, URIRef(cls)))
         if row.get("label") is not None:
             found.add((instance, RDFS.label, Literal(str(row["label"]), lang=row["label"].language)))
+    if text:
+        found += file_choices(parse_turtle(text), form_sources(), URIRef(cls))
     return Response(found.serialize(format="turtle"), mimetype="text/turtle")
 
 

@@ -140,16 +140,30 @@ def test_the_vendored_component_is_the_one_its_notice_names():
     assert (VENDOR / "LICENSE").read_text(encoding="utf-8").startswith("MIT License")
 
 
-def test_a_new_partnership_page_has_the_forms_of_its_partner_itself_and_its_first_status(editor):
+def test_a_new_partnership_page_has_the_forms_of_its_partner_itself_its_signing_and_first_status(editor):
     page = editor.get("/edit/new-partnership?lang=en").get_data(as_text=True)
     forms = re.findall(r"<shacl-form\b[^>]*>", page, re.S)
     assert [attribute(form, "shacl-form", "data-shapes-url") for form in forms] == [
-        "/edit/forms/partner.ttl", "/edit/forms/partnership.ttl", "/edit/forms/status.ttl"]
-    assert re.findall(r"<h2>([^<]*)</h2>", page) == ["The new partner", "The partnership", "The first status"]
-    partner, partnership, status = (attribute(form, "shacl-form", "data-values-subject") for form in forms)
-    values = Graph().parse(data=attribute(forms[1], "shacl-form", "data-values"), format="turtle")
-    assert (URIRef(partnership), URIRef(RP + "partner"), URIRef(BASE + "id/region/liberec-region")) in values
+        "/edit/forms/partner.ttl", "/edit/forms/partnership.ttl", "/edit/forms/agreement.ttl",
+        "/edit/forms/event.ttl", "/edit/forms/status.ttl"]
+    assert re.findall(r"<h2>([^<]*)</h2>", page) == [
+        "The new partner", "The partnership", "The agreement", "The signing of the agreement", "The first status"]
+    partner, partnership, agreement, signing, status = (attribute(form, "shacl-form", "data-values-subject")
+                                                        for form in forms)
+    liberec = URIRef(BASE + "id/region/liberec-region")
+    values = [Graph().parse(data=attribute(form, "shacl-form", "data-values"), format="turtle") for form in forms]
+    assert (URIRef(partnership), URIRef(RP + "partner"), liberec) in values[1]
+    assert (URIRef(agreement), URIRef(RP + "party"), liberec) in values[2]
+    assert (URIRef(signing), URIRef("http://purl.org/dc/terms/type"),
+            URIRef(BASE + "vocabulary/event-kinds/signing")) in values[3]
     panel = re.search(r'<form id="edit-form".*?</form>', page, re.S).group(0)
     links = json.loads(attribute(panel, "form", "data-links"))
-    assert links == [[partnership, RP + "partner", partner, False], [status, RP + "partnership", partnership, True]]
-    assert all(node.startswith("urn:uuid:") for node in (partner, partnership, status))
+    assert [partnership, RP + "partner", partner, False] in links
+    assert [status, RP + "partnership", partnership, True] in links
+    assert [status, RP + "causedBy", signing, True] in links
+    assert [signing, RP + "agreement", agreement, True] in links
+    assert all(node.startswith("urn:uuid:") for node in (partner, partnership, agreement, signing, status))
+    # the agreement and its signing are one optional part, left out until the editor ticks it in
+    blocks = re.findall(r'<div class="edit-form-block"([^>]*)>', page)
+    assert [" hidden" in block for block in blocks] == [False, False, True, True, False]
+    assert len(re.findall(r'class="edit-part-choice"', page)) == 1

@@ -9,7 +9,7 @@ from urllib.parse import quote
 import pytest
 from conftest import CHECKOUT
 from rdflib import Literal, URIRef
-from rdflib.namespace import RDFS
+from rdflib.namespace import RDF, RDFS, TIME
 from test_editing_form_changes import HEADER, meeting
 from test_web_edit_auth import Browser, editing_app, signed_in
 from test_web_edit_auth import editors_file as editors_file  # a fixture: the editors file with alice
@@ -318,6 +318,48 @@ def test_the_three_forms_of_a_new_partnership_save_one_file_that_describes_the_n
     blocks = [created.index(f"\n{name}\n") for name in
               ("ptn:antalya-province", "reg:antalya-province", "stp:antalya-province-1-stagnating")]
     assert blocks == sorted(blocks)  # in the data's order: the partnership, its partner, its status
+
+
+AGREEMENT, SIGNING = (f"urn:uuid:00000000-0000-4000-8000-00000000000{n}" for n in (4, 5))
+
+
+def signed_forms() -> str:
+    """What the new partnership's page posts with its optional part ticked in: the agreement and the
+    signing it began with, the first status "signed" begun by it, on the signing's day."""
+    return three_forms().split(f"    <{PERIOD}>")[0] + f"""
+    @prefix agk: <https://data.kraj-lbc.cz/partnerships/vocabulary/agreement-kinds/> .
+    <{AGREEMENT}> a rp:Agreement ; dcterms:type agk:memorandum ;
+        dcterms:title "Memorandum o spolupráci mezi Libereckým krajem a provincií Antalya"@cs ;
+        rp:party reg:liberec-region , <{PARTNER}> ; rp:establishes <{PARTNERSHIP}> ;
+        rdfs:label "Memorandum s Antalyí"@cs , "Memorandum with Antalya"@en .
+    <{SIGNING}> a rp:Event ; dcterms:type evk:signing ; rp:agreement <{AGREEMENT}> ;
+        rp:partnership <{PARTNERSHIP}> ;
+        time:hasTime [ a time:Instant ; rp:precision prec:day ; time:inXSDDate "2026-11-20"^^xsd:date ] ;
+        dcterms:description "Podpis memoranda."@cs , "The signing of the memorandum."@en ;
+        rdfs:label "Podpis memoranda s Antalyí"@cs , "Signing of the memorandum with Antalya"@en .
+    <{PERIOD}> a rp:StatusPeriod ; rp:partnership <{PARTNERSHIP}> ; rp:status st:signed ;
+        rp:causedBy <{SIGNING}> ;
+        time:hasBeginning [ a time:Instant ; rp:precision prec:day ; time:inXSDDate "2026-11-20"^^xsd:date ] ;
+        rp:reason "Memorandum bylo podepsáno."@cs , "The memorandum was signed."@en ;
+        rdfs:label "Antalya: podepsáno"@cs , "Antalya: signed"@en ."""
+
+
+def test_a_new_partnership_that_began_with_a_signing_is_signed_by_it(editor: Browser, data: Path) -> None:
+    sent = {**fields(editor, data, signed_forms(), kind="partnership"), "revision": ""}
+    checked = editor.post("/edit/new-partnership/check", sent).get_json()["problems"]
+    assert [problem for problem in checked if problem["severity"] == "Violation"] == []
+    answer = editor.post("/edit/new-partnership/save", {**sent, "csrf_token": editor.token("/edit/")})
+    assert answer.status_code == 200, answer.get_json()
+    graph = parse_turtle((data / "partnerships" / "antalya-province.ttl").read_text(encoding="utf-8"))
+    signing = URIRef(EV + "antalya-province-2026-11-20-signing")
+    assert (signing, RDF.type, URIRef(RP + "Signing")) in graph  # a signing is an rp:Signing, as the data types it
+    period = URIRef(PREFIXES["stp"] + "antalya-province-1-signed")
+    assert graph.value(period, URIRef(RP + "causedBy")) == signing
+    # the period begins at the signing's time: one named day, not a copy
+    assert graph.value(period, TIME.hasBeginning) == graph.value(signing, TIME.hasTime) == URIRef(
+        PREFIXES["t"] + "2026-11-20")
+    agreement = graph.value(signing, URIRef(RP + "agreement"))
+    assert graph.value(agreement, URIRef(RP + "establishes")) == URIRef(PREFIXES["ptn"] + "antalya-province")
 
 
 def test_a_new_regions_missing_english_name_is_422_at_its_field_in_its_form(editor: Browser, data: Path) -> None:

@@ -69,8 +69,8 @@ def apply_form(file_graph: Graph, form: Graph, kind: str, subject: str | None, k
         form = name_times(form)
     except ValueError as error:
         raise FormError(str(error)) from error
-    if kind == "event" and is_new(root):
-        _type_event(form, root, partnership)
+    for event in _new_events(form):  # the root, or the signing a new partnership's page begins with
+        _type_event(form, event, partnership)
     minted = Minter(file_graph, form, partnership, known).mint(root)
     form = _renamed(form, minted)
     root = minted.get(root, root)
@@ -88,11 +88,16 @@ def _root(file_graph: Graph, form: Graph, kind: str, subject: str | None) -> Nod
         if (iri, None, None) not in file_graph or (iri, None, None) not in form:
             raise FormError(f"{subject} is not described in this partnership's file and form")
         return iri
-    classes = _EVENT_TYPES if kind == "event" else {KINDS[kind]}
-    roots = {node for node, _, cls in form.triples((None, RDF.type, None)) if cls in classes and is_new(node)}
+    roots = (_new_events(form) if kind == "event" else
+             {node for node in form.subjects(RDF.type, KINDS[kind]) if is_new(node)})
     if len(roots) != 1:
         raise FormError(f"the form must describe one new {kind}, not {len(roots)}")
     return roots.pop()
+
+
+def _new_events(form: Graph) -> set[Node]:
+    """The new events the form describes."""
+    return {node for node, _, cls in form.triples((None, RDF.type, None)) if cls in _EVENT_TYPES and is_new(node)}
 
 
 def _type_event(form: Graph, event: Node, partnership: URIRef | None) -> None:

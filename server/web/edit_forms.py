@@ -8,9 +8,10 @@ Behind edit_guard.guard, like every page under /edit/; registered by editing.py 
 
 import json
 import uuid
+from dataclasses import dataclass
 
 from flask import Blueprint, Response, abort, current_app, render_template, request, url_for
-from rdflib import RDF, RDFS, Graph, Literal, URIRef
+from rdflib import DCTERMS, RDF, RDFS, Graph, Literal, URIRef
 
 from ..editing.blocks import parse_turtle
 from ..editing.form_shapes import KINDS, form_shapes
@@ -29,11 +30,50 @@ FORMS = "lodpub_form_shapes"
 NEW_PARTNERSHIP = "new"
 # At most this many choices of one class: a select of more helps nobody (and bounds the answer).
 MAX_CHOICES = 2000
-# The forms of a new partnership's page, in the order an office thinks of them, with their headings.
-NEW_PARTNERSHIP_FORMS = {"partner": "edit_form_new_partner", "partnership": "edit_form_kind_partnership",
-                         "status": "edit_form_first_status"}
+
+
+@dataclass(frozen=True)
+class PageForm:
+    """One form of a page of several: its kind, the word that heads it, and the optional part of the
+    page it belongs to (the editor ticks a part in, or leaves it out; "": always sent)."""
+
+    kind: str
+    heading: str
+    part: str = ""
+
+
+# The forms of a new partnership's page, by the role of their resource, in the order an office thinks
+# of them. A partnership mostly begins with the signing of an agreement: that part is optional, as a
+# first status may have no event that began it (negotiations).
+NEW_PARTNERSHIP_FORMS = {
+    "partner": PageForm("partner", "edit_form_new_partner"),
+    "partnership": PageForm("partnership", "edit_form_kind_partnership"),
+    "agreement": PageForm("agreement", "edit_form_agreement", part="edit_form_part_signing"),
+    "signing": PageForm("event", "edit_form_signing", part="edit_form_part_signing"),
+    "status": PageForm("status", "edit_form_first_status"),
+}
 RP_PARTNER = URIRef(CANONICAL_BASE + "ontology/partner")
 RP_PARTNERSHIP = URIRef(CANONICAL_BASE + "ontology/partnership")
+RP_PARTY = URIRef(CANONICAL_BASE + "ontology/party")
+RP_ESTABLISHES = URIRef(CANONICAL_BASE + "ontology/establishes")
+RP_AGREEMENT = URIRef(CANONICAL_BASE + "ontology/agreement")
+RP_CAUSED_BY = URIRef(CANONICAL_BASE + "ontology/causedBy")
+SIGNING_KIND = URIRef(CANONICAL_BASE + "vocabulary/event-kinds/signing")
+# How a new partnership's resources are linked by the page: (subject's role, property, object's role,
+# whether the subject's field of the property is hidden, as what it could choose is being made).
+# The partnership and the agreement keep their fields of partners and parties: more may take part.
+NEW_PARTNERSHIP_LINKS = [
+    ("partnership", RP_PARTNER, "partner", False),
+    ("agreement", RP_PARTY, "partner", False),
+    ("agreement", RP_ESTABLISHES, "partnership", True),
+    ("signing", RP_AGREEMENT, "agreement", True),
+    ("signing", RP_PARTNERSHIP, "partnership", True),
+    ("status", RP_PARTNERSHIP, "partnership", True),
+    ("status", RP_CAUSED_BY, "signing", True),
+]
+# What a new partnership's forms start with: the Liberec Region as a partner and party, the kind signing.
+NEW_PARTNERSHIP_VALUES = [("partnership", RP_PARTNER, None), ("agreement", RP_PARTY, None),
+                          ("signing", DCTERMS.type, SIGNING_KIND)]
 LIBEREC_REGION = URIRef(CANONICAL_BASE + "id/region/liberec-region")
 
 INSTANCES = """
@@ -123,24 +163,19 @@ def new(name: str, kind: str) -> str:
 
 @blueprint.route("/new-partnership")
 def new_partnership() -> str:
-    """The empty forms of a new partner, its partnership with the Liberec Region and the first status
-    period, one after another (the file is made when they are saved together)."""
-    nodes = {kind: URIRef(f"urn:uuid:{uuid.uuid4()}") for kind in NEW_PARTNERSHIP_FORMS}
-    forms = [_form_entry(kind, nodes[kind], empty_texts(_form(kind)[0], KINDS[kind], nodes[kind]),
-                         heading=heading) for kind, heading in NEW_PARTNERSHIP_FORMS.items()]
-    forms[1]["values_turtle"] = _with_liberec_region(forms[1]["values_turtle"], nodes["partnership"])
-    # The partnership keeps its field of partners (more than two may take part); the period's field of
-    # its partnership is hidden, as the partnership it could choose is the one being made.
-    links = [[str(nodes["partnership"]), str(RP_PARTNER), str(nodes["partner"]), False],
-             [str(nodes["status"]), str(RP_PARTNERSHIP), str(nodes["partnership"]), True]]
+    """The empty forms of a new partner, its partnership with the Liberec Region, the agreement and
+    signing it began with (optional) and the first status period, one after another (the file is made
+    when they are saved together)."""
+    nodes = {role: URIRef(f"urn:uuid:{uuid.uuid4()}") for role in NEW_PARTNERSHIP_FORMS}
+    values = {role: empty_texts(_form(form.kind)[0], KINDS[form.kind], nodes[role])
+              for role, form in NEW_PARTNERSHIP_FORMS.items()}
+    for role, prop, value in NEW_PARTNERSHIP_VALUES:
+        values[role].add((nodes[role], prop, value or LIBEREC_REGION))
+    forms = [_form_entry(form.kind, nodes[role], values[role], heading=form.heading, part=form.part)
+             for role, form in NEW_PARTNERSHIP_FORMS.items()]
+    links = [[str(nodes[subject]), str(prop), str(nodes[obj]), hidden]
+             for subject, prop, obj, hidden in NEW_PARTNERSHIP_LINKS]
     return _form_page(NEW_PARTNERSHIP, "partnership", forms, "", new=True, links=links)
-
-
-def _with_liberec_region(values_turtle: str, partnership: URIRef) -> str:
-    """The partnership's values with its other partner, the Liberec Region, chosen."""
-    values = Graph().parse(data=values_turtle, format="turtle") if values_turtle else Graph()
-    values.add((partnership, RP_PARTNER, LIBEREC_REGION))
-    return values.serialize(format="turtle")
 
 
 @blueprint.route("/partnership/<name>/edit")
@@ -164,10 +199,11 @@ def _title_key(kind: str, new: bool) -> str:
     return "edit_form_new_title" if new else "edit_form_edit_title"
 
 
-def _form_entry(kind: str, subject: URIRef, values: Graph, types: list | None = None, heading: str = "") -> dict:
+def _form_entry(kind: str, subject: URIRef, values: Graph, types: list | None = None, heading: str = "",
+                part: str = "") -> dict:
     """One form of a page: its shapes, root class, values and subject, the classes an existing resource
-    keeps, and the word that heads it on a page of several forms."""
-    return {"kind": kind, "heading": heading, "shapes_url": url_for("edit_forms.shapes_of", kind=kind),
+    keeps, and the word that heads it on a page of several forms, and the optional part it belongs to."""
+    return {"kind": kind, "heading": heading, "part": part, "shapes_url": url_for("edit_forms.shapes_of", kind=kind),
             "root": str(KINDS[kind]), "values_subject": str(subject),
             "values_turtle": values.serialize(format="turtle") if len(values) else "",
             "types": json.dumps([str(each) for each in types or []])}

@@ -104,11 +104,23 @@
     return lines;
   }
 
+  // A part of the page the editor left out (the signing a new partnership began with) is not sent,
+  // nor are the links to or from its resources.
+  function sent(shaclForm) {
+    return !shaclForm.closest(".edit-form-block[hidden]");
+  }
+
   // The forms' graphs and their links as N-Triples (which is Turtle), with our classes in place of the form's.
   function graphText() {
     var lines = [];
-    shaclForms.forEach(function (shaclForm) { lines = lines.concat(formLines(shaclForm)); });
-    links.forEach(function (link) { lines.push("<" + link[0] + "> <" + link[1] + "> <" + link[2] + "> ."); });
+    var left = shaclForms.filter(function (shaclForm) { return !sent(shaclForm); })
+      .map(function (shaclForm) { return shaclForm.dataset.valuesSubject; });
+    shaclForms.filter(sent).forEach(function (shaclForm) { lines = lines.concat(formLines(shaclForm)); });
+    links.forEach(function (link) {
+      if (left.indexOf(link[0]) < 0 && left.indexOf(link[2]) < 0) {
+        lines.push("<" + link[0] + "> <" + link[1] + "> <" + link[2] + "> .");
+      }
+    });
     lines = lines.map(function (line) {
       Object.keys(formClasses).forEach(function (formClass) {
         line = line.split("<" + formClass + ">").join("<" + formClasses[formClass] + ">");
@@ -140,13 +152,24 @@
     });
   }
 
+  // A violation keeps the record from being saved; a warning or an info is a note, and does not.
+  function isViolation(problem) {
+    return problem.severity === "Violation";
+  }
+
   function problemNode(problem) {
     var node = document.createElement("p");
     node.className = "lodpub-problem";
-    node.setAttribute("role", "alert");
-    node.style.color = "#a40000";
+    node.dataset.severity = problem.severity || "";
     node.style.margin = "0.2em 0 0.6em";
-    node.textContent = problem.message;
+    if (isViolation(problem)) {
+      node.setAttribute("role", "alert");
+      node.style.color = "#a40000";
+      node.textContent = problem.message;
+    } else {
+      node.style.color = "#5c4400";
+      node.textContent = outcome.dataset.note + " " + problem.message;
+    }
     return node;
   }
 
@@ -196,7 +219,7 @@
     });
     if (top.length) {
       var heading = document.createElement("p");
-      heading.textContent = outcome.dataset.problems;
+      heading.textContent = top.some(isViolation) ? outcome.dataset.problems : outcome.dataset.notes;
       problemsBox.append(heading);
       top.forEach(function (problem) { problemsBox.append(problemNode(problem)); });
       problemsBox.hidden = false;
@@ -224,14 +247,24 @@
         showProblems(problems);
         if (!problems.length) {
           say([text("p", outcome.dataset.noProblems)]);
+        } else if (!problems.some(isViolation)) {
+          say([text("p", outcome.dataset.onlyNotes)]);
         }
       }
     });
   }
-  shaclForms.forEach(function (shaclForm) {
-    shaclForm.addEventListener("change", function () {
-      clearTimeout(timer);
-      timer = setTimeout(check, CHECK_DELAY_MS);
+  function checkSoon() {
+    clearTimeout(timer);
+    timer = setTimeout(check, CHECK_DELAY_MS);
+  }
+  shaclForms.forEach(function (shaclForm) { shaclForm.addEventListener("change", checkSoon); });
+
+  // Ticking an optional part in shows its forms (and sends them); leaving it out hides them.
+  document.querySelectorAll(".edit-part-choice").forEach(function (choice) {
+    choice.addEventListener("change", function () {
+      document.querySelectorAll('.edit-form-block[data-part="' + CSS.escape(choice.dataset.part) + '"]')
+        .forEach(function (block) { block.hidden = !choice.checked; });
+      checkSoon();
     });
   });
 

@@ -250,37 +250,40 @@ def test_in_git_a_save_is_a_commit_by_the_editor_with_the_message(editor: Browse
 
 
 def test_what_the_form_has_no_field_for_stays(editor: Browser, data: Path, app) -> None:
-    """The visit's form has no field for the places visited or where it took place: a save of what the
-    form shows (as the browser sends it) leaves them, and saved as loaded leaves the file byte for byte."""
+    """The event form has no field for the larger event a signing was part of (schema:superEvent): a save
+    of what the form shows (as the browser sends it) leaves it, and saved as loaded leaves the file byte
+    for byte."""
     from rdflib import URIRef
 
     from lodpub.editing.form_save import offered_properties
 
-    visit = EV + "bursa-2010-10-06-visit"
-    turtle, _ = resource_turtle(data, "bursa", visit)
+    signing = URIRef(EV + "bursa-2011-11-01-signing")
+    turtle, _ = resource_turtle(data, "bursa", str(signing))
     loaded = parse_turtle(turtle)
     offered = offered_properties(app.extensions["lodpub"].settings, "event")
-    shown = [(s, p, o) for s, p, o in loaded if s != URIRef(visit) or p in offered]
-    assert len(shown) < len(loaded)  # the form does not show everything
+    shown = [(s, p, o) for s, p, o in loaded if s != signing or p in offered]
+    super_event = URIRef("https://schema.org/superEvent")
+    assert super_event not in offered and len(shown) < len(loaded)  # the form does not show everything
     form = parse_turtle("")
     for triple in shown:
         form.add(triple)
     before = bursa(data)
-    unchanged = editor.post(SAVE, fields(editor, data, form.serialize(format="turtle"), subject=visit))
+    unchanged = editor.post(SAVE, fields(editor, data, form.serialize(format="turtle"), subject=str(signing)))
     assert unchanged.status_code == 200 and unchanged.get_json()["recorded"] == "unchanged"
     assert bursa(data) == before
-    label = next(o for o in form.objects(URIRef(visit), URIRef(RDFS_LABEL)) if o.language == "en")
-    form.remove((URIRef(visit), URIRef(RDFS_LABEL), label))
-    form.add((URIRef(visit), URIRef(RDFS_LABEL), type(label)("A Turkish delegation visits the Region", lang="en")))
-    changed = editor.post(SAVE, fields(editor, data, form.serialize(format="turtle"), subject=visit))
+    label = next(o for o in form.objects(signing, URIRef(RDFS_LABEL)) if o.language == "en")
+    form.remove((signing, URIRef(RDFS_LABEL), label))
+    form.add((signing, URIRef(RDFS_LABEL), type(label)("Signing of the memorandum with Bursa", lang="en")))
+    changed = editor.post(SAVE, fields(editor, data, form.serialize(format="turtle"), subject=str(signing)))
     assert changed.status_code == 200, changed.get_json()
     after = parse_turtle(bursa(data).decode("utf-8"))
-    for predicate in ("rp:placeVisited", "prov:atLocation", "rp:delegation"):
+    assert set(after.objects(signing, super_event)) == {URIRef(EV + "bursa-2011-visit")}
+    # what the form has fields for now (the agreement, where it happened) is the form's, as sent
+    for predicate in ("rp:agreement", "prov:atLocation"):
         namespace, local = predicate.split(":")
         iri = URIRef(PREFIXES[namespace] + local)
-        assert set(after.objects(URIRef(visit), iri)) == set(loaded.objects(URIRef(visit), iri)) != set(), predicate
-    assert b"A Turkish delegation visits the Region" in bursa(data)
-
+        assert set(after.objects(signing, iri)) == set(loaded.objects(signing, iri)) != set(), predicate
+    assert b"Signing of the memorandum with Bursa" in bursa(data)
 
 
 PARTNER, PARTNERSHIP, PERIOD = (f"urn:uuid:00000000-0000-4000-8000-00000000000{n}" for n in (1, 2, 3))

@@ -292,8 +292,10 @@ WORDS: dict[str, dict[str, str]] = {
     "edit_form_first_status": {"cs": "První stav", "en": "The first status"},
     "edit_form_agreement": {"cs": "Dohoda", "en": "The agreement"},
     "edit_form_signing": {"cs": "Podpis dohody", "en": "The signing of the agreement"},
-    "edit_form_part_signing": {"cs": "Partnerství začalo podpisem dohody (zapsat dohodu a její podpis; stav „podepsáno“ jím pak začíná)",
-                               "en": "The partnership began with the signing of an agreement (record the agreement and its signing; the status “signed” then begins with it)"},
+    "edit_form_part_signing": {
+        "cs": "Partnerství začalo podpisem dohody (zapsat dohodu a její podpis; stav „podepsáno“ jím pak začíná)",
+        "en": "The partnership began with the signing of an agreement (record the agreement and its signing; "
+              "the status “signed” then begins with it)"},
     "edit_form_kind_partner": {"cs": "Partner", "en": "Partner"},
     "edit_form_kind_agreement": {"cs": "Dohody", "en": "Agreements"},
     "edit_form_kind_event": {"cs": "Události (v časovém pořadí)", "en": "Events (in chronological order)"},
@@ -319,8 +321,9 @@ WORDS: dict[str, dict[str, str]] = {
     "edit_form_remove": {"cs": "Odebrat", "en": "Remove"},
     "edit_form_problems": {"cs": "Záznam zatím nelze uložit:", "en": "The record cannot be saved yet:"},
     "edit_form_no_problems": {"cs": "Kontrola nenašla žádný problém.", "en": "The check found no problem."},
-    "edit_form_only_notes": {"cs": "Kontrola nenašla žádnou chybu; záznam lze uložit. U polí jsou poznámky, co zdroj možná neuvádí.",
-                             "en": "The check found no error; the record can be saved. Notes at the fields say what the source may not give."},
+    "edit_form_only_notes": {
+        "cs": "Kontrola nenašla žádnou chybu; záznam lze uložit. U polí jsou poznámky, co zdroj možná neuvádí.",
+        "en": "The check found no error; the record can be saved. Notes at the fields say what the source may not give."},
     "edit_form_notes": {"cs": "Poznámky (uložení nebrání):", "en": "Notes (they do not keep the record from being saved):"},
     "edit_form_note": {"cs": "Poznámka:", "en": "Note:"},
     "edit_form_conflict": {

@@ -83,6 +83,34 @@ def test_the_partnership_page_lists_what_its_file_describes_with_edit_links(edit
     assert "Nové partnerství" in editor.get("/edit/?lang=cs").get_data(as_text=True)
 
 
+def test_the_partnership_page_offers_a_new_record_of_each_kind_and_each_opens(editor):
+    page = editor.get("/edit/partnership/bursa?lang=en").get_data(as_text=True)
+    for kind in ("person", "post", "participation", "document", "place"):
+        section = re.search(rf'id="edit-{kind}".*?</section>', page, re.S).group(0)
+        assert f"/edit/partnership/bursa/new/{kind}" in section, kind
+        form = editor.get(f"/edit/partnership/bursa/new/{kind}?lang=en")
+        assert form.status_code == 200 and f"/edit/forms/{kind}.ttl" in form.get_data(as_text=True), kind
+    agreements = re.search(r'id="edit-agreement".*?</section>', page, re.S).group(0)
+    assert "/edit/partnership/bursa/new-agreement" in agreements
+
+
+def test_a_new_agreement_page_has_the_agreement_and_its_signing_linked(editor):
+    page = editor.get("/edit/partnership/bursa/new-agreement?lang=en").get_data(as_text=True)
+    forms = re.findall(r"<shacl-form\b[^>]*>", page, re.S)
+    assert [attribute(form, "shacl-form", "data-shapes-url") for form in forms] == [
+        "/edit/forms/agreement.ttl", "/edit/forms/event.ttl"]
+    agreement, signing = (attribute(form, "shacl-form", "data-values-subject") for form in forms)
+    values = Graph().parse(data=attribute(forms[0], "shacl-form", "data-values"), format="turtle")
+    assert (URIRef(agreement), URIRef(RP + "establishes"), URIRef(BASE + "id/partnership/bursa")) in values
+    assert set(values.objects(URIRef(agreement), URIRef(RP + "party"))) == {
+        URIRef(BASE + "id/region/bursa"), URIRef(BASE + "id/region/liberec-region")}
+    panel = re.search(r'<form id="edit-form".*?</form>', page, re.S).group(0)
+    assert json.loads(attribute(panel, "form", "data-links")) == [[signing, RP + "agreement", agreement, True]]
+    assert attribute(panel, "form", "action") == "/edit/partnership/bursa/save"
+    assert 'name="kind" value="agreement"' in panel
+    assert editor.get("/edit/partnership/nothing/new-agreement").status_code == 404
+
+
 def test_a_new_event_form_belongs_to_the_partnership_and_names_no_other_host(editor):
     page = editor.get("/edit/partnership/bursa/new/event?lang=cs").get_data(as_text=True)
     assert attribute(page, "shacl-form", "data-shapes-url") == "/edit/forms/event.ttl"

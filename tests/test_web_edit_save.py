@@ -365,6 +365,28 @@ def test_a_new_partnership_that_began_with_a_signing_is_signed_by_it(editor: Bro
     assert graph.value(agreement, URIRef(RP + "establishes")) == URIRef(PREFIXES["ptn"] + "antalya-province")
 
 
+def test_a_new_agreement_and_its_signing_are_saved_together(editor: Browser, data: Path) -> None:
+    """An agreement is valid only with its signing, and a signing with its agreement: one page saves both."""
+    turtle = HEADER + f"""@prefix agk: <https://data.kraj-lbc.cz/partnerships/vocabulary/agreement-kinds/> .
+    @prefix reg: <https://data.kraj-lbc.cz/partnerships/id/region/> .
+    @prefix ptn: <https://data.kraj-lbc.cz/partnerships/id/partnership/> .
+    <{AGREEMENT}> a rp:Agreement ; dcterms:type agk:agreement ; rp:establishes ptn:bursa ;
+        dcterms:title "Dohoda o spolupráci v cestovním ruchu"@cs ; rp:party reg:liberec-region , reg:bursa ;
+        rdfs:label "Dohoda o cestovním ruchu s Bursou"@cs , "Tourism agreement with Bursa"@en .
+    <{SIGNING}> a rp:Event ; dcterms:type evk:signing ; rp:agreement <{AGREEMENT}> ;
+        time:hasTime [ a time:Instant ; rp:precision prec:month ; time:inXSDgYearMonth "2026-10"^^xsd:gYearMonth ] ;
+        dcterms:description "Podpis dohody."@cs , "The signing of the agreement."@en ;
+        rdfs:label "Podpis dohody o cestovním ruchu"@cs , "Signing of the tourism agreement"@en ."""
+    answer = editor.post(SAVE, fields(editor, data, turtle, kind="agreement"))
+    assert answer.status_code == 200, answer.get_json()
+    graph = parse_turtle(bursa(data).decode("utf-8"))
+    signing = URIRef(EV + "bursa-2026-10-signing")
+    assert (signing, RDF.type, URIRef(RP + "Signing")) in graph
+    assert graph.value(signing, URIRef(RP + "partnership")) == URIRef(PREFIXES["ptn"] + "bursa")
+    agreement = graph.value(signing, URIRef(RP + "agreement"))
+    assert agreement == URIRef(answer.get_json()["subject"]) and str(agreement).startswith(PREFIXES["agr"])
+
+
 def test_a_new_regions_missing_english_name_is_422_at_its_field_in_its_form(editor: Browser, data: Path) -> None:
     sent = {**fields(editor, data, three_forms('"Antalya"@cs'), kind="partnership"), "revision": ""}
     checked = editor.post("/edit/new-partnership/check", sent)

@@ -52,6 +52,7 @@ NEW_PARTNERSHIP_FORMS = {
     "signing": PageForm("event", "edit_form_signing", part="edit_form_part_signing"),
     "status": PageForm("status", "edit_form_first_status"),
 }
+LIBEREC_REGION = URIRef(CANONICAL_BASE + "id/region/liberec-region")
 RP_PARTNER = URIRef(CANONICAL_BASE + "ontology/partner")
 RP_PARTNERSHIP = URIRef(CANONICAL_BASE + "ontology/partnership")
 RP_PARTY = URIRef(CANONICAL_BASE + "ontology/party")
@@ -72,9 +73,12 @@ NEW_PARTNERSHIP_LINKS = [
     ("status", RP_CAUSED_BY, "signing", True),
 ]
 # What a new partnership's forms start with: the Liberec Region as a partner and party, the kind signing.
-NEW_PARTNERSHIP_VALUES = [("partnership", RP_PARTNER, None), ("agreement", RP_PARTY, None),
+NEW_PARTNERSHIP_VALUES = [("partnership", RP_PARTNER, LIBEREC_REGION), ("agreement", RP_PARTY, LIBEREC_REGION),
                           ("signing", DCTERMS.type, SIGNING_KIND)]
-LIBEREC_REGION = URIRef(CANONICAL_BASE + "id/region/liberec-region")
+# A new agreement of a partnership: an agreement is valid only with its signing, and a signing with it.
+NEW_AGREEMENT_FORMS = {"agreement": PageForm("agreement", "edit_form_agreement"),
+                       "signing": PageForm("event", "edit_form_signing")}
+NEW_AGREEMENT_LINKS = [("signing", RP_AGREEMENT, "agreement", True)]
 
 INSTANCES = """
 PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
@@ -166,16 +170,35 @@ def new_partnership() -> str:
     """The empty forms of a new partner, its partnership with the Liberec Region, the agreement and
     signing it began with (optional) and the first status period, one after another (the file is made
     when they are saved together)."""
-    nodes = {role: URIRef(f"urn:uuid:{uuid.uuid4()}") for role in NEW_PARTNERSHIP_FORMS}
-    values = {role: empty_texts(_form(form.kind)[0], KINDS[form.kind], nodes[role])
-              for role, form in NEW_PARTNERSHIP_FORMS.items()}
-    for role, prop, value in NEW_PARTNERSHIP_VALUES:
-        values[role].add((nodes[role], prop, value or LIBEREC_REGION))
-    forms = [_form_entry(form.kind, nodes[role], values[role], heading=form.heading, part=form.part)
-             for role, form in NEW_PARTNERSHIP_FORMS.items()]
-    links = [[str(nodes[subject]), str(prop), str(nodes[obj]), hidden]
-             for subject, prop, obj, hidden in NEW_PARTNERSHIP_LINKS]
-    return _form_page(NEW_PARTNERSHIP, "partnership", forms, "", new=True, links=links)
+    return _several_forms(NEW_PARTNERSHIP, "partnership", "", NEW_PARTNERSHIP_FORMS, NEW_PARTNERSHIP_LINKS,
+                          NEW_PARTNERSHIP_VALUES)
+
+
+@blueprint.route("/partnership/<name>/new-agreement")
+def new_agreement(name: str) -> str:
+    """The empty forms of a new agreement of partnership `name` and its signing, saved together: the
+    agreement establishes the partnership and its parties are the partnership's partners, to start with."""
+    text, revision = partnership_file_text(name)
+    partnership = URIRef(f"{CANONICAL_BASE}{PARTNERSHIP_PATH}{name}")
+    partners = parse_turtle(text).objects(partnership, RP_PARTNER)
+    values = [("agreement", RP_ESTABLISHES, partnership), ("signing", DCTERMS.type, SIGNING_KIND)]
+    values += [("agreement", RP_PARTY, partner) for partner in sorted(partners) if isinstance(partner, URIRef)]
+    return _several_forms(name, "agreement", revision, NEW_AGREEMENT_FORMS, NEW_AGREEMENT_LINKS, values)
+
+
+def _several_forms(name: str, kind: str, revision: str, forms: dict[str, PageForm],
+                   links: list[tuple[str, URIRef, str, bool]], values: list[tuple[str, URIRef, URIRef]]) -> str:
+    """A page of several empty `forms` (by the role of their resource) saved together as one new `kind`
+    into partnership `name`'s file: each starts with `values` (role, property, value), and the page
+    links their resources by `links` (subject's role, property, object's role, whether it is hidden)."""
+    nodes = {role: URIRef(f"urn:uuid:{uuid.uuid4()}") for role in forms}
+    graphs = {role: empty_texts(_form(form.kind)[0], KINDS[form.kind], nodes[role]) for role, form in forms.items()}
+    for role, prop, value in values:
+        graphs[role].add((nodes[role], prop, value))
+    entries = [_form_entry(form.kind, nodes[role], graphs[role], heading=form.heading, part=form.part)
+               for role, form in forms.items()]
+    linked = [[str(nodes[subject]), str(prop), str(nodes[obj]), hidden] for subject, prop, obj, hidden in links]
+    return _form_page(name, kind, entries, revision, new=True, links=linked)
 
 
 @blueprint.route("/partnership/<name>/edit")

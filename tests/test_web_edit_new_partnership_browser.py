@@ -76,10 +76,11 @@ def test_the_office_makes_a_partnership_with_a_new_region_in_one_page(browser, a
                                                             "(does the source not name them?)."]
         shot(browser, "edit-new-partnership", axe, "en")  # usable by all, with five forms in one page
         # The period's partnership and cause are being made: the page links them, their fields are not shown.
-        for path in (RP + "partnership", RP + "causedBy"):
+        for form, path in ((STATUS, RP + "partnership"), (STATUS, RP + "causedBy"), (SIGNING, RP + "partnership"),
+                           (SIGNING, RP + "agreement")):
             assert browser.execute_script(in_form("""const root = document.querySelector('shacl-form').shadowRoot;
-                const fields = [...root.querySelectorAll('[data-path="' + arguments[0] + '"]')];
-                return fields.length > 0 && fields.every(f => !f.offsetParent);""", STATUS), path), path
+                const fields = [...root.querySelectorAll('shacl-property')].filter(p => p.template.path === arguments[0]);
+                return fields.length > 0 && fields.every(f => !f.offsetParent);""", form), path), path
 
         browser.find_element(By.ID, "edit-message").send_keys("Nové partnerství s provincií Antalya")
         browser.find_element(By.CSS_SELECTOR, "#edit-form button[type=submit]").click()

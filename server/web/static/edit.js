@@ -65,10 +65,16 @@
     });
   }
 
-  // The field a link of the page fills (a new status period's partnership: the one being made) is hidden.
+  // The field a link of the page fills (a new status period's partnership: the one being made) is hidden,
+  // with its button to add a value: the component's property element knows its path (template.path).
   function hideLinkedFields(shaclForm) {
     links.forEach(function (link) {
       if (link[3] && link[0] === shaclForm.dataset.valuesSubject) {
+        shaclForm.shadowRoot.querySelectorAll("shacl-property").forEach(function (property) {
+          if (property.template && property.template.path === link[1]) {
+            property.style.display = "none";
+          }
+        });
         shaclForm.shadowRoot.querySelectorAll('[data-path="' + CSS.escape(link[1]) + '"]').forEach(function (field) {
           field.style.display = "none";
         });

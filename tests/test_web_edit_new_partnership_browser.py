@@ -86,6 +86,8 @@ def test_the_office_makes_a_partnership_with_a_new_region_in_one_page(browser, a
         browser.find_element(By.CSS_SELECTOR, "#edit-form button[type=submit]").click()
         wait_for(browser, "return document.getElementById('edit-outcome').textContent.includes(arguments[0])", 90,
                  words["edit_form_saved"])
+        # saved once: a second save would make the partnership again, under the next free name
+        assert not browser.find_element(By.CSS_SELECTOR, "#edit-form button[type=submit]").is_enabled()
         graph = parse_turtle((settings.data_dir / "partnerships" / "antalya-province.ttl").read_text(encoding="utf-8"))
         region, partnership = URIRef(PREFIXES["reg"] + "antalya-province"), URIRef(PREFIXES["ptn"] + "antalya-province")
         assert set(graph.objects(partnership, URIRef(RP + "partner"))) == {region, URIRef(PREFIXES["reg"] + "liberec-region")}

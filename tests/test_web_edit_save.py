@@ -387,6 +387,21 @@ def test_a_new_agreement_and_its_signing_are_saved_together(editor: Browser, dat
     assert agreement == URIRef(answer.get_json()["subject"]) and str(agreement).startswith(PREFIXES["agr"])
 
 
+def test_a_problem_is_said_in_the_forms_words_without_the_files_terms(editor: Browser, data: Path) -> None:
+    """A status "signed" begun by no signing: the message names no term in parentheses, as `validate`
+    does for those who edit the files."""
+    from lodpub.web.edit_save import form_message
+
+    assert form_message("A cause (rp:causedBy) must be an event (rp:Event).") == "A cause must be an event."
+    assert form_message("Kept (2011) and (rp:a / prov:b)") == "Kept (2011) and"
+    status = HEADER + """[] a rp:StatusPeriod ; rp:status st:signed ; time:hasBeginning t:2011-11-01 ;
+        rp:reason "Podepsáno."@cs , "Signed."@en ; rdfs:label "Bursa: podepsáno"@cs , "Bursa: signed"@en ."""
+    problems = editor.post(CHECK, fields(editor, data, status, kind="status")).get_json()["problems"]
+    matching = [problem for problem in problems if "stagnating" not in problem["message"]
+                and problem["path"] == "rp:status"]
+    assert matching and all("(rp:" not in problem["message"] for problem in problems), problems
+
+
 def test_a_new_regions_missing_english_name_is_422_at_its_field_in_its_form(editor: Browser, data: Path) -> None:
     sent = {**fields(editor, data, three_forms('"Antalya"@cs'), kind="partnership"), "revision": ""}
     checked = editor.post("/edit/new-partnership/check", sent)

@@ -9,6 +9,7 @@ overwritten), 422 {"problems"} in the editor's language, 400 {"error"} for what 
 404 for a partnership that does not exist. The guard (edit_guard.py: session, CSRF, origin) runs first.
 """
 
+import re
 from collections.abc import Callable
 
 from flask import Blueprint, Response, current_app, jsonify, request
@@ -30,6 +31,8 @@ guarded(blueprint)
 SHAPES = "lodpub_edit_shapes"
 # What an editor's name lacks to be a git author: an address, in a domain that can be no one's (RFC 2606).
 _NO_ADDRESS = "editors.invalid"
+# " (rp:causedBy)", " (rp:participation/prov:hadRole)", " (rp:Signing)": a parenthesis of prefixed names only.
+_NAMED_TERMS = re.compile(r" ?\((?:[a-z][\w-]*:[\w#-]+)(?:\s*[/|,]\s*[a-z][\w-]*:[\w#-]+)*\)")
 
 
 
@@ -104,9 +107,17 @@ def _author() -> Author:
 
 def _problem(problem: Problem) -> dict:
     """A problem as the form shows it at its field: the focus node's IRI, the node the form sent for it
-    (the focus node, or the urn:uuid: a new resource had in the form) and the property path."""
+    (the focus node, or the urn:uuid: a new resource had in the form), the property path and the message
+    in the form's words."""
     return {"severity": problem.severity, "focus": str(problem.focus_node),
-            "node": str(problem.sent_as or problem.focus_node), "path": problem.path, "message": problem.message}
+            "node": str(problem.sent_as or problem.focus_node), "path": problem.path,
+            "message": form_message(problem.message)}
+
+
+def form_message(message: str) -> str:
+    """`message` without the terms it names in parentheses for those who edit the files ("A cause
+    (rp:causedBy) must be an event" → "A cause must be an event"): the form shows it at its field."""
+    return _NAMED_TERMS.sub("", message)
 
 
 def _shapes() -> Graph:

@@ -327,6 +327,8 @@ WORDS: dict[str, dict[str, str]] = {
     "edit_form_remove": {"cs": "Odebrat", "en": "Remove"},
     "edit_form_problems": {"cs": "Záznam zatím nelze uložit:", "en": "The record cannot be saved yet:"},
     "edit_form_no_problems": {"cs": "Kontrola nenašla žádný problém.", "en": "The check found no problem."},
+    "edit_form_saved_new": {"cs": "Další změny tohoto záznamu dělejte přes Upravit na stránce partnerství.",
+                           "en": "Make further changes to this record with Edit on the partnership's page."},
     "edit_form_only_notes": {
         "cs": "Kontrola nenašla žádnou chybu; záznam lze uložit. U polí jsou poznámky, co zdroj možná neuvádí.",
         "en": "The check found no error; the record can be saved. Notes at the fields say what the source may not give."},

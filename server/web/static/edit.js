@@ -282,7 +282,13 @@
         panel.elements.revision.value = answer.json.revision || panel.elements.revision.value;
         var link = text("a", outcome.dataset.changes);
         link.href = outcome.dataset.changesUrl;
-        say([text("p", outcome.dataset.saved), link]);
+        var said = [text("p", outcome.dataset.saved), link];
+        if (panel.dataset.new) {
+          // What was new is saved: a second save would make it again, under the next free name.
+          panel.querySelector("button[type=submit]").disabled = true;
+          said.splice(1, 0, text("p", outcome.dataset.savedNew));
+        }
+        say(said);
       } else if (answer.status === 409) {
         say([text("p", outcome.dataset.conflict), text("pre", answer.json.diff || "")]);
       } else if (answer.status === 422) {

@@ -101,6 +101,10 @@ class Admission:
         self.directory = directory
         self.limits = limits
         self._freed = threading.Condition()
+        # The lock file, open once per process; its flock is per open file, not per thread, so the
+        # threads of a process take turns on it under `_in_process` first.
+        self._lock_file: tuple[int, int] | None = None
+        self._in_process = threading.Lock()
         directory.mkdir(parents=True, exist_ok=True)
 
     @contextmanager
@@ -169,18 +173,29 @@ class Admission:
     def _change(self, change) -> Any:
         """Apply `change(state)` to the shared state under the lock; return what it returns (or the
         state, for a change that returns None)."""
-        with open(self.directory / _LOCK, "a") as lock:
-            fcntl.flock(lock, fcntl.LOCK_EX)
-            with _opened(self.directory / _STATE) as descriptor:
-                written = _read_all(descriptor)
-                read = _parsed_state(written)
-                before = json.dumps(read)
-                state = _without_the_dead(read)
-                outcome = change(state)
-                after = json.dumps(state)
-                if after != before:  # most looks change nothing: waiting queries look often
-                    _write_state(self.directory / _STATE, descriptor, after.encode(), len(written))
+        with self._locked(), _opened(self.directory / _STATE) as descriptor:
+            written = _read_all(descriptor)
+            read = _parsed_state(written)
+            before = json.dumps(read)
+            state = _without_the_dead(read)
+            outcome = change(state)
+            after = json.dumps(state)
+            if after != before:  # most looks change nothing: waiting queries look often
+                _write_state(self.directory / _STATE, descriptor, after.encode(), len(written))
         return state if outcome is None else outcome
+
+    @contextmanager
+    def _locked(self) -> Iterator[None]:
+        """Hold the lock of the state, against every thread of every process sharing it."""
+        with self._in_process:
+            if self._lock_file is None or self._lock_file[0] != os.getpid():  # none yet, or a forked copy's
+                self._lock_file = (os.getpid(), os.open(self.directory / _LOCK, os.O_WRONLY | os.O_CREAT, 0o644))
+            descriptor = self._lock_file[1]
+            fcntl.flock(descriptor, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(descriptor, fcntl.LOCK_UN)
 
 
 # --- the rules, on the state as a plain dict -------------------------------------------------------
@@ -322,7 +337,8 @@ def _write_state(path: Path, descriptor: int, text: bytes, old_size: int) -> Non
 
 def _without_the_dead(state: dict) -> dict:
     """The state without the entries of processes that ended (or whose pid now names another process)."""
-    alive: dict[tuple[int, str], bool] = {}
+    me = _me()
+    alive: dict[tuple[int, str], bool] = {(me["pid"], me["started"]): True}  # this process is alive
 
     def lives(entry: dict) -> bool:
         key = (entry["pid"], entry["started"])

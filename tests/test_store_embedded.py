@@ -1,5 +1,6 @@
 """The embedded store gives back the terms the release wrote, though Oxigraph keeps literals by value."""
 
+import json
 from datetime import UTC
 
 import pytest
@@ -89,3 +90,18 @@ def test_a_worker_serves_the_newest_sound_release_when_the_served_one_is_damaged
     assert store.version == sound.version != older.version
     assert f"release {served.version} cannot be served: partnerships.nq fails its checksum" in caplog.text
     assert f"serving release {sound.version} instead" in caplog.text
+
+
+def test_a_runner_writes_its_answer_over_what_a_runner_stopped_before_it_left(store: EmbeddedStore, tmp_path):
+    """The answer file is written without truncating it first (see sparql._write_answer): what a
+    runner stopped in an express slot left in it must not outlive the answer of the one after."""
+    from lodpub.web.sparql import in_runner
+
+    arguments = (read_query("ASK { ?s ?p ?o }"), None, None, "application/sparql-results+json", "text/turtle", 10)
+    answer = tmp_path / "answer"
+    answer.write_bytes(b"x" * 100_000)
+    in_runner(store, "answer", str(answer), *arguments)
+    assert answer.read_bytes() == store.sparql(*arguments).body
+    assert json.loads(answer.read_bytes()) == {"head": {}, "boolean": True}
+    in_runner(store, "answer", str(answer), *arguments)  # and over itself
+    assert json.loads(answer.read_bytes()) == {"head": {}, "boolean": True}

@@ -25,7 +25,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import requests
-from run import BASE, PREFIXES, UNBOUNDED, Server, load_into_oxigraph, prepare, start
+from run import BASE, PREFIXES, UNBOUNDED, Server, _per_second, load_into_oxigraph, prepare, start
 
 CHEAP = {
     "lookup-by-iri": "SELECT ?p ?o WHERE {{ <{iri}> ?p ?o }}",
@@ -126,26 +126,19 @@ def first_visits(ours: Server, peer: Server, iris: list[str], seconds: float) ->
 
 
 def per_second(call: Callable[[requests.Session, int], None], seconds: float) -> float:
-    """Calls answered per second by CLIENTS threads, each with its own kept-alive session; client n's
-    k-th call is call(session, n + k * CLIENTS)."""
-    done, stop = [0] * CLIENTS, threading.Event()
+    """Calls answered per second by CLIENTS clients (run._per_second), each on a kept-alive
+    session of its own."""
+    return _per_second(lambda i: call(_session(), i), CLIENTS, seconds)["per_second"]
 
-    def client(number: int) -> None:
-        session, i = requests.Session(), number
-        while not stop.is_set():
-            call(session, i)
-            done[number] += 1
-            i += CLIENTS
 
-    threads = [threading.Thread(target=client, args=(n,)) for n in range(CLIENTS)]
-    began = time.perf_counter()
-    for thread in threads:
-        thread.start()
-    time.sleep(seconds)
-    stop.set()
-    for thread in threads:
-        thread.join()
-    return round(sum(done) / (time.perf_counter() - began), 1)
+_sessions = threading.local()
+
+
+def _session() -> requests.Session:
+    """This thread's session."""
+    if not hasattr(_sessions, "session"):
+        _sessions.session = requests.Session()
+    return _sessions.session
 
 
 def _ask(session: requests.Session, server: Server, query: str) -> None:

@@ -175,13 +175,11 @@ class Admission:
         state, for a change that returns None)."""
         with self._locked(), _opened(self.directory / _STATE) as descriptor:
             written = _read_all(descriptor)
-            read = _parsed_state(written)
-            before = json.dumps(read)
-            state = _without_the_dead(read)
+            state = _without_the_dead(_parsed_state(written))
             outcome = change(state)
-            after = json.dumps(state)
-            if after != before:  # most looks change nothing: waiting queries look often
-                _write_state(self.directory / _STATE, descriptor, after.encode(), len(written))
+            after = json.dumps(state).encode()
+            if after != written.rstrip():  # most looks change nothing: waiting queries look often
+                _write_state(self.directory / _STATE, descriptor, after, len(written))
         return state if outcome is None else outcome
 
     @contextmanager

@@ -17,6 +17,7 @@ Results are printed and written to bench/results/fixed-cost-<agreements>.json.
 
 import argparse
 import json
+import os
 import statistics
 import sys
 import threading
@@ -63,6 +64,8 @@ def measure(work: Path, data: Path, rounds: int, seconds: float) -> dict:
         load_into_oxigraph((work / "dist" / "current").resolve(), peer)
         iris = _agreements(ours)
         results = {"latency_p50_ms": latency(ours, peer, iris, rounds)}
+        results["cpu_ms_per_lookup"] = {label: cpu_per_lookup(server, iris) for label, server in
+                                        (("lodpub", ours), ("oxigraph", peer))}
         results["lookup_per_second"] = lookup_throughput(ours, peer, iris, seconds)
         results["first_visit_per_second"] = first_visits(ours, peer, _resources(ours), seconds)
         ratios = [entry["ratio"] for entry in results["latency_p50_ms"].values()]
@@ -90,6 +93,29 @@ def latency(ours: Server, peer: Server, iris: list[str], rounds: int) -> dict:
     return {name: {label: round(statistics.median(values), 3) for label, values in measured.items()}
             | {"ratio": round(statistics.median(measured["lodpub"]) / statistics.median(measured["oxigraph"]), 2)}
             for name, measured in times.items()}
+
+
+def cpu_per_lookup(server: Server, iris: list[str], lookups: int = 500) -> float:
+    """CPU time (ms, user and system) the server's processes spend per lookup by IRI, one client on a
+    kept-alive connection: what a query costs the machine, however loaded (wall time is not)."""
+    session = requests.Session()
+    pids = server.pids()
+    began = _cpu_seconds(pids)
+    for i in range(lookups):
+        _ask(session, server, PREFIXES + CHEAP["lookup-by-iri"].format(iri=iris[i % len(iris)]))
+    return round((_cpu_seconds(set(pids) | set(server.pids())) - began) / lookups * 1000, 3)
+
+
+def _cpu_seconds(pids) -> float:
+    """User and system CPU seconds of `pids` (and of their children that ended)."""
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:  # gone (a runner retired): its time is lost, a small undercount
+            continue
+        total += sum(int(value) for value in fields[11:15])
+    return total / os.sysconf("SC_CLK_TCK")
 
 
 def lookup_throughput(ours: Server, peer: Server, iris: list[str], seconds: float) -> dict:

@@ -92,16 +92,24 @@ def test_a_worker_serves_the_newest_sound_release_when_the_served_one_is_damaged
     assert f"serving release {sound.version} instead" in caplog.text
 
 
-def test_a_runner_writes_its_answer_over_what_a_runner_stopped_before_it_left(store: EmbeddedStore, tmp_path):
-    """The answer file is written without truncating it first (see sparql._write_answer): what a
-    runner stopped in an express slot left in it must not outlive the answer of the one after."""
+def test_a_small_answer_comes_back_with_the_runner_and_a_large_one_over_what_was_in_its_file(
+        store: EmbeddedStore, tmp_path, monkeypatch: pytest.MonkeyPatch):
+    """A small answer leaves the answer file untouched, for the next query (answer_files.py); a large
+    one is written over what a runner stopped before it (in an express slot) left in the file, which
+    is not truncated first."""
+    from lodpub.web import answer_files
     from lodpub.web.sparql import in_runner
 
-    arguments = (read_query("ASK { ?s ?p ?o }"), None, None, "application/sparql-results+json", "text/turtle", 10)
+    arguments = (read_query("SELECT ?s ?p ?o WHERE { ?s ?p ?o } LIMIT 20"), None, None,
+                 "application/sparql-results+json", "text/turtle", 10)
+    expected = store.sparql(*arguments).body
     answer = tmp_path / "answer"
-    answer.write_bytes(b"x" * 100_000)
-    in_runner(store, "answer", str(answer), *arguments)
-    assert answer.read_bytes() == store.sparql(*arguments).body
-    assert json.loads(answer.read_bytes()) == {"head": {}, "boolean": True}
-    in_runner(store, "answer", str(answer), *arguments)  # and over itself
-    assert json.loads(answer.read_bytes()) == {"head": {}, "boolean": True}
+    answer.write_bytes(b"")
+    answered, in_file = in_runner(store, "answer", str(answer), *arguments)
+    assert (answered.body, in_file, answer.read_bytes()) == (expected, False, b"")
+
+    monkeypatch.setattr(answer_files, "INLINE_BYTES", 100)
+    answer.write_bytes(b"x" * (len(expected) + 100_000))
+    answered, in_file = in_runner(store, "answer", str(answer), *arguments)
+    assert (answered.body, in_file, answer.read_bytes()) == (b"", True, expected)
+    assert len(json.loads(expected)["results"]["bindings"]) == 10

@@ -100,6 +100,7 @@ class Admission:
     def __init__(self, directory: Path, limits: Limits) -> None:
         self.directory = directory
         self.limits = limits
+        self._state, self._lock_path = directory / _STATE, directory / _LOCK
         self._freed = threading.Condition()
         # The lock file, open once per process; its flock is per open file, not per thread, so the
         # threads of a process take turns on it under `_in_process` first.
@@ -173,13 +174,13 @@ class Admission:
     def _change(self, change) -> Any:
         """Apply `change(state)` to the shared state under the lock; return what it returns (or the
         state, for a change that returns None)."""
-        with self._locked(), _opened(self.directory / _STATE) as descriptor:
+        with self._locked(), _opened(self._state) as descriptor:
             written = _read_all(descriptor)
             state = _without_the_dead(_parsed_state(written))
             outcome = change(state)
             after = json.dumps(state).encode()
             if after != written.rstrip():  # most looks change nothing: waiting queries look often
-                _write_state(self.directory / _STATE, descriptor, after, len(written))
+                _write_state(self._state, descriptor, after, len(written))
         return state if outcome is None else outcome
 
     @contextmanager
@@ -187,7 +188,7 @@ class Admission:
         """Hold the lock of the state, against every thread of every process sharing it."""
         with self._in_process:
             if self._lock_file is None or self._lock_file[0] != os.getpid():  # none yet, or a forked copy's
-                self._lock_file = (os.getpid(), os.open(self.directory / _LOCK, os.O_WRONLY | os.O_CREAT, 0o644))
+                self._lock_file = (os.getpid(), os.open(self._lock_path, os.O_WRONLY | os.O_CREAT, 0o644))
             descriptor = self._lock_file[1]
             fcntl.flock(descriptor, fcntl.LOCK_EX)
             try:

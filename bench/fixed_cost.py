@@ -9,6 +9,7 @@ that shows. On the release bench/run.py prepares in `--work` (made there if miss
 servers and measures, alternating between them:
 
 - p50 of each cheap query, one client on a kept-alive connection, `--rounds` times;
+- the CPU time (user and system, from /proc) each server's processes spend per lookup by IRI;
 - the lookup by IRI's throughput with 4 clients on kept-alive connections (`--seconds`);
 - documents asked for the first time (Turtle) against Oxigraph's DESCRIBE of the same IRIs, 4 clients.
 

@@ -1,5 +1,6 @@
 """The embedded store gives back the terms the release wrote, though Oxigraph keeps literals by value."""
 
+import json
 from datetime import UTC
 
 import pytest
@@ -89,3 +90,26 @@ def test_a_worker_serves_the_newest_sound_release_when_the_served_one_is_damaged
     assert store.version == sound.version != older.version
     assert f"release {served.version} cannot be served: partnerships.nq fails its checksum" in caplog.text
     assert f"serving release {sound.version} instead" in caplog.text
+
+
+def test_a_small_answer_comes_back_with_the_runner_and_a_large_one_over_what_was_in_its_file(
+        store: EmbeddedStore, tmp_path, monkeypatch: pytest.MonkeyPatch):
+    """A small answer leaves the answer file untouched, for the next query (answer_files.py); a large
+    one is written over what a runner stopped before it (in an express slot) left in the file, which
+    is not truncated first."""
+    from lodpub.web import answer_files
+    from lodpub.web.sparql import in_runner
+
+    arguments = (read_query("SELECT ?s ?p ?o WHERE { ?s ?p ?o } LIMIT 20"), None, None,
+                 "application/sparql-results+json", "text/turtle", 10)
+    expected = store.sparql(*arguments).body
+    answer = tmp_path / "answer"
+    answer.write_bytes(b"")
+    answered, in_file = in_runner(store, "answer", str(answer), *arguments)
+    assert (answered.body, in_file, answer.read_bytes()) == (expected, False, b"")
+
+    monkeypatch.setattr(answer_files, "INLINE_BYTES", 100)
+    answer.write_bytes(b"x" * (len(expected) + 100_000))
+    answered, in_file = in_runner(store, "answer", str(answer), *arguments)
+    assert (answered.body, in_file, answer.read_bytes()) == (b"", True, expected)
+    assert len(json.loads(expected)["results"]["bindings"]) == 10

@@ -234,3 +234,24 @@ def test_one_client_s_queries_go_in_the_order_they_came(admission_of):
         for future in (holder, *futures):
             future.result()
     assert order == [0, 1, 2, 3, 4]
+
+
+def test_a_state_larger_than_a_page_and_smaller_again_stays_whole(admission_of, tmp_path):
+    """The state is written over itself in place while it fits a page, and as a new file beyond:
+    every step between must leave a state that reads back as what was decided."""
+    admission = admission_of(slots=1, per_client=1, queue_length=200, wait_seconds=10.0)
+    release, admitted = threading.Event(), []
+    clients = [f"client-with-a-long-name-{number:03}-" + "x" * 40 for number in range(60)]
+    with ThreadPoolExecutor(len(clients)) as pool:
+        holders = [pool.submit(hold, admission, client, release, admitted) for client in clients]
+        wait_for(lambda: admission.snapshot()["waiting"] == len(clients) - 1)
+        written = (tmp_path / "slots" / "admission.json").read_bytes()
+        assert len(written) > 4096
+        assert len(json.loads(written)["waiting"]) == len(clients) - 1
+        release.set()
+        for holder in holders:
+            holder.result(timeout=30)
+    assert sorted(client for client, _ in admitted) == clients
+    assert admission.snapshot() == {"slots": 1, "running": 0, "express": 0, "waiting": 0}
+    state = json.loads((tmp_path / "slots" / "admission.json").read_bytes())  # spaces after it, if any, are JSON's
+    assert state["holders"] == state["waiting"] == []

@@ -17,6 +17,7 @@ Not compressed: files sent as they are (direct passthrough), and an answer that 
 import gzip
 import zlib
 from collections.abc import Iterable, Iterator
+from functools import lru_cache
 
 from flask import Request, Response
 from werkzeug.http import parse_accept_header
@@ -58,6 +59,7 @@ def gzipped(chunks: Iterable[bytes]) -> Iterator[bytes]:
             close()
 
 
+@lru_cache(maxsize=256)  # clients send the same few headers, each answer asks
 def accepts_gzip(accept_encoding: str) -> bool:
     """Whether an Accept-Encoding header value allows gzip: named (or x-gzip) with q > 0, else by
     `*` with q > 0. No header: identity only (RFC 9110 §12.5.3 allows any, but clients that

@@ -91,7 +91,11 @@ def accepted_types(request: Request) -> MIMEAccept:
     "text/turtle;charset=utf-8" (the very type we send) or a JSON-LD profile would find nothing:
     the parameters are dropped (the JSON-LD writer reads a profile from the header itself).
     """
-    header = request.headers.get("Accept", "")
+    return accepted_types_of(request.headers.get("Accept", ""))
+
+
+def accepted_types_of(header: str) -> MIMEAccept:
+    """An Accept header's value, parsed as `accepted_types` parses a request's."""
     header = re.sub(r"(;\s*q\s*=\s*)\.", r"\g<1>0.", header)
     header = re.sub(r"(^|,)\s*\*\s*(?=;|,|$)", r"\1*/*", header)
     return MIMEAccept([(value.split(";", 1)[0].strip(), quality)

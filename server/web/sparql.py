@@ -14,7 +14,6 @@ runner wrote it to.
 import dataclasses
 import errno
 import os
-import tempfile
 import threading
 from collections.abc import Iterator
 from functools import lru_cache, partial
@@ -31,6 +30,7 @@ from ..store import QueryError, SparqlAnswer, Store
 from ..store.query_text import UnreadableQuery, read_query, syntax_error
 from . import public_base, publisher, store
 from .admission import Admission, Busy, Limits, client_of, default_slot_directory
+from .answer_files import INLINE_BYTES, AnswerFiles, write_answer
 from .i18n import current_language
 from .jsonld import our_context
 from .limits import QueryCrashed, QueryRunners, QueryTimeout
@@ -50,7 +50,7 @@ blueprint = Blueprint("sparql", __name__)
 QUERIES = Path(__file__).resolve().parent.parent / "queries"
 
 # An answer up to this size is sent from memory (and gzipped whole); a larger one streams from its file.
-SMALL_ANSWER_BYTES = 1 << 20
+SMALL_ANSWER_BYTES = INLINE_BYTES
 STREAM_CHUNK_BYTES = 1 << 20
 # How long checking a query's syntax may take (in a runner, when the query cannot run).
 CHECK_SECONDS = 5.0
@@ -99,9 +99,13 @@ def answer(asked: ProtocolRequest) -> Response:
                 or (answered.kind == "boolean" and not results_format_of(answered.media_type).booleans)):
             raise Refusal(406, not_acceptable_message(answered.kind))
     except Refusal:
-        answer_file.close()
+        if answer_file is not None:
+            answer_file.close()
         raise
-    response = _answer_response(answer_file, answered.media_type)
+    if answer_file is None:
+        response = Response(answered.body, mimetype=answered.media_type)
+    else:
+        response = _answer_response(answer_file, answered.media_type)
     response.vary.add("Accept")
     if answered.truncated:
         response.headers["X-SPARQL-Truncated"] = "true"
@@ -109,28 +113,35 @@ def answer(asked: ProtocolRequest) -> Response:
     return response
 
 
-def _run_admitted(arguments: tuple) -> tuple[SparqlAnswer, IO[bytes]]:
-    """Run the query (`arguments` of Store.sparql) once admitted: its answer (without body) and the
-    open file holding the body. An express slot that the query outlasts sends it back to the queue."""
-    settings = publisher().settings
-    client = client_of(request.remote_addr)
-    descriptor, name = tempfile.mkstemp(prefix="answer-", dir=_admission().directory)
-    answer_file = os.fdopen(descriptor, "rb")
-    os.unlink(name)  # the runner writes it through its name (in /proc of this process)
-    path = f"/proc/{os.getpid()}/fd/{descriptor}"
+def _run_admitted(arguments: tuple) -> tuple[SparqlAnswer, IO[bytes] | None]:
+    """Run the query (`arguments` of Store.sparql) once admitted: its answer, and the open file
+    holding its body when it was too large to come back with it (answer_files.py). An express slot
+    that the query outlasts sends it back to the queue."""
+    answer_file, path = _answer_files().take()
     try:
-        with _admission().slot(client) as lane:
-            if not lane.express:
-                return _runners().run(("answer", path, *arguments), settings.sparql_timeout), answer_file
-            try:
-                return _runners().run(("answer", path, *arguments), lane.seconds), answer_file
-            except QueryTimeout:
-                pass  # not a cheap query: it waits for a slot of its own
-        with _admission().slot(client, express=False):
-            return _runners().run(("answer", path, *arguments), settings.sparql_timeout), answer_file
+        answered, in_file = _run_in_a_slot(("answer", path, *arguments))
     except BaseException as error:
-        answer_file.close()
+        _answer_files().give_back(answer_file)
         raise _refusal(error, arguments[0].text) from error
+    if in_file:
+        return answered, answer_file
+    _answer_files().give_back(answer_file)
+    return answered, None
+
+
+def _run_in_a_slot(runner_arguments: tuple) -> Any:
+    """What the runner gives for `runner_arguments`, run in an express slot if one is free and the
+    query is cheap, else in a slot of its own."""
+    settings, client = publisher().settings, client_of(request.remote_addr)
+    with _admission().slot(client) as lane:
+        if not lane.express:
+            return _runners().run(runner_arguments, settings.sparql_timeout)
+        try:
+            return _runners().run(runner_arguments, lane.seconds)
+        except QueryTimeout:
+            pass  # not a cheap query: it waits for a slot of its own
+    with _admission().slot(client, express=False):
+        return _runners().run(runner_arguments, settings.sparql_timeout)
 
 
 def _refusal(error: BaseException, query: str) -> BaseException:
@@ -194,14 +205,15 @@ def _chunks(answer_file: IO[bytes]) -> Iterator[bytes]:
 
 def in_runner(store: Store, operation: str, *arguments: Any) -> Any:
     """What a query runner does: "answer" a query (Store.sparql's arguments after the path of the
-    file the body is written to; the answer comes back without body), or "check" one's syntax."""
+    file a large body is written to): the answer, and whether its body is in the file (then it comes
+    back without it); or "check" one's syntax."""
     if operation == "check":
         return syntax_error(*arguments)
     path, *query_arguments = arguments
     answered = store.sparql(*query_arguments)
-    with open(path, "wb") as answer_file:
-        answer_file.write(answered.body)
-    return dataclasses.replace(answered, body=b"")
+    if write_answer(path, answered.body):
+        return dataclasses.replace(answered, body=b""), True
+    return answered, False
 
 
 _PROCESS_LOCK = threading.Lock()
@@ -228,6 +240,15 @@ def retire_runners() -> None:
         runners = current_app.extensions.pop("lodpub.query_runners", None)
     if runners is not None:
         runners.stop()
+
+
+def _answer_files() -> AnswerFiles:
+    """This process's empty answer files, in the admission's folder."""
+    extensions, directory = current_app.extensions, _admission().directory  # (which takes the lock itself)
+    with _PROCESS_LOCK:
+        if "lodpub.answer_files" not in extensions:
+            extensions["lodpub.answer_files"] = AnswerFiles(directory)
+        return extensions["lodpub.answer_files"]
 
 
 def _admission() -> Admission:

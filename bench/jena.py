@@ -4,9 +4,10 @@ validator (Debian's libapache-jena-java) on the same data and the same shapes.
     python3 bench/jena.py --data /tmp/v6k/data --release /tmp/v6k/dist/current [--runs 3]
 
 `--data` is a generated data folder (bench/generate.py), `--release` a release built from it (its
-`partnerships.nt` holds the ontology, vocabularies and data: what lodpub validates). Prints, and writes
-to bench/results/results-validation-<triples>.json, wall time and peak memory (GNU time) of each, the
-ratio, and how many results of each severity each reports.
+`partnerships.nt` holds the ontology, vocabularies and data: what lodpub validates). The two run in turn
+(Jena, lodpub, Jena, ...), so that a machine shared with others loads both alike. Prints, and writes
+to bench/results/results-validation-<triples>.json, wall time, CPU time (user + system) and peak memory
+(GNU time) of each, the ratios, and how many results of each severity each reports.
 
 Two things make Debian's Jena 4.5.0 run here:
 - its jena-core.jar moved the Xerces classes it bundles to package `xerces.*` but left their message
@@ -67,13 +68,14 @@ def shapes_for_jena(data: Path, folder: Path) -> Path:
     return path
 
 
-def timed(command: list[str], **options) -> tuple[float, float, str]:
-    """Wall seconds, peak MB and standard output of `command` under GNU time."""
-    finished = subprocess.run(["/usr/bin/time", "-f", "%e %M", *command], capture_output=True, text=True, **options)
-    seconds, kilobytes = finished.stderr.strip().splitlines()[-1].split()
+def timed(command: list[str], **options) -> tuple[float, float, str, float]:
+    """Wall seconds, peak MB, standard output and CPU seconds (user + system) of `command` under GNU time."""
+    finished = subprocess.run(["/usr/bin/time", "-f", "%e %M %U %S", *command], capture_output=True, text=True,
+                              **options)
+    seconds, kilobytes, user, system = finished.stderr.strip().splitlines()[-1].split()
     if finished.returncode not in (0, 1):  # lodpub validate exits 1 on violations
         raise RuntimeError(finished.stderr[-2000:])
-    return float(seconds), int(kilobytes) / 1024, finished.stdout
+    return float(seconds), int(kilobytes) / 1024, finished.stdout, float(user) + float(system)
 
 
 def main() -> None:
@@ -86,18 +88,22 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as scratch:
         folder = Path(scratch)
         class_path, shapes = jena_class_path(folder / "classes"), shapes_for_jena(args.data, folder)
-        jena = [timed(["java", "-Xmx8g", "-cp", class_path, "shacl.shacl_validate", "--shapes", str(shapes),
-                       "--data", str(args.release / "partnerships.nt")]) for _ in range(args.runs)]
-        ours = [timed([sys.executable, "-m", "lodpub.cli", "validate", "--data", str(args.data)], cwd=CHECKOUT)
-                for _ in range(args.runs)]
+        jena, ours = [], []
+        for _ in range(args.runs):
+            jena.append(timed(["java", "-Xmx8g", "-cp", class_path, "shacl.shacl_validate", "--shapes", str(shapes),
+                               "--data", str(args.release / "partnerships.nt")]))
+            ours.append(timed([sys.executable, "-m", "lodpub.cli", "validate", "--data", str(args.data)], cwd=CHECKOUT))
     result = {
         "triples": triples,
         "jena": {"seconds": statistics.median(r[0] for r in jena), "peak_mb": max(r[1] for r in jena),
+                 "cpu_seconds": statistics.median(r[3] for r in jena), "runs": [r[0] for r in jena],
                  "results": {level: jena[-1][2].count(f"sh:{level}") for level in ("Violation", "Warning", "Info")}},
         "lodpub": {"seconds": statistics.median(r[0] for r in ours), "peak_mb": max(r[1] for r in ours),
+                   "cpu_seconds": statistics.median(r[3] for r in ours), "runs": [r[0] for r in ours],
                    "summary": ours[-1][2].strip().splitlines()[-1]},
     }
     result["ratio"] = round(result["lodpub"]["seconds"] / result["jena"]["seconds"], 2)
+    result["cpu_ratio"] = round(result["lodpub"]["cpu_seconds"] / result["jena"]["cpu_seconds"], 2)
     out = CHECKOUT / "bench" / "results" / f"results-validation-{triples}.json"
     out.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
     print(json.dumps(result, indent=2))

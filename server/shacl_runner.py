@@ -1,6 +1,7 @@
-"""Running pySHACL: in this process, or with the shapes shared out among a pool of processes.
+"""Running the shapes: on pyshacl-turbo where it may (shacl_turbo.py), else on pySHACL, in this process or
+with the shapes shared out among a pool of processes.
 
-`run_shacl` validates a graph against shapes and reads pyshacl's results (validation_report.py).
+`run_shacl` validates a graph against shapes and reads the engine's results (validation_report.py).
 With more than one job, `shape_partitions` splits the shapes into groups that can be validated
 apart, and each process validates the whole graph against one group. pyshacl's SPARQL constraints
 are parsed once each, and planned to start from the focus node (`_QueryCachingGraph`).
@@ -11,21 +12,37 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
+import pyoxigraph as ox
 from rdflib import BNode, Graph, URIRef, Variable
 from rdflib.namespace import OWL, RDF, RDFS, SH
 from rdflib.term import Node
 
 from .pool import map_in_forked_pool
 from .rdf_files import SourceIndex
+from .shacl_turbo import graph_store, run_turbo, usable
 from .validation_report import ValidationResult, read_result
 
 _LOG = logging.getLogger(__name__)
 
 
-def run_shacl(graph: Graph, shapes: Graph, index: SourceIndex, prefixes: dict[str, str],
-              jobs: int = 1) -> list[ValidationResult]:
-    """The results of validating `graph` against `shapes`, in no particular order; with `jobs` > 1
-    the shapes are shared out among that many processes (see `shape_partitions`)."""
+def run_shacl(graph: Graph | ox.Store, shapes: Graph, index: SourceIndex, prefixes: dict[str, str],
+              jobs: int = 1, fast: bool = True) -> list[ValidationResult]:
+    """The results of validating `graph` against `shapes`, in no particular order.
+
+    The fast engine validates when it may (`fast` and shacl_turbo.usable), in one process: alone it
+    gains more than a pool would. Otherwise pySHACL does (`run_pyshacl`).
+    """
+    if fast and usable(shapes):
+        return run_turbo(graph if isinstance(graph, ox.Store) else graph_store(graph), shapes, index, prefixes)
+    if not isinstance(graph, Graph):
+        raise TypeError("pySHACL validates an rdflib graph, not an Oxigraph store")
+    return run_pyshacl(graph, shapes, index, prefixes, jobs)
+
+
+def run_pyshacl(graph: Graph, shapes: Graph, index: SourceIndex, prefixes: dict[str, str],
+                jobs: int = 1) -> list[ValidationResult]:
+    """The results of validating `graph` against `shapes` with pySHACL, the reference, in no particular
+    order; with `jobs` > 1 the shapes are shared out among that many processes (see `shape_partitions`)."""
     work = _Work(graph, shapes, index, prefixes)
     partitions = shape_partitions(shapes) if jobs > 1 else None
     if partitions is None or len(partitions) < 2:

@@ -1,13 +1,15 @@
 """Check the loaded dataset against the SHACL shapes: load the shapes, run them, add lodpub's own rules.
 
 `load_shapes` reads the shapes (moved to the base IRI like the data), `validate` checks the whole
-dataset and `validate_graph` one graph. pySHACL runs in shacl_runner.py (in a pool of processes when
-there are jobs for one); validation_report.py holds the report, and the words it is printed in.
+dataset and `validate_graph` one graph. The shapes run in shacl_runner.py: on pyshacl-turbo where it is proven
+to report what pySHACL reports (shacl_turbo.py), else on pySHACL (in a pool of processes when there are jobs
+for one); validation_report.py holds the report, and the words it is printed in.
 """
 
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
+import pyoxigraph as ox
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import OWL, SH
 
@@ -16,6 +18,8 @@ from .dataset import LoadedDataset, described_more_than_once
 from .namespaces import CANONICAL_BASE, prefixes_for, rebase
 from .rdf_files import SourceIndex, find_rdf_files, parse_rdf_file
 from .shacl_runner import run_shacl
+from .shacl_turbo import union_store, usable
+from .terms import to_rdflib
 from .validation_report import ValidationReport, ValidationResult, canonical_order, lodpub_result, render_term
 
 # Where a shape writes "the day of the build" (shp:build-date, under whatever base IRI the shapes
@@ -47,22 +51,26 @@ def load_shapes(settings: Settings, *parts: str) -> Graph:
 
 
 def validate(dataset: LoadedDataset, shapes: Graph, now: datetime | None = None, jobs: int = 1,
-             union: Graph | None = None) -> ValidationReport:
+             union: Graph | None = None, fast: bool = True) -> ValidationReport:
     """Validate the union of all named graphs against `shapes` with SHACL (and SHACL-AF).
 
     The union includes the ontology, so rdfs:subClassOf is visible to sh:targetClass; nothing
     is inferred beyond that. `now` (timezone-aware; default: the current time) is the build time
     that nothing which happened may come after. `jobs` processes share the shapes (see
-    `validate_graph`); `union` is dataset.union(), when the caller has it already.
+    `validate_graph`); `union` is dataset.union(), when the caller has it already. The fast engine
+    (shacl_turbo.py; `fast=False` leaves it out) and lodpub's own checks read the data from an Oxigraph
+    store: no rdflib graph of the data is made for them.
     """
     prefixes = _report_prefixes(dataset, shapes)
-    union = union if union is not None else dataset.union()
-    report = validate_graph(union, shapes, dataset.index, prefixes, now, jobs)
+    store = union_store(dataset.quad_lines)
+    if union is None and not (fast and usable(shapes)):
+        union = dataset.union()
+    report = validate_graph(store if union is None else union, shapes, dataset.index, prefixes, now, jobs, fast)
     checked = [
         result
         for rule, check in ((DESCRIBED_ONCE_RULE, _described_more_than_once), (LINK_TARGET_RULE, _links_to_nothing))
         if (URIRef(dataset.base_iri + rule), SH.message, None) in shapes
-        for result in check(URIRef(dataset.base_iri + rule), union, dataset, shapes, prefixes)
+        for result in check(URIRef(dataset.base_iri + rule), store, dataset, shapes, prefixes)
     ]
     return ValidationReport(sorted(report.results + checked, key=canonical_order), prefixes)
 
@@ -73,7 +81,7 @@ DESCRIBED_ONCE_RULE = "shapes/Resource-described-once"
 LINK_TARGET_RULE = "shapes/Resource-link-target"
 
 
-def _described_more_than_once(rule: URIRef, union: Graph, dataset: LoadedDataset, shapes: Graph,
+def _described_more_than_once(rule: URIRef, store: ox.Store, dataset: LoadedDataset, shapes: Graph,
                               prefixes: dict[str, str]) -> list[ValidationResult]:
     """One Violation per IRI described in several blocks, placed at the second block."""
     return [
@@ -82,40 +90,50 @@ def _described_more_than_once(rule: URIRef, union: Graph, dataset: LoadedDataset
     ]
 
 
-def _links_to_nothing(rule: URIRef, union: Graph, dataset: LoadedDataset, shapes: Graph,
+def _links_to_nothing(rule: URIRef, store: ox.Store, dataset: LoadedDataset, shapes: Graph,
                       prefixes: dict[str, str]) -> list[ValidationResult]:
     """One Violation per link to an IRI under the base IRI that is the subject of no triple.
 
     A version IRI (owl:versionIRI) is left alone: the ontology describes its versions itself.
     """
-    described = set(union.subjects())
+    links = store.query(_LINKS_TO_NOTHING.replace("$base", str(ox.Literal(dataset.base_iri))))
     return [
         lodpub_result(rule, subject, shapes, {"value": render_term(obj, prefixes)}, render_term(predicate, prefixes),
                       obj, dataset.index.location_of(subject))
-        for subject, predicate, obj in sorted(union)
-        if isinstance(obj, URIRef) and obj.startswith(dataset.base_iri) and obj not in described
-        and predicate != OWL.versionIRI
+        for subject, predicate, obj in (tuple(map(to_rdflib, row)) for row in links)
     ]
 
 
+# $base is replaced by the base IRI, as a string.
+_LINKS_TO_NOTHING = f"""
+SELECT ?subject ?predicate ?object WHERE {{
+    ?subject ?predicate ?object .
+    FILTER (isIRI(?object) && STRSTARTS(STR(?object), $base) && ?predicate != <{OWL.versionIRI}>)
+    FILTER NOT EXISTS {{ ?object ?any ?thing }}
+}}"""
+
+
 def validate_graph(
-    graph: Graph,
+    graph: Graph | ox.Store,
     shapes: Graph,
     index: SourceIndex | None = None,
     prefixes: dict[str, str] | None = None,
     now: datetime | None = None,
     jobs: int = 1,
+    fast: bool = True,
 ) -> ValidationReport:
-    """Validate one graph against `shapes`; `index` says where its subjects were written, if known.
+    """Validate one graph (rdflib's, or the default graph of an Oxigraph store, which only the fast engine
+    reads: see `validate`) against `shapes`; `index` says where its subjects were written, if known.
 
     The graph is validated in place (nothing is inferred, so nothing is added to it). `now` is
-    the build time, as in `validate`. With `jobs` > 1 the shapes are shared out among that many
-    processes, each validating the whole graph against its shapes (see shacl_runner.shape_partitions); the
-    report is the same as one process's, in the same order.
+    the build time, as in `validate`. The fast engine validates where it may, unless `fast` is False
+    (shacl_runner.run_shacl). pySHACL shares the shapes out among `jobs` processes, each validating the whole
+    graph against its shapes (see shacl_runner.shape_partitions); the report is the same as one process's,
+    in the same order.
     """
-    shapes = _on_build_date(shapes, build_date(now))
+    shapes = on_build_date(shapes, build_date(now))
     prefixes = prefixes if prefixes is not None else {**prefixes_for(CANONICAL_BASE), "sh": str(SH)}
-    results = run_shacl(graph, shapes, index or SourceIndex(), prefixes, jobs)
+    results = run_shacl(graph, shapes, index or SourceIndex(), prefixes, jobs, fast)
     return ValidationReport(sorted(results, key=canonical_order), prefixes)
 
 
@@ -124,8 +142,8 @@ def build_date(now: datetime | None = None) -> date:
     return (now or datetime.now(UTC)).astimezone(_REGION_TIME_ZONE).date()
 
 
-def _on_build_date(shapes: Graph, day: date) -> Graph:
-    """`shapes`, or a copy of it in which every shp:build-date is the date `day`."""
+def on_build_date(shapes: Graph, day: date) -> Graph:
+    """Return `shapes`, or a copy of it in which every shp:build-date is the date `day`."""
     placeholders = [
         (subject, predicate, obj)
         for subject, predicate, obj in shapes

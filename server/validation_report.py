@@ -116,11 +116,12 @@ def _messages(graph: Graph, node: Node, shapes: Graph, prefixes: dict[str, str])
     """The result's messages by language tag ("" for none); of two in one language, the first sorted wins.
 
     pyshacl drops the language tag of a SPARQL constraint's messages when it fills in their
-    {?var} placeholders, so such a message takes the language of the sh:message (in the shapes)
-    it matches; the IRIs filled in are shortened to prefixed names.
+    {?var} placeholders (pyshacl-turbo also that of a shape's messages for a constraint component
+    defined in SPARQL), so such a message takes the language of the sh:message (in the shapes, of the
+    constraint, else of the shape) it matches; the IRIs filled in are shortened to prefixed names.
     """
-    constraint = graph.value(node, SH.sourceConstraint)
-    templates = list(shapes.objects(constraint, SH.message)) if constraint is not None else []
+    rule = graph.value(node, SH.sourceConstraint) or graph.value(node, SH.sourceShape)
+    templates = list(shapes.objects(rule, SH.message)) if rule is not None else []
     messages: dict[str, str] = {}
     for message in sorted(graph.objects(node, SH.resultMessage)):
         language = getattr(message, "language", None) or _language_of_template(str(message), templates)

@@ -313,13 +313,20 @@ def test_the_future_signing_is_also_a_future_status_and_nothing_else_is_reported
 BUILT_ON = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
 
 
-def test_a_pool_reports_every_mistake_exactly_as_one_process_does(mistaken_data, caplog):
+@pytest.fixture(scope="module")
+def mistaken_loaded(mistaken_data):
+    """The mistaken copy, loaded, and its shapes."""
     settings = load_settings(ontology_dir=mistaken_data / "ontology", data_dir=mistaken_data / "data")
-    loaded, shapes = load_dataset(settings), load_shapes(settings)
-    alone = validate(loaded, shapes, now=BUILT_ON, jobs=1)
+    return load_dataset(settings), load_shapes(settings)
+
+
+def test_a_pool_reports_every_mistake_exactly_as_one_process_does(mistaken_loaded, caplog):
+    loaded, shapes = mistaken_loaded
+    # The pool is pySHACL's (the fast engine runs alone, see test_shacl_engines.py).
+    alone = validate(loaded, shapes, now=BUILT_ON, jobs=1, fast=False)
 
     with caplog.at_level("INFO", logger="lodpub.shacl_runner"):
-        pooled = validate(loaded, shapes, now=BUILT_ON, jobs=2)
+        pooled = validate(loaded, shapes, now=BUILT_ON, jobs=2, fast=False)
 
     partitions = shape_partitions(shapes)
     assert f"validating {len(partitions)} partitions of the shapes in 2 processes" in caplog.messages
@@ -333,6 +340,18 @@ def test_a_pool_reports_every_mistake_exactly_as_one_process_does(mistaken_data,
     # IRI described in two partnerships' files.
     rules = {rule_of(result).rsplit("/", 1)[1] for result in pooled.violations}
     assert {"Resource-link-target", "Resource-described-once"} <= rules
+
+
+def test_the_fast_engine_reports_every_mistake_exactly_as_pyshacl_does(mistaken_loaded, caplog):
+    loaded, shapes = mistaken_loaded
+
+    with caplog.at_level("INFO", logger="lodpub.shacl_turbo"):
+        fast = validate(loaded, shapes, now=BUILT_ON)
+    reference = validate(loaded, shapes, now=BUILT_ON, fast=False)
+
+    assert "validating with pyshacl-turbo" in caplog.messages
+    assert len(fast.violations) >= 8 and fast.results == reference.results
+    assert format_report(fast, "cs") == format_report(reference, "cs")
 
 
 def test_a_build_that_validates_in_a_pool_reports_what_validate_reports(mistaken_report, mistaken_data, tmp_path):

@@ -1,0 +1,104 @@
+"""The fast SHACL engine: pyshacl-turbo (pySHACL's API, its engine in Rust), where it gives pySHACL's results.
+
+pySHACL is the reference (shacl_runner.py). pyshacl-turbo runs instead when it is installed and the shapes
+use only the SHACL terms it has been proven on: those of the project's shapes, on which
+tests/test_shacl_engines.py runs both engines on the project's data and on every broken fixture and
+compares the reports result by result. Shapes that use any other SHACL term (the DCAT-AP shapes of the
+catalogue record, another dataset's) are validated by pySHACL.
+
+The data goes to it as an Oxigraph store holding the union of the named graphs, made from the loaded
+N-Quads lines: no rdflib graph of the data is made, which at a million triples took longer than the
+validation itself.
+"""
+
+import functools
+import logging
+from dataclasses import replace
+
+import pyoxigraph as ox
+from rdflib import Graph, Literal, URIRef
+from rdflib.namespace import RDF, SH
+from rdflib.term import Node
+
+from .rdf_files import SourceIndex
+from .shacl_sparql import batchable, run_batched, without_batched
+from .terms import to_oxigraph, to_rdflib
+from .validation_report import ValidationResult, read_result
+
+_LOG = logging.getLogger(__name__)
+
+# The SHACL terms (local names under sh:) of the project's shapes: the ones the comparison proves the
+# engines agree on. A test checks that this is exactly what shapes/*.ttl use, so a new term in the shapes
+# is compared before the fast engine may validate it.
+PROVEN_TERMS = frozenset((
+    "BlankNode ConstraintComponent IRI Info NodeShape PropertyGroup PropertyShape SPARQLConstraint "
+    "SPARQLSelectValidator Warning alternativePath class datatype declare description group hasValue in "
+    "inversePath languageIn maxCount message minCount name namespace node nodeKind nodeValidator not or order "
+    "parameter path pattern prefix prefixes property qualifiedMaxCount qualifiedMinCount qualifiedValueShape "
+    "select severity sparql targetClass targetObjectsOf targetSubjectsOf uniqueLang").split())
+
+
+@functools.cache
+def installed() -> bool:
+    """True when pyshacl-turbo can be imported (a wheel that does not load on this machine counts as none)."""
+    try:
+        import pyshacl_turbo  # noqa: F401 (imported when validating, not with this module: the server imports it)
+    except ImportError:
+        return False
+    return True
+
+
+def shacl_terms(shapes: Graph) -> set[str]:
+    """The local names of the SHACL terms (IRIs under sh:) that `shapes` mention anywhere."""
+    namespace = str(SH)
+    return {term[len(namespace):] for triple in shapes for term in triple
+            if isinstance(term, URIRef) and term.startswith(namespace)}
+
+
+def usable(shapes: Graph) -> bool:
+    """True when the fast engine may validate against `shapes`: it is installed, and the shapes use
+    only SHACL terms on which it was proven to report what pySHACL reports."""
+    return installed() and shacl_terms(shapes) <= PROVEN_TERMS
+
+
+def union_store(quad_lines: list[bytes]) -> ox.Store:
+    """An Oxigraph store whose default graph is the union of the named graphs of `quad_lines` (N-Quads),
+    its blank nodes labelled as in the lines (the store's own loader would label them anew)."""
+    store = ox.Store()
+    triples = b"".join(line[:line.rindex(b" <")] + b" .\n" for line in quad_lines)
+    store.bulk_extend(ox.parse(triples, format=ox.RdfFormat.N_TRIPLES))
+    return store
+
+
+def graph_store(graph: Graph) -> ox.Store:
+    """An Oxigraph store holding `graph` in its default graph, its terms (blank nodes too) as they are."""
+    store = ox.Store()
+    store.extend(ox.Quad(*map(to_oxigraph, triple), ox.DefaultGraph()) for triple in graph)
+    return store
+
+
+def run_turbo(data: ox.Store, shapes: Graph, index: SourceIndex, prefixes: dict[str, str]) -> list[ValidationResult]:
+    """The results of validating `data` against `shapes`: the SPARQL constraints that shacl_sparql.py runs
+    for all their focus nodes at once, the rest with pyshacl-turbo; read as pySHACL's are."""
+    import pyshacl_turbo  # here, not at the top: the server imports this module, and would wait for it
+
+    _LOG.info("validating with pyshacl-turbo")
+    batched = batchable(shapes)
+    # The report's literals as the data holds them (not rewritten to rdflib's canonical forms), as pySHACL gives them.
+    _, results_graph, _ = pyshacl_turbo.validate(data, shacl_graph=without_batched(shapes, batched), inference="none",
+                                                 advanced=True, allow_warnings=True, _normalize_report_literals=False)
+    report_node = results_graph.value(predicate=RDF.type, object=SH.ValidationReport, any=False)
+    # Only the report's own results: those nested under sh:detail explain a result, they are not one.
+    return [_as_in_data(read_result(results_graph, node, shapes, index, prefixes))
+            for node in results_graph.objects(report_node, SH.result)] + run_batched(data, shapes, batched, index, prefixes)
+
+
+def _as_in_data(result: ValidationResult) -> ValidationResult:
+    """`result` with its focus node and value written as the data's rdflib graph writes them."""
+    return replace(result, focus_node=_as_rdflib_reads(result.focus_node), value=_as_rdflib_reads(result.value))
+
+
+def _as_rdflib_reads(term: Node | None) -> Node | None:
+    """A literal as rdflib reads it from the data: pyshacl-turbo gives a plain string the datatype that
+    RDF 1.1 says it has (xsd:string), which rdflib writes as a plain literal."""
+    return to_rdflib(to_oxigraph(term)) if isinstance(term, Literal) else term

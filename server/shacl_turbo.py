@@ -32,7 +32,7 @@ _LOG = logging.getLogger(__name__)
 # is compared before the fast engine may validate it.
 PROVEN_TERMS = frozenset((
     "BlankNode ConstraintComponent IRI Info NodeShape PropertyGroup PropertyShape SPARQLConstraint "
-    "SPARQLSelectValidator Warning alternativePath class datatype declare description group hasValue in "
+    "Literal SPARQLSelectValidator Warning alternativePath class datatype declare description group hasValue in "
     "inversePath languageIn maxCount message minCount name namespace node nodeKind nodeValidator not or order "
     "parameter path pattern prefix prefixes property qualifiedMaxCount qualifiedMinCount qualifiedValueShape "
     "select severity sparql targetClass targetObjectsOf targetSubjectsOf uniqueLang").split())

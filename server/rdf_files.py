@@ -8,14 +8,12 @@ and the prefixes the file declares. Which files form which named graph is datase
 """
 
 import codecs
-import hashlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import NamedTuple
 
 from rdflib import BNode, Graph, URIRef
-from rdflib.compare import to_canonical_graph
 from rdflib.term import Node
 
 from .data_errors import (
@@ -30,6 +28,7 @@ from .data_errors import (
 from .formats import NTRIPLES, READ_SUFFIXES, TURTLE
 from .namespaces import CANONICAL_BASE, rebase, rebase_iri
 from .oxigraph_read import read_with_oxigraph
+from .stable_blank_nodes import stably_labelled
 
 # The files read as data, by suffix: rdflib's name of their format.
 RDF_FORMATS: dict[str, str] = {suffix: fmt.serializer for suffix, fmt in READ_SUFFIXES.items()}
@@ -245,18 +244,8 @@ def _textual_forms(iri: URIRef, prefixes: list[tuple[str, str]]) -> list[str]:
 
 
 def with_stable_blank_nodes(graph: Graph, source: SourceFile) -> Graph:
-    """Return a copy of `graph` whose blank node labels depend only on its content and file.
-
-    rdflib labels blank nodes at random, which would make every build's N-Quads (and so its
-    version hash) different. The canonical labels depend only on the triples around each blank
-    node; mixing in the file's graph and path keeps equal-looking blank nodes of two files apart.
-    """
-    def stable(term: Node) -> Node:
-        if not isinstance(term, BNode):
-            return term
-        digest = hashlib.sha256(f"{source.graph}/{source.key}\n{term}".encode()).hexdigest()
-        return BNode("b" + digest[:24])  # a letter first, as RDF/XML's rdf:nodeID must be an NCName
-
+    """Return a copy of `graph` whose blank node labels depend only on its content and file
+    (stable_blank_nodes.py)."""
     # Only the triples that hold blank nodes are labelled canonically (the other triples do not
     # change the labels, and canonicalising a whole file took most of the time to load it).
     with_blank_nodes, without = Graph(bind_namespaces="none"), []
@@ -269,8 +258,8 @@ def with_stable_blank_nodes(graph: Graph, source: SourceFile) -> Graph:
         return graph
     stable_graph = Graph(bind_namespaces="none")
     stable_graph.addN((*triple, stable_graph) for triple in without)
-    stable_graph.addN((stable(subject), predicate, stable(obj), stable_graph)
-                      for subject, predicate, obj in to_canonical_graph(with_blank_nodes))
+    stable_graph.addN((*triple, stable_graph) for triple in stably_labelled(with_blank_nodes,
+                                                                             f"{source.graph}/{source.key}"))
     return stable_graph
 
 

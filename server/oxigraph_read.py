@@ -29,8 +29,6 @@ _FORMATS = {"turtle": ox.RdfFormat.TURTLE, "nt": ox.RdfFormat.N_TRIPLES}
 # A language tag with a capital, or a datatype ending in "string": what only rdflib keeps as written.
 _KEPT_BY_RDFLIB_ONLY = re.compile(r"""["']@[A-Za-z0-9-]*[A-Z]|\^\^\S*string""")
 _XSD_STRING, _XSD_ANY_URI = str(XSD.string), str(XSD.anyURI)
-# What rdflib's N-Triples writer escapes in a literal's text (its _quote_encode), and how.
-_ESCAPES = str.maketrans({"\\": "\\\\", "\n": "\\n", '"': '\\"', "\r": "\\r"})
 
 
 @dataclass(frozen=True)
@@ -57,7 +55,7 @@ def read_with_oxigraph(base_iri: str, path_iri: str, text: str, rdflib_format: s
         prefixes = list(parser.prefixes.items()) if oxigraph_format == ox.RdfFormat.TURTLE else []
     except (SyntaxError, ValueError):
         return None
-    subjects = {URIRef(quad.subject.value) for quad in quads if isinstance(quad.subject, ox.NamedNode)}
+    subjects = {URIRef(subject.value) for subject in {quad.subject for quad in quads} if isinstance(subject, ox.NamedNode)}
     write = _Writer(base_iri)
     lines, with_blank_nodes = [], Graph(bind_namespaces="none")
     try:
@@ -126,7 +124,7 @@ def _moved(iri: str, base_iri: str) -> str:
 
 def _quoted(text: str) -> str:
     """A literal's text quoted as rdflib's N-Triples writer quotes it (its _quote_encode)."""
-    return f'"{text.translate(_ESCAPES)}"'
+    return '"' + text.replace("\\", "\\\\").replace("\n", "\\n").replace('"', '\\"').replace("\r", "\\r") + '"'
 
 
 @lru_cache(maxsize=65536)

@@ -6,9 +6,10 @@ labels each blank node by the triples around it, and the file's graph and path a
 equal-looking blank nodes of two files apart. That labelling grows much faster than the graph: a
 file of thousands of blank nodes (a whole dataset in one file) took longer than everything else a
 build does. So a file with more than LARGE triples holding blank nodes is labelled one connected
-part at a time (blank nodes linked to each other by triples): each part canonically, named by the
-digest of its canonical form, and parts of the same form told apart by their number among them
-(they are alike, so which one is which changes no triple). Smaller files, ours among them, keep the
+part at a time (blank nodes linked to each other by triples): each part canonically (a part of one
+blank node, most of them, needs no search), named by the digest of its canonical form, and parts of
+the same form told apart by their number among them (they are alike, so which one is which changes
+no triple). Smaller files, ours among them, keep the
 labels they always had.
 """
 
@@ -34,11 +35,24 @@ def stably_labelled(with_blank_nodes: Graph, salt: str) -> Iterator[Triple]:
         return
     seen: dict[str, int] = defaultdict(int)
     for part in _connected_parts(with_blank_nodes):
-        canonical = to_canonical_graph(_graph(part))
-        digest = hashlib.sha256(b"".join(sorted(canonical.serialize(format="nt", encoding="utf-8")
-                                                .splitlines()))).hexdigest()
+        canonical = _alone(part) or list(to_canonical_graph(_graph(part)))
+        digest = hashlib.sha256("\n".join(sorted(" ".join(term.n3() for term in triple)
+                                                 for triple in canonical)).encode()).hexdigest()
         yield from _labelled(canonical, f"{salt}\n{digest}/{seen[digest]}")
         seen[digest] += 1
+
+
+# The label of the one blank node of a part that has one: its canonical form needs no search.
+_ALONE = BNode("alone")
+
+
+def _alone(part: list[Triple]) -> list[Triple] | None:
+    """The triples of `part` with its blank node labelled _ALONE, when it has one only (most parts:
+    a time, an address); else None."""
+    blank_nodes = {term for triple in part for term in (triple[0], triple[2]) if isinstance(term, BNode)}
+    if len(blank_nodes) != 1:
+        return None
+    return [tuple(_ALONE if isinstance(term, BNode) else term for term in triple) for triple in part]
 
 
 def _labelled(canonical: Iterable[Triple], salt: str) -> Iterator[Triple]:

@@ -88,13 +88,14 @@ def test_a_bad_file_is_reported_by_rdflib_as_before(tmp_path):
 
 def test_a_file_of_many_blank_nodes_is_labelled_part_by_part_stably(tmp_path):
     # More triples with blank nodes than stable_blank_nodes.LARGE, with parts alike (two of each
-    # time): each kept apart, and the same labels at every read.
+    # time), parts of one blank node and of several (a list): each kept apart, the same labels at every read.
     blocks = "".join(f'<http://example.org/e{number}> <http://example.org/at> [ <http://example.org/after> "{number % 300}" ] , '
-                     f'[ <http://example.org/after> "{number % 300}" ] .\n' for number in range(700))
+                     f'[ <http://example.org/after> "{number % 300}" ] ; <http://example.org/in> ( "{number % 2}" "x" ) .\n'
+                     for number in range(700))
     path = tmp_path / "many.ttl"
     path.write_text(blocks, encoding="utf-8")
     lines = read_source(ELSEWHERE, SourceFile("data", path, path.name))[0]
-    assert len(lines) == 4 * 700  # no two blank nodes made one
+    assert len(lines) == (4 + 5) * 700  # no two blank nodes made one (a list of two is five triples)
     assert sorted(lines) == sorted(read_source(ELSEWHERE, SourceFile("data", path, path.name))[0])
     assert sorted(lines) == sorted(read_source_with_rdflib(ELSEWHERE, SourceFile("data", path, path.name),
                                                            blocks)[0])

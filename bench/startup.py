@@ -10,7 +10,7 @@ DATA-one.ttl). Each round runs, alternating, ours and the peer's, each in a fres
 - serve: `lodpub serve --data LAYOUT` into an empty output folder, as a user starts it (its own
   public base, http://127.0.0.1:PORT/), timed from its start to its first answer (a document, 200);
   the peer is a fresh Python process that bulk-loads the same files into pyoxigraph's in-memory
-  store (one graph per file, as lodpub keeps a file's graph), timed from its start to its exit.
+  store (each file into a graph of its own), timed from its start to its exit.
 - build: `lodpub build --data LAYOUT` without shapes (an empty --shapes folder) into an empty
   output folder; the peer loads the same files into pyoxigraph's in-memory store and dumps it in
   each format of the release (N-Quads, N-Triples, Turtle, TriG, JSON-LD, RDF/XML; not gzipped).

@@ -229,7 +229,7 @@ def _explain_unknown_prefix(prefix: str, text: str) -> dict[str, str]:
 # --- IRIs that are not IRIs ---------------------------------------------------------------------
 
 # What no IRI may hold (RFC 3987; Turtle's IRIREF): spaces and control characters, and <>"{}|^`\ .
-_NOT_IN_IRI = re.compile(r'[\x00-\x20<>"{}|^`\\]')
+NOT_IN_IRI = re.compile(r'[\x00-\x20<>"{}|^`\\]')
 
 
 def check_iris(path: Path, rdf_format: str, text: str, graph: Graph) -> None:
@@ -238,7 +238,7 @@ def check_iris(path: Path, rdf_format: str, text: str, graph: Graph) -> None:
     rdflib reads `<https://example.org/a b>` (with a warning) and then cannot write it. The error
     is placed where the IRI is written, when that can be found.
     """
-    bad = sorted(iri for iri in _iris_of(graph) if _NOT_IN_IRI.search(iri))
+    bad = sorted(iri for iri in _iris_of(graph) if NOT_IN_IRI.search(iri))
     if bad:
         raise _bad_iri_error(path, rdf_format, text, bad)
 
@@ -252,7 +252,7 @@ def check_json_ld(path: Path, text: str) -> None:
     except ValueError:
         return  # not JSON: the parser says where
     pairs = list(_json_pairs(document))
-    bad = sorted({iri for iri in _json_ld_iris(pairs) if _NOT_IN_IRI.search(iri)})
+    bad = sorted({iri for iri in _json_ld_iris(pairs) if NOT_IN_IRI.search(iri)})
     if bad:
         raise _bad_iri_error(path, "json-ld", text, bad)
     tags = sorted({tag for key, tag in pairs if key == "@language" and isinstance(tag, str)
@@ -336,7 +336,7 @@ def _bad_iri_written(strict: _StrictError, text: str) -> str | None:
     written = text.split("\n")[strict.line - 1][strict.column - 1:strict.end_column - 1]
     iri = _UCHAR.sub(lambda match: chr(int(match.group(1) or match.group(2), 16)),
                      written.removeprefix("<").removesuffix(">"))
-    return iri if written.startswith("<") and _NOT_IN_IRI.search(iri) else None
+    return iri if written.startswith("<") and NOT_IN_IRI.search(iri) else None
 
 
 def _find_written(text: str, iri: str) -> int:
@@ -370,13 +370,13 @@ _CHARACTER_NAMES = {
 
 def _explain_bad_iri(iri: str) -> dict[str, str]:
     """What is wrong with an IRI that holds a character no IRI may, and how to write it instead."""
-    character = _NOT_IN_IRI.search(iri).group(0)
+    character = NOT_IN_IRI.search(iri).group(0)
     code = f"%{ord(character):02X}"
     name = _CHARACTER_NAMES.get(character) or (
         {"en": f"the control character U+{ord(character):04X}", "cs": f"řídicí znak U+{ord(character):04X}"}
         if character < " " else {"en": f'the character "{character}"', "cs": f'znak "{character}"'})
     shown = re.sub(r"[\x00-\x1f]", lambda match: f"\\x{ord(match.group(0)):02x}", iri)
-    encoded = _NOT_IN_IRI.sub(lambda match: f"%{ord(match.group(0)):02X}", iri)
+    encoded = NOT_IN_IRI.sub(lambda match: f"%{ord(match.group(0)):02X}", iri)
     return {
         "en": f"the IRI <{shown}> contains {name['en']}, which no IRI may contain. Remove that character, "
               f"or write it as {code}: <{encoded}>.",

@@ -75,7 +75,7 @@ class LoadedDataset:
 
     def triple_lines(self) -> list[bytes]:
         """The union of the named graphs as sorted, distinct N-Triples lines: the N-Triples dump."""
-        return sorted({_without_graph(line) for line in self.quad_lines})
+        return sorted({without_graph(line) for line in self.quad_lines})
 
     def graph_sizes(self) -> dict[str, int]:
         """{named graph IRI: triples in it}, for the graphs that hold any."""
@@ -87,8 +87,8 @@ def _graph_of_line(quad_line: bytes) -> str:
     return quad_line[quad_line.rindex(b" <") + 2:quad_line.rindex(b">")].decode("utf-8")
 
 
-def _without_graph(quad_line: bytes) -> bytes:
-    """An N-Quads line as the N-Triples line of its triple."""
+def without_graph(quad_line: bytes) -> bytes:
+    """An N-Quads line (of a quad in a named graph) as the N-Triples line of its triple."""
     return quad_line[:quad_line.rindex(b" <")] + b" .\n"
 
 
@@ -173,7 +173,7 @@ def one_graph_per_triple(sorted_lines: list[bytes], graph_order: list[str]) -> l
 
     kept: list[bytes] = []
     for line in sorted_lines:
-        if kept and _without_graph(kept[-1]) == _without_graph(line):
+        if kept and without_graph(kept[-1]) == without_graph(line):
             if place(line) < place(kept[-1]):
                 kept[-1] = line
             continue

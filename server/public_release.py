@@ -28,7 +28,7 @@ from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import DCAT
 
 from .blank_nodes import stable_graph
-from .dataset import bind_prefix_table
+from .dataset import bind_prefix_table, without_graph
 from .dumps import WrittenFile, write_dump_formats
 from .formats import NQUADS, NTRIPLES, TURTLE
 from .namespaces import rebase, rebased_quads
@@ -114,15 +114,28 @@ def write_public_copy(release: Path, manifest: dict[str, Any], public_base: str,
 
 
 def _union_lines(quads: Path) -> bytes:
-    """The triples of the N-Quads file `quads`, each once, as sorted N-Triples lines."""
-    triples = {quad.triple for quad in ox.parse(path=str(quads), format=ox.RdfFormat.N_QUADS)}
-    return b"".join(sorted(ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES).splitlines(keepends=True)))
+    """The triples of the sorted N-Quads file `quads` (as Oxigraph writes them, every quad in a named
+    graph), each once, as sorted N-Triples lines: each line without its graph."""
+    return b"".join(sorted({without_graph(line) for line in quads.read_bytes().splitlines(keepends=True)}))
 
 
 def _mapped_lines(data: bytes, rdf_format: ox.RdfFormat, base: str, public_base: str) -> bytes:
-    """N-Quads or N-Triples `data` mapped to `public_base`, as sorted lines, as the build writes them."""
-    quads = rebased_quads(ox.parse(data, format=rdf_format), base, public_base)
-    return b"".join(sorted(ox.serialize(quads, format=rdf_format).splitlines(keepends=True)))
+    """N-Quads or N-Triples `data` mapped to `public_base`, as sorted lines, as the build writes them.
+
+    A line without a literal holds only IRIs and blank nodes, each written whole, so its IRIs are
+    moved as text (the dump's millions of lines are mapped in a second, not a minute of terms); a
+    line with a literal is read and written again (the literal may be an xsd:anyURI to move, or
+    text that merely holds the base, which stays)."""
+    old, new = f"<{base}".encode(), f"<{public_base}".encode()
+    mapped, with_literals = [], []
+    for line in data.splitlines(keepends=True):
+        if b'"' in line:
+            with_literals.append(line)
+        else:
+            mapped.append(line.replace(old, new))
+    quads = rebased_quads(ox.parse(b"".join(with_literals), format=rdf_format), base, public_base)
+    mapped += ox.serialize(quads, format=rdf_format).splitlines(keepends=True)
+    return b"".join(sorted(mapped))
 
 
 def _mapped_description(name: str, media_type: str, data: bytes, base: str, public_base: str,

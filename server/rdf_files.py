@@ -8,14 +8,12 @@ and the prefixes the file declares. Which files form which named graph is datase
 """
 
 import codecs
-import hashlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import NamedTuple
 
 from rdflib import BNode, Graph, URIRef
-from rdflib.compare import to_canonical_graph
 from rdflib.term import Node
 
 from .data_errors import (
@@ -29,6 +27,8 @@ from .data_errors import (
 )
 from .formats import NTRIPLES, READ_SUFFIXES, TURTLE
 from .namespaces import CANONICAL_BASE, rebase, rebase_iri
+from .oxigraph_read import read_with_oxigraph
+from .stable_blank_nodes import stably_labelled
 
 # The files read as data, by suffix: rdflib's name of their format.
 RDF_FORMATS: dict[str, str] = {suffix: fmt.serializer for suffix, fmt in READ_SUFFIXES.items()}
@@ -137,19 +137,55 @@ def _not_above(folder: Path, above: tuple[Path, ...]) -> Path:
     return real
 
 
-def read_source(base_iri: str, source: SourceFile) -> tuple[list[bytes], list[tuple[URIRef, int | None, tuple[int, ...]]],
-                                                          list[tuple[str, str]]]:
+# What read_source gives of a file: its triples as N-Triples lines, where each subject was written, its prefixes.
+SourceRead = tuple[list[bytes], list[tuple[URIRef, int | None, tuple[int, ...]]], list[tuple[str, str]]]
+
+
+def read_source(base_iri: str, source: SourceFile) -> SourceRead:
     """Parse one file: its triples as N-Triples lines (rebased, blank nodes labelled stably), where
-    each subject was written, and the prefixes it declares."""
+    each subject was written, and the prefixes it declares.
+
+    Turtle and N-Triples are read by Oxigraph's parser, which is fifty times faster than rdflib's,
+    into the lines rdflib would write (oxigraph_read.py); a file it cannot read as rdflib would
+    (one it refuses, or whose text holds what only rdflib keeps) is read by rdflib, which also says
+    what is wrong with a bad file."""
     text = _read_utf8(source.path)
+    read = read_with_oxigraph(base_iri, source.path.absolute().as_uri(), text, RDF_FORMATS[source.path.suffix.lower()])
+    if read is not None:
+        lines = read.lines + _nt_lines(with_stable_blank_nodes(read.with_blank_nodes, source))
+        return lines, _located(source, text, base_iri, read.subjects, read.prefixes), _rebased_prefixes(read.prefixes,
+                                                                                                        base_iri)
+    return read_source_with_rdflib(base_iri, source, text)
+
+
+def read_source_with_rdflib(base_iri: str, source: SourceFile, text: str) -> SourceRead:
+    """read_source of the file's `text` by rdflib's parser (for any format, and any file)."""
     parsed = _parse(source.path, text)
-    # Lines are looked up before rebasing, as the text has the canonical IRIs.
-    subjects = [(URIRef(rebase_iri(subject, CANONICAL_BASE, base_iri)), line, blocks)
-                for subject, (line, blocks) in _subject_lines(source, text, parsed).items()]
-    rebase(parsed, CANONICAL_BASE, base_iri)
     prefixes = [(prefix, str(namespace)) for prefix, namespace in parsed.namespaces()]
-    triples = _with_stable_blank_nodes(parsed, source).serialize(format="nt", encoding="utf-8")
-    return [line for line in triples.splitlines() if line.strip()], subjects, prefixes
+    located = _located(source, text, base_iri, {subject for subject in parsed.subjects() if isinstance(subject, URIRef)},
+                       prefixes)
+    rebase(parsed, CANONICAL_BASE, base_iri)
+    return _nt_lines(with_stable_blank_nodes(parsed, source)), located, _rebased_prefixes(prefixes, base_iri)
+
+
+def _nt_lines(graph: Graph) -> list[bytes]:
+    """The N-Triples lines (without their line ends) rdflib writes of `graph`."""
+    if not len(graph):
+        return []
+    return [line for line in graph.serialize(format="nt", encoding="utf-8").splitlines() if line.strip()]
+
+
+def _located(source: SourceFile, text: str, base_iri: str, subjects: set[URIRef],
+             prefixes: list[tuple[str, str]]) -> list[tuple[URIRef, int | None, tuple[int, ...]]]:
+    """Where each of the file's (canonical) `subjects` was written, each moved to `base_iri`: the
+    lines are looked up before rebasing, as the text has the canonical IRIs."""
+    return [(URIRef(rebase_iri(subject, CANONICAL_BASE, base_iri)), line, blocks)
+            for subject, (line, blocks) in _subject_lines(source, text, subjects, prefixes).items()]
+
+
+def _rebased_prefixes(prefixes: list[tuple[str, str]], base_iri: str) -> list[tuple[str, str]]:
+    """The file's prefixes, those of namespaces under the canonical base moved to `base_iri`."""
+    return [(prefix, rebase_iri(namespace, CANONICAL_BASE, base_iri)) for prefix, namespace in prefixes]
 
 
 def _parse(path: Path, text: str) -> Graph:
@@ -167,7 +203,8 @@ def _parse(path: Path, text: str) -> Graph:
     return graph
 
 
-def _subject_lines(source: SourceFile, text: str, graph: Graph) -> dict[URIRef, tuple[int | None, tuple[int, ...]]]:
+def _subject_lines(source: SourceFile, text: str, subjects: set[URIRef],
+                   prefixes: list[tuple[str, str]]) -> dict[URIRef, tuple[int | None, tuple[int, ...]]]:
     """Find the line on which each subject IRI of the file is written, by a textual heuristic,
     and the lines on which a block about it begins.
 
@@ -178,11 +215,9 @@ def _subject_lines(source: SourceFile, text: str, graph: Graph) -> dict[URIRef, 
     continued on its own line). The line is None when no line matches (e.g. an IRI written
     relative to @base), or for formats other than Turtle and N-Triples.
     """
-    subjects = {subject for subject in graph.subjects() if isinstance(subject, URIRef)}
     if RDF_FORMATS[source.path.suffix.lower()] not in _LINE_ORIENTED_FORMATS:
         return dict.fromkeys(subjects, (None, ()))
     leading_terms = _lines_of_leading_terms(text)
-    prefixes = list(graph.namespaces())
     lines: dict[URIRef, tuple[int | None, tuple[int, ...]]] = {}
     for subject in subjects:
         found = sorted(found for form in _textual_forms(subject, prefixes) for found in leading_terms.get(form, []))
@@ -202,24 +237,15 @@ def _lines_of_leading_terms(text: str) -> dict[str, list[tuple[bool, int]]]:
     return lines
 
 
-def _textual_forms(iri: URIRef, prefixes: list[tuple[str, URIRef]]) -> list[str]:
-    prefixed = [f"{prefix}:{iri[len(ns):]}" for prefix, ns in prefixes if iri.startswith(ns)]
-    return [f"<{iri}>", *prefixed]
+def _textual_forms(iri: URIRef, prefixes: list[tuple[str, str]]) -> list[str]:
+    text = str(iri)  # str's startswith: URIRef's is many times slower, and this runs for every subject
+    prefixed = [f"{prefix}:{text[len(ns):]}" for prefix, ns in prefixes if text.startswith(ns)]
+    return [f"<{text}>", *prefixed]
 
 
-def _with_stable_blank_nodes(graph: Graph, source: SourceFile) -> Graph:
-    """Return a copy of `graph` whose blank node labels depend only on its content and file.
-
-    rdflib labels blank nodes at random, which would make every build's N-Quads (and so its
-    version hash) different. The canonical labels depend only on the triples around each blank
-    node; mixing in the file's graph and path keeps equal-looking blank nodes of two files apart.
-    """
-    def stable(term: Node) -> Node:
-        if not isinstance(term, BNode):
-            return term
-        digest = hashlib.sha256(f"{source.graph}/{source.key}\n{term}".encode()).hexdigest()
-        return BNode("b" + digest[:24])  # a letter first, as RDF/XML's rdf:nodeID must be an NCName
-
+def with_stable_blank_nodes(graph: Graph, source: SourceFile) -> Graph:
+    """Return a copy of `graph` whose blank node labels depend only on its content and file
+    (stable_blank_nodes.py)."""
     # Only the triples that hold blank nodes are labelled canonically (the other triples do not
     # change the labels, and canonicalising a whole file took most of the time to load it).
     with_blank_nodes, without = Graph(bind_namespaces="none"), []
@@ -232,8 +258,8 @@ def _with_stable_blank_nodes(graph: Graph, source: SourceFile) -> Graph:
         return graph
     stable_graph = Graph(bind_namespaces="none")
     stable_graph.addN((*triple, stable_graph) for triple in without)
-    stable_graph.addN((stable(subject), predicate, stable(obj), stable_graph)
-                      for subject, predicate, obj in to_canonical_graph(with_blank_nodes))
+    stable_graph.addN((*triple, stable_graph) for triple in stably_labelled(with_blank_nodes,
+                                                                             f"{source.graph}/{source.key}"))
     return stable_graph
 
 

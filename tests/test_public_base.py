@@ -8,6 +8,7 @@ import dataclasses
 import hashlib
 from pathlib import Path
 
+import pyoxigraph as ox
 import pytest
 from rdflib import Dataset, Graph, Literal, URIRef
 from rdflib.compare import isomorphic
@@ -58,6 +59,16 @@ def test_the_copy_moves_every_iri_and_any_uri_value_and_never_a_string(mini_rele
     assert Literal(LOOPBACK + "ontology/", datatype=XSD.anyURI) in set(ontology.objects())
     every_term = {str(term) for graph in mapped.values() for triple in graph for term in triple}
     assert not [term for term in every_term if term.startswith(CANONICAL_BASE)]
+
+
+def test_the_copy_s_dumps_are_sorted_lines_and_its_n_triples_the_union_of_its_graphs(mini_release, mini_settings):
+    folder, _ = public_release(mini_release.path, LOOPBACK, mini_settings.output_dir)
+    quads, triples = ((folder / name).read_bytes() for name in ("partnerships.nq", "partnerships.nt"))
+    for dump in (quads, triples):
+        lines = dump.splitlines(keepends=True)
+        assert lines == sorted(set(lines))
+    assert ({quad.triple for quad in ox.parse(quads, format=ox.RdfFormat.N_QUADS)}
+            == {quad.triple for quad in ox.parse(triples, format=ox.RdfFormat.N_TRIPLES)})
 
 
 def test_every_file_of_the_copy_is_the_one_its_manifest_and_sums_describe(mini_release, mini_settings):

@@ -277,7 +277,7 @@ def literals_oxigraph_changes(files: list[tuple[Path, ox.RdfFormat]]) -> dict:
     """
     changed, stored_form = {}, StoredForm()
     for path, rdf_format in files:
-        for quad in ox.parse(path=str(path), format=rdf_format):
+        for quad in _with_typed_literals(path, rdf_format):
             literal = quad.object
             if not isinstance(literal, ox.Literal) or literal.datatype.value in _KEPT_AS_WRITTEN:
                 continue
@@ -286,6 +286,15 @@ def literals_oxigraph_changes(files: list[tuple[Path, ox.RdfFormat]]) -> dict:
                 subject = None if isinstance(quad.subject, ox.BlankNode) else quad.subject
                 changed[(subject, quad.predicate, stored)] = literal
     return changed
+
+
+def _with_typed_literals(path: Path, rdf_format: ox.RdfFormat) -> ox.QuadParser:
+    """The quads of `path` that may hold a typed literal: of N-Quads and N-Triples, only the lines
+    with one are parsed (a dump of a million lines is read in a second, not in several)."""
+    if rdf_format not in (ox.RdfFormat.N_QUADS, ox.RdfFormat.N_TRIPLES):
+        return ox.parse(path=str(path), format=rdf_format)
+    with open(path, "rb") as file:
+        return ox.parse(b"".join(line for line in file if b'"^^<' in line), format=rdf_format)
 
 
 class StoredForm:

@@ -1,0 +1,133 @@
+"""Reading a Turtle or N-Triples file with Oxigraph's parser into the N-Triples lines rdflib would write.
+
+rdflib's parser takes about fifty times as long as Oxigraph's, and reading the files was most of the
+time a build of a million triples took. The release must not change with the parser: its N-Quads
+are hashed into its version and published. So the lines are written as rdflib's N-Triples writer
+writes them (rdflib.plugins.serializers.nt), with each typed literal in the form rdflib reads it in
+(rdflib rewrites "…Z" to "…+00:00", "01"^^xsd:integer to "1", "1"^^xsd:boolean to "true").
+
+Oxigraph keeps two things differently, and a file whose text may hold them is left to rdflib: a
+language tag's capitals (Oxigraph writes "cs-CZ" as "cs-cz") and an explicit ^^xsd:string (which
+RDF 1.1 makes the same as none, but rdflib writes). So is a file Oxigraph refuses (rdflib then says
+what is wrong, or reads what it accepts) and one with an IRI that rdflib could not write.
+"""
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+import pyoxigraph as ox
+from rdflib import BNode, Graph, Literal, URIRef
+from rdflib.namespace import XSD
+from rdflib.term import Node
+
+from .data_errors import NOT_IN_IRI
+from .namespaces import CANONICAL_BASE
+
+# rdflib's names of the formats read here, and Oxigraph's.
+_FORMATS = {"turtle": ox.RdfFormat.TURTLE, "nt": ox.RdfFormat.N_TRIPLES}
+# A language tag with a capital, or a datatype ending in "string": what only rdflib keeps as written.
+_KEPT_BY_RDFLIB_ONLY = re.compile(r"""["']@[A-Za-z0-9-]*[A-Z]|\^\^\S*string""")
+_XSD_STRING, _XSD_ANY_URI = str(XSD.string), str(XSD.anyURI)
+
+
+@dataclass(frozen=True)
+class OxigraphRead:
+    """A file as read by Oxigraph: the N-Triples lines of its triples without blank nodes (as rdflib
+    writes them, moved to the base IRI), its triples with blank nodes as an rdflib graph (to be
+    labelled stably), its subject IRIs and its prefixes (both as written, under the canonical base)."""
+
+    lines: list[bytes]
+    with_blank_nodes: Graph
+    subjects: set[URIRef]
+    prefixes: list[tuple[str, str]]
+
+
+def read_with_oxigraph(base_iri: str, path_iri: str, text: str, rdflib_format: str) -> OxigraphRead | None:
+    """The file of `text` (in rdflib's `rdflib_format`, its relative IRIs resolved against `path_iri`)
+    read by Oxigraph, moved from the canonical base to `base_iri`; None when it is for rdflib to read."""
+    oxigraph_format = _FORMATS.get(rdflib_format)
+    if oxigraph_format is None or _KEPT_BY_RDFLIB_ONLY.search(text):
+        return None
+    try:
+        parser = ox.parse(text.encode("utf-8"), format=oxigraph_format, base_iri=path_iri)
+        quads = list(parser)
+        prefixes = list(parser.prefixes.items()) if oxigraph_format == ox.RdfFormat.TURTLE else []
+    except (SyntaxError, ValueError):
+        return None
+    subjects = {URIRef(subject.value) for subject in {quad.subject for quad in quads} if isinstance(subject, ox.NamedNode)}
+    write = _Writer(base_iri)
+    lines, with_blank_nodes = [], Graph(bind_namespaces="none")
+    try:
+        for subject, predicate, obj, _ in quads:
+            if isinstance(subject, ox.BlankNode) or isinstance(obj, ox.BlankNode):
+                with_blank_nodes.add((write.rdflib(subject), URIRef(write.iri(predicate.value)), write.rdflib(obj)))
+            else:
+                lines.append(f"<{write.iri(subject.value)}> <{write.iri(predicate.value)}> {write.object(obj)} .".encode())
+    except _NotWritable:
+        return None
+    # Two ways of writing one literal (01 and 1) give one line, as a graph holds one triple.
+    return OxigraphRead(list(dict.fromkeys(lines)), with_blank_nodes, subjects, prefixes)
+
+
+class _NotWritable(ValueError):
+    """An IRI that rdflib reads but cannot write (its reader says where it is)."""
+
+
+class _Writer:
+    """Writes Oxigraph terms as rdflib writes them, with IRIs moved from the canonical base to `base_iri`
+    (as namespaces.rebase moves them: also the text of an xsd:anyURI literal)."""
+
+    def __init__(self, base_iri: str) -> None:
+        self.base_iri = base_iri
+
+    def iri(self, iri: str) -> str:
+        """`iri` moved to the base IRI; _NotWritable when rdflib could not write it."""
+        return _moved(iri, self.base_iri)
+
+    def object(self, term: ox.NamedNode | ox.Literal) -> str:
+        """An object as rdflib's N-Triples writer writes it."""
+        if isinstance(term, ox.NamedNode):
+            return f"<{self.iri(term.value)}>"
+        if not isinstance(term, ox.Literal):  # a quoted triple (RDF 1.2), which rdflib does not read
+            raise _NotWritable(str(term))
+        if term.language:
+            return f"{_quoted(term.value)}@{term.language}"
+        datatype = term.datatype.value
+        if datatype == _XSD_STRING:
+            return _quoted(term.value)
+        lexical = self.iri(term.value) if datatype == _XSD_ANY_URI else _lexical_form(term.value, datatype)
+        return f"{_quoted(lexical)}^^<{self.iri(datatype)}>"
+
+    def rdflib(self, term: ox.NamedNode | ox.BlankNode | ox.Literal) -> Node:
+        """A term as the rdflib term rdflib's parser would have made of it, moved to the base IRI."""
+        if isinstance(term, ox.BlankNode):
+            return BNode(term.value)
+        if isinstance(term, ox.NamedNode):
+            return URIRef(self.iri(term.value))
+        if term.language:
+            return Literal(term.value, lang=term.language)
+        datatype = term.datatype.value
+        if datatype == _XSD_STRING:
+            return Literal(term.value)
+        if datatype == _XSD_ANY_URI:
+            return Literal(self.iri(term.value), datatype=XSD.anyURI)
+        return Literal(_lexical_form(term.value, datatype), datatype=URIRef(self.iri(datatype)), normalize=False)
+
+
+@lru_cache(maxsize=1 << 18)
+def _moved(iri: str, base_iri: str) -> str:
+    if NOT_IN_IRI.search(iri):
+        raise _NotWritable(iri)
+    return base_iri + iri[len(CANONICAL_BASE):] if iri.startswith(CANONICAL_BASE) else iri
+
+
+def _quoted(text: str) -> str:
+    """A literal's text quoted as rdflib's N-Triples writer quotes it (its _quote_encode)."""
+    return '"' + text.replace("\\", "\\\\").replace("\n", "\\n").replace('"', '\\"').replace("\r", "\\r") + '"'
+
+
+@lru_cache(maxsize=65536)
+def _lexical_form(lexical: str, datatype: str) -> str:
+    """The lexical form in which rdflib reads a literal of `datatype` written as `lexical`."""
+    return str(Literal(lexical, datatype=URIRef(datatype)))

@@ -127,3 +127,13 @@ def test_a_status_offers_the_event_that_began_it(forms):
     cause = fields(status, RP.StatusPeriod)[RP.causedBy]
     assert status.value(cause, SH["class"]) == URIRef("https://schema.org/Event")
     assert {name.language for name in status.objects(cause, SH.name)} == {"cs", "en"}
+
+
+def test_the_sources_are_read_again_only_when_a_file_changed(mini_settings):
+    """Every check and save of a form asks for the sources: they are read once for each state of the files."""
+    first = load_sources(mini_settings)
+    assert load_sources(mini_settings) is first
+    shapes_file = next(mini_settings.shapes_dir.glob("*.ttl"))
+    shapes_file.write_text(shapes_file.read_text(encoding="utf-8") + "\n# a change\n", encoding="utf-8")
+    again = load_sources(mini_settings)
+    assert again is not first and len(again.shapes) == len(first.shapes)

@@ -72,13 +72,25 @@ class Sources:
 
 def load_sources(settings: Settings) -> Sources:
     """Our shapes (settings.shapes_dir, not rebased) and the terms: the ontology folder with its
-    vocabularies, and the authority tables of the data folder."""
-    shapes = _read(sorted(path for path in find_rdf_files(settings.shapes_dir, recursive=False)
-                          if path.suffix == ".ttl"))
+    vocabularies, and the authority tables of the data folder; read again only when one of those
+    files changed (every check and save of a form asks for them)."""
+    shape_files = sorted(path for path in find_rdf_files(settings.shapes_dir, recursive=False) if path.suffix == ".ttl")
     authorities = settings.data_dir / "authorities"
-    terms = _read(sorted(path for path in find_rdf_files(settings.ontology_dir) if path.suffix == ".ttl")
+    term_files = (sorted(path for path in find_rdf_files(settings.ontology_dir) if path.suffix == ".ttl")
                   + [authorities / name for name in AUTHORITY_TABLES if (authorities / name).is_file()])
-    return Sources(shapes, terms)
+    key = (len(shape_files), tuple(_state(path) for path in shape_files + term_files))
+    if _LOADED.get("key") != key:
+        _LOADED.update(key=key, sources=Sources(_read(shape_files), _read(term_files)))
+    return _LOADED["sources"]
+
+
+# The sources last read, with the state of the files they were read from (one entry: settings rarely differ).
+_LOADED: dict = {}
+
+
+def _state(path: Path) -> tuple[str, int, int]:
+    status = path.stat()
+    return str(path), status.st_mtime_ns, status.st_size
 
 
 def _read(paths: list[Path]) -> Graph:

@@ -13,6 +13,7 @@ validation itself.
 
 import functools
 import logging
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 
 import pyoxigraph as ox
@@ -77,20 +78,47 @@ def graph_store(graph: Graph) -> ox.Store:
     return store
 
 
-def run_turbo(data: ox.Store, shapes: Graph, index: SourceIndex, prefixes: dict[str, str]) -> list[ValidationResult]:
+def run_turbo(data: ox.Store, shapes: Graph, index: SourceIndex, prefixes: dict[str, str],
+              parts: list[set[Node]] | None = None) -> list[ValidationResult]:
     """The results of validating `data` against `shapes`: the SPARQL constraints that shacl_sparql.py runs
-    for all their focus nodes at once, the rest with pyshacl-turbo; read as pySHACL's are."""
+    for all their focus nodes at once, the rest with pyshacl-turbo; read as pySHACL's are. With `parts`
+    (sets of the shapes with targets that may be validated apart), each part is validated on a thread of
+    its own: the engine lets go of Python's lock while it works, so the parts run at once."""
     import pyshacl_turbo  # here, not at the top: the server imports this module, and would wait for it
 
     _LOG.info("validating with pyshacl-turbo")
     batched = batchable(shapes)
-    # The report's literals as the data holds them (not rewritten to rdflib's canonical forms), as pySHACL gives them.
-    _, results_graph, _ = pyshacl_turbo.validate(data, shacl_graph=without_batched(shapes, batched), inference="none",
-                                                 advanced=True, allow_warnings=True, _normalize_report_literals=False)
-    report_node = results_graph.value(predicate=RDF.type, object=SH.ValidationReport, any=False)
-    # Only the report's own results: those nested under sh:detail explain a result, they are not one.
-    return [_as_in_data(read_result(results_graph, node, shapes, index, prefixes))
-            for node in results_graph.objects(report_node, SH.result)] + run_batched(data, shapes, batched, index, prefixes)
+    unbatched = without_batched(shapes, batched)
+
+    def results_of(part_shapes: Graph) -> list[ValidationResult]:
+        # The report's literals as the data holds them (not rewritten to rdflib's canonical forms), as pySHACL gives them.
+        _, results_graph, _ = pyshacl_turbo.validate(data, shacl_graph=part_shapes, inference="none", advanced=True,
+                                                     allow_warnings=True, _normalize_report_literals=False)
+        report_node = results_graph.value(predicate=RDF.type, object=SH.ValidationReport, any=False)
+        # Only the report's own results: those nested under sh:detail explain a result, they are not one.
+        return [_as_in_data(read_result(results_graph, node, shapes, index, prefixes))
+                for node in results_graph.objects(report_node, SH.result)]
+
+    if not parts or len(parts) < 2:
+        return results_of(unbatched) + run_batched(data, shapes, batched, index, prefixes)
+    with ThreadPoolExecutor(max_workers=len(parts)) as threads:
+        outcomes = list(threads.map(results_of, [targeting_only(unbatched, part) for part in parts]))
+    return [result for outcome in outcomes for result in outcome] + run_batched(data, shapes, batched, index, prefixes)
+
+
+TARGETS = (SH.targetClass, SH.targetNode, SH.targetSubjectsOf, SH.targetObjectsOf)
+
+
+def targeting_only(shapes: Graph, kept: set[Node]) -> Graph:
+    """`shapes` with the targets of every shape but those of `kept` taken away: only `kept` selects focus
+    nodes, and the shapes they reach are still there for them."""
+    part = Graph(bind_namespaces="none")
+    part += shapes
+    for target in TARGETS:
+        for shape, value in shapes.subject_objects(target):
+            if shape not in kept:
+                part.remove((shape, target, value))
+    return part
 
 
 def _as_in_data(result: ValidationResult) -> ValidationResult:

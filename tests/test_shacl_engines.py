@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from rdflib import Graph
 
-from lodpub.shacl_runner import run_pyshacl, run_shacl
+from lodpub.shacl_runner import run_pyshacl, run_shacl, turbo_parts
 from lodpub.shacl_turbo import PROVEN_TERMS, graph_store, run_turbo, shacl_terms, usable
 from lodpub.validate import build_date, on_build_date, validate_graph
 from lodpub.validation_report import canonical_order
@@ -66,9 +66,20 @@ def test_both_engines_report_the_same_results(fixture, project_dataset, dated_sh
 
     reference = sorted(run_pyshacl(graph, dated_shapes, project_dataset.index, prefixes), key=canonical_order)
     fast = sorted(run_turbo(graph_store(graph), dated_shapes, project_dataset.index, prefixes), key=canonical_order)
+    # and with the shapes dealt into two parts validated on two threads, as `validate` does with two jobs
+    parted = sorted(run_turbo(graph_store(graph), dated_shapes, project_dataset.index, prefixes,
+                              turbo_parts(dated_shapes, 2)), key=canonical_order)
 
     assert fast == reference
+    assert parted == reference
     assert reference or fixture is None
+
+
+def test_the_shapes_are_dealt_into_parts_that_share_out_every_shape_with_targets(dated_shapes):
+    parts = turbo_parts(dated_shapes, 2)
+    assert parts is not None and len(parts) == 2 and all(parts)
+    assert not parts[0] & parts[1]
+    assert turbo_parts(dated_shapes, 1) is None
 
 
 def test_there_are_as_many_broken_variants_as_the_issue_counts():

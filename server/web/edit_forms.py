@@ -15,7 +15,7 @@ from rdflib import DCTERMS, RDF, RDFS, Graph, Literal, URIRef
 
 from ..editing.blocks import parse_turtle
 from ..editing.form_shapes import KINDS, form_shapes
-from ..editing.form_terms import LANGUAGES, TIME
+from ..editing.form_terms import LANGUAGES, RP, TIME
 from ..editing.form_values import empty_texts, file_choices, form_classes, form_values, kind_of
 from ..namespaces import CANONICAL_BASE, prefixes_for, rebase_iri
 from . import store
@@ -53,32 +53,26 @@ NEW_PARTNERSHIP_FORMS = {
     "status": PageForm("status", "edit_form_first_status"),
 }
 LIBEREC_REGION = URIRef(CANONICAL_BASE + "id/region/liberec-region")
-RP_PARTNER = URIRef(CANONICAL_BASE + "ontology/partner")
-RP_PARTNERSHIP = URIRef(CANONICAL_BASE + "ontology/partnership")
-RP_PARTY = URIRef(CANONICAL_BASE + "ontology/party")
-RP_ESTABLISHES = URIRef(CANONICAL_BASE + "ontology/establishes")
-RP_AGREEMENT = URIRef(CANONICAL_BASE + "ontology/agreement")
-RP_CAUSED_BY = URIRef(CANONICAL_BASE + "ontology/causedBy")
 SIGNING_KIND = URIRef(CANONICAL_BASE + "vocabulary/event-kinds/signing")
 # How a new partnership's resources are linked by the page: (subject's role, property, object's role,
 # whether the subject's field of the property is hidden, as what it could choose is being made).
 # The partnership and the agreement keep their fields of partners and parties: more may take part.
 NEW_PARTNERSHIP_LINKS = [
-    ("partnership", RP_PARTNER, "partner", False),
-    ("agreement", RP_PARTY, "partner", False),
-    ("agreement", RP_ESTABLISHES, "partnership", True),
-    ("signing", RP_AGREEMENT, "agreement", True),
-    ("signing", RP_PARTNERSHIP, "partnership", True),
-    ("status", RP_PARTNERSHIP, "partnership", True),
-    ("status", RP_CAUSED_BY, "signing", True),
+    ("partnership", RP.partner, "partner", False),
+    ("agreement", RP.party, "partner", False),
+    ("agreement", RP.establishes, "partnership", True),
+    ("signing", RP.agreement, "agreement", True),
+    ("signing", RP.partnership, "partnership", True),
+    ("status", RP.partnership, "partnership", True),
+    ("status", RP.causedBy, "signing", True),
 ]
 # What a new partnership's forms start with: the Liberec Region as a partner and party, the kind signing.
-NEW_PARTNERSHIP_VALUES = [("partnership", RP_PARTNER, LIBEREC_REGION), ("agreement", RP_PARTY, LIBEREC_REGION),
+NEW_PARTNERSHIP_VALUES = [("partnership", RP.partner, LIBEREC_REGION), ("agreement", RP.party, LIBEREC_REGION),
                           ("signing", DCTERMS.type, SIGNING_KIND)]
 # A new agreement of a partnership: an agreement is valid only with its signing, and a signing with it.
 NEW_AGREEMENT_FORMS = {"agreement": PageForm("agreement", "edit_form_agreement"),
                        "signing": PageForm("event", "edit_form_signing")}
-NEW_AGREEMENT_LINKS = [("signing", RP_AGREEMENT, "agreement", True)]
+NEW_AGREEMENT_LINKS = [("signing", RP.agreement, "agreement", True)]
 
 INSTANCES = """
 PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
@@ -160,7 +154,7 @@ def new(name: str, kind: str) -> str:
     subject = URIRef(f"urn:uuid:{uuid.uuid4()}")
     values = empty_texts(_form(kind)[0], KINDS[kind], subject)
     if kind in ("event", "status"):
-        values.add((subject, RP_PARTNERSHIP,
+        values.add((subject, RP.partnership,
                     URIRef(f"{CANONICAL_BASE}{PARTNERSHIP_PATH}{name}")))
     return _form_page(name, kind, [_form_entry(kind, subject, values)], revision, new=True)
 
@@ -180,9 +174,9 @@ def new_agreement(name: str) -> str:
     agreement establishes the partnership and its parties are the partnership's partners, to start with."""
     text, revision = partnership_file_text(name)
     partnership = URIRef(f"{CANONICAL_BASE}{PARTNERSHIP_PATH}{name}")
-    partners = parse_turtle(text).objects(partnership, RP_PARTNER)
-    values = [("agreement", RP_ESTABLISHES, partnership), ("signing", DCTERMS.type, SIGNING_KIND)]
-    values += [("agreement", RP_PARTY, partner) for partner in sorted(partners) if isinstance(partner, URIRef)]
+    partners = parse_turtle(text).objects(partnership, RP.partner)
+    values = [("agreement", RP.establishes, partnership), ("signing", DCTERMS.type, SIGNING_KIND)]
+    values += [("agreement", RP.party, partner) for partner in sorted(partners) if isinstance(partner, URIRef)]
     return _several_forms(name, "agreement", revision, NEW_AGREEMENT_FORMS, NEW_AGREEMENT_LINKS, values)
 
 

@@ -19,7 +19,7 @@ from rdflib.term import Node
 
 from .pool import map_in_forked_pool
 from .rdf_files import SourceIndex
-from .shacl_turbo import TARGETS, graph_store, run_turbo, usable
+from .shacl_turbo import TARGET_PREDICATES, graph_store, run_turbo, usable
 from .validation_report import ValidationResult, read_result
 
 _LOG = logging.getLogger(__name__)
@@ -83,8 +83,6 @@ class _Work:
         ]
 
 
-# The predicates by which a shape says which nodes it targets (SHACL Core, and SHACL-AF's sh:target).
-_TARGET_PREDICATES = (SH.targetClass, SH.targetNode, SH.targetObjectsOf, SH.targetSubjectsOf, SH.target)
 _CLASSES = (RDFS.Class, OWL.Class)
 # The predicates whose values are shapes: one shape, or a list of them.
 _SHAPE_PREDICATES = (SH.property, SH.node, URIRef(SH + "not"), SH.qualifiedValueShape)
@@ -126,13 +124,11 @@ def turbo_parts(shapes: Graph, jobs: int) -> list[set[Node]] | None:
     nodes only as classes (implicitly: a part could not leave them out)."""
     partitions = shape_partitions(shapes) if jobs > 1 else None
     targeting = _shapes_with_targets(shapes)
-    if not partitions or any(not any(True for target in TARGETS for _ in shapes.objects(shape, target))
-                             for shape in targeting):
+    if not partitions or any(_declared_targets(shapes, shape) == 0 for shape in targeting):
         return None
     groups = [{URIRef(iri) for iri in partition} & targeting for partition in partitions]
     # Work grows with the focus nodes: a shape's targets stand for them (the labels' shape targets 13 classes).
-    weight = {id(group): sum(1 for shape in group for target in TARGETS for _ in shapes.objects(shape, target))
-              for group in groups}
+    weight = {id(group): sum(_declared_targets(shapes, shape) for shape in group) for group in groups}
     parts: list[set[Node]] = [set() for _ in range(min(jobs, len(groups)))]
     loads = [0] * len(parts)
     for group in sorted(groups, key=lambda group: -weight[id(group)]):
@@ -142,10 +138,15 @@ def turbo_parts(shapes: Graph, jobs: int) -> list[set[Node]] | None:
     return parts
 
 
+def _declared_targets(shapes: Graph, shape: Node) -> int:
+    """How many targets `shape` declares (none for a shape that targets only as a class)."""
+    return sum(1 for predicate in TARGET_PREDICATES for _ in shapes.objects(shape, predicate))
+
+
 def _shapes_with_targets(shapes: Graph) -> set[Node]:
     """The shapes that target nodes: explicitly, or as classes (an implicit class target)."""
     class_types = set(_CLASSES) | set(shapes.subjects(RDFS.subClassOf, RDFS.Class))
-    targeting = {subject for predicate in _TARGET_PREDICATES for subject in shapes.subjects(predicate, None)}
+    targeting = {subject for predicate in TARGET_PREDICATES for subject in shapes.subjects(predicate, None)}
     return targeting | {subject for class_type in class_types for subject in shapes.subjects(RDF.type, class_type)
                         if _is_shape(shapes, subject)}
 

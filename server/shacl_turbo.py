@@ -106,7 +106,8 @@ def run_turbo(data: ox.Store, shapes: Graph, index: SourceIndex, prefixes: dict[
     return [result for outcome in outcomes for result in outcome] + run_batched(data, shapes, batched, index, prefixes)
 
 
-TARGETS = (SH.targetClass, SH.targetNode, SH.targetSubjectsOf, SH.targetObjectsOf)
+# The predicates by which a shape says which nodes it targets (SHACL Core, and SHACL-AF's sh:target).
+TARGET_PREDICATES = (SH.targetClass, SH.targetNode, SH.targetObjectsOf, SH.targetSubjectsOf, SH.target)
 
 
 def targeting_only(shapes: Graph, kept: set[Node]) -> Graph:
@@ -114,7 +115,7 @@ def targeting_only(shapes: Graph, kept: set[Node]) -> Graph:
     nodes, and the shapes they reach are still there for them."""
     part = Graph(bind_namespaces="none")
     part += shapes
-    for target in TARGETS:
+    for target in TARGET_PREDICATES:
         for shape, value in shapes.subject_objects(target):
             if shape not in kept:
                 part.remove((shape, target, value))

@@ -113,3 +113,38 @@ def test_a_small_answer_comes_back_with_the_runner_and_a_large_one_over_what_was
     answered, in_file = in_runner(store, "answer", str(answer), *arguments)
     assert (answered.body, in_file, answer.read_bytes()) == (b"", True, expected)
     assert len(json.loads(expected)["results"]["bindings"]) == 10
+
+
+@pytest.mark.parametrize("clause", ["FROM", "from", "FROM\t", "FROM NAMED"])
+def test_a_query_of_ours_that_names_a_graph_reads_only_that_graph(store: EmbeddedStore, clause: str):
+    """Our own queries (str, not read by the endpoint) are run on the graphs their FROM names."""
+    graph = f"{store.base_iri}graph/vocabularies"
+    pattern = "GRAPH ?g { ?s ?p ?o }" if "NAMED" in clause else "?s ?p ?o"
+    rows = store.select(f"SELECT (COUNT(*) AS ?n) {clause} <{graph}> WHERE {{ {pattern} }}")
+    everything = store.select("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }")
+    assert 0 < int(rows[0]["n"]) < int(everything[0]["n"])
+
+
+@pytest.mark.parametrize("pattern", ["?s prov:wasDerivedFrom ?none", "?s ex:from ?none", "?s <http://example.org/fromage> ?none",
+                                     "?s ex:none ?fromage"])
+def test_a_word_that_only_holds_from_leaves_the_default_graph_the_union(store: EmbeddedStore, pattern: str):
+    """`from` inside a name is no FROM clause: the query still sees every graph."""
+    query = ("PREFIX prov: <http://www.w3.org/ns/prov#> PREFIX ex: <http://example.org/> "
+             f"SELECT (COUNT(*) AS ?n) WHERE {{ ?s ?p ?o FILTER NOT EXISTS {{ {pattern} }} }}")
+    assert int(store.select(query)[0]["n"]) == int(store.select("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }")[0]["n"])
+
+
+def test_a_document_holds_the_whole_closure_of_every_resource(project_release):
+    """A document asks the closure's query only for a resource that reaches a blank node or record
+    part: for every subject of the project's release, it holds what that query gives."""
+    from lodpub.store.sparql_store import _closure_query
+
+    project = EmbeddedStore(project_release.path)
+    subjects = {row["s"] for row in project.select("SELECT DISTINCT ?s WHERE { ?s ?p ?o FILTER isIRI(?s) }")}
+    reaching = 0
+    for subject in subjects:
+        closure = set(project._construct_triples(_closure_query(f"VALUES ?root {{ <{subject}> }}")))
+        own = {triple for triple in closure if triple.subject.value == str(subject)}
+        reaching += closure != own
+        assert closure <= set(project.document_triples(subject)), subject
+    assert reaching >= 10  # the release has resources with blank nodes and record parts (the test would be empty)

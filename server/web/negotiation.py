@@ -166,8 +166,9 @@ def serialise_triples(triples: list[ox.Triple], fmt: Format, base_iri: str) -> b
     """Serialise Oxigraph `triples` (their IRIs already under `base_iri`) in Turtle or N-Triples,
     with the prefixes of ours they use, grouped by subject, the same bytes in every process."""
     ordered = stable_triples(triples)
-    namespaces = {_namespace_of(term.value) for triple in ordered
-                  for term in (triple.subject, triple.predicate, triple.object) if isinstance(term, ox.NamedNode)}
+    iris = {term.value for triple in ordered
+            for term in (triple.subject, triple.predicate, triple.object) if isinstance(term, ox.NamedNode)}
+    namespaces = {_namespace_of(iri) for iri in iris}
     used = {prefix: namespace for prefix, namespace in prefixes_for(base_iri).items() if namespace in namespaces}
     return ox.serialize(ordered, format=fmt.oxigraph, prefixes=used)
 

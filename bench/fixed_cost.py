@@ -11,7 +11,8 @@ servers and measures, alternating between them:
 - p50 of each cheap query, one client on a kept-alive connection, `--rounds` times;
 - the CPU time (user and system, from /proc) each server's processes spend per lookup by IRI;
 - the lookup by IRI's throughput with 4 clients on kept-alive connections (`--seconds`);
-- documents asked for the first time (Turtle) against Oxigraph's DESCRIBE of the same IRIs, 4 clients.
+- documents asked for the first time (Turtle) against Oxigraph's DESCRIBE of the same IRIs, 4 clients,
+  and the CPU time each costs its server (one client).
 
 Results are printed and written to bench/results/fixed-cost-<agreements>.json.
 """
@@ -68,7 +69,9 @@ def measure(work: Path, data: Path, rounds: int, seconds: float) -> dict:
         results["cpu_ms_per_lookup"] = {label: cpu_per_lookup(server, iris) for label, server in
                                         (("lodpub", ours), ("oxigraph", peer))}
         results["lookup_per_second"] = lookup_throughput(ours, peer, iris, seconds)
-        results["first_visit_per_second"] = first_visits(ours, peer, _resources(ours), seconds)
+        resources = _resources(ours)
+        results["cpu_ms_per_first_visit"] = cpu_per_first_visit(ours, peer, resources)
+        results["first_visit_per_second"] = first_visits(ours, peer, resources, seconds)
         ratios = [entry["ratio"] for entry in results["latency_p50_ms"].values()]
         results["latency_geomean_ratio"] = round(statistics.geometric_mean(ratios), 2)
     finally:
@@ -99,12 +102,26 @@ def latency(ours: Server, peer: Server, iris: list[str], rounds: int) -> dict:
 def cpu_per_lookup(server: Server, iris: list[str], lookups: int = 500) -> float:
     """CPU time (ms, user and system) the server's processes spend per lookup by IRI, one client on a
     kept-alive connection: what a query costs the machine, however loaded (wall time is not)."""
+    return cpu_per_call(server, lambda session, i: _ask(
+        session, server, PREFIXES + CHEAP["lookup-by-iri"].format(iri=iris[i % len(iris)])), lookups)
+
+
+def cpu_per_first_visit(ours: Server, peer: Server, iris: list[str], calls: int = 300) -> dict:
+    """CPU time (ms) per Turtle document asked for the first time (ours, the last `calls` of `iris`)
+    and per DESCRIBE (Oxigraph's, the `calls` before them): first_visits' measure, steady under load."""
+    documents, described = iris[-calls:], iris[-2 * calls:-calls]
+    return {"lodpub_document": cpu_per_call(ours, lambda session, i: _document(session, ours, documents[i]), calls),
+            "oxigraph_describe": cpu_per_call(peer, lambda session, i: _describe(session, peer, described[i]), calls)}
+
+
+def cpu_per_call(server: Server, call: Callable[[requests.Session, int], None], calls: int) -> float:
+    """CPU time (ms, user and system) the server's processes spend per `call`, one client on a kept-alive connection."""
     session = requests.Session()
     pids = server.pids()
     began = _cpu_seconds(pids)
-    for i in range(lookups):
-        _ask(session, server, PREFIXES + CHEAP["lookup-by-iri"].format(iri=iris[i % len(iris)]))
-    return round((_cpu_seconds(set(pids) | set(server.pids())) - began) / lookups * 1000, 3)
+    for i in range(calls):
+        call(session, i)
+    return round((_cpu_seconds(set(pids) | set(server.pids())) - began) / calls * 1000, 3)
 
 
 def _cpu_seconds(pids) -> float:
@@ -135,21 +152,24 @@ def first_visits(ours: Server, peer: Server, iris: list[str], seconds: float) ->
     """Turtle documents never asked before, against Oxigraph's DESCRIBE of other IRIs, per second."""
     half = len(iris) // 2
     ours_iris, peer_iris = iris[:half], iris[half:]
-
-    def document(session: requests.Session, i: int) -> None:
-        response = session.get(ours.base + "doc/" + ours_iris[i % half][len(BASE):], headers={"Accept": "text/turtle"},
-                               timeout=120)
-        response.raise_for_status()
-
-    def describe(session: requests.Session, i: int) -> None:
-        response = session.post(peer.query, data={"query": f"DESCRIBE <{peer_iris[i % half]}>"},
-                                headers={"Accept": "text/turtle"}, timeout=120)
-        response.raise_for_status()
-
-    result = {"oxigraph_describe": per_second(describe, seconds), "lodpub_turtle": per_second(document, seconds),
+    result = {"oxigraph_describe": per_second(lambda session, i: _describe(session, peer, peer_iris[i % half]), seconds),
+              "lodpub_turtle": per_second(lambda session, i: _document(session, ours, ours_iris[i % half]), seconds),
               "iris": half}
     result["ratio"] = round(result["lodpub_turtle"] / result["oxigraph_describe"], 2)
     return result
+
+
+def _document(session: requests.Session, ours: Server, iri: str) -> None:
+    """Ask lodpub for the Turtle document about `iri`."""
+    response = session.get(ours.base + "doc/" + iri[len(BASE):], headers={"Accept": "text/turtle"}, timeout=120)
+    response.raise_for_status()
+
+
+def _describe(session: requests.Session, peer: Server, iri: str) -> None:
+    """Ask Oxigraph server to DESCRIBE `iri` in Turtle."""
+    response = session.post(peer.query, data={"query": f"DESCRIBE <{iri}>"}, headers={"Accept": "text/turtle"},
+                            timeout=120)
+    response.raise_for_status()
 
 
 def per_second(call: Callable[[requests.Session, int], None], seconds: float) -> float:

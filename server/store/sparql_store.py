@@ -152,7 +152,7 @@ class SparqlStore:
                   if isinstance(term, ox.NamedNode) and term != subject}
         properties = {triple.predicate for triple in document} - linked
         property_labels = [(iri, predicate) for iri in properties for predicate in LABEL_PREDICATES]
-        document.update(dict.fromkeys(self._classified(linked, {subject}, property_labels)))
+        document.update(dict.fromkeys(self._classified(linked, property_labels)))
         return list(document)
 
     def _closure_of(self, node: str) -> list[ox.Triple]:
@@ -164,20 +164,16 @@ class SparqlStore:
             return self._construct_triples(_closure_query(f"VALUES ?root {{ {node} }}"))
         return own
 
-    def _classified(self, linked: set[ox.NamedNode], known: set[ox.NamedNode], also: list[tuple]) -> list[ox.Triple]:
+    def _classified(self, linked: set[ox.NamedNode], also: list[tuple]) -> list[ox.Triple]:
         """The types, labels, scheme and kind of each of `linked`, and of the schemes and kinds they
-        lead to, CLASSIFICATION_DEPTH steps on (not again for a resource in `known`); with the
-        triples of the (subject, predicate) pairs `also`, asked in the same first query."""
-        found, seen, frontier = [], known | linked, linked
-        for _ in range(CLASSIFICATION_DEPTH + 1):
-            triples = self._triples_of_pairs(also + [(iri, predicate) for iri in frontier
-                                                     for predicate in (RDF.type, *LABEL_PREDICATES, *CLASSIFYING)])
-            also = []
-            found += triples
-            frontier = {triple.object for triple in triples if triple.predicate in _CLASSIFYING
-                        and isinstance(triple.object, ox.NamedNode)} - seen
-            seen |= frontier
-        return found
+        lead to, CLASSIFICATION_DEPTH steps on; with the triples of the (subject, predicate) pairs
+        `also`. One query, a branch per distance (a query per distance cost a fifth more)."""
+        branches = [_classification_branch(linked, depth) for depth in range(CLASSIFICATION_DEPTH + 1)] if linked else []
+        if also:
+            branches.append(_pairs_pattern(also))
+        if not branches:
+            return []
+        return self._construct_triples("CONSTRUCT { ?s ?p ?o } WHERE { " + " UNION ".join(branches) + " }")
 
     def sparql(self, query: QueryText, default_graphs: list[str] | None, named_graphs: list[str] | None,
                results_type: str, graph_type: str, max_rows: int) -> SparqlAnswer:
@@ -215,10 +211,7 @@ class SparqlStore:
         """The triples of each (subject, predicate) of `pairs` (subjects: rdflib or Oxigraph IRIs)."""
         if not pairs:
             return []
-        # One VALUES of (subject, predicate) pairs: with two separate VALUES, Oxigraph may scan
-        # every triple and join afterwards (seconds on a large store, instead of a lookup per pair).
-        values = " ".join(sorted(f"({_subject_term(subject)} <{predicate}>)" for subject, predicate in pairs))
-        return self._construct_triples(f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ VALUES (?s ?p) {{ {values} }} ?s ?p ?o }}")
+        return self._construct_triples(f"CONSTRUCT {{ ?s ?p ?o }} WHERE {_pairs_pattern(pairs)}")
 
     def _as_written(self, triple: ox.Triple) -> ox.Triple:
         """`triple` with its literal as the release's files write it (see written_literals)."""
@@ -230,7 +223,6 @@ class SparqlStore:
 
 
 _RDF_TYPE = ox.NamedNode(str(RDF.type))
-_CLASSIFYING = {ox.NamedNode(str(predicate)) for predicate in CLASSIFYING}
 _RECORD_PARTS = {ox.NamedNode(str(predicate)) for predicate in RECORD_PARTS}
 _OWL_ONTOLOGY = ox.NamedNode(str(OWL.Ontology))
 _SKOS_CONCEPT_SCHEME = ox.NamedNode(str(SKOS.ConceptScheme))
@@ -251,6 +243,30 @@ def _iri(iri: str) -> str:
         return str(ox.NamedNode(str(iri)))
     except ValueError as error:
         raise QueryError(f"not an IRI: {iri!r}") from error
+
+
+def _pairs_pattern(pairs: list[tuple]) -> str:
+    """A group binding ?s ?p ?o to the triples of each (subject, predicate) of `pairs`."""
+    # One VALUES of (subject, predicate) pairs: with two separate VALUES, Oxigraph may scan
+    # every triple and join afterwards (seconds on a large store, instead of a lookup per pair).
+    values = " ".join(sorted(f"({_subject_term(subject)} <{predicate}>)" for subject, predicate in pairs))
+    return f"{{ VALUES (?s ?p) {{ {values} }} ?s ?p ?o }}"
+
+
+# What a document says of each resource it links to, and of its scheme and kind (see CLASSIFYING).
+_CLASSIFIED_BY = ", ".join(f"<{predicate}>" for predicate in (RDF.type, *LABEL_PREDICATES, *CLASSIFYING))
+_CLASSIFYING_PATH = "|".join(f"<{predicate}>" for predicate in CLASSIFYING)
+
+
+def _classification_branch(linked: set[ox.NamedNode], depth: int) -> str:
+    """A group binding ?s ?p ?o to what is said of the resources `depth` CLASSIFYING steps from `linked`
+    (IRIs all the way). The VALUES is repeated in each branch: Oxigraph evaluates a branch of a
+    UNION on its own, and a path from an unbound ?x would walk the whole store."""
+    nodes = ["?x"] + [f"?m{step}" for step in range(1, depth)] + ["?s"]
+    steps = "".join(f" {nodes[i]} {_CLASSIFYING_PATH} {nodes[i + 1]} . FILTER isIRI({nodes[i + 1]})" for i in range(depth))
+    start = " BIND (?x AS ?s)" if depth == 0 else steps
+    values = " ".join(sorted(str(iri) for iri in linked))
+    return f"{{ VALUES ?x {{ {values} }}{start} ?s ?p ?o FILTER (?p IN ({_CLASSIFIED_BY})) }}"
 
 
 def _subject_term(subject: ox.NamedNode | URIRef) -> str:

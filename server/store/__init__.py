@@ -177,18 +177,29 @@ def open_store(settings: "Settings") -> Store:
 
         return RemoteStore(endpoints_from(settings), settings.public_base_iri, settings.output_dir / "releases",
                            lambda release: _served_folder(settings, release))
-    from .embedded import EmbeddedStore
     from .served_release import open_decided
 
-    def opened(release: "Path", manifest: dict) -> EmbeddedStore:
+    def opened(release: "Path", manifest: dict) -> Store:
         folder, public_manifest = served_copy(settings, release, manifest)
-        return EmbeddedStore(folder, settings.memory_store_max_triples, public_manifest)
+        return _opened(settings, folder, public_manifest)
 
     decision, store = open_decided(settings.output_dir, opened)
     if store is None:
         return UnservableStore(settings.public_base_iri, decision)
     store.decision = decision
     return store
+
+
+def _opened(settings: "Settings", folder: "Path", manifest: dict) -> Store:
+    """The embedded store of the served `folder`: in this process, or in the engine that serves the
+    whole server (settings.engine; engine_store.py). Loading the release is here only."""
+    if settings.engine == "shared":
+        from .engine_store import EngineStore, engine_for
+
+        return EngineStore(engine_for(settings, folder, manifest), folder, manifest)
+    from .embedded import EmbeddedStore
+
+    return EmbeddedStore(folder, settings.memory_store_max_triples, manifest)
 
 
 class UnservableStore:

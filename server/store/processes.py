@@ -149,6 +149,8 @@ def default_signals() -> None:
     for number in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGQUIT, signal.SIGUSR1, signal.SIGUSR2,
                    signal.SIGALRM, signal.SIGCHLD):
         signal.signal(number, signal.SIG_DFL)
+    # A thread that forked may block signals (a test runner's timer does): the child would not end by one.
+    signal.pthread_sigmask(signal.SIG_SETMASK, set())
 
 
 def address_space() -> int:

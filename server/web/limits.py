@@ -29,6 +29,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..store.engine_client import Call, EngineClient, StillRunning
 from ..store.processes import (
     QueryCrashed,
     QueryTimeout,
@@ -45,7 +46,7 @@ from ..store.processes import (
     send_message,
 )
 
-__all__ = ["QueryCrashed", "QueryRunners", "QueryTimeout"]
+__all__ = ["EngineRunners", "QueryCrashed", "QueryRunners", "QueryTimeout", "StillRunning"]
 
 # A runner retires after this many queries, or once its address space has grown by half of what
 # a query may take (memory its allocator keeps would otherwise shrink the next query's allowance).
@@ -101,6 +102,10 @@ class QueryRunners:
             raise QueryCrashed("memory", "out of memory in the query") if isinstance(value, MemoryError) else value
         return value
 
+    def start(self, arguments: tuple, timeout: float) -> "_Rerun":
+        """The query, to be run when its answer is asked for (see _Rerun)."""
+        return _Rerun(self, arguments, timeout)
+
     def stop(self) -> None:
         """Stop every idle runner (a busy one stops when its query ends and finds no place)."""
         with self._lock:
@@ -142,6 +147,49 @@ class QueryRunners:
                 self._idle = [runner for runner in self._idle if runner not in stale]
             for runner in stale:
                 runner.stop()
+
+
+@dataclass
+class _Rerun:
+    """A query for the runners, run when its answer is asked for: within a time (an express slot's),
+    it is stopped past that time (StillRunning), and run again in full when asked again."""
+
+    runners: QueryRunners
+    arguments: tuple
+    timeout: float
+
+    def answer(self, within: float | None = None) -> Any:
+        """The answer (see the class's docstring)."""
+        if within is None:
+            return self.runners.run(self.arguments, self.timeout)
+        try:
+            return self.runners.run(self.arguments, within)
+        except QueryTimeout:
+            raise StillRunning() from None
+
+    def abandon(self) -> None:
+        """Nothing runs between answers."""
+
+
+@dataclass
+class EngineRunners:
+    """The runners' interface on the shared engine (store/engine_client.py): `work(store, *arguments)`
+    evaluated there, on the store it holds. A query asked within a time runs on past it."""
+
+    engine: EngineClient
+    work: Callable[..., Any]
+
+    def run(self, arguments: tuple, timeout: float) -> Any:
+        """As QueryRunners.run."""
+        return self.engine.run((self.work, *arguments), timeout)
+
+    def start(self, arguments: tuple, timeout: float) -> Call:
+        """As QueryRunners.start, but sent at once, and not stopped when asked within a time."""
+        return self.engine.start((self.work, *arguments), timeout)
+
+    def stop(self) -> None:
+        """Close the idle connections to the engine (which the server, not this app, stops)."""
+        self.engine.close()
 
 
 def _fork_runner(work: Callable[..., Any], memory_bytes: int, file_bytes: int | None) -> "_Runner":

@@ -73,9 +73,13 @@ class Keeper:
 
     pid: int
     folder: Path
+    owner: int = field(default_factory=os.getpid)
 
     def stop(self) -> None:
-        """End the keeper and its engine, and reap it."""
+        """End the keeper and its engine, and reap it (only in the process that started it: a
+        worker forked from the master holds a copy of the master's keepers)."""
+        if self.owner != os.getpid():
+            return
         try:
             os.kill(self.pid, signal.SIGTERM)
             os.waitpid(self.pid, 0)

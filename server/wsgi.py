@@ -55,7 +55,7 @@ class _Gunicorn(BaseApplication):
     def before_workers(self) -> None:
         """With the shared engine (settings.engine), start the engine of the release decided now, owned
         by the master, before workers are forked to use it (at start, and on reload before they are replaced)."""
-        if self.settings.engine == "shared" and self.settings.store == "embedded":
+        if self.settings.engine != "per-worker" and self.settings.store == "embedded":
             self.engine_release = getattr(open_store(self.settings), "release", None)
 
     def after_replacement(self) -> None:

@@ -14,7 +14,7 @@ import pytest
 
 from lodpub import create_app
 from lodpub.store import open_store
-from lodpub.store.engine import recorded_death, start_engine
+from lodpub.store.engine import Plan, recorded_death, start_engine
 from lodpub.store.engine_client import EngineClient
 from lodpub.store.engine_store import EngineStore, engine_folder, stop_engines_but
 from lodpub.store.processes import QueryCrashed, QueryTimeout
@@ -47,9 +47,9 @@ def _crash_unless_alone(marker: str) -> int:
     return os.getpid()
 
 
-@pytest.fixture
-def engine(tmp_path):
-    keeper = start_engine(_work, tmp_path / "engine", 300 * MB, None)
+@pytest.fixture(params=[True, False], ids=["keeper's copy", "one copy"])
+def engine(tmp_path, request):
+    keeper = start_engine(Plan(_work, 300 * MB, None, request.param), tmp_path / "engine")
     client = EngineClient(tmp_path / "engine")
     yield client
     client.close()
@@ -109,12 +109,13 @@ def test_a_query_that_takes_too_much_memory_is_refused_and_the_engine_serves_on(
     assert engine.run((len, "still answering"), timeout=10) == 15
 
 
-def test_an_engine_that_cannot_load_says_why(tmp_path):
+@pytest.mark.parametrize("keep_copy", [True, False])
+def test_an_engine_that_cannot_load_says_why(tmp_path, keep_copy):
     def broken():
         raise OSError("no such release")
 
     with pytest.raises(Exception, match="no such release"):
-        start_engine(broken, tmp_path / "engine", 100 * MB, None)
+        start_engine(Plan(broken, 100 * MB, None, keep_copy), tmp_path / "engine")
 
 
 # --- the store and the app on the shared engine ----------------------------------------------------

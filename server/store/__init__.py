@@ -193,7 +193,7 @@ def open_store(settings: "Settings") -> Store:
 def _opened(settings: "Settings", folder: "Path", manifest: dict) -> Store:
     """The embedded store of the served `folder`: in this process, or in the engine that serves the
     whole server (settings.engine; engine_store.py). Loading the release is here only."""
-    if settings.engine == "shared":
+    if settings.engine != "per-worker":
         from .engine_store import EngineStore, engine_for
 
         return EngineStore(engine_for(settings, folder, manifest), folder, manifest)

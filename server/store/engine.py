@@ -87,15 +87,26 @@ class Keeper:
             pass
 
 
-def start_engine(load: Callable[[], Callable[..., Any]], folder: Path, memory_bytes: int,
-                 file_bytes: int | None) -> Keeper:
-    """Fork a keeper that calls `load()` for the engine's `work` and serves it at folder/SOCKET: each
-    request `arguments` is answered with `work(*arguments)`. The engine may take `memory_bytes` beyond
-    the keeper's memory, and write files of at most `file_bytes`. Returns once the engine accepts;
-    raises StoreUnavailable with the keeper's reason when `load()` fails (or a kill of the keeper)."""
+@dataclass(frozen=True)
+class Plan:
+    """What an engine serves and within which bounds: `load()` gives its `work` (a request `arguments`
+    is answered with `work(*arguments)`); it may take `memory_bytes` beyond what it holds when it starts
+    serving, and write files of at most `file_bytes`. With `keep_copy`, the keeper loads and keeps the
+    store, and a successor is forked at once (its pages part from the keeper's as it reads them: up to
+    two copies); without, each engine loads it (one copy; a successor serves once it has loaded)."""
+
+    load: Callable[[], Callable[..., Any]]
+    memory_bytes: int
+    file_bytes: int | None
+    keep_copy: bool = True
+
+
+def start_engine(plan: Plan, folder: Path) -> Keeper:
+    """Fork a keeper that serves `plan` at folder/SOCKET. Returns once the engine accepts; raises
+    StoreUnavailable with the reason when the store cannot be loaded (or the keeper was killed)."""
     folder.mkdir(parents=True, exist_ok=True)
     ready_read, ready_write = os.pipe()
-    pid = fork_on_lasting_thread(_fork_keeper, load, folder, memory_bytes, file_bytes, ready_write)
+    pid = fork_on_lasting_thread(_fork_keeper, plan, folder, ready_write)
     os.close(ready_write)
     try:
         message = receive_message(ready_read, None)
@@ -107,32 +118,35 @@ def start_engine(load: Callable[[], Callable[..., Any]], folder: Path, memory_by
     return Keeper(pid, folder)
 
 
-def _fork_keeper(load: Callable[[], Callable[..., Any]], folder: Path, memory_bytes: int,
-                 file_bytes: int | None, ready: int) -> int:
+def _fork_keeper(plan: Plan, folder: Path, ready: int) -> int:
     parent = os.getpid()
     pid = os.fork()
     if pid == 0:
         try:
             die_with(parent)
-            _keep(load, folder, memory_bytes, file_bytes, ready)
+            _keep(plan, folder, ready)
         finally:
             os._exit(1)
     return pid
 
 
-def _keep(load: Callable[[], Callable[..., Any]], folder: Path, memory_bytes: int, file_bytes: int | None,
-          ready: int) -> None:
-    """The keeper's life: load, listen, and keep an engine running until told to stop."""
+class _LoadFailed(Exception):
+    """The store could not be loaded; the message says why."""
+
+
+def _keep(plan: Plan, folder: Path, ready: int) -> None:
+    """The keeper's life: load (or have the engine load), listen, and keep an engine running until told to stop."""
     close_descriptors_but((0, 1, 2, ready))
     default_signals()
+    listener, provisional = _listening(folder / SOCKET)
     try:
-        work = load()
+        work = plan.load() if plan.keep_copy else None
+        engine = _Engine.start(listener, plan, work)
     except Exception as error:  # noqa: BLE001 - the starter says why
         send_message(ready, pickle.dumps(str(error)))
         return
-    listener = _listen(folder / SOCKET)
+    provisional.rename(folder / SOCKET)  # only now may a client connect
     signal.signal(signal.SIGTERM, lambda *_: _leave(folder / SOCKET))
-    engine = _Engine.fork(listener, work, memory_bytes, file_bytes)
     send_message(ready, pickle.dumps("ready"))
     os.close(ready)
     deaths: deque[dict] = deque(maxlen=DEATHS_KEPT)
@@ -140,7 +154,11 @@ def _keep(load: Callable[[], Callable[..., Any]], folder: Path, memory_bytes: in
         _, status = os.waitpid(engine.pid, 0)
         deaths.append(engine.death(status))
         _write_deaths(folder / DEATHS, list(deaths))
-        engine = _Engine.fork(listener, work, memory_bytes, file_bytes)
+        try:
+            engine = _Engine.start(listener, plan, work)
+        except _LoadFailed as failure:
+            _log.error("the query engine cannot load the release again (%s): it stops", failure)
+            _leave(folder / SOCKET)
 
 
 def _leave(socket_path: Path) -> None:
@@ -152,16 +170,15 @@ def _leave(socket_path: Path) -> None:
     os._exit(0)
 
 
-def _listen(path: Path) -> socket.socket:
-    """A socket listening at `path`, bound under another name and renamed there, so that a client
-    never connects to a socket nobody listens on yet."""
+def _listening(path: Path) -> tuple[socket.socket, Path]:
+    """A socket listening under a provisional name beside `path`, renamed to `path` once the engine
+    serves, so that a client never connects to an engine that is not there; and that name."""
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     provisional = path.with_name(f".{path.name}.{os.getpid()}")
     provisional.unlink(missing_ok=True)
     listener.bind(str(provisional))
     listener.listen(128)
-    provisional.rename(path)
-    return listener
+    return listener, provisional
 
 
 def _write_deaths(path: Path, deaths: list[dict]) -> None:
@@ -187,18 +204,29 @@ class _Engine:
     errors: Any  # the file its error output goes to
 
     @classmethod
-    def fork(cls, listener: socket.socket, work: Callable[..., Any], memory_bytes: int,
-             file_bytes: int | None) -> "_Engine":
+    def start(cls, listener: socket.socket, plan: Plan, work: Callable[..., Any] | None) -> "_Engine":
+        """Fork an engine serving `work` (loaded by the engine when None); return once it serves.
+        Raises _LoadFailed when it could not load the store."""
         errors = tempfile.TemporaryFile()
+        status_read, status_write = os.pipe()
         keeper = os.getpid()
         pid = os.fork()
         if pid == 0:
             try:
                 die_with(keeper)
+                os.close(status_read)
                 os.dup2(errors.fileno(), 2)
-                _serve(listener, work, memory_bytes, file_bytes)
+                _serve(listener, plan, work, status_write)
             finally:
                 os._exit(0)
+        os.close(status_write)
+        try:
+            message = receive_message(status_read, None)
+        finally:
+            os.close(status_read)
+        if message is None or pickle.loads(message) != "serving":
+            os.waitpid(pid, 0)
+            raise _LoadFailed(pickle.loads(message) if message else "the query engine died as it started")
         return cls(pid, errors)
 
     def death(self, status: int) -> dict:
@@ -211,16 +239,24 @@ class _Engine:
         return {"pid": self.pid, "cause": cause, "detail": detail}
 
 
-def _serve(listener: socket.socket, work: Callable[..., Any], memory_bytes: int, file_bytes: int | None) -> None:
-    """The engine's life: accept connections, and answer each on a thread of its own."""
-    if file_bytes is not None:
+def _serve(listener: socket.socket, plan: Plan, work: Callable[..., Any] | None, status: int) -> None:
+    """The engine's life: load if it must, then accept connections, and answer each on a thread of its own."""
+    if work is None:
+        try:
+            work = plan.load()
+        except Exception as error:  # noqa: BLE001 - the keeper says why
+            send_message(status, pickle.dumps(str(error)))
+            return
+    if plan.file_bytes is not None:
         signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past the limit fails (EFBIG) rather than kills
-        resource.setrlimit(resource.RLIMIT_FSIZE, (file_bytes, file_bytes))
+        resource.setrlimit(resource.RLIMIT_FSIZE, (plan.file_bytes, plan.file_bytes))
     _fewer_arenas()
     threading.stack_size(STACK_BYTES)
     watch, gate = _Watch(), _Gate()
     threading.Thread(target=watch.run, name="lodpub-engine-watchdog", daemon=True).start()
-    memory = _Memory(address_space() + ARENAS * THREAD_BYTES + memory_bytes)
+    memory = _Memory(address_space() + ARENAS * THREAD_BYTES + plan.memory_bytes)
+    send_message(status, pickle.dumps("serving"))
+    os.close(status)
     while True:
         connection, _ = listener.accept()
         threading.Thread(target=memory.counted, args=(_answer, _Connection(connection), work, watch, gate),
@@ -366,4 +402,4 @@ class _Gate:
                 self.condition.notify_all()
 
 
-__all__ = ["Keeper", "QueryCrashed", "QueryTimeout", "recorded_death", "start_engine"]
+__all__ = ["Keeper", "Plan", "QueryCrashed", "QueryTimeout", "recorded_death", "start_engine"]

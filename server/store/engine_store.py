@@ -23,7 +23,7 @@ from rdflib import Graph, URIRef
 
 from ..namespaces import LABEL_PREDICATES
 from . import SparqlAnswer
-from .engine import SOCKET, Keeper, start_engine
+from .engine import SOCKET, Keeper, Plan, start_engine
 from .engine_client import EngineClient
 from .sparql_store import graph_of
 
@@ -36,6 +36,9 @@ if TYPE_CHECKING:
 # may run in the engine; the endpoint's queries have settings.sparql_timeout.
 OWN_QUESTION_SECONDS = 300.0
 
+# settings.engine: one engine whose keeper holds a copy of the store (a successor at once), or one
+# engine that loads the store itself (one copy; a successor serves once it has loaded the store).
+SHARED, SHARED_ONE_COPY = "shared", "shared-one-copy"
 _keepers: dict[Path, Keeper] = {}
 _keepers_lock = threading.Lock()
 
@@ -65,8 +68,8 @@ def engine_for(settings: "Settings", release: Path, manifest: dict) -> EngineCli
         fcntl.flock(lock, fcntl.LOCK_EX)
         if not _listening(folder / SOCKET):
             memory = settings.sparql_max_memory_mb * 2**20 * max(1, settings.sparql_slots + settings.sparql_express_slots)
-            keeper = start_engine(partial(_loaded, release, settings.memory_store_max_triples, manifest), folder,
-                                  memory, settings.sparql_max_answer_mb * 2**20)
+            keeper = start_engine(Plan(partial(_loaded, release, settings.memory_store_max_triples, manifest), memory,
+                                       settings.sparql_max_answer_mb * 2**20, settings.engine == SHARED), folder)
             with _keepers_lock:
                 _keepers[folder] = keeper
     return EngineClient(folder)

@@ -108,14 +108,24 @@ def start_engine(plan: Plan, folder: Path) -> Keeper:
     ready_read, ready_write = os.pipe()
     pid = fork_on_lasting_thread(_fork_keeper, plan, folder, ready_write)
     os.close(ready_write)
-    try:
-        message = receive_message(ready_read, None)
-    finally:
-        os.close(ready_read)
-    if message is None or pickle.loads(message) != "ready":
-        os.waitpid(pid, 0)
-        raise StoreUnavailable(pickle.loads(message) if message else "the query engine did not start")
+    problem = _word_from(pid, ready_read, "ready")
+    if problem is not None:
+        raise StoreUnavailable(problem or "the query engine did not start")
     return Keeper(pid, folder)
+
+
+def _word_from(child: int, pipe: int, expected: str) -> str | None:
+    """None when `child` says `expected` on `pipe` (closed here); else what it said instead ("" for
+    nothing), once it is reaped."""
+    try:
+        message = receive_message(pipe, None)
+    finally:
+        os.close(pipe)
+    said = pickle.loads(message) if message is not None else ""
+    if said == expected:
+        return None
+    os.waitpid(child, 0)
+    return said
 
 
 def _fork_keeper(plan: Plan, folder: Path, ready: int) -> int:
@@ -220,13 +230,9 @@ class _Engine:
             finally:
                 os._exit(0)
         os.close(status_write)
-        try:
-            message = receive_message(status_read, None)
-        finally:
-            os.close(status_read)
-        if message is None or pickle.loads(message) != "serving":
-            os.waitpid(pid, 0)
-            raise _LoadFailed(pickle.loads(message) if message else "the query engine died as it started")
+        problem = _word_from(pid, status_read, "serving")
+        if problem is not None:
+            raise _LoadFailed(problem or "the query engine died as it started")
         return cls(pid, errors)
 
     def death(self, status: int) -> dict:

@@ -13,7 +13,6 @@ import os
 import tempfile
 import threading
 from collections.abc import Callable, Iterable
-from datetime import datetime
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -23,6 +22,7 @@ from rdflib import Graph, URIRef
 
 from ..namespaces import LABEL_PREDICATES
 from . import SparqlAnswer
+from .embedded import EmbeddedStore, describe_release
 from .engine import SOCKET, Keeper, Plan, start_engine
 from .engine_client import EngineClient
 from .sparql_store import graph_of
@@ -76,9 +76,7 @@ def engine_for(settings: "Settings", release: Path, manifest: dict) -> EngineCli
 
 
 def _loaded(release: Path, memory_max_triples: int, manifest: dict) -> Callable[..., Any]:
-    """The engine's work on `release`, loaded (in the keeper)."""
-    from .embedded import EmbeddedStore
-
+    """The engine's work on `release`, loaded (in the keeper or the engine)."""
     return partial(applied, EmbeddedStore(release, memory_max_triples, manifest))
 
 
@@ -118,12 +116,7 @@ class EngineStore:
 
     def __init__(self, engine: EngineClient, release: Path, manifest: dict) -> None:
         self.engine = engine
-        self.release = release.resolve()
-        self.manifest = manifest
-        self.base_iri: str = manifest["base_iri"]
-        self.version: str = manifest["version"]
-        self.built_at = datetime.fromisoformat(manifest["built_at"].replace("Z", "+00:00"))
-        self.triple_count: int = manifest["triples"]
+        describe_release(self, release, manifest)
 
     def _ask(self, name: str, *arguments: Any) -> Any:
         return self.engine.run((method_of, name, *arguments), OWN_QUESTION_SECONDS)

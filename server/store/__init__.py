@@ -2,7 +2,9 @@
 
 `Store` is the interface; `embedded.EmbeddedStore` (in process, the default) implements it over a
 release written by `lodpub build`, `remote.RemoteStore` over a release that `lodpub publish` put
-into a SPARQL 1.1 store; both share `sparql_store.SparqlStore`. `open_store` picks one.
+into a SPARQL 1.1 store; both share `sparql_store.SparqlStore`. With settings.engine shared, a
+worker's `engine_store.EngineStore` asks one engine process, which holds an EmbeddedStore for the
+whole server (engine.py). `open_store` picks one.
 The store knows nothing of HTTP: it answers with rdflib graphs in the IRIs of the release it
 holds, whose base is the server's public base (settings.public_base_iri): a release built under
 another base is served from its copy mapped to the public base (public_release.py), and a remote

@@ -15,7 +15,7 @@ import pytest
 from lodpub import create_app
 from lodpub.store import open_store
 from lodpub.store.engine import Plan, recorded_death, start_engine
-from lodpub.store.engine_client import EngineClient
+from lodpub.store.engine_client import EngineClient, StillRunning
 from lodpub.store.engine_store import EngineStore, engine_folder, stop_engines_but
 from lodpub.store.processes import QueryCrashed, QueryTimeout
 
@@ -74,6 +74,15 @@ def test_what_the_work_raises_is_raised_again_and_the_engine_stays(engine):
     with pytest.raises(ValueError, match="not a number"):
         engine.run((int, "not a number"), timeout=10)
     assert engine.run((os.getpid,), timeout=10) == pid
+
+
+def test_a_query_asked_within_a_shorter_time_runs_on_past_it_in_the_same_engine(engine):
+    """An express slot's query that outlasts the slot waits for a slot of its own, running on."""
+    first = engine.run((os.getpid,), timeout=10)
+    query = engine.start((_pid_after, 1.0), timeout=30)
+    with pytest.raises(StillRunning):
+        query.answer(within=0.1)
+    assert query.answer() == first
 
 
 def test_a_query_past_its_time_ends_the_engine_and_the_others_are_answered_by_its_successor(engine):

@@ -16,7 +16,6 @@ engine_client.py can send the other queries once more and refuse the one that en
 A request marked `alone` runs while no other runs (a query sent again after a death).
 """
 
-import ctypes
 import json
 import logging
 import os
@@ -26,15 +25,25 @@ import signal
 import socket
 import tempfile
 import threading
-import time
 from collections import deque
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from . import StoreUnavailable
+from .engine_threads import (
+    ARENA_BYTES,
+    ARENAS,
+    STACK_BYTES,
+    TIMER_GRACE_SECONDS,
+    Connection,
+    Gate,
+    Memory,
+    Watch,
+    answer,
+    fewer_arenas,
+)
 from .processes import (
     QueryCrashed,
     QueryTimeout,
@@ -46,23 +55,12 @@ from .processes import (
     ending,
     fork_on_lasting_thread,
     last_words,
-    pickled_outcome,
     receive_message,
     send_message,
 )
 
 SOCKET = "engine.sock"
 DEATHS = "deaths.json"
-# As a runner's (web/limits.py): what fits under the query size limit cannot overflow it.
-STACK_BYTES = 64 * 1024 * 1024
-# The malloc arenas the engine's threads share (glibc reserves 64 MB of address space for each).
-ARENAS = 4
-THREAD_BYTES = 64 * 1024 * 1024
-_M_ARENA_MAX = -8
-# The watchdog looks this often; the kernel's timer ends the engine this long after a query's time,
-# should the watchdog not (a thread holding the GIL).
-WATCH_SECONDS = 0.05
-TIMER_GRACE_SECONDS = 2.0
 DEATHS_KEPT = 64
 _log = logging.getLogger(__name__)
 
@@ -256,156 +254,17 @@ def _serve(listener: socket.socket, plan: Plan, work: Callable[..., Any] | None,
     if plan.file_bytes is not None:
         signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past the limit fails (EFBIG) rather than kills
         resource.setrlimit(resource.RLIMIT_FSIZE, (plan.file_bytes, plan.file_bytes))
-    _fewer_arenas()
+    fewer_arenas()
     threading.stack_size(STACK_BYTES)
-    watch, gate = _Watch(), _Gate()
+    watch, gate = Watch(), Gate()
     threading.Thread(target=watch.run, name="lodpub-engine-watchdog", daemon=True).start()
-    memory = _Memory(address_space() + ARENAS * THREAD_BYTES + plan.memory_bytes)
+    memory = Memory(address_space() + ARENAS * ARENA_BYTES + plan.memory_bytes)
     send_message(status, pickle.dumps("serving"))
     os.close(status)
     while True:
         connection, _ = listener.accept()
-        threading.Thread(target=memory.counted, args=(_answer, _Connection(connection), work, watch, gate),
+        threading.Thread(target=memory.counted, args=(answer, Connection(connection), work, watch, gate),
                          daemon=True).start()
 
 
-def _fewer_arenas() -> None:
-    """At most ARENAS malloc arenas (each reserves 64 MB of address space), whatever the threads."""
-    ctypes.CDLL(None).mallopt(_M_ARENA_MAX, ARENAS)
-
-
-class _Memory:
-    """The engine's address space limit: what it had, the queries' allowance, and a stack per thread."""
-
-    def __init__(self, base: int) -> None:
-        self.base, self.threads, self.lock = base, 0, threading.Lock()
-        self._set()
-
-    def counted(self, function: Callable[..., Any], *arguments: Any) -> None:
-        """`function(*arguments)` on this thread, its stack counted while it runs."""
-        with self.lock:
-            self.threads += 1
-            self._set()
-        try:
-            function(*arguments)
-        finally:
-            with self.lock:
-                self.threads -= 1
-                self._set()
-
-    def _set(self) -> None:
-        limit = self.base + (self.threads + 1) * STACK_BYTES  # (the watchdog's)
-        resource.setrlimit(resource.RLIMIT_AS, (limit, resource.getrlimit(resource.RLIMIT_AS)[1]))
-
-
-@dataclass(eq=False)
-class _Connection:
-    """A worker's connection; the lock keeps the watchdog's word and the answer from crossing."""
-
-    socket: socket.socket
-    lock: threading.Lock = field(default_factory=threading.Lock)
-    ended: bool = False
-
-    def send(self, data: bytes) -> None:
-        with self.lock:
-            if not self.ended:
-                send_message(self.socket.fileno(), data)
-
-
-def _answer(connection: _Connection, work: Callable[..., Any], watch: "_Watch", gate: "_Gate") -> None:
-    """Answer the requests of one connection, one at a time, until it closes."""
-    descriptor = connection.socket.fileno()
-    try:
-        send_message(descriptor, pickle.dumps(os.getpid()))  # so that the asker can learn how it died
-        while (request := receive_message(descriptor, None)) is not None:
-            arguments, timeout, alone = pickle.loads(request)
-            with gate.held(alone), watch.running(time.monotonic() + timeout, connection):
-                try:
-                    outcome = ("value", work(*arguments))
-                except MemoryError:
-                    outcome = ("error", QueryCrashed("memory", "out of memory in the query"))
-                except BaseException as error:  # noqa: BLE001 - every failure goes back to the asker
-                    outcome = ("error", error)
-            connection.send(pickled_outcome(*outcome))
-    except OSError:
-        pass  # the worker went away
-    finally:
-        connection.socket.close()
-
-
-class _Watch:
-    """The deadlines of the queries running; the engine ends when one passes."""
-
-    def __init__(self) -> None:
-        self.lock = threading.Lock()
-        self.deadlines: dict[_Connection, float] = {}
-
-    @contextmanager
-    def running(self, deadline: float, connection: _Connection) -> Iterator[None]:
-        with self.lock:
-            self.deadlines[connection] = deadline
-        try:
-            yield
-        finally:
-            with self.lock:
-                del self.deadlines[connection]
-
-    def run(self) -> None:
-        """Look at the deadlines; end the engine past one, its query's asker told first."""
-        while True:
-            time.sleep(WATCH_SECONDS)
-            with self.lock:
-                now = time.monotonic()
-                late = [connection for connection, deadline in self.deadlines.items() if deadline <= now]
-                earliest = min(self.deadlines.values(), default=None)
-            # The kernel's timer ends the engine should this thread not get to look again.
-            signal.setitimer(signal.ITIMER_REAL, 0 if earliest is None else max(earliest - now, 0) + TIMER_GRACE_SECONDS)
-            if late:
-                self._end(late)
-
-    @staticmethod
-    def _end(late: list[_Connection]) -> None:
-        for connection in late:
-            with connection.lock:
-                try:
-                    send_message(connection.socket.fileno(), pickled_outcome("error", QueryTimeout()))
-                except OSError:
-                    pass
-                connection.ended = True
-        os.write(2, b"query past its time: the engine ends\n")  # (fd 2 is the engine's error file)
-        os.kill(os.getpid(), signal.SIGALRM)
-        time.sleep(60)  # (the signal ends the process)
-
-
-class _Gate:
-    """Shared for the requests that may run beside others, exclusive for one that runs alone."""
-
-    def __init__(self) -> None:
-        self.condition = threading.Condition()
-        self.running = 0
-        self.alone_waiting = 0
-        self.alone_running = False
-
-    @contextmanager
-    def held(self, alone: bool) -> Iterator[None]:
-        with self.condition:
-            if alone:
-                self.alone_waiting += 1
-                self.condition.wait_for(lambda: self.running == 0 and not self.alone_running)
-                self.alone_waiting -= 1
-                self.alone_running = True
-            else:
-                self.condition.wait_for(lambda: not self.alone_running and not self.alone_waiting)
-                self.running += 1
-        try:
-            yield
-        finally:
-            with self.condition:
-                if alone:
-                    self.alone_running = False
-                else:
-                    self.running -= 1
-                self.condition.notify_all()
-
-
-__all__ = ["Keeper", "Plan", "QueryCrashed", "QueryTimeout", "recorded_death", "start_engine"]
+__all__ = ["TIMER_GRACE_SECONDS", "Keeper", "Plan", "QueryCrashed", "QueryTimeout", "recorded_death", "start_engine"]

@@ -106,6 +106,15 @@ def test_a_query_that_crashes_the_engine_alone_is_refused_with_the_cause(engine)
     assert engine.run((os.getpid,), timeout=10) not in (first, os.getpid())
 
 
+def test_a_crash_refuses_the_query_at_fault_and_the_one_beside_it_is_answered(engine):
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        beside = pool.submit(engine.run, (_pid_after, 1), 30)
+        time.sleep(0.3)
+        with pytest.raises(QueryCrashed):
+            engine.run((_crash,), timeout=10)
+        assert beside.result() != os.getpid()
+
+
 def test_a_query_whose_engine_died_under_it_is_sent_once_more(engine, tmp_path):
     first = engine.run((os.getpid,), timeout=10)
     assert engine.run((_crash_unless_alone, str(tmp_path / "crashed")), timeout=10) != first

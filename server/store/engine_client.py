@@ -2,8 +2,9 @@
 `work(*arguments)` in the engine, with the engine's deaths turned into the bounds' refusals.
 
 A request whose engine dies under it is sent once more, to run alone in the successor: it was
-probably not at fault (another query was). When it ends that engine too, it is refused with the
-cause the keeper recorded (QueryCrashed "memory", "stack", "crash"). A request past its time is
+probably not at fault (another query was). When it ends that engine too, having run alone (the engine
+says when it starts it), it is refused with the cause the keeper recorded (QueryCrashed "memory",
+"stack", "crash"); one that was still waiting to run alone is sent again. A request past its time is
 told so by the engine (QueryTimeout), which then ends; should the engine not, the asker ends it
 (TIMER_GRACE_SECONDS later, when the kernel's timer would have).
 """
@@ -26,6 +27,8 @@ from .processes import QueryCrashed, QueryTimeout, receive_message, send_message
 # How long an asker waits for the keeper's record of how its engine died, and to connect.
 DEATH_RECORD_SECONDS = 5.0
 CONNECT_SECONDS = 30.0
+# A request whose engines die under it before it runs alone (others were at fault) is sent this often at most.
+MAX_SENDINGS = 5
 
 
 class StillRunning(QueryTimeout):
@@ -109,11 +112,13 @@ class Call:
 
     def __init__(self, client: EngineClient, arguments: tuple, timeout: float) -> None:
         self.client, self.arguments, self.timeout = client, arguments, timeout
-        self.alone = False
+        self.alone = self.running_alone = False
+        self.sent = 0
         self._send()
 
     def _send(self) -> None:
         self.deadline = time.monotonic() + self.timeout
+        self.sent += 1
         for _ in range(2):  # an idle connection may have been closed by an engine that died since
             self.connection = self.client.connection()
             try:
@@ -136,20 +141,29 @@ class Call:
                     raise StillRunning() from None
                 self._end_engine()
                 raise
-            if message is not None:
-                return self._outcome(message)
-            self.connection.socket.close()
-            if self.alone:
-                raise self.client.death_of(self.connection.engine)
-            self.alone = True
-            self._send()
+            if message is None:
+                self._send_again()
+                continue
+            kind, value = pickle.loads(message)
+            if kind != "started":
+                return self._outcome(kind, value)
+            self.running_alone = True
+            self.deadline = time.monotonic() + self.timeout  # (its time counts from now in the engine)
+
+    def _send_again(self) -> None:
+        """The engine died under the request: send it again, to run alone, unless it ran alone (then
+        it is the one at fault), or has been sent again too often."""
+        self.connection.socket.close()
+        if self.running_alone or self.sent >= MAX_SENDINGS:
+            raise self.client.death_of(self.connection.engine)
+        self.alone = True
+        self._send()
 
     def abandon(self) -> None:
         """Close the request's connection without waiting for its answer."""
         self.connection.socket.close()
 
-    def _outcome(self, message: bytes) -> Any:
-        kind, value = pickle.loads(message)
+    def _outcome(self, kind: str, value: Any) -> Any:
         if kind == "value":
             self.client.give_back(self.connection)
             return value

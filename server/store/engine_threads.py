@@ -79,18 +79,26 @@ def answer(connection: Connection, work: Callable[..., Any], watch: "Watch", gat
         send_message(descriptor, pickle.dumps(os.getpid()))  # so that the asker can learn how it died
         while (request := receive_message(descriptor, None)) is not None:
             arguments, timeout, alone = pickle.loads(request)
-            with gate.held(alone), watch.running(time.monotonic() + timeout, connection):
-                try:
-                    outcome = ("value", work(*arguments))
-                except MemoryError:
-                    outcome = ("error", QueryCrashed("memory", "out of memory in the query"))
-                except BaseException as error:  # noqa: BLE001 - every failure goes back to the asker
-                    outcome = ("error", error)
+            with gate.held(alone):
+                if alone:  # so that its asker knows it ran alone should the engine die now
+                    connection.send(pickle.dumps(("started", None)))
+                with watch.running(time.monotonic() + timeout, connection):
+                    outcome = _outcome(work, arguments)
             connection.send(pickled_outcome(*outcome))
     except OSError:
         pass  # the worker went away
     finally:
         connection.socket.close()
+
+
+def _outcome(work: Callable[..., Any], arguments: tuple) -> tuple[str, Any]:
+    """("value", what `work(*arguments)` gave) or ("error", what it raised)."""
+    try:
+        return "value", work(*arguments)
+    except MemoryError:
+        return "error", QueryCrashed("memory", "out of memory in the query")
+    except BaseException as error:  # noqa: BLE001 - every failure goes back to the asker
+        return "error", error
 
 
 class Watch:

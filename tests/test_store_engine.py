@@ -39,12 +39,12 @@ def _crash() -> None:
     ctypes.string_at(0)  # a read at address 0: SIGSEGV, as a stack overflow gives
 
 
-def _crash_unless_alone(marker: str) -> int:
-    """Crash the engine the first time (as if another query had), answer the second."""
+def _crash_unless_alone(marker: str, seconds: float = 0) -> int:
+    """Crash the engine the first time (as if another query had), answer the second, after `seconds`."""
     if not Path(marker).exists():
         Path(marker).touch()
         os.kill(os.getpid(), signal.SIGKILL)
-    return os.getpid()
+    return _pid_after(seconds)
 
 
 @pytest.fixture(params=[True, False], ids=["keeper's copy", "one copy"])
@@ -118,6 +118,16 @@ def test_a_crash_refuses_the_query_at_fault_and_the_one_beside_it_is_answered(en
 def test_a_query_whose_engine_died_under_it_is_sent_once_more(engine, tmp_path):
     first = engine.run((os.getpid,), timeout=10)
     assert engine.run((_crash_unless_alone, str(tmp_path / "crashed")), timeout=10) != first
+
+
+def test_a_query_waiting_for_one_that_runs_alone_has_its_time_count_from_its_start(engine, tmp_path):
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        alone = pool.submit(engine.run, (_crash_unless_alone, str(tmp_path / "crashed"), 3), 30)
+        while not (tmp_path / "crashed").exists():
+            time.sleep(0.05)
+        time.sleep(0.5)  # it runs alone in the successor now, for three seconds
+        waiting = engine.run((os.getpid,), timeout=1)
+        assert alone.result() == waiting
 
 
 def test_a_query_that_takes_too_much_memory_is_refused_and_the_engine_serves_on(engine):

@@ -107,6 +107,12 @@ class EngineClient:
         return QueryCrashed(death["cause"], death["detail"])
 
 
+def _earliest(limit: float | None, within: float | None) -> float | None:
+    """The deadline of a wait for the answer: the request's `limit`, or `within` seconds from now."""
+    waits = [moment for moment in (limit, None if within is None else time.monotonic() + within) if moment is not None]
+    return min(waits, default=None)
+
+
 class Call:
     """One request to the engine, sent when made."""
 
@@ -117,7 +123,7 @@ class Call:
         self._send()
 
     def _send(self) -> None:
-        self.deadline = time.monotonic() + self.timeout
+        self.deadline: float | None = time.monotonic() + self.timeout
         self.sent += 1
         for _ in range(2):  # an idle connection may have been closed by an engine that died since
             self.connection = self.client.connection()
@@ -132,12 +138,12 @@ class Call:
         """The answer. With `within`, StillRunning when it takes longer than that: the request runs
         on, and `answer()` waits again."""
         while True:
-            limit = self.deadline + TIMER_GRACE_SECONDS
+            # While the request waits for its turn in the engine (others run alone), its time does not run.
+            limit = None if self.deadline is None else self.deadline + TIMER_GRACE_SECONDS
             try:
-                message = receive_message(self.connection.socket.fileno(),
-                                          limit if within is None else min(limit, time.monotonic() + within))
+                message = receive_message(self.connection.socket.fileno(), _earliest(limit, within))
             except QueryTimeout:
-                if time.monotonic() < limit:
+                if limit is None or time.monotonic() < limit:
                     raise StillRunning() from None
                 self._end_engine()
                 raise
@@ -145,10 +151,10 @@ class Call:
                 self._send_again()
                 continue
             kind, value = pickle.loads(message)
-            if kind != "started":
+            if kind not in ("waiting", "started"):
                 return self._outcome(kind, value)
-            self.running_alone = True
-            self.deadline = time.monotonic() + self.timeout  # (its time counts from now in the engine)
+            self.running_alone = self.alone and kind == "started"
+            self.deadline = None if kind == "waiting" else time.monotonic() + self.timeout
 
     def _send_again(self) -> None:
         """The engine died under the request: send it again, to run alone, unless it ran alone (then

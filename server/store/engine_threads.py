@@ -72,6 +72,9 @@ class Connection:
                 send_message(self.socket.fileno(), data)
 
 
+_WAITING, _STARTED = pickle.dumps(("waiting", None)), pickle.dumps(("started", None))
+
+
 def answer(connection: Connection, work: Callable[..., Any], watch: "Watch", gate: "Gate") -> None:
     """Answer the requests of one connection, one at a time, until it closes."""
     descriptor = connection.socket.fileno()
@@ -79,12 +82,13 @@ def answer(connection: Connection, work: Callable[..., Any], watch: "Watch", gat
         send_message(descriptor, pickle.dumps(os.getpid()))  # so that the asker can learn how it died
         while (request := receive_message(descriptor, None)) is not None:
             arguments, timeout, alone = pickle.loads(request)
-            with gate.held(alone):
-                if alone:  # so that its asker knows it ran alone should the engine die now
-                    connection.send(pickle.dumps(("started", None)))
+            with gate.held(alone, lambda: connection.send(_WAITING)) as waited:
+                if alone or waited:  # its time counts from now; and one run alone is at fault if the engine dies now
+                    connection.send(_STARTED)
                 with watch.running(time.monotonic() + timeout, connection):
                     outcome = _outcome(work, arguments)
-            connection.send(pickled_outcome(*outcome))
+                # Sent before the gate opens: a request let in next may end the engine at once.
+                connection.send(pickled_outcome(*outcome))
     except OSError:
         pass  # the worker went away
     finally:
@@ -155,18 +159,21 @@ class Gate:
         self.alone_running = False
 
     @contextmanager
-    def held(self, alone: bool) -> Iterator[None]:
+    def held(self, alone: bool, waiting: Callable[[], None]) -> Iterator[bool]:
+        """Held for one request (`alone` or not), saying whether it waited; `waiting()` is called first if it must."""
         with self.condition:
+            waited = not self._may_run(alone)
+            if waited:
+                waiting()
+            self.alone_waiting += alone
+            self.condition.wait_for(lambda: self._may_run(alone))
+            self.alone_waiting -= alone
             if alone:
-                self.alone_waiting += 1
-                self.condition.wait_for(lambda: self.running == 0 and not self.alone_running)
-                self.alone_waiting -= 1
                 self.alone_running = True
             else:
-                self.condition.wait_for(lambda: not self.alone_running and not self.alone_waiting)
                 self.running += 1
         try:
-            yield
+            yield waited
         finally:
             with self.condition:
                 if alone:
@@ -174,3 +181,8 @@ class Gate:
                 else:
                     self.running -= 1
                 self.condition.notify_all()
+
+    def _may_run(self, alone: bool) -> bool:
+        if alone:
+            return self.running == 0 and not self.alone_running
+        return not self.alone_running and not self.alone_waiting

@@ -1,8 +1,9 @@
 """A worker's side of the shared engine (engine.py): requests sent over its socket, each answered by
 `work(*arguments)` in the engine, with the engine's deaths turned into the bounds' refusals.
 
-A request whose engine dies under it is sent once more, to run alone in the successor: it was
-probably not at fault (another query was). When it ends that engine too, having run alone (the engine
+A request whose engine dies under it is sent once more: it was not at fault (after a death for time,
+whose query was told so, it runs beside others again), or probably not (after a crash, it runs alone
+in the successor). When it ends that engine too, having run alone (the engine
 says when it starts it), it is refused with the cause the keeper recorded (QueryCrashed "memory",
 "stack", "crash"); one that was still waiting to run alone is sent again. A request past its time is
 told so by the engine (QueryTimeout), which then ends; should the engine not, the asker ends it
@@ -157,12 +158,14 @@ class Call:
             self.deadline = None if kind == "waiting" else time.monotonic() + self.timeout
 
     def _send_again(self) -> None:
-        """The engine died under the request: send it again, to run alone, unless it ran alone (then
-        it is the one at fault), or has been sent again too often."""
+        """The engine died under the request: send it again, unless it ran alone (then it is the one at
+        fault), or has been sent too often. After a death for time, whose query was told so, it runs
+        beside others again; after a crash, whose query is not known, alone."""
         self.connection.socket.close()
+        death = self.client.death_of(self.connection.engine)
         if self.running_alone or self.sent >= MAX_SENDINGS:
-            raise self.client.death_of(self.connection.engine)
-        self.alone = True
+            raise death
+        self.alone = self.alone or death.cause != "time"
         self._send()
 
     def abandon(self) -> None:

@@ -86,17 +86,20 @@ class EngineClient:
             connection.socket.close()
 
     def _connect(self) -> _Connection:
-        client = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        try:
-            client.connect(str(self.folder / SOCKET))
-            hello = receive_message(client.fileno(), time.monotonic() + CONNECT_SECONDS)
-        except (OSError, QueryTimeout) as error:
+        """A new connection, and the pid of the engine that accepted it. An engine that dies between
+        accepting a connection and greeting it (another request ended it) leaves it to its successor."""
+        for _ in range(MAX_SENDINGS):
+            client = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            try:
+                client.connect(str(self.folder / SOCKET))
+                hello = receive_message(client.fileno(), time.monotonic() + CONNECT_SECONDS)
+            except (OSError, QueryTimeout) as error:
+                client.close()
+                raise StoreUnavailable(f"the query engine does not answer: {error}") from error
+            if hello is not None:
+                return _Connection(client, pickle.loads(hello))
             client.close()
-            raise StoreUnavailable(f"the query engine does not answer: {error}") from error
-        if hello is None:
-            client.close()
-            raise StoreUnavailable("the query engine closed the connection")
-        return _Connection(client, pickle.loads(hello))
+        raise StoreUnavailable("the query engine closes every connection")
 
     def death_of(self, engine: int) -> QueryCrashed:
         """Why engine `engine` died, as its keeper recorded it (waiting for the record a little)."""

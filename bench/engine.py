@@ -53,7 +53,9 @@ def main() -> int:
 
 def measure(engine: str, options: argparse.Namespace, peer: Server, mix: dict | None) -> tuple[dict, dict]:
     """Every measurement of lodpub on `engine` against `peer`; and the mix kept (chosen now if `mix` is None)."""
-    settings = UNBOUNDED | {"LODPUB_ENGINE": engine, "LODPUB_PUBLIC_BASE": fixed_cost.BASE}
+    # In memory whatever its size (beyond LODPUB_MEMORY_STORE_MAX_TRIPLES the store would be on disk).
+    settings = UNBOUNDED | {"LODPUB_ENGINE": engine, "LODPUB_PUBLIC_BASE": fixed_cost.BASE,
+                            "LODPUB_MEMORY_STORE_MAX_TRIPLES": str(10**9)}
     ours, started = start(["release", str(options.work / "dist")], options.work, settings)
     result: dict = {"load_average_before": os.getloadavg(), "cold_start_s": started}
     try:

@@ -205,10 +205,18 @@ class Server:
         self.process.wait(timeout=30)
 
 
+# `lodpub serve` of the release built last in an output folder, without looking at the sources.
+SERVE_RELEASE = ("import sys; from pathlib import Path; from lodpub.config import load_settings; "
+                 "from lodpub.cli_serving import serve_at_start; from lodpub.wsgi import serve_production; "
+                 "settings = load_settings(output_dir=Path(sys.argv[1]), port=int(sys.argv[2])); "
+                 "serve_at_start(settings); serve_production(settings)")
+
+
 def start(kind: list[str], work: Path, settings: dict[str, str] = UNBOUNDED) -> tuple[Server, float]:
-    """Start ["lodpub", output folder, data folder] or ["oxigraph"] (in memory) on loopback, lodpub
-    with its defaults but the LODPUB_* `settings` (none of the caller's); return it and the seconds
-    from process start to its first answer."""
+    """Start ["lodpub", output folder, data folder], ["release", output folder] (lodpub serving the
+    release built last there, not built again) or ["oxigraph"] (in memory) on loopback, lodpub with its
+    defaults but the LODPUB_* `settings` (none of the caller's); return it and the seconds from process
+    start to its first answer."""
     port = _free_port()
     log = open(work / f"{kind[0]}-{port}.log", "w")
     environment = {name: value for name, value in os.environ.items() if not name.startswith("LODPUB_")} | settings
@@ -219,8 +227,9 @@ def start(kind: list[str], work: Path, settings: dict[str, str] = UNBOUNDED) -> 
     else:
         # --data as built, so that serve finds the release up to date and starts at once; published
         # under the canonical base, as in production, so both servers answer the same queries alike
-        command = [sys.executable, "-m", "lodpub.cli", "serve", "--output", kind[1], "--data", kind[2],
-                   "--port", str(port)]
+        command = ([sys.executable, "-c", SERVE_RELEASE, kind[1], str(port)] if kind[0] == "release" else
+                   [sys.executable, "-m", "lodpub.cli", "serve", "--output", kind[1], "--data", kind[2],
+                    "--port", str(port)])
         environment = {"LODPUB_PUBLIC_BASE": BASE} | environment
         base, query, probe = f"http://127.0.0.1:{port}/", f"http://127.0.0.1:{port}/sparql", "health"
     began = time.perf_counter()

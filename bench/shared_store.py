@@ -42,6 +42,8 @@ def main() -> int:
     results = {"quads": len(store), "load_s": round(time.perf_counter() - began, 1), "cpus": os.cpu_count(),
                "load_average": os.getloadavg()[0]}
     results["threads"] = {name: threads(store, query, options.rounds) for name, query in QUERIES.items()}
+    results["threads_against_processes"] = {name: threads_against_processes(store, query, options.rounds)
+                                            for name, query in QUERIES.items()}
     results["python_while_evaluating"] = {name: python_while_evaluating(store, query) for name, query in QUERIES.items()}
     results["processes"] = processes(store, options.rounds)
     print(json.dumps(results, indent=2))
@@ -67,6 +69,36 @@ def threads(store: ox.Store, query: str, rounds: int) -> dict:
         result[label] = {"one_thread_s": round(one, 3), "two_threads_s": round(two, 3), "speedup": round(one / two, 2),
                          "two_threads_cpu_per_wall": round(cpu / two, 2)}
     return result
+
+
+def threads_against_processes(store: ox.Store, query: str, rounds: int) -> dict:
+    """Wall seconds, and CPU seconds per wall second, of `rounds` runs of `query` (serialised by
+    Oxigraph) on each of two threads of this process, then on each of two processes forked from it,
+    in the same minute: on a shared machine only the ratio of the two says whether threads get the
+    cores that processes get."""
+    def work() -> None:
+        for _ in range(rounds):
+            store.query(query, use_default_graph_as_union=True).serialize(format=ox.QueryResultsFormat.TSV)
+
+    wall, cpu = _timed(work, 2, 2)
+    began, before = time.perf_counter(), os.times()
+    children = [_forked(work) for _ in range(2)]
+    for pid in children:
+        os.waitpid(pid, 0)
+    forked_wall, after = time.perf_counter() - began, os.times()
+    forked_cpu = after.children_user + after.children_system - before.children_user - before.children_system
+    return {"threads_s": round(wall, 2), "threads_cpu_per_wall": round(cpu / wall, 2),
+            "processes_s": round(forked_wall, 2), "processes_cpu_per_wall": round(forked_cpu / forked_wall, 2),
+            "threads_against_processes": round(forked_wall / wall, 2)}
+
+
+def _forked(work) -> int:
+    """The pid of a child that does `work` and leaves."""
+    pid = os.fork()
+    if pid == 0:
+        work()
+        os._exit(0)
+    return pid
 
 
 def python_while_evaluating(store: ox.Store, query: str) -> float:

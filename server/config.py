@@ -222,6 +222,14 @@ class Settings:
         "most triples a release may have to be held in each worker's memory by the embedded store; a "
         "larger one is served from an on-disk store that the workers share (0: always on disk)",
     )
+    engine: str = _setting(
+        "per-worker",
+        "LODPUB_ENGINE",
+        "who evaluates queries on the embedded store: 'per-worker' (each worker holds the release, each query "
+        "runs in a runner forked from it), 'shared' (one engine process for the whole server; a keeper holds a "
+        "second copy, so that a successor serves at once when a query ends the engine) or 'shared-one-copy' "
+        "(one copy; the successor loads the release first)",
+    )
     store_query_url: str = _setting("", "LODPUB_STORE_QUERY_URL", "the remote store's SPARQL query endpoint")
     store_update_url: str = _setting(
         "", "LODPUB_STORE_UPDATE_URL", "the remote store's SPARQL update endpoint (for 'lodpub publish')"
@@ -277,6 +285,8 @@ class Settings:
             raise ValueError(f"public base must be an absolute http(s) IRI ending with '/': {self.public_base!r}")
         if self.store not in ("embedded", "remote"):
             raise ValueError(f"store must be 'embedded' or 'remote', not {self.store!r}")
+        if self.engine not in ("per-worker", "shared", "shared-one-copy"):
+            raise ValueError(f"engine must be 'per-worker', 'shared' or 'shared-one-copy', not {self.engine!r}")
         if self.store == "remote" and not self.store_query_url:
             raise ValueError("a remote store needs LODPUB_STORE_QUERY_URL")
         if self.document_cache_mb < 0:

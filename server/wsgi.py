@@ -9,6 +9,7 @@ for the JSON access log.
 import json
 import os
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from gunicorn.app.base import BaseApplication
@@ -18,7 +19,8 @@ from . import create_app
 from .config import Settings
 from .serving.arbiter import RollingArbiter
 from .serving.worker import LoopWorker
-from .store import check_servable
+from .store import check_servable, open_store
+from .store.engine_store import stop_engines_but
 
 # A query string longer than this is cut in the access log (a GET SPARQL query can be 8 KB).
 LOGGED_QUERY_CHARS = 2000
@@ -30,6 +32,7 @@ class _Gunicorn(BaseApplication):
     def __init__(self, settings: Settings, options: dict[str, Any]) -> None:
         self.settings = settings
         self.options = options
+        self.engine_release: Path | None = None
         super().__init__()
 
     def load_config(self) -> None:
@@ -46,7 +49,19 @@ class _Gunicorn(BaseApplication):
 
     def run(self) -> None:
         """Serve under our master (serving/arbiter.py), which replaces workers without a gap."""
+        self.before_workers()
         RollingArbiter(self).run()
+
+    def before_workers(self) -> None:
+        """With the shared engine (settings.engine), start the engine of the release decided now, owned
+        by the master, before workers are forked to use it (at start, and on reload before they are replaced)."""
+        if self.settings.engine != "per-worker" and self.settings.store == "embedded":
+            self.engine_release = getattr(open_store(self.settings), "release", None)
+
+    def after_replacement(self) -> None:
+        """Once no old worker is left, stop the engines of the releases served before."""
+        if self.engine_release is not None:
+            stop_engines_but([self.engine_release])
 
 
 def gunicorn_options(settings: Settings) -> dict[str, Any]:

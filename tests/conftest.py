@@ -179,6 +179,24 @@ def app(project_release, project_settings: Settings):
                                           public_base=project_settings.base_iri))
 
 
+@pytest.fixture(scope="session")
+def shared_engine_app(project_release, project_settings: Settings):
+    """`app`, with the release held by the shared engine (settings.engine), which this process starts."""
+    import dataclasses
+
+    from lodpub import create_app
+
+    return create_app(dataclasses.replace(project_settings, output_dir=project_release.path.parent.parent,
+                                          public_base=project_settings.base_iri, engine="shared"))
+
+
+@pytest.fixture(scope="module")
+def in_process_shared_engine(in_process, shared_engine_app, project_settings: Settings) -> Iterator[Site]:
+    """`in_process` on the shared engine: mounted in its place for the tests of a module that asks for it."""
+    with mounted(shared_engine_app, project_settings.base_iri) as session:
+        yield Site(project_settings.base_iri, session)
+
+
 @pytest.fixture
 def client(app):
     """Flask's test client of `app`: a request goes through the whole app, without a socket."""
@@ -213,6 +231,14 @@ def browser(tmp_path_factory: pytest.TempPathFactory):
 def embedded_server(project_release, tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
     """`lodpub serve` on loopback, serving the project's release with the default settings."""
     with running_server(project_release.path.parent.parent, tmp_path_factory.mktemp("server")) as base:
+        yield base
+
+
+@pytest.fixture(scope="session")
+@tiered("served")
+def shared_engine_server(project_release, tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
+    """`embedded_server`, with the release held by one engine for the server (LODPUB_ENGINE=shared)."""
+    with running_server(project_release.path.parent.parent, tmp_path_factory.mktemp("server"), engine="shared") as base:
         yield base
 
 
@@ -262,8 +288,9 @@ def virtuoso_server(project_release, virtuoso_store, tmp_path_factory) -> Iterat
 # The stores every server-level test runs on (a module opts in by using `server_on_every_store`), and
 # the same with the app in process on the embedded store, for tests that send their requests through `web`.
 REMOTE = [pytest.param(name, marks=marks("served", "stores")) for name in ("oxigraph_server", "virtuoso_server")]
-STORES = [pytest.param("embedded_server", marks=marks("served")), *REMOTE]
-SITES = ["in_process", *REMOTE]
+STORES = [pytest.param("embedded_server", marks=marks("served")),
+          pytest.param("shared_engine_server", marks=marks("served")), *REMOTE]
+SITES = ["in_process", "in_process_shared_engine", *REMOTE]
 
 
 @pytest.fixture(scope="module", params=STORES)

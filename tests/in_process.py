@@ -59,12 +59,16 @@ HTTP = requests.Session()
 
 @contextlib.contextmanager
 def mounted(app, base: str) -> Iterator[requests.Session]:
-    """HTTP, with the requests under `base` answered by `app` in this process while in the block."""
+    """HTTP, with the requests under `base` answered by `app` in this process while in the block (then by
+    the app mounted there before, if any)."""
+    before = HTTP.adapters.get(base)
     HTTP.mount(base, InProcess(app, base))
     try:
         yield HTTP
     finally:
         HTTP.adapters.pop(base)
+        if before is not None:
+            HTTP.mount(base, before)
 
 
 class Site(str):

@@ -61,11 +61,11 @@ def process_tree(master: int) -> dict[int, set[int]]:
     return {worker: children(worker) for worker in children(master)}
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="module", params=["per-worker", "shared"])
 @tiered("served")
-def busy_server(project_release, tmp_path_factory):
-    """Two slots, a three-second limit: runaways show quickly."""
-    with running_server(project_release.path.parent.parent, tmp_path_factory.mktemp("busy"),
+def busy_server(project_release, tmp_path_factory, request):
+    """Two slots, a three-second limit: runaways show quickly. On each engine (settings.engine)."""
+    with running_server(project_release.path.parent.parent, tmp_path_factory.mktemp("busy"), engine=request.param,
                         sparql_timeout="3", sparql_slots="2", sparql_queue_seconds="15") as base:
         yield base
 

@@ -50,6 +50,7 @@ class RollingArbiter(Arbiter):
         finally:
             self.reloading = False
             self.WORKERS = workers
+        self._call_app("before_workers")  # (the shared engine of the release now decided: wsgi.py)
         replaced = set(workers) - self.stopping
         self.outgoing |= replaced
         self.log.info("Replacing %s workers, each once a new one is ready", len(replaced))
@@ -70,6 +71,13 @@ class RollingArbiter(Arbiter):
         self._read_marks()
         self._spawn_missing()
         self._stop_replaced()
+        if not self.outgoing and not self.stopping:
+            self._call_app("after_replacement")
+
+    def _call_app(self, hook: str) -> None:
+        """The application's `hook`, if it has one."""
+        if hasattr(self.app, hook):
+            getattr(self.app, hook)()
 
     def _read_marks(self) -> None:
         for pid, worker in list(self.WORKERS.items()):

@@ -2,7 +2,9 @@
 
 `Store` is the interface; `embedded.EmbeddedStore` (in process, the default) implements it over a
 release written by `lodpub build`, `remote.RemoteStore` over a release that `lodpub publish` put
-into a SPARQL 1.1 store; both share `sparql_store.SparqlStore`. `open_store` picks one.
+into a SPARQL 1.1 store; both share `sparql_store.SparqlStore`. With settings.engine shared, a
+worker's `engine_store.EngineStore` asks one engine process, which holds an EmbeddedStore for the
+whole server (engine.py). `open_store` picks one.
 The store knows nothing of HTTP: it answers with rdflib graphs in the IRIs of the release it
 holds, whose base is the server's public base (settings.public_base_iri): a release built under
 another base is served from its copy mapped to the public base (public_release.py), and a remote
@@ -177,18 +179,29 @@ def open_store(settings: "Settings") -> Store:
 
         return RemoteStore(endpoints_from(settings), settings.public_base_iri, settings.output_dir / "releases",
                            lambda release: _served_folder(settings, release))
-    from .embedded import EmbeddedStore
     from .served_release import open_decided
 
-    def opened(release: "Path", manifest: dict) -> EmbeddedStore:
+    def opened(release: "Path", manifest: dict) -> Store:
         folder, public_manifest = served_copy(settings, release, manifest)
-        return EmbeddedStore(folder, settings.memory_store_max_triples, public_manifest)
+        return _opened(settings, folder, public_manifest)
 
     decision, store = open_decided(settings.output_dir, opened)
     if store is None:
         return UnservableStore(settings.public_base_iri, decision)
     store.decision = decision
     return store
+
+
+def _opened(settings: "Settings", folder: "Path", manifest: dict) -> Store:
+    """The embedded store of the served `folder`: in this process, or in the engine that serves the
+    whole server (settings.engine; engine_store.py). Loading the release is here only."""
+    if settings.engine != "per-worker":
+        from .engine_store import EngineStore, engine_for
+
+        return EngineStore(engine_for(settings, folder, manifest), folder, manifest)
+    from .embedded import EmbeddedStore
+
+    return EmbeddedStore(folder, settings.memory_store_max_triples, manifest)
 
 
 class UnservableStore:

@@ -58,12 +58,7 @@ class EmbeddedStore(SparqlStore):
                  manifest: dict[str, Any] | None = None) -> None:
         if manifest is None:
             manifest = _read_manifest(release)
-        self.release = release.resolve()
-        self.manifest = manifest
-        self.base_iri: str = manifest["base_iri"]
-        self.version: str = manifest["version"]
-        self.built_at = datetime.fromisoformat(manifest["built_at"].replace("Z", "+00:00"))
-        self.triple_count: int = manifest["triples"]
+        describe_release(self, release, manifest)
         self.on_disk = held_on_disk(manifest, memory_max_triples)
         self._oxigraph, self.written_literals = (self._open_on_disk() if self.on_disk else self._load_in_memory())
 
@@ -107,6 +102,17 @@ class EmbeddedStore(SparqlStore):
             return self.oxigraph.query(text, base_iri=self.endpoint_iri, **options)
         except Exception as error:  # Oxigraph reports syntax, evaluation and remote errors alike
             raise QueryError(str(error)) from error
+
+
+def describe_release(store: Any, release: Path, manifest: dict) -> None:
+    """Give a store of `release` what the web layer reads of it: its folder, manifest, base IRI,
+    version, build time and number of triples."""
+    store.release = release.resolve()
+    store.manifest = manifest
+    store.base_iri = manifest["base_iri"]
+    store.version = manifest["version"]
+    store.built_at = datetime.fromisoformat(manifest["built_at"].replace("Z", "+00:00"))
+    store.triple_count = manifest["triples"]
 
 
 # In the on-disk store's folder: the literals Oxigraph changes (see literals_oxigraph_changes).

@@ -125,7 +125,7 @@ class SparqlStore:
 
     def document(self, iri: URIRef) -> Graph:
         """The document about `iri` as an rdflib graph (see document_triples)."""
-        return _graph_of(self.document_triples(iri))
+        return graph_of(self.document_triples(iri))
 
     def document_triples(self, iri: URIRef) -> list[ox.Triple]:
         """The document about `iri`, so that a client can display it without further requests.
@@ -201,7 +201,7 @@ class SparqlStore:
 
     def _described(self, iris: set[URIRef], predicates: Iterable[URIRef]) -> Graph:
         """The triples of `iris` with one of `predicates`."""
-        return _graph_of(self._described_triples(iris, predicates))
+        return graph_of(self._described_triples(iris, predicates))
 
     def _described_triples(self, iris: Iterable, predicates: Iterable[URIRef]) -> list[ox.Triple]:
         """The triples of `iris` (rdflib or Oxigraph IRIs) with one of `predicates`."""
@@ -228,7 +228,7 @@ _OWL_ONTOLOGY = ox.NamedNode(str(OWL.Ontology))
 _SKOS_CONCEPT_SCHEME = ox.NamedNode(str(SKOS.ConceptScheme))
 
 
-def _graph_of(triples: Iterable[ox.Triple]) -> Graph:
+def graph_of(triples: Iterable[ox.Triple]) -> Graph:
     """An rdflib graph of Oxigraph `triples`."""
     graph = Graph(bind_namespaces="none")  # binding rdflib's default prefixes costs more than the query
     graph.addN((to_rdflib(triple.subject), to_rdflib(triple.predicate), to_rdflib(triple.object), graph)

@@ -16,23 +16,37 @@ anyway, what it last wrote to its error output says why (memory, stack), and the
 so. How many queries run at once, and in what order, is admission.py's business.
 """
 
-import ctypes
 import logging
 import math
 import os
 import pickle
 import resource
-import select
 import signal
-import struct
 import tempfile
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
+
+from ..store.engine_client import Call, EngineClient, StillRunning
+from ..store.processes import (
+    QueryCrashed,
+    QueryTimeout,
+    address_space,
+    cause_of_death,
+    close_descriptors_but,
+    default_signals,
+    die_with,
+    ending,
+    fork_on_lasting_thread,
+    last_words,
+    pickled_outcome,
+    receive_message,
+    send_message,
+)
+
+__all__ = ["EngineRunners", "QueryCrashed", "QueryRunners", "QueryTimeout", "StillRunning"]
 
 # A runner retires after this many queries, or once its address space has grown by half of what
 # a query may take (memory its allocator keeps would otherwise shrink the next query's allowance).
@@ -46,22 +60,7 @@ ALARM_GRACE_SECONDS = 5
 # recurse once per operator of a chain (`!!!…`, `a/b/c/…`, `… UNION …`); with 8 MB (a thread's
 # default) 5 000 of them overflow it, with 64 MB none of the 50 000 a 50 KB query can hold do.
 RUNNER_STACK_BYTES = 64 * 1024 * 1024
-_LENGTH = struct.Struct("!Q")
-_PR_SET_PDEATHSIG = 1
 _log = logging.getLogger(__name__)
-
-
-class QueryTimeout(Exception):
-    """The query ran past its time and was stopped."""
-
-
-class QueryCrashed(Exception):
-    """The query's process died without an answer; `cause` says why, as far as it is known:
-    "memory", "stack", "time" or "crash"."""
-
-    def __init__(self, cause: str, detail: str = "") -> None:
-        super().__init__(f"{cause}: {detail}" if detail else cause)
-        self.cause, self.detail = cause, detail
 
 
 class QueryRunners:
@@ -102,6 +101,10 @@ class QueryRunners:
         if kind == "error":
             raise QueryCrashed("memory", "out of memory in the query") if isinstance(value, MemoryError) else value
         return value
+
+    def start(self, arguments: tuple, timeout: float) -> "_Rerun":
+        """The query, to be run when its answer is asked for (see _Rerun)."""
+        return _Rerun(self, arguments, timeout)
 
     def stop(self) -> None:
         """Stop every idle runner (a busy one stops when its query ends and finds no place)."""
@@ -146,20 +149,51 @@ class QueryRunners:
                 runner.stop()
 
 
-# Runners are forked by one thread that lives as long as the process: the kernel's parent-death
-# signal is sent when the *thread* that forked a child ends, and a request's thread may end first
-# (Flask's development server runs a thread per request). One per process: a forked child has none.
-_forker: tuple[int, ThreadPoolExecutor] | None = None
-_forker_lock = threading.Lock()
+@dataclass
+class _Rerun:
+    """A query for the runners, run when its answer is asked for: within a time (an express slot's),
+    it is stopped past that time (StillRunning), and run again in full when asked again."""
+
+    runners: QueryRunners
+    arguments: tuple
+    timeout: float
+
+    def answer(self, within: float | None = None) -> Any:
+        """The answer (see the class's docstring)."""
+        if within is None:
+            return self.runners.run(self.arguments, self.timeout)
+        try:
+            return self.runners.run(self.arguments, within)
+        except QueryTimeout:
+            raise StillRunning() from None
+
+    def abandon(self) -> None:
+        """Nothing runs between answers."""
+
+
+@dataclass
+class EngineRunners:
+    """The runners' interface on the shared engine (store/engine_client.py): `work(store, *arguments)`
+    evaluated there, on the store it holds. A query asked within a time runs on past it."""
+
+    engine: EngineClient
+    work: Callable[..., Any]
+
+    def run(self, arguments: tuple, timeout: float) -> Any:
+        """As QueryRunners.run."""
+        return self.engine.run((self.work, *arguments), timeout)
+
+    def start(self, arguments: tuple, timeout: float) -> Call:
+        """As QueryRunners.start, but sent at once, and not stopped when asked within a time."""
+        return self.engine.start((self.work, *arguments), timeout)
+
+    def stop(self) -> None:
+        """Close the idle connections to the engine (which the server, not this app, stops)."""
+        self.engine.close()
 
 
 def _fork_runner(work: Callable[..., Any], memory_bytes: int, file_bytes: int | None) -> "_Runner":
-    global _forker
-    with _forker_lock:
-        if _forker is None or _forker[0] != os.getpid():
-            _forker = (os.getpid(), ThreadPoolExecutor(max_workers=1, thread_name_prefix="lodpub-runner-forker"))
-        forker = _forker[1]
-    return forker.submit(_Runner.fork, work, memory_bytes, file_bytes).result()
+    return fork_on_lasting_thread(_Runner.fork, work, memory_bytes, file_bytes)
 
 
 @dataclass(eq=False)
@@ -183,7 +217,7 @@ class _Runner:
         pid = os.fork()
         if pid == 0:  # the child: serve until told to stop, and leave without cleaning up
             try:
-                _die_with(parent)
+                die_with(parent)
                 os.dup2(errors.fileno(), 2)
                 _serve(work, memory_bytes, file_bytes, requests_read, answers_write)
             finally:
@@ -195,10 +229,10 @@ class _Runner:
     def ask(self, arguments: tuple, timeout: float) -> tuple[str, Any, bool]:
         """Send `arguments`, wait `timeout` seconds for the answer: (kind, value, retiring)."""
         try:
-            _send(self.requests, pickle.dumps((arguments, timeout)))
+            send_message(self.requests, pickle.dumps((arguments, timeout)))
         except BrokenPipeError:
             raise self._crashed() from None
-        answer = _receive(self.answers, time.monotonic() + timeout)
+        answer = receive_message(self.answers, time.monotonic() + timeout)
         if answer is None:
             raise self._crashed()
         return pickle.loads(answer)
@@ -220,54 +254,22 @@ class _Runner:
         """Why the child died without an answer, from how it ended and what it last wrote; logged."""
         _, status = os.waitpid(self.pid, 0)
         self.reaped = True
-        self.errors.seek(max(0, os.fstat(self.errors.fileno()).st_size - 2000))
-        last_words = self.errors.read().decode("utf-8", "replace").strip()
-        crashed = QueryCrashed(_cause(status, last_words), last_words.splitlines()[-1] if last_words else "")
-        _log.warning("query runner %d ended by %s (%s): %s", self.pid, _ending(status), crashed.cause,
+        words = last_words(self.errors)
+        crashed = QueryCrashed(cause_of_death(status, words), words.splitlines()[-1] if words else "")
+        _log.warning("query runner %d ended by %s (%s): %s", self.pid, ending(status), crashed.cause,
                      crashed.detail or "no message")
         return crashed
 
 
-def _cause(status: int, last_words: str) -> str:
-    """What killed a runner: "memory", "stack", "time" or "crash"."""
-    if os.WIFSIGNALED(status) and os.WTERMSIG(status) in (signal.SIGALRM, signal.SIGXCPU):
-        return "time"
-    # Rust reports an overflow on its own threads only; on ours the kernel's SIGSEGV is all there is.
-    if ("overflowed its stack" in last_words or "stack overflow" in last_words
-            or (os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGSEGV)):
-        return "stack"
-    if "memory allocation" in last_words or "MemoryError" in last_words or "Cannot allocate memory" in last_words:
-        return "memory"
-    if os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGKILL:
-        return "memory"  # the kernel's OOM killer, the only one but us that sends SIGKILL
-    return "crash"
-
-
-def _ending(status: int) -> str:
-    if os.WIFSIGNALED(status):
-        return signal.Signals(os.WTERMSIG(status)).name
-    return f"exit {os.WEXITSTATUS(status)}"
-
-
-def _die_with(parent: int) -> None:
-    """Have the kernel kill this process when its parent's forking thread ends (the parent dies)."""
-    libc = ctypes.CDLL(None, use_errno=True)
-    libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
-    if os.getppid() != parent:  # the parent died before the signal was asked for
-        os._exit(0)
-
-
 def _serve(work: Callable[..., Any], memory_bytes: int, file_bytes: int | None, requests: int, answers: int) -> None:
     """The runner's life: answer requests until the parent goes away or it is time to retire."""
-    _close_descriptors_but((0, 1, 2, requests, answers))
-    for number in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGQUIT, signal.SIGUSR1, signal.SIGUSR2,
-                   signal.SIGALRM):
-        signal.signal(number, signal.SIG_DFL)  # not the server's handlers: the parent decides when it ends
+    close_descriptors_but((0, 1, 2, requests, answers))
+    default_signals()
     if file_bytes is not None:
         signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past the limit fails (EFBIG) rather than kills
         resource.setrlimit(resource.RLIMIT_FSIZE, (file_bytes, file_bytes))
     threading.stack_size(RUNNER_STACK_BYTES)
-    start = _address_space()
+    start = address_space()
     resource.setrlimit(resource.RLIMIT_AS, (start + memory_bytes + RUNNER_STACK_BYTES,
                                             start + memory_bytes + RUNNER_STACK_BYTES))
     evaluator = threading.Thread(target=_answer_requests, args=(work, memory_bytes, start, requests, answers))
@@ -277,7 +279,7 @@ def _serve(work: Callable[..., Any], memory_bytes: int, file_bytes: int | None, 
 
 def _answer_requests(work: Callable[..., Any], memory_bytes: int, start: int, requests: int, answers: int) -> None:
     for served in range(1, QUERIES_PER_RUNNER + 1):
-        request = _receive(requests, None)
+        request = receive_message(requests, None)
         if request is None:  # the parent closed the pipe (or died)
             return
         arguments, timeout = pickle.loads(request)
@@ -288,60 +290,9 @@ def _answer_requests(work: Callable[..., Any], memory_bytes: int, start: int, re
             outcome = ("error", error)
         signal.alarm(0)
         retiring = (served == QUERIES_PER_RUNNER or isinstance(outcome[1], MemoryError)
-                    or _address_space() > start + RUNNER_STACK_BYTES + memory_bytes // 2)
-        _send(answers, _pickled(*outcome, retiring))
+                    or address_space() > start + RUNNER_STACK_BYTES + memory_bytes // 2)
+        send_message(answers, pickled_outcome(*outcome, retiring))
         if retiring:
             return
 
 
-def _pickled(kind: str, value: Any, retiring: bool) -> bytes:
-    try:
-        return pickle.dumps((kind, value, retiring))
-    except Exception:  # noqa: BLE001 - an unpicklable value or error is still reported
-        return pickle.dumps(("error", RuntimeError(f"{type(value).__name__}: {value}"), retiring))
-
-
-def _send(descriptor: int, data: bytes) -> None:
-    message = memoryview(_LENGTH.pack(len(data)) + data)
-    while message:
-        message = message[os.write(descriptor, message):]
-
-
-def _receive(descriptor: int, deadline: float | None) -> bytes | None:
-    """One message from the pipe, or None if it closes first; QueryTimeout past `deadline`."""
-    header = _read_exactly(descriptor, _LENGTH.size, deadline)
-    if header is None:
-        return None
-    return _read_exactly(descriptor, _LENGTH.unpack(header)[0], deadline)
-
-
-def _read_exactly(descriptor: int, size: int, deadline: float | None) -> bytes | None:
-    chunks, missing = [], size
-    while missing:
-        if deadline is not None:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0 or not select.select([descriptor], [], [], remaining)[0]:
-                raise QueryTimeout()
-        chunk = os.read(descriptor, min(missing, 1 << 20))
-        if not chunk:
-            return None
-        chunks.append(chunk)
-        missing -= len(chunk)
-    return b"".join(chunks)
-
-
-def _close_descriptors_but(kept: tuple[int, ...]) -> None:
-    """Close every inherited file descriptor but `kept`: a runner must not hold the server's client
-    connections (they would stay open after the server closes them) nor other runners' pipes."""
-    for name in os.listdir("/proc/self/fd"):
-        descriptor = int(name)
-        if descriptor not in kept:
-            try:
-                os.close(descriptor)
-            except OSError:
-                pass  # the descriptor of the listing itself, already gone
-
-
-def _address_space() -> int:
-    """This process's virtual memory size in bytes."""
-    return int(Path("/proc/self/statm").read_text().split()[0]) * os.sysconf("SC_PAGE_SIZE")

@@ -27,13 +27,14 @@ from ..describe.service_description import service_description
 from ..formats import RESULTS_FORMATS, results_format_of
 from ..namespaces import CANONICAL_BASE, prefixes_for
 from ..store import QueryError, SparqlAnswer, Store
+from ..store.engine_store import stop_engines_but
 from ..store.query_text import UnreadableQuery, read_query, syntax_error
 from . import public_base, publisher, store
 from .admission import Admission, Busy, Limits, client_of, default_slot_directory
 from .answer_files import INLINE_BYTES, AnswerFiles, write_answer
 from .i18n import current_language
 from .jsonld import our_context
-from .limits import QueryCrashed, QueryRunners, QueryTimeout
+from .limits import EngineRunners, QueryCrashed, QueryRunners, QueryTimeout, StillRunning
 from .negotiation import HTML, NotAcceptable, accepted_types, choose_format, serialise
 from .sparql_request import (
     GRAPH_TYPES,
@@ -134,14 +135,19 @@ def _run_in_a_slot(runner_arguments: tuple) -> Any:
     query is cheap, else in a slot of its own."""
     settings, client = publisher().settings, client_of(request.remote_addr)
     with _admission().slot(client) as lane:
+        query = _runners().start(runner_arguments, settings.sparql_timeout)
         if not lane.express:
-            return _runners().run(runner_arguments, settings.sparql_timeout)
+            return query.answer()
         try:
-            return _runners().run(runner_arguments, lane.seconds)
-        except QueryTimeout:
-            pass  # not a cheap query: it waits for a slot of its own
-    with _admission().slot(client, express=False):
-        return _runners().run(runner_arguments, settings.sparql_timeout)
+            return query.answer(within=lane.seconds)
+        except StillRunning:
+            pass  # not a cheap query: it waits for a slot of its own (on the shared engine, running on)
+    try:
+        with _admission().slot(client, express=False):
+            return query.answer()
+    except Busy:
+        query.abandon()
+        raise
 
 
 def _refusal(error: BaseException, query: str) -> BaseException:
@@ -219,10 +225,13 @@ def in_runner(store: Store, operation: str, *arguments: Any) -> Any:
 _PROCESS_LOCK = threading.Lock()
 
 
-def _runners() -> QueryRunners:
-    """The query runners of this process for the app's store, made on its first query."""
+def _runners() -> QueryRunners | EngineRunners:
+    """The query runners of this process for the app's store, made on its first query: the shared
+    engine's, when it holds the store."""
     extensions = current_app.extensions
     with _PROCESS_LOCK:
+        if "lodpub.query_runners" not in extensions and hasattr(store(), "engine"):
+            extensions["lodpub.query_runners"] = EngineRunners(store().engine, in_runner)
         if "lodpub.query_runners" not in extensions:
             settings = publisher().settings
             # The machine's slots shared among the worker processes: more idle runners would only hold memory.
@@ -240,6 +249,8 @@ def retire_runners() -> None:
         runners = current_app.extensions.pop("lodpub.query_runners", None)
     if runners is not None:
         runners.stop()
+    if hasattr(store(), "engine"):  # the engines this process started for the releases it served before
+        stop_engines_but([store().release])
 
 
 def _answer_files() -> AnswerFiles:

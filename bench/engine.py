@@ -1,0 +1,91 @@
+"""Who should evaluate the queries: each worker (its runners), or one engine for the whole server? Each
+setting of LODPUB_ENGINE against Oxigraph server in memory, in one run, on a release built already:
+
+    python3 bench/engine.py --work /tmp/b10k [--engines per-worker,shared,shared-one-copy] [--rounds 30]
+
+For each engine, one after the other, on the release bench/run.py built in `--work` (not built again):
+the cheap queries of fixed_cost.py (p50, CPU per lookup, lookups per second, documents asked the first
+time), the query mix of run.py (p50 of one round, throughput with 4 clients), and the memory of every
+process of each server (RSS, and PSS, which counts a page shared by several processes once) after all
+that. The queries the mix keeps (both servers answer them within run.py's cap) are chosen once.
+
+Results are printed and written to bench/results/engine-<triples>.json.
+"""
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import fixed_cost
+from run import UNBOUNDED, Server, feasible, load_into_oxigraph, measure_latency, measure_throughput, query_mix, sample_iri, start
+
+ENGINES = ("per-worker", "shared", "shared-one-copy")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--work", type=Path, required=True, help="bench/run.py's working folder, with a release")
+    parser.add_argument("--engines", default=",".join(ENGINES))
+    parser.add_argument("--rounds", type=int, default=30, help="rounds of the cheap queries")
+    parser.add_argument("--seconds", type=float, default=5)
+    parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parent / "results")
+    options = parser.parse_args()
+    release = (options.work / "dist" / "current").resolve()
+    triples = json.loads((release / "manifest.json").read_text())["triples"]
+    results: dict = {"triples": triples, "cpus": os.cpu_count(), "engines": {}}
+    peer, _ = start(["oxigraph"], options.work)
+    try:
+        load_into_oxigraph(release, peer)
+        mix = None
+        for engine in options.engines.split(","):
+            results["engines"][engine], mix = measure(engine, options, peer, mix)
+            print(json.dumps({engine: results["engines"][engine]}, indent=2), flush=True)
+    finally:
+        peer.stop()
+    options.out.mkdir(parents=True, exist_ok=True)
+    (options.out / f"engine-{triples}.json").write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+    return 0
+
+
+def measure(engine: str, options: argparse.Namespace, peer: Server, mix: dict | None) -> tuple[dict, dict]:
+    """Every measurement of lodpub on `engine` against `peer`; and the mix kept (chosen now if `mix` is None)."""
+    # In memory whatever its size (beyond LODPUB_MEMORY_STORE_MAX_TRIPLES the store would be on disk).
+    settings = UNBOUNDED | {"LODPUB_ENGINE": engine, "LODPUB_PUBLIC_BASE": fixed_cost.BASE,
+                            "LODPUB_MEMORY_STORE_MAX_TRIPLES": str(10**9)}
+    ours, started = start(["release", str(options.work / "dist")], options.work, settings)
+    result: dict = {"load_average_before": os.getloadavg(), "cold_start_s": started}
+    try:
+        iris = fixed_cost._agreements(ours)
+        result["cheap_p50_ms"] = fixed_cost.latency(ours, peer, iris, options.rounds)
+        result["cheap_geomean_ratio"] = round(statistics.geometric_mean(
+            [entry["ratio"] for entry in result["cheap_p50_ms"].values()]), 2)
+        result["cpu_ms_per_lookup"] = {"lodpub": fixed_cost.cpu_per_lookup(ours, iris),
+                                       "oxigraph": fixed_cost.cpu_per_lookup(peer, iris)}
+        result["lookup_per_second"] = fixed_cost.lookup_throughput(ours, peer, iris, options.seconds)
+        result["first_visit_per_second"] = fixed_cost.first_visits(ours, peer, fixed_cost._resources(ours),
+                                                                   options.seconds)
+        if mix is None:
+            mix, result["left_out"] = feasible(query_mix(sample_iri(ours)), ours, peer)
+        result["mix"] = measure_latency(mix, ours, peer, 1)
+        result["mix_throughput_4"] = measure_throughput(mix, ours, peer, 4, options.seconds)
+        time.sleep(1)
+        result["memory_mb"] = {"lodpub": memory(ours), "oxigraph": memory(peer)}
+        result["load_average_after"] = os.getloadavg()
+    finally:
+        ours.stop()
+    return result, mix
+
+
+def memory(server: Server) -> dict:
+    """RSS and PSS (MB) of the server's processes, summed, and each process's PSS by its pid."""
+    pids = server.pids()
+    return {"rss": server.rss_mb(pids), "pss": server.pss_mb(pids), "processes": len(pids),
+            "pss_each": [server.pss_mb([pid]) for pid in pids]}
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,158 @@
+"""What the processes that evaluate queries share, whether forked per worker (web/limits.py, the query
+runners) or one for the whole server (engine.py): messages over a pipe or socket, why such a process
+died, and how it is tied to the process that started it.
+
+A message is a length (8 bytes, network order) and that many bytes (a pickle, by convention).
+"""
+
+import ctypes
+import os
+import pickle
+import select
+import signal
+import struct
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import IO, Any, TypeVar
+
+_LENGTH = struct.Struct("!Q")
+_PR_SET_PDEATHSIG = 1
+Forked = TypeVar("Forked")
+
+
+class QueryTimeout(Exception):
+    """The query ran past its time and was stopped."""
+
+
+class QueryCrashed(Exception):
+    """The query's process died without an answer; `cause` says why, as far as it is known:
+    "memory", "stack", "time" or "crash"."""
+
+    def __init__(self, cause: str, detail: str = "") -> None:
+        super().__init__(f"{cause}: {detail}" if detail else cause)
+        self.cause, self.detail = cause, detail
+
+
+def cause_of_death(status: int, last_words: str) -> str:
+    """What killed a query's process (its wait `status`, the end of its error output): "memory",
+    "stack", "time" or "crash"."""
+    if os.WIFSIGNALED(status) and os.WTERMSIG(status) in (signal.SIGALRM, signal.SIGXCPU):
+        return "time"
+    # Rust reports an overflow on its own threads only; on ours the kernel's SIGSEGV is all there is.
+    if ("overflowed its stack" in last_words or "stack overflow" in last_words
+            or (os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGSEGV)):
+        return "stack"
+    if "memory allocation" in last_words or "MemoryError" in last_words or "Cannot allocate memory" in last_words:
+        return "memory"
+    if os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGKILL:
+        return "memory"  # the kernel's OOM killer, the only one but us that sends SIGKILL
+    return "crash"
+
+
+def ending(status: int) -> str:
+    """How a process ended, for the log: the signal's name, or its exit code."""
+    if os.WIFSIGNALED(status):
+        return signal.Signals(os.WTERMSIG(status)).name
+    return f"exit {os.WEXITSTATUS(status)}"
+
+
+def last_words(errors: IO[bytes]) -> str:
+    """The end of what a process wrote to its error output (the file `errors`)."""
+    errors.seek(max(0, os.fstat(errors.fileno()).st_size - 2000))
+    return errors.read().decode("utf-8", "replace").strip()
+
+
+def die_with(parent: int) -> None:
+    """Have the kernel kill this process when its parent's forking thread ends (the parent dies)."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    if os.getppid() != parent:  # the parent died before the signal was asked for
+        os._exit(0)
+
+
+# Children are forked by one thread that lives as long as the process: the kernel's parent-death
+# signal is sent when the *thread* that forked a child ends, and a request's thread may end first
+# (Flask's development server runs a thread per request). One per process: a forked child has none.
+_forker: tuple[int, ThreadPoolExecutor] | None = None
+_forker_lock = threading.Lock()
+
+
+def fork_on_lasting_thread(fork: Callable[..., Forked], *arguments: Any) -> Forked:
+    """`fork(*arguments)`, called on this process's forking thread (see above)."""
+    global _forker
+    with _forker_lock:
+        if _forker is None or _forker[0] != os.getpid():
+            _forker = (os.getpid(), ThreadPoolExecutor(max_workers=1, thread_name_prefix="lodpub-forker"))
+        forker = _forker[1]
+    return forker.submit(fork, *arguments).result()
+
+
+def send_message(descriptor: int, data: bytes) -> None:
+    """Write one message to the pipe or socket `descriptor`."""
+    message = memoryview(_LENGTH.pack(len(data)) + data)
+    while message:
+        message = message[os.write(descriptor, message):]
+
+
+def receive_message(descriptor: int, deadline: float | None) -> bytes | None:
+    """One message from the pipe or socket, or None if it closes first; QueryTimeout past `deadline`."""
+    header = _read_exactly(descriptor, _LENGTH.size, deadline)
+    if header is None:
+        return None
+    return _read_exactly(descriptor, _LENGTH.unpack(header)[0], deadline)
+
+
+def _read_exactly(descriptor: int, size: int, deadline: float | None) -> bytes | None:
+    chunks, missing = [], size
+    while missing:
+        if deadline is not None:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0 or not select.select([descriptor], [], [], remaining)[0]:
+                raise QueryTimeout()
+        try:
+            chunk = os.read(descriptor, min(missing, 1 << 20))
+        except ConnectionResetError:
+            return None
+        if not chunk:
+            return None
+        chunks.append(chunk)
+        missing -= len(chunk)
+    return b"".join(chunks)
+
+
+def pickled_outcome(kind: str, value: Any, *more: Any) -> bytes:
+    """The message that says how a request ended: ("value" or "error", what, *more); an unpicklable
+    value or error is still reported, as a RuntimeError that names it."""
+    try:
+        return pickle.dumps((kind, value, *more))
+    except Exception:  # noqa: BLE001 - whatever it is, the asker hears of it
+        return pickle.dumps(("error", RuntimeError(f"{type(value).__name__}: {value}"), *more))
+
+
+def close_descriptors_but(kept: tuple[int, ...]) -> None:
+    """Close every inherited file descriptor but `kept`: a query's process must not hold the server's
+    client connections (they would stay open after the server closes them) nor other children's pipes."""
+    for name in os.listdir("/proc/self/fd"):
+        descriptor = int(name)
+        if descriptor not in kept:
+            try:
+                os.close(descriptor)
+            except OSError:
+                pass  # the descriptor of the listing itself, already gone
+
+
+def default_signals() -> None:
+    """The default action for the signals the server handles: the parent decides when a child ends."""
+    for number in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGQUIT, signal.SIGUSR1, signal.SIGUSR2,
+                   signal.SIGALRM, signal.SIGCHLD):
+        signal.signal(number, signal.SIG_DFL)
+    # A thread that forked may block signals (a test runner's timer does): the child would not end by one.
+    signal.pthread_sigmask(signal.SIG_SETMASK, set())
+
+
+def address_space() -> int:
+    """This process's virtual memory size in bytes."""
+    return int(Path("/proc/self/statm").read_text().split()[0]) * os.sysconf("SC_PAGE_SIZE")

@@ -30,6 +30,9 @@ DUMP_FORMATS: dict[str, tuple[Format, str | None]] = {
     "partnerships.nq": (NQUADS, None),
     "partnerships.nt": (NTRIPLES, None),
 }
+# The dumps written before a release is served when its other dumps are deferred (dump_completion.py):
+# a store loads the N-Quads, and the other formats are written from these two.
+FIRST_DUMPS = ("partnerships.nq", "partnerships.nt")
 _READ_SIZE = 1 << 20
 # zlib's level for the gzipped dumps: 6 (zlib's and gzip(1)'s default) compresses some 700 MB of dumps about five
 # times faster than 9 for files about 2.5 % larger (bench/README.md, "Time to first answer").
@@ -48,17 +51,32 @@ class WrittenFile:
         return self.entry["sha256"]
 
 
-def write_dumps(folder: Path, loaded: LoadedDataset, triple_lines: list[bytes], jobs: int = 1) -> dict[str, WrittenFile]:
+def write_dumps(folder: Path, loaded: LoadedDataset, triple_lines: list[bytes], jobs: int = 1,
+                defer: bool = False) -> dict[str, WrittenFile]:
     """Write the dataset into `folder` in every dump format, plain and gzipped: {file name: what was written}.
 
     The N-Quads and N-Triples dumps are the sorted lines of the named graphs (`loaded.quad_lines`)
     and of their union (`triple_lines`); Oxigraph writes the other formats from them, streaming,
     so that no dump is ever held whole in memory. Up to `jobs` processes write at once.
+    With `defer`, only those two are written (FIRST_DUMPS): the others are left to dump_completion.py.
     """
-    for name, lines in (("partnerships.nq", loaded.quad_lines), ("partnerships.nt", triple_lines)):
+    for name, lines in zip(FIRST_DUMPS, (loaded.quad_lines, triple_lines), strict=True):
         with open(folder / name, "wb") as file:
             file.writelines(lines)
+    if defer:
+        return first_dumps_written(folder)
     return write_dump_formats(folder, loaded.base_iri, jobs)
+
+
+def first_dumps_written(folder: Path) -> dict[str, WrittenFile]:
+    """What was written of FIRST_DUMPS into `folder`: {file name: what was written}."""
+    return {name: _written(folder / name, DUMP_FORMATS[name][0].media_type) for name in FIRST_DUMPS}
+
+
+def deferred_dump_files() -> list[str]:
+    """The dump files, sorted, that are written after a release is served when its dumps are deferred."""
+    every = [file for name in DUMP_FORMATS for file in (name, f"{name}.gz")]
+    return sorted(set(every) - set(FIRST_DUMPS))
 
 
 def write_dump_formats(folder: Path, base_iri: str, jobs: int = 1) -> dict[str, WrittenFile]:

@@ -29,7 +29,7 @@ from rdflib.namespace import DCAT
 
 from .blank_nodes import stable_graph
 from .dataset import bind_prefix_table, without_graph
-from .dumps import WrittenFile, write_dump_formats
+from .dumps import WrittenFile, deferred_dump_files, first_dumps_written, write_dump_formats
 from .formats import NQUADS, NTRIPLES, TURTLE
 from .namespaces import rebase, rebased_quads
 from .release_manifest import description_entries, write_descriptions
@@ -52,12 +52,13 @@ SPDX_CHECKSUM_VALUE = URIRef("http://spdx.org/rdf/terms#checksumValue")
 
 
 def public_release(release: Path, public_base: str, output_dir: Path, manifest: dict[str, Any] | None = None,
-                   jobs: int = 1) -> tuple[Path, dict[str, Any]]:
+                   jobs: int = 1, defer: bool = False) -> tuple[Path, dict[str, Any]]:
     """The folder and manifest of `release` (whose checked `manifest` is read here if not given) as
     published under `public_base`: the release itself when it was built under that base, else its
     copy mapped there (see the module's docstring), written now if it is not yet, with up to `jobs`
-    processes. Raises DamagedFile (ManifestError for a manifest) when a file it is mapped from, or the
-    copy's manifest, is damaged."""
+    processes; with `defer`, a copy written now has only the dumps a store loads, the others pending
+    (dump_completion.py), unless the release has a catalogue record. Raises DamagedFile (ManifestError
+    for a manifest) when a file it is mapped from, or the copy's manifest, is damaged."""
     manifest = manifest if manifest is not None else load_manifest(release)
     if manifest["base_iri"] == public_base:
         return release, manifest
@@ -66,7 +67,7 @@ def public_release(release: Path, public_base: str, output_dir: Path, manifest: 
         folder.parent.mkdir(parents=True, exist_ok=True)
         with exclusively(folder.parent / _LOCK):
             if not folder.is_dir():  # another process may have written it while this one waited
-                _write_into_place(release, manifest, public_base, folder, jobs)
+                _write_into_place(release, manifest, public_base, folder, jobs, defer)
     return folder, load_manifest(folder)
 
 
@@ -75,14 +76,15 @@ def copy_folder(output_dir: Path, public_base: str) -> Path:
     return output_dir / PUBLIC_COPIES / hashlib.sha256(public_base.encode()).hexdigest()[:16]
 
 
-def _write_into_place(release: Path, manifest: dict[str, Any], public_base: str, folder: Path, jobs: int) -> None:
+def _write_into_place(release: Path, manifest: dict[str, Any], public_base: str, folder: Path, jobs: int,
+                      defer: bool) -> None:
     """Write the copy in a hidden folder beside `folder`, then give it its name in one step.
     Called with the lock held: a writing folder found then is one a killed process left."""
     for leftover in folder.parent.glob(f"{_WRITING_PREFIX}*"):
         shutil.rmtree(leftover, ignore_errors=True)
 
     def write(writing: Path) -> None:
-        write_public_copy(release, manifest, public_base, writing, jobs)
+        write_public_copy(release, manifest, public_base, writing, jobs, defer)
         for path in writing.iterdir():  # durable before it has its name
             with open(path, "rb") as file:
                 os.fsync(file.fileno())
@@ -92,9 +94,11 @@ def _write_into_place(release: Path, manifest: dict[str, Any], public_base: str,
 
 
 def write_public_copy(release: Path, manifest: dict[str, Any], public_base: str, folder: Path,
-                      jobs: int = 1) -> dict[str, Any]:
+                      jobs: int = 1, defer: bool = False) -> dict[str, Any]:
     """Write into `folder` every file of `release` (built under manifest's base) mapped to
-    `public_base`, with manifest.json and SHA256SUMS; return the copy's manifest."""
+    `public_base`, with manifest.json and SHA256SUMS; return the copy's manifest. With `defer` (and
+    no catalogue record, which states the dumps' sizes), only the dumps a store loads: the others are
+    pending, as of a release built so (dump_completion.py)."""
     base = manifest["base_iri"]
     recorded = {entry["name"]: entry["sha256"] for entry in manifest_entries(manifest)}
     # Only the files a store loads are read (checked, as the store checks them): the N-Triples dump
@@ -102,12 +106,16 @@ def write_public_copy(release: Path, manifest: dict[str, Any], public_base: str,
     quads = read_verified(release, DATA_DUMP, recorded[DATA_DUMP])
     (folder / DATA_DUMP).write_bytes(_mapped_lines(quads, NQUADS.oxigraph, base, public_base))
     (folder / UNION_DUMP).write_bytes(_union_lines(folder / DATA_DUMP))
-    dumps = write_dump_formats(folder, public_base, jobs)
+    defer = defer and all(entry["name"] != RECORD_FILE for entry in manifest.get("description", []))
+    dumps = first_dumps_written(folder) if defer else write_dump_formats(folder, public_base, jobs)
     descriptions = {entry["name"]: (entry["media_type"], read_verified(release, entry["name"], entry["sha256"]))
                     for entry in manifest.get("description", [])}
     descriptions = {name: (media_type, _mapped_description(name, media_type, data, base, public_base, dumps))
                     for name, (media_type, data) in descriptions.items()}
     copy = dict(manifest, base_iri=public_base, files=[dump.entry for _, dump in sorted(dumps.items())])
+    copy.pop("pending", None)
+    if defer:
+        copy["pending"] = deferred_dump_files()
     copy["description"] = description_entries(descriptions)
     write_descriptions(folder, descriptions, copy, dumps)
     return copy

@@ -81,7 +81,10 @@ def _claim_output(output_dir: Path) -> int:
 
 def release_at_start(args: argparse.Namespace, settings: Settings) -> int:
     """Build a release when the sources changed since the last build, then decide what to serve."""
-    if not args.dev:  # a server of this folder was stopped while it completed a release's dumps
+    # `lodpub serve` in production (not --dev, nor a caller without the option) answers before the
+    # release's other dumps are written (dump_completion.py).
+    deferring = getattr(args, "dev", None) is False
+    if deferring:  # a server of this folder was stopped while it completed a release's dumps
         finish_interrupted_all(settings.output_dir)
     damage = _damage_of_current(settings.output_dir)
     if damage is not None:
@@ -91,8 +94,7 @@ def release_at_start(args: argparse.Namespace, settings: Settings) -> int:
         # ours describe our partnerships, not its data.
         defaults = Settings()
         foreign = settings.data_dir != defaults.data_dir and settings.shapes_dir == defaults.shapes_dir
-        # A server in production answers before the release's other dumps are written (dump_completion.py).
-        status = run_build(args, settings, check_shapes=not foreign, defer_dumps=not args.dev)
+        status = run_build(args, settings, check_shapes=not foreign, defer_dumps=deferring)
         if status != EXIT_OK:
             return status
         return serve_at_start(settings, chosen=pointed_version(settings.output_dir, CURRENT))

@@ -33,6 +33,8 @@ from .store.ondisk import exclusively
 from .store.releases import PUBLIC_COPIES, fsync_directory, releases_dir
 
 _log = logging.getLogger(__name__)
+# How much less CPU a completion gets than the server's workers, which are loading the store as it starts.
+_NICENESS = 10
 SUMS = "SHA256SUMS"
 # The two files of a completion, written whole before either is renamed into place.
 _NEXT_SUMS, _NEXT_MANIFEST = f".{SUMS}.next", f".{MANIFEST}.next"
@@ -147,6 +149,7 @@ def complete_logged(folders: list[Path], jobs: int) -> None:
     """complete_release for each of `folders`, saying on stderr what was done or why not. (It exits
     with 0 even then: gunicorn, whose master reaps it, stops the server when a child exits with 3 or 4.)"""
     logging.basicConfig(format="%(message)s")
+    os.nice(_NICENESS)  # and its pool: the workers loading the store come first
     for folder in folders:
         try:
             complete_release(folder, jobs)

@@ -60,6 +60,25 @@ def wait_until_up(url: str, process: subprocess.Popen, log: Path, seconds: float
     raise TimeoutError(f"no answer from {url} within {seconds} s")
 
 
+def wait_until_dumps_written(base: str, seconds: float = 120) -> None:
+    """Poll the server's manifest.json until it names no dump still being written (the server answers
+    before its dumps are written: server/dump_completion.py), or it is not served (a damaged release)."""
+    import json
+    import time
+    import urllib.request
+
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(base + "dumps/manifest.json", timeout=5) as answer:
+                if not json.loads(answer.read()).get("pending"):
+                    return
+        except (OSError, ValueError):
+            return
+        time.sleep(0.2)
+    raise TimeoutError(f"the dumps of {base} were not written within {seconds} s")
+
+
 class RunningServer(str):
     """The base URL of a running server (it is a str), with its gunicorn master's pid, its log and
     its output folder."""
@@ -109,6 +128,7 @@ def running_server(release_output: Path, log_dir: Path, unavailable_is_up: bool 
     base.output = output
     try:
         wait_until_up(base + "health", process, log, unavailable_is_up=unavailable_is_up)
+        wait_until_dumps_written(base)  # the tests of a served release expect all its dumps
         yield base
     finally:
         process.terminate()

@@ -130,20 +130,28 @@ def _union_lines(quads: Path) -> bytes:
 def _mapped_lines(data: bytes, rdf_format: ox.RdfFormat, base: str, public_base: str) -> bytes:
     """N-Quads or N-Triples `data` mapped to `public_base`, as sorted lines, as the build writes them.
 
-    A line without a literal holds only IRIs and blank nodes, each written whole, so its IRIs are
-    moved as text (the dump's millions of lines are mapped in a second, not a minute of terms); a
-    line with a literal is read and written again (the literal may be an xsd:anyURI to move, or
-    text that merely holds the base, which stays)."""
-    old, new = f"<{base}".encode(), f"<{public_base}".encode()
-    mapped, with_literals = [], []
+    Outside a literal a line holds only IRIs and blank nodes, each written whole, so its IRIs are moved
+    as text (the dump's millions of lines are mapped in a second, not a minute of terms); only a line
+    whose literal holds the base is read and written again (the literal may be an xsd:anyURI to move,
+    or text that merely holds the base, which stays)."""
+    old, new, base_text = f"<{base}".encode(), f"<{public_base}".encode(), base.encode()
+    mapped, holding_base = [], []
     for line in data.splitlines(keepends=True):
-        if b'"' in line:
-            with_literals.append(line)
-        else:
+        start, end = line.find(b'"'), line.rfind(b'"')
+        if start < 0:
             mapped.append(line.replace(old, new))
-    quads = rebased_quads(ox.parse(b"".join(with_literals), format=rdf_format), base, public_base)
-    mapped += ox.serialize(quads, format=rdf_format).splitlines(keepends=True)
+        elif base_text in line[start:end]:
+            holding_base.append(line)
+        else:
+            mapped.append(line[:start].replace(old, new) + line[start:end] + line[end:].replace(old, new))
+    mapped += mapped_by_terms(b"".join(holding_base), rdf_format, base, public_base)
     return b"".join(sorted(mapped))
+
+
+def mapped_by_terms(data: bytes, rdf_format: ox.RdfFormat, base: str, public_base: str) -> list[bytes]:
+    """The lines of `data` mapped to `public_base` term by term (parsed and written by Oxigraph)."""
+    quads = rebased_quads(ox.parse(data, format=rdf_format), base, public_base)
+    return ox.serialize(quads, format=rdf_format).splitlines(keepends=True)
 
 
 def _mapped_description(name: str, media_type: str, data: bytes, base: str, public_base: str,

@@ -83,6 +83,7 @@ def run_build(args: argparse.Namespace, settings: Settings, check_shapes: bool =
 
 def run_publish(args: argparse.Namespace, settings: Settings) -> int:
     """`lodpub publish`: load a release into the remote SPARQL store."""
+    from .dump_completion import complete_release
     from .store import StoreUnavailable, served_copy
     from .store.checksums import DamagedFile
     from .store.endpoints import endpoints_from
@@ -96,8 +97,9 @@ def run_publish(args: argparse.Namespace, settings: Settings) -> int:
     release = (args.release or settings.output_dir / "current").resolve()
     if not (release / "manifest.json").is_file():
         return report_error(f"lodpub: error: no release at {release}: run 'lodpub build' first")
-    try:  # the store holds the release as the server publishes it, under its public base
+    try:  # the store holds the release as the server publishes it, under its public base, with every dump
         release = served_copy(settings, release, jobs=settings.build_jobs)[0]
+        complete_release(release, settings.build_jobs)
     except (DamagedFile, StoreUnavailable) as error:
         return report_error(f"lodpub: error: release {release.name}: {error}")
     version = publish(release, endpoints_from(settings))

@@ -99,8 +99,8 @@ def build(settings: Settings, now: datetime | None = None, check_shapes: bool = 
 
 def _build(settings: Settings, now: datetime | None, check_shapes: bool, defer_dumps: bool) -> Release:
     """`build`, once this process holds the output folder."""
-    loaded = load_dataset(settings)
     shapes = load_shapes(settings) if check_shapes else Graph()
+    loaded = load_dataset(settings, locate=check_shapes and bool(len(shapes)))  # where subjects are: for reports
     published_shapes = shapes_file(shapes, settings.base_iri)  # as read, before validation uses them
     # No shapes, nothing to check: the rdflib graph validation needs (gigabytes at millions of triples) is not made.
     report = (validate(loaded, shapes, now=now, jobs=settings.build_jobs)

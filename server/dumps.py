@@ -14,7 +14,7 @@ from typing import Any
 import pyoxigraph as ox
 
 from . import expanded_json_ld
-from .dataset import LoadedDataset
+from .dataset import LoadedDataset, without_graph
 from .formats import JSONLD, NQUADS, NTRIPLES, RDFXML, TRIG, TURTLE, Format
 from .namespaces import prefixes_for
 from .pool import map_in_forked_pool
@@ -30,9 +30,10 @@ DUMP_FORMATS: dict[str, tuple[Format, str | None]] = {
     "partnerships.nq": (NQUADS, None),
     "partnerships.nt": (NTRIPLES, None),
 }
+DATA_DUMP, UNION_DUMP = "partnerships.nq", "partnerships.nt"
 # The dumps written before a release is served when its other dumps are deferred (dump_completion.py):
 # a store loads the N-Quads, and the other formats are written from these two.
-FIRST_DUMPS = ("partnerships.nq", "partnerships.nt")
+FIRST_DUMPS = (DATA_DUMP, UNION_DUMP)
 _READ_SIZE = 1 << 20
 # zlib's level for the gzipped dumps: 6 (zlib's and gzip(1)'s default) compresses some 700 MB of dumps about five
 # times faster than 9 for files about 2.5 % larger (bench/README.md, "Time to first answer").
@@ -68,15 +69,22 @@ def write_dumps(folder: Path, loaded: LoadedDataset, triple_lines: list[bytes], 
     return write_dump_formats(folder, loaded.base_iri, jobs)
 
 
-def first_dumps_written(folder: Path) -> dict[str, WrittenFile]:
-    """What was written of FIRST_DUMPS into `folder`: {file name: what was written}."""
-    return {name: _written(folder / name, DUMP_FORMATS[name][0].media_type) for name in FIRST_DUMPS}
+def first_dumps_written(folder: Path, names: tuple[str, ...] = FIRST_DUMPS) -> dict[str, WrittenFile]:
+    """What was written of the dumps `names` into `folder`: {file name: what was written}."""
+    return {name: _written(folder / name, DUMP_FORMATS[name][0].media_type) for name in names}
 
 
-def deferred_dump_files() -> list[str]:
-    """The dump files, sorted, that are written after a release is served when its dumps are deferred."""
+def deferred_dump_files(written: tuple[str, ...] = FIRST_DUMPS) -> list[str]:
+    """The dump files, sorted, that are written after a release is served when only `written` are before."""
     every = [file for name in DUMP_FORMATS for file in (name, f"{name}.gz")]
-    return sorted(set(every) - set(FIRST_DUMPS))
+    return sorted(set(every) - set(written))
+
+
+def write_union_dump(folder: Path) -> None:
+    """Write the N-Triples dump of `folder` from its sorted N-Quads dump (as Oxigraph writes them, every
+    quad in a named graph): each triple once, as sorted lines, each line without its graph."""
+    quads = (folder / DATA_DUMP).read_bytes().splitlines(keepends=True)
+    (folder / UNION_DUMP).write_bytes(b"".join(sorted({without_graph(line) for line in quads})))
 
 
 def write_dump_formats(folder: Path, base_iri: str, jobs: int = 1) -> dict[str, WrittenFile]:

@@ -28,8 +28,8 @@ from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import DCAT
 
 from .blank_nodes import stable_graph
-from .dataset import bind_prefix_table, without_graph
-from .dumps import WrittenFile, deferred_dump_files, first_dumps_written, write_dump_formats
+from .dataset import bind_prefix_table
+from .dumps import WrittenFile, deferred_dump_files, first_dumps_written, write_dump_formats, write_union_dump
 from .formats import NQUADS, NTRIPLES, TURTLE
 from .namespaces import rebase, rebased_quads
 from .release_manifest import description_entries, write_descriptions
@@ -41,8 +41,6 @@ from .store.releases import PUBLIC_COPIES, fsync_directory
 # A copy being written: at/<base>/.writing-<version>-<pid>.
 _WRITING_PREFIX = ".writing-"
 _LOCK = ".lock"
-# The union of the named graphs, as N-Triples.
-UNION_DUMP = "partnerships.nt"
 # The catalogue record, which describes the dumps' sizes and checksums.
 RECORD_FILE = "catalogue.ttl"
 # Descriptions written as sorted lines (the changelog's patches).
@@ -105,9 +103,12 @@ def write_public_copy(release: Path, manifest: dict[str, Any], public_base: str,
     # is their union, and the other dumps are written from these two, as the build writes them.
     quads = read_verified(release, DATA_DUMP, recorded[DATA_DUMP])
     (folder / DATA_DUMP).write_bytes(_mapped_lines(quads, NQUADS.oxigraph, base, public_base))
-    (folder / UNION_DUMP).write_bytes(_union_lines(folder / DATA_DUMP))
     defer = defer and all(entry["name"] != RECORD_FILE for entry in manifest.get("description", []))
-    dumps = first_dumps_written(folder) if defer else write_dump_formats(folder, public_base, jobs)
+    if defer:  # the union too is written after the first answer: a store loads only the N-Quads
+        dumps = first_dumps_written(folder, (DATA_DUMP,))
+    else:
+        write_union_dump(folder)
+        dumps = write_dump_formats(folder, public_base, jobs)
     descriptions = {entry["name"]: (entry["media_type"], read_verified(release, entry["name"], entry["sha256"]))
                     for entry in manifest.get("description", [])}
     descriptions = {name: (media_type, _mapped_description(name, media_type, data, base, public_base, dumps))
@@ -115,16 +116,10 @@ def write_public_copy(release: Path, manifest: dict[str, Any], public_base: str,
     copy = dict(manifest, base_iri=public_base, files=[dump.entry for _, dump in sorted(dumps.items())])
     copy.pop("pending", None)
     if defer:
-        copy["pending"] = deferred_dump_files()
+        copy["pending"] = deferred_dump_files((DATA_DUMP,))
     copy["description"] = description_entries(descriptions)
     write_descriptions(folder, descriptions, copy, dumps)
     return copy
-
-
-def _union_lines(quads: Path) -> bytes:
-    """The triples of the sorted N-Quads file `quads` (as Oxigraph writes them, every quad in a named
-    graph), each once, as sorted N-Triples lines: each line without its graph."""
-    return b"".join(sorted({without_graph(line) for line in quads.read_bytes().splitlines(keepends=True)}))
 
 
 def _mapped_lines(data: bytes, rdf_format: ox.RdfFormat, base: str, public_base: str) -> bytes:

@@ -64,6 +64,17 @@ def test_a_deferred_release_completes_to_the_release_a_build_writes_byte_for_byt
     assert _files(deferred.path) == _files(whole.path)
 
 
+def test_a_deferred_copy_completes_to_the_copy_written_whole_byte_for_byte(mini_settings, tmp_path):
+    copies = []
+    for output, defer in ((tmp_path / "whole", False), (tmp_path / "deferred", True)):
+        release = build(dataclasses.replace(mini_settings, output_dir=output), now=NOW)
+        copy, _ = public_release(release.path, LOOPBACK, output, defer=defer)
+        assert ("pending" in load_manifest(copy)) is defer
+        complete_release(copy)
+        copies.append(_files(copy))
+    assert copies[0] == copies[1]
+
+
 def test_a_document_is_answered_while_the_dumps_are_written_and_a_dump_answers_503_until_then(client, deferred):
     assert client.get(DOCUMENT).status_code == 200
     waiting = client.get(f"/dumps/{DEFERRED}")
@@ -73,6 +84,7 @@ def test_a_document_is_answered_while_the_dumps_are_written_and_a_dump_answers_5
     assert DEFERRED not in client.get("/dumps/").get_data(as_text=True)
     assert DEFERRED not in client.get("/dumps/SHA256SUMS").get_data(as_text=True)
     assert DEFERRED in client.get("/dumps/manifest.json").get_json()["pending"]
+    assert client.get("/dumps/partnerships.nq").status_code == 200  # what the store loads
 
 
 def test_once_written_a_dump_is_listed_and_matches_its_checksum(client, deferred):
@@ -100,9 +112,9 @@ def test_a_dump_left_half_written_by_a_killed_completion_is_not_served_and_the_n
 
 def test_dumps_written_from_a_damaged_dump_are_never_listed(client, deferred):
     copy = deferred[1]
-    data = bytearray((copy / "partnerships.nt").read_bytes())
+    data = bytearray((copy / "partnerships.nq").read_bytes())
     data[10] ^= 1
-    (copy / "partnerships.nt").write_bytes(bytes(data))
+    (copy / "partnerships.nq").write_bytes(bytes(data))
     with pytest.raises(DamagedFile):
         complete_release(copy)
     assert DEFERRED in load_manifest(copy)["pending"]

@@ -56,14 +56,14 @@ def complete_release(folder: Path, jobs: int = 1) -> None:
     manifest, fails its checksum."""
     if not is_pending(folder):
         return
-    lock = folder.parent / f".completing-{folder.name}.lock"
-    with exclusively(lock):
+    # Kept (hidden) in the folder, and deleted with it: a lock file removed while another process waits on
+    # it would let a third lock a new one, and two would write the same dumps.
+    with exclusively(folder / ".completing.lock"):
         finish_interrupted(folder)
         manifest = checked_manifest(folder)[0]
         pending = pending_files(manifest)
         if pending:
             _commit(folder, _complete_manifest(folder, manifest, pending, jobs))
-        lock.unlink(missing_ok=True)
 
 
 def _complete_manifest(folder: Path, manifest: dict[str, Any], pending: list[str], jobs: int) -> dict[str, Any]:

@@ -32,10 +32,11 @@ from .describe.dcat import catalogue_record
 from .describe.served_record import served_record
 from .describe.statistics import DataStatistics
 from .describe.void import dataset_summary, void_description
-from .dumps import write_dumps
+from .dumps import deferred_dump_files, write_dumps
 from .release_folder import build_lock, publish_release, release_being_written
 from .release_manifest import description_entries, source_commit, sources_digest, write_descriptions
 from .store.embedded import EmbeddedStore
+from .store.manifest import pending_files
 from .store.releases import SHAPES_FILE
 from .store.served_release import prune
 from .store.sparql_store import StoredForm
@@ -78,7 +79,7 @@ class Release:
 
 
 def build(settings: Settings, now: datetime | None = None, check_shapes: bool = True,
-          on_wait: Callable[[str], None] | None = None) -> Release:
+          on_wait: Callable[[str], None] | None = None, defer_dumps: bool = False) -> Release:
     """Load and validate the dataset, then write and publish a new release of it.
 
     `now` (timezone-aware) replaces the current time, for reproducible builds and tests.
@@ -86,17 +87,20 @@ def build(settings: Settings, now: datetime | None = None, check_shapes: bool = 
     with `lodpub serve --data`); the catalogue record, if any, is still checked.
     One build at a time runs into an output folder: another one waits for it to finish, having
     called `on_wait` with a message that says so (see `build_lock`).
+    `defer_dumps` (for a server that answers before its dumps exist) publishes the release with only the
+    dumps a store loads, its manifest naming the others "pending", for dump_completion.py to write; not
+    when the release has a catalogue record, which states every dump's size and checksum.
     Raises ValidationFailed, before publishing anything, when the data or its catalogue record
     (as written, or as the release would serve it) has a Violation.
     """
     with build_lock(settings.output_dir, on_wait or (lambda message: None)):
-        return _build(settings, now, check_shapes)
+        return _build(settings, now, check_shapes, defer_dumps and not len(load_catalogue_metadata(settings)))
 
 
-def _build(settings: Settings, now: datetime | None, check_shapes: bool) -> Release:
+def _build(settings: Settings, now: datetime | None, check_shapes: bool, defer_dumps: bool) -> Release:
     """`build`, once this process holds the output folder."""
-    loaded = load_dataset(settings)
     shapes = load_shapes(settings) if check_shapes else Graph()
+    loaded = load_dataset(settings, locate=check_shapes and bool(len(shapes)))  # where subjects are: for reports
     published_shapes = shapes_file(shapes, settings.base_iri)  # as read, before validation uses them
     # No shapes, nothing to check: the rdflib graph validation needs (gigabytes at millions of triples) is not made.
     report = (validate(loaded, shapes, now=now, jobs=settings.build_jobs)
@@ -107,7 +111,7 @@ def _build(settings: Settings, now: datetime | None, check_shapes: bool) -> Rele
     triple_lines = loaded.triple_lines()
     statistics = DataStatistics.of_lines(triple_lines)
     with release_being_written(settings.output_dir) as folder:
-        dumps = write_dumps(folder, loaded, triple_lines, settings.build_jobs)
+        dumps = write_dumps(folder, loaded, triple_lines, settings.build_jobs, defer_dumps)
         del triple_lines  # the largest thing the build holds, and written now
         version = f"{built_at:%Y%m%dT%H%M%SZ}-{dumps['partnerships.nq'].sha256[:8]}"
         manifest = {
@@ -118,6 +122,7 @@ def _build(settings: Settings, now: datetime | None, check_shapes: bool) -> Rele
             "base_iri": settings.base_iri,
             "triples": statistics.triples,
             "files": [dump.entry for _, dump in sorted(dumps.items())],
+            **({"pending": deferred_dump_files()} if defer_dumps else {}),
         }
         # What changed since the previous release; the VoID and catalogue record are dated when the data last changed.
         changes = describe_changes(settings.output_dir / "releases", manifest, (folder / "partnerships.nq").read_bytes)
@@ -138,7 +143,7 @@ def describe_release(settings: Settings, loaded: LoadedDataset, statistics: Data
     record. Raises ValidationFailed when the catalogue record has a violation of the catalogue
     shapes (see CATALOGUE_SHAPES)."""
     graph_sizes = loaded.graph_sizes()
-    dump_names = [entry["name"] for entry in manifest["files"]]
+    dump_names = sorted([entry["name"] for entry in manifest["files"]] + pending_files(manifest))
     metadata = load_catalogue_metadata(settings)
     descriptions = {}
     if len(metadata):

@@ -62,11 +62,12 @@ def _say_waiting(message: str) -> None:
     print(f"lodpub: {message}", file=sys.stderr, flush=True)
 
 
-def run_build(args: argparse.Namespace, settings: Settings, check_shapes: bool = True) -> int:
-    """`lodpub build`: validate, then write and publish a release (with `check_shapes`, against the shapes)."""
+def run_build(args: argparse.Namespace, settings: Settings, check_shapes: bool = True, defer_dumps: bool = False) -> int:
+    """`lodpub build`: validate, then write and publish a release (with `check_shapes`, against the
+    shapes; with `defer_dumps`, for a server that writes them while it answers: see build.build)."""
     try:
         with _without_rdflib_logs():
-            release = build(settings, check_shapes=check_shapes, on_wait=_say_waiting)
+            release = build(settings, check_shapes=check_shapes, on_wait=_say_waiting, defer_dumps=defer_dumps)
     except ValidationFailed as failure:
         print(format_report(failure.report, args.lang))
         what = f"{failure.where} has" if failure.where else "the dataset has"
@@ -82,6 +83,7 @@ def run_build(args: argparse.Namespace, settings: Settings, check_shapes: bool =
 
 def run_publish(args: argparse.Namespace, settings: Settings) -> int:
     """`lodpub publish`: load a release into the remote SPARQL store."""
+    from .dump_completion import complete_release
     from .store import StoreUnavailable, served_copy
     from .store.checksums import DamagedFile
     from .store.endpoints import endpoints_from
@@ -95,8 +97,9 @@ def run_publish(args: argparse.Namespace, settings: Settings) -> int:
     release = (args.release or settings.output_dir / "current").resolve()
     if not (release / "manifest.json").is_file():
         return report_error(f"lodpub: error: no release at {release}: run 'lodpub build' first")
-    try:  # the store holds the release as the server publishes it, under its public base
+    try:  # the store holds the release as the server publishes it, under its public base, with every dump
         release = served_copy(settings, release, jobs=settings.build_jobs)[0]
+        complete_release(release, settings.build_jobs)
     except (DamagedFile, StoreUnavailable) as error:
         return report_error(f"lodpub: error: release {release.name}: {error}")
     version = publish(release, endpoints_from(settings))
@@ -112,6 +115,8 @@ def _describe_release(release: Release, settings: Settings) -> str:
         f"  {entry['name']:<24} {entry['bytes']:>10}  {entry['sha256'][:12]}"
         for entry in release.manifest["files"]
     ]
+    if release.manifest.get("pending"):
+        lines.append(f"  {len(release.manifest['pending'])} more dump files are written while the server answers")
     counts = ", ".join(f"{count} {severity}" for severity, count in release.report.counts().items())
     lines.append(f"Validation: {counts}")
     source = release.manifest["source"]

@@ -9,9 +9,10 @@ from pathlib import Path
 from .cli_data import EXIT_OK, EXIT_REFUSED, report_error, run_build
 from .config import Settings
 from .control import claim_pidfile, pidfile_problem, replace_workers, server_pid
+from .dump_completion import finish_interrupted_all
 from .release_manifest import current_release_is_up_to_date
 from .store.checksums import DamagedFile
-from .store.manifest import MANIFEST, checked_manifest
+from .store.manifest import MANIFEST, checked_manifest, pending_files
 from .store.releases import (
     CURRENT,
     PIDFILE,
@@ -80,6 +81,11 @@ def _claim_output(output_dir: Path) -> int:
 
 def release_at_start(args: argparse.Namespace, settings: Settings) -> int:
     """Build a release when the sources changed since the last build, then decide what to serve."""
+    # `lodpub serve` in production (not --dev, nor a caller without the option) answers before the
+    # release's other dumps are written (dump_completion.py).
+    deferring = getattr(args, "dev", None) is False
+    if deferring:  # a server of this folder was stopped while it completed a release's dumps
+        finish_interrupted_all(settings.output_dir)
     damage = _damage_of_current(settings.output_dir)
     if damage is not None:
         print(f"lodpub: warning: {damage}; not building: run 'lodpub build' to replace it", file=sys.stderr)
@@ -88,7 +94,7 @@ def release_at_start(args: argparse.Namespace, settings: Settings) -> int:
         # ours describe our partnerships, not its data.
         defaults = Settings()
         foreign = settings.data_dir != defaults.data_dir and settings.shapes_dir == defaults.shapes_dir
-        status = run_build(args, settings, check_shapes=not foreign)
+        status = run_build(args, settings, check_shapes=not foreign, defer_dumps=deferring)
         if status != EXIT_OK:
             return status
         return serve_at_start(settings, chosen=pointed_version(settings.output_dir, CURRENT))
@@ -184,6 +190,9 @@ def _release_marks(release: ReleaseSummary, decision: Decision | None) -> list[s
                    None)
     if refusal is not None:
         marks.append(f"refused: {refusal.reason}")
+    elif release.manifest is not None and pending_files(release.manifest):
+        marks.append(f"dumps being written ({len(pending_files(release.manifest))} files to go; "
+                     "'lodpub serve' writes them)")
     elif release.manifest is None:
         missing = not (release.path / MANIFEST).exists()
         marks.append("incomplete: no manifest.json" if missing else f"damaged: {release.problem}")

@@ -133,10 +133,11 @@ def _most_in_one_file(blocks: list[SourceLocation]) -> int:
     return max(Counter(block.path for block in blocks).values(), default=0)
 
 
-def load_dataset(settings: Settings) -> LoadedDataset:
+def load_dataset(settings: Settings, locate: bool = True) -> LoadedDataset:
     """Load the ontology, vocabulary and data files into named graphs under settings.base_iri.
 
-    Up to settings.build_jobs processes read the files at once.
+    Up to settings.build_jobs processes read the files at once. Without `locate` (a build that
+    validates nothing), where each subject was written is not looked up: `index` is left empty.
     Raises FileNotFoundError when ontology_dir or data_dir is missing and DataFileError for a
     file that is not UTF-8 or not valid RDF.
     """
@@ -144,7 +145,7 @@ def load_dataset(settings: Settings) -> LoadedDataset:
     sources = _source_files(settings)
     lines: set[bytes] = set()
     for source, (quad_lines, subjects, prefixes) in zip(
-            sources, map_in_forked_pool(_read_file, sources, settings.build_jobs, settings.base_iri), strict=True):
+            sources, map_in_forked_pool(_read_file, sources, settings.build_jobs, (settings.base_iri, locate)), strict=True):
         lines.update(quad_lines)
         for subject, line, blocks in subjects:
             loaded.index.add(subject, source.path, line, blocks, source.graph)
@@ -219,11 +220,13 @@ def _source_files(settings: Settings) -> list[SourceFile]:
     ]
 
 
-def _read_file(base_iri: str, source: SourceFile) -> tuple[list[bytes], list[tuple[URIRef, int | None, tuple[int, ...]]],
-                                                         list[tuple[str, str]]]:
-    """Read one file (see read_source): its triples as N-Quads lines in its named graph, where each
-    subject was written, and the prefixes it declares."""
-    triples, subjects, prefixes = read_source(base_iri, source)
+def _read_file(reading: tuple[str, bool], source: SourceFile) -> tuple[
+        list[bytes], list[tuple[URIRef, int | None, tuple[int, ...]]], list[tuple[str, str]]]:
+    """Read one file (see read_source) under the base IRI, locating its subjects or not (`reading`):
+    its triples as N-Quads lines in its named graph, where each subject was written, and the
+    prefixes it declares."""
+    base_iri, locate = reading
+    triples, subjects, prefixes = read_source(base_iri, source, locate)
     graph = b" <" + graph_iri(base_iri, source.graph).encode("utf-8") + b"> .\n"
     # An N-Triples line ends in " .": the graph goes before the full stop.
     return [line[:-2] + graph for line in triples], subjects, prefixes

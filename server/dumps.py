@@ -14,7 +14,7 @@ from typing import Any
 import pyoxigraph as ox
 
 from . import expanded_json_ld
-from .dataset import LoadedDataset
+from .dataset import LoadedDataset, without_graph
 from .formats import JSONLD, NQUADS, NTRIPLES, RDFXML, TRIG, TURTLE, Format
 from .namespaces import prefixes_for
 from .pool import map_in_forked_pool
@@ -30,7 +30,14 @@ DUMP_FORMATS: dict[str, tuple[Format, str | None]] = {
     "partnerships.nq": (NQUADS, None),
     "partnerships.nt": (NTRIPLES, None),
 }
+DATA_DUMP, UNION_DUMP = "partnerships.nq", "partnerships.nt"
+# The dumps written before a release is served when its other dumps are deferred (dump_completion.py):
+# a store loads the N-Quads, and the other formats are written from these two.
+FIRST_DUMPS = (DATA_DUMP, UNION_DUMP)
 _READ_SIZE = 1 << 20
+# zlib's level for the gzipped dumps: 6 (zlib's and gzip(1)'s default) compresses some 700 MB of dumps about five
+# times faster than 9 for files about 2.5 % larger (bench/README.md, "Time to first answer").
+GZIP_LEVEL = 6
 
 
 @dataclass(frozen=True)
@@ -45,17 +52,39 @@ class WrittenFile:
         return self.entry["sha256"]
 
 
-def write_dumps(folder: Path, loaded: LoadedDataset, triple_lines: list[bytes], jobs: int = 1) -> dict[str, WrittenFile]:
+def write_dumps(folder: Path, loaded: LoadedDataset, triple_lines: list[bytes], jobs: int = 1,
+                defer: bool = False) -> dict[str, WrittenFile]:
     """Write the dataset into `folder` in every dump format, plain and gzipped: {file name: what was written}.
 
     The N-Quads and N-Triples dumps are the sorted lines of the named graphs (`loaded.quad_lines`)
     and of their union (`triple_lines`); Oxigraph writes the other formats from them, streaming,
     so that no dump is ever held whole in memory. Up to `jobs` processes write at once.
+    With `defer`, only those two are written (FIRST_DUMPS): the others are left to dump_completion.py.
     """
-    for name, lines in (("partnerships.nq", loaded.quad_lines), ("partnerships.nt", triple_lines)):
+    for name, lines in zip(FIRST_DUMPS, (loaded.quad_lines, triple_lines), strict=True):
         with open(folder / name, "wb") as file:
             file.writelines(lines)
+    if defer:
+        return first_dumps_written(folder)
     return write_dump_formats(folder, loaded.base_iri, jobs)
+
+
+def first_dumps_written(folder: Path, names: tuple[str, ...] = FIRST_DUMPS) -> dict[str, WrittenFile]:
+    """What was written of the dumps `names` into `folder`: {file name: what was written}."""
+    return {name: _written(folder / name, DUMP_FORMATS[name][0].media_type) for name in names}
+
+
+def deferred_dump_files(written: tuple[str, ...] = FIRST_DUMPS) -> list[str]:
+    """The dump files, sorted, that are written after a release is served when only `written` are before."""
+    every = [file for name in DUMP_FORMATS for file in (name, f"{name}.gz")]
+    return sorted(set(every) - set(written))
+
+
+def write_union_dump(folder: Path) -> None:
+    """Write the N-Triples dump of `folder` from its sorted N-Quads dump (as Oxigraph writes them, every
+    quad in a named graph): each triple once, as sorted lines, each line without its graph."""
+    quads = (folder / DATA_DUMP).read_bytes().splitlines(keepends=True)
+    (folder / UNION_DUMP).write_bytes(b"".join(sorted({without_graph(line) for line in quads})))
 
 
 def write_dump_formats(folder: Path, base_iri: str, jobs: int = 1) -> dict[str, WrittenFile]:
@@ -82,9 +111,9 @@ def _write_dump(where: tuple[Path, str], name: str) -> dict[str, WrittenFile]:
 
 
 def _gzip(path: Path) -> None:
-    """Write path.gz beside `path`, in parts, byte for byte what `gzip.compress(data, mtime=0)` gives:
-    with no name and no time in it, the same content gives the same file."""
-    packer = zlib.compressobj(9, zlib.DEFLATED, 31)  # 31: a gzip header and trailer
+    """Write path.gz beside `path`, in parts, byte for byte what `gzip.compress(data, GZIP_LEVEL, mtime=0)`
+    gives: with no name and no time in it, the same content gives the same file."""
+    packer = zlib.compressobj(GZIP_LEVEL, zlib.DEFLATED, 31)  # 31: a gzip header and trailer
     with open(path, "rb") as plain, open(f"{path}.gz", "wb") as packed:
         while part := plain.read(_READ_SIZE):
             packed.write(packer.compress(part))

@@ -28,8 +28,8 @@ from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import DCAT
 
 from .blank_nodes import stable_graph
-from .dataset import bind_prefix_table, without_graph
-from .dumps import WrittenFile, write_dump_formats
+from .dataset import bind_prefix_table
+from .dumps import WrittenFile, deferred_dump_files, first_dumps_written, write_dump_formats, write_union_dump
 from .formats import NQUADS, NTRIPLES, TURTLE
 from .namespaces import rebase, rebased_quads
 from .release_manifest import description_entries, write_descriptions
@@ -41,8 +41,6 @@ from .store.releases import PUBLIC_COPIES, fsync_directory
 # A copy being written: at/<base>/.writing-<version>-<pid>.
 _WRITING_PREFIX = ".writing-"
 _LOCK = ".lock"
-# The union of the named graphs, as N-Triples.
-UNION_DUMP = "partnerships.nt"
 # The catalogue record, which describes the dumps' sizes and checksums.
 RECORD_FILE = "catalogue.ttl"
 # Descriptions written as sorted lines (the changelog's patches).
@@ -52,12 +50,13 @@ SPDX_CHECKSUM_VALUE = URIRef("http://spdx.org/rdf/terms#checksumValue")
 
 
 def public_release(release: Path, public_base: str, output_dir: Path, manifest: dict[str, Any] | None = None,
-                   jobs: int = 1) -> tuple[Path, dict[str, Any]]:
+                   jobs: int = 1, defer: bool = False) -> tuple[Path, dict[str, Any]]:
     """The folder and manifest of `release` (whose checked `manifest` is read here if not given) as
     published under `public_base`: the release itself when it was built under that base, else its
     copy mapped there (see the module's docstring), written now if it is not yet, with up to `jobs`
-    processes. Raises DamagedFile (ManifestError for a manifest) when a file it is mapped from, or the
-    copy's manifest, is damaged."""
+    processes; with `defer`, a copy written now has only the dumps a store loads, the others pending
+    (dump_completion.py), unless the release has a catalogue record. Raises DamagedFile (ManifestError
+    for a manifest) when a file it is mapped from, or the copy's manifest, is damaged."""
     manifest = manifest if manifest is not None else load_manifest(release)
     if manifest["base_iri"] == public_base:
         return release, manifest
@@ -66,7 +65,7 @@ def public_release(release: Path, public_base: str, output_dir: Path, manifest: 
         folder.parent.mkdir(parents=True, exist_ok=True)
         with exclusively(folder.parent / _LOCK):
             if not folder.is_dir():  # another process may have written it while this one waited
-                _write_into_place(release, manifest, public_base, folder, jobs)
+                _write_into_place(release, manifest, public_base, folder, jobs, defer)
     return folder, load_manifest(folder)
 
 
@@ -75,14 +74,15 @@ def copy_folder(output_dir: Path, public_base: str) -> Path:
     return output_dir / PUBLIC_COPIES / hashlib.sha256(public_base.encode()).hexdigest()[:16]
 
 
-def _write_into_place(release: Path, manifest: dict[str, Any], public_base: str, folder: Path, jobs: int) -> None:
+def _write_into_place(release: Path, manifest: dict[str, Any], public_base: str, folder: Path, jobs: int,
+                      defer: bool) -> None:
     """Write the copy in a hidden folder beside `folder`, then give it its name in one step.
     Called with the lock held: a writing folder found then is one a killed process left."""
     for leftover in folder.parent.glob(f"{_WRITING_PREFIX}*"):
         shutil.rmtree(leftover, ignore_errors=True)
 
     def write(writing: Path) -> None:
-        write_public_copy(release, manifest, public_base, writing, jobs)
+        write_public_copy(release, manifest, public_base, writing, jobs, defer)
         for path in writing.iterdir():  # durable before it has its name
             with open(path, "rb") as file:
                 os.fsync(file.fileno())
@@ -92,50 +92,61 @@ def _write_into_place(release: Path, manifest: dict[str, Any], public_base: str,
 
 
 def write_public_copy(release: Path, manifest: dict[str, Any], public_base: str, folder: Path,
-                      jobs: int = 1) -> dict[str, Any]:
+                      jobs: int = 1, defer: bool = False) -> dict[str, Any]:
     """Write into `folder` every file of `release` (built under manifest's base) mapped to
-    `public_base`, with manifest.json and SHA256SUMS; return the copy's manifest."""
+    `public_base`, with manifest.json and SHA256SUMS; return the copy's manifest. With `defer` (and
+    no catalogue record, which states the dumps' sizes), only the dumps a store loads: the others are
+    pending, as of a release built so (dump_completion.py)."""
     base = manifest["base_iri"]
     recorded = {entry["name"]: entry["sha256"] for entry in manifest_entries(manifest)}
     # Only the files a store loads are read (checked, as the store checks them): the N-Triples dump
     # is their union, and the other dumps are written from these two, as the build writes them.
     quads = read_verified(release, DATA_DUMP, recorded[DATA_DUMP])
     (folder / DATA_DUMP).write_bytes(_mapped_lines(quads, NQUADS.oxigraph, base, public_base))
-    (folder / UNION_DUMP).write_bytes(_union_lines(folder / DATA_DUMP))
-    dumps = write_dump_formats(folder, public_base, jobs)
+    defer = defer and all(entry["name"] != RECORD_FILE for entry in manifest.get("description", []))
+    if defer:  # the union too is written after the first answer: a store loads only the N-Quads
+        dumps = first_dumps_written(folder, (DATA_DUMP,))
+    else:
+        write_union_dump(folder)
+        dumps = write_dump_formats(folder, public_base, jobs)
     descriptions = {entry["name"]: (entry["media_type"], read_verified(release, entry["name"], entry["sha256"]))
                     for entry in manifest.get("description", [])}
     descriptions = {name: (media_type, _mapped_description(name, media_type, data, base, public_base, dumps))
                     for name, (media_type, data) in descriptions.items()}
     copy = dict(manifest, base_iri=public_base, files=[dump.entry for _, dump in sorted(dumps.items())])
+    copy.pop("pending", None)
+    if defer:
+        copy["pending"] = deferred_dump_files((DATA_DUMP,))
     copy["description"] = description_entries(descriptions)
     write_descriptions(folder, descriptions, copy, dumps)
     return copy
 
 
-def _union_lines(quads: Path) -> bytes:
-    """The triples of the sorted N-Quads file `quads` (as Oxigraph writes them, every quad in a named
-    graph), each once, as sorted N-Triples lines: each line without its graph."""
-    return b"".join(sorted({without_graph(line) for line in quads.read_bytes().splitlines(keepends=True)}))
-
-
 def _mapped_lines(data: bytes, rdf_format: ox.RdfFormat, base: str, public_base: str) -> bytes:
     """N-Quads or N-Triples `data` mapped to `public_base`, as sorted lines, as the build writes them.
 
-    A line without a literal holds only IRIs and blank nodes, each written whole, so its IRIs are
-    moved as text (the dump's millions of lines are mapped in a second, not a minute of terms); a
-    line with a literal is read and written again (the literal may be an xsd:anyURI to move, or
-    text that merely holds the base, which stays)."""
-    old, new = f"<{base}".encode(), f"<{public_base}".encode()
-    mapped, with_literals = [], []
+    Outside a literal a line holds only IRIs and blank nodes, each written whole, so its IRIs are moved
+    as text (the dump's millions of lines are mapped in a second, not a minute of terms); only a line
+    whose literal holds the base is read and written again (the literal may be an xsd:anyURI to move,
+    or text that merely holds the base, which stays)."""
+    old, new, base_text = f"<{base}".encode(), f"<{public_base}".encode(), base.encode()
+    mapped, holding_base = [], []
     for line in data.splitlines(keepends=True):
-        if b'"' in line:
-            with_literals.append(line)
-        else:
+        start, end = line.find(b'"'), line.rfind(b'"')
+        if start < 0:
             mapped.append(line.replace(old, new))
-    quads = rebased_quads(ox.parse(b"".join(with_literals), format=rdf_format), base, public_base)
-    mapped += ox.serialize(quads, format=rdf_format).splitlines(keepends=True)
+        elif base_text in line[start:end]:
+            holding_base.append(line)
+        else:
+            mapped.append(line[:start].replace(old, new) + line[start:end] + line[end:].replace(old, new))
+    mapped += mapped_by_terms(b"".join(holding_base), rdf_format, base, public_base)
     return b"".join(sorted(mapped))
+
+
+def mapped_by_terms(data: bytes, rdf_format: ox.RdfFormat, base: str, public_base: str) -> list[bytes]:
+    """The lines of `data` mapped to `public_base` term by term (parsed and written by Oxigraph)."""
+    quads = rebased_quads(ox.parse(data, format=rdf_format), base, public_base)
+    return ox.serialize(quads, format=rdf_format).splitlines(keepends=True)
 
 
 def _mapped_description(name: str, media_type: str, data: bytes, base: str, public_base: str,

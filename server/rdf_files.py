@@ -141,9 +141,10 @@ def _not_above(folder: Path, above: tuple[Path, ...]) -> Path:
 SourceRead = tuple[list[bytes], list[tuple[URIRef, int | None, tuple[int, ...]]], list[tuple[str, str]]]
 
 
-def read_source(base_iri: str, source: SourceFile) -> SourceRead:
+def read_source(base_iri: str, source: SourceFile, locate: bool = True) -> SourceRead:
     """Parse one file: its triples as N-Triples lines (rebased, blank nodes labelled stably), where
-    each subject was written, and the prefixes it declares.
+    each subject was written (not looked up without `locate`: only validation reports it), and the
+    prefixes it declares.
 
     Turtle and N-Triples are read by Oxigraph's parser, which is fifty times faster than rdflib's,
     into the lines rdflib would write (oxigraph_read.py); a file it cannot read as rdflib would
@@ -153,8 +154,8 @@ def read_source(base_iri: str, source: SourceFile) -> SourceRead:
     read = read_with_oxigraph(base_iri, source.path.absolute().as_uri(), text, RDF_FORMATS[source.path.suffix.lower()])
     if read is not None:
         lines = read.lines + _nt_lines(with_stable_blank_nodes(read.with_blank_nodes, source))
-        return lines, _located(source, text, base_iri, read.subjects, read.prefixes), _rebased_prefixes(read.prefixes,
-                                                                                                        base_iri)
+        located = _located(source, text, base_iri, read.subjects, read.prefixes) if locate else []
+        return lines, located, _rebased_prefixes(read.prefixes, base_iri)
     return read_source_with_rdflib(base_iri, source, text)
 
 

@@ -67,11 +67,21 @@ def write_descriptions(folder: Path, descriptions: dict[str, tuple[str, bytes]],
                        dumps: dict[str, WrittenFile]) -> None:
     """Write the descriptions, manifest.json and SHA256SUMS (covering every file) into `folder`."""
     files = {name: data for name, (_, data) in descriptions.items()}
-    files["manifest.json"] = (json.dumps(manifest, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+    files["manifest.json"] = manifest_bytes(manifest)
     checksums = {name: dump.sha256 for name, dump in dumps.items()} | {name: _sha256(data) for name, data in files.items()}
-    files["SHA256SUMS"] = "".join(f"{digest}  {name}\n" for name, digest in sorted(checksums.items())).encode("utf-8")
+    files["SHA256SUMS"] = checksum_lines(checksums)
     for name, data in files.items():
         (folder / name).write_bytes(data)
+
+
+def manifest_bytes(manifest: dict[str, Any]) -> bytes:
+    """manifest.json as the build writes it."""
+    return (json.dumps(manifest, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+
+
+def checksum_lines(checksums: dict[str, str]) -> bytes:
+    """SHA256SUMS of {file name: SHA-256}: one line per file, sorted by name."""
+    return "".join(f"{digest}  {name}\n" for name, digest in sorted(checksums.items())).encode("utf-8")
 
 
 def _sha256(data: bytes) -> str:

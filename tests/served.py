@@ -60,6 +60,27 @@ def wait_until_up(url: str, process: subprocess.Popen, log: Path, seconds: float
     raise TimeoutError(f"no answer from {url} within {seconds} s")
 
 
+def wait_until_dumps_written(output: Path, seconds: float = 120) -> None:
+    """Wait until the release served from the output folder `output`, and its copies, name no dump still being
+    written (the server answers before its dumps are written: server/dump_completion.py). Read from the
+    disk, not asked of the server: a request for a dump would have a worker check the files already."""
+    import json
+    import time
+
+    def pending(manifest: Path) -> bool:
+        try:
+            return bool(json.loads(manifest.read_bytes()).get("pending"))
+        except (OSError, ValueError, AttributeError):  # a damaged manifest, as some tests make
+            return False
+
+    served = (output / "served").resolve()  # the release the server decided on, and its copies
+    deadline = time.monotonic() + seconds
+    while any(pending(path) for path in [served / "manifest.json", *output.glob(f"at/*/{served.name}/manifest.json")]):
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"the dumps in {output} were not written within {seconds} s")
+        time.sleep(0.2)
+
+
 class RunningServer(str):
     """The base URL of a running server (it is a str), with its gunicorn master's pid, its log and
     its output folder."""
@@ -109,6 +130,7 @@ def running_server(release_output: Path, log_dir: Path, unavailable_is_up: bool 
     base.output = output
     try:
         wait_until_up(base + "health", process, log, unavailable_is_up=unavailable_is_up)
+        wait_until_dumps_written(output)  # the tests of a served release expect all its dumps
         yield base
     finally:
         process.terminate()

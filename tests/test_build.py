@@ -112,9 +112,10 @@ def test_every_dump_reparses_to_the_dataset(release, mini_settings, name, compre
 
 
 def test_gzip_files_are_reproducible(release):
+    # Level 6, not gzip.compress's 9: five times faster on the large dumps for files 2.5 % larger (issue 21).
     for name in DUMPS:
         plain = (release.path / name).read_bytes()
-        assert (release.path / f"{name}.gz").read_bytes() == gzip.compress(plain, mtime=0)
+        assert (release.path / f"{name}.gz").read_bytes() == gzip.compress(plain, compresslevel=6, mtime=0)
 
 
 def test_current_is_a_relative_symlink_to_the_new_release(release, mini_settings):

@@ -629,3 +629,9 @@ def test_the_command_line_prints_the_error_in_czech_on_request(run_lodpub, mini_
 
     assert result.returncode == 2
     assert result.stderr.startswith(f'{broken}:9:16: chyba zápisu: neznámý prefix "dlg:": soubor jej nedeklaruje. ')
+
+
+def test_without_locating_subjects_the_same_lines_are_read_and_no_index_is_made(mini_settings):
+    located, unlocated = load_dataset(mini_settings), load_dataset(mini_settings, locate=False)
+    assert unlocated.quad_lines == located.quad_lines and unlocated.prefixes == located.prefixes
+    assert located.index.locations and not unlocated.index.locations

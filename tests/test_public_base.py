@@ -19,7 +19,7 @@ from lodpub import create_app
 from lodpub.build import build
 from lodpub.config import Settings, load_settings
 from lodpub.namespaces import CANONICAL_BASE, rebase
-from lodpub.public_release import copy_folder, public_release
+from lodpub.public_release import copy_folder, mapped_by_terms, public_release
 
 LOOPBACK = "http://127.0.0.1:5123/"
 SPDX_CHECKSUM = URIRef("http://spdx.org/rdf/terms#checksum")
@@ -69,6 +69,13 @@ def test_the_copy_s_dumps_are_sorted_lines_and_its_n_triples_the_union_of_its_gr
         assert lines == sorted(set(lines))
     assert ({quad.triple for quad in ox.parse(quads, format=ox.RdfFormat.N_QUADS)}
             == {quad.triple for quad in ox.parse(triples, format=ox.RdfFormat.N_TRIPLES)})
+
+
+def test_lines_moved_as_text_are_the_lines_moved_term_by_term(mini_release, mini_settings):
+    quads = (mini_release.path / "partnerships.nq").read_bytes()
+    folder, _ = public_release(mini_release.path, LOOPBACK, mini_settings.output_dir)
+    by_terms = mapped_by_terms(quads, ox.RdfFormat.N_QUADS, CANONICAL_BASE, LOOPBACK)
+    assert (folder / "partnerships.nq").read_bytes() == b"".join(sorted(by_terms))
 
 
 def test_every_file_of_the_copy_is_the_one_its_manifest_and_sums_describe(mini_release, mini_settings):

@@ -104,18 +104,18 @@ def check_servable(settings: "Settings") -> None:
     decision = decision_in_force(settings.output_dir)
     if decision.serving is None:
         raise StoreUnavailable(decision.describe())
-    prepare_store(settings, releases_dir(settings.output_dir) / decision.serving, decision.manifest)
+    prepare_store(settings, releases_dir(settings.output_dir) / decision.serving, decision.manifest, defer_dumps=True)
 
 
 def served_copy(settings: "Settings", release: "Path", manifest: dict | None = None,
-                jobs: int = 1) -> tuple["Path", dict]:
+                jobs: int = 1, defer: bool = False) -> tuple["Path", dict]:
     """The folder and manifest of `release` as the server publishes it: mapped to the public base
     (public_release.py). Raises DamagedFile when a file it is mapped from is damaged, StoreUnavailable
     when the copy cannot be written."""
     from ..public_release import public_release
 
     try:
-        return public_release(release, settings.public_base_iri, settings.output_dir, manifest, jobs)
+        return public_release(release, settings.public_base_iri, settings.output_dir, manifest, jobs, defer)
     except OSError as error:
         raise StoreUnavailable(f"release {release.name} cannot be published under {settings.public_base_iri}: "
                                f"{error}") from error
@@ -132,9 +132,13 @@ def _served_folder(settings: "Settings", release: "Path") -> "Path":
         raise StoreUnavailable(f"release {release.name} cannot be served: {damage}") from damage
 
 
-def prepare_store(settings: "Settings", release: "Path", manifest: dict | None = None) -> None:
+def prepare_store(settings: "Settings", release: "Path", manifest: dict | None = None,
+                  defer_dumps: bool = False) -> None:
     """Write the copy of `release` (whose checked `manifest` is read here if not given) mapped to the
     public base, and build its on-disk store if it is too large for memory, now, each if not done yet.
+    The dumps of the release and of its copy that are still to be written (dump_completion.py) are
+    written now, or with `defer_dumps` (a starting server's master) in a process that runs on while
+    the server answers.
 
     Built by the first gunicorn worker instead, a store of a few million triples would take longer
     than gunicorn lets a worker start (a minute: see wsgi.gunicorn_options) and the worker would be
@@ -144,6 +148,7 @@ def prepare_store(settings: "Settings", release: "Path", manifest: dict | None =
     locks, which hung a forked build. A failure is only logged: the workers then say why the
     release cannot be served, and serve another (open_store).
     """
+    from ..dump_completion import complete_release, start_completion
     from .checksums import DamagedFile
     from .embedded import build_on_disk_logged, held_on_disk
     from .manifest import load_manifest
@@ -151,18 +156,25 @@ def prepare_store(settings: "Settings", release: "Path", manifest: dict | None =
 
     if settings.store == "remote":
         return
+    built = release
     try:
-        release, manifest = served_copy(settings, release, manifest or load_manifest(release), settings.build_jobs)
-    except (DamagedFile, StoreUnavailable) as failure:
+        if not defer_dumps:  # a release switched to, or published: whole before it is served
+            complete_release(built, settings.build_jobs)
+            manifest = None
+        release, manifest = served_copy(settings, built, manifest or load_manifest(built), settings.build_jobs,
+                                        defer_dumps)
+        if not defer_dumps:
+            complete_release(release, settings.build_jobs)
+    except (DamagedFile, StoreUnavailable, OSError) as failure:
         _log.error("release %s: %s", release.name, failure)
         return  # the workers say why, and serve another release
-    if is_built(release):
-        return
-    if not held_on_disk(manifest, settings.memory_store_max_triples):
-        return
-    builder = multiprocessing.get_context("spawn").Process(target=build_on_disk_logged, args=(release.resolve(), manifest))
-    builder.start()
-    builder.join()
+    if not is_built(release) and held_on_disk(manifest, settings.memory_store_max_triples):
+        builder = multiprocessing.get_context("spawn").Process(target=build_on_disk_logged,
+                                                               args=(release.resolve(), manifest))
+        builder.start()
+        builder.join()
+    if defer_dumps:  # the copy first: it is what is served
+        start_completion([release, built], settings.build_jobs)
 
 
 def open_store(settings: "Settings") -> Store:

@@ -22,7 +22,7 @@ DATA_DUMP = "partnerships.nq"
 _REQUIRED: dict[str, type | tuple[type, ...]] = {
     "version": str, "built_at": str, "base_iri": str, "triples": int, "files": list}
 _OPTIONAL: dict[str, type | tuple[type, ...]] = {
-    "sources_digest": str, "source": (dict, type(None)), "description": list}
+    "sources_digest": str, "source": (dict, type(None)), "description": list, "pending": list}
 # The keys of each entry of "files" and "description".
 _ENTRY: dict[str, type | tuple[type, ...]] = {"name": str, "media_type": str, "bytes": int, "sha256": str}
 _SOURCE: dict[str, type | tuple[type, ...]] = {"commit": str, "uncommitted_changes": bool}
@@ -93,6 +93,12 @@ def manifest_entries(manifest: dict[str, Any]) -> list[dict[str, Any]]:
     return manifest["files"] + manifest.get("description", [])
 
 
+def pending_files(manifest: dict[str, Any]) -> list[str]:
+    """The dump files a (checked) manifest says are still being written (dump_completion.py): not
+    listed in "files" yet, nor in SHA256SUMS; the release is complete when there are none."""
+    return manifest.get("pending", [])
+
+
 def _values_problem(manifest: dict[str, Any], version: str) -> str | None:
     """What is wrong with the values of a manifest whose keys and types are right."""
     if manifest["version"] != version:
@@ -107,6 +113,9 @@ def _values_problem(manifest: dict[str, Any], version: str) -> str | None:
         problem = _fields_problem(manifest["source"], _SOURCE)
         if problem:
             return f"'source': {problem}"
+    for index, name in enumerate(manifest.get("pending", [])):
+        if not isinstance(name, str) or not _is_file_name(name):
+            return f"pending[{index}] is {name!r}, not the name of a file in the release's folder"
     for key in ("files", "description"):
         for index, entry in enumerate(manifest.get(key, [])):
             problem = _entry_problem(entry)
@@ -123,13 +132,18 @@ def _entry_problem(entry: Any) -> str | None:
     if problem:
         return problem
     name = entry["name"]
-    if not name or name.startswith(".") or "/" in name or "\\" in name:
+    if not _is_file_name(name):
         return f"'name' is {name!r}, not the name of a file in the release's folder"
     if entry["bytes"] < 0:
         return f"'bytes' is {entry['bytes']}, less than 0"
     if not _SHA256.fullmatch(entry["sha256"]):
         return f"'sha256' is {entry['sha256'][:80]!r}, not 64 hexadecimal digits"
     return None
+
+
+def _is_file_name(name: str) -> bool:
+    """Whether `name` can name a file in a release's folder (not hidden, no folder)."""
+    return bool(name) and not name.startswith(".") and "/" not in name and "\\" not in name
 
 
 def _fields_problem(obj: dict[str, Any], required: dict[str, type | tuple[type, ...]],

@@ -26,10 +26,12 @@ from .changelog import current_changelog
 from .jsonld import our_context_terms
 from .negotiation import NotAcceptable, choose_format, split_suffix
 from .resources import not_acceptable, respond_with_graph
-from .served import checked_files, file_as_written, served_bytes, served_files, withheld_files
+from .served import checked_files, file_as_written, pending_dumps, served_bytes, served_files, withheld_files
 from .shapes import SHAPES_PATH, published_shapes
 
 blueprint = Blueprint("harvest", __name__)
+# When a harvester may ask again for a dump that is still being written.
+DUMP_RETRY_SECONDS = 60
 
 
 @blueprint.route("/dumps/")
@@ -46,6 +48,8 @@ def dump(name: str) -> Response:
     """One file of the current release, with Content-Length and its SHA-256 (Digest headers), whole
     or a byte range of it."""
     release = store().release
+    if name in pending_dumps(release):
+        return _being_written(name)
     files = served_files(release)
     withheld = withheld_files(release).get(name)
     if name not in files and withheld is None and name not in checked_files(release)[0]:
@@ -73,6 +77,14 @@ def dump(name: str) -> Response:
     except RequestedRangeNotSatisfiable:
         response.close()  # the file it was to be sent from
         raise
+
+
+def _being_written(name: str) -> Response:
+    """503 for a dump the server is still writing (it answers before its dumps exist: dump_completion.py)."""
+    return Response(f"Service unavailable: {name} of release {store().version} is still being written. The server "
+                    "answers before its dumps are written; this one is listed in /dumps/, manifest.json and "
+                    f"SHA256SUMS once it is written and checked. Ask again in a minute.\n", 503,
+                    {"Retry-After": str(DUMP_RETRY_SECONDS), "Cache-Control": "no-store"}, mimetype="text/plain")
 
 
 def _file_body(path: Path) -> Iterable[bytes]:

@@ -4,7 +4,9 @@ and the catalogue record's sizes and SHA-256 are those of the files sent.
 
 Every file is checked against the SHA-256 the build recorded when it is first read: a file whose
 bytes changed on disk is withheld (`withheld_files` says why), and the rest are served.
-manifest.json and SHA256SUMS list the files served.
+manifest.json and SHA256SUMS list the files served. A dump still being written (dump_completion.py)
+is neither listed nor served (`pending_dumps`) until the release's manifest.json lists it: each
+worker then takes that manifest, checked, for the one it loaded the release with.
 """
 
 import copy
@@ -15,7 +17,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from ..store import StoreUnavailable
-from ..store.manifest import ManifestError, load_manifest
+from ..store.manifest import MANIFEST, ManifestError, checked_manifest, load_manifest, pending_files
 from ..store.releases import DamagedFile, check_verified, manifest_entries
 from . import store
 
@@ -31,8 +33,14 @@ class ServedFile(NamedTuple):
     sha256: str
 
 
-@functools.lru_cache(maxsize=2)
 def checked_files(release: Path) -> tuple[dict[str, str], dict[str, str]]:
+    """_checked_files, once the dumps written since the release was loaded are taken in."""
+    _take_completed(release)
+    return _checked_files(release)
+
+
+@functools.lru_cache(maxsize=2)
+def _checked_files(release: Path) -> tuple[dict[str, str], dict[str, str]]:
     """The release's files, each checked once against its SHA-256: ({name: media type} of the good
     ones, {name: why it is withheld} of the others). No bytes are kept: a release's dumps can be
     hundreds of megabytes, and every worker would hold them. Keyed by the folder served (`release`,
@@ -72,13 +80,61 @@ def withheld_files(release: Path) -> dict[str, str]:
     return checked_files(release)[1]
 
 
-@functools.lru_cache(maxsize=2)
+def pending_dumps(release: Path) -> list[str]:
+    """The dump files of the release still being written: not listed, and answered 503, until they are."""
+    _take_completed(release)
+    return pending_files(_manifest())
+
+
+# {release folder: (inode, mtime) of the manifest.json last read by _take_completed}
+_manifests_seen: dict[Path, tuple[int, int]] = {}
+
+
+def _take_completed(release: Path) -> None:
+    """When the served release had dumps still to write and its manifest.json was replaced since,
+    take that manifest (checked against SHA256SUMS, of the same release, listing at least what was
+    listed) for the one the store was loaded with, and forget what was learnt from the old one."""
+    served = store()
+    loaded = getattr(served, "manifest", None)
+    if loaded is None or not pending_files(loaded):
+        return
+    try:
+        seen = (release / MANIFEST).stat()
+    except OSError:
+        return
+    if _manifests_seen.get(release) == (seen.st_ino, seen.st_mtime_ns):
+        return
+    try:
+        completed = checked_manifest(release)[0]
+    except DamagedFile:  # e.g. between a completion's two renames: read again on the next request
+        return
+    _manifests_seen[release] = (seen.st_ino, seen.st_mtime_ns)
+    if _extends(loaded, completed):
+        served.manifest = completed
+        for cached in (_checked_files, recorded_sha256, _served_files):
+            cached.cache_clear()
+
+
+def _extends(loaded: dict, completed: dict) -> bool:
+    """Whether manifest `completed` is `loaded` with dumps added to its files."""
+    same = ("version", "base_iri", "triples", "description")
+    return all(completed.get(key) == loaded.get(key) for key in same) and all(
+        entry in completed["files"] for entry in loaded["files"])
+
+
 def served_files(release: Path) -> dict[str, ServedFile]:
+    """_served_files, once the dumps written since the release was loaded are taken in."""
+    _take_completed(release)
+    return _served_files(release)
+
+
+@functools.lru_cache(maxsize=2)
+def _served_files(release: Path) -> dict[str, ServedFile]:
     """The release's files as served (without those withheld), with the manifest and SHA256SUMS
     listing them (cached per release: facts only, no bytes)."""
     recorded = {entry["name"]: entry for entry in manifest_entries(_manifest())}
     facts = {name: ServedFile(media_type, recorded[name]["bytes"], recorded[name]["sha256"])
-             for name, media_type in checked_files(release)[0].items()}
+             for name, media_type in _checked_files(release)[0].items()}
     manifest = _served_manifest()
     facts["manifest.json"] = ServedFile("application/json", len(manifest), sha256(manifest))
     sums = _sums(facts)

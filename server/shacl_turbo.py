@@ -15,6 +15,7 @@ validation itself. The SPARQL constraints run on an Oxigraph store of the same t
 import functools
 import logging
 import threading
+from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 
@@ -97,8 +98,8 @@ class FastData:
         return Input(self.ntriples.decode("utf-8"), "nt", None, {}, preserve_ids=True)
 
 
-def union_data(quad_lines: list[bytes]) -> FastData:
-    """The union of the named graphs of `quad_lines` (N-Quads) as the fast path reads it."""
+def union_data(quad_lines: Iterable[bytes]) -> FastData:
+    """The union of the named graphs of `quad_lines` (N-Quads, in any order) as the fast path reads it."""
     return FastData(b"".join(line[:line.rindex(b" <")] + b" .\n" for line in quad_lines))
 
 

@@ -63,7 +63,7 @@ def validate(dataset: LoadedDataset, shapes: Graph, now: datetime | None = None,
     store: no rdflib graph of the data is made for them.
     """
     prefixes = _report_prefixes(dataset, shapes)
-    data = union_data(dataset.quad_lines)
+    data = union_data(dataset.lines_read)
     if not (fast and usable(shapes)):
         # pySHACL reads rdflib's graph, in processes forked from this one: no thread runs beside it.
         report = validate_graph(union if union is not None else dataset.union(), shapes, dataset.index, prefixes, now, jobs, fast)

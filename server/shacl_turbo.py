@@ -18,6 +18,7 @@ import threading
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
 import pyoxigraph as ox
 from rdflib import Graph, Literal, URIRef
@@ -28,6 +29,9 @@ from .rdf_files import SourceIndex
 from .shacl_sparql import batchable, run_batched, without_batched
 from .terms import to_oxigraph, to_rdflib
 from .validation_report import ValidationResult, read_result
+
+if TYPE_CHECKING:
+    from pyshacl_turbo.rdf import Input
 
 _LOG = logging.getLogger(__name__)
 
@@ -91,7 +95,7 @@ class FastData:
                 self._store = store
             return self._store
 
-    def for_turbo(self):  # a pyshacl_turbo.rdf.Input (imported when validating)
+    def for_turbo(self) -> "Input":
         """The text as pyshacl-turbo takes it without writing out a copy first."""
         from pyshacl_turbo.rdf import Input
 

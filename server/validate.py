@@ -59,8 +59,9 @@ def validate(dataset: LoadedDataset, shapes: Graph, now: datetime | None = None,
     is inferred beyond that. `now` (timezone-aware; default: the current time) is the build time
     that nothing which happened may come after. `jobs` processes share the shapes (see
     `validate_graph`); `union` is dataset.union(), when the caller has it already. The fast engine
-    (shacl_turbo.py; `fast=False` leaves it out) and lodpub's own checks read the data from an Oxigraph
-    store: no rdflib graph of the data is made for them.
+    (shacl_turbo.py; `fast=False` leaves it out) reads the lines as N-Triples text, and the SPARQL constraints and
+    lodpub's own checks an Oxigraph store of them, made while the engine works: no rdflib graph of the data is made
+    for them.
     """
     prefixes = _report_prefixes(dataset, shapes)
     data = union_data(dataset.lines_read)

@@ -27,6 +27,7 @@ themes...). It is not part of the data: the build completes it into the catalogu
 """
 
 from collections import Counter
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -45,15 +46,25 @@ class LoadedDataset:
     """The dataset as N-Quads lines, where its subjects came from, and the prefixes the files declare.
 
     `quad_lines` are sorted and distinct, each ending in a newline, with blank nodes labelled
-    stably: they are the N-Quads dump. The rdflib graphs of it (`dataset`, `union()`) are made only
-    when asked for: validation needs them, but a release of millions of triples built without
-    shapes does not, and rdflib would hold such a graph in many gigabytes.
+    stably: they are the N-Quads dump. They are sorted from `lines_read` when first asked for: validation
+    reads the union of the graphs, for which the lines as read will do. The rdflib graphs of it (`dataset`,
+    `union()`) are made only when asked for: pySHACL needs them, but a release of millions of triples built
+    without shapes does not, and rdflib would hold such a graph in many gigabytes.
     """
 
-    quad_lines: list[bytes]
+    # The distinct N-Quads lines of the files, in no order (a triple that files of two graphs state is in both);
+    # once `quad_lines` are made, those (not kept twice).
+    lines_read: Collection[bytes]
     index: SourceIndex
     base_iri: str
     prefixes: dict[str, str] = field(default_factory=dict)
+
+    @cached_property
+    def quad_lines(self) -> list[bytes]:
+        """The lines sorted, each triple in one graph only (see one_graph_per_triple)."""
+        self.lines_read = one_graph_per_triple(sorted(self.lines_read),
+                                               [str(graph_iri(self.base_iri, graph)) for graph in GRAPH_ORDER])
+        return self.lines_read
 
     @cached_property
     def dataset(self) -> Dataset:
@@ -141,9 +152,9 @@ def load_dataset(settings: Settings, locate: bool = True) -> LoadedDataset:
     Raises FileNotFoundError when ontology_dir or data_dir is missing and DataFileError for a
     file that is not UTF-8 or not valid RDF.
     """
-    loaded = LoadedDataset([], SourceIndex(), settings.base_iri)
-    sources = _source_files(settings)
     lines: set[bytes] = set()
+    loaded = LoadedDataset(lines, SourceIndex(), settings.base_iri)
+    sources = _source_files(settings)
     for source, (quad_lines, subjects, prefixes) in zip(
             sources, map_in_forked_pool(_read_file, sources, settings.build_jobs, (settings.base_iri, locate)), strict=True):
         lines.update(quad_lines)
@@ -151,8 +162,6 @@ def load_dataset(settings: Settings, locate: bool = True) -> LoadedDataset:
             loaded.index.add(subject, source.path, line, blocks, source.graph)
         for prefix, namespace in prefixes:
             loaded.prefixes.setdefault(prefix, namespace)
-    loaded.quad_lines = one_graph_per_triple(sorted(lines), [str(graph_iri(settings.base_iri, graph))
-                                                             for graph in GRAPH_ORDER])
     return loaded
 
 
@@ -173,12 +182,15 @@ def one_graph_per_triple(sorted_lines: list[bytes], graph_order: list[str]) -> l
         return rank.get(_graph_of_line(line), len(rank))
 
     kept: list[bytes] = []
+    kept_triple = None
     for line in sorted_lines:
-        if kept and without_graph(kept[-1]) == without_graph(line):
+        triple = line[:line.rindex(b" <")]
+        if triple == kept_triple:
             if place(line) < place(kept[-1]):
                 kept[-1] = line
             continue
         kept.append(line)
+        kept_triple = triple
     return kept
 
 

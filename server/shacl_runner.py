@@ -19,13 +19,13 @@ from rdflib.term import Node
 
 from .pool import map_in_forked_pool
 from .rdf_files import SourceIndex
-from .shacl_turbo import TARGET_PREDICATES, graph_store, run_turbo, usable
+from .shacl_turbo import TARGET_PREDICATES, FastData, graph_store, run_turbo, usable
 from .validation_report import ValidationResult, read_result
 
 _LOG = logging.getLogger(__name__)
 
 
-def run_shacl(graph: Graph | ox.Store, shapes: Graph, index: SourceIndex, prefixes: dict[str, str],
+def run_shacl(graph: Graph | ox.Store | FastData, shapes: Graph, index: SourceIndex, prefixes: dict[str, str],
               jobs: int = 1, fast: bool = True) -> list[ValidationResult]:
     """The results of validating `graph` against `shapes`, in no particular order.
 
@@ -33,8 +33,8 @@ def run_shacl(graph: Graph | ox.Store, shapes: Graph, index: SourceIndex, prefix
     gains more than a pool would. Otherwise pySHACL does (`run_pyshacl`).
     """
     if fast and usable(shapes):
-        return run_turbo(graph if isinstance(graph, ox.Store) else graph_store(graph), shapes, index, prefixes,
-                         turbo_parts(shapes, jobs))
+        return run_turbo(graph if isinstance(graph, (ox.Store, FastData)) else graph_store(graph), shapes, index,
+                         prefixes, turbo_parts(shapes, jobs))
     if not isinstance(graph, Graph):
         raise TypeError("pySHACL validates an rdflib graph, not an Oxigraph store")
     return run_pyshacl(graph, shapes, index, prefixes, jobs)

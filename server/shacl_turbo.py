@@ -6,15 +6,19 @@ tests/test_shacl_engines.py runs both engines on the project's data and on every
 compares the reports result by result. Shapes that use any other SHACL term (the DCAT-AP shapes of the
 catalogue record, another dataset's) are validated by pySHACL.
 
-The data goes to it as an Oxigraph store holding the union of the named graphs, made from the loaded
-N-Quads lines: no rdflib graph of the data is made, which at a million triples took longer than the
-validation itself.
+The data goes to it as N-Triples text of the union of the named graphs, made from the loaded N-Quads lines
+(`FastData`): pyshacl-turbo parses its own copy of whatever it is given (an Oxigraph store it would first write out
+as text, once per part), and no rdflib graph of the data is made, which at a million triples took longer than the
+validation itself. The SPARQL constraints run on an Oxigraph store of the same text, made while the engine works.
 """
 
 import functools
 import logging
+import threading
+from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
 import pyoxigraph as ox
 from rdflib import Graph, Literal, URIRef
@@ -25,6 +29,9 @@ from .rdf_files import SourceIndex
 from .shacl_sparql import batchable, run_batched, without_batched
 from .terms import to_oxigraph, to_rdflib
 from .validation_report import ValidationResult, read_result
+
+if TYPE_CHECKING:
+    from pyshacl_turbo.rdf import Input
 
 _LOG = logging.getLogger(__name__)
 
@@ -62,13 +69,48 @@ def usable(shapes: Graph) -> bool:
     return installed() and shacl_terms(shapes) <= PROVEN_TERMS
 
 
+class FastData:
+    """The data the fast path validates, in the forms its two engines read: N-Triples text for pyshacl-turbo, and
+    an Oxigraph store of the same triples for the SPARQL constraints and lodpub's own checks, made when first
+    asked for (once, by whichever thread asks first), so that it can be made while the engine works."""
+
+    def __init__(self, ntriples: bytes, store: ox.Store | None = None) -> None:
+        self.ntriples = ntriples
+        self._store = store
+        self._making = threading.Lock()
+
+    @classmethod
+    def of_store(cls, store: ox.Store) -> "FastData":
+        """The default graph of `store`."""
+        return cls(store.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=ox.DefaultGraph()), store)
+
+    @property
+    def store(self) -> ox.Store:
+        """An Oxigraph store holding the triples in its default graph, its blank nodes labelled as in the text
+        (the store's own loader would label them anew)."""
+        with self._making:
+            if self._store is None:
+                store = ox.Store()
+                store.bulk_extend(ox.parse(self.ntriples, format=ox.RdfFormat.N_TRIPLES))
+                self._store = store
+            return self._store
+
+    def for_turbo(self) -> "Input":
+        """The text as pyshacl-turbo takes it without writing out a copy first."""
+        from pyshacl_turbo.rdf import Input
+
+        return Input(self.ntriples.decode("utf-8"), "nt", None, {}, preserve_ids=True)
+
+
+def union_data(quad_lines: Iterable[bytes]) -> FastData:
+    """The union of the named graphs of `quad_lines` (N-Quads, in any order) as the fast path reads it."""
+    return FastData(b"".join(line[:line.rindex(b" <")] + b" .\n" for line in quad_lines))
+
+
 def union_store(quad_lines: list[bytes]) -> ox.Store:
     """An Oxigraph store whose default graph is the union of the named graphs of `quad_lines` (N-Quads),
-    its blank nodes labelled as in the lines (the store's own loader would label them anew)."""
-    store = ox.Store()
-    triples = b"".join(line[:line.rindex(b" <")] + b" .\n" for line in quad_lines)
-    store.bulk_extend(ox.parse(triples, format=ox.RdfFormat.N_TRIPLES))
-    return store
+    its blank nodes labelled as in the lines."""
+    return union_data(quad_lines).store
 
 
 def graph_store(graph: Graph) -> ox.Store:
@@ -78,32 +120,36 @@ def graph_store(graph: Graph) -> ox.Store:
     return store
 
 
-def run_turbo(data: ox.Store, shapes: Graph, index: SourceIndex, prefixes: dict[str, str],
+def run_turbo(data: ox.Store | FastData, shapes: Graph, index: SourceIndex, prefixes: dict[str, str],
               parts: list[set[Node]] | None = None) -> list[ValidationResult]:
-    """The results of validating `data` against `shapes`: the SPARQL constraints that shacl_sparql.py runs
-    for all their focus nodes at once, the rest with pyshacl-turbo; read as pySHACL's are. With `parts`
-    (sets of the shapes with targets that may be validated apart), each part is validated on a thread of
-    its own: the engine lets go of Python's lock while it works, so the parts run at once."""
+    """The results of validating `data` (an Oxigraph store's default graph) against `shapes`: the SPARQL constraints
+    that shacl_sparql.py runs for all their focus nodes at once, the rest with pyshacl-turbo; read as pySHACL's are.
+    With `parts` (sets of the shapes with targets that may be validated apart), each part is validated on a thread
+    of its own. The engine lets go of Python's lock while it works, so the parts run at once, and the SPARQL
+    constraints (and the store they need) beside them."""
     import pyshacl_turbo  # here, not at the top: the server imports this module, and would wait for it
 
+    data = data if isinstance(data, FastData) else FastData.of_store(data)
     _LOG.info("validating with pyshacl-turbo")
     batched = batchable(shapes)
     unbatched = without_batched(shapes, batched)
+    turbo_input = data.for_turbo()
 
     def results_of(part_shapes: Graph) -> list[ValidationResult]:
         # The report's literals as the data holds them (not rewritten to rdflib's canonical forms), as pySHACL gives them.
-        _, results_graph, _ = pyshacl_turbo.validate(data, shacl_graph=part_shapes, inference="none", advanced=True,
-                                                     allow_warnings=True, _normalize_report_literals=False)
+        _, results_graph, _ = pyshacl_turbo.validate(turbo_input, shacl_graph=part_shapes, inference="none",
+                                                     advanced=True, allow_warnings=True,
+                                                     _normalize_report_literals=False)
         report_node = results_graph.value(predicate=RDF.type, object=SH.ValidationReport, any=False)
         # Only the report's own results: those nested under sh:detail explain a result, they are not one.
         return [_as_in_data(read_result(results_graph, node, shapes, index, prefixes))
                 for node in results_graph.objects(report_node, SH.result)]
 
-    if not parts or len(parts) < 2:
-        return results_of(unbatched) + run_batched(data, shapes, batched, index, prefixes)
-    with ThreadPoolExecutor(max_workers=len(parts)) as threads:
-        outcomes = list(threads.map(results_of, [targeting_only(unbatched, part) for part in parts]))
-    return [result for outcome in outcomes for result in outcome] + run_batched(data, shapes, batched, index, prefixes)
+    part_shapes = [targeting_only(unbatched, part) for part in parts] if parts and len(parts) > 1 else [unbatched]
+    with ThreadPoolExecutor(max_workers=len(part_shapes)) as threads:
+        outcomes = threads.map(results_of, part_shapes)
+        beside = run_batched(data.store, shapes, batched, index, prefixes)
+        return [result for outcome in outcomes for result in outcome] + beside
 
 
 # The predicates by which a shape says which nodes it targets (SHACL Core, and SHACL-AF's sh:target).

@@ -6,6 +6,7 @@ to report what pySHACL reports (shacl_turbo.py), else on pySHACL (in a pool of p
 for one); validation_report.py holds the report, and the words it is printed in.
 """
 
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
@@ -18,7 +19,7 @@ from .dataset import LoadedDataset, described_more_than_once
 from .namespaces import CANONICAL_BASE, prefixes_for, rebase
 from .rdf_files import SourceIndex, find_rdf_files, parse_rdf_file
 from .shacl_runner import run_shacl
-from .shacl_turbo import union_store, usable
+from .shacl_turbo import FastData, union_data, usable
 from .terms import to_rdflib
 from .validation_report import ValidationReport, ValidationResult, canonical_order, lodpub_result, render_term
 
@@ -58,21 +59,34 @@ def validate(dataset: LoadedDataset, shapes: Graph, now: datetime | None = None,
     is inferred beyond that. `now` (timezone-aware; default: the current time) is the build time
     that nothing which happened may come after. `jobs` processes share the shapes (see
     `validate_graph`); `union` is dataset.union(), when the caller has it already. The fast engine
-    (shacl_turbo.py; `fast=False` leaves it out) and lodpub's own checks read the data from an Oxigraph
-    store: no rdflib graph of the data is made for them.
+    (shacl_turbo.py; `fast=False` leaves it out) reads the lines as N-Triples text, and the SPARQL constraints and
+    lodpub's own checks an Oxigraph store of them, made while the engine works: no rdflib graph of the data is made
+    for them.
     """
     prefixes = _report_prefixes(dataset, shapes)
-    store = union_store(dataset.quad_lines)
-    if union is None and not (fast and usable(shapes)):
-        union = dataset.union()
-    report = validate_graph(store if union is None else union, shapes, dataset.index, prefixes, now, jobs, fast)
-    checked = [
+    data = union_data(dataset.lines_read)
+    if not (fast and usable(shapes)):
+        # pySHACL reads rdflib's graph, in processes forked from this one: no thread runs beside it.
+        report = validate_graph(union if union is not None else dataset.union(), shapes, dataset.index, prefixes, now, jobs, fast)
+        checked = _own_checks(data, dataset, shapes, prefixes)
+        return ValidationReport(sorted(report.results + checked, key=canonical_order), prefixes)
+    # lodpub's own checks read the Oxigraph store, made (by whichever asks first) while the engine validates.
+    with ThreadPoolExecutor(max_workers=1) as beside:
+        own = beside.submit(_own_checks, data, dataset, shapes, prefixes)
+        report = validate_graph(data, shapes, dataset.index, prefixes, now, jobs, fast)
+        checked = own.result()
+    return ValidationReport(sorted(report.results + checked, key=canonical_order), prefixes)
+
+
+def _own_checks(data: FastData, dataset: LoadedDataset, shapes: Graph,
+                prefixes: dict[str, str]) -> list[ValidationResult]:
+    """The results of the rules lodpub checks itself, for those the shapes give messages to."""
+    return [
         result
         for rule, check in ((DESCRIBED_ONCE_RULE, _described_more_than_once), (LINK_TARGET_RULE, _links_to_nothing))
         if (URIRef(dataset.base_iri + rule), SH.message, None) in shapes
-        for result in check(URIRef(dataset.base_iri + rule), store, dataset, shapes, prefixes)
+        for result in check(URIRef(dataset.base_iri + rule), data.store, dataset, shapes, prefixes)
     ]
-    return ValidationReport(sorted(report.results + checked, key=canonical_order), prefixes)
 
 
 # The rules lodpub checks itself, below the shapes' namespace. Shapes that give a rule its messages
@@ -114,7 +128,7 @@ SELECT ?subject ?predicate ?object WHERE {{
 
 
 def validate_graph(
-    graph: Graph | ox.Store,
+    graph: Graph | ox.Store | FastData,
     shapes: Graph,
     index: SourceIndex | None = None,
     prefixes: dict[str, str] | None = None,

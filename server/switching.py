@@ -12,7 +12,8 @@ from pathlib import Path
 
 from .config import Settings
 from .control import may_signal, server_pid
-from .store import StoreUnavailable, prepare_store
+from .release_preparation import prepare_store
+from .store import StoreUnavailable
 from .store.releases import CURRENT, SERVED, list_releases, point, pointed_version, release_problems, releases_dir
 from .store.served_release import Decision, chosen_whole, decision_in_force, record_decision
 

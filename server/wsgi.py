@@ -17,9 +17,10 @@ from gunicorn.glogging import Logger
 
 from . import create_app
 from .config import Settings
+from .release_preparation import check_servable
 from .serving.arbiter import RollingArbiter
 from .serving.worker import LoopWorker
-from .store import check_servable, open_store
+from .store import open_store
 from .store.engine_store import stop_engines_but
 
 # A query string longer than this is cut in the access log (a GET SPARQL query can be 8 KB).

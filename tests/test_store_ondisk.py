@@ -21,7 +21,8 @@ from tiers import tiered
 from lodpub.build import build
 from lodpub.config import load_settings
 from lodpub.public_release import copy_folder
-from lodpub.store import StoreUnavailable, check_servable, served_copy
+from lodpub.release_preparation import check_servable
+from lodpub.store import StoreUnavailable, served_copy
 from lodpub.store.embedded import EmbeddedStore
 from lodpub.store.ondisk import BUILDING_PREFIX, FOLDER
 from lodpub.store.releases import list_releases, release_problems

@@ -12,8 +12,6 @@ store holds the release `lodpub publish` mapped there. So `Store.base_iri` is th
 nothing the store gives is rewritten on its way out.
 """
 
-import logging
-import multiprocessing
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Protocol
@@ -27,7 +25,6 @@ if TYPE_CHECKING:
     from .query_text import QueryText
     from .served_release import Decision
 
-_log = logging.getLogger(__name__)
 
 
 class StoreUnavailable(Exception):
@@ -91,22 +88,6 @@ class SparqlAnswer:
     truncated: bool
 
 
-def check_servable(settings: "Settings") -> None:
-    """Raise StoreUnavailable, without loading anything, when the embedded store has no release to
-    serve: none was built, or none that a server may serve can be loaded (served_release.py; a remote
-    store is asked by each worker, and may come back later). Build the on-disk store of the release
-    to be served if it needs one (prepare_store)."""
-    if settings.store == "remote":
-        return
-    from .releases import releases_dir
-    from .served_release import decision_in_force
-
-    decision = decision_in_force(settings.output_dir)
-    if decision.serving is None:
-        raise StoreUnavailable(decision.describe())
-    prepare_store(settings, releases_dir(settings.output_dir) / decision.serving, decision.manifest, defer_dumps=True)
-
-
 def served_copy(settings: "Settings", release: "Path", manifest: dict | None = None,
                 jobs: int = 1, defer: bool = False) -> tuple["Path", dict]:
     """The folder and manifest of `release` as the server publishes it: mapped to the public base
@@ -130,51 +111,6 @@ def _served_folder(settings: "Settings", release: "Path") -> "Path":
         return served_copy(settings, release)[0]
     except DamagedFile as damage:
         raise StoreUnavailable(f"release {release.name} cannot be served: {damage}") from damage
-
-
-def prepare_store(settings: "Settings", release: "Path", manifest: dict | None = None,
-                  defer_dumps: bool = False) -> None:
-    """Write the copy of `release` (whose checked `manifest` is read here if not given) mapped to the
-    public base, and build its on-disk store if it is too large for memory, now, each if not done yet.
-    The dumps of the release and of its copy that are still to be written (dump_completion.py) are
-    written now, or with `defer_dumps` (a starting server's master) in a process that runs on while
-    the server answers.
-
-    Built by the first gunicorn worker instead, a store of a few million triples would take longer
-    than gunicorn lets a worker start (a minute: see wsgi.gunicorn_options) and the worker would be
-    killed half-way, again and again. The build runs in a fresh Python process (spawned, not
-    forked): the caller then holds no RocksDB threads for the workers it forks, and a caller that
-    has opened a store already (a test, an embedding program) passes the child none of its threads'
-    locks, which hung a forked build. A failure is only logged: the workers then say why the
-    release cannot be served, and serve another (open_store).
-    """
-    from ..dump_completion import complete_release, start_completion
-    from .checksums import DamagedFile
-    from .embedded import build_on_disk_logged, held_on_disk
-    from .manifest import load_manifest
-    from .ondisk import is_built
-
-    if settings.store == "remote":
-        return
-    built = release
-    try:
-        if not defer_dumps:  # a release switched to, or published: whole before it is served
-            complete_release(built, settings.build_jobs)
-            manifest = None
-        release, manifest = served_copy(settings, built, manifest or load_manifest(built), settings.build_jobs,
-                                        defer_dumps)
-        if not defer_dumps:
-            complete_release(release, settings.build_jobs)
-    except (DamagedFile, StoreUnavailable, OSError) as failure:
-        _log.error("release %s: %s", release.name, failure)
-        return  # the workers say why, and serve another release
-    if not is_built(release) and held_on_disk(manifest, settings.memory_store_max_triples):
-        builder = multiprocessing.get_context("spawn").Process(target=build_on_disk_logged,
-                                                               args=(release.resolve(), manifest))
-        builder.start()
-        builder.join()
-    if defer_dumps:  # the copy first: it is what is served
-        start_completion([release, built], settings.build_jobs)
 
 
 def open_store(settings: "Settings") -> Store:

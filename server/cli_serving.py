@@ -12,7 +12,7 @@ from .control import claim_pidfile, pidfile_problem, replace_workers, server_pid
 from .dump_completion import finish_interrupted_all
 from .release_manifest import current_release_is_up_to_date
 from .store.checksums import DamagedFile
-from .store.manifest import MANIFEST, checked_manifest, pending_files
+from .store.manifest import MANIFEST, checked_manifest, completion_failure, pending_files
 from .store.releases import (
     CURRENT,
     PIDFILE,
@@ -191,7 +191,9 @@ def _release_marks(release: ReleaseSummary, decision: Decision | None) -> list[s
     if refusal is not None:
         marks.append(f"refused: {refusal.reason}")
     elif release.manifest is not None and pending_files(release.manifest):
-        marks.append(f"dumps being written ({len(pending_files(release.manifest))} files to go; "
+        failure = completion_failure(release.path)
+        marks.append(f"dumps not written: {failure}" if failure else
+                     f"dumps being written ({len(pending_files(release.manifest))} files to go; "
                      "'lodpub serve' writes them)")
     elif release.manifest is None:
         missing = not (release.path / MANIFEST).exists()

@@ -27,8 +27,15 @@ from typing import Any
 
 from .dumps import FIRST_DUMPS, UNION_DUMP, write_dump_formats, write_union_dump
 from .release_manifest import checksum_lines, manifest_bytes
-from .store.checksums import DamagedFile, recorded_checksums, sha256_of
-from .store.manifest import MANIFEST, checked_manifest, load_manifest, manifest_entries, pending_files
+from .store.checksums import DamagedFile, check_verified, compare_sha256, recorded_checksums, sha256_of
+from .store.manifest import (
+    COMPLETION_FAILED,
+    MANIFEST,
+    checked_manifest,
+    load_manifest,
+    manifest_entries,
+    pending_files,
+)
 from .store.ondisk import exclusively
 from .store.releases import PUBLIC_COPIES, fsync_directory, releases_dir
 
@@ -59,6 +66,7 @@ def complete_release(folder: Path, jobs: int = 1) -> None:
     # Kept (hidden) in the folder, and deleted with it: a lock file removed while another process waits on
     # it would let a third lock a new one, and two would write the same dumps.
     with exclusively(folder / ".completing.lock"):
+        (folder / COMPLETION_FAILED).unlink(missing_ok=True)
         finish_interrupted(folder)
         manifest = checked_manifest(folder)[0]
         pending = pending_files(manifest)
@@ -68,19 +76,31 @@ def complete_release(folder: Path, jobs: int = 1) -> None:
 
 def _complete_manifest(folder: Path, manifest: dict[str, Any], pending: list[str], jobs: int) -> dict[str, Any]:
     """Write the dumps into `folder` and return the manifest that lists them all, as a build writes it."""
-    if UNION_DUMP in pending:  # a copy's: written from its N-Quads, which are held to their SHA-256 below
+    recorded = {entry["name"]: entry["sha256"] for entry in manifest["files"]}
+    _check_sources(folder, recorded)  # before: a damaged one may not even parse
+    if UNION_DUMP in pending:  # a copy's: written from its N-Quads
         write_union_dump(folder)
     written = write_dump_formats(folder, manifest["base_iri"], jobs)
-    recorded = {entry["name"]: entry["sha256"] for entry in manifest["files"]}
-    for name in FIRST_DUMPS:
-        if name in recorded and written[name].sha256 != recorded[name]:
-            raise DamagedFile(f"{folder / name} is not the file the build wrote (its SHA-256 changed): the dumps "
-                              "written from it are not listed")
+    _check_sources(folder, recorded, {name: written[name].sha256 for name in FIRST_DUMPS if name in recorded})
     for name in pending:
         with open(folder / name, "rb") as file:  # durable before it is listed
             os.fsync(file.fileno())
     files = sorted(manifest["files"] + [written[name].entry for name in pending], key=lambda entry: entry["name"])
     return {key: files if key == "files" else value for key, value in manifest.items() if key != "pending"}
+
+
+def _check_sources(folder: Path, recorded: dict[str, str], hashed: dict[str, str] | None = None) -> None:
+    """Raise DamagedFile when a dump the others are written from (dumps.FIRST_DUMPS) is not the file the
+    build wrote: its SHA-256 (`hashed` as it was read to write the others, else read now) is not the one
+    `recorded`."""
+    for name in (name for name in FIRST_DUMPS if name in recorded):
+        try:
+            if hashed is None:
+                check_verified(folder, name, recorded[name])
+            else:
+                compare_sha256(name, hashed[name], recorded[name])
+        except DamagedFile as damage:
+            raise DamagedFile(f"{folder / name}: {damage}: the dumps written from it are not listed") from damage
 
 
 def _commit(folder: Path, manifest: dict[str, Any]) -> None:
@@ -99,6 +119,12 @@ def _commit(folder: Path, manifest: dict[str, Any]) -> None:
         os.replace(writing, folder / name)
         fsync_directory(folder)
     finish_interrupted(folder)
+
+
+def _record_failure(folder: Path, failure: Exception) -> None:
+    """Keep why the completion of `folder` failed, for the server to say (manifest.completion_failure)."""
+    with suppress(OSError):  # a folder that cannot take it: the log says it
+        (folder / COMPLETION_FAILED).write_text(f"{failure}\n", encoding="utf-8")
 
 
 def finish_interrupted(folder: Path) -> None:
@@ -157,6 +183,7 @@ def complete_logged(folders: list[Path], jobs: int) -> None:
             complete_release(folder, jobs)
             _log.warning("lodpub: the dumps of %s are written and checked, and served", folder)
         except (DamagedFile, OSError) as failure:
+            _record_failure(folder, failure)
             _log.error("lodpub: the dumps of %s were not completed, and are not served: %s", folder, failure)
 
 

@@ -121,6 +121,35 @@ def test_dumps_written_from_a_damaged_dump_are_never_listed(client, deferred):
     assert client.get(f"/dumps/{DEFERRED}").status_code == 503
 
 
+def test_a_dump_that_could_not_be_written_answers_why_and_the_next_completion_tries_again(client, deferred,
+                                                                                           mini_settings):
+    release, copy = deferred
+    nquads = copy / "partnerships.nq"
+    written = nquads.read_bytes()
+    nquads.write_bytes(written.replace(b"Bursa", b"Bursy", 1))
+    dump_completion.complete_logged([copy], 1)  # as the master's completion runs: it logs, and exits 0
+    answer = client.get(f"/dumps/{DEFERRED}")
+    assert answer.status_code == 503 and int(answer.headers["Retry-After"]) >= 3600
+    text = answer.get_data(as_text=True)
+    assert "could not be written" in text and "partnerships.nq" in text and "still being written" not in text
+    dump_completion.complete_logged([release], 1)
+    assert "dumps not written" not in _releases_table(mini_settings.output_dir)  # the release itself was whole
+    nquads.write_bytes(written)  # repaired: the next start's completion writes them
+    complete_release(copy)
+    assert client.get(f"/dumps/{DEFERRED}").status_code == 200
+
+
+def test_lodpub_releases_says_why_a_release_s_dumps_were_not_written(deferred, mini_settings):
+    release = deferred[0]
+    (release / DEFERRED).mkdir()  # in the way of the dump: it cannot be written
+    dump_completion.complete_logged([release], 1)
+    table = _releases_table(mini_settings.output_dir)
+    assert "dumps not written" in table and "Is a directory" in table
+    (release / DEFERRED).rmdir()
+    complete_release(release)
+    assert "dumps" not in _releases_table(mini_settings.output_dir)
+
+
 def test_a_completion_killed_between_its_two_renames_is_finished_before_the_release_is_read(deferred, mini_settings,
                                                                                            monkeypatch):
     release = deferred[0]

@@ -99,6 +99,20 @@ def pending_files(manifest: dict[str, Any]) -> list[str]:
     return manifest.get("pending", [])
 
 
+# Why the last completion of a release's dumps failed (a hidden file of its folder, never listed or served): the
+# server says it for the dumps it could not write, rather than "still being written". The next completion (at
+# the next start) removes it.
+COMPLETION_FAILED = ".completion-failed"
+
+
+def completion_failure(folder: Path) -> str | None:
+    """Why the last completion of the release (or copy) in `folder` failed; None if it did not (or none ran)."""
+    try:
+        return (folder / COMPLETION_FAILED).read_text(encoding="utf-8").strip() or None
+    except OSError:
+        return None
+
+
 def _values_problem(manifest: dict[str, Any], version: str) -> str | None:
     """What is wrong with the values of a manifest whose keys and types are right."""
     if manifest["version"] != version:

@@ -20,6 +20,7 @@ from werkzeug.wsgi import wrap_file
 from ..describe.changes import RELEASE_PATH
 from ..describe.dcat import NORM_CONTEXT_FILE
 from ..namespaces import dataset_iri
+from ..store.manifest import completion_failure
 from ..store.releases import DamagedFile
 from . import public_base, store
 from .changelog import current_changelog
@@ -49,7 +50,7 @@ def dump(name: str) -> Response:
     or a byte range of it."""
     release = store().release
     if name in pending_dumps(release):
-        return _being_written(name)
+        return _being_written(name, completion_failure(release))
     files = served_files(release)
     withheld = withheld_files(release).get(name)
     if name not in files and withheld is None and name not in checked_files(release)[0]:
@@ -62,9 +63,7 @@ def dump(name: str) -> Response:
             withheld = f"release {store().version}: {name} changed on disk after it was checked"
     if withheld is not None:
         current_app.logger.error("not serving %s", withheld)
-        return Response(f"Service unavailable: {withheld}. The file is not served until the release is "
-                        "repaired or replaced.\n", 503, {"Retry-After": "3600", "Cache-Control": "no-store"},
-                        mimetype="text/plain")
+        return _unavailable(withheld)
     response = Response(body, mimetype=fact.media_type, direct_passthrough=path is not None)
     response.content_length = fact.size
     digest = base64.b64encode(bytes.fromhex(fact.sha256)).decode()
@@ -79,12 +78,21 @@ def dump(name: str) -> Response:
         raise
 
 
-def _being_written(name: str) -> Response:
-    """503 for a dump the server is still writing (it answers before its dumps exist: dump_completion.py)."""
+def _being_written(name: str, failure: str | None) -> Response:
+    """503 for a dump the server is still writing (it answers before its dumps exist: dump_completion.py),
+    or could not write (`failure` says why)."""
+    if failure is not None:
+        return _unavailable(f"{name} of release {store().version} could not be written: {failure}")
     return Response(f"Service unavailable: {name} of release {store().version} is still being written. The server "
                     "answers before its dumps are written; this one is listed in /dumps/, manifest.json and "
                     f"SHA256SUMS once it is written and checked. Ask again in a minute.\n", 503,
                     {"Retry-After": str(DUMP_RETRY_SECONDS), "Cache-Control": "no-store"}, mimetype="text/plain")
+
+
+def _unavailable(reason: str) -> Response:
+    """503 for a file that is not served until the release is repaired or replaced, saying why."""
+    return Response(f"Service unavailable: {reason}. The file is not served until the release is repaired or "
+                    "replaced.\n", 503, {"Retry-After": "3600", "Cache-Control": "no-store"}, mimetype="text/plain")
 
 
 def _file_body(path: Path) -> Iterable[bytes]:

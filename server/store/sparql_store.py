@@ -158,10 +158,11 @@ class SparqlStore:
     def _closure_of(self, node: str) -> list[ox.Triple]:
         """The triples of the resource `node` (written for a query) and of the blank nodes and record
         parts they reach. Most resources reach none, so their own triples are asked first (a lookup),
-        and the closure's query (a branch per distance, ten times the cost) only when they do."""
+        and the rest of the closure (a branch per distance, ten times the cost) only when they do.
+        (A triple may come twice: the document keeps each once.)"""
         own = self._construct_triples(f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ VALUES ?s {{ {node} }} ?s ?p ?o }}")
         if any(isinstance(triple.object, ox.BlankNode) or triple.predicate in _RECORD_PARTS for triple in own):
-            return self._construct_triples(_closure_query(f"VALUES ?root {{ {node} }}"))
+            return own + self._construct_triples(_closure_query(f"VALUES ?root {{ {node} }}", nearest=1))
         return own
 
     def _classified(self, linked: set[ox.NamedNode], also: list[tuple]) -> list[ox.Triple]:
@@ -275,12 +276,13 @@ def _subject_term(subject: ox.NamedNode | URIRef) -> str:
     return str(subject) if isinstance(subject, ox.NamedNode) else _iri(subject)
 
 
-def _closure_query(root_pattern: str) -> str:
+def _closure_query(root_pattern: str, nearest: int = 0) -> str:
     """CONSTRUCT the triples of ?root (bound by `root_pattern`) and of the blank nodes and record
-    parts reached from it, up to CLOSURE_DEPTH steps away: one branch of a UNION per distance."""
+    parts reached from it, `nearest` to CLOSURE_DEPTH steps away (0: ?root's own triples too): one
+    branch of a UNION per distance."""
     parts = ", ".join(f"<{part}>" for part in RECORD_PARTS)
     branches = []
-    for depth in range(CLOSURE_DEPTH + 1):
+    for depth in range(nearest, CLOSURE_DEPTH + 1):
         nodes = [f"?n{i}" for i in range(depth)] + ["?s"]
         steps = "".join(f" {nodes[i]} ?p{i} {nodes[i + 1]} . FILTER (isBlank({nodes[i + 1]}) || ?p{i} IN ({parts}))"
                         for i in range(depth))

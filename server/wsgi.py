@@ -42,10 +42,10 @@ class _Gunicorn(BaseApplication):
                 self.cfg.set(key, value)
 
     def load(self):
-        from .web.search import warm_up
+        from .web.search import warm_up_in_background
 
         app = create_app(self.settings)
-        warm_up(app)  # in each worker, which is where gunicorn loads the app
+        warm_up_in_background(app)  # in each worker, which is where gunicorn loads the app
         return app
 
     def run(self) -> None:

@@ -20,7 +20,7 @@ from .config import Settings
 from .release_preparation import check_servable
 from .serving.arbiter import RollingArbiter
 from .serving.worker import LoopWorker
-from .store import open_store
+from .store import drop_preloaded, open_store, preload
 from .store.engine_store import stop_engines_but
 
 # A query string longer than this is cut in the access log (a GET SPARQL query can be 8 KB).
@@ -51,6 +51,7 @@ class _Gunicorn(BaseApplication):
     def run(self) -> None:
         """Serve under our master (serving/arbiter.py), which replaces workers without a gap."""
         self.before_workers()
+        preload(self.settings)  # for the first workers: replacements load their own while others serve
         RollingArbiter(self).run()
 
     def before_workers(self) -> None:
@@ -60,7 +61,9 @@ class _Gunicorn(BaseApplication):
             self.engine_release = getattr(open_store(self.settings), "release", None)
 
     def after_replacement(self) -> None:
-        """Once no old worker is left, stop the engines of the releases served before."""
+        """Once no old worker is left, stop the engines of the releases served before (and, once the
+        first workers are forked, forget the store loaded for them)."""
+        drop_preloaded()
         if self.engine_release is not None:
             stop_engines_but([self.engine_release])
 

@@ -658,3 +658,23 @@ def test_the_union_of_sorted_quads_is_their_triples_sorted_and_distinct_without_
     kept = one_graph_per_triple(lines, _GRAPHS)
 
     assert union_of_sorted_quads(kept) == sorted({without_graph(line) for line in kept})
+
+
+def _first_graph_of_each_triple(lines: list[bytes], graph_order: list[str]) -> list[bytes]:
+    """What one_graph_per_triple gives, the plain way: per triple, its line of the first graph in the order
+    (a graph not in it last; of equals, the first line sorted), sorted."""
+    rank = {f" <{graph}> .\n".encode(): position for position, graph in enumerate(graph_order)}
+    kept: dict[bytes, bytes] = {}
+    for line in sorted(set(lines)):
+        triple, graph = line[:line.rindex(b" <")], line[line.rindex(b" <"):]
+        if triple not in kept or rank.get(graph, len(rank)) < rank.get(kept[triple][len(triple):], len(rank)):
+            kept[triple] = line
+    return sorted(kept.values())
+
+
+@given(st.lists(st.tuples(_TERMS, _TERMS, _OBJECTS, st.sampled_from(_GRAPHS)), max_size=60))
+def test_each_triple_is_kept_in_the_first_graph_that_states_it_and_each_line_once(quads):
+    lines = sorted(f"{s} {p} {o} <{g}> .\n".encode() for s, p, o, g in quads + quads[::3])  # some lines twice
+    order = ["http://g/data2"]  # the other two in no place: both last, the first sorted kept
+
+    assert one_graph_per_triple(lines, order) == _first_graph_of_each_triple(lines, order)

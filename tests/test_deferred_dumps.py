@@ -17,7 +17,7 @@ from lodpub.build import build
 from lodpub.cli_serving import _releases_table
 from lodpub.config import Settings, load_settings
 from lodpub.dump_completion import complete_release, finish_interrupted_all, start_completion
-from lodpub.dumps import FIRST_DUMPS, deferred_dump_files
+from lodpub.dumps import SERVED_FIRST, deferred_dump_files
 from lodpub.public_release import public_release
 from lodpub.store.checksums import DamagedFile
 from lodpub.store.manifest import load_manifest
@@ -56,7 +56,7 @@ def test_a_deferred_release_completes_to_the_release_a_build_writes_byte_for_byt
     whole = build(dataclasses.replace(mini_settings, output_dir=tmp_path / "whole"), now=NOW)
     deferred = build(mini_settings, now=NOW, defer_dumps=True)
     manifest = load_manifest(deferred.path)
-    assert [entry["name"] for entry in manifest["files"]] == list(FIRST_DUMPS)
+    assert [entry["name"] for entry in manifest["files"]] == list(SERVED_FIRST)
     assert manifest["pending"] == deferred_dump_files()
     assert release_problems(deferred.path) == []  # what it lists is whole and checked
     assert deferred.version == whole.version

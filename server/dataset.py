@@ -112,7 +112,7 @@ def union_of_sorted_quads(quad_lines: list[bytes]) -> list[bytes]:
     the other's, the shorter is followed by a space in both forms (" <graph> ." and " ."), while the longer
     goes on with a term's character (a digit of a blank node's label, "@" or "^" after a literal), each
     greater than a space; a triple of three terms cannot go on with a space."""
-    return [without_graph(line) for line in quad_lines]
+    return [line[:line.rindex(b" <")] + b" .\n" for line in quad_lines]  # without_graph, without a call per line
 
 
 def without_graph(quad_line: bytes) -> bytes:

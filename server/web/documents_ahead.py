@@ -107,6 +107,7 @@ def write_documents(store, output_dir: Path) -> Path | None:
                     "data_bytes": (temporary / DATA).stat().st_size, "index_sha256": hashlib.sha256(index).hexdigest()}
         (temporary / MANIFEST).write_text(json.dumps(manifest, indent=1) + "\n", encoding="utf-8")
         os.replace(temporary, folder)
+        _remove_others(folder)
     except OSError as error:
         if folder.is_dir():  # another process finished first (rename onto a folder that is not empty)
             return folder
@@ -170,6 +171,14 @@ def _wait_for_first_answer(settings: Settings, at_most: float = 600.0) -> None:
                 if answer.status == 200:
                     return
         time.sleep(1.0)
+
+
+def _remove_others(folder: Path) -> None:
+    """Remove the documents of other releases: only the served release's are read (a release served
+    again has its documents written again)."""
+    for other in folder.parent.iterdir():
+        if other != folder and not other.name.startswith("."):
+            shutil.rmtree(other, ignore_errors=True)
 
 
 def _remove_abandoned(documents: Path) -> None:

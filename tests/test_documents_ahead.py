@@ -10,9 +10,11 @@ from urllib.parse import urlencode
 
 import pyoxigraph as ox
 import pytest
+from werkzeug.test import Client
 
 from lodpub import create_app
 from lodpub.web.documents_ahead import DATA, INDEX, MANIFEST, RECORD, WrittenDocuments, write_documents
+from lodpub.web.written_answers import WrittenAnswers
 
 FORMATS = ("text/turtle", "application/n-triples", "application/ld+json", "application/rdf+xml", "text/html")
 
@@ -69,6 +71,47 @@ def test_every_format_of_a_written_document_is_the_one_rendered_from_the_store(a
                 theirs = client_asking.get(_path(asking, iri), headers=headers)
                 assert (ours.status_code, ours.data) == (theirs.status_code, theirs.data), (iri, media_type)
                 assert _headers(ours) == _headers(theirs), (iri, media_type)
+
+
+ASKED = ({"Accept": "text/turtle"}, {"Accept": "text/turtle", "Accept-Encoding": "gzip, deflate"}, {},
+         {"Accept": "*/*", "Accept-Encoding": "identity"}, {"Accept": "text/n3"}, {"Accept": "application/trig"},
+         {"Accept": "text/html, image/gif, image/jpeg, *; q=.2, */*; q=.2", "User-Agent": "nkod/0.0.1"},
+         {"Accept": "text/turtle", "X-Request-ID": "abc-123"})
+
+
+def test_a_first_visit_answered_before_flask_is_the_answer_flask_gives(apps):
+    asking, written, _ = apps
+    client_asking, client_written = asking.test_client(), written.test_client()
+    for n, iri in enumerate(_subjects(asking)):
+        path = _path(asking, iri)
+        for asked in ASKED[n % len(ASKED):] + ASKED[:1]:
+            for suffix in ("", ".ttl") if "?" not in path else ("",):
+                ours, theirs = client_written.get(path + suffix, headers=asked), client_asking.get(path + suffix, headers=asked)
+                assert (ours.status_code, ours.data) == (theirs.status_code, theirs.data), (iri, asked)
+                assert _headers(ours) == _headers(theirs), (iri, asked)
+                if "X-Request-ID" in asked:
+                    assert ours.headers["X-Request-ID"] == "abc-123"
+
+
+def test_the_first_visits_flask_would_give_a_turtle_document_never_reach_flask(apps):
+    asking, written, _ = apps
+
+    def flask_not_there(environ, start_response):
+        start_response("599 Flask asked", [("Content-Type", "text/plain")])
+        return [b""]
+
+    publisher = written.extensions["lodpub"]
+    before_flask = Client(WrittenAnswers(flask_not_there, lambda: publisher))
+    base = publisher.store.base_iri
+    ours = [iri[len(base):] for iri in _subjects(asking) if iri.startswith(base) and iri != base]
+    for path in ours:
+        assert before_flask.get("/doc/" + path, headers={"Accept": "text/turtle"}).status_code == 200, path
+        assert before_flask.get("/doc/" + path + ".ttl").status_code == 200, path
+    for path, asked in ((ours[0], {"Accept": "application/ld+json"}), (ours[0] + ".nt", {}), (ours[0] + "?x=1", {}),
+                        (ours[0], {"If-None-Match": '"x"'}), (ours[0], {"Range": "bytes=0-1"}), ("id/nothing", {}),
+                        ("id/release/x", {}), ("shapes", {})):
+        assert before_flask.get("/doc/" + path, headers=asked).status_code == 599, (path, asked)
+    assert before_flask.head("/doc/" + ours[0]).status_code == 599
 
 
 def _headers(response) -> dict:

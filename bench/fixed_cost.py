@@ -88,7 +88,7 @@ def documents_written(ours: Server, work: Path, at_most: float = 3600) -> dict:
     """Wait until lodpub has written the served release's documents ahead (web/documents_ahead.py: a
     process of its own, whose CPU would count as the server's): the seconds waited, and what was written."""
     began = time.perf_counter()
-    while any("documents_ahead" in _command_line(pid) for pid in ours.pids()):
+    while any("write_served_from_stdin" in _command_line(pid) for pid in ours.pids()):
         if time.perf_counter() - began > at_most:
             raise RuntimeError("the documents were not written ahead in time")
         time.sleep(1)

@@ -122,7 +122,9 @@ def start_writing(settings: Settings) -> subprocess.Popen | None:
     release as a worker does), stopped when the caller exits; None for a remote store."""
     if settings.store == "remote":
         return None
-    process = subprocess.Popen([sys.executable, "-m", __name__], stdin=subprocess.PIPE, start_new_session=True)
+    # (Run by -c, not -m: the package imports this module, which -m would then run a second time.)
+    process = subprocess.Popen([sys.executable, "-c", f"import {__name__} as m; m.write_served_from_stdin()"],
+                               stdin=subprocess.PIPE, start_new_session=True)
     with suppress(BrokenPipeError):
         process.stdin.write(pickle.dumps(settings))
         process.stdin.close()
@@ -145,6 +147,8 @@ def _write_served(settings: Settings) -> None:
     os.nice(_NICENESS)  # the workers come first
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # so that `finally` removes a half-written folder
     _remove_abandoned(settings.output_dir / FOLDER)
+    if _written_already(settings):
+        return
     _wait_for_first_answer(settings)
     started = time.monotonic()
     try:
@@ -155,6 +159,17 @@ def _write_served(settings: Settings) -> None:
         return
     log.info("lodpub: the documents of release %s are written ahead in %s (%.0f s)", store.version, folder,
              time.monotonic() - started)
+
+
+def _written_already(settings: Settings) -> bool:
+    """Whether the documents of the release decided on are there already (then the release need not be
+    loaded to learn its version; when this cannot tell, the release is loaded and asked)."""
+    from ..store.served_release import decision_in_force
+
+    with suppress(Exception):  # any doubt: load the release and see
+        version = decision_in_force(settings.output_dir).serving
+        return version is not None and (folder_for(settings.output_dir, settings.public_base_iri, version) / MANIFEST).is_file()
+    return False
 
 
 def _wait_for_first_answer(settings: Settings, at_most: float = 600.0) -> None:
@@ -278,5 +293,6 @@ class WrittenDocuments:
             return None, LOOK_AGAIN_AFTER_DAMAGE
 
 
-if __name__ == "__main__":
+def write_served_from_stdin() -> None:
+    """The writer process's start: its settings come pickled on stdin (start_writing)."""
     _write_served(pickle.load(sys.stdin.buffer))

@@ -13,7 +13,7 @@ import pytest
 from werkzeug.test import Client
 
 from lodpub import create_app
-from lodpub.web.documents_ahead import DATA, INDEX, MANIFEST, RECORD, WrittenDocuments, write_documents
+from lodpub.web.documents_ahead import DATA, INDEX, LOOK_EVERY, MANIFEST, RECORD, WrittenDocuments, write_documents
 from lodpub.web.written_answers import WrittenAnswers
 
 FORMATS = ("text/turtle", "application/n-triples", "application/ld+json", "application/rdf+xml", "text/html")
@@ -202,3 +202,21 @@ def _other_release(folder, iri: str) -> None:
 def test_a_remote_store_or_no_output_folder_has_no_documents_written(tmp_path):
     assert WrittenDocuments(None).get("http://example.org/", "v1", "http://example.org/a") is None
     assert WrittenDocuments(tmp_path).get("http://example.org/", "v1", "http://example.org/a") is None
+
+
+def test_a_server_writes_its_documents_ahead_once_it_answers_and_sends_the_same_documents(mini_server, mini_settings):
+    import time
+
+    import requests
+
+    url = mini_server + "doc/id/region/bursa"
+    before = requests.get(url, headers={"Accept": "text/turtle", "User-Agent": "before"}, timeout=30)
+    manifests = mini_server.output / "documents"
+    deadline = time.monotonic() + 120
+    while not list(manifests.glob("*/manifest.json")):
+        assert time.monotonic() < deadline, "no documents written ahead within 2 minutes"
+        time.sleep(0.5)
+    time.sleep(LOOK_EVERY + 0.5)  # the workers look for them every LOOK_EVERY seconds
+    after = requests.get(url, headers={"Accept": "text/turtle", "User-Agent": "after"}, timeout=30)
+    assert (after.status_code, after.content, after.headers["ETag"]) == (before.status_code, before.content, before.headers["ETag"])
+    assert not list(manifests.glob(".*")), "a half-written folder is left"

@@ -142,7 +142,9 @@ def stop_writing(process: subprocess.Popen | None) -> None:
 def _write_served(settings: Settings) -> None:
     """The writer process: the documents of the release the server serves, written and logged."""
     from ..store import StoreUnavailable, open_store
+    from ..store.processes import die_with
 
+    die_with(os.getppid())  # a master killed outright leaves no writer behind (its folder goes at the next start)
     logging.basicConfig(format="%(message)s", level=logging.INFO)
     os.nice(_NICENESS)  # the workers come first
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # so that `finally` removes a half-written folder

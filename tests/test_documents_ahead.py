@@ -220,3 +220,9 @@ def test_a_server_writes_its_documents_ahead_once_it_answers_and_sends_the_same_
     after = requests.get(url, headers={"Accept": "text/turtle", "User-Agent": "after"}, timeout=30)
     assert (after.status_code, after.content, after.headers["ETag"]) == (before.status_code, before.content, before.headers["ETag"])
     assert not list(manifests.glob(".*")), "a half-written folder is left"
+
+
+def test_the_shared_engine_writes_the_same_documents(apps, shared_engine_app, tmp_path):
+    folder = write_documents(shared_engine_app.extensions["lodpub"].store, tmp_path)
+    for name in (DATA, INDEX, MANIFEST):
+        assert (folder / name).read_bytes() == (apps[2] / name).read_bytes(), name

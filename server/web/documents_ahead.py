@@ -82,9 +82,11 @@ def _bytes_digest(data: bytes) -> bytes:
 # --- writing ------------------------------------------------------------------------------------------
 
 
-def write_documents(store, output_dir: Path) -> Path | None:
+def write_documents(store, output_dir: Path) -> Path:
     """Write the Turtle document of every IRI `store` holds triples about into its folder under
-    `output_dir`, unless it is there already; the folder, or None when another process is writing it."""
+    `output_dir`, unless it is there already; the folder. A document the store cannot give is left out
+    (asked of the store when it is visited, as before)."""
+    from ..store import QueryError
     from .negotiation import serialise_triples
 
     folder = folder_for(output_dir, store.base_iri, store.version)
@@ -97,13 +99,17 @@ def write_documents(store, output_dir: Path) -> Path | None:
         records = []
         with open(temporary / DATA, "wb") as data:
             for iri in iris:
-                turtle = serialise_triples(store.document_triples(iri), TURTLE, store.base_iri)
+                try:
+                    turtle = serialise_triples(store.document_triples(iri), TURTLE, store.base_iri)
+                except QueryError as error:
+                    log.warning("lodpub: the document about %s is not written ahead: %s", iri, error)
+                    continue
                 gzipped = gzip.compress(turtle, compresslevel=6, mtime=0)  # as web/compression.py gzips it
                 records.append(RECORD.pack(_iri_key(iri), data.tell(), len(gzipped), len(turtle), _bytes_digest(gzipped)))
                 data.write(gzipped)
         index = b"".join(sorted(records))
         (temporary / INDEX).write_bytes(index)
-        manifest = {"format": FORMAT, "base": store.base_iri, "version": store.version, "documents": len(iris),
+        manifest = {"format": FORMAT, "base": store.base_iri, "version": store.version, "documents": len(records),
                     "data_bytes": (temporary / DATA).stat().st_size, "index_sha256": hashlib.sha256(index).hexdigest()}
         (temporary / MANIFEST).write_text(json.dumps(manifest, indent=1) + "\n", encoding="utf-8")
         os.replace(temporary, folder)

@@ -8,6 +8,7 @@ for the JSON access log.
 
 import json
 import os
+import subprocess
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -23,6 +24,7 @@ from .serving.arbiter import RollingArbiter
 from .serving.worker import LoopWorker
 from .store import drop_preloaded, open_store, preload
 from .store.engine_store import stop_engines_but
+from .web.documents_ahead import start_writing, stop_writing
 
 # A query string longer than this is cut in the access log (a GET SPARQL query can be 8 KB).
 LOGGED_QUERY_CHARS = 2000
@@ -36,6 +38,7 @@ class _Gunicorn(BaseApplication):
         self.options = options
         self.engine_release: Path | None = None
         self.pending_dumps = pending_dumps or []  # the folders whose dumps are written once the workers are forked
+        self.documents_writer: subprocess.Popen | None = None
         super().__init__()
 
     def load_config(self) -> None:
@@ -61,6 +64,8 @@ class _Gunicorn(BaseApplication):
         by the master, before workers are forked to use it (at start, and on reload before they are replaced)."""
         if self.settings.engine != "per-worker" and self.settings.store == "embedded":
             self.engine_release = getattr(open_store(self.settings), "release", None)
+        stop_writing(self.documents_writer)  # a reload's release is written in its place
+        self.documents_writer = start_writing(self.settings)
 
     def after_replacement(self) -> None:
         """Once no old worker is left, stop the engines of the releases served before (and, once the

@@ -149,6 +149,13 @@ class Settings:
     cache_max_age: int = _setting(
         300, "LODPUB_CACHE_MAX_AGE", "seconds caches may keep a page or document (Cache-Control max-age)"
     )
+    documents_ahead: bool = _setting(
+        True,
+        "LODPUB_DOCUMENTS_AHEAD",
+        "write every resource's Turtle document of the served release ahead, in a niced process, once the "
+        "server answers, so that a first visit costs no query (embedded store only; the writer holds a copy of "
+        "an in-memory release while it writes: switch it off where memory is short)",
+    )
     document_cache_mb: int = _setting(
         64,
         "LODPUB_DOCUMENT_CACHE_MB",
@@ -389,4 +396,16 @@ def _coerce(setting: dataclasses.Field, value: Any) -> Any:
         return Path(value)
     if setting.type in (int, float):
         return setting.type(value)
+    if setting.type is bool and isinstance(value, str):
+        return _yes_or_no(setting.metadata["env"], value)
     return value
+
+
+def _yes_or_no(env: str, value: str) -> bool:
+    """A switch as the environment gives it: 1/true/yes/on or 0/false/no/off (any case)."""
+    word = value.strip().lower()
+    if word in ("1", "true", "yes", "on"):
+        return True
+    if word in ("0", "false", "no", "off"):
+        return False
+    raise ValueError(f"{env} is a switch: give 1, true, yes or on, or 0, false, no or off, not {value!r}")

@@ -62,6 +62,20 @@ def test_an_empty_environment_variable_counts_as_unset(monkeypatch):
     assert load_settings().base_iri == "https://data.kraj-lbc.cz/partnerships/"
 
 
+@pytest.mark.parametrize(("given", "meant"), [("off", False), ("0", False), ("No", False), ("on", True), ("TRUE", True)])
+def test_a_switch_is_read_from_the_words_an_operator_writes(monkeypatch, given, meant):
+    monkeypatch.setenv("LODPUB_DOCUMENTS_AHEAD", given)
+
+    assert load_settings().documents_ahead is meant
+
+
+def test_a_switch_that_is_neither_on_nor_off_is_refused_with_its_name(monkeypatch):
+    monkeypatch.setenv("LODPUB_DOCUMENTS_AHEAD", "sometimes")
+
+    with pytest.raises(ValueError, match="LODPUB_DOCUMENTS_AHEAD is a switch"):
+        load_settings()
+
+
 @pytest.mark.parametrize("base_iri", ["https://example.org/lod", "https://example.org/lod#"])
 def test_base_iri_must_end_with_a_slash(base_iri):
     with pytest.raises(ValueError, match="must end with '/'"):

@@ -13,7 +13,7 @@ import pytest
 from werkzeug.test import Client
 
 from lodpub import create_app
-from lodpub.web.documents_ahead import DATA, INDEX, LOOK_EVERY, MANIFEST, RECORD, WrittenDocuments, write_documents
+from lodpub.web.documents_ahead import DATA, INDEX, LOOK_EVERY, MANIFEST, RECORD, WrittenDocuments, start_writing, write_documents
 from lodpub.web.written_answers import WrittenAnswers
 
 FORMATS = ("text/turtle", "application/n-triples", "application/ld+json", "application/rdf+xml", "text/html")
@@ -202,6 +202,12 @@ def _other_release(folder, iri: str) -> None:
 def test_a_remote_store_or_no_output_folder_has_no_documents_written(tmp_path):
     assert WrittenDocuments(None).get("http://example.org/", "v1", "http://example.org/a") is None
     assert WrittenDocuments(tmp_path).get("http://example.org/", "v1", "http://example.org/a") is None
+
+
+def test_no_writer_is_started_when_the_operator_switches_documents_ahead_off(project_settings, tmp_path):
+    off = dataclasses.replace(project_settings, output_dir=tmp_path, documents_ahead=False)
+
+    assert start_writing(off) is None
 
 
 def test_a_server_writes_its_documents_ahead_once_it_answers_and_sends_the_same_documents(mini_server, mini_settings):

@@ -125,8 +125,9 @@ def write_documents(store, output_dir: Path) -> Path:
 
 def start_writing(settings: Settings) -> subprocess.Popen | None:
     """Start writing the served release's documents ahead in a niced process of its own (it opens the
-    release as a worker does), stopped when the caller exits; None for a remote store."""
-    if settings.store == "remote":
+    release as a worker does), stopped when the caller exits; None for a remote store, or when the
+    settings say not to (documents_ahead)."""
+    if settings.store == "remote" or not settings.documents_ahead:
         return None
     # (Run by -c, not -m: the package imports this module, which -m would then run a second time.)
     process = subprocess.Popen([sys.executable, "-c", f"import {__name__} as m; m.write_served_from_stdin()"],

@@ -1,7 +1,7 @@
 """Which triples of the data a part of the shapes can read: those of the predicates its shapes name.
 
 pyshacl-turbo parses its own copy of the data for every validation, and at a million triples that parse is about
-half of a part's time. A part of the shapes (shacl_runner.turbo_parts) reads the data only through what its shapes
+half of a part's time. A part of the shapes (shacl_turbo.run_turbo) reads the data only through what its shapes
 name: the predicates of their paths (however nested: inverse, alternative, sequence), the classes of sh:class and
 sh:targetClass, which the engine finds by rdf:type and rdfs:subClassOf, and the IRIs of their SPARQL queries. A
 triple of any other predicate can change no result of the part, so it is left out of the text the part parses.

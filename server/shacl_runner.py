@@ -34,7 +34,7 @@ def run_shacl(graph: Graph | ox.Store | FastData, shapes: Graph, index: SourceIn
     """
     if fast and usable(shapes):
         return run_turbo(graph if isinstance(graph, (ox.Store, FastData)) else graph_store(graph), shapes, index,
-                         prefixes, turbo_parts(shapes, jobs))
+                         prefixes, turbo_groups(shapes) if jobs > 1 else None, jobs)
     if not isinstance(graph, Graph):
         raise TypeError("pySHACL validates an rdflib graph, not an Oxigraph store")
     return run_pyshacl(graph, shapes, index, prefixes, jobs)
@@ -118,24 +118,15 @@ def shape_partitions(shapes: Graph) -> list[list[str]] | None:
     return sorted(partitions)
 
 
-def turbo_parts(shapes: Graph, jobs: int) -> list[set[Node]] | None:
-    """The shapes with targets dealt into up to `jobs` parts of about equal work, for the fast engine's
-    threads; None for one job, or shapes that cannot be split (see shape_partitions) or that target
-    nodes only as classes (implicitly: a part could not leave them out)."""
-    partitions = shape_partitions(shapes) if jobs > 1 else None
+def turbo_groups(shapes: Graph) -> list[set[Node]] | None:
+    """The shapes with targets in groups that the fast engine's threads may validate apart (those of each partition:
+    see shape_partitions); None for shapes that cannot be split, or that target nodes only as classes (implicitly: a
+    part could not leave them out)."""
+    partitions = shape_partitions(shapes)
     targeting = _shapes_with_targets(shapes)
     if not partitions or any(_declared_targets(shapes, shape) == 0 for shape in targeting):
         return None
-    groups = [{URIRef(iri) for iri in partition} & targeting for partition in partitions]
-    # Work grows with the focus nodes: a shape's targets stand for them (the labels' shape targets 13 classes).
-    weight = {id(group): sum(_declared_targets(shapes, shape) for shape in group) for group in groups}
-    parts: list[set[Node]] = [set() for _ in range(min(jobs, len(groups)))]
-    loads = [0] * len(parts)
-    for group in sorted(groups, key=lambda group: -weight[id(group)]):
-        lightest = loads.index(min(loads))
-        parts[lightest] |= group
-        loads[lightest] += weight[id(group)]
-    return parts
+    return [{URIRef(iri) for iri in partition} & targeting for partition in partitions]
 
 
 def _declared_targets(shapes: Graph, shape: Node) -> int:

@@ -26,6 +26,7 @@ from rdflib.namespace import RDF, SH
 from rdflib.term import Node
 
 from .rdf_files import SourceIndex
+from .shacl_reads import deal, predicates_read
 from .shacl_sparql import batchable, run_batched, without_batched
 from .terms import to_oxigraph, to_rdflib
 from .validation_report import ValidationResult, read_result
@@ -78,6 +79,8 @@ class FastData:
         self.ntriples = ntriples
         self._store = store
         self._making = threading.Lock()
+        self._grouped: dict[bytes, list[bytes]] | None = None
+        self._grouping = threading.Lock()
 
     @classmethod
     def of_store(cls, store: ox.Store) -> "FastData":
@@ -95,11 +98,34 @@ class FastData:
                 self._store = store
             return self._store
 
-    def for_turbo(self) -> "Input":
-        """The text as pyshacl-turbo takes it without writing out a copy first."""
+    def for_turbo(self, predicates: frozenset[str] | None = None) -> "Input":
+        """The text as pyshacl-turbo takes it without writing out a copy first: the triples of `predicates`
+        (IRIs), or all of them."""
         from pyshacl_turbo.rdf import Input
 
-        return Input(self.ntriples.decode("utf-8"), "nt", None, {}, preserve_ids=True)
+        return Input(self.text_of(predicates).decode("utf-8"), "nt", None, {}, preserve_ids=True)
+
+    def text_of(self, predicates: frozenset[str] | None) -> bytes:
+        """The triples whose predicate is one of `predicates` (IRIs), or all of them for None, as N-Triples."""
+        if predicates is None:
+            return self.ntriples
+        wanted = {f"<{predicate}>".encode() for predicate in predicates}
+        return b"".join(line for predicate, lines in self._by_predicate().items() if predicate in wanted
+                        for line in lines)
+
+    def triples_per_predicate(self) -> dict[str, int]:
+        """How many triples each predicate (IRI) has."""
+        return {predicate[1:-1].decode("utf-8"): len(lines) for predicate, lines in self._by_predicate().items()}
+
+    def _by_predicate(self) -> dict[bytes, list[bytes]]:
+        """The lines of the text by their predicate (as written, in angle brackets); made once."""
+        with self._grouping:
+            if self._grouped is None:
+                grouped: dict[bytes, list[bytes]] = {}
+                for line in self.ntriples.splitlines(keepends=True):
+                    grouped.setdefault(line.split(b" ", 2)[1], []).append(line)
+                self._grouped = grouped
+            return self._grouped
 
 
 def union_data(quad_lines: Iterable[bytes]) -> FastData:
@@ -121,11 +147,12 @@ def graph_store(graph: Graph) -> ox.Store:
 
 
 def run_turbo(data: ox.Store | FastData, shapes: Graph, index: SourceIndex, prefixes: dict[str, str],
-              parts: list[set[Node]] | None = None) -> list[ValidationResult]:
+              groups: list[set[Node]] | None = None, threads: int = 1) -> list[ValidationResult]:
     """The results of validating `data` (an Oxigraph store's default graph) against `shapes`: the SPARQL constraints
     that shacl_sparql.py runs for all their focus nodes at once, the rest with pyshacl-turbo; read as pySHACL's are.
-    With `parts` (sets of the shapes with targets that may be validated apart), each part is validated on a thread
-    of its own. The engine lets go of Python's lock while it works, so the parts run at once, and the SPARQL
+    With `groups` (sets of the shapes with targets that may be validated apart) and more than one of `threads`,
+    the groups are dealt into that many parts, each validated on a thread of its own, from the triples it can read
+    (shacl_reads.py). The engine lets go of Python's lock while it works, so the parts run at once, and the SPARQL
     constraints (and the store they need) beside them."""
     import pyshacl_turbo  # here, not at the top: the server imports this module, and would wait for it
 
@@ -133,11 +160,13 @@ def run_turbo(data: ox.Store | FastData, shapes: Graph, index: SourceIndex, pref
     _LOG.info("validating with pyshacl-turbo")
     batched = batchable(shapes)
     unbatched = without_batched(shapes, batched)
-    turbo_input = data.for_turbo()
 
-    def results_of(part_shapes: Graph) -> list[ValidationResult]:
+    def results_of(part: tuple[Graph, frozenset[str] | None]) -> list[ValidationResult]:
+        part_shapes, predicates = part
+        # Each part parses its own copy of the data: of the triples it can read (shacl_reads.py), on its thread.
         # The report's literals as the data holds them (not rewritten to rdflib's canonical forms), as pySHACL gives them.
-        _, results_graph, _ = pyshacl_turbo.validate(turbo_input, shacl_graph=part_shapes, inference="none",
+        _, results_graph, _ = pyshacl_turbo.validate(data.for_turbo(predicates), shacl_graph=part_shapes,
+                                                     inference="none",
                                                      advanced=True, allow_warnings=True,
                                                      _normalize_report_literals=False)
         report_node = results_graph.value(predicate=RDF.type, object=SH.ValidationReport, any=False)
@@ -145,20 +174,31 @@ def run_turbo(data: ox.Store | FastData, shapes: Graph, index: SourceIndex, pref
         return [_as_in_data(read_result(results_graph, node, shapes, index, prefixes))
                 for node in results_graph.objects(report_node, SH.result)]
 
-    part_shapes = [targeting_only(unbatched, part) for part in parts] if parts and len(parts) > 1 else [unbatched]
-    with ThreadPoolExecutor(max_workers=len(part_shapes)) as threads:
-        outcomes = threads.map(results_of, part_shapes)
+    work = [(targeting_only(unbatched, part), reads) for part, reads in _parts(data, unbatched, groups, threads)]
+    with ThreadPoolExecutor(max_workers=len(work)) as threads:
+        outcomes = threads.map(results_of, work)
         beside = run_batched(data.store, shapes, batched, index, prefixes)
         return [result for outcome in outcomes for result in outcome] + beside
+
+
+def _parts(data: FastData, shapes: Graph, groups: list[set[Node]] | None,
+           threads: int) -> list[tuple[set[Node] | None, frozenset[str] | None]]:
+    """The shapes with targets dealt into up to `threads` parts, with the predicates each reads (see shacl_reads.deal);
+    one part of them all (None), reading everything, without groups or threads."""
+    if not groups or len(groups) < 2 or threads < 2:
+        return [(None, None)]
+    return deal(groups, [predicates_read(shapes, group) for group in groups], data.triples_per_predicate(), threads)
 
 
 # The predicates by which a shape says which nodes it targets (SHACL Core, and SHACL-AF's sh:target).
 TARGET_PREDICATES = (SH.targetClass, SH.targetNode, SH.targetObjectsOf, SH.targetSubjectsOf, SH.target)
 
 
-def targeting_only(shapes: Graph, kept: set[Node]) -> Graph:
+def targeting_only(shapes: Graph, kept: set[Node] | None) -> Graph:
     """`shapes` with the targets of every shape but those of `kept` taken away: only `kept` selects focus
-    nodes, and the shapes they reach are still there for them."""
+    nodes, and the shapes they reach are still there for them. `shapes` as they are for None (all of them)."""
+    if kept is None:
+        return shapes
     part = Graph(bind_namespaces="none")
     part += shapes
     for target in TARGET_PREDICATES:

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from rdflib import Graph
 
-from lodpub.shacl_runner import run_pyshacl, run_shacl, turbo_parts
-from lodpub.shacl_turbo import PROVEN_TERMS, graph_store, run_turbo, shacl_terms, usable
+from lodpub.shacl_runner import run_pyshacl, run_shacl, turbo_groups
+from lodpub.shacl_turbo import PROVEN_TERMS, FastData, graph_store, run_turbo, shacl_terms, usable
 from lodpub.validate import build_date, on_build_date, validate_graph
 from lodpub.validation_report import canonical_order
 
@@ -66,20 +66,37 @@ def test_both_engines_report_the_same_results(fixture, project_dataset, dated_sh
 
     reference = sorted(run_pyshacl(graph, dated_shapes, project_dataset.index, prefixes), key=canonical_order)
     fast = sorted(run_turbo(graph_store(graph), dated_shapes, project_dataset.index, prefixes), key=canonical_order)
-    # and with the shapes dealt into two parts validated on two threads, as `validate` does with two jobs
-    parted = sorted(run_turbo(graph_store(graph), dated_shapes, project_dataset.index, prefixes,
-                              turbo_parts(dated_shapes, 2)), key=canonical_order)
+    # and with the shapes dealt into two parts validated on two threads, each given only the triples it can read
+    # (shacl_reads.py), as `validate` does with two jobs
+    groups = turbo_groups(dated_shapes)
+    parted = sorted(run_turbo(graph_store(graph), dated_shapes, project_dataset.index, prefixes, groups, 2),
+                    key=canonical_order)
+    # and each group of shapes alone, from the fewest triples the filter gives any part
+    alone = sorted(run_turbo(graph_store(graph), dated_shapes, project_dataset.index, prefixes, groups, len(groups)),
+                   key=canonical_order)
 
     assert fast == reference
     assert parted == reference
+    assert alone == reference
     assert reference or fixture is None
 
 
-def test_the_shapes_are_dealt_into_parts_that_share_out_every_shape_with_targets(dated_shapes):
-    parts = turbo_parts(dated_shapes, 2)
-    assert parts is not None and len(parts) == 2 and all(parts)
-    assert not parts[0] & parts[1]
-    assert turbo_parts(dated_shapes, 1) is None
+def test_the_shapes_are_dealt_into_parts_that_share_out_every_shape_with_targets(project_dataset, dated_shapes):
+    from lodpub.shacl_sparql import batchable, without_batched
+    from lodpub.shacl_turbo import _parts
+
+    groups = turbo_groups(dated_shapes)
+    data = FastData.of_store(graph_store(project_dataset.union()))
+    # as run_turbo deals them: without the SPARQL constraints that Oxigraph runs on all the data
+    parts = _parts(data, without_batched(dated_shapes, batchable(dated_shapes)), groups, 2)
+    assert len(parts) == 2 and all(shapes for shapes, _ in parts)
+    assert not parts[0][0] & parts[1][0]
+    assert parts[0][0] | parts[1][0] == set().union(*groups)
+    # each part reads fewer triples than there are: what it leaves out is what it was dealt to leave out
+    counts = data.triples_per_predicate()
+    assert all(reads is not None and sum(counts.get(p, 0) for p in reads) < len(project_dataset.union())
+               for _, reads in parts)
+    assert _parts(data, dated_shapes, groups, 1) == [(None, None)]
 
 
 def test_there_are_as_many_broken_variants_as_the_issue_counts():

@@ -25,6 +25,7 @@ from served import running_server
 
 from lodpub import create_app
 from lodpub.kept_search_index import FOLDER as INDEX_FOLDER
+from lodpub.kept_search_index import SUFFIX as INDEX_SUFFIX
 from lodpub.search_index import fold
 from lodpub.web import publisher
 from lodpub.web.i18n import WORDS
@@ -246,8 +247,8 @@ def test_a_worker_reads_the_index_another_made_and_makes_it_again_if_damaged(pro
         return len(asked), first
 
     assert worker_asks("jested") == (2, project_settings.base_iri + "id/place/jested")
-    kept = list((output / INDEX_FOLDER).glob("*.pickle"))
-    assert len(kept) == 1 and kept[0].suffix == ".pickle"
+    kept = list((output / INDEX_FOLDER).glob("*" + INDEX_SUFFIX))
+    assert len(kept) == 1 and kept[0].suffix == INDEX_SUFFIX
     assert worker_asks("Harputem") == (0, project_settings.base_iri + "id/person/sahabettin-harput")
     kept[0].write_bytes(kept[0].read_bytes()[:1000])
     assert worker_asks("jested")[0] == 2
@@ -270,13 +271,13 @@ def test_warming_up_makes_the_index_before_the_first_search(project_release, pro
     shutil.copytree(project_release.path.parent.parent, output, symlinks=True, ignore=shutil.ignore_patterns(INDEX_FOLDER))
     app = create_app(dataclasses.replace(project_settings, output_dir=output, public_base=project_settings.base_iri))
     warm_up(app)
-    assert len(app.extensions["lodpub.search"]) == 1 and len(list((output / INDEX_FOLDER).glob("*.pickle"))) == 1
+    assert len(app.extensions["lodpub.search"]) == 1 and len(list((output / INDEX_FOLDER).glob("*" + INDEX_SUFFIX))) == 1
 
 
 @pytest.mark.served
 def test_a_served_release_has_its_index_made_as_the_workers_start(project_release, tmp_path):
     with running_server(project_release.path.parent.parent, tmp_path) as base:
-        assert len(list((base.output / INDEX_FOLDER).glob("*.pickle"))) == 1
+        assert len(list((base.output / INDEX_FOLDER).glob("*" + INDEX_SUFFIX))) == 1
         assert requests.get(base + "search.json?q=jested", timeout=30).json()["hits"][0]["iri"] == base + "id/place/jested"
     assert "search index not made in advance" not in base.log.read_text()
 

@@ -15,7 +15,14 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from .processes import QueryCrashed, QueryTimeout, pickled_outcome, receive_message, send_message
+from .processes import (
+    QueryCrashed,
+    QueryTimeout,
+    give_back_freed_memory,
+    pickled_outcome,
+    receive_message,
+    send_message,
+)
 
 # As a runner's (web/limits.py): what fits under the query size limit cannot overflow it.
 STACK_BYTES = 64 * 1024 * 1024
@@ -34,13 +41,6 @@ TRIM_SECONDS = 1.0
 def fewer_arenas() -> None:
     """At most ARENAS malloc arenas (each reserves 64 MB of address space), whatever the threads."""
     ctypes.CDLL(None).mallopt(_M_ARENA_MAX, ARENAS)
-
-
-def give_back_freed_memory() -> None:
-    """Give the kernel the pages malloc holds free (glibc keeps in its arenas what a query's evaluation
-    and its answer freed: after a query mix at 30k agreements, a tenth of the store). ctypes lets go
-    of the GIL for the call."""
-    ctypes.CDLL(None).malloc_trim(0)
 
 
 class Memory:

@@ -40,8 +40,10 @@ def index_file(output_dir: Path | None, base: str, version: str) -> Path | None:
     return output_dir / FOLDER / f"{name}{SUFFIX}"
 
 
-def read_or_make(path: Path | None, make: Callable[[], SearchIndex]) -> SearchIndex:
-    """The index kept in `path`, mapped, else one `make` gives, kept there and mapped (the others are
+def read_or_make(path: Path | None, make: Callable[[], SearchIndex],
+                 make_kept: Callable[[Path], bool] | None = None) -> SearchIndex:
+    """The index kept in `path`, mapped, else one `make_kept(path)` kept there (whether it did: it makes
+    the index where the store is), else one `make` gives, kept there; then mapped (the others are
     removed: their releases are no longer served, and a release served again makes its index again)."""
     with _exclusively(path.parent if path is not None else None):
         if path is not None and path.is_file():
@@ -49,10 +51,12 @@ def read_or_make(path: Path | None, make: Callable[[], SearchIndex]) -> SearchIn
                 return mapped(path)
             except (OSError, search_index_file.FileFormatError) as error:  # the index is only a cache
                 log.warning("search index %s unreadable, made again: %s", path, error)
+        if path is not None and make_kept is not None and _made_kept(make_kept, path):
+            return mapped(path)
         started = time.monotonic()
         index = make()
         log.info("search index made in %.1f s: %d resources", time.monotonic() - started, len(index))
-        if path is not None and _keep(index, path):
+        if path is not None and keep(index, path):
             del index  # the file's pages, shared, rather than this worker's own copy
             give_back_freed_memory()  # (malloc would keep what making it took: 220 MB at 30k)
             return mapped(path)
@@ -81,7 +85,19 @@ def _exclusively(folder: Path | None) -> Iterator[None]:
         yield
 
 
-def _keep(index: SearchIndex, path: Path) -> bool:
+def _made_kept(make_kept: Callable[[Path], bool], path: Path) -> bool:
+    """Whether `make_kept` made and kept the index in `path` (else the worker makes it: logged)."""
+    started = time.monotonic()
+    try:
+        if make_kept(path):
+            log.info("search index made where the store is in %.1f s", time.monotonic() - started)
+            return True
+    except Exception as error:  # noqa: BLE001 - e.g. the engine's memory or time: the worker makes it
+        log.warning("search index not made where the store is, made here: %s", error)
+    return False
+
+
+def keep(index: SearchIndex, path: Path) -> bool:
     """Write `index` to `path` whole or not at all (a temporary file renamed), removing the others (of
     this format or an earlier one); whether it was written."""
     temporary = None

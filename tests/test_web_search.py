@@ -27,6 +27,7 @@ from lodpub import create_app
 from lodpub.kept_search_index import FOLDER as INDEX_FOLDER
 from lodpub.kept_search_index import SUFFIX as INDEX_SUFFIX
 from lodpub.search_index import fold
+from lodpub.store.engine_store import stop_engines_but
 from lodpub.web import publisher
 from lodpub.web.i18n import WORDS
 from lodpub.web.search import MAX_QUERY_CHARS, warm_up
@@ -253,6 +254,28 @@ def test_a_worker_reads_the_index_another_made_and_makes_it_again_if_damaged(pro
     kept[0].write_bytes(kept[0].read_bytes()[:1000])
     assert worker_asks("jested")[0] == 2
     assert sorted(path.name for path in (output / INDEX_FOLDER).iterdir()) == [".lock", kept[0].name]
+
+
+@pytest.mark.parametrize("engine", ["shared", "shared-one-copy"])
+def test_on_the_shared_engine_the_index_is_made_in_the_engine_and_answers_the_same(project_release, project_settings,
+                                                                                   tmp_path, monkeypatch, engine):
+    """Its rows are not sent to the worker: the engine makes the file that the workers map."""
+    output = tmp_path / "dist"
+    shutil.copytree(project_release.path.parent.parent, output, symlinks=True, ignore=shutil.ignore_patterns(INDEX_FOLDER))
+    settings = dataclasses.replace(project_settings, output_dir=output, public_base=project_settings.base_iri)
+    on_engine = create_app(dataclasses.replace(settings, engine=engine))
+    asked = []
+    monkeypatch.setattr(publisher_of(on_engine).store, "select_values", lambda text: asked.append(text))
+    try:
+        queries = ("jested", "Harputem", "bursa", "a", "synthetic")
+        hits = [on_engine.test_client().get("/search.json", query_string={"q": query}).json for query in queries]
+        assert asked == [] and len(list((output / INDEX_FOLDER).glob("*" + INDEX_SUFFIX))) == 1
+        shutil.rmtree(output / INDEX_FOLDER)
+        per_worker = create_app(dataclasses.replace(settings, engine="per-worker")).test_client()
+        assert hits == [per_worker.get("/search.json", query_string={"q": query}).json for query in queries]
+        assert hits[0]["hits"][0]["iri"] == project_settings.base_iri + "id/place/jested"
+    finally:
+        stop_engines_but([])
 
 
 def test_where_the_index_cannot_be_kept_each_worker_makes_its_own(project_release, project_settings, tmp_path, caplog):

@@ -121,6 +121,11 @@ class EngineStore:
     def _ask(self, name: str, *arguments: Any) -> Any:
         return self.engine.run((method_of, name, *arguments), OWN_QUESTION_SECONDS)
 
+    def in_engine(self, function: Callable[..., Any], *arguments: Any, timeout: float) -> Any:
+        """`function(the engine's store, *arguments)`, evaluated in the engine (a function of a module,
+        sent by its name), for work on the whole release that is better done where the store is."""
+        return self.engine.run((function, *arguments), timeout)
+
     def exists(self, iri: URIRef) -> bool:
         """See store.Store."""
         return self._ask("exists", iri)

@@ -13,16 +13,18 @@ import json
 import threading
 import unicodedata
 import xml.etree.ElementTree as ElementTree
-from collections.abc import Collection
+from collections.abc import Callable, Collection
+from pathlib import Path
 
 from flask import Blueprint, Flask, Response, current_app, render_template, request, url_for
 from rdflib import URIRef
 from rdflib.namespace import DCAT, DCTERMS, RDFS, SKOS
 
-from ..kept_search_index import index_file, read_or_make
+from ..kept_search_index import index_file, keep, read_or_make
 from ..namespaces import LABEL_PREDICATES
 from ..search_index import ALTERNATIVE, DESCRIPTION, LABEL, Results, SearchIndex
 from ..store import Store
+from ..store.processes import give_back_freed_memory
 from . import public_link, publisher, store
 from .html import label_of
 from .i18n import LANGUAGES, current_language, words
@@ -31,6 +33,8 @@ blueprint = Blueprint("search", __name__)
 
 # The longest query answered, in characters: names and phrases are far shorter.
 MAX_QUERY_CHARS = 200
+# How long the engine may take to make the index of a release (minutes at 100 000 agreements).
+INDEX_SECONDS = 3600.0
 JSON_TYPE = "application/json"
 OPENSEARCH_TYPE = "application/opensearchdescription+xml"
 OPENSEARCH_NS = "http://a9.com/-/spec/opensearch/1.1/"
@@ -100,6 +104,23 @@ def _kinds(rows: list[tuple[str, ...]], resources: Collection[str], base: str) -
     return {resource: kind for resource, (_, kind) in chosen.items()}
 
 
+def _maker_in_engine(source: Store) -> Callable[[Path], bool] | None:
+    """For a store held by the shared engine, what makes the index there and keeps it in a file: its
+    rows are not sent to the worker (at 100k agreements, gigabytes held twice)."""
+    in_engine = getattr(source, "in_engine", None)
+    if in_engine is None:
+        return None
+    return lambda path: in_engine(keep_made_index, path, timeout=INDEX_SECONDS)
+
+
+def keep_made_index(source: Store, path: Path) -> bool:
+    """Make the index of the release `source` serves, and keep it in `path` (run in the engine); whether
+    it was kept. What it took is given back (malloc would keep it in the engine)."""
+    kept = keep(build_index(source), path)
+    give_back_freed_memory()
+    return kept
+
+
 def current_index() -> SearchIndex:
     """The index of the release the store serves now: kept in memory per store version; read from
     the output folder if a worker has made it already, else made (and written there for the others)."""
@@ -109,7 +130,8 @@ def current_index() -> SearchIndex:
     if key not in kept:
         with _building:
             if key not in kept:
-                index = read_or_make(index_file(publisher().settings.output_dir, *key), lambda: build_index(source))
+                index = read_or_make(index_file(publisher().settings.output_dir, *key), lambda: build_index(source),
+                                     _maker_in_engine(source))
                 kept.clear()
                 kept[key] = index
     return kept[key]

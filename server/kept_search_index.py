@@ -17,8 +17,9 @@ import logging
 import os
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
+from typing import Any
 
 from . import search_index_file
 from .search_index import SearchIndex
@@ -56,7 +57,7 @@ def read_or_make(path: Path | None, make: Callable[[], SearchIndex],
         started = time.monotonic()
         index = make()
         log.info("search index made in %.1f s: %d resources", time.monotonic() - started, len(index))
-        if path is not None and keep(index, path):
+        if path is not None and keep(index.parts(), path):
             del index  # the file's pages, shared, rather than this worker's own copy
             give_back_freed_memory()  # (malloc would keep what making it took: 220 MB at 30k)
             return mapped(path)
@@ -97,14 +98,14 @@ def _made_kept(make_kept: Callable[[Path], bool], path: Path) -> bool:
     return False
 
 
-def keep(index: SearchIndex, path: Path) -> bool:
-    """Write `index` to `path` whole or not at all (a temporary file renamed), removing the others (of
-    this format or an earlier one); whether it was written."""
+def keep(parts: tuple[dict[str, Any], Mapping[str, search_index_file.Part]], path: Path) -> bool:
+    """Write the index of `parts` (SearchIndex.parts) to `path` whole or not at all (a temporary file
+    renamed), removing the others (of this format or an earlier one); whether it was written."""
     temporary = None
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         with tempfile.NamedTemporaryFile(dir=path.parent, prefix=".", delete=False) as temporary:
-            search_index_file.write(temporary, *index.parts())
+            search_index_file.write(temporary, *parts)
         os.replace(temporary.name, path)
         for other in (*path.parent.glob("*" + SUFFIX), *path.parent.glob("*.pickle")):
             if other != path:

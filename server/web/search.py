@@ -24,7 +24,6 @@ from ..kept_search_index import index_file, keep, read_or_make
 from ..namespaces import LABEL_PREDICATES
 from ..search_index import ALTERNATIVE, DESCRIPTION, LABEL, Results, SearchIndex
 from ..store import Store
-from ..store.processes import give_back_freed_memory
 from . import public_link, publisher, store
 from .html import label_of
 from .i18n import LANGUAGES, current_language, words
@@ -105,20 +104,18 @@ def _kinds(rows: list[tuple[str, ...]], resources: Collection[str], base: str) -
 
 
 def _maker_in_engine(source: Store) -> Callable[[Path], bool] | None:
-    """For a store held by the shared engine, what makes the index there and keeps it in a file: its
-    rows are not sent to the worker (at 100k agreements, gigabytes held twice)."""
+    """For a store held by the shared engine, what makes the index there and keeps its parts in a file:
+    its rows are not sent to the worker (at 100k agreements, gigabytes held twice). The engine sends the
+    parts, as it may write no file larger than an answer."""
     in_engine = getattr(source, "in_engine", None)
     if in_engine is None:
         return None
-    return lambda path: in_engine(keep_made_index, path, timeout=INDEX_SECONDS)
+    return lambda path: keep(in_engine(index_parts, timeout=INDEX_SECONDS), path)
 
 
-def keep_made_index(source: Store, path: Path) -> bool:
-    """Make the index of the release `source` serves, and keep it in `path` (run in the engine); whether
-    it was kept. What it took is given back (malloc would keep it in the engine)."""
-    kept = keep(build_index(source), path)
-    give_back_freed_memory()
-    return kept
+def index_parts(source: Store) -> tuple[dict, dict]:
+    """The parts of the index of the release `source` serves (run in the engine: see SearchIndex.parts)."""
+    return build_index(source).parts()
 
 
 def current_index() -> SearchIndex:

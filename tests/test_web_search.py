@@ -27,7 +27,7 @@ from lodpub import create_app
 from lodpub.kept_search_index import FOLDER as INDEX_FOLDER
 from lodpub.kept_search_index import SUFFIX as INDEX_SUFFIX
 from lodpub.search_index import fold
-from lodpub.store.engine_store import stop_engines_but
+from lodpub.store.engine_store import stop_engine_of
 from lodpub.web import publisher
 from lodpub.web.i18n import WORDS
 from lodpub.web.search import MAX_QUERY_CHARS, warm_up
@@ -275,7 +275,7 @@ def test_on_the_shared_engine_the_index_is_made_in_the_engine_and_answers_the_sa
         assert hits == [per_worker.get("/search.json", query_string={"q": query}).json for query in queries]
         assert hits[0]["hits"][0]["iri"] == project_settings.base_iri + "id/place/jested"
     finally:
-        stop_engines_but([])
+        stop_engine_of(publisher_of(on_engine).store.release)
 
 
 def test_where_the_index_cannot_be_kept_each_worker_makes_its_own(project_release, project_settings, tmp_path, caplog):

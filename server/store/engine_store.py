@@ -97,6 +97,14 @@ def _listening(path: Path) -> bool:
         probe.close()
 
 
+def stop_engine_of(release: Path) -> None:
+    """Stop the engine serving `release`, if this process started it."""
+    with _keepers_lock:
+        keeper = _keepers.pop(engine_folder(release), None)
+    if keeper is not None:
+        keeper.stop()
+
+
 def stop_engines_but(kept: Iterable[Path]) -> None:
     """Stop the engines this process started, but those serving the releases `kept`."""
     folders = {engine_folder(release) for release in kept}

@@ -45,11 +45,13 @@ def main() -> int:
     parser.add_argument("--work", type=Path, required=True, help="bench/run.py's working folder (reused)")
     parser.add_argument("--rounds", type=int, default=200)
     parser.add_argument("--seconds", type=float, default=5)
+    parser.add_argument("--compare", type=int, default=200,
+                        help="documents compared triple for triple with those the store gives (0: none)")
     parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parent / "results")
     options = parser.parse_args()
     options.work.mkdir(parents=True, exist_ok=True)
     data, _ = prepare(options.agreements, options.work, shapes=False)
-    results = measure(options.work, data, options.rounds, options.seconds)
+    results = measure(options.work, data, options.rounds, options.seconds, options.compare)
     results["agreements"] = options.agreements
     options.out.mkdir(parents=True, exist_ok=True)
     path = options.out / f"fixed-cost-{options.agreements}.json"
@@ -58,26 +60,70 @@ def main() -> int:
     return 0
 
 
-def measure(work: Path, data: Path, rounds: int, seconds: float) -> dict:
+def measure(work: Path, data: Path, rounds: int, seconds: float, compared: int = 200) -> dict:
     """Every measurement of this benchmark on the release in `work`."""
     ours, _ = start(["lodpub", str(work / "dist"), str(data)], work, UNBOUNDED)
     peer, _ = start(["oxigraph"], work)
     try:
         load_into_oxigraph((work / "dist" / "current").resolve(), peer)
+        results = {"documents_written_ahead": documents_written(ours, work)}
         iris = _agreements(ours)
-        results = {"latency_p50_ms": latency(ours, peer, iris, rounds)}
+        results["latency_p50_ms"] = latency(ours, peer, iris, rounds)
         results["cpu_ms_per_lookup"] = {label: cpu_per_lookup(server, iris) for label, server in
                                         (("lodpub", ours), ("oxigraph", peer))}
         results["lookup_per_second"] = lookup_throughput(ours, peer, iris, seconds)
         resources = _resources(ours)
         results["cpu_ms_per_first_visit"] = cpu_per_first_visit(ours, peer, resources)
         results["first_visit_per_second"] = first_visits(ours, peer, resources, seconds)
+        results["written_documents_compared"] = compare_documents(ours, work, resources, compared)
         ratios = [entry["ratio"] for entry in results["latency_p50_ms"].values()]
         results["latency_geomean_ratio"] = round(statistics.geometric_mean(ratios), 2)
     finally:
         ours.stop()
         peer.stop()
     return results
+
+
+def documents_written(ours: Server, work: Path, at_most: float = 3600) -> dict:
+    """Wait until lodpub has written the served release's documents ahead (web/documents_ahead.py: a
+    process of its own, whose CPU would count as the server's): the seconds waited, and what was written."""
+    began = time.perf_counter()
+    while any("write_served_from_stdin" in _command_line(pid) for pid in ours.pids()):
+        if time.perf_counter() - began > at_most:
+            raise RuntimeError("the documents were not written ahead in time")
+        time.sleep(1)
+    manifests = [json.loads(path.read_text()) for path in (work / "dist" / "documents").glob("*/manifest.json")]
+    return {"seconds_waited": round(time.perf_counter() - began, 1),
+            "documents": sum(manifest["documents"] for manifest in manifests),
+            "mb": round(sum(manifest["data_bytes"] for manifest in manifests) / 2**20, 1)}
+
+
+def _command_line(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_text().replace("\0", " ")
+    except OSError:
+        return ""
+
+
+def compare_documents(ours: Server, work: Path, iris: list[str], count: int) -> dict:
+    """The Turtle documents of `count` of `iris` (spread over them) as lodpub sends them (written ahead)
+    against those its store gives for the same IRIs, opened here: triple for triple, blank nodes
+    labelled alike by their surroundings (blank_nodes.stable_triples)."""
+    if not count:
+        return {"compared": 0}
+    import pyoxigraph as ox
+
+    from lodpub.blank_nodes import stable_triples
+    from lodpub.store.embedded import EmbeddedStore
+
+    store = EmbeddedStore((work / "dist" / "current").resolve())
+    session, chosen, differ = requests.Session(), iris[::max(1, len(iris) // count)][:count], []
+    for iri in chosen:
+        response = session.get(ours.base + "doc/" + iri[len(BASE):], headers={"Accept": "text/turtle"}, timeout=120)
+        sent = [quad.triple for quad in ox.parse(response.content, format=ox.RdfFormat.TURTLE)]
+        if stable_triples(sent) != stable_triples(store.document_triples(iri)):
+            differ.append(iri)
+    return {"compared": len(chosen), "differ": differ}
 
 
 def latency(ours: Server, peer: Server, iris: list[str], rounds: int) -> dict:

@@ -16,12 +16,15 @@ DATA-one.ttl). Each round runs, alternating, ours and the peer's, each in a fres
   each format of the release (N-Quads, N-Triples, Turtle, TriG, JSON-LD, RDF/XML; not gzipped).
 
 Reports the median of the rounds and the ratio (ours / peer), with the load of the machine at the
-start, and writes DIR/startup-<label>.json. The targets: serve within 2x, build within 3x.
+start (for serve also in CPU time: ours, of the server's processes up to the first answer but for the
+dumps' completion; the peer's, of its process), and writes DIR/startup-<label>.json. The targets: serve
+within 2x, build within 3x.
 """
 
 import argparse
 import json
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -100,20 +103,35 @@ ox.serialize(triples, output=sys.argv[2], format=ox.RdfFormat.TURTLE, prefixes=p
 
 
 def compare(kind: str, data: Path, rounds: int) -> dict:
-    """Ours and the peer's seconds for `kind` on `data`, alternating, `rounds` times each."""
-    ours, peer = [], []
+    """Ours and the peer's seconds for `kind` on `data`, alternating, `rounds` times each: wall time, and
+    (serve) the CPU time spent on the way to the first answer, which a loaded machine changes less."""
+    ours, peer, ours_cpu, peer_cpu = [], [], [], []
     for _ in range(rounds):
         with tempfile.TemporaryDirectory(prefix="startup-") as work:
-            ours.append(serve_first_answer(data, Path(work)) if kind == "serve" else build_time(data, Path(work)))
+            if kind == "serve":
+                wall, cpu = serve_first_answer(data, Path(work))
+                ours.append(wall)
+                ours_cpu.append(cpu)
+            else:
+                ours.append(build_time(data, Path(work)))
         with tempfile.TemporaryDirectory(prefix="startup-peer-") as work:
-            peer.append(peer_time(data, Path(work) if kind == "build" else None))
-        print(f"{kind} {data.name}: ours {ours[-1]:.1f} s, peer {peer[-1]:.1f} s", file=sys.stderr, flush=True)
-    return {"ours_s": ours, "peer_s": peer, "ours_median_s": statistics.median(ours),
-            "peer_median_s": statistics.median(peer), "ratio": statistics.median(ours) / statistics.median(peer)}
+            wall, cpu = peer_time(data, Path(work) if kind == "build" else None)
+            peer.append(wall)
+            peer_cpu.append(cpu)
+        print(f"{kind} {data.name}: ours {ours[-1]:.1f} s, peer {peer[-1]:.1f} s"
+              + (f" (CPU {ours_cpu[-1]:.1f} s and {peer_cpu[-1]:.1f} s)" if ours_cpu else ""), file=sys.stderr, flush=True)
+    result = {"ours_s": ours, "peer_s": peer, "ours_median_s": statistics.median(ours),
+              "peer_median_s": statistics.median(peer), "ratio": statistics.median(ours) / statistics.median(peer)}
+    if ours_cpu:
+        result |= {"ours_cpu_s": ours_cpu, "peer_cpu_s": peer_cpu, "ours_cpu_median_s": statistics.median(ours_cpu),
+                   "peer_cpu_median_s": statistics.median(peer_cpu),
+                   "cpu_ratio": statistics.median(ours_cpu) / statistics.median(peer_cpu)}
+    return result
 
 
-def serve_first_answer(data: Path, work: Path) -> float:
-    """Seconds from `lodpub serve --data` to its first answer to a document, in a fresh output folder."""
+def serve_first_answer(data: Path, work: Path) -> tuple[float, float]:
+    """Seconds from `lodpub serve --data` to its first answer to a document, in a fresh output folder, and
+    the CPU seconds its processes had used by then (tree_cpu)."""
     port = _free_port()
     environment = {name: value for name, value in os.environ.items() if not name.startswith("LODPUB_")}
     command = [sys.executable, "-m", "lodpub.cli", "serve", "--data", str(data), "--output", str(work / "dist"),
@@ -126,7 +144,7 @@ def serve_first_answer(data: Path, work: Path) -> float:
         while time.perf_counter() - began < TIMEOUT_SECONDS:
             try:
                 if requests.get(url, headers={"Accept": "text/turtle"}, timeout=5).status_code == 200:
-                    return time.perf_counter() - began
+                    return time.perf_counter() - began, tree_cpu(process.pid)
             except requests.RequestException:  # not listening yet
                 pass
             if process.poll() is not None:
@@ -136,6 +154,33 @@ def serve_first_answer(data: Path, work: Path) -> float:
     finally:
         process.terminate()
         process.wait(60)
+
+
+def tree_cpu(pid: int) -> float:
+    """CPU seconds (user and system) used by process `pid`, the children it has waited for (the build's
+    pool), and those of its session still running (gunicorn's workers); not the dumps' completion, which
+    runs in a session of its own after the release is served (dump_completion.py)."""
+    processes = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:  # gone meanwhile
+            continue
+        processes[int(stat.parent.name)] = (int(fields[1]), int(fields[3]), fields)  # ppid, session, the rest
+    session = processes[pid][1]
+    ticks = 0
+    for other, (_, other_session, fields) in processes.items():
+        if other == pid or (other_session == session and _descends(other, pid, processes)):
+            ticks += int(fields[11]) + int(fields[12])  # utime, stime
+            if other == pid:
+                ticks += int(fields[13]) + int(fields[14])  # cutime, cstime: its children waited for
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def _descends(pid: int, ancestor: int, processes: dict) -> bool:
+    while pid in processes and pid != ancestor:
+        pid = processes[pid][0]
+    return pid == ancestor
 
 
 def build_time(data: Path, work: Path) -> float:
@@ -148,23 +193,28 @@ def build_time(data: Path, work: Path) -> float:
     return time.perf_counter() - began
 
 
-def peer_time(data: Path, dumps: Path | None) -> float:
+def peer_time(data: Path, dumps: Path | None) -> tuple[float, float]:
     """Seconds a fresh Python process takes to load `data` into pyoxigraph's memory store (and, given
-    `dumps`, to dump it there in every format)."""
+    `dumps`, to dump it there in every format), and the CPU seconds it used."""
     files = [data] if data.is_file() else sorted(data.rglob("*.ttl"))
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     began = time.perf_counter()
     subprocess.run([sys.executable, "-c", PEER, str(dumps) if dumps else "-", *map(str, files)], check=True,
                    timeout=TIMEOUT_SECONDS)
-    return time.perf_counter() - began
+    wall = time.perf_counter() - began
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 
 
 def report(results: dict) -> str:
     """A table of the medians and ratios."""
     lines = [f"load average at start: {results['load_at_start']:.1f}; median of {results['rounds']} rounds",
-             f"{'measure':<20} {'lodpub s':>9} {'peer s':>8} {'ratio':>6}"]
+             f"{'measure':<20} {'lodpub s':>9} {'peer s':>8} {'ratio':>6} {'CPU s':>7} {'peer CPU':>8} {'ratio':>6}"]
     for name, measure in results["measures"].items():
+        cpu = (f" {measure['ours_cpu_median_s']:>7.1f} {measure['peer_cpu_median_s']:>8.1f} {measure['cpu_ratio']:>6.2f}"
+               if "cpu_ratio" in measure else "")
         lines.append(f"{name:<20} {measure['ours_median_s']:>9.1f} {measure['peer_median_s']:>8.1f} "
-                     f"{measure['ratio']:>6.2f}")
+                     f"{measure['ratio']:>6.2f}{cpu}")
     return "\n".join(lines)
 
 

@@ -30,6 +30,8 @@ from collections import Counter
 from collections.abc import Collection
 from dataclasses import dataclass, field
 from functools import cached_property
+from itertools import compress
+from operator import eq
 
 import pyoxigraph as ox
 from rdflib import Dataset, Graph, URIRef
@@ -85,17 +87,32 @@ class LoadedDataset:
         return union
 
     def triple_lines(self) -> list[bytes]:
-        """The union of the named graphs as sorted, distinct N-Triples lines: the N-Triples dump."""
-        return sorted({without_graph(line) for line in self.quad_lines})
+        """The union of the named graphs as sorted, distinct N-Triples lines: the N-Triples dump.
+
+        `quad_lines` hold each triple once (one_graph_per_triple) and are sorted, so their triples are too,
+        without a sort (see union_of_sorted_quads)."""
+        return union_of_sorted_quads(self.quad_lines)
 
     def graph_sizes(self) -> dict[str, int]:
         """{named graph IRI: triples in it}, for the graphs that hold any."""
-        return dict(Counter(_graph_of_line(line) for line in self.quad_lines))
+        ends = Counter(line[line.rindex(b" <"):] for line in self.quad_lines)  # b" <graph> .\n"
+        return {_graph_of_line(end): count for end, count in ends.items()}
 
 
 def _graph_of_line(quad_line: bytes) -> str:
     """The graph IRI of an N-Quads line (the last term: an IRI holds neither a space nor a '<')."""
     return quad_line[quad_line.rindex(b" <") + 2:quad_line.rindex(b">")].decode("utf-8")
+
+
+def union_of_sorted_quads(quad_lines: list[bytes]) -> list[bytes]:
+    """The N-Triples lines of sorted N-Quads lines that hold each triple once (each in a named graph): in
+    the same order, which is theirs sorted.
+
+    Two lines of different triples compare as their triples do: where one triple's text is a prefix of
+    the other's, the shorter is followed by a space in both forms (" <graph> ." and " ."), while the longer
+    goes on with a term's character (a digit of a blank node's label, "@" or "^" after a literal), each
+    greater than a space; a triple of three terms cannot go on with a space."""
+    return [line[:line.rindex(b" <")] + b" .\n" for line in quad_lines]  # without_graph, without a call per line
 
 
 def without_graph(quad_line: bytes) -> bytes:
@@ -152,12 +169,14 @@ def load_dataset(settings: Settings, locate: bool = True) -> LoadedDataset:
     Raises FileNotFoundError when ontology_dir or data_dir is missing and DataFileError for a
     file that is not UTF-8 or not valid RDF.
     """
-    lines: set[bytes] = set()
-    loaded = LoadedDataset(lines, SourceIndex(), settings.base_iri)
+    # Distinct, in the order read: a file's lines come in runs of its subjects' order, which sorts faster
+    # than a set's order (0.2 against 0.6 s of CPU at 6 000 agreements).
+    lines: dict[bytes, None] = {}
+    loaded = LoadedDataset(lines.keys(), SourceIndex(), settings.base_iri)
     sources = _source_files(settings)
     for source, (quad_lines, subjects, prefixes) in zip(
             sources, map_in_forked_pool(_read_file, sources, settings.build_jobs, (settings.base_iri, locate)), strict=True):
-        lines.update(quad_lines)
+        lines.update(dict.fromkeys(quad_lines))
         for subject, line, blocks in subjects:
             loaded.index.add(subject, source.path, line, blocks, source.graph)
         for prefix, namespace in prefixes:
@@ -170,28 +189,29 @@ GRAPH_ORDER = ("ontology", "vocabularies", "data", AUTHORITIES_GRAPH)
 
 
 def one_graph_per_triple(sorted_lines: list[bytes], graph_order: list[str]) -> list[bytes]:
-    """`sorted_lines` (distinct N-Quads lines) with each triple in one graph only: the first of
-    `graph_order` that holds it.
+    """`sorted_lines` (N-Quads lines) with each triple in one graph only: the first of `graph_order`
+    that holds it (a line given twice is kept once).
 
     Sorted, the lines of one triple are neighbours: a triple's text is followed by a space and its
-    graph, and a space sorts before every character that can continue another term.
+    graph, and a space sorts before every character that can continue another term. The neighbours
+    are compared in C (map, compress): only the few lines of a repeated triple are looked at one by one.
     """
     rank = {graph: position for position, graph in enumerate(graph_order)}
 
     def place(line: bytes) -> int:
         return rank.get(_graph_of_line(line), len(rank))
 
-    kept: list[bytes] = []
-    kept_triple = None
-    for line in sorted_lines:
-        triple = line[:line.rindex(b" <")]
-        if triple == kept_triple:
-            if place(line) < place(kept[-1]):
-                kept[-1] = line
-            continue
-        kept.append(line)
-        kept_triple = triple
-    return kept
+    triples = [line[:line.rindex(b" <")] for line in sorted_lines]
+    keep = [True] * len(triples)
+    best = -1  # the line kept so far of the triple repeated
+    for repeated in compress(range(1, len(triples)), map(eq, triples[1:], triples)):
+        if best < 0 or triples[best] != triples[repeated]:
+            best = repeated - 1
+        if place(sorted_lines[repeated]) < place(sorted_lines[best]):
+            keep[best], best = False, repeated
+        else:
+            keep[repeated] = False
+    return list(compress(sorted_lines, keep))
 
 
 CATALOGUE_FOLDER = "catalogue"

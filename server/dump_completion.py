@@ -1,7 +1,7 @@
 """The dumps a release is published without, written while it is served.
 
 `lodpub serve`, building the release it serves, publishes it (and its copy under the server's public
-base) with only the dumps a store loads (dumps.FIRST_DUMPS), so that the server answers before the
+base) with only the dump a store loads (dumps.SERVED_FIRST), so that the server answers before the
 other dumps exist: the manifest names those "pending", and "files" and SHA256SUMS list only what is
 written. The server's master then completes it in a process of its own (`start_completion`): the
 other formats and every gzip are written into the release's folder, unlisted and so never served
@@ -78,7 +78,7 @@ def _complete_manifest(folder: Path, manifest: dict[str, Any], pending: list[str
     """Write the dumps into `folder` and return the manifest that lists them all, as a build writes it."""
     recorded = {entry["name"]: entry["sha256"] for entry in manifest["files"]}
     _check_sources(folder, recorded)  # before: a damaged one may not even parse
-    if UNION_DUMP in pending:  # a copy's: written from its N-Quads
+    if UNION_DUMP in pending:  # written from the N-Quads
         write_union_dump(folder)
     written = write_dump_formats(folder, manifest["base_iri"], jobs)
     _check_sources(folder, recorded, {name: written[name].sha256 for name in FIRST_DUMPS if name in recorded})

@@ -31,9 +31,11 @@ DUMP_FORMATS: dict[str, tuple[Format, str | None]] = {
     "partnerships.nt": (NTRIPLES, None),
 }
 DATA_DUMP, UNION_DUMP = "partnerships.nq", "partnerships.nt"
-# The dumps written before a release is served when its other dumps are deferred (dump_completion.py):
-# a store loads the N-Quads, and the other formats are written from these two.
+# The dumps the other formats are written from.
 FIRST_DUMPS = (DATA_DUMP, UNION_DUMP)
+# The dumps written before a release is served when its other dumps are deferred (dump_completion.py):
+# the N-Quads a store loads; the N-Triples follow, written from them.
+SERVED_FIRST = (DATA_DUMP,)
 _READ_SIZE = 1 << 20
 # zlib's level for the gzipped dumps: 6 (zlib's and gzip(1)'s default) compresses some 700 MB of dumps about five
 # times faster than 9 for files about 2.5 % larger (bench/README.md, "Time to first answer").
@@ -59,13 +61,15 @@ def write_dumps(folder: Path, loaded: LoadedDataset, triple_lines: list[bytes], 
     The N-Quads and N-Triples dumps are the sorted lines of the named graphs (`loaded.quad_lines`)
     and of their union (`triple_lines`); Oxigraph writes the other formats from them, streaming,
     so that no dump is ever held whole in memory. Up to `jobs` processes write at once.
-    With `defer`, only those two are written (FIRST_DUMPS): the others are left to dump_completion.py.
+    With `defer`, only the N-Quads are written (SERVED_FIRST): the others are left to dump_completion.py.
     """
     for name, lines in zip(FIRST_DUMPS, (loaded.quad_lines, triple_lines), strict=True):
+        if defer and name not in SERVED_FIRST:
+            continue
         with open(folder / name, "wb") as file:
             file.writelines(lines)
     if defer:
-        return first_dumps_written(folder)
+        return first_dumps_written(folder, SERVED_FIRST)
     return write_dump_formats(folder, loaded.base_iri, jobs)
 
 
@@ -74,7 +78,7 @@ def first_dumps_written(folder: Path, names: tuple[str, ...] = FIRST_DUMPS) -> d
     return {name: _written(folder / name, DUMP_FORMATS[name][0].media_type) for name in names}
 
 
-def deferred_dump_files(written: tuple[str, ...] = FIRST_DUMPS) -> list[str]:
+def deferred_dump_files(written: tuple[str, ...] = SERVED_FIRST) -> list[str]:
     """The dump files, sorted, that are written after a release is served when only `written` are before."""
     every = [file for name in DUMP_FORMATS for file in (name, f"{name}.gz")]
     return sorted(set(every) - set(written))
@@ -82,7 +86,8 @@ def deferred_dump_files(written: tuple[str, ...] = FIRST_DUMPS) -> list[str]:
 
 def write_union_dump(folder: Path) -> None:
     """Write the N-Triples dump of `folder` from its sorted N-Quads dump (as Oxigraph writes them, every
-    quad in a named graph): each triple once, as sorted lines, each line without its graph."""
+    quad in a named graph): each triple once, as sorted lines, each line without its graph; for a release,
+    the lines the build would have written (LoadedDataset.triple_lines)."""
     quads = (folder / DATA_DUMP).read_bytes().splitlines(keepends=True)
     (folder / UNION_DUMP).write_bytes(b"".join(sorted({without_graph(line) for line in quads})))
 

@@ -26,8 +26,10 @@ from .namespaces import CANONICAL_BASE
 
 # rdflib's names of the formats read here, and Oxigraph's.
 _FORMATS = {"turtle": ox.RdfFormat.TURTLE, "nt": ox.RdfFormat.N_TRIPLES}
-# A language tag with a capital, or a datatype ending in "string": what only rdflib keeps as written.
-_KEPT_BY_RDFLIB_ONLY = re.compile(r"""["']@[A-Za-z0-9-]*[A-Z]|\^\^\S*string""")
+# A language tag with a capital (after either quote), or a datatype ending in "string": what only rdflib
+# keeps as written. Each begins with text that `re` looks for far faster than a class of characters.
+_CAPITAL_TAGS = (re.compile(r'"@[A-Za-z0-9-]*[A-Z]'), re.compile(r"'@[A-Za-z0-9-]*[A-Z]"))
+_STRING_TYPE = re.compile(r"\^\^\S*string")
 _XSD_STRING, _XSD_ANY_URI = str(XSD.string), str(XSD.anyURI)
 
 
@@ -43,11 +45,13 @@ class OxigraphRead:
     prefixes: list[tuple[str, str]]
 
 
-def read_with_oxigraph(base_iri: str, path_iri: str, text: str, rdflib_format: str) -> OxigraphRead | None:
+def read_with_oxigraph(base_iri: str, path_iri: str, text: str, rdflib_format: str,
+                       subjects: bool = True) -> OxigraphRead | None:
     """The file of `text` (in rdflib's `rdflib_format`, its relative IRIs resolved against `path_iri`)
-    read by Oxigraph, moved from the canonical base to `base_iri`; None when it is for rdflib to read."""
+    read by Oxigraph, moved from the canonical base to `base_iri`; None when it is for rdflib to read.
+    Its `subjects` are gathered only when asked for (for where they were written)."""
     oxigraph_format = _FORMATS.get(rdflib_format)
-    if oxigraph_format is None or _KEPT_BY_RDFLIB_ONLY.search(text):
+    if oxigraph_format is None or kept_by_rdflib_only(text):
         return None
     try:
         parser = ox.parse(text.encode("utf-8"), format=oxigraph_format, base_iri=path_iri)
@@ -55,19 +59,28 @@ def read_with_oxigraph(base_iri: str, path_iri: str, text: str, rdflib_format: s
         prefixes = list(parser.prefixes.items()) if oxigraph_format == ox.RdfFormat.TURTLE else []
     except (SyntaxError, ValueError):
         return None
-    subjects = {URIRef(subject.value) for subject in {quad.subject for quad in quads} if isinstance(subject, ox.NamedNode)}
+    named = {URIRef(subject.value) for subject in {quad.subject for quad in quads} if type(subject) is ox.NamedNode} \
+        if subjects else set()
     write = _Writer(base_iri)
     lines, with_blank_nodes = [], Graph(bind_namespaces="none")
     try:
         for subject, predicate, obj, _ in quads:
-            if isinstance(subject, ox.BlankNode) or isinstance(obj, ox.BlankNode):
+            if type(subject) is ox.BlankNode or type(obj) is ox.BlankNode:
                 with_blank_nodes.add((write.rdflib(subject), URIRef(write.iri(predicate.value)), write.rdflib(obj)))
             else:
-                lines.append(f"<{write.iri(subject.value)}> <{write.iri(predicate.value)}> {write.object(obj)} .".encode())
+                lines.append(f"<{_moved(subject.value, base_iri)}> <{_moved(predicate.value, base_iri)}> "
+                             f"{write.object(obj)} .".encode())
     except _NotWritable:
         return None
     # Two ways of writing one literal (01 and 1) give one line, as a graph holds one triple.
-    return OxigraphRead(list(dict.fromkeys(lines)), with_blank_nodes, subjects, prefixes)
+    return OxigraphRead(list(dict.fromkeys(lines)), with_blank_nodes, named, prefixes)
+
+
+def kept_by_rdflib_only(text: str) -> bool:
+    """Whether `text` may hold what only rdflib keeps as written (see _CAPITAL_TAGS, _STRING_TYPE)."""
+    double, single = _CAPITAL_TAGS
+    return bool(double.search(text) or ("'@" in text and single.search(text))
+                or ("string" in text and _STRING_TYPE.search(text)))
 
 
 class _NotWritable(ValueError):
@@ -87,9 +100,9 @@ class _Writer:
 
     def object(self, term: ox.NamedNode | ox.Literal) -> str:
         """An object as rdflib's N-Triples writer writes it."""
-        if isinstance(term, ox.NamedNode):
-            return f"<{self.iri(term.value)}>"
-        if not isinstance(term, ox.Literal):  # a quoted triple (RDF 1.2), which rdflib does not read
+        if type(term) is ox.NamedNode:
+            return f"<{_moved(term.value, self.base_iri)}>"
+        if type(term) is not ox.Literal:  # a quoted triple (RDF 1.2), which rdflib does not read
             raise _NotWritable(str(term))
         if term.language:
             return f"{_quoted(term.value)}@{term.language}"

@@ -11,6 +11,9 @@ Shared = TypeVar("Shared")
 Item = TypeVar("Item")
 Outcome = TypeVar("Outcome")
 
+# Into how many chunks each process's share of many items is cut: enough that one process, given the
+# largest items, does not leave the others waiting long at the end.
+CHUNKS_PER_JOB = 16
 # What the processes of a pool call, and with what (set in each of them by _receive).
 _pool_call: tuple[Callable[[Any, Any], Any], Any] | None = None
 
@@ -21,13 +24,15 @@ def map_in_forked_pool(function: Callable[[Shared, Item], Outcome], items: list[
 
     The processes are forked, so they share `shared` (a loaded graph) with this one rather than
     receive a pickled copy of it: only the items go to them, and the outcomes come back, in the
-    order of `items`. With one job, or one item, nothing is forked.
+    order of `items`. With one job, or one item, nothing is forked. Many items (the files of a
+    dataset) go in chunks, CHUNKS_PER_JOB for each process: one at a time, each a round trip through
+    the pool's queues, 4 320 small files cost the parent about 0.5 s of CPU more.
     """
     if jobs < 2 or len(items) < 2:
         return [function(shared, item) for item in items]
     with ProcessPoolExecutor(max_workers=min(jobs, len(items)), mp_context=multiprocessing.get_context("fork"),
                              initializer=_receive, initargs=(function, shared)) as pool:
-        return list(pool.map(_call, items))
+        return list(pool.map(_call, items, chunksize=max(1, len(items) // (jobs * CHUNKS_PER_JOB))))
 
 
 def _receive(function: Callable[[Any, Any], Any], shared: Any) -> None:

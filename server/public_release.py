@@ -116,7 +116,7 @@ def write_public_copy(release: Path, manifest: dict[str, Any], public_base: str,
     copy = dict(manifest, base_iri=public_base, files=[dump.entry for _, dump in sorted(dumps.items())])
     copy.pop("pending", None)
     if defer:
-        copy["pending"] = deferred_dump_files((DATA_DUMP,))
+        copy["pending"] = deferred_dump_files()
     copy["description"] = description_entries(descriptions)
     write_descriptions(folder, descriptions, copy, dumps)
     return copy

@@ -151,7 +151,8 @@ def read_source(base_iri: str, source: SourceFile, locate: bool = True) -> Sourc
     (one it refuses, or whose text holds what only rdflib keeps) is read by rdflib, which also says
     what is wrong with a bad file."""
     text = _read_utf8(source.path)
-    read = read_with_oxigraph(base_iri, source.path.absolute().as_uri(), text, RDF_FORMATS[source.path.suffix.lower()])
+    read = read_with_oxigraph(base_iri, source.path.absolute().as_uri(), text, RDF_FORMATS[source.path.suffix.lower()],
+                              subjects=locate)
     if read is not None:
         lines = read.lines + _nt_lines(with_stable_blank_nodes(read.with_blank_nodes, source))
         located = _located(source, text, base_iri, read.subjects, read.prefixes) if locate else []

@@ -8,6 +8,7 @@ for the JSON access log.
 
 import json
 import os
+import subprocess
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -17,11 +18,13 @@ from gunicorn.glogging import Logger
 
 from . import create_app
 from .config import Settings
+from .dump_completion import start_completion
 from .release_preparation import check_servable
 from .serving.arbiter import RollingArbiter
 from .serving.worker import LoopWorker
-from .store import open_store
+from .store import drop_preloaded, open_store, preload
 from .store.engine_store import stop_engines_but
+from .web.documents_ahead import start_writing, stop_writing
 
 # A query string longer than this is cut in the access log (a GET SPARQL query can be 8 KB).
 LOGGED_QUERY_CHARS = 2000
@@ -30,10 +33,12 @@ LOGGED_QUERY_CHARS = 2000
 class _Gunicorn(BaseApplication):
     """gunicorn, configured from our settings instead of its command line."""
 
-    def __init__(self, settings: Settings, options: dict[str, Any]) -> None:
+    def __init__(self, settings: Settings, options: dict[str, Any], pending_dumps: list[Path] | None = None) -> None:
         self.settings = settings
         self.options = options
         self.engine_release: Path | None = None
+        self.pending_dumps = pending_dumps or []  # the folders whose dumps are written once the workers are forked
+        self.documents_writer: subprocess.Popen | None = None
         super().__init__()
 
     def load_config(self) -> None:
@@ -42,15 +47,16 @@ class _Gunicorn(BaseApplication):
                 self.cfg.set(key, value)
 
     def load(self):
-        from .web.search import warm_up
+        from .web.search import warm_up_in_background
 
         app = create_app(self.settings)
-        warm_up(app)  # in each worker, which is where gunicorn loads the app
+        warm_up_in_background(app)  # in each worker, which is where gunicorn loads the app
         return app
 
     def run(self) -> None:
         """Serve under our master (serving/arbiter.py), which replaces workers without a gap."""
         self.before_workers()
+        preload(self.settings)  # for the first workers: replacements load their own while others serve
         RollingArbiter(self).run()
 
     def before_workers(self) -> None:
@@ -58,9 +64,16 @@ class _Gunicorn(BaseApplication):
         by the master, before workers are forked to use it (at start, and on reload before they are replaced)."""
         if self.settings.engine != "per-worker" and self.settings.store == "embedded":
             self.engine_release = getattr(open_store(self.settings), "release", None)
+        stop_writing(self.documents_writer)  # a reload's release is written in its place
+        self.documents_writer = start_writing(self.settings)
 
     def after_replacement(self) -> None:
-        """Once no old worker is left, stop the engines of the releases served before."""
+        """Once no old worker is left, stop the engines of the releases served before (and, once the
+        first workers are forked, forget the store loaded for them and start writing the dumps still to write)."""
+        drop_preloaded()
+        if self.pending_dumps:
+            start_completion(self.pending_dumps, self.settings.build_jobs)
+            self.pending_dumps = []
         if self.engine_release is not None:
             stop_engines_but([self.engine_release])
 
@@ -147,9 +160,9 @@ def serve_production(settings: Settings) -> None:
     """Serve under gunicorn until stopped; each worker loads the release itself."""
     # Fail here, once and clearly, if there is nothing to serve; without loading the release, which
     # the master would hold in memory for nothing (each worker loads its own).
-    check_servable(settings)
+    pending_dumps = check_servable(settings)
     settings.output_dir.mkdir(parents=True, exist_ok=True)  # the pid file's home, even on a remote store
-    _Gunicorn(settings, gunicorn_options(settings)).run()
+    _Gunicorn(settings, gunicorn_options(settings), pending_dumps).run()
 
 
 def serve_development(settings: Settings) -> None:

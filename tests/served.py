@@ -213,3 +213,20 @@ def server_fed_by(store: RemoteStoreServer, release_output: Path, log_dir: Path,
     """`lodpub serve` on the remote `store`, on the port whose base the store's release was published under."""
     port = int(store.public_base.rstrip("/").rsplit(":", 1)[1])
     return running_server(release_output, log_dir, port=port, **settings, **store.settings())
+
+
+def workers_of(master: int) -> set[int]:
+    """The gunicorn workers of `master` (and the shared engine's keeper), from /proc: its children forked
+    from it (the same command line), not a process it started to run another (the writing of a release's
+    dumps, server/dump_completion.py, or of its documents, web/documents_ahead.py)."""
+    command = _command_line(master)
+    return {int(pid) for task in Path(f"/proc/{master}/task").iterdir()
+            for pid in (task / "children").read_text().split() if _command_line(int(pid)) == command}
+
+
+def _command_line(pid: int) -> bytes | None:
+    """The command line of process `pid`, None once it is gone."""
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return None

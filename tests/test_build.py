@@ -368,3 +368,28 @@ def test_a_build_that_waited_for_one_that_left_nothing_makes_the_folder_again(tm
     assert messages == [f"waiting for the build running in {output} (pid {os.getpid()})"]
     assert seen == [(f"{os.getpid()}\n", True)]
     assert not output.exists()
+
+
+def test_the_triples_the_data_holds_are_found_among_the_lines_of_their_subjects_only():
+    from rdflib import Literal, URIRef
+
+    from lodpub.build import held_by_data
+    from lodpub.store.sparql_store import StoredForm
+
+    lines = sorted([  # subjects that begin one another, a literal the store keeps by its value
+        b'<http://a/x> <http://p/> "1" <http://g/> .\n',
+        b'<http://a/x> <http://p/> "2020-01-01T00:00:00+00:00"^^<http://www.w3.org/2001/XMLSchema#dateTime> <http://g/> .\n',
+        b'<http://a/x2> <http://p/> "2" <http://g/> .\n',
+        b'<http://a/x/y> <http://p/> "3" <http://g/> .\n',
+        b'<http://a/w> <http://p/> <http://a/x> <http://g/> .\n',
+    ])
+    described = Graph()
+    for subject, value in (("x", Literal("1")), ("x", Literal("2")), ("x2", Literal("2")), ("x/y", Literal("4")),
+                           ("x", Literal("2020-01-01T00:00:00Z", datatype=URIRef("http://www.w3.org/2001/XMLSchema#dateTime"))),
+                           ("w", URIRef("http://a/x")), ("v", Literal("1"))):
+        described.add((URIRef(f"http://a/{subject}"), URIRef("http://p/"), value))
+
+    held = held_by_data(lines, described, StoredForm())
+
+    assert sorted(str(triple.subject.value) + " " + str(triple.object.value) for triple in held) == [
+        "http://a/w http://a/x", "http://a/x 1", "http://a/x 2020-01-01T00:00:00Z", "http://a/x2 2"]

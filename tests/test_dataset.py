@@ -4,11 +4,20 @@ import dataclasses
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from rdflib import BNode, Graph, Literal, Namespace, URIRef
 from rdflib.namespace import FOAF, RDF, RDFS, SKOS
 
 from lodpub.data_errors import DataFileError
-from lodpub.dataset import described_more_than_once, graph_iri, load_dataset
+from lodpub.dataset import (
+    described_more_than_once,
+    graph_iri,
+    load_dataset,
+    one_graph_per_triple,
+    union_of_sorted_quads,
+    without_graph,
+)
 from lodpub.namespaces import rebase
 from lodpub.rdf_files import SourceLocation, parse_rdf_file
 
@@ -635,3 +644,37 @@ def test_without_locating_subjects_the_same_lines_are_read_and_no_index_is_made(
     located, unlocated = load_dataset(mini_settings), load_dataset(mini_settings, locate=False)
     assert unlocated.quad_lines == located.quad_lines and unlocated.prefixes == located.prefixes
     assert located.index.locations and not unlocated.index.locations
+
+
+# Terms whose texts are prefixes of one another: blank node labels, IRIs, and a literal plain, tagged and typed.
+_TERMS = st.sampled_from(["<http://a/>", "<http://a/b>", "_:b1", "_:b10", "_:b1a"])
+_OBJECTS = _TERMS | st.sampled_from(['"a"', '"a"@cs', '"a"@cs-cz', '"a"^^<http://b/>', '"a b"', '"a\\"b"', '""'])
+_GRAPHS = ["http://g/ontology", "http://g/data", "http://g/data2"]
+
+
+@given(st.lists(st.tuples(_TERMS, _TERMS, _OBJECTS, st.sampled_from(_GRAPHS)), max_size=40))
+def test_the_union_of_sorted_quads_is_their_triples_sorted_and_distinct_without_a_sort(quads):
+    lines = sorted({f"{s} {p} {o} <{g}> .\n".encode() for s, p, o, g in quads})
+    kept = one_graph_per_triple(lines, _GRAPHS)
+
+    assert union_of_sorted_quads(kept) == sorted({without_graph(line) for line in kept})
+
+
+def _first_graph_of_each_triple(lines: list[bytes], graph_order: list[str]) -> list[bytes]:
+    """What one_graph_per_triple gives, the plain way: per triple, its line of the first graph in the order
+    (a graph not in it last; of equals, the first line sorted), sorted."""
+    rank = {f" <{graph}> .\n".encode(): position for position, graph in enumerate(graph_order)}
+    kept: dict[bytes, bytes] = {}
+    for line in sorted(set(lines)):
+        triple, graph = line[:line.rindex(b" <")], line[line.rindex(b" <"):]
+        if triple not in kept or rank.get(graph, len(rank)) < rank.get(kept[triple][len(triple):], len(rank)):
+            kept[triple] = line
+    return sorted(kept.values())
+
+
+@given(st.lists(st.tuples(_TERMS, _TERMS, _OBJECTS, st.sampled_from(_GRAPHS)), max_size=60))
+def test_each_triple_is_kept_in_the_first_graph_that_states_it_and_each_line_once(quads):
+    lines = sorted(f"{s} {p} {o} <{g}> .\n".encode() for s, p, o, g in quads + quads[::3])  # some lines twice
+    order = ["http://g/data2"]  # the other two in no place: both last, the first sorted kept
+
+    assert one_graph_per_triple(lines, order) == _first_graph_of_each_triple(lines, order)

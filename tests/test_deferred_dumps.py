@@ -14,11 +14,12 @@ import pytest
 
 from lodpub import create_app, dump_completion
 from lodpub.build import build
-from lodpub.cli_serving import _releases_table
+from lodpub.cli_serving import _releases_table, serve_at_start
 from lodpub.config import Settings, load_settings
 from lodpub.dump_completion import complete_release, finish_interrupted_all, start_completion
-from lodpub.dumps import FIRST_DUMPS, deferred_dump_files
-from lodpub.public_release import public_release
+from lodpub.dumps import SERVED_FIRST, deferred_dump_files
+from lodpub.public_release import copy_folder, public_release
+from lodpub.release_preparation import check_servable
 from lodpub.store.checksums import DamagedFile
 from lodpub.store.manifest import load_manifest
 from lodpub.store.releases import release_problems
@@ -56,7 +57,7 @@ def test_a_deferred_release_completes_to_the_release_a_build_writes_byte_for_byt
     whole = build(dataclasses.replace(mini_settings, output_dir=tmp_path / "whole"), now=NOW)
     deferred = build(mini_settings, now=NOW, defer_dumps=True)
     manifest = load_manifest(deferred.path)
-    assert [entry["name"] for entry in manifest["files"]] == list(FIRST_DUMPS)
+    assert [entry["name"] for entry in manifest["files"]] == list(SERVED_FIRST)
     assert manifest["pending"] == deferred_dump_files()
     assert release_problems(deferred.path) == []  # what it lists is whole and checked
     assert deferred.version == whole.version
@@ -186,3 +187,16 @@ def test_lodpub_releases_says_which_release_has_dumps_still_being_written(deferr
     assert "dumps being written" in _releases_table(mini_settings.output_dir)
     complete_release(deferred[0])
     assert "dumps being written" not in _releases_table(mini_settings.output_dir)
+
+
+def test_a_starting_server_writes_its_copy_and_leaves_the_dumps_of_both_for_after_its_workers_start(mini_settings):
+    release = build(mini_settings, now=NOW, defer_dumps=True)
+    settings = _serving(mini_settings)
+    serve_at_start(settings, chosen=release.version)
+
+    pending = check_servable(settings)
+
+    copy = copy_folder(settings.output_dir, LOOPBACK) / release.version
+    assert pending == [copy, release.path]  # the copy first: it is what is served
+    assert all(load_manifest(folder)["pending"] == deferred_dump_files() for folder in pending)
+    assert [path.name for path in copy.glob("*.gz")] == [] and not (release.path / "partnerships.nt").exists()

@@ -2,13 +2,16 @@
 N-Triples lines (so the same dumps and version), subject lines and prefixes; and a file only rdflib
 reads as written, or a bad one, is still read (and reported) by rdflib."""
 
+import re
 from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from lodpub.data_errors import DataFileError
-from lodpub.oxigraph_read import read_with_oxigraph
+from lodpub.oxigraph_read import kept_by_rdflib_only, read_with_oxigraph
 from lodpub.rdf_files import SourceFile, find_rdf_files, read_source, read_source_with_rdflib
 
 CHECKOUT = Path(__file__).parent.parent
@@ -99,3 +102,13 @@ def test_a_file_of_many_blank_nodes_is_labelled_part_by_part_stably(tmp_path):
     assert sorted(lines) == sorted(read_source(ELSEWHERE, SourceFile("data", path, path.name))[0])
     assert sorted(lines) == sorted(read_source_with_rdflib(ELSEWHERE, SourceFile("data", path, path.name),
                                                            blocks)[0])
+
+
+# What kept_by_rdflib_only looks for, as one expression.
+_ONLY_RDFLIB_KEEPS = re.compile(r"""["']@[A-Za-z0-9-]*[A-Z]|\^\^\S*string""")
+
+
+@given(st.lists(st.sampled_from(['"', "'", "@", "cs", "-", "CZ", "Z", "^^", "xsd:", "string", " ", "\n", "a"]),
+                max_size=12).map("".join))
+def test_a_text_goes_to_rdflib_when_it_may_hold_what_only_rdflib_keeps(text):
+    assert kept_by_rdflib_only(text) == bool(_ONLY_RDFLIB_KEEPS.search(text))

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 import requests
+from served import workers_of
 
 from lodpub.build import build
 from lodpub.cli import main
@@ -217,22 +218,6 @@ def test_reload_switches_every_worker_without_dropping_requests_and_rollback_swi
 
 
 # --- Helpers -------------------------------------------------------------------------------
-
-
-def workers_of(master: int) -> set[int]:
-    """The gunicorn workers of `master`, from /proc: its children forked from it (the same command line),
-    not a process it started to run another (the writing of a release's dumps, server/dump_completion.py)."""
-    command = _command_line(master)
-    return {int(pid) for task in Path(f"/proc/{master}/task").iterdir()
-            for pid in (task / "children").read_text().split() if _command_line(int(pid)) == command}
-
-
-def _command_line(pid: int) -> bytes | None:
-    """The command line of process `pid`, None once it is gone."""
-    try:
-        return Path(f"/proc/{pid}/cmdline").read_bytes()
-    except OSError:
-        return None
 
 
 def wait_for(condition, seconds: float = 60) -> None:

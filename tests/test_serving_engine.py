@@ -8,6 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import requests
+from served import workers_of
 from tiers import tiered
 
 from lodpub.build import build
@@ -38,7 +39,7 @@ def test_the_workers_hold_no_store_and_one_engine_serves_them(engine_server):
     assert ask(engine_server, "ASK {}")[0] == 200
     (keeper, running), = engines(engine_server.pid).items()
     assert len(running) == 1
-    workers = children(engine_server.pid) - {keeper}
+    workers = workers_of(engine_server.pid) - {keeper}
     assert len(workers) == 2
 
 

@@ -17,6 +17,7 @@ from urllib.parse import urlencode, urlsplit
 
 import pytest
 import requests
+from served import workers_of
 from tiers import tiered
 
 from lodpub import create_app
@@ -58,7 +59,7 @@ def ask(base: str, query: str, source: str = "127.0.0.1", timeout: float = 60,
 
 def process_tree(master: int) -> dict[int, set[int]]:
     """The workers of a gunicorn master, each with its query runners."""
-    return {worker: children(worker) for worker in children(master)}
+    return {worker: children(worker) for worker in workers_of(master)}
 
 
 @pytest.fixture(scope="module", params=["per-worker", "shared"])

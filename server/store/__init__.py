@@ -149,7 +149,57 @@ def _opened(settings: "Settings", folder: "Path", manifest: dict) -> Store:
         return EngineStore(engine_for(settings, folder, manifest), folder, manifest)
     from .embedded import EmbeddedStore
 
-    return EmbeddedStore(folder, settings.memory_store_max_triples, manifest)
+    return _take_preloaded(folder, manifest) or EmbeddedStore(folder, settings.memory_store_max_triples, manifest)
+
+
+# The store a starting server's master loaded for its first workers (preload), until one takes it.
+_preloaded: Store | None = None
+
+
+def preload(settings: "Settings") -> None:
+    """Load, in a starting server's master, the store its first workers open, so that each inherits it
+    when forked instead of loading its own: one load before the first answer, not one per worker at
+    once on the same cores. Only for workers that hold their own store in memory (per-worker engine,
+    not on disk); loaded and checked as a worker loads it (open_store). Forget it with `drop_preloaded`
+    once the workers are forked."""
+    global _preloaded
+    if settings.store != "embedded" or settings.engine != "per-worker":
+        return
+    from .embedded import EmbeddedStore
+
+    try:
+        store = open_store(settings)
+    except StoreUnavailable:  # each worker says why
+        return
+    _preloaded = store if isinstance(store, EmbeddedStore) and not store.on_disk else None
+
+
+def drop_preloaded() -> None:
+    """Forget the store `preload` loaded, and give its memory back to the system: the workers forked
+    with it hold it now (the pages they share are copied as they write them), and workers started
+    later load their own."""
+    global _preloaded
+    if _preloaded is None:
+        return
+    _preloaded = None
+    import ctypes
+    import gc
+
+    gc.collect()
+    try:  # the store's memory, freed, is kept by malloc unless trimmed
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):  # not glibc: the memory is reused by the master as it is
+        pass
+
+
+def _take_preloaded(folder: "Path", manifest: dict) -> Store | None:
+    """The preloaded store when it holds release `manifest` of `folder`, taken once (a process opens the
+    store of its release once; another open loads it again)."""
+    global _preloaded
+    store, _preloaded = _preloaded, None
+    if store is None or store.release != folder.resolve() or store.version != manifest["version"]:
+        return None
+    return store
 
 
 class UnservableStore:

@@ -14,6 +14,7 @@ from rdflib import URIRef
 
 from ..config import Settings
 from ..store import Store
+from .documents_ahead import WrittenDocuments
 from .rendered import RenderedDocuments
 
 
@@ -25,9 +26,11 @@ class Publisher:
     store: Store
     started: float = field(default_factory=time.time)
     documents: RenderedDocuments = field(init=False)
+    written: WrittenDocuments = field(init=False)
 
     def __post_init__(self) -> None:
         self.documents = RenderedDocuments(self.settings.document_cache_mb * 2**20)
+        self.written = WrittenDocuments(self.settings.output_dir)
 
 
 def publisher() -> Publisher:

@@ -36,7 +36,9 @@ def compress(response: Response, request: Request) -> Response:
     response.vary.add("Accept-Encoding")
     if accepts_gzip(request.headers.get("Accept-Encoding", "")):
         if response.is_sequence:
-            response.set_data(gzip.compress(response.get_data(), compresslevel=6, mtime=0))
+            # A document written ahead comes gzipped already, as these same settings gzip it.
+            gzipped_ahead = getattr(response, "gzipped", None)
+            response.set_data(gzipped_ahead or gzip.compress(response.get_data(), compresslevel=6, mtime=0))
         else:
             response.response = gzipped(response.response)
             response.headers.pop("Content-Length", None)

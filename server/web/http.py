@@ -133,9 +133,16 @@ def _cache_control(response: Response) -> str:
 
 def _representation_tag(response: Response, version: str) -> str:
     """A tag that changes when the release or the representation (its type, language, coding) does."""
-    parts = [version, request.path, request.query_string.decode("latin-1"), response.mimetype or "",
-             response.headers.get("Content-Language", ""), str(response.status_code),
-             response.headers.get("Content-Encoding", "")]
-    if response.mimetype == "text/html":
+    return representation_tag(version, request.path, request.query_string.decode("latin-1"), response.mimetype or "",
+                              response.headers.get("Content-Language", ""), response.status_code,
+                              response.headers.get("Content-Encoding", ""))
+
+
+def representation_tag(version: str, path: str, query: str, mimetype: str, language: str, status: int,
+                       encoding: str) -> str:
+    """The ETag (unquoted) of the answer to `path`?`query` in release `version`, of that media type,
+    language, status and content coding."""
+    parts = [version, path, query, mimetype, language, str(status), encoding]
+    if mimetype == "text/html":
         parts.append(date.today().isoformat())
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:32]

@@ -12,6 +12,7 @@ by name. Harvesters that cannot negotiate (HARVESTERS) never get HTML.
 
 import re
 from dataclasses import replace
+from functools import lru_cache
 
 import pyoxigraph as ox
 from flask import Request
@@ -67,10 +68,19 @@ def choose_format(request: Request, forced: Format | None = None) -> Format:
     asked = request.args.get("format")
     if asked:
         return _format_named(asked)
-    accepted = accepted_types(request)
+    return format_for(request.headers.get("Accept", ""), request.user_agent.string or "")
+
+
+def format_for(accept: str, user_agent: str) -> Format:
+    """The format a request with these Accept and User-Agent headers gets, by Accept (see choose_format)."""
+    return _format_for(accept, (user_agent or "").lower().startswith(HARVESTERS))
+
+
+@lru_cache(maxsize=256)  # clients send the same few headers
+def _format_for(accept: str, harvester: bool) -> Format:
+    accepted = accepted_types_of(accept)
     if not accepted:
         return FORMATS[0]
-    harvester = (request.user_agent.string or "").lower().startswith(HARVESTERS)
     # Ours first: a client that takes Turtle and TriG alike (Jena) gets Turtle.
     offered = ([fmt.media_type for fmt in FORMATS if not (harvester and fmt is HTML)]
                + list(_ALTERNATIVE_MEDIA_TYPES) + list(SAME_BYTES_AS))

@@ -17,7 +17,10 @@ from rdflib.namespace import DCAT, OWL, RDF
 
 from ..blank_nodes import stable_graph
 from ..describe.dcat import NORM_CONTEXT_URL, norm_context
+from ..formats import TURTLE
+from ..store.sparql_store import graph_of
 from . import canonical_iri, public_base, public_link, public_url, publisher, store
+from .documents_ahead import WrittenDocument
 from .html import ontology_sections, resource_view, script_safe, value_of
 from .i18n import current_language
 from .jsonld import JsonLdContext, JsonLdForm, our_context
@@ -157,8 +160,13 @@ def serve_document(iri: URIRef, suffix_format: Format | None, document_url: str)
         return not_found(HTML)
     language = current_language() if fmt is HTML else None
     version = store().version
+    written = publisher().written.get(store().base_iri, version, str(iri))
+    if written is not None and fmt.serializer == TURTLE.serializer:
+        return _written_response(written, fmt, document_url)
 
     def render() -> bytes:
+        if written is not None:  # the document's triples without asking the store
+            return render_document(iri, fmt, document_url, written_triples(written))
         if not _describes(iri):
             raise _NoSuchDocument()
         return render_document(iri, fmt, document_url)
@@ -170,6 +178,19 @@ def serve_document(iri: URIRef, suffix_format: Format | None, document_url: str)
     except _NoSuchDocument:
         return not_found(fmt)
     return graph_response(body, fmt, document_url, language)
+
+
+def _written_response(written: WrittenDocument, fmt: Format, document_url: str) -> Response:
+    """The answer with a Turtle document written ahead: the same bytes, gzipped the same way, as if
+    it had been rendered now (see documents_ahead.py)."""
+    response = graph_response(written.turtle(), fmt, document_url, None)
+    response.gzipped = written.gzipped  # compression.py sends these rather than gzip the body again
+    return response
+
+
+def written_triples(written: WrittenDocument) -> list[ox.Triple]:
+    """The triples of a document written ahead (its blank nodes labelled again alike when it is written)."""
+    return [quad.triple for quad in ox.parse(written.turtle(), format=ox.RdfFormat.TURTLE)]
 
 
 def _echoed_arguments(fmt: Format) -> tuple:
@@ -184,11 +205,12 @@ def _describes(iri: URIRef) -> bool:
     return is_iri(iri) and store().exists(iri)
 
 
-def render_document(iri: URIRef, fmt: Format, document_url: str) -> bytes:
-    """The document about `iri` in `fmt`; for people, the ontology has a page of its own."""
+def render_document(iri: URIRef, fmt: Format, document_url: str, triples: list[ox.Triple] | None = None) -> bytes:
+    """The document about `iri` in `fmt` (of its `triples` when they are known, else the store's); for
+    people, the ontology has a page of its own."""
     if written_from_triples(fmt):  # straight from the store's terms: no rdflib graph to build
-        return serialise_triples(store().document_triples(iri), fmt, public_base())
-    graph = store().document(iri)
+        return serialise_triples(store().document_triples(iri) if triples is None else triples, fmt, public_base())
+    graph = store().document(iri) if triples is None else graph_of(triples)
     if fmt is HTML and (iri, RDF.type, OWL.Ontology) in graph:
         return render_graph(graph, iri, fmt, document_url, template="ontology.html", ontology=ontology_page(graph, iri))
     if fmt is HTML and (story := story_of(iri, set(graph.objects(iri, RDF.type)), current_language())):

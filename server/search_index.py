@@ -18,10 +18,18 @@ from bisect import bisect_left
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any
+
+from .search_index_file import Part, Postings, Strings, posting_parts
 
 # The three kinds of text, in the order they rank.
 LABEL, ALTERNATIVE, DESCRIPTION = 0, 1, 2
 FIELD_NAMES = ("label", "alternative", "description")
+
+# The index's arrays kept as they are by `parts` (each the attribute of its name with a "_" before it).
+_ARRAYS = ("first_text", "text_resource", "text_field", "text_rank", "text_language", "text_words")
+# Its word-to-texts maps: of each kind of text, and of the first words of labels.
+_POSTINGS = ("label_postings", "alternative_postings", "description_postings", "first_words")
 
 # The scores of a resource, best first: one of its labels is the query, or begins with it, or has
 # every word of it; else an alternative name has; else only a description.
@@ -113,28 +121,6 @@ class Results:
         return list(groups.values())
 
 
-class _Strings:
-    """Many strings, numbered in the order added, in one UTF-8 buffer: a tenth of the memory of as
-    many str objects (a str costs 50 to 75 bytes besides its text)."""
-
-    def __init__(self) -> None:
-        self._buffer = bytearray()
-        self._ends = array("Q")
-
-    def append(self, text: str) -> int:
-        """Keep `text`; returns its number."""
-        self._buffer += text.encode()
-        self._ends.append(len(self._buffer))
-        return len(self._ends) - 1
-
-    def __getitem__(self, number: int) -> str:
-        start = self._ends[number - 1] if number else 0
-        return self._buffer[start:self._ends[number]].decode()
-
-    def __len__(self) -> int:
-        return len(self._ends)
-
-
 class SearchIndex:
     """The texts of resources, and the words in them.
 
@@ -146,26 +132,30 @@ class SearchIndex:
 
     def __init__(self, kind_labels: dict[str, dict[str, str]] | None = None) -> None:
         self.kind_labels = kind_labels or {}
-        self._iris = _Strings()
-        self._kinds: list[str] = []
-        self._kind_names: dict[str, str] = {}
+        self._iris = Strings()
+        self._kinds = array("I")
+        self._kind_list: list[str] = []
+        self._kind_names: dict[str, int] = {}
         self._first_text = array("I", [0])
-        self._texts = _Strings()
+        self._texts = Strings()
         self._text_resource = array("I")
         self._text_field = array("b")
         self._text_rank = array("b")
         self._text_language = array("H")
         self._text_words = array("H")
         self._languages: dict[str, int] = {}
-        self._postings: tuple[dict[str, array], ...] = ({}, {}, {})
-        self._first_words: dict[str, array] = {}
-        self._sorted_words: list[str] = []
-        self._label_texts: dict[str, array] = {}
+        self._postings: tuple[dict[str, array] | Postings, ...] = ({}, {}, {})
+        self._first_words: dict[str, array] | Postings = {}
+        self._sorted_words: list[str] | Strings = []
+        self._label_texts: dict[str, array | memoryview] = {}
 
     def add(self, iri: str, kind: str, texts: Iterable[tuple[int, int, str, str]]) -> None:
         """Add the resource `iri` of `kind` with its `texts`: (label rank or -1, field, language, text)."""
         resource = self._iris.append(iri)
-        self._kinds.append(self._kind_names.setdefault(kind, kind))  # one str per kind, not per resource
+        if kind not in self._kind_names:  # kinds are few: each resource's is a number
+            self._kind_names[kind] = len(self._kind_list)
+            self._kind_list.append(kind)
+        self._kinds.append(self._kind_names[kind])
         for rank, text_field, language, text in texts:
             text = unicodedata.normalize("NFC", text)  # as words() reads it, so that its words can be marked
             number = self._texts.append(text)
@@ -187,6 +177,37 @@ class SearchIndex:
         for language in languages:
             self._label_numbers(language)
         return self
+
+    def parts(self) -> tuple[dict[str, Any], dict[str, Part]]:
+        """The finished index as what is not an array, and its arrays by name (search_index_file.py
+        writes them to one file; `from_parts` reads them back)."""
+        meta = {"kind_labels": self.kind_labels, "kinds": self._kind_list, "languages": self._languages,
+                "label_languages": list(self._label_texts)}
+        words = Strings.of(self._sorted_words)
+        parts: dict[str, Part] = {"iris": self._iris.buffer, "iri_ends": self._iris.ends, "texts": self._texts.buffer,
+                                  "text_ends": self._texts.ends, "words": words.buffer, "word_ends": words.ends,
+                                  "kinds": self._kinds, **{name: getattr(self, "_" + name) for name in _ARRAYS}}
+        for name, postings in zip(_POSTINGS, (*self._postings, self._first_words), strict=True):
+            parts[name + "_offsets"], parts[name] = posting_parts(postings, self._sorted_words)
+        parts.update({"label_" + language: numbers for language, numbers in self._label_texts.items()})
+        return meta, parts
+
+    @classmethod
+    def from_parts(cls, meta: dict[str, Any], parts: dict[str, Part]) -> "SearchIndex":
+        """The index of `meta` and `parts` as `parts()` gives them (or views of a file of them)."""
+        index = cls(meta["kind_labels"])
+        index._iris, index._texts = Strings.over(parts["iris"], parts["iri_ends"]), Strings.over(parts["texts"],
+                                                                                                 parts["text_ends"])
+        index._sorted_words = Strings.over(parts["words"], parts["word_ends"])
+        index._kinds, index._kind_list = parts["kinds"], meta["kinds"]
+        index._languages = meta["languages"]
+        for name in _ARRAYS:
+            setattr(index, "_" + name, parts[name])
+        *postings, index._first_words = (Postings(index._sorted_words, parts[name + "_offsets"], parts[name])
+                                         for name in _POSTINGS)
+        index._postings = tuple(postings)
+        index._label_texts = {language: parts["label_" + language] for language in meta["label_languages"]}
+        return index
 
     def __len__(self) -> int:
         return len(self._iris)
@@ -216,7 +237,9 @@ class SearchIndex:
         return found
 
     def _is_word(self, word: str) -> bool:
-        return any(word in postings for postings in self._postings)
+        # The sorted words are those of every kind of text.
+        position = bisect_left(self._sorted_words, word)
+        return position < len(self._sorted_words) and self._sorted_words[position] == word
 
     def search(self, query: str, language: str, limit: int) -> Results:
         """The resources whose texts match `query`, best first, with their labels and kinds in
@@ -314,7 +337,7 @@ class SearchIndex:
                                 self._text_language[number] == code, -number)
                                for number in range(self._first_text[resource], self._first_text[resource + 1]))
         number = -number
-        kind = self._kinds[resource]
+        kind = self._kind_list[self._kinds[resource]]
         names = self.kind_labels.get(kind, {})
         kind_label = names.get(language) or next(iter(names.values()), "") or _last_segment(kind)
         text = self._texts[number]

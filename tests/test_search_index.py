@@ -1,7 +1,11 @@
 """The search index on its own: folding, words, Czech case endings, matching and ranking."""
 
+from collections.abc import Callable
+
 import pytest
 
+from lodpub import search_index_file
+from lodpub.kept_search_index import mapped
 from lodpub.search_index import (
     ALL_WORDS,
     ALTERNATIVE,
@@ -22,12 +26,26 @@ PLACE = "http://example.org/Place"
 EVENT = "http://example.org/Event"
 
 
-def index_of(*resources) -> SearchIndex:
+def made_index(*resources) -> SearchIndex:
     """An index of (iri, kind, texts) with kinds named in cs and en."""
     index = SearchIndex({PERSON: {"cs": "osoba", "en": "person"}, PLACE: {"cs": "místo", "en": "place"}})
     for iri, kind, texts in resources:
         index.add(iri, kind, texts)
-    return index.finish()
+    return index.finish(["cs"])
+
+
+@pytest.fixture(params=["made", "mapped"])
+def index_of(request, tmp_path) -> Callable[..., SearchIndex]:
+    """made_index, as made or as the workers read it: written to its file and mapped from it."""
+    if request.param == "made":
+        return made_index
+
+    def mapped_index(*resources) -> SearchIndex:
+        path = tmp_path / f"{len(list(tmp_path.iterdir()))}.index"
+        with open(path, "wb") as file:
+            search_index_file.write(file, *made_index(*resources).parts())
+        return mapped(path)
+    return mapped_index
 
 
 def label(text: str, language: str = "", rank: int = 0) -> tuple:
@@ -74,11 +92,11 @@ def test_a_czech_case_ending_leaves_a_stem_of_at_least_four_letters():
     ("Harputem", "ex:harput"), ("sahabettin harput", "ex:harput"), ("harput sahabettin", "ex:harput"),
     ("Şahab", "ex:harput"), ("lidie vajner", "ex:vajnerova"),
 ])
-def test_a_name_is_found_in_any_case_with_or_without_diacritics_and_as_typed(query, iri):
+def test_a_name_is_found_in_any_case_with_or_without_diacritics_and_as_typed(query, iri, index_of):
     assert found(index_of(HARPUT, VAJNEROVA, JESTED), query)[:1] == [iri]
 
 
-def test_only_the_last_word_of_a_query_matches_as_a_prefix():
+def test_only_the_last_word_of_a_query_matches_as_a_prefix(index_of):
     index = index_of(HARPUT, VAJNEROVA)
     assert found(index, "harp") == ["ex:harput"]
     assert found(index, "harp sahabettin") == []
@@ -86,7 +104,7 @@ def test_only_the_last_word_of_a_query_matches_as_a_prefix():
     assert found(index, "bur") == found(index, "novakem") == []
 
 
-def test_ranking_label_equal_then_starts_then_all_words_then_alternative_then_description():
+def test_ranking_label_equal_then_starts_then_all_words_then_alternative_then_description(index_of):
     index = index_of(
         ("ex:description", EVENT, [label("Something else"), (-1, DESCRIPTION, "en", "Once Bursa met Liberec.")]),
         ("ex:alternative", PLACE, [label("Province"), (-1, ALTERNATIVE, "", "Bursa")]),
@@ -101,13 +119,13 @@ def test_ranking_label_equal_then_starts_then_all_words_then_alternative_then_de
     assert results.hits[3].matched == "Bursa" and results.hits[3].label == "Province"
 
 
-def test_ties_go_to_the_shorter_label_then_by_name():
+def test_ties_go_to_the_shorter_label_then_by_name(index_of):
     index = index_of(("ex:3", PLACE, [label("Bursa ccc long")]), ("ex:2", PLACE, [label("Bursa b")]),
                      ("ex:1", PLACE, [label("Bursa a")]))
     assert found(index, "bursa") == ["ex:1", "ex:2", "ex:3"]
 
 
-def test_a_hit_is_named_and_its_kind_labelled_in_the_readers_language():
+def test_a_hit_is_named_and_its_kind_labelled_in_the_readers_language(index_of):
     index = index_of(("ex:r", PLACE, [label("Bursa", "cs"), label("Bursa Province", "en"),
                                       label("Bursa (ignored: a lesser label predicate)", "en", rank=1)]))
     czech, english = index.search("bursa", "cs", 5).hits[0], index.search("bursa", "en", 5).hits[0]
@@ -117,7 +135,7 @@ def test_a_hit_is_named_and_its_kind_labelled_in_the_readers_language():
     assert unnamed_kind.hits[0].kind_label == "Thing"
 
 
-def test_a_description_is_shown_around_what_matched():
+def test_a_description_is_shown_around_what_matched(index_of):
     hit = index_of(VISIT).search("vajnerova", "en", 5).hits[0]
     assert hit.field == "description" and "Lidií Vajnerovou" in hit.matched
     assert len(hit.matched) <= 170 and hit.matched.endswith("…")
@@ -125,13 +143,13 @@ def test_a_description_is_shown_around_what_matched():
     assert "".join(part for part, _ in hit.matched_parts) == hit.matched
 
 
-def test_at_most_the_limit_is_listed_and_the_total_is_said():
+def test_at_most_the_limit_is_listed_and_the_total_is_said(index_of):
     index = index_of(*[(f"ex:{number:02}", PLACE, [label(f"Place {number}")]) for number in range(30)])
     results = index.search("place", "en", 7)
     assert results.total == 30 and len(results.hits) == 7
 
 
-def test_hits_are_grouped_by_kind_the_best_hits_group_first():
+def test_hits_are_grouped_by_kind_the_best_hits_group_first(index_of):
     results = index_of(HARPUT, VAJNEROVA, JESTED, VISIT).search("jested", "en", 50)
     assert [(kind, [hit.iri for hit in hits]) for kind, _, hits in results.grouped()] == \
         [(PLACE, ["ex:jested"]), (EVENT, ["ex:visit"])]
@@ -139,7 +157,7 @@ def test_hits_are_grouped_by_kind_the_best_hits_group_first():
     assert [kind for kind, _, _ in people] == [EVENT]
 
 
-def test_kinds_of_one_name_are_one_group():
+def test_kinds_of_one_name_are_one_group(index_of):
     index = index_of(("ex:a", EVENT, [label("Bursa visit")]), ("ex:b", "http://example.org/other/Event",
                                                                 [label("Bursa meeting")]))
     assert [(name, [hit.iri for hit in hits]) for _, name, hits in index.search("bursa", "en", 9).grouped()] == \
@@ -150,7 +168,26 @@ def test_kinds_of_one_name_are_one_group():
     "", "   ", "\x00", "<script>alert(1)</script>", "?s ?p ?o } UNION { ?s ?p ?o", ".*", "(a|b)+$", "\\", "'\"",
     "x" * 10_000, "\ud800", "Ještěd" * 500, "b " * 5000,
 ])
-def test_any_query_is_only_words_to_the_index(query):
+def test_any_query_is_only_words_to_the_index(query, index_of):
     """Syntax of SPARQL, regular expressions or HTML means nothing to the index: none of these words is in it."""
     results = index_of(HARPUT, VAJNEROVA, JESTED, VISIT).search(query, "en", 50)
     assert (results.query, results.total, results.hits) == (query, 0, [])
+
+
+def test_an_index_of_nothing_is_written_and_mapped_too(index_of):
+    assert index_of().search("bursa", "en", 5).total == 0
+
+
+def test_a_file_not_whole_or_of_another_format_is_refused(tmp_path):
+    """The file is the workers' cache: one cut short (a disk that filled up) or of other code is never read."""
+    whole = tmp_path / "whole.index"
+    with open(whole, "wb") as file:
+        search_index_file.write(file, *made_index(HARPUT, VAJNEROVA, JESTED, VISIT).parts())
+    written = whole.read_bytes()
+    assert mapped(whole).search("jested", "en", 5).hits[0].iri == "ex:jested"
+    damaged = tmp_path / "damaged.index"
+    for content in (b"", written[:10], written[:100], written[:-8], written + b"\0" * 8,
+                    b"lodpub search 9\n" + written[16:], written[:24] + b"[" + written[25:]):
+        damaged.write_bytes(content)
+        with pytest.raises(search_index_file.FileFormatError):
+            mapped(damaged)

@@ -26,7 +26,9 @@ from served import running_server
 
 from lodpub import create_app
 from lodpub.kept_search_index import FOLDER as INDEX_FOLDER
+from lodpub.kept_search_index import SUFFIX as INDEX_SUFFIX
 from lodpub.search_index import fold
+from lodpub.store.engine_store import stop_engine_of
 from lodpub.web import publisher
 from lodpub.web.i18n import WORDS
 from lodpub.web.search import MAX_QUERY_CHARS, warm_up, warm_up_in_background
@@ -247,12 +249,34 @@ def test_a_worker_reads_the_index_another_made_and_makes_it_again_if_damaged(pro
         return len(asked), first
 
     assert worker_asks("jested") == (2, project_settings.base_iri + "id/place/jested")
-    kept = list((output / INDEX_FOLDER).glob("*.pickle"))
-    assert len(kept) == 1 and kept[0].suffix == ".pickle"
+    kept = list((output / INDEX_FOLDER).glob("*" + INDEX_SUFFIX))
+    assert len(kept) == 1 and kept[0].suffix == INDEX_SUFFIX
     assert worker_asks("Harputem") == (0, project_settings.base_iri + "id/person/sahabettin-harput")
     kept[0].write_bytes(kept[0].read_bytes()[:1000])
     assert worker_asks("jested")[0] == 2
     assert sorted(path.name for path in (output / INDEX_FOLDER).iterdir()) == [".lock", kept[0].name]
+
+
+@pytest.mark.parametrize("engine", ["shared", "shared-one-copy"])
+def test_on_the_shared_engine_the_index_is_made_in_the_engine_and_answers_the_same(project_release, project_settings,
+                                                                                   tmp_path, monkeypatch, engine):
+    """Its rows are not sent to the worker: the engine makes the file that the workers map."""
+    output = tmp_path / "dist"
+    shutil.copytree(project_release.path.parent.parent, output, symlinks=True, ignore=shutil.ignore_patterns(INDEX_FOLDER))
+    settings = dataclasses.replace(project_settings, output_dir=output, public_base=project_settings.base_iri)
+    on_engine = create_app(dataclasses.replace(settings, engine=engine))
+    asked = []
+    monkeypatch.setattr(publisher_of(on_engine).store, "select_values", lambda text: asked.append(text))
+    try:
+        queries = ("jested", "Harputem", "bursa", "a", "synthetic")
+        hits = [on_engine.test_client().get("/search.json", query_string={"q": query}).json for query in queries]
+        assert asked == [] and len(list((output / INDEX_FOLDER).glob("*" + INDEX_SUFFIX))) == 1
+        shutil.rmtree(output / INDEX_FOLDER)
+        per_worker = create_app(dataclasses.replace(settings, engine="per-worker")).test_client()
+        assert hits == [per_worker.get("/search.json", query_string={"q": query}).json for query in queries]
+        assert hits[0]["hits"][0]["iri"] == project_settings.base_iri + "id/place/jested"
+    finally:
+        stop_engine_of(publisher_of(on_engine).store.release)
 
 
 def test_where_the_index_cannot_be_kept_each_worker_makes_its_own(project_release, project_settings, tmp_path, caplog):
@@ -271,7 +295,7 @@ def test_warming_up_makes_the_index_before_the_first_search(project_release, pro
     shutil.copytree(project_release.path.parent.parent, output, symlinks=True, ignore=shutil.ignore_patterns(INDEX_FOLDER))
     app = create_app(dataclasses.replace(project_settings, output_dir=output, public_base=project_settings.base_iri))
     warm_up(app)
-    assert len(app.extensions["lodpub.search"]) == 1 and len(list((output / INDEX_FOLDER).glob("*.pickle"))) == 1
+    assert len(app.extensions["lodpub.search"]) == 1 and len(list((output / INDEX_FOLDER).glob("*" + INDEX_SUFFIX))) == 1
 
 
 def test_the_index_made_in_the_background_keeps_no_one_waiting_but_a_search(project_release, project_settings,
@@ -289,14 +313,14 @@ def test_the_index_made_in_the_background_keeps_no_one_waiting_but_a_search(proj
     hits = app.test_client().get("/search.json?q=jested").json["hits"]  # waits for the thread's index
     thread.join()
     assert hits[0]["iri"].endswith("id/place/jested")
-    assert len(app.extensions["lodpub.search"]) == 1 and len(list((output / INDEX_FOLDER).glob("*.pickle"))) == 1
+    assert len(app.extensions["lodpub.search"]) == 1 and len(list((output / INDEX_FOLDER).glob("*" + INDEX_SUFFIX))) == 1
 
 
 @pytest.mark.served
 def test_a_served_release_has_its_index_made_as_the_workers_start(project_release, tmp_path):
     with running_server(project_release.path.parent.parent, tmp_path) as base:
         assert requests.get(base + "search.json?q=jested", timeout=30).json()["hits"][0]["iri"] == base + "id/place/jested"
-        assert len(list((base.output / INDEX_FOLDER).glob("*.pickle"))) == 1
+        assert len(list((base.output / INDEX_FOLDER).glob("*" + INDEX_SUFFIX))) == 1
     assert "search index not made in advance" not in base.log.read_text()
 
 

@@ -97,6 +97,14 @@ def _listening(path: Path) -> bool:
         probe.close()
 
 
+def stop_engine_of(release: Path) -> None:
+    """Stop the engine serving `release`, if this process started it."""
+    with _keepers_lock:
+        keeper = _keepers.pop(engine_folder(release), None)
+    if keeper is not None:
+        keeper.stop()
+
+
 def stop_engines_but(kept: Iterable[Path]) -> None:
     """Stop the engines this process started, but those serving the releases `kept`."""
     folders = {engine_folder(release) for release in kept}
@@ -120,6 +128,11 @@ class EngineStore:
 
     def _ask(self, name: str, *arguments: Any) -> Any:
         return self.engine.run((method_of, name, *arguments), OWN_QUESTION_SECONDS)
+
+    def in_engine(self, function: Callable[..., Any], *arguments: Any, timeout: float) -> Any:
+        """`function(the engine's store, *arguments)`, evaluated in the engine (a function of a module,
+        sent by its name), for work on the whole release that is better done where the store is."""
+        return self.engine.run((function, *arguments), timeout)
 
     def exists(self, iri: URIRef) -> bool:
         """See store.Store."""

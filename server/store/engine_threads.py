@@ -15,7 +15,14 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from .processes import QueryCrashed, QueryTimeout, pickled_outcome, receive_message, send_message
+from .processes import (
+    QueryCrashed,
+    QueryTimeout,
+    give_back_freed_memory,
+    pickled_outcome,
+    receive_message,
+    send_message,
+)
 
 # As a runner's (web/limits.py): what fits under the query size limit cannot overflow it.
 STACK_BYTES = 64 * 1024 * 1024
@@ -27,6 +34,8 @@ _M_ARENA_MAX = -8
 # should the watchdog not (a thread holding the GIL).
 WATCH_SECONDS = 0.05
 TIMER_GRACE_SECONDS = 2.0
+# Memory the queries freed is given back to the kernel at most this often, when no query runs (see Watch.run).
+TRIM_SECONDS = 1.0
 
 
 def fewer_arenas() -> None:
@@ -111,11 +120,14 @@ class Watch:
     def __init__(self) -> None:
         self.lock = threading.Lock()
         self.deadlines: dict[Connection, float] = {}
+        self.ran_since_trim = False
+        self.trimmed = 0.0
 
     @contextmanager
     def running(self, deadline: float, connection: Connection) -> Iterator[None]:
         with self.lock:
             self.deadlines[connection] = deadline
+            self.ran_since_trim = True
         try:
             yield
         finally:
@@ -123,17 +135,23 @@ class Watch:
                 del self.deadlines[connection]
 
     def run(self) -> None:
-        """Look at the deadlines; end the engine past one, its query's asker told first."""
+        """Look at the deadlines; end the engine past one, its query's asker told first. When no query
+        runs, give back the memory the queries since the last look freed (at most every TRIM_SECONDS)."""
         while True:
             time.sleep(WATCH_SECONDS)
             with self.lock:
                 now = time.monotonic()
                 late = [connection for connection, deadline in self.deadlines.items() if deadline <= now]
                 earliest = min(self.deadlines.values(), default=None)
+                trim = earliest is None and self.ran_since_trim and now - self.trimmed >= TRIM_SECONDS
+                if trim:
+                    self.ran_since_trim, self.trimmed = False, now
             # The kernel's timer ends the engine should this thread not get to look again.
             signal.setitimer(signal.ITIMER_REAL, 0 if earliest is None else max(earliest - now, 0) + TIMER_GRACE_SECONDS)
             if late:
                 self._end(late)
+            if trim:
+                give_back_freed_memory()
 
     @staticmethod
     def _end(late: list[Connection]) -> None:

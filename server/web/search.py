@@ -14,13 +14,14 @@ import json
 import threading
 import unicodedata
 import xml.etree.ElementTree as ElementTree
-from collections.abc import Collection
+from collections.abc import Callable, Collection
+from pathlib import Path
 
 from flask import Blueprint, Flask, Response, current_app, render_template, request, url_for
 from rdflib import URIRef
 from rdflib.namespace import DCAT, DCTERMS, RDFS, SKOS
 
-from ..kept_search_index import index_file, read_or_make
+from ..kept_search_index import index_file, keep, read_or_make
 from ..namespaces import LABEL_PREDICATES
 from ..search_index import ALTERNATIVE, DESCRIPTION, LABEL, Results, SearchIndex
 from ..store import Store
@@ -32,6 +33,8 @@ blueprint = Blueprint("search", __name__)
 
 # The longest query answered, in characters: names and phrases are far shorter.
 MAX_QUERY_CHARS = 200
+# How long the engine may take to make the index of a release (minutes at 100 000 agreements).
+INDEX_SECONDS = 3600.0
 JSON_TYPE = "application/json"
 OPENSEARCH_TYPE = "application/opensearchdescription+xml"
 OPENSEARCH_NS = "http://a9.com/-/spec/opensearch/1.1/"
@@ -101,6 +104,21 @@ def _kinds(rows: list[tuple[str, ...]], resources: Collection[str], base: str) -
     return {resource: kind for resource, (_, kind) in chosen.items()}
 
 
+def _maker_in_engine(source: Store) -> Callable[[Path], bool] | None:
+    """For a store held by the shared engine, what makes the index there and keeps its parts in a file:
+    its rows are not sent to the worker (at 100k agreements, gigabytes held twice). The engine sends the
+    parts, as it may write no file larger than an answer."""
+    in_engine = getattr(source, "in_engine", None)
+    if in_engine is None:
+        return None
+    return lambda path: keep(in_engine(index_parts, timeout=INDEX_SECONDS), path)
+
+
+def index_parts(source: Store) -> tuple[dict, dict]:
+    """The parts of the index of the release `source` serves (run in the engine: see SearchIndex.parts)."""
+    return build_index(source).parts()
+
+
 def current_index() -> SearchIndex:
     """The index of the release the store serves now: kept in memory per store version; read from
     the output folder if a worker has made it already, else made (and written there for the others)."""
@@ -110,7 +128,8 @@ def current_index() -> SearchIndex:
     if key not in kept:
         with _building:
             if key not in kept:
-                index = read_or_make(index_file(publisher().settings.output_dir, *key), lambda: build_index(source))
+                index = read_or_make(index_file(publisher().settings.output_dir, *key), lambda: build_index(source),
+                                     _maker_in_engine(source))
                 kept.clear()
                 kept[key] = index
     return kept[key]

@@ -182,14 +182,12 @@ def drop_preloaded() -> None:
     if _preloaded is None:
         return
     _preloaded = None
-    import ctypes
     import gc
 
+    from .processes import give_back_freed_memory
+
     gc.collect()
-    try:  # the store's memory, freed, is kept by malloc unless trimmed
-        ctypes.CDLL("libc.so.6").malloc_trim(0)
-    except (OSError, AttributeError):  # not glibc: the memory is reused by the master as it is
-        pass
+    give_back_freed_memory()  # the store's memory, freed, is kept by malloc unless trimmed
 
 
 def _take_preloaded(folder: "Path", manifest: dict) -> Store | None:

@@ -156,8 +156,12 @@ def default_signals() -> None:
 def give_back_freed_memory() -> None:
     """Give the kernel the pages malloc holds free: glibc keeps in its arenas what was freed (in the
     engine, what a query's evaluation and its answer took: a tenth of the store after a query mix at
-    30k agreements). ctypes lets go of the GIL for the call."""
-    ctypes.CDLL(None).malloc_trim(0)
+    30k agreements). ctypes lets go of the GIL for the call. Without glibc (no malloc_trim) the memory
+    stays with the process, to be reused by it."""
+    try:
+        ctypes.CDLL(None).malloc_trim(0)
+    except AttributeError:
+        pass
 
 
 def address_space() -> int:

@@ -21,7 +21,18 @@ import time
 from pathlib import Path
 
 import fixed_cost
-from run import UNBOUNDED, Server, feasible, load_into_oxigraph, measure_latency, measure_throughput, query_mix, sample_iri, start
+from run import (
+    UNBOUNDED,
+    Server,
+    feasible,
+    load_into_oxigraph,
+    measure_latency,
+    measure_throughput,
+    query_mix,
+    sample_iri,
+    setting_option,
+    start,
+)
 
 ENGINES = ("per-worker", "shared", "shared-one-copy")
 
@@ -33,6 +44,8 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=30, help="rounds of the cheap queries")
     parser.add_argument("--seconds", type=float, default=5)
     parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parent / "results")
+    parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE", type=setting_option,
+                        help="a server setting of lodpub other than the bench's, e.g. documents_ahead=off")
     parser.add_argument("--no-cheap", action="store_true",
                         help="leave out the cheap queries (at 100k Oxigraph server stopped answering after them)")
     options = parser.parse_args()
@@ -56,8 +69,8 @@ def main() -> int:
 def measure(engine: str, options: argparse.Namespace, peer: Server, mix: dict | None) -> tuple[dict, dict]:
     """Every measurement of lodpub on `engine` against `peer`; and the mix kept (chosen now if `mix` is None)."""
     # In memory whatever its size (beyond LODPUB_MEMORY_STORE_MAX_TRIPLES the store would be on disk).
-    settings = UNBOUNDED | {"LODPUB_ENGINE": engine, "LODPUB_PUBLIC_BASE": fixed_cost.BASE,
-                            "LODPUB_MEMORY_STORE_MAX_TRIPLES": str(10**9)}
+    settings = UNBOUNDED | {f"LODPUB_{name.upper()}": value for name, value in options.set} | {
+        "LODPUB_ENGINE": engine, "LODPUB_PUBLIC_BASE": fixed_cost.BASE, "LODPUB_MEMORY_STORE_MAX_TRIPLES": str(10**9)}
     ours, started = start(["release", str(options.work / "dist")], options.work, settings)
     result: dict = {"load_average_before": os.getloadavg(), "cold_start_s": started}
     try:

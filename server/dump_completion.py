@@ -17,7 +17,6 @@ release. A worker lists and serves a dump only once the manifest lists it (web/s
 import atexit
 import logging
 import os
-import signal
 import subprocess
 import sys
 from collections.abc import Iterable
@@ -37,6 +36,7 @@ from .store.manifest import (
     pending_files,
 )
 from .store.ondisk import exclusively
+from .store.processes import stop_session
 from .store.releases import PUBLIC_COPIES, fsync_directory, releases_dir
 
 _log = logging.getLogger(__name__)
@@ -163,14 +163,8 @@ def start_completion(folders: Iterable[Path], jobs: int) -> subprocess.Popen | N
     if not pending:
         return None
     process = subprocess.Popen([sys.executable, "-m", __name__, str(jobs), *pending], start_new_session=True)
-    atexit.register(_stop, process.pid)
+    atexit.register(stop_session, process.pid)
     return process
-
-
-def _stop(group: int) -> None:
-    """Stop the process group `group` (a completion and its pool), if it still runs."""
-    with suppress(ProcessLookupError, PermissionError):
-        os.killpg(group, signal.SIGTERM)
 
 
 def complete_logged(folders: list[Path], jobs: int) -> None:

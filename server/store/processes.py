@@ -15,6 +15,7 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import suppress
 from pathlib import Path
 from typing import IO, Any, TypeVar
 
@@ -151,6 +152,13 @@ def default_signals() -> None:
         signal.signal(number, signal.SIG_DFL)
     # A thread that forked may block signals (a test runner's timer does): the child would not end by one.
     signal.pthread_sigmask(signal.SIG_SETMASK, set())
+
+
+def stop_session(leader: int) -> None:
+    """Stop, with SIGTERM, every process of the session `leader` started (a background process of the
+    master, started with start_new_session, and the pool it forked), if any still runs."""
+    with suppress(ProcessLookupError, PermissionError):
+        os.killpg(leader, signal.SIGTERM)
 
 
 def give_back_freed_memory() -> None:

@@ -37,6 +37,7 @@ from typing import NamedTuple
 
 from ..config import Settings
 from ..formats import TURTLE
+from ..store.processes import die_with, stop_session
 
 FOLDER = "documents"
 # Part of the folder's name: documents written by other code (another layout) are not read.
@@ -142,14 +143,12 @@ def start_writing(settings: Settings) -> subprocess.Popen | None:
 def stop_writing(process: subprocess.Popen | None) -> None:
     """Stop a writer (and its session) that still runs: its half-written folder is removed at its next start."""
     if process is not None and process.poll() is None:
-        with suppress(ProcessLookupError, PermissionError):
-            os.killpg(process.pid, signal.SIGTERM)
+        stop_session(process.pid)
 
 
 def _write_served(settings: Settings) -> None:
     """The writer process: the documents of the release the server serves, written and logged."""
     from ..store import StoreUnavailable, open_store
-    from ..store.processes import die_with
 
     die_with(os.getppid())  # a master killed outright leaves no writer behind (its folder goes at the next start)
     logging.basicConfig(format="%(message)s", level=logging.INFO)

@@ -38,12 +38,17 @@ def compress(response: Response, request: Request) -> Response:
         if response.is_sequence:
             # A document written ahead comes gzipped already, as these same settings gzip it.
             gzipped_ahead = getattr(response, "gzipped", None)
-            response.set_data(gzipped_ahead or gzip.compress(response.get_data(), compresslevel=6, mtime=0))
+            response.set_data(gzipped_ahead or gzipped_body(response.get_data()))
         else:
             response.response = gzipped(response.response)
             response.headers.pop("Content-Length", None)
         response.headers["Content-Encoding"] = "gzip"
     return response
+
+
+def gzipped_body(body: bytes) -> bytes:
+    """`body` gzipped as every answer is: the same bytes for the same body (no time in the header)."""
+    return gzip.compress(body, compresslevel=6, mtime=0)
 
 
 def gzipped(chunks: Iterable[bytes]) -> Iterator[bytes]:

@@ -4,7 +4,7 @@ has started answering, so that a document asked for the first time costs no stor
 A process the master starts (`start_writing`, niced, stopped with the master) opens the served release as a
 worker does, asks the store for every subject's document (`Store.document_triples`, the very code a worker
 runs) and writes it as the worker would (`serialise_triples`), gzipped as the worker's compression would
-(`gzip.compress(..., compresslevel=6, mtime=0)`), into `<output>/documents/<name>/`: `documents.gz` (the
+(`compression.gzipped_body`), into `<output>/documents/<name>/`: `documents.gz` (the
 documents one after the other), `index` (one record per document, sorted by a digest of its IRI: where it is,
 its sizes and a digest of its bytes) and `manifest.json` (the release, the base, the count, and the
 SHA-256 of the index). The folder is written under a hidden name and renamed into place when whole.
@@ -88,6 +88,7 @@ def write_documents(store, output_dir: Path) -> Path:
     `output_dir`, unless it is there already; the folder. A document the store cannot give is left out
     (asked of the store when it is visited, as before)."""
     from ..store import QueryError
+    from .compression import gzipped_body
     from .negotiation import serialise_triples
 
     folder = folder_for(output_dir, store.base_iri, store.version)
@@ -105,7 +106,7 @@ def write_documents(store, output_dir: Path) -> Path:
                 except QueryError as error:
                     log.warning("lodpub: the document about %s is not written ahead: %s", iri, error)
                     continue
-                gzipped = gzip.compress(turtle, compresslevel=6, mtime=0)  # as web/compression.py gzips it
+                gzipped = gzipped_body(turtle)  # as the answer rendered now is gzipped
                 records.append(RECORD.pack(_iri_key(iri), data.tell(), len(gzipped), len(turtle), _bytes_digest(gzipped)))
                 data.write(gzipped)
         index = b"".join(sorted(records))

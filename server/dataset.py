@@ -173,7 +173,7 @@ def load_dataset(settings: Settings, locate: bool = True) -> LoadedDataset:
     # than a set's order (0.2 against 0.6 s of CPU at 6 000 agreements).
     lines: dict[bytes, None] = {}
     loaded = LoadedDataset(lines.keys(), SourceIndex(), settings.base_iri)
-    sources = _source_files(settings)
+    sources = source_files(settings)
     for source, (quad_lines, subjects, prefixes) in zip(
             sources, map_in_forked_pool(_read_file, sources, settings.build_jobs, (settings.base_iri, locate)), strict=True):
         lines.update(dict.fromkeys(quad_lines))
@@ -234,7 +234,7 @@ def bind_prefix_table(graph: Graph, base_iri: str) -> Graph:
     return graph
 
 
-def _source_files(settings: Settings) -> list[SourceFile]:
+def source_files(settings: Settings) -> list[SourceFile]:
     """The RDF files to load, each with its named graph, in the order of GRAPH_ORDER."""
     roots = [("ontology", settings.ontology_dir, False)]
     if (settings.ontology_dir / "vocabularies").is_dir():

@@ -109,7 +109,7 @@ class _Writer:
         datatype = term.datatype.value
         if datatype == _XSD_STRING:
             return _quoted(term.value)
-        lexical = self.iri(term.value) if datatype == _XSD_ANY_URI else _lexical_form(term.value, datatype)
+        lexical = self.iri(term.value) if datatype == _XSD_ANY_URI else lexical_form(term.value, datatype)
         return f"{_quoted(lexical)}^^<{self.iri(datatype)}>"
 
     def rdflib(self, term: ox.NamedNode | ox.BlankNode | ox.Literal) -> Node:
@@ -125,7 +125,7 @@ class _Writer:
             return Literal(term.value)
         if datatype == _XSD_ANY_URI:
             return Literal(self.iri(term.value), datatype=XSD.anyURI)
-        return Literal(_lexical_form(term.value, datatype), datatype=URIRef(self.iri(datatype)), normalize=False)
+        return Literal(lexical_form(term.value, datatype), datatype=URIRef(self.iri(datatype)), normalize=False)
 
 
 @lru_cache(maxsize=1 << 18)
@@ -141,6 +141,6 @@ def _quoted(text: str) -> str:
 
 
 @lru_cache(maxsize=65536)
-def _lexical_form(lexical: str, datatype: str) -> str:
+def lexical_form(lexical: str, datatype: str) -> str:
     """The lexical form in which rdflib reads a literal of `datatype` written as `lexical`."""
     return str(Literal(lexical, datatype=URIRef(datatype)))

@@ -291,7 +291,7 @@ def _closure_query(root_pattern: str, nearest: int = 0) -> str:
 
 
 # Literals every engine keeps as written: strings, and texts with a language.
-_KEPT_AS_WRITTEN = {"http://www.w3.org/2001/XMLSchema#string", "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"}
+KEPT_AS_WRITTEN = {"http://www.w3.org/2001/XMLSchema#string", "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"}
 
 
 def literals_oxigraph_changes(files: list[tuple[Path, ox.RdfFormat]]) -> dict:
@@ -311,7 +311,7 @@ def literals_oxigraph_changes(files: list[tuple[Path, ox.RdfFormat]]) -> dict:
     for path, rdf_format in files:
         for quad in _with_typed_literals(path, rdf_format):
             literal = quad.object
-            if not isinstance(literal, ox.Literal) or literal.datatype.value in _KEPT_AS_WRITTEN:
+            if not isinstance(literal, ox.Literal) or literal.datatype.value in KEPT_AS_WRITTEN:
                 continue
             stored = stored_form(literal)
             if stored != literal:

@@ -1,0 +1,181 @@
+"""The provisional store: the quads a release of the sources will hold, loaded by Oxigraph straight from
+the source files, before the release exists (issue 21, target 1).
+
+A release fixes its version by its canonical N-Quads (sorted, written as rdflib writes them, blank nodes
+labelled stably: build.py), which costs several times Oxigraph's own load of the files. A server of a
+dataset it does not validate (`serve --data` without --shapes) can answer from this store first and
+switch to the release once it is written and proven to hold the same quads (provisional_serving.py).
+
+What the release will hold, and how it is made here without writing a line:
+
+- each file in its named graph (dataset.GRAPH_ORDER), a triple two graphs state kept in the first only
+  (dataset.one_graph_per_triple), by SPARQL updates over the later graphs;
+- IRIs moved from the canonical base to the public base as text (`<` and the base), before Oxigraph parses
+  the file; an xsd:anyURI literal's text is moved too in the release, so a file that may hold one under
+  the base is left to the build (a literal holding `<` and the base would be moved: the proof sees it);
+- typed literals in the lexical form rdflib reads them in, which the release holds and the store gives
+  back (the literals Oxigraph changes, sparql_store.literals_oxigraph_changes), read from the terms of
+  the files whose text may hold a literal Oxigraph changes (`written_form_matters`: a time zone, a
+  fraction, a derived integer type...), a few at most: parsing every file's terms in Python would
+  cost half of Oxigraph's load;
+- blank nodes labelled by Oxigraph, not stably: the same quads up to their labels.
+
+Any file the build reads otherwise (not Turtle or N-Triples, not UTF-8, what only rdflib keeps, a file
+Oxigraph refuses) makes `provisional_load` give None: the build then reads and refuses as it always did.
+"""
+
+import hashlib
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import pyoxigraph as ox
+
+from .config import Settings
+from .dataset import GRAPH_ORDER, graph_iri, source_files
+from .namespaces import CANONICAL_BASE
+from .oxigraph_read import kept_by_rdflib_only, lexical_form
+from .rdf_files import SourceFile
+from .store.sparql_store import KEPT_AS_WRITTEN, StoredForm
+
+_FORMATS = {".ttl": ox.RdfFormat.TURTLE, ".nt": ox.RdfFormat.N_TRIPLES}
+_CANONICAL = CANONICAL_BASE.encode()
+# What may make a file's typed literal one Oxigraph stores in another form than the release holds it,
+# looked for around each `"^^` and each `.` before a digit (found by their text, which `re` looks for
+# far faster than a class of characters): a time zone or a fraction at the end of a quoted literal, or
+# "1"/"0" (a boolean); a derived integer, decimal, float or duration datatype; a bare decimal or double.
+_TYPED = re.compile(rb'"\^\^')
+_TYPED_TAIL = re.compile(rb'(?:[:-]\d\d(?:\.\d+)?(?:Z|[+-]\d\d:\d\d)|\.\d+|"[01])\Z')
+_CHANGED_TYPE = re.compile(rb"\S*?(?:Integer|int|long|short|byte|unsigned[A-Za-z]+|decimal|double|float|[dD]uration)\b")
+_FRACTION = re.compile(rb"\.\d+(?:[eE][+-]?\d+)?(?=[\s;,)\]]|\.(?:\s|\Z)|\Z)")
+_BARE_NUMBER = re.compile(rb"(?:\A|[\s,(])[+-]?\d*\Z")
+# How far before `"^^` or `.` a literal's or a number's telling part begins.
+_LOOK_BACK = 40
+
+
+@dataclass
+class ProvisionalLoad:
+    """The store of the sources' quads under `base_iri`, the literals it changes (keyed as
+    sparql_store.literals_oxigraph_changes keys them), and the number of its quads."""
+
+    store: ox.Store
+    written_literals: dict
+    base_iri: str
+    quads: int
+
+
+def provisional_load(settings: Settings, base_iri: str) -> ProvisionalLoad | None:
+    """The sources of `settings` loaded under `base_iri` as their release will hold them, or None when a
+    file is for the build to read (see the module's docstring)."""
+    store, read_by_terms = ox.Store(), []
+    for source in source_files(settings):
+        data = _loadable(source)
+        if data is None:
+            return None
+        try:
+            store.bulk_load(data.replace(b"<" + _CANONICAL, b"<" + base_iri.encode()), _FORMATS[source.path.suffix],
+                            base_iri=source.path.absolute().as_uri(), to_graph=ox.NamedNode(graph_iri(base_iri, source.graph)))
+        except (SyntaxError, ValueError):  # the build says what is wrong
+            return None
+        if written_form_matters(data):
+            read_by_terms.append((source, data))
+    _keep_first_graph_only(store, base_iri)
+    return ProvisionalLoad(store, _written_by_terms(read_by_terms, base_iri), base_iri, len(store))
+
+
+def _loadable(source: SourceFile) -> bytes | None:
+    """The bytes of `source` when Oxigraph reads it as the build would, else None."""
+    if source.path.suffix not in _FORMATS:
+        return None
+    data = source.path.read_bytes()
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    if kept_by_rdflib_only(text) or (b"anyURI" in data and data.count(_CANONICAL) != data.count(b"<" + _CANONICAL)):
+        return None
+    return data
+
+
+def written_form_matters(data: bytes) -> bool:
+    """Whether the Turtle or N-Triples `data` may hold a typed literal whose form in the release differs
+    from the form Oxigraph stores it in (a bare double without a fraction, 1e3, is not looked for)."""
+    for hit in _TYPED.finditer(data):
+        at = hit.start()
+        if _TYPED_TAIL.search(data, max(0, at - _LOOK_BACK), at) or _CHANGED_TYPE.match(data, at + 3, at + 3 + _LOOK_BACK * 2):
+            return True
+    return any(_BARE_NUMBER.search(data, max(0, hit.start() - _LOOK_BACK), hit.start()) for hit in _FRACTION.finditer(data))
+
+
+def _keep_first_graph_only(store: ox.Store, base_iri: str) -> None:
+    """Remove from each graph the triples a graph before it (GRAPH_ORDER) holds: the small graphs are
+    walked, the large one (data) is only looked into."""
+    names = [f"<{graph_iri(base_iri, graph)}>" for graph in GRAPH_ORDER]
+    for later, name in enumerate(names[1:], start=1):
+        for earlier in names[:later]:
+            walked, probed = (earlier, name) if later == GRAPH_ORDER.index("data") else (name, earlier)
+            store.update(f"DELETE {{ GRAPH {name} {{ ?s ?p ?o }} }} WHERE {{ GRAPH {walked} {{ ?s ?p ?o }} "
+                         f"GRAPH {probed} {{ ?s ?p ?o }} }}")
+
+
+def _written_by_terms(sources: Iterable[tuple[SourceFile, bytes]], base_iri: str) -> dict:
+    """The typed literals of `sources` whose form in the release differs from their stored form, read
+    from the files' own terms."""
+    written, stored_form = {}, StoredForm()
+    for source, data in sources:
+        quads = ox.parse(data.replace(b"<" + _CANONICAL, b"<" + base_iri.encode()), _FORMATS[source.path.suffix],
+                         base_iri=source.path.absolute().as_uri())
+        for subject, predicate, literal, _ in quads:
+            if type(literal) is not ox.Literal or literal.datatype.value in KEPT_AS_WRITTEN or literal.language:
+                continue
+            released = ox.Literal(lexical_form(literal.value, literal.datatype.value), datatype=literal.datatype)
+            stored = stored_form(released)
+            if stored != released:
+                written[(_key_subject(subject), predicate, stored)] = released
+    return written
+
+
+def _key_subject(subject: ox.NamedNode | ox.BlankNode) -> ox.NamedNode | None:
+    return None if type(subject) is ox.BlankNode else subject
+
+
+@dataclass(frozen=True)
+class Proof:
+    """Whether two stores hold the same quads, their literals as served, up to blank-node labels."""
+
+    held: bool
+    quads: tuple[int, int]
+    digests: tuple[str, str]
+
+    def describe(self) -> str:
+        """One line for the log."""
+        verdict = "held the same quads as" if self.held else "did NOT hold the same quads as"
+        return (f"the provisional store ({self.quads[0]} quads, digest {self.digests[0][:16]}) {verdict} the release "
+                f"({self.quads[1]} quads, digest {self.digests[1][:16]})")
+
+
+def prove(provisional: ProvisionalLoad, release: ox.Store, release_literals: dict, graphs: Iterable[str]) -> Proof:
+    """Compare `provisional` with the store of the release (its `graphs`, the data's: the descriptions are
+    the build's own), each literal as the store gives it back (its written form), blank nodes unlabelled."""
+    names = [ox.NamedNode(graph) for graph in graphs]
+    ours = _multiset_digest(provisional.store, provisional.written_literals, names)
+    theirs = _multiset_digest(release, release_literals, names)
+    return Proof(ours == theirs, (ours[0], theirs[0]), (ours[1], theirs[1]))
+
+
+def _multiset_digest(store: ox.Store, written: dict, graphs: list[ox.NamedNode]) -> tuple[int, str]:
+    """The number of quads of `graphs` in `store` and a digest of their multiset (the sum of each
+    quad's hash: independent of order), blank nodes written as one label."""
+    total, count = 0, 0
+    for graph in graphs:
+        for subject, predicate, obj, _ in store.quads_for_pattern(None, None, None, graph):
+            if type(obj) is ox.Literal:
+                obj = written.get((_key_subject(subject), predicate, obj), obj)
+            text = f"{_term(subject)} {predicate} {_term(obj)} {graph}"
+            total += int.from_bytes(hashlib.blake2b(text.encode(), digest_size=16).digest(), "big")
+            count += 1
+    return count, f"{total % (1 << 128):032x}"
+
+
+def _term(term: ox.NamedNode | ox.BlankNode | ox.Literal) -> str:
+    return "_:b" if type(term) is ox.BlankNode else str(term)

@@ -27,7 +27,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     from flask import Flask, request
     from werkzeug.middleware.proxy_fix import ProxyFix
 
-    from .web import Publisher, changelog, harvest, health, http, pages, resources, search, shapes, sparql
+    from .web import Publisher, changelog, harvest, health, http, pages, provisional, resources, search, shapes, sparql
     from .web.i18n import LANGUAGES, current_language, words
     from .web.kept import KeptResponses
     from .web.negotiation import FORMATS, format_url
@@ -54,6 +54,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     for blueprint in (health.blueprint, pages.blueprint, resources.blueprint, harvest.blueprint, sparql.blueprint,
                       changelog.blueprint, shapes.blueprint, search.blueprint):
         app.register_blueprint(blueprint)
+    provisional.register(app)
     if settings.editing:
         from .web import editing
 

@@ -9,7 +9,9 @@ from pathlib import Path
 from .cli_data import EXIT_OK, EXIT_REFUSED, report_error, run_build
 from .config import Settings
 from .control import claim_pidfile, pidfile_problem, replace_workers, server_pid
+from .dataset import CATALOGUE_FOLDER
 from .dump_completion import finish_interrupted_all
+from .provisional_serving import start_provisionally
 from .release_manifest import current_release_is_up_to_date
 from .store.checksums import DamagedFile
 from .store.manifest import MANIFEST, checked_manifest, completion_failure, pending_files
@@ -94,6 +96,11 @@ def release_at_start(args: argparse.Namespace, settings: Settings) -> int:
         # ours describe our partnerships, not its data.
         defaults = Settings()
         foreign = settings.data_dir != defaults.data_dir and settings.shapes_dir == defaults.shapes_dir
+        # Nor is one built before it is served: it is served from its sources as Oxigraph loads them,
+        # and its release follows (provisional_serving.py); not one with a catalogue record.
+        if deferring and foreign and not (settings.data_dir / CATALOGUE_FOLDER).is_dir() \
+                and start_provisionally(settings):
+            return EXIT_OK
         status = run_build(args, settings, check_shapes=not foreign, defer_dumps=deferring)
         if status != EXIT_OK:
             return status

@@ -39,7 +39,8 @@ from .rdf_files import SourceFile
 from .store.sparql_store import KEPT_AS_WRITTEN, StoredForm
 
 _FORMATS = {".ttl": ox.RdfFormat.TURTLE, ".nt": ox.RdfFormat.N_TRIPLES}
-_CANONICAL = CANONICAL_BASE.encode()
+# What stands in for an IRI's base while the IRIs are moved: no text of a file taken here holds it.
+_MOVED = b"<\x00"
 # What may make a file's typed literal one Oxigraph stores in another form than the release holds it,
 # looked for around each `"^^` and each `.` before a digit (found by their text, which `re` looks for
 # far faster than a class of characters): a time zone or a fraction at the end of a quoted literal, or
@@ -66,24 +67,42 @@ class ProvisionalLoad:
 
 def provisional_load(settings: Settings, base_iri: str) -> ProvisionalLoad | None:
     """The sources of `settings` loaded under `base_iri` as their release will hold them, or None when a
-    file is for the build to read (see the module's docstring)."""
+    file is for the build to read (see the module's docstring). The release's IRIs are those of the
+    files moved from the canonical base to settings.base_iri, and those then to the public base
+    (`base_iri`, public_release.py): so either base moves to `base_iri`, the canonical one first."""
     store, read_by_terms = ox.Store(), []
+    move = _Move((CANONICAL_BASE, settings.base_iri), base_iri)
     for source in source_files(settings):
-        data = _loadable(source)
+        data = _loadable(source, move.bases)
         if data is None:
             return None
+        data = move(data)
         try:
-            store.bulk_load(data.replace(b"<" + _CANONICAL, b"<" + base_iri.encode()), _FORMATS[source.path.suffix],
+            store.bulk_load(data, _FORMATS[source.path.suffix],
                             base_iri=source.path.absolute().as_uri(), to_graph=ox.NamedNode(graph_iri(base_iri, source.graph)))
         except (SyntaxError, ValueError):  # the build says what is wrong
             return None
         if written_form_matters(data):
             read_by_terms.append((source, data))
     _keep_first_graph_only(store, base_iri)
-    return ProvisionalLoad(store, _written_by_terms(read_by_terms, base_iri), base_iri, len(store))
+    return ProvisionalLoad(store, _written_by_terms(read_by_terms), base_iri, len(store))
 
 
-def _loadable(source: SourceFile) -> bytes | None:
+class _Move:
+    """Moves the IRIs of a file's text written under `bases` (the first that an IRI begins with) to `to`."""
+
+    def __init__(self, bases: tuple[str, ...], to: str) -> None:
+        self.bases = [b"<" + base.encode() for base in dict.fromkeys(bases) if base != to]
+        self.to = b"<" + to.encode()
+
+    def __call__(self, data: bytes) -> bytes:
+        # Each base is first put out of the way, so that no IRI moved under one is moved again under another.
+        for base in self.bases:
+            data = data.replace(base, _MOVED)
+        return data.replace(_MOVED, self.to)
+
+
+def _loadable(source: SourceFile, bases: list[bytes]) -> bytes | None:
     """The bytes of `source` when Oxigraph reads it as the build would, else None."""
     if source.path.suffix not in _FORMATS:
         return None
@@ -92,7 +111,8 @@ def _loadable(source: SourceFile) -> bytes | None:
         text = data.decode("utf-8")
     except UnicodeDecodeError:
         return None
-    if kept_by_rdflib_only(text) or (b"anyURI" in data and data.count(_CANONICAL) != data.count(b"<" + _CANONICAL)):
+    if _MOVED in data or kept_by_rdflib_only(text) or (
+            b"anyURI" in data and any(data.count(base[1:]) != data.count(base) for base in bases)):
         return None
     return data
 
@@ -118,12 +138,12 @@ def _keep_first_graph_only(store: ox.Store, base_iri: str) -> None:
                          f"GRAPH {probed} {{ ?s ?p ?o }} }}")
 
 
-def _written_by_terms(sources: Iterable[tuple[SourceFile, bytes]], base_iri: str) -> dict:
+def _written_by_terms(sources: Iterable[tuple[SourceFile, bytes]]) -> dict:
     """The typed literals of `sources` whose form in the release differs from their stored form, read
     from the files' own terms."""
     written, stored_form = {}, StoredForm()
     for source, data in sources:
-        quads = ox.parse(data.replace(b"<" + _CANONICAL, b"<" + base_iri.encode()), _FORMATS[source.path.suffix],
+        quads = ox.parse(data, _FORMATS[source.path.suffix],
                          base_iri=source.path.absolute().as_uri())
         for subject, predicate, literal, _ in quads:
             if type(literal) is not ox.Literal or literal.datatype.value in KEPT_AS_WRITTEN or literal.language:

@@ -19,11 +19,13 @@ from gunicorn.glogging import Logger
 from . import create_app
 from .config import Settings
 from .dump_completion import start_completion
+from .provisional_serving import start_completion as start_provisional_completion
 from .release_preparation import check_servable
 from .serving.arbiter import RollingArbiter
 from .serving.worker import LoopWorker
-from .store import drop_preloaded, open_store, preload
+from .store import drop_preloaded, open_store, preload, provisional_in_force
 from .store.engine_store import stop_engines_but
+from .store.provisional import remove_provisional
 from .web.documents_ahead import start_writing, stop_writing
 
 # A query string longer than this is cut in the access log (a GET SPARQL query can be 8 KB).
@@ -39,6 +41,9 @@ class _Gunicorn(BaseApplication):
         self.engine_release: Path | None = None
         self.pending_dumps = pending_dumps or []  # the folders whose dumps are written once the workers are forked
         self.documents_writer: subprocess.Popen | None = None
+        # Serving the provisional release (provisional_serving.py), and the process building its release.
+        self.provisional = provisional_in_force() is not None
+        self.completion: subprocess.Popen | None = None
         super().__init__()
 
     def load_config(self) -> None:
@@ -65,17 +70,31 @@ class _Gunicorn(BaseApplication):
         if self.settings.engine != "per-worker" and self.settings.store == "embedded":
             self.engine_release = getattr(open_store(self.settings), "release", None)
         stop_writing(self.documents_writer)  # a reload's release is written in its place
-        self.documents_writer = start_writing(self.settings)
+        # (Not the provisional release's documents: they would be written for minutes, for minutes of use.)
+        self.documents_writer = start_writing(self.settings) if provisional_in_force() is None else None
 
     def after_replacement(self) -> None:
         """Once no old worker is left, stop the engines of the releases served before (and, once the
         first workers are forked, forget the store loaded for them and start writing the dumps still to write)."""
         drop_preloaded()
+        self._follow_provisional()
         if self.pending_dumps:
             start_completion(self.pending_dumps, self.settings.build_jobs)
             self.pending_dumps = []
         if self.engine_release is not None:
             stop_engines_but([self.engine_release])
+
+
+    def _follow_provisional(self) -> None:
+        """Serving the provisional release: start building its release once the first workers are forked;
+        once its workers are replaced by the release's, remove its folder."""
+        if not self.provisional:
+            return
+        if provisional_in_force() is None:
+            remove_provisional(self.settings.output_dir)
+            self.provisional = False
+        elif self.completion is None:
+            self.completion = start_provisional_completion(self.settings)
 
 
 def gunicorn_options(settings: Settings) -> dict[str, Any]:
@@ -160,7 +179,7 @@ def serve_production(settings: Settings) -> None:
     """Serve under gunicorn until stopped; each worker loads the release itself."""
     # Fail here, once and clearly, if there is nothing to serve; without loading the release, which
     # the master would hold in memory for nothing (each worker loads its own).
-    pending_dumps = check_servable(settings)
+    pending_dumps = [] if provisional_in_force() is not None else check_servable(settings)
     settings.output_dir.mkdir(parents=True, exist_ok=True)  # the pid file's home, even on a remote store
     _Gunicorn(settings, gunicorn_options(settings), pending_dumps).run()
 

@@ -21,6 +21,7 @@ from served import (  # noqa: F401 - also imported from here by the tests
     running_oxigraph,
     running_server,
     server_fed_by,
+    wait_until_released,
     wait_until_up,
 )
 from tiers import (  # noqa: F401 - the hooks that mark, choose and report the tiers

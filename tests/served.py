@@ -60,6 +60,24 @@ def wait_until_up(url: str, process: subprocess.Popen, log: Path, seconds: float
     raise TimeoutError(f"no answer from {url} within {seconds} s")
 
 
+def wait_until_released(base: str, process: subprocess.Popen, log: Path, seconds: float = 120) -> None:
+    """Wait until a server of a dataset it does not validate, which answers from its sources first (the
+    provisional release: server/provisional_serving.py), serves their release (its /health says so)."""
+    import json
+    import time
+    import urllib.request
+
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"the server exited with {process.returncode}: {log.read_text()}")
+        with urllib.request.urlopen(base + "health", timeout=5) as answer:
+            if not json.loads(answer.read())["version"].startswith("provisional-"):
+                return
+        time.sleep(0.2)
+    raise TimeoutError(f"{base} did not serve its release within {seconds} s: {log.read_text()}")
+
+
 def wait_until_dumps_written(output: Path, seconds: float = 120) -> None:
     """Wait until the release served from the output folder `output`, and its copies, name no dump still being
     written (the server answers before its dumps are written: server/dump_completion.py). Read from the

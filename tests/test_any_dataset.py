@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 import requests
-from conftest import CHECKOUT, free_port, wait_until_up
+from conftest import CHECKOUT, free_port, wait_until_released, wait_until_up
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, PROV, RDFS, VOID
 from tiers import tiered
@@ -34,6 +34,10 @@ def zoo_server(tmp_path_factory):
     process, base = serve(tmp_path)
     try:
         wait_until_up(base + "health", process, tmp_path / "server.log")
+        wait_until_released(base, process, tmp_path / "server.log")  # (its VoID is the release's)
+        log = (tmp_path / "server.log").read_text()
+        # It answered from its sources first, proven to hold what the release holds.
+        assert "Serving the provisional release provisional-" in log and "held the same quads as the release" in log
         yield base
     finally:
         process.terminate()

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 import requests
-from conftest import CHECKOUT, free_port, require, wait_until_up
+from conftest import CHECKOUT, free_port, require, wait_until_released, wait_until_up
 
 ZOO = CHECKOUT / "tests" / "fixtures" / "zoo" / "zoo.ttl"
 
@@ -70,6 +70,7 @@ def test_installed_from_the_wheel_lodpub_serves_a_data_file_from_an_empty_folder
     try:
         base = f"http://127.0.0.1:{port}/"
         wait_until_up(base + "health", process, log)
+        wait_until_released(base, process, log)  # answered from the sources first, then from their release
         answer = requests.get(base + "sparql", params={"query": "ASK { ?animal a ?kind }"},
                               headers={"Accept": "application/sparql-results+json"}, timeout=30)
         ontology = requests.get(base + "sparql", params={

@@ -14,6 +14,7 @@ from lodpub.build import build
 from lodpub.config import load_settings
 from lodpub.dataset import GRAPH_ORDER, graph_iri
 from lodpub.provisional_store import ProvisionalLoad, prove, provisional_load, written_form_matters
+from lodpub.public_release import public_release
 from lodpub.store.embedded import EmbeddedStore
 
 CHECKOUT = Path(__file__).resolve().parent.parent
@@ -107,3 +108,16 @@ def test_a_file_the_build_reads_otherwise_is_left_to_the_build(tmp_path, name, t
 ])
 def test_the_files_whose_literals_are_read_term_by_term(text, matters):
     assert written_form_matters(text) is matters
+
+
+def test_a_dataset_of_its_own_base_is_moved_to_the_public_base_as_its_release_s_copy_is(tmp_path):
+    zoo = CHECKOUT / "tests" / "fixtures" / "zoo" / "zoo.ttl"
+    settings = load_settings(data_dir=zoo, output_dir=tmp_path / "dist", base_iri="http://example.org/zoo/",
+                             shapes_dir=tmp_path / "no-shapes")
+    copy, _ = public_release(build(settings, check_shapes=False).path, LOOPBACK, settings.output_dir)
+    release = EmbeddedStore(copy)
+    load = provisional_load(settings, LOOPBACK)
+    graphs = [str(graph_iri(LOOPBACK, graph)) for graph in GRAPH_ORDER]
+    proof = prove(load, release.oxigraph, release.written_literals, graphs)
+    assert proof.held and proof.quads[0] == release.triple_count, proof.describe()
+    assert next(load.store.quads_for_pattern(ox.NamedNode(LOOPBACK + "animal/leo"), None, None), None) is not None

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from pathlib import Path
 
     from ..config import Settings
+    from .provisional import ProvisionalStore
     from .query_text import QueryText
     from .served_release import Decision
 
@@ -127,6 +128,9 @@ def open_store(settings: "Settings") -> Store:
 
         return RemoteStore(endpoints_from(settings), settings.public_base_iri, settings.output_dir / "releases",
                            lambda release: _served_folder(settings, release))
+    provisional = provisional_in_force()
+    if provisional is not None:
+        return provisional
     from .served_release import open_decided
 
     def opened(release: "Path", manifest: dict) -> Store:
@@ -154,6 +158,27 @@ def _opened(settings: "Settings", folder: "Path", manifest: dict) -> Store:
 
 # The store a starting server's master loaded for its first workers (preload), until one takes it.
 _preloaded: Store | None = None
+# The provisional release a starting server serves until its release is built (provisional.py): the
+# master's, inherited by every worker it forks while it lasts.
+_provisional: "ProvisionalStore | None" = None
+
+
+def serve_provisionally(store: "ProvisionalStore") -> None:
+    """Have this process (a starting server's master) and the workers it forks serve `store`."""
+    global _provisional
+    _provisional = store
+
+
+def provisional_in_force() -> "ProvisionalStore | None":
+    """The provisional release's store while it is served; once it is not (provisional.end_provisional),
+    None, and the store is forgotten (the workers that hold it go on until they are replaced)."""
+    global _provisional
+    from .provisional import is_served
+
+    if _provisional is not None and not is_served(_provisional.release):
+        _provisional = None
+        _give_back_memory()
+    return _provisional
 
 
 def preload(settings: "Settings") -> None:
@@ -163,7 +188,7 @@ def preload(settings: "Settings") -> None:
     not on disk); loaded and checked as a worker loads it (open_store). Forget it with `drop_preloaded`
     once the workers are forked."""
     global _preloaded
-    if settings.store != "embedded" or settings.engine != "per-worker":
+    if settings.store != "embedded" or settings.engine != "per-worker" or _provisional is not None:
         return
     from .embedded import EmbeddedStore
 
@@ -182,12 +207,18 @@ def drop_preloaded() -> None:
     if _preloaded is None:
         return
     _preloaded = None
+    _give_back_memory()
+
+
+def _give_back_memory() -> None:
+    """Collect what was just forgotten and give its memory back: a store's memory, freed, is kept by
+    malloc unless trimmed."""
     import gc
 
     from .processes import give_back_freed_memory
 
     gc.collect()
-    give_back_freed_memory()  # the store's memory, freed, is kept by malloc unless trimmed
+    give_back_freed_memory()
 
 
 def _take_preloaded(folder: "Path", manifest: dict) -> Store | None:

@@ -1,0 +1,133 @@
+"""`lodpub serve --data` of a dataset it does not validate answers from the sources as Oxigraph loads
+them, and switches to their release once it is built and proven (issue 21, target 1).
+
+A starting server's master loads the sources into the provisional store (provisional_store.py) and
+serves it as the provisional release (store/provisional.py) instead of building first. Once its first
+workers are forked it starts, niced, `complete` in a process of its own: the release is built as
+`lodpub build` builds it (no shapes), written whole under the public base as `lodpub reload` writes it,
+and the provisional store is loaded again and compared with it (provisional_store.prove): the log says
+whether it held exactly the release's quads, loudly when not. The server then switches to the release
+as `lodpub reload` does, either way: the release is the canonical, checked one. A build that fails (a
+file rdflib refuses though Oxigraph read it) stops the server, saying why, as a build at start would.
+
+Stopped half-way, nothing published is touched: the build publishes a release whole or not at all,
+and the next start behaves as without this (it serves the release built, or builds one).
+"""
+
+import argparse
+import atexit
+import logging
+import os
+import pickle
+import signal
+import subprocess
+import sys
+
+from .cli_data import EXIT_OK, run_build
+from .config import Settings
+from .data_errors import DataFileError
+from .provisional_store import prove, provisional_load
+from .release_manifest import sources_digest
+from .release_preparation import prepare_store
+from .store import StoreUnavailable, serve_provisionally, served_copy
+from .store.checksums import DamagedFile
+from .store.embedded import EmbeddedStore, held_on_disk
+from .store.processes import stop_session
+from .store.provisional import ProvisionalStore, end_provisional, provisional_folder, write_provisional
+from .store.releases import CURRENT, pointed_version, releases_dir
+from .switching import SwitchFailed, SwitchRefused, switch_served
+
+_log = logging.getLogger(__name__)
+# As the dumps' completion (dump_completion.py): the workers come first.
+_NICENESS = 10
+
+
+def start_provisionally(settings: Settings) -> bool:
+    """In a starting server's master: load the sources and serve them as the provisional release; False
+    (nothing done) when a file is for the build to read, or the store would not be one in memory per
+    worker: the caller then builds first, as always."""
+    if settings.store != "embedded" or settings.engine != "per-worker":
+        return False
+    load = provisional_load(settings, settings.public_base_iri)
+    if load is None or held_on_disk({"triples": load.quads}, settings.memory_store_max_triples):
+        return False
+    folder, manifest = write_provisional(settings.output_dir, settings.public_base_iri, sources_digest(settings),
+                                         load.quads)
+    serve_provisionally(ProvisionalStore(folder, manifest, load.store, load.written_literals))
+    print(f"Serving the provisional release {manifest['version']} ({load.quads} triples read from the sources); "
+          "their release is built meanwhile and served once written", file=sys.stderr, flush=True)
+    return True
+
+
+def start_completion(settings: Settings) -> subprocess.Popen:
+    """Start `complete` in a fresh, niced process (stopped with the caller: the next start builds again)."""
+    process = subprocess.Popen([sys.executable, "-c", f"import {__name__} as m; m.complete_from_stdin()"],
+                               stdin=subprocess.PIPE, start_new_session=True)
+    process.stdin.write(pickle.dumps((settings, os.getpid())))
+    process.stdin.close()
+    atexit.register(stop_session, process.pid)
+    return process
+
+
+def complete_from_stdin() -> None:
+    """`complete` of the settings and master's pid on stdin, niced. (It exits with 0 whatever happens:
+    gunicorn, whose master reaps it, stops the server when a child exits with 3 or 4.)"""
+    logging.basicConfig(format="%(message)s")
+    os.nice(_NICENESS)
+    settings, master = pickle.loads(sys.stdin.buffer.read())
+    complete(settings, master)
+
+
+def complete(settings: Settings, master: int | None) -> bool:
+    """Build the release of the sources, prove the provisional store held its quads, and switch the server
+    (`master`; None: none to tell) to it. False, saying why, when it cannot be switched to; a build
+    that fails stops the server."""
+    if _built(settings) != EXIT_OK:
+        _log.error("lodpub: error: the sources served provisionally cannot be built (see above): the server stops")
+        if master is not None:
+            os.kill(master, signal.SIGTERM)
+        return False
+    version = pointed_version(settings.output_dir, CURRENT)
+    try:
+        prepare_store(settings, releases_dir(settings.output_dir) / version)
+        folder, manifest = served_copy(settings, releases_dir(settings.output_dir) / version)
+        _prove(settings, EmbeddedStore(folder, None, manifest))
+        end_provisional(provisional_folder(settings.output_dir))
+        switch_served(settings, version, "reload")
+    except (StoreUnavailable, DamagedFile, SwitchRefused, SwitchFailed, OSError) as failure:
+        _log.error("lodpub: error: release %s was built but cannot be served (%s): the provisional release is "
+                   "still served; repair it and run 'lodpub reload'", version, failure)
+        return False
+    if master is not None:
+        os.kill(master, signal.SIGHUP)  # as `lodpub reload` asks (control.ask_to_replace_workers)
+    _log.warning("lodpub: release %s is built and served; the provisional release is no longer", version)
+    return True
+
+
+def _built(settings: Settings) -> int:
+    """run_build without shapes, a file it refuses reported as `lodpub serve` reports it."""
+    try:
+        return run_build(argparse.Namespace(lang="en"), settings, check_shapes=False)
+    except DataFileError as error:
+        print(error.describe("en"), file=sys.stderr)
+    except OSError as error:
+        print(f"lodpub: error: {error}", file=sys.stderr)
+    return -1
+
+
+def _prove(settings: Settings, release: EmbeddedStore) -> None:
+    """Load the provisional store again, compare it with the release's store, and log the verdict."""
+    load = provisional_load(settings, settings.public_base_iri)
+    if load is None:  # a file changed since the start into one for the build to read
+        _log.error("lodpub: error: the sources changed since the server started: the provisional store was "
+                   "not proven to hold release %s", release.version)
+        return
+    named = {graph.value for store in (load.store, release.oxigraph) for graph in store.named_graphs()}
+    graphs = sorted(graph for graph in named if not graph.endswith(("graph/description", "graph/catalogue")))
+    proof = prove(load, release.oxigraph, release.written_literals, graphs)
+    if proof.held:
+        _log.warning("lodpub: %s %s", proof.describe(), release.version)
+    else:
+        _log.error("lodpub: ERROR: %s %s: the server served other data than its release until now; it serves "
+                   "the release from now on. Please report this with the data (issue 21)", proof.describe(),
+                   release.version)

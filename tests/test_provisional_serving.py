@@ -1,0 +1,109 @@
+"""`lodpub serve --data` of a dataset it does not validate answers from its sources as Oxigraph loads them
+(the provisional release), says so, withholds what only the release can say, and switches to the release
+once it is built and proven (server/provisional_serving.py). In process on the zoo (a dataset not ours,
+of its own base), with real builds and stores; `lodpub serve` itself in tests/test_any_dataset.py."""
+
+import logging
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import CHECKOUT
+from rdflib import Graph, Literal, URIRef
+from rdflib.namespace import RDFS
+
+import lodpub.store
+from lodpub import create_app
+from lodpub.config import load_settings
+from lodpub.provisional_serving import complete, start_provisionally
+from lodpub.store import provisional_in_force
+from lodpub.store.provisional import provisional_folder
+from lodpub.store.releases import CURRENT, SERVED, pointed_version
+
+ZOO = CHECKOUT / "tests" / "fixtures" / "zoo" / "zoo.ttl"
+LOOPBACK = "http://127.0.0.1:5124/"
+
+
+@pytest.fixture(autouse=True)
+def _no_provisional_left(monkeypatch):
+    """Each test's provisional release is forgotten after it (the module holds it for the workers)."""
+    monkeypatch.setattr(lodpub.store, "_provisional", None)
+
+
+def _zoo(tmp_path: Path, extra: str = ""):
+    data = tmp_path / "zoo.ttl"
+    data.write_text(ZOO.read_text(encoding="utf-8") + extra, encoding="utf-8")
+    return load_settings(data_dir=data, output_dir=tmp_path / "dist", base_iri="http://example.org/zoo/",
+                         shapes_dir=tmp_path / "no-shapes", public_base=LOOPBACK, documents_ahead=False)
+
+
+def test_the_provisional_release_answers_from_the_sources_and_withholds_what_the_release_says(tmp_path):
+    settings = _zoo(tmp_path)
+    assert start_provisionally(settings)
+    client = create_app(settings).test_client()
+    version = client.get("/health").get_json()["version"]
+    assert version.startswith("provisional-")
+    document = Graph().parse(data=client.get("/doc/animal/leo", headers={"Accept": "text/turtle"}).text, format="turtle")
+    assert (URIRef(LOOPBACK + "animal/leo"), RDFS.label, Literal("Leo")) in document
+    # No dump, VoID or changelog is claimed before it is written: 503 and when to ask again.
+    for path in ("/dumps/partnerships.nq", "/.well-known/void", "/changes", f"/doc/{'id/dataset/partnerships'}"):
+        answer = client.get(path, headers={"Accept": "text/turtle"})
+        assert answer.status_code == 503 and int(answer.headers["Retry-After"]) > 0, path
+    manifest = client.get("/dumps/manifest.json").get_json()
+    assert manifest["version"] == version and manifest["files"] == [] and "partnerships.nq" in manifest["pending"]
+    assert pointed_version(settings.output_dir, CURRENT) is None  # nothing is published yet
+
+
+def test_once_built_and_proven_the_release_is_served_and_the_provisional_one_is_not(tmp_path, caplog):
+    settings = _zoo(tmp_path)
+    assert start_provisionally(settings)
+    with caplog.at_level(logging.WARNING):
+        assert complete(settings, master=None)
+    assert "held the same quads as the release" in caplog.text
+    assert provisional_in_force() is None and not (provisional_folder(settings.output_dir) / "serving").exists()
+    released = pointed_version(settings.output_dir, CURRENT)
+    assert pointed_version(settings.output_dir, SERVED) == released
+    client = create_app(settings).test_client()
+    assert client.get("/health").get_json()["version"] == released
+    assert client.get("/.well-known/void", headers={"Accept": "text/turtle"}).status_code == 200
+    assert client.get("/dumps/partnerships.nq").status_code == 200
+
+
+def test_a_provisional_store_that_did_not_hold_the_release_is_reported_loudly_and_the_release_served(tmp_path, caplog):
+    # The one thing known to differ: a literal holding `<` and the base, which the provisional store moves.
+    settings = _zoo(tmp_path, '\n<http://example.org/zoo/animal/leo> <http://example.org/zoo/note> '
+                              '"see <http://example.org/zoo/animal/kim>" .\n')
+    assert start_provisionally(settings)
+    with caplog.at_level(logging.WARNING):
+        assert complete(settings, master=None)
+    errors = [record.getMessage() for record in caplog.records if record.levelno >= logging.ERROR]
+    assert any("did NOT hold the same quads" in message for message in errors)
+    assert provisional_in_force() is None
+    assert pointed_version(settings.output_dir, SERVED) == pointed_version(settings.output_dir, CURRENT)
+    note = create_app(settings).test_client().get("/doc/animal/leo", headers={"Accept": "text/turtle"}).text
+    assert "see <http://example.org/zoo/animal/kim>" in note  # the release's, as written
+
+
+def test_a_file_the_build_refuses_is_refused_by_serve_as_by_build(tmp_path):
+    broken = tmp_path / "zoo.ttl"
+    broken.write_text(ZOO.read_text(encoding="utf-8").replace('rdfs:label "Kim" .', "rdfs:label ."), encoding="utf-8")
+    common = ["--data", str(broken), "--base-iri", "http://example.org/zoo/"]
+    built = subprocess.run([sys.executable, "-m", "lodpub.cli", "build", *common, "--output", str(tmp_path / "b")],
+                           cwd=CHECKOUT, capture_output=True, text=True, timeout=120)
+    served = subprocess.run([sys.executable, "-m", "lodpub.cli", "serve", *common, "--output", str(tmp_path / "s"),
+                             "--port", "1"], cwd=CHECKOUT, capture_output=True, text=True, timeout=120)
+    assert served.returncode == built.returncode != 0
+    assert served.stderr == built.stderr and "zoo.ttl" in served.stderr
+    assert not (tmp_path / "s" / ".provisional").exists()
+
+
+def test_a_provisional_folder_left_by_a_stopped_server_is_replaced_at_the_next_start(tmp_path):
+    settings = _zoo(tmp_path)
+    stale = provisional_folder(settings.output_dir)
+    stale.mkdir(parents=True)
+    (stale / "manifest.json").write_text("{half written", encoding="utf-8")
+    assert start_provisionally(settings)
+    assert create_app(settings).test_client().get("/health").get_json()["version"].startswith("provisional-")
+    shutil.rmtree(settings.output_dir)

@@ -4,13 +4,16 @@ once it is built and proven (server/provisional_serving.py). In process on the z
 of its own base), with real builds and stores; `lodpub serve` itself in tests/test_any_dataset.py."""
 
 import logging
+import os
 import shutil
+import signal
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
-from conftest import CHECKOUT
+import requests
+from conftest import CHECKOUT, free_port, wait_until_released, wait_until_up
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import RDFS
 
@@ -20,7 +23,7 @@ from lodpub.config import load_settings
 from lodpub.provisional_serving import complete, start_provisionally
 from lodpub.store import provisional_in_force
 from lodpub.store.provisional import provisional_folder
-from lodpub.store.releases import CURRENT, SERVED, pointed_version
+from lodpub.store.releases import CURRENT, SERVED, pointed_version, release_problems
 
 ZOO = CHECKOUT / "tests" / "fixtures" / "zoo" / "zoo.ttl"
 LOOPBACK = "http://127.0.0.1:5124/"
@@ -107,3 +110,56 @@ def test_a_provisional_folder_left_by_a_stopped_server_is_replaced_at_the_next_s
     assert start_provisionally(settings)
     assert create_app(settings).test_client().get("/health").get_json()["version"].startswith("provisional-")
     shutil.rmtree(settings.output_dir)
+
+
+def _serve(data: Path, output: Path, log: Path) -> tuple[subprocess.Popen, str]:
+    port = free_port()
+    with open(log, "w") as log_file:
+        process = subprocess.Popen([sys.executable, "-m", "lodpub.cli", "serve", "--data", str(data), "--output",
+                                    str(output), "--port", str(port), "--workers", "1"],
+                                   cwd=CHECKOUT, stdout=log_file, stderr=subprocess.STDOUT)
+    return process, f"http://127.0.0.1:{port}/"
+
+
+def _descendants(pid: int) -> list[int]:
+    """The processes `pid` started, and theirs (the build's pool), parents first."""
+    parents = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            parents[int(stat.parent.name)] = int(stat.read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, ValueError):
+            continue
+    return _descendants_in(pid, parents)
+
+
+def _descendants_in(pid: int, parents: dict[int, int]) -> list[int]:
+    children = [child for child, parent in parents.items() if parent == pid]
+    return [descendant for child in children for descendant in (child, *_descendants_in(child, parents))]
+
+
+@pytest.mark.served
+def test_a_server_killed_while_it_builds_the_release_loses_nothing_and_the_next_start_serves_the_release(tmp_path):
+    subprocess.run([sys.executable, str(CHECKOUT / "bench" / "generate.py"), "--agreements", "300", "--out",
+                    str(tmp_path / "data")], check=True, capture_output=True, timeout=120)
+    output = tmp_path / "dist"
+    process, base = _serve(tmp_path / "data", output, tmp_path / "first.log")
+    try:
+        wait_until_up(base + "health", process, tmp_path / "first.log")
+        assert requests.get(base + "health", timeout=30).json()["version"].startswith("provisional-")
+    finally:  # killed, the process building the release (a session of its own) with it
+        for descendant in _descendants(process.pid):
+            os.kill(descendant, signal.SIGKILL)
+        process.kill()
+        process.wait(timeout=30)
+    process, base = _serve(tmp_path / "data", output, tmp_path / "second.log")
+    try:
+        wait_until_up(base + "health", process, tmp_path / "second.log")
+        wait_until_released(base, process, tmp_path / "second.log")
+        assert "held the same quads as the release" in (tmp_path / "second.log").read_text()
+        served = pointed_version(output, SERVED)
+        assert requests.get(base + "health", timeout=30).json()["version"] == served
+        assert release_problems(output / "releases" / served) == []
+        assert requests.get(base + "dumps/partnerships.nq", timeout=30).status_code == 200
+    finally:
+        process.terminate()
+        process.wait(timeout=30)

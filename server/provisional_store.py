@@ -161,7 +161,8 @@ def _key_subject(subject: ox.NamedNode | ox.BlankNode) -> ox.NamedNode | None:
 
 @dataclass(frozen=True)
 class Proof:
-    """Whether two stores hold the same quads, their literals as served, up to blank-node labels."""
+    """Whether two stores hold the same quads, their literals as served: the same quads without blank nodes,
+    and isomorphic quads with them (the same once canonically labelled, RDFC-1.0)."""
 
     held: bool
     quads: tuple[int, int]
@@ -176,26 +177,28 @@ class Proof:
 
 def prove(provisional: ProvisionalLoad, release: ox.Store, release_literals: dict, graphs: Iterable[str]) -> Proof:
     """Compare `provisional` with the store of the release (its `graphs`, the data's: the descriptions are
-    the build's own), each literal as the store gives it back (its written form), blank nodes unlabelled."""
+    the build's own), each literal as the store gives it back (its written form)."""
     names = [ox.NamedNode(graph) for graph in graphs]
-    ours = _multiset_digest(provisional.store, provisional.written_literals, names)
-    theirs = _multiset_digest(release, release_literals, names)
+    ours = _digest(provisional.store, provisional.written_literals, names)
+    theirs = _digest(release, release_literals, names)
     return Proof(ours == theirs, (ours[0], theirs[0]), (ours[1], theirs[1]))
 
 
-def _multiset_digest(store: ox.Store, written: dict, graphs: list[ox.NamedNode]) -> tuple[int, str]:
-    """The number of quads of `graphs` in `store` and a digest of their multiset (the sum of each
-    quad's hash: independent of order), blank nodes written as one label."""
-    total, count = 0, 0
+def _digest(store: ox.Store, written: dict, graphs: list[ox.NamedNode]) -> tuple[int, str]:
+    """The number of quads of `graphs` in `store` and a digest of them that their order and their blank
+    nodes' labels do not change: the sum of each quad's hash (a store holds each once) for those without a
+    blank node, and the hash of the others' canonical form (few: 30 000 of 886 000 at 6 000 agreements,
+    canonicalised in 0.06 s) beside it."""
+    total, count, with_blank_nodes = 0, 0, ox.Dataset()
     for graph in graphs:
         for subject, predicate, obj, _ in store.quads_for_pattern(None, None, None, graph):
+            count += 1
             if type(obj) is ox.Literal:
                 obj = written.get((_key_subject(subject), predicate, obj), obj)
-            text = f"{_term(subject)} {predicate} {_term(obj)} {graph}"
-            total += int.from_bytes(hashlib.blake2b(text.encode(), digest_size=16).digest(), "big")
-            count += 1
-    return count, f"{total % (1 << 128):032x}"
-
-
-def _term(term: ox.NamedNode | ox.BlankNode | ox.Literal) -> str:
-    return "_:b" if type(term) is ox.BlankNode else str(term)
+            if type(subject) is ox.BlankNode or type(obj) is ox.BlankNode:
+                with_blank_nodes.add(ox.Quad(subject, predicate, obj, graph))
+                continue
+            total += int.from_bytes(hashlib.blake2b(f"{subject} {predicate} {obj} {graph}".encode(), digest_size=16).digest())
+    with_blank_nodes.canonicalize(ox.CanonicalizationAlgorithm.RDFC_1_0)
+    canonical = hashlib.blake2b("\n".join(sorted(map(str, with_blank_nodes))).encode(), digest_size=16).hexdigest()
+    return count, f"{total % (1 << 128):032x}{canonical}"

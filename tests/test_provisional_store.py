@@ -72,7 +72,8 @@ def test_the_provisional_store_of_generated_data_holds_the_release_s_quads(tmp_p
     assert proof.quads[0] == release.triple_count > 5000
 
 
-@pytest.mark.parametrize("change", ["a quad missing", "a literal written otherwise", "a quad more"])
+@pytest.mark.parametrize("change", ["a quad missing", "a literal written otherwise", "a quad more",
+                                    "a blank node wired otherwise"])
 def test_the_proof_fails_when_the_stores_differ(tmp_path, change):
     settings = _settings(tmp_path, {"data/d.ttl": DATA})
     load = provisional_load(settings, LOOPBACK)
@@ -82,8 +83,13 @@ def test_the_proof_fails_when_the_stores_differ(tmp_path, change):
         load.store.remove(day)
     elif change == "a literal written otherwise":
         load.written_literals[(a, day.predicate, day.object)] = ox.Literal("2020-01-01Z", datatype=day.object.datatype)
-    else:
+    elif change == "a quad more":
         load.store.add(ox.Quad(a, day.predicate, ox.Literal("x"), day.graph_name))
+    else:  # the same quads but for their blank node's label: the part's time now of another blank node
+        (part,) = load.store.quads_for_pattern(a, ox.NamedNode(LOOPBACK + "id/example/part"), None)
+        (when,) = load.store.quads_for_pattern(part.object, None, None)
+        load.store.remove(when)
+        load.store.add(ox.Quad(ox.BlankNode(), when.predicate, when.object, when.graph_name))
     proof, _ = _proof(settings, load)
     assert not proof.held
     assert "did NOT hold the same quads" in proof.describe()

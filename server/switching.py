@@ -14,6 +14,7 @@ from .config import Settings
 from .control import may_signal, server_pid
 from .release_preparation import prepare_store
 from .store import StoreUnavailable
+from .store.provisional import is_served, provisional_folder
 from .store.releases import CURRENT, SERVED, list_releases, point, pointed_version, release_problems, releases_dir
 from .store.served_release import Decision, chosen_whole, decision_in_force, record_decision
 
@@ -49,6 +50,9 @@ def switch_served(settings: Settings, version: str | None, command: str) -> Swit
     pid = server_pid(output_dir)
     if pid is not None and not may_signal(pid):
         problems.append(f"the server (pid {pid}) runs as another user: run 'lodpub {command}' as that user")
+    if pid is not None and is_served(provisional_folder(output_dir)):
+        problems.append(f"the server (pid {pid}) serves the provisional release of its sources and switches to "
+                        f"their release once it is built (its log says when): run 'lodpub {command}' after")
     if problems:
         raise SwitchRefused(f"{command} refused: release {version} cannot be served: {'; '.join(problems)}; {keeps}")
     # A release too large for memory gets its on-disk store now, not in a new worker, which

@@ -163,3 +163,26 @@ def test_a_server_killed_while_it_builds_the_release_loses_nothing_and_the_next_
     finally:
         process.terminate()
         process.wait(timeout=30)
+
+
+@pytest.mark.served
+def test_reload_is_refused_while_the_provisional_release_is_served(tmp_path, run_lodpub):
+    subprocess.run([sys.executable, str(CHECKOUT / "bench" / "generate.py"), "--agreements", "300", "--out",
+                    str(tmp_path / "data")], check=True, capture_output=True, timeout=120)
+    output = tmp_path / "dist"
+    older = run_lodpub("build", "--data", str(tmp_path / "data"), "--output", str(output))
+    assert older.returncode == 0, older.stderr
+    older_version = pointed_version(output, CURRENT)
+    region = tmp_path / "data" / "liberec-region.ttl"
+    region.write_text(region.read_text(encoding="utf-8") + "\n# changed\n", encoding="utf-8")
+    process, base = _serve(tmp_path / "data", output, tmp_path / "serve.log")
+    try:
+        wait_until_up(base + "health", process, tmp_path / "serve.log")
+        assert requests.get(base + "health", timeout=30).json()["version"].startswith("provisional-")
+        refused = run_lodpub("reload", "--output", str(output))
+        assert refused.returncode != 0 and "serves the provisional release" in refused.stderr
+        wait_until_released(base, process, tmp_path / "serve.log")
+        assert pointed_version(output, SERVED) == pointed_version(output, CURRENT) != older_version
+    finally:
+        process.terminate()
+        process.wait(timeout=30)

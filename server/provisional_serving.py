@@ -33,7 +33,7 @@ from .store import StoreUnavailable, serve_provisionally, served_copy
 from .store.checksums import DamagedFile
 from .store.embedded import EmbeddedStore, held_on_disk
 from .store.processes import stop_session
-from .store.provisional import ProvisionalStore, end_provisional, provisional_folder, write_provisional
+from .store.provisional import ProvisionalStore, end_provisional, mark_served, provisional_folder, write_provisional
 from .store.releases import CURRENT, pointed_version, releases_dir
 from .switching import SwitchFailed, SwitchRefused, switch_served
 
@@ -88,15 +88,17 @@ def complete(settings: Settings, master: int | None) -> bool:
             os.kill(master, signal.SIGTERM)
         return False
     version = pointed_version(settings.output_dir, CURRENT)
+    provisional = provisional_folder(settings.output_dir)
     try:
         prepare_store(settings, releases_dir(settings.output_dir) / version)
         folder, manifest = served_copy(settings, releases_dir(settings.output_dir) / version)
         _prove(settings, EmbeddedStore(folder, None, manifest))
-        end_provisional(provisional_folder(settings.output_dir))
+        end_provisional(provisional)  # (first: switch_served refuses to switch a server serving it)
         switch_served(settings, version, "reload")
     except (StoreUnavailable, DamagedFile, SwitchRefused, SwitchFailed, OSError) as failure:
+        mark_served(provisional)  # its workers serve it still
         _log.error("lodpub: error: release %s was built but cannot be served (%s): the provisional release is "
-                   "still served; repair it and run 'lodpub reload'", version, failure)
+                   "still served; repair it and restart the server", version, failure)
         return False
     if master is not None:
         os.kill(master, signal.SIGHUP)  # as `lodpub reload` asks (control.ask_to_replace_workers)

@@ -10,9 +10,10 @@ What the release will hold, and how it is made here without writing a line:
 
 - each file in its named graph (dataset.GRAPH_ORDER), a triple two graphs state kept in the first only
   (dataset.one_graph_per_triple), by SPARQL updates over the later graphs;
-- IRIs moved from the canonical base to the public base as text (`<` and the base), before Oxigraph parses
-  the file; an xsd:anyURI literal's text is moved too in the release, so a file that may hold one under
-  the base is left to the build (a literal holding `<` and the base would be moved: the proof sees it);
+- IRIs moved from the canonical base (and the dataset's base, settings.base_iri) to the public base as
+  text (`<` and the base), before Oxigraph parses the file; an xsd:anyURI literal's text is moved too in
+  the release, so a file that may hold one under a base is left to the build (a literal holding `<` and
+  a base would be moved: the proof sees it);
 - typed literals in the lexical form rdflib reads them in, which the release holds and the store gives
   back (the literals Oxigraph changes, sparql_store.literals_oxigraph_changes), read from the terms of
   the files whose text may hold a literal Oxigraph changes (`written_form_matters`: a time zone, a

@@ -186,3 +186,14 @@ def test_reload_is_refused_while_the_provisional_release_is_served(tmp_path, run
     finally:
         process.terminate()
         process.wait(timeout=30)
+
+
+def test_a_release_that_cannot_be_served_leaves_the_provisional_release_served_and_says_why(tmp_path, caplog):
+    settings = _zoo(tmp_path)
+    assert start_provisionally(settings)
+    (settings.output_dir / "at").write_text("a file where the copies under the public base go", encoding="utf-8")
+    with caplog.at_level(logging.WARNING):
+        assert not complete(settings, master=None)
+    assert "the provisional release is still served" in caplog.text
+    assert provisional_in_force() is not None
+    assert create_app(settings).test_client().get("/health").get_json()["version"].startswith("provisional-")

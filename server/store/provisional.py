@@ -59,8 +59,13 @@ def write_provisional(output_dir: Path, base_iri: str, sources_digest: str, quad
         "description": [],
     }
     write_descriptions(folder, {}, manifest, {})
-    (folder / MARK).touch()
+    mark_served(folder)
     return folder, manifest
+
+
+def mark_served(folder: Path) -> None:
+    """Say that the provisional release in `folder` is what the server serves (again)."""
+    (folder / MARK).touch()
 
 
 def is_served(folder: Path) -> bool:

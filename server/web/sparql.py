@@ -24,10 +24,9 @@ from flask import Blueprint, Response, current_app, render_template, request
 
 from ..blank_nodes import stable_graph
 from ..describe.service_description import service_description
-from ..formats import RESULTS_FORMATS, results_format_of
+from ..formats import RESULTS_FORMATS
 from ..namespaces import CANONICAL_BASE, prefixes_for
 from ..store import QueryError, SparqlAnswer, Store
-from ..store.embedded import EmbeddedStore
 from ..store.engine_store import stop_engines_but
 from ..store.query_text import UnreadableQuery, read_query, syntax_error
 from . import public_base, publisher, store
@@ -37,11 +36,13 @@ from .i18n import current_language
 from .jsonld import our_context
 from .limits import EngineRunners, QueryCrashed, QueryRunners, QueryTimeout, StillRunning
 from .negotiation import HTML, NotAcceptable, accepted_types, choose_format, serialise
+from .sparql_answers import in_worker_answer
 from .sparql_request import (
     GRAPH_TYPES,
     RESULTS_TYPES,
     ProtocolRequest,
     Refusal,
+    acceptable,
     answer_types,
     not_acceptable_message,
     read_protocol_request,
@@ -95,11 +96,13 @@ def answer(asked: ProtocolRequest) -> Response:
     results_type, graph_type = answer_types(asked.formats, shape.form)
     arguments = (shape, default_graphs, named_graphs, results_type or RESULTS_TYPES[0],
                  graph_type or GRAPH_TYPES[0], settings.sparql_max_rows)
-    in_worker = _in_worker(arguments, asked) if settings.sparql_in_worker_rows else None
+    try:
+        in_worker = in_worker_answer(store(), settings, arguments)
+    except QueryError as error:
+        raise _refusal(error, shape.text) from error
     answered, answer_file = (in_worker, None) if in_worker is not None else _run_admitted(arguments)
     try:
-        if ((answered.kind == "graph" and graph_type is None) or (answered.kind != "graph" and results_type is None)
-                or (answered.kind == "boolean" and not results_format_of(answered.media_type).booleans)):
+        if not acceptable(answered, results_type, graph_type):
             raise Refusal(406, not_acceptable_message(answered.kind))
     except Refusal:
         if answer_file is not None:
@@ -114,26 +117,6 @@ def answer(asked: ProtocolRequest) -> Response:
         response.headers["X-SPARQL-Truncated"] = "true"
         response.headers["X-SPARQL-Max-Rows"] = str(settings.sparql_max_rows)
     return response
-
-
-def _in_worker(arguments: tuple, asked: ProtocolRequest) -> SparqlAnswer | None:
-    """The answer of a query bounded by its form (store/bounded_form.py), evaluated here, without a
-    runner or a slot, as a document's queries are; None when the query is not of such a form, the
-    store is not this process's own, or its answer is longer than such an answer may be (it then
-    runs as any query does, and is answered as the runner answers it). The store's own `sparql`
-    answers, as in a runner, so the bytes are the runner's."""
-    shape, settings = arguments[0], publisher().settings
-    if not shape.bounded or asked.default_graphs or asked.named_graphs or not isinstance(store(), EmbeddedStore):
-        return None
-    max_rows = arguments[-1]
-    rows = min(max_rows, settings.sparql_in_worker_rows)
-    try:
-        answered = store().sparql(*arguments[:-1], rows)
-    except QueryError as error:
-        raise _refusal(error, shape.text) from error
-    if (answered.truncated and rows < max_rows) or len(answered.body) > SMALL_ANSWER_BYTES:
-        return None
-    return answered
 
 
 def _run_admitted(arguments: tuple) -> tuple[SparqlAnswer, IO[bytes] | None]:

@@ -28,7 +28,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import requests
-from run import BASE, PREFIXES, UNBOUNDED, Server, _per_second, load_into_oxigraph, prepare, start
+from run import BASE, PREFIXES, UNBOUNDED, Server, _per_second, load_into_oxigraph, prepare, setting_option, start
 
 CHEAP = {
     "lookup-by-iri": "SELECT ?p ?o WHERE {{ <{iri}> ?p ?o }}",
@@ -48,11 +48,16 @@ def main() -> int:
     parser.add_argument("--compare", type=int, default=200,
                         help="documents compared triple for triple with those the store gives (0: none)")
     parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parent / "results")
+    parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE", type=setting_option,
+                        help="a server setting of lodpub other than the bench's, e.g. max_requests=0 (no worker "
+                             "replaced, and its release loaded again, during the measures)")
     options = parser.parse_args()
     options.work.mkdir(parents=True, exist_ok=True)
     data, _ = prepare(options.agreements, options.work, shapes=False)
-    results = measure(options.work, data, options.rounds, options.seconds, options.compare)
+    settings = {f"LODPUB_{name.upper()}": value for name, value in options.set}
+    results = measure(options.work, data, options.rounds, options.seconds, options.compare, settings)
     results["agreements"] = options.agreements
+    results["settings"] = settings
     options.out.mkdir(parents=True, exist_ok=True)
     path = options.out / f"fixed-cost-{options.agreements}.json"
     path.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
@@ -60,9 +65,11 @@ def main() -> int:
     return 0
 
 
-def measure(work: Path, data: Path, rounds: int, seconds: float, compared: int = 200) -> dict:
-    """Every measurement of this benchmark on the release in `work`."""
-    ours, _ = start(["lodpub", str(work / "dist"), str(data)], work, UNBOUNDED)
+def measure(work: Path, data: Path, rounds: int, seconds: float, compared: int = 200,
+            settings: dict[str, str] | None = None) -> dict:
+    """Every measurement of this benchmark on the release in `work`, lodpub with the bench's settings and
+    `settings` (LODPUB_* variables)."""
+    ours, _ = start(["lodpub", str(work / "dist"), str(data)], work, UNBOUNDED | (settings or {}))
     peer, _ = start(["oxigraph"], work)
     try:
         load_into_oxigraph((work / "dist" / "current").resolve(), peer)

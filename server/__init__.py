@@ -31,6 +31,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     from .web.i18n import LANGUAGES, current_language, words
     from .web.kept import KeptResponses
     from .web.negotiation import FORMATS, format_url
+    from .web.sparql_answers import SparqlAnswers
     from .web.written_answers import WrittenAnswers
 
     settings = settings or load_settings()
@@ -48,6 +49,8 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
                                  settings.document_cache_mb * 2**20)
     # A first visit to a document written ahead is answered before those, from its file (web/written_answers.py).
     app.wsgi_app = WrittenAnswers(app.wsgi_app, lambda: app.extensions["lodpub"])
+    # A query of one triple pattern, by GET or a POSTed form, is answered before those (web/sparql_answers.py).
+    app.wsgi_app = SparqlAnswers(app.wsgi_app, lambda: app.extensions["lodpub"])
     if settings.proxy_hops:
         hops = settings.proxy_hops
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops, x_prefix=hops)

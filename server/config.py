@@ -204,6 +204,12 @@ class Settings:
     sparql_express_seconds: float = _setting(
         1.0, "LODPUB_SPARQL_EXPRESS_SECONDS", "seconds a query may run in an express slot before it waits for a slot"
     )
+    sparql_in_worker_rows: int = _setting(
+        1000,
+        "LODPUB_SPARQL_IN_WORKER_ROWS",
+        "most rows a query of one triple pattern (bounded by its form) may give to be answered by the worker "
+        "itself, without a query runner or a slot; 0: every query goes to a runner",
+    )
     sparql_max_answer_mb: int = _setting(
         256, "LODPUB_SPARQL_MAX_ANSWER_MB", "largest SPARQL answer, in megabytes (before compression)"
     )
@@ -304,6 +310,8 @@ class Settings:
             raise ValueError(f"keep_releases must be at least 1, not {self.keep_releases}")
         if self.sparql_slots < 0 or self.sparql_slots_per_client < 0 or self.sparql_express_slots < 0:
             raise ValueError("sparql_slots, sparql_slots_per_client and sparql_express_slots cannot be negative")
+        if self.sparql_in_worker_rows < 0:
+            raise ValueError("sparql_in_worker_rows cannot be negative")
         if self.sparql_max_answer_mb < 1:
             raise ValueError(f"sparql_max_answer_mb must be at least 1, not {self.sparql_max_answer_mb}")
         if self.max_body_bytes < 1:

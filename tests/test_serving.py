@@ -10,6 +10,7 @@ import signal
 import socket
 import sys
 import time
+from urllib.parse import urlencode
 
 import pytest
 import requests
@@ -115,6 +116,40 @@ def test_pipelined_requests_are_answered_in_order_on_one_connection(strict_serve
     answer = raw(strict_server, b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n"
                                 b"GET /robots.txt HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
     assert answer.count(b"HTTP/1.1 200 ") == 2 and answer.index(b'"status"') < answer.index(b"User-agent")
+
+
+def _exchanges(answer: bytes) -> list[tuple[bytes, list[bytes], bytes]]:
+    """The status lines, headers (but the date and request id) and bodies of consecutive answers."""
+    exchanges = []
+    while answer:
+        head, _, rest = answer.partition(b"\r\n\r\n")
+        status, *fields = head.split(b"\r\n")
+        length = next(int(field.split(b":")[1]) for field in fields if field.lower().startswith(b"content-length:"))
+        fields = [field for field in fields if not field.lower().startswith((b"date:", b"x-request-id:"))]
+        exchanges.append((status, fields, rest[:length]))
+        answer = rest[length:]
+    return exchanges
+
+
+@pytest.mark.served
+@pytest.mark.parametrize("method", ["GET", "POST"])
+def test_an_answer_the_loop_gives_at_once_is_the_one_a_thread_gives(strict_server, method):
+    """A request with another pipelined behind it goes to a thread; the last, alone in its buffer, is answered
+    by the loop (serving/at_once.py) when it is a query of one triple pattern: the same bytes either way."""
+    query = urlencode({"query": f"SELECT ?p ?o WHERE {{ <{strict_server}vocabulary/statuses> ?p ?o }}"})
+    if method == "GET":
+        request = f"GET /sparql?{query} HTTP/1.1\r\nHost: x\r\nAccept: text/csv\r\n".encode()
+    else:
+        request = (f"POST /sparql HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\n"
+                   f"Content-Length: {len(query)}\r\nAccept-Encoding: gzip\r\n").encode()
+    body = b"" if method == "GET" else query.encode()
+    answers = _exchanges(raw(strict_server, request + b"\r\n" + body + request + b"Connection: close\r\n\r\n" + body))
+    assert len(answers) == 2 and answers[0][0] == b"HTTP/1.1 200 OK" and len(answers[0][2]) > 100
+    (status, fields, sent), (last_status, last_fields, last_sent) = answers
+    assert (status, sent) == (last_status, last_sent)
+    assert [field for field in fields if not field.lower().startswith(b"connection:")] == \
+        [field for field in last_fields if not field.lower().startswith(b"connection:")]
+    assert b"Connection: close" in last_fields
 
 
 # --- spreading over the workers -------------------------------------------------------------------

@@ -40,6 +40,11 @@ class Incoming:
         """True once the client has sent any byte of this request."""
         return bool(self.buffer)
 
+    @property
+    def exact(self) -> bool:
+        """True when the buffer holds this whole request and nothing pipelined behind it."""
+        return self._body_end is not None and len(self.buffer) == self._body_end
+
     def feed(self, data: bytes, now: float) -> bool:
         """Add `data` received at `now`; True when the request is complete. Raises framing.Refused."""
         self.buffer += data

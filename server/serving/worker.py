@@ -22,13 +22,17 @@ import selectors
 import socket
 import sys
 import time
+from concurrent.futures import Future
 from functools import partial
 
 from gunicorn import http
+from gunicorn.http import wsgi
+from gunicorn.http2.negotiation import upgrade_allowed
 from gunicorn.workers.gthread import STOP_KEEPALIVE_LINGER, TConn, ThreadWorker
 
 from ..config import Settings, load_settings
 from . import readiness
+from .at_once import TARGETS, WRITE_TIMEOUT, AtOnceApp, fits
 from .framing import Refused
 from .incoming import Incoming, Limits
 
@@ -50,6 +54,7 @@ class LoopConn(TConn):
         self.opened = time.monotonic()
         self.incoming: Incoming | None = None
         self.continue_sent = False
+        self.at_once = False  # answered in the loop (serving/at_once.py)
 
     def init(self) -> None:
         """Called by the thread before it parses: bound any read of the socket (see PARSE_READ_TIMEOUT)."""
@@ -71,6 +76,11 @@ class LoopWorker(ThreadWorker):
         self.linger_until: float | None = None
         self.limits: Limits | None = None
         self.connection_max_age = 0.0
+
+    def load_wsgi(self) -> None:
+        """gunicorn's, the app wrapped so that the loop may answer some requests itself (at_once.py)."""
+        super().load_wsgi()
+        self.wsgi = AtOnceApp(self.wsgi)
 
     def init_process(self) -> None:
         settings = _settings_of(self.app)
@@ -146,7 +156,10 @@ class LoopWorker(ThreadWorker):
             pass  # the client is gone: its next read tells
 
     def _hand_over(self, conn: LoopConn) -> None:
-        """Give the complete request to a thread: its bytes go back to gunicorn's parser."""
+        """Give the complete request to a thread: its bytes go back to gunicorn's parser (unless the loop
+        answers it at once, serving/at_once.py)."""
+        if self._answered_at_once(conn):
+            return
         if conn.parser is None:
             conn.parser = http.get_parser(self.cfg, conn.sock, conn.client)
             conn.initialized = True
@@ -155,6 +168,37 @@ class LoopWorker(ThreadWorker):
         conn.incoming = None
         conn.data_ready = True
         self.enqueue_req(conn)
+
+    def _answered_at_once(self, conn: LoopConn) -> bool:
+        """Answer the request in the loop if its answer is ready at once and fits in the socket's buffer
+        (serving/at_once.py); False, with nothing read or written, when it is not."""
+        incoming = conn.incoming
+        if (not isinstance(self.wsgi, AtOnceApp) or not self.wsgi.answers or not incoming.buffer.startswith(TARGETS)
+                or not incoming.exact or incoming.head.expects_continue or upgrade_allowed(self.cfg, conn.client)):
+            return False
+        parser = http.get_parser(self.cfg, conn.sock, conn.client)
+        parser.unreader.unread(bytes(incoming.buffer))
+        try:
+            req = next(parser)
+            answer = self.wsgi.answer(wsgi.create(req, conn.sock, conn.client, conn.server, self.cfg)[1])
+            ready = answer is not None and fits(conn.sock, answer[1])
+        except Exception:  # whatever gunicorn's parser or the app make of it, a thread finds again
+            return False
+        if not ready:
+            return False
+        conn.parser, conn.initialized, conn.incoming, conn.at_once = parser, True, None, True
+        self.wsgi.ready.answer = answer
+        try:
+            kept_alive = self._keepalive_after(conn, self.handle_request(req, conn))
+        except Exception as error:  # the client went away, or could not take the answer: as gthread, close
+            self.log.debug("answering %s at once: %s", conn.client, error)
+            kept_alive = False
+        finally:
+            self.wsgi.ready.answer, conn.at_once = None, False
+        done = Future()
+        done.set_result(kept_alive)
+        self.finish_request(conn, done)
+        return True
 
     def _stop_waiting(self, conn: LoopConn) -> None:
         self.waiting.pop(conn, None)
@@ -234,7 +278,7 @@ class LoopWorker(ThreadWorker):
     def handle_request(self, req, conn: LoopConn) -> bool:
         """gthread's, with the socket blocking again for the response, and a kept-alive connection
         closed once it is old enough (see the module's docstring)."""
-        conn.sock.settimeout(None)
+        conn.sock.settimeout(WRITE_TIMEOUT if conn.at_once else None)
         if conn.continue_sent:
             req._expected_100_continue = False  # the loop sent it already
             conn.continue_sent = False

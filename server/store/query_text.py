@@ -13,6 +13,8 @@ from urllib.parse import urljoin
 
 import pyoxigraph as ox
 
+from .bounded_form import bounded_by_form
+
 SPARQL_TOKEN = re.compile(
     r'''(?P<string>"""(?:[^"\\]|\\.|"(?!""))*"""|'\'\'(?:[^'\\]|\\.|'(?!''))*'\'\'|"(?:[^"\\\n\r]|\\.)*"|'(?:[^'\\\n\r]|\\.)*')'''
     r'''|(?P<iri><[^<>"{}|^`\\\x00-\x20]*>)'''
@@ -61,6 +63,8 @@ class QueryText:
     dataset_clauses: list[tuple[int, int]] = field(default_factory=list)   # where each FROM clause is written
     # Where the IRI of each BASE declaration is written, and the absolute base it declares.
     base_declarations: list[tuple[int, int, str]] = field(default_factory=list)
+    # Whether its form bounds its cost, so that it may be evaluated outside a runner (bounded_form.py).
+    bounded: bool = False
 
     @property
     def names_a_dataset(self) -> bool:
@@ -79,6 +83,7 @@ def read_query(text: str, base_iri: str = "") -> QueryText:
         form=keyword if keyword in FORMS else None,
         update_keyword=keyword if keyword in UPDATES else None,
         depth=_depth(tokens),
+        bounded=keyword in FORMS and bounded_by_form(tokens[position:], prefixes),
     )
     declared_base = base_iri
     for index, (kind, value, start, _) in enumerate(tokens):

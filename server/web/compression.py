@@ -81,9 +81,10 @@ def accepts_gzip(accept_encoding: str) -> bool:
 def _compressible(response: Response) -> bool:
     return (not response.direct_passthrough and response.status_code not in (204, 206, 304)
             and "Content-Encoding" not in response.headers and "Accept-Ranges" not in response.headers
-            and _compressible_type(response.mimetype or "")
+            and compressible_type(response.mimetype or "")
             and (not response.is_sequence or len(response.get_data()) >= MIN_BYTES))
 
 
-def _compressible_type(media_type: str) -> bool:
+def compressible_type(media_type: str) -> bool:
+    """Whether answers of `media_type` are text worth gzipping."""
     return media_type.startswith("text/") or media_type in COMPRESSIBLE_TYPES

@@ -19,9 +19,12 @@ import hashlib
 import logging
 import re
 import uuid
-from datetime import date
+from collections.abc import Callable, Iterable
+from datetime import date, datetime
 
 from flask import Flask, Response, g, has_request_context, request
+from werkzeug.http import http_date
+from werkzeug.utils import get_content_type
 
 from . import publisher
 from .compression import compress
@@ -40,6 +43,30 @@ EXPOSED_HEADERS = ("Accept-Ranges, Content-Encoding, Content-Language, Content-L
 # A request id we echo: short, and only characters that cannot break a log line or a header
 # (UUIDs, hex ids, and the "Root=1-...;Parent=..." ids of some load balancers fit).
 SANE_REQUEST_ID = re.compile(r"[A-Za-z0-9._:;=+/@-]{1,128}")
+
+
+WsgiApp = Callable[[dict, Callable], Iterable[bytes]]
+
+
+class BeforeFlask:
+    """WSGI middleware over the Flask app `app`, whose Publisher `publisher()` gives, that answers some
+    requests itself: `answer(environ)` gives the headers and body of a 200, or None to let Flask answer."""
+
+    def __init__(self, app: WsgiApp, publisher: Callable) -> None:
+        self.app = app
+        self.publisher = publisher
+
+    def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
+        answer = self.answer(environ)
+        if answer is None:
+            return self.app(environ, start_response)
+        headers, body = answer
+        start_response("200 OK", headers)
+        return [body]
+
+    def answer(self, environ: dict) -> tuple[list[tuple[str, str]], bytes] | None:
+        """The headers and body of the answer to the request of `environ`, or None: Flask answers it."""
+        raise NotImplementedError
 
 
 def register(app: Flask) -> None:
@@ -81,6 +108,26 @@ def finish_response(response: Response) -> Response:
         response.headers.setdefault("Content-Language", current_language())
     add_cors_headers(response)
     return add_validators_and_caching(compress(response, request))
+
+
+def flask_headers(environ: dict, media_type: str, length: int, encoding: tuple[bool, bool],
+                  own: list[tuple[str, str]], validators: tuple[str, datetime, int] | None) -> list[tuple[str, str]]:
+    """The headers Flask sends with a 200 answer of `length` bytes of `media_type` (http.finish_response,
+    compression.compress), in its order: `encoding` says whether the type and size are worth gzipping and
+    whether the body is gzipped; `own` are the route's own headers; `validators` (the ETag, the build time
+    and max-age) those of a GET, which werkzeug dates."""
+    compressible, gzipped = encoding
+    headers = [("Content-Type", get_content_type(media_type, "utf-8")), ("Content-Length", str(length)),
+               ("Vary", "Accept, Accept-Encoding" if compressible else "Accept"), *own,
+               ("X-Request-ID", request_id_for(environ.get("HTTP_X_REQUEST_ID", ""))),
+               ("Access-Control-Allow-Origin", "*"), ("Access-Control-Expose-Headers", EXPOSED_HEADERS)]
+    if gzipped:
+        headers.append(("Content-Encoding", "gzip"))
+    if validators is not None:
+        tag, built_at, max_age = validators
+        headers += [("ETag", f'"{tag}"'), ("Last-Modified", http_date(built_at)),
+                    ("Cache-Control", f"public, max-age={max_age}"), ("Date", http_date())]
+    return headers
 
 
 def add_cors_headers(response: Response) -> Response:

@@ -3,8 +3,9 @@ so that nothing it does can harm the server.
 
 Python threads cannot be stopped, and the query engine can be made to crash (a deep enough
 expression overflows its stack), so a query never runs, and is never parsed, in the server's own
-process: it runs in a query runner, a child process forked from it (sharing the loaded store
-copy-on-write), which is killed when the query's time is up. A runner is kept for the next query
+process (but one bounded by its form, store/bounded_form.py, which can do neither): it runs in a
+query runner, a child process forked from it (sharing the loaded store copy-on-write), which is
+killed when the query's time is up. A runner is kept for the next query
 rather than forked anew for each: forking a process that holds a store, and letting the child copy
 the pages its first query touches, costs more than most queries.
 

@@ -24,7 +24,7 @@ from flask import Blueprint, Response, current_app, render_template, request
 
 from ..blank_nodes import stable_graph
 from ..describe.service_description import service_description
-from ..formats import RESULTS_FORMATS, results_format_of
+from ..formats import RESULTS_FORMATS
 from ..namespaces import CANONICAL_BASE, prefixes_for
 from ..store import QueryError, SparqlAnswer, Store
 from ..store.engine_store import stop_engines_but
@@ -36,11 +36,13 @@ from .i18n import current_language
 from .jsonld import our_context
 from .limits import EngineRunners, QueryCrashed, QueryRunners, QueryTimeout, StillRunning
 from .negotiation import HTML, NotAcceptable, accepted_types, choose_format, serialise
+from .sparql_answers import in_worker_answer
 from .sparql_request import (
     GRAPH_TYPES,
     RESULTS_TYPES,
     ProtocolRequest,
     Refusal,
+    acceptable,
     answer_types,
     not_acceptable_message,
     read_protocol_request,
@@ -94,10 +96,13 @@ def answer(asked: ProtocolRequest) -> Response:
     results_type, graph_type = answer_types(asked.formats, shape.form)
     arguments = (shape, default_graphs, named_graphs, results_type or RESULTS_TYPES[0],
                  graph_type or GRAPH_TYPES[0], settings.sparql_max_rows)
-    answered, answer_file = _run_admitted(arguments)
     try:
-        if ((answered.kind == "graph" and graph_type is None) or (answered.kind != "graph" and results_type is None)
-                or (answered.kind == "boolean" and not results_format_of(answered.media_type).booleans)):
+        in_worker = in_worker_answer(store(), settings, arguments)
+    except QueryError as error:
+        raise _refusal(error, shape.text) from error
+    answered, answer_file = (in_worker, None) if in_worker is not None else _run_admitted(arguments)
+    try:
+        if not acceptable(answered, results_type, graph_type):
             raise Refusal(406, not_acceptable_message(answered.kind))
     except Refusal:
         if answer_file is not None:

@@ -15,7 +15,8 @@ from flask import request
 from werkzeug.datastructures import MIMEAccept
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from ..formats import GRAPH_FORMATS, RESULTS_FORMATS, Format, ResultsFormat
+from ..formats import GRAPH_FORMATS, RESULTS_FORMATS, Format, ResultsFormat, results_format_of
+from ..store import SparqlAnswer
 from . import publisher
 from .negotiation import accepted_types_of
 
@@ -49,14 +50,14 @@ def read_protocol_request() -> ProtocolRequest:
     if request.method == "POST":
         content_type = request.mimetype
         if content_type == "application/x-www-form-urlencoded":
-            params = _parameters(_body()) + _parameters(request.query_string)
+            params = parameters(_body()) + parameters(request.query_string)
         elif content_type == "application/sparql-query":
-            params = _parameters(request.query_string) + [("query", _text(_body(), "the query"))]
+            params = parameters(request.query_string) + [("query", _text(_body(), "the query"))]
         else:
             raise Refusal(415, f"A query is sent as application/x-www-form-urlencoded or "
                                f"application/sparql-query, not {content_type or 'without a Content-Type'}.")
     else:
-        params = _parameters(request.query_string)
+        params = parameters(request.query_string)
     names = [name for name, _ in params]
     if "update" in names or "using-graph-uri" in names or "using-named-graph-uri" in names:
         raise Refusal(400, "This endpoint is read-only: it accepts queries, not updates.")
@@ -66,9 +67,18 @@ def read_protocol_request() -> ProtocolRequest:
         query=next((value for name, value in params if name == "query"), None),
         default_graphs=[value for name, value in params if name == "default-graph-uri"],
         named_graphs=[value for name, value in params if name == "named-graph-uri"],
-        formats=[item.strip().lower() for name, value in params if name in ("format", "output", "results")
-                 for item in value.split(",") if item.strip()],
+        formats=format_parameters(params),
     )
+
+
+# The parameters that name an answer's format (SPARQLWrapper sends several).
+FORMAT_PARAMETERS = ("format", "output", "results")
+
+
+def format_parameters(params: list[tuple[str, str]]) -> list[str]:
+    """The formats the format/output/results parameters of `params` name, in order."""
+    return [item.strip().lower() for name, value in params if name in FORMAT_PARAMETERS
+            for item in value.split(",") if item.strip()]
 
 
 def answer_types(format_parameters: list[str], form: str | None) -> tuple[str | None, str | None]:
@@ -80,13 +90,13 @@ def answer_types(format_parameters: list[str], form: str | None) -> tuple[str | 
     form, read from its text, says which of the two must be acceptable before it runs, and that an
     ASK has no CSV or TSV answer.
     """
-    return _answer_types(request.headers.get("Accept", ""), tuple(format_parameters), form)
+    return cached_answer_types(request.headers.get("Accept", ""), tuple(format_parameters), form)
 
 
 # Clients send the same few Accept headers again and again, and matching one against every format
 # took a sixth of a cheap query's time in process.
 @lru_cache(maxsize=256)
-def _answer_types(accept: str, format_parameters: tuple[str, ...], form: str | None) -> tuple[str | None, str | None]:
+def cached_answer_types(accept: str, format_parameters: tuple[str, ...], form: str | None) -> tuple[str | None, str | None]:
     """answer_types for the Accept header `accept` (a Refusal is raised, not kept)."""
     accepted = accepted_types_of(accept)
     results = (_first_named(format_parameters, RESULTS_FORMATS)
@@ -124,6 +134,14 @@ def _best(accepted: MIMEAccept, formats: tuple[AnswerFormat, ...]) -> AnswerForm
     return _first_named([best], formats) if best else None
 
 
+def acceptable(answered: SparqlAnswer, results_type: str | None, graph_type: str | None) -> bool:
+    """Whether the answer's kind is one the client accepts (answer_types' types; a boolean only in a
+    format that has booleans)."""
+    if answered.kind == "graph":
+        return graph_type is not None
+    return results_type is not None and (answered.kind != "boolean" or results_format_of(answered.media_type).booleans)
+
+
 def not_acceptable_message(kind: str | None) -> str:
     boolean_types = tuple(fmt.media_type for fmt in BOOLEAN_FORMATS)
     offered = {"graph": GRAPH_TYPES, "solutions": RESULTS_TYPES, "boolean": boolean_types}.get(kind)
@@ -140,7 +158,7 @@ def _body() -> bytes:
                            "the most this endpoint reads.") from None
 
 
-def _parameters(raw: bytes) -> list[tuple[str, str]]:
+def parameters(raw: bytes) -> list[tuple[str, str]]:
     """Decode application/x-www-form-urlencoded parameters, refusing bytes that are not UTF-8 text."""
     decoded = []
     # Latin-1 maps bytes to characters one to one, so the percent-decoded bytes can be checked as UTF-8.

@@ -12,21 +12,15 @@ to Flask's, header for header.
 """
 
 import re
-from collections.abc import Callable, Iterable
-
-from werkzeug.http import http_date
-from werkzeug.utils import get_content_type
 
 from ..describe.changes import RELEASE_PATH
 from ..formats import TURTLE, Format
 from ..store import StoreUnavailable
 from .compression import MIN_BYTES, accepts_gzip
 from .documents_ahead import WrittenDocument
-from .http import EXPOSED_HEADERS, representation_tag, request_id_for
+from .http import BeforeFlask, flask_headers, representation_tag
 from .negotiation import NotAcceptable, alternates, format_for, format_url, split_suffix
 from .shapes import SHAPES_PATH
-
-WsgiApp = Callable[[dict, Callable], Iterable[bytes]]
 
 PREFIX = "/doc/"
 # A path that url_for writes as it is (werkzeug's path converter quotes anything else), of one segment
@@ -36,22 +30,10 @@ _PLAIN_PATH = re.compile(r"[A-Za-z0-9._~!$&'()*+,:;=@-]+(/[A-Za-z0-9._~!$&'()*+,
 _OTHER_ROUTES = (RELEASE_PATH, SHAPES_PATH)
 
 
-class WrittenAnswers:
-    """WSGI middleware over the Flask app `app`, whose Publisher `publisher()` gives (see the module's docstring)."""
+class WrittenAnswers(BeforeFlask):
+    """Answers before Flask (http.BeforeFlask) the first visits of the module's docstring."""
 
-    def __init__(self, app: WsgiApp, publisher: Callable) -> None:
-        self.app = app
-        self.publisher = publisher
-
-    def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
-        answer = self._answer(environ)
-        if answer is None:
-            return self.app(environ, start_response)
-        headers, body = answer
-        start_response("200 OK", headers)
-        return [body]
-
-    def _answer(self, environ: dict) -> tuple[list[tuple[str, str]], bytes] | None:
+    def answer(self, environ: dict) -> tuple[list[tuple[str, str]], bytes] | None:
         bare = _document_path(environ)
         if bare is None:
             return None
@@ -106,16 +88,7 @@ def _headers(written: WrittenDocument, fmt: Format, path: str, bare: str, enviro
     gzipped = compressible and accepts_gzip(environ.get("HTTP_ACCEPT_ENCODING", ""))
     body = written.gzipped if gzipped else written.turtle()
     document_url = PREFIX + bare
-    encoding = "gzip" if gzipped else ""
-    tag = representation_tag(version, path, "", fmt.media_type, "", 200, encoding)
-    headers = [("Content-Type", get_content_type(fmt.media_type, "utf-8")), ("Content-Length", str(len(body))),
-               ("Vary", "Accept, Accept-Encoding" if compressible else "Accept"),
-               ("Content-Location", format_url(document_url, fmt)),
-               ("Link", alternates(base + PREFIX.lstrip("/") + bare, fmt)),
-               ("X-Request-ID", request_id_for(environ.get("HTTP_X_REQUEST_ID", ""))),
-               ("Access-Control-Allow-Origin", "*"), ("Access-Control-Expose-Headers", EXPOSED_HEADERS)]
-    if gzipped:
-        headers.append(("Content-Encoding", "gzip"))
-    headers += [("ETag", f'"{tag}"'), ("Last-Modified", http_date(built_at)),
-                ("Cache-Control", f"public, max-age={max_age}"), ("Date", http_date())]
+    tag = representation_tag(version, path, "", fmt.media_type, "", 200, "gzip" if gzipped else "")
+    own = [("Content-Location", format_url(document_url, fmt)), ("Link", alternates(base + PREFIX.lstrip("/") + bare, fmt))]
+    headers = flask_headers(environ, fmt.media_type, len(body), (compressible, gzipped), own, (tag, built_at, max_age))
     return headers, body

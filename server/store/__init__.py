@@ -18,6 +18,8 @@ from typing import TYPE_CHECKING, Protocol
 
 from rdflib import Graph, URIRef
 
+from .engine_choice import decided_settings, with_engine_chosen
+
 if TYPE_CHECKING:
     from pathlib import Path
 
@@ -142,7 +144,8 @@ def open_store(settings: "Settings") -> Store:
 
 def _opened(settings: "Settings", folder: "Path", manifest: dict) -> Store:
     """The embedded store of the served `folder`: in this process, or in the engine that serves the
-    whole server (settings.engine; engine_store.py). Loading the release is here only."""
+    whole server (settings.engine, or the one chosen for it: engine_choice.py). Loading the release is here only."""
+    settings = with_engine_chosen(settings, manifest)
     if settings.engine != "per-worker":
         from .engine_store import EngineStore, engine_for
 
@@ -163,6 +166,7 @@ def preload(settings: "Settings") -> None:
     not on disk); loaded and checked as a worker loads it (open_store). Forget it with `drop_preloaded`
     once the workers are forked."""
     global _preloaded
+    settings = decided_settings(settings)  # settings.engine "auto": the engine chosen for the release (engine_choice.py)
     if settings.store != "embedded" or settings.engine != "per-worker":
         return
     from .embedded import EmbeddedStore

@@ -16,7 +16,7 @@ few searches on the mapped index, as the workers search it (total hits and milli
 
 With `--release`, what the shared engine pays to make the index of a built release (issue 21, target 4):
 the release loaded as the engine loads it, then the index's parts made and sent as the engine makes and
-sends them (to /dev/null); the process's resident size after the load, and its peak above it meanwhile.
+sends them (in pieces, to /dev/null); the process's resident size after the load, and its peak above it meanwhile.
 """
 
 import argparse
@@ -39,7 +39,7 @@ from lodpub.namespaces import CANONICAL_BASE
 from lodpub.store.embedded import EmbeddedStore
 from lodpub.store.processes import pickled_outcome, send_message
 from lodpub.store.sparql_store import SparqlStore
-from lodpub.web.search import build_index, index_parts
+from lodpub.web.search import build_index, forget_index, index_layout, index_piece
 
 
 class LoadedStore(SparqlStore):
@@ -108,11 +108,18 @@ def in_engine(release: Path) -> dict:
     held = _status_mb("VmRSS")
     Path("/proc/self/clear_refs").write_text("5")  # the high-water mark starts again from here
     started = time.perf_counter()
-    parts = index_parts(store)
-    made = time.perf_counter() - started
     descriptor = os.open(os.devnull, os.O_WRONLY)
     try:
-        send_message(descriptor, pickled_outcome("value", parts))
+        meta, layout = index_layout(store)
+        made = time.perf_counter() - started
+        send_message(descriptor, pickled_outcome("value", (meta, layout)))
+        for name, (size, _) in layout.items():
+            start = 0
+            while start < size:
+                piece = index_piece(store, name, start)
+                send_message(descriptor, pickled_outcome("value", piece))
+                start += len(piece)
+        forget_index(store)
     finally:
         os.close(descriptor)
     return {"release": str(release), "triples": store.triple_count, "load_seconds": round(loaded, 1),

@@ -21,6 +21,7 @@ from rdflib import Graph, URIRef
 from .engine_choice import decided_settings, with_engine_chosen
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
     from pathlib import Path
 
     from ..config import Settings
@@ -65,6 +66,10 @@ class Store(Protocol):
     def select_values(self, query: str) -> list[tuple[str, ...]]:
         """Run a SPARQL SELECT; each row is the values of its variables in order, as text (an IRI, a
         literal's lexical form), "" when unbound: for large answers, which rdflib terms would slow."""
+
+    def select_rows(self, query: str) -> "Iterator[tuple[str, ...]]":
+        """The rows of select_values one at a time, as the store gives them (not all held at once where
+        it evaluates in this process): for answers too large to hold as Python values."""
 
     def sparql(self, query: "QueryText", default_graphs: list[str] | None, named_graphs: list[str] | None,
                results_type: str, graph_type: str, max_rows: int) -> "SparqlAnswer":

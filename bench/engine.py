@@ -1,7 +1,7 @@
 """Who should evaluate the queries: each worker (its runners), or one engine for the whole server? Each
 setting of LODPUB_ENGINE against Oxigraph server in memory, in one run, on a release built already:
 
-    python3 bench/engine.py --work /tmp/b10k [--engines per-worker,shared,shared-one-copy] [--rounds 30]
+    python3 bench/engine.py --work /tmp/b10k [--engines per-worker,shared,shared-one-copy,auto] [--rounds 30]
 
 For each engine, one after the other, on the release bench/run.py built in `--work` (not built again):
 the cheap queries of fixed_cost.py (p50, CPU per lookup, lookups per second, documents asked the first
@@ -21,6 +21,7 @@ import time
 from pathlib import Path
 
 import fixed_cost
+import requests
 from run import (
     UNBOUNDED,
     Server,
@@ -34,7 +35,7 @@ from run import (
     start,
 )
 
-ENGINES = ("per-worker", "shared", "shared-one-copy")
+ENGINES = ("per-worker", "shared", "shared-one-copy")  # and "auto", which chooses one of the others
 
 
 def main() -> int:
@@ -68,12 +69,16 @@ def main() -> int:
 
 def measure(engine: str, options: argparse.Namespace, peer: Server, mix: dict | None) -> tuple[dict, dict]:
     """Every measurement of lodpub on `engine` against `peer`; and the mix kept (chosen now if `mix` is None)."""
-    # In memory whatever its size (beyond LODPUB_MEMORY_STORE_MAX_TRIPLES the store would be on disk).
+    # In memory whatever its size (beyond LODPUB_MEMORY_STORE_MAX_TRIPLES the store would be on disk); but
+    # "auto" chooses with the server's own limit, as an operator's server would.
+    in_memory = {} if engine == "auto" else {"LODPUB_MEMORY_STORE_MAX_TRIPLES": str(10**9)}
     settings = UNBOUNDED | {f"LODPUB_{name.upper()}": value for name, value in options.set} | {
-        "LODPUB_ENGINE": engine, "LODPUB_PUBLIC_BASE": fixed_cost.BASE, "LODPUB_MEMORY_STORE_MAX_TRIPLES": str(10**9)}
+        "LODPUB_ENGINE": engine, "LODPUB_PUBLIC_BASE": fixed_cost.BASE, **in_memory}
     ours, started = start(["release", str(options.work / "dist")], options.work, settings)
     result: dict = {"load_average_before": os.getloadavg(), "cold_start_s": started}
     try:
+        health = requests.get(ours.base + "health", timeout=60).json()
+        result["engine_chosen"] = [health.get("engine"), health.get("engine_chosen")]
         result["memory_after_start_mb"] = {"lodpub": memory(ours), "oxigraph": memory(peer)}
         print(json.dumps({engine: result}), flush=True)
         if not options.no_cheap:

@@ -1,7 +1,7 @@
 """Who should evaluate the queries: each worker (its runners), or one engine for the whole server? Each
 setting of LODPUB_ENGINE against Oxigraph server in memory, in one run, on a release built already:
 
-    python3 bench/engine.py --work /tmp/b10k [--engines per-worker,shared,shared-one-copy] [--rounds 30]
+    python3 bench/engine.py --work /tmp/b10k [--engines per-worker,shared,shared-one-copy,auto] [--rounds 30]
 
 For each engine, one after the other, on the release bench/run.py built in `--work` (not built again):
 the cheap queries of fixed_cost.py (p50, CPU per lookup, lookups per second, documents asked the first
@@ -21,7 +21,9 @@ import time
 from pathlib import Path
 
 import fixed_cost
+import requests
 from run import (
+    QUERY_TIMEOUT_SECONDS,
     UNBOUNDED,
     Server,
     feasible,
@@ -34,7 +36,9 @@ from run import (
     start,
 )
 
-ENGINES = ("per-worker", "shared", "shared-one-copy")
+ENGINES = ("per-worker", "shared", "shared-one-copy")  # and "auto", which chooses one of the others
+# Oxigraph server's threads at which it is taken to have settled (see `settled`): 4 000 of the 65 530 maps it may have.
+PEER_THREADS_SETTLED = 1000
 
 
 def main() -> int:
@@ -68,12 +72,16 @@ def main() -> int:
 
 def measure(engine: str, options: argparse.Namespace, peer: Server, mix: dict | None) -> tuple[dict, dict]:
     """Every measurement of lodpub on `engine` against `peer`; and the mix kept (chosen now if `mix` is None)."""
-    # In memory whatever its size (beyond LODPUB_MEMORY_STORE_MAX_TRIPLES the store would be on disk).
+    # In memory whatever its size (beyond LODPUB_MEMORY_STORE_MAX_TRIPLES the store would be on disk); but
+    # "auto" chooses with the server's own limit, as an operator's server would.
+    in_memory = {} if engine == "auto" else {"LODPUB_MEMORY_STORE_MAX_TRIPLES": str(10**9)}
     settings = UNBOUNDED | {f"LODPUB_{name.upper()}": value for name, value in options.set} | {
-        "LODPUB_ENGINE": engine, "LODPUB_PUBLIC_BASE": fixed_cost.BASE, "LODPUB_MEMORY_STORE_MAX_TRIPLES": str(10**9)}
+        "LODPUB_ENGINE": engine, "LODPUB_PUBLIC_BASE": fixed_cost.BASE, **in_memory}
     ours, started = start(["release", str(options.work / "dist")], options.work, settings)
     result: dict = {"load_average_before": os.getloadavg(), "cold_start_s": started}
     try:
+        health = requests.get(ours.base + "health", timeout=60).json()
+        result["engine_chosen"] = [health.get("engine"), health.get("engine_chosen")]
         result["memory_after_start_mb"] = {"lodpub": memory(ours), "oxigraph": memory(peer)}
         print(json.dumps({engine: result}), flush=True)
         if not options.no_cheap:
@@ -91,17 +99,45 @@ def measure(engine: str, options: argparse.Namespace, peer: Server, mix: dict | 
 
 
 def cheap(ours: Server, peer: Server, options: argparse.Namespace) -> dict:
-    """fixed_cost.py's measures of the cheap queries on both servers."""
+    """fixed_cost.py's measures of the cheap queries on both servers (the peer settled before each)."""
     iris = fixed_cost._agreements(ours)
-    result: dict = {"cheap_p50_ms": fixed_cost.latency(ours, peer, iris, options.rounds)}
+    result: dict = {"peer_settled_s": [settled(peer)]}
+    result["cheap_p50_ms"] = fixed_cost.latency(ours, peer, iris, options.rounds)
     result["cheap_geomean_ratio"] = round(statistics.geometric_mean(
         [entry["ratio"] for entry in result["cheap_p50_ms"].values()]), 2)
+    result["peer_settled_s"].append(settled(peer))
     result["cpu_ms_per_lookup"] = {"lodpub": fixed_cost.cpu_per_lookup(ours, iris),
                                    "oxigraph": fixed_cost.cpu_per_lookup(peer, iris)}
+    result["peer_settled_s"].append(settled(peer))
     result["lookup_per_second"] = fixed_cost.lookup_throughput(ours, peer, iris, options.seconds)
+    result["peer_settled_s"].append(settled(peer))
     result["first_visit_per_second"] = fixed_cost.first_visits(ours, peer, fixed_cost._resources(ours),
                                                                options.seconds)
+    result["peer_settled_s"].append(settled(peer))
     return result
+
+
+def settled(peer: Server, most: int = PEER_THREADS_SETTLED) -> float:
+    """Wait until Oxigraph server has at most `most` threads; the seconds waited.
+
+    With --timeout-s it starts a thread per query that sleeps out the timeout (measured: 3 000 ASKs in 3.5 s,
+    3 002 threads 10 s later), each with four memory maps: some 16 000 queries within the timeout reach the
+    kernel's vm.max_map_count (65 530), and every request after is `Resource temporarily unavailable (os
+    error 11)` until it panics. The cheap queries ask thousands a second, so the peer is let settle between
+    them (its threads end within the timeout)."""
+    started = time.monotonic()
+    while _threads(peer.process.pid) > most and time.monotonic() - started < QUERY_TIMEOUT_SECONDS + 10:
+        time.sleep(1)
+    return round(time.monotonic() - started, 1)
+
+
+def _threads(pid: int) -> int:
+    """How many threads process `pid` runs (0 once it is gone)."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return 0
+    return int(next(line.split()[1] for line in status.splitlines() if line.startswith("Threads:")))
 
 
 def memory(server: Server) -> dict:

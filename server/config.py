@@ -236,12 +236,13 @@ class Settings:
         "larger one is served from an on-disk store that the workers share (0: always on disk)",
     )
     engine: str = _setting(
-        "per-worker",
+        "auto",
         "LODPUB_ENGINE",
         "who evaluates queries on the embedded store: 'per-worker' (each worker holds the release, each query "
         "runs in a runner forked from it), 'shared' (one engine process for the whole server; a keeper holds a "
-        "second copy, so that a successor serves at once when a query ends the engine) or 'shared-one-copy' "
-        "(one copy; the successor loads the release first)",
+        "second copy, so that a successor serves at once when a query ends the engine), 'shared-one-copy' "
+        "(one copy; the successor loads the release first) or 'auto' (per-worker where its copies fit the "
+        "memory and the limit of memory_store_max_triples, else shared-one-copy, held in memory if one copy fits)",
     )
     store_query_url: str = _setting("", "LODPUB_STORE_QUERY_URL", "the remote store's SPARQL query endpoint")
     store_update_url: str = _setting(
@@ -298,8 +299,8 @@ class Settings:
             raise ValueError(f"public base must be an absolute http(s) IRI ending with '/': {self.public_base!r}")
         if self.store not in ("embedded", "remote"):
             raise ValueError(f"store must be 'embedded' or 'remote', not {self.store!r}")
-        if self.engine not in ("per-worker", "shared", "shared-one-copy"):
-            raise ValueError(f"engine must be 'per-worker', 'shared' or 'shared-one-copy', not {self.engine!r}")
+        if self.engine not in ("auto", "per-worker", "shared", "shared-one-copy"):
+            raise ValueError(f"engine must be 'auto', 'per-worker', 'shared' or 'shared-one-copy', not {self.engine!r}")
         if self.store == "remote" and not self.store_query_url:
             raise ValueError("a remote store needs LODPUB_STORE_QUERY_URL")
         if self.document_cache_mb < 0:

@@ -19,7 +19,7 @@ import tempfile
 import time
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from . import search_index_file
 from .search_index import SearchIndex
@@ -101,11 +101,16 @@ def _made_kept(make_kept: Callable[[Path], bool], path: Path) -> bool:
 def keep(parts: tuple[dict[str, Any], Mapping[str, search_index_file.Part]], path: Path) -> bool:
     """Write the index of `parts` (SearchIndex.parts) to `path` whole or not at all (a temporary file
     renamed), removing the others (of this format or an earlier one); whether it was written."""
+    return keep_written(lambda file: search_index_file.write(file, *parts), path)
+
+
+def keep_written(write: Callable[[BinaryIO], None], path: Path) -> bool:
+    """As `keep`, the file written by `write` (search_index_file.write or write_pieces)."""
     temporary = None
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         with tempfile.NamedTemporaryFile(dir=path.parent, prefix=".", delete=False) as temporary:
-            search_index_file.write(temporary, *parts)
+            write(temporary)
         os.replace(temporary.name, path)
         for other in (*path.parent.glob("*" + SUFFIX), *path.parent.glob("*.pickle")):
             if other != path:

@@ -46,13 +46,17 @@ def start_provisionally(settings: Settings) -> bool:
     """In a starting server's master: load the sources and serve them as the provisional release; False
     (nothing done) when a file is for the build to read, or the store would not be one in memory per
     worker: the caller then builds first, as always."""
-    if settings.store != "embedded" or settings.engine != "per-worker":
+    if settings.store != "embedded" or settings.engine not in ("per-worker", "auto"):
         return False
     load = provisional_load(settings, settings.public_base_iri)
-    if load is None or held_on_disk({"triples": load.quads}, settings.memory_store_max_triples):
+    if load is None:
         return False
-    folder, manifest = write_provisional(settings.output_dir, settings.public_base_iri, sources_digest(settings),
-                                         load.quads)
+    digest = sources_digest(settings)
+    # The engine "auto" chooses (engine_choice.py) for the provisional release as for any other.
+    chosen = with_engine_chosen(settings, {"version": provisional_version(digest), "triples": load.quads})
+    if chosen.engine != "per-worker" or held_on_disk({"triples": load.quads}, chosen.memory_store_max_triples):
+        return False
+    folder, manifest = write_provisional(settings.output_dir, settings.public_base_iri, digest, load.quads)
     serve_provisionally(ProvisionalStore(folder, manifest, load.store, load.written_literals))
     print(f"Serving the provisional release {manifest['version']} ({load.quads} triples read from the sources); "
           "their release is built meanwhile and served once written", file=sys.stderr, flush=True)

@@ -17,7 +17,7 @@ import json
 import mmap
 from array import array
 from bisect import bisect_left
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -102,17 +102,34 @@ def posting_parts(postings: Mapping[str, array], words: Sequence[str]) -> tuple[
 
 def write(file: BinaryIO, meta: dict[str, Any], parts: Mapping[str, Part]) -> None:
     """Write the index of `meta` and `parts` to `file` (at its start)."""
-    layout, offset = {}, 0
-    for name, part in parts.items():
-        size = memoryview(part).nbytes
-        layout[name] = [offset, size, _typecode(part)]
+    write_pieces(file, meta, layout_of(parts), lambda name, start: memoryview(parts[name]).cast("B")[start:])
+
+
+def layout_of(parts: Mapping[str, Part]) -> dict[str, tuple[int, str]]:
+    """The size in bytes and the type of each of `parts`: what the file's header says of them."""
+    return {name: (memoryview(part).nbytes, _typecode(part)) for name, part in parts.items()}
+
+
+def write_pieces(file: BinaryIO, meta: dict[str, Any], layout: Mapping[str, tuple[int, str]],
+                 piece: Callable[[str, int], bytes | memoryview]) -> None:
+    """Write to `file` (at its start) the index of `meta` and of parts of `layout` (layout_of), each given
+    in pieces by `piece(name, start)`: its bytes from `start`, as many as it gives at once (at least one)."""
+    where, offset = {}, 0
+    for name, (size, typecode) in layout.items():
+        where[name] = [offset, size, typecode]
         offset = _aligned(offset + size)
-    header = json.dumps({"meta": meta, "parts": layout, "size": offset}, ensure_ascii=False).encode()
+    header = json.dumps({"meta": meta, "parts": where, "size": offset}, ensure_ascii=False).encode()
     start = _aligned(len(MAGIC) + 8 + len(header))
     file.write(MAGIC + len(header).to_bytes(8, "little") + header + bytes(start - len(MAGIC) - 8 - len(header)))
-    for name, part in parts.items():
-        file.write(part)
-        file.write(bytes(_aligned(layout[name][1]) - layout[name][1]))
+    for name, (size, _) in layout.items():
+        written = 0
+        while written < size:
+            chunk = piece(name, written)
+            if not len(chunk):
+                raise ValueError(f"part {name} of the search index ended at {written} of {size} bytes")
+            file.write(chunk)
+            written += len(chunk)
+        file.write(bytes(_aligned(size) - size))
 
 
 def read(path: Path) -> tuple[dict[str, Any], dict[str, memoryview]]:

@@ -24,6 +24,7 @@ from .release_preparation import check_servable
 from .serving.arbiter import RollingArbiter
 from .serving.worker import LoopWorker
 from .store import drop_preloaded, open_store, preload, provisional_in_force
+from .store.engine_choice import decided_settings, with_engine_chosen
 from .store.engine_store import stop_engines_but
 from .store.provisional import remove_provisional
 from .web.documents_ahead import start_writing, stop_writing
@@ -39,6 +40,7 @@ class _Gunicorn(BaseApplication):
         self.settings = settings
         self.options = options
         self.engine_release: Path | None = None
+        self.served_settings = settings  # with the engine chosen for the release served (before_workers)
         self.pending_dumps = pending_dumps or []  # the folders whose dumps are written once the workers are forked
         self.documents_writer: subprocess.Popen | None = None
         # Serving the provisional release (provisional_serving.py), and the process building its release.
@@ -61,17 +63,23 @@ class _Gunicorn(BaseApplication):
     def run(self) -> None:
         """Serve under our master (serving/arbiter.py), which replaces workers without a gap."""
         self.before_workers()
-        preload(self.settings)  # for the first workers: replacements load their own while others serve
+        preload(self.served_settings)  # for the first workers: replacements load their own while others serve
         RollingArbiter(self).run()
 
     def before_workers(self) -> None:
         """With the shared engine (settings.engine), start the engine of the release decided now, owned
-        by the master, before workers are forked to use it (at start, and on reload before they are replaced)."""
-        if self.settings.engine != "per-worker" and self.settings.store == "embedded":
+        by the master, before workers are forked to use it (at start, and on reload before they are replaced).
+        With settings.engine "auto", the engine is chosen here for that release, and the workers forked
+        afterwards take the same choice (engine_choice.py)."""
+        provisional = provisional_in_force()
+        # (The provisional release was served because its engine, chosen as it was loaded, is per-worker.)
+        self.served_settings = (with_engine_chosen(self.settings, provisional.manifest) if provisional is not None
+                                else decided_settings(self.settings))
+        if self.served_settings.engine != "per-worker" and self.settings.store == "embedded":
             self.engine_release = getattr(open_store(self.settings), "release", None)
         stop_writing(self.documents_writer)  # a reload's release is written in its place
         # (Not the provisional release's documents: they would be written for minutes, for minutes of use.)
-        self.documents_writer = start_writing(self.settings) if provisional_in_force() is None else None
+        self.documents_writer = start_writing(self.served_settings) if provisional is None else None
 
     def after_replacement(self) -> None:
         """Once no old worker is left, stop the engines of the releases served before (and, once the

@@ -30,6 +30,7 @@ from lodpub.kept_search_index import SUFFIX as INDEX_SUFFIX
 from lodpub.search_index import fold
 from lodpub.store.engine_store import stop_engine_of
 from lodpub.web import publisher
+from lodpub.web import search as search_module
 from lodpub.web.i18n import WORDS
 from lodpub.web.search import MAX_QUERY_CHARS, warm_up, warm_up_in_background
 
@@ -215,7 +216,7 @@ def test_a_search_asks_the_store_nothing_once_the_index_is_made(app, client, mon
     client.get("/search.json?q=bursa")
     asked = []
     store = publisher_of(app).store
-    for method in ("select", "select_values", "labels", "sparql"):
+    for method in ("select", "select_values", "select_rows", "labels", "sparql"):
         monkeypatch.setattr(store, method, recording(getattr(store, method), asked))
     for query in ("jested", "} UNION { ?s ?p ?o", "Harputem"):
         assert client.get("/search.json", query_string={"q": query}).status_code == 200
@@ -243,8 +244,8 @@ def test_a_worker_reads_the_index_another_made_and_makes_it_again_if_damaged(pro
     def worker_asks(query: str) -> tuple[int, str]:
         app = create_app(settings)
         asked = []
-        real_select = publisher_of(app).store.select_values
-        monkeypatch.setattr(publisher_of(app).store, "select_values", lambda text: asked.append(text) or real_select(text))
+        real_select = publisher_of(app).store.select_rows
+        monkeypatch.setattr(publisher_of(app).store, "select_rows", lambda text: asked.append(text) or real_select(text))
         first = app.test_client().get("/search.json", query_string={"q": query}).json["hits"][0]["iri"]
         return len(asked), first
 
@@ -260,13 +261,16 @@ def test_a_worker_reads_the_index_another_made_and_makes_it_again_if_damaged(pro
 @pytest.mark.parametrize("engine", ["shared", "shared-one-copy"])
 def test_on_the_shared_engine_the_index_is_made_in_the_engine_and_answers_the_same(project_release, project_settings,
                                                                                    tmp_path, monkeypatch, engine):
-    """Its rows are not sent to the worker: the engine makes the file that the workers map."""
+    """Its rows are not sent to the worker: the engine makes the file that the workers map, its parts sent
+    in pieces (small ones here, so that parts come in many)."""
+    monkeypatch.setattr(search_module, "PIECE_BYTES", 4096)  # before the engine is forked, which takes it
     output = tmp_path / "dist"
     shutil.copytree(project_release.path.parent.parent, output, symlinks=True, ignore=shutil.ignore_patterns(INDEX_FOLDER))
     settings = dataclasses.replace(project_settings, output_dir=output, public_base=project_settings.base_iri)
     on_engine = create_app(dataclasses.replace(settings, engine=engine))
     asked = []
-    monkeypatch.setattr(publisher_of(on_engine).store, "select_values", lambda text: asked.append(text))
+    for method in ("select_values", "select_rows"):
+        monkeypatch.setattr(publisher_of(on_engine).store, method, lambda text: asked.append(text))
     try:
         queries = ("jested", "Harputem", "bursa", "a", "synthetic")
         hits = [on_engine.test_client().get("/search.json", query_string={"q": query}).json for query in queries]

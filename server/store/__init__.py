@@ -18,7 +18,10 @@ from typing import TYPE_CHECKING, Protocol
 
 from rdflib import Graph, URIRef
 
+from .engine_choice import decided_settings, with_engine_chosen
+
 if TYPE_CHECKING:
+    from collections.abc import Iterator
     from pathlib import Path
 
     from ..config import Settings
@@ -64,6 +67,10 @@ class Store(Protocol):
     def select_values(self, query: str) -> list[tuple[str, ...]]:
         """Run a SPARQL SELECT; each row is the values of its variables in order, as text (an IRI, a
         literal's lexical form), "" when unbound: for large answers, which rdflib terms would slow."""
+
+    def select_rows(self, query: str) -> "Iterator[tuple[str, ...]]":
+        """The rows of select_values one at a time, as the store gives them (not all held at once where
+        it evaluates in this process): for answers too large to hold as Python values."""
 
     def sparql(self, query: "QueryText", default_graphs: list[str] | None, named_graphs: list[str] | None,
                results_type: str, graph_type: str, max_rows: int) -> "SparqlAnswer":
@@ -146,7 +153,8 @@ def open_store(settings: "Settings") -> Store:
 
 def _opened(settings: "Settings", folder: "Path", manifest: dict) -> Store:
     """The embedded store of the served `folder`: in this process, or in the engine that serves the
-    whole server (settings.engine; engine_store.py). Loading the release is here only."""
+    whole server (settings.engine, or the one chosen for it: engine_choice.py). Loading the release is here only."""
+    settings = with_engine_chosen(settings, manifest)
     if settings.engine != "per-worker":
         from .engine_store import EngineStore, engine_for
 
@@ -188,7 +196,10 @@ def preload(settings: "Settings") -> None:
     not on disk); loaded and checked as a worker loads it (open_store). Forget it with `drop_preloaded`
     once the workers are forked."""
     global _preloaded
-    if settings.store != "embedded" or settings.engine != "per-worker" or _provisional is not None:
+    if _provisional is not None:  # the provisional release's store is already loaded
+        return
+    settings = decided_settings(settings)  # settings.engine "auto": the engine chosen for the release (engine_choice.py)
+    if settings.store != "embedded" or settings.engine != "per-worker":
         return
     from .embedded import EmbeddedStore
 

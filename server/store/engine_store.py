@@ -12,7 +12,7 @@ import hashlib
 import os
 import tempfile
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -165,6 +165,10 @@ class EngineStore:
     def select_values(self, query: str) -> list[tuple[str, ...]]:
         """See store.Store."""
         return self._ask("select_values", query)
+
+    def select_rows(self, query: str) -> Iterator[tuple[str, ...]]:
+        """See store.Store (the rows come in one answer: what asks for many rows runs in the engine)."""
+        return iter(self.select_values(query))
 
     def sparql(self, query: "QueryText", default_graphs: list[str] | None, named_graphs: list[str] | None,
                results_type: str, graph_type: str, max_rows: int) -> SparqlAnswer:

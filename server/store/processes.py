@@ -93,9 +93,10 @@ def fork_on_lasting_thread(fork: Callable[..., Forked], *arguments: Any) -> Fork
 
 def send_message(descriptor: int, data: bytes) -> None:
     """Write one message to the pipe or socket `descriptor`."""
-    message = memoryview(_LENGTH.pack(len(data)) + data)
-    while message:
-        message = message[os.write(descriptor, message):]
+    for part in (_LENGTH.pack(len(data)), data):  # not joined: a copy of a large answer (the search index's parts)
+        message = memoryview(part)
+        while message:
+            message = message[os.write(descriptor, message):]
 
 
 def receive_message(descriptor: int, deadline: float | None) -> bytes | None:

@@ -40,6 +40,11 @@ def provisional_folder(output_dir: Path) -> Path:
     return output_dir / FOLDER
 
 
+def provisional_version(sources_digest: str) -> str:
+    """The version of the provisional release of sources whose digest is `sources_digest`."""
+    return VERSION_PREFIX + sources_digest[:12]
+
+
 def write_provisional(output_dir: Path, base_iri: str, sources_digest: str, quads: int,
                       now: datetime | None = None) -> tuple[Path, dict[str, Any]]:
     """Write the provisional release's folder (its manifest, SHA256SUMS and the mark that it is served),
@@ -48,7 +53,7 @@ def write_provisional(output_dir: Path, base_iri: str, sources_digest: str, quad
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)
     manifest = {
-        "version": VERSION_PREFIX + sources_digest[:12],
+        "version": provisional_version(sources_digest),
         "sources_digest": sources_digest,
         "built_at": f"{now or datetime.now(UTC):%Y-%m-%dT%H:%M:%SZ}",
         "source": None,

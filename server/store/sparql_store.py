@@ -111,10 +111,13 @@ class SparqlStore:
             raise QueryError(str(error)) from error
 
     def select_values(self, query: str) -> list[tuple[str, ...]]:
-        # Values as text, without making an rdflib term of each: the search index reads hundreds of
-        # thousands of rows, and rdflib's terms took most of its time.
-        return [tuple("" if term is None else term.value for term in solution)
-                for solution in self._query(query, None, None)]
+        return list(self.select_rows(query))
+
+    def select_rows(self, query: str) -> Iterator[tuple[str, ...]]:
+        # Values as text, without making an rdflib term of each: the search index reads millions of
+        # rows, and rdflib's terms took most of its time; one at a time, as Oxigraph evaluates them.
+        for solution in self._query(query, None, None):
+            yield tuple("" if term is None else term.value for term in solution)
 
     def subjects_under(self, prefix: str) -> list[URIRef]:
         query = f"SELECT DISTINCT ?s WHERE {{ ?s ?p ?o FILTER (isIRI(?s) && STRSTARTS(STR(?s), {_string(prefix)})) }}"

@@ -12,7 +12,8 @@ client that prefers text/plain. Never cached.
 
 On the embedded store it also says which release the operator chose and whether the one served is
 a fallback for it, and why (store/served_release.py): the decision is the whole server's, so every worker
-says the same.
+says the same; and which engine evaluates its queries (`engine`), with why where the server chose it
+(`engine_chosen`, settings.engine "auto": store/engine_choice.py).
 """
 
 import os
@@ -21,7 +22,9 @@ from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
 
+from ..config import Settings
 from ..store import StoreUnavailable
+from ..store.engine_choice import AUTO, remembered
 from ..store.served_release import Decision
 from . import publisher
 
@@ -50,11 +53,23 @@ def health_report() -> dict[str, Any]:
             store.check_answers(settings.health_timeout)
             report["store_answers"] = True
         report.update(version=store.version, built_at=store.built_at.isoformat(), triples=store.triple_count)
+        report.update(_engine_report(settings, store.version))
     except StoreUnavailable as error:
         report.update(status="unavailable", reason=str(error))
     report.update(_decision_report(getattr(store, "decision", None)))
     report.update(uptime_seconds=round(time.time() - publisher().started, 3), worker_pid=os.getpid())
     return report
+
+
+def _engine_report(settings: Settings, version: str) -> dict[str, Any]:
+    """Who evaluates the queries of the embedded store (settings.engine), and, where the server chose it
+    itself ("auto"), why (engine_choice.py); nothing on a remote store."""
+    if settings.store != "embedded":
+        return {}
+    choice = remembered(version, settings) if settings.engine == AUTO else None
+    if choice is None:
+        return {"engine": settings.engine}
+    return {"engine": choice.engine, "engine_chosen": f"{AUTO}: {choice.reason}"}
 
 
 def _decision_report(decision: Decision | None) -> dict[str, Any]:

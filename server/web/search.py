@@ -14,17 +14,20 @@ import json
 import threading
 import unicodedata
 import xml.etree.ElementTree as ElementTree
-from collections.abc import Callable, Collection
+from collections.abc import Callable
 from pathlib import Path
 
 from flask import Blueprint, Flask, Response, current_app, render_template, request, url_for
 from rdflib import URIRef
 from rdflib.namespace import DCAT, DCTERMS, RDFS, SKOS
 
-from ..kept_search_index import index_file, keep, read_or_make
+from ..kept_search_index import index_file, keep_written, read_or_make
 from ..namespaces import LABEL_PREDICATES
 from ..search_index import ALTERNATIVE, DESCRIPTION, LABEL, Results, SearchIndex
+from ..search_index_file import layout_of, write_pieces
+from ..search_rows import TextRows, chosen_kinds
 from ..store import Store
+from ..store.processes import give_back_freed_memory
 from . import public_link, publisher, store
 from .html import label_of
 from .i18n import LANGUAGES, current_language, words
@@ -60,6 +63,11 @@ SELECT ?resource ?scheme ?type WHERE {{
 }}"""
 
 _building = threading.Lock()
+# In the engine: the parts of the index made for a worker, by release, until it has fetched them in pieces
+# of at most PIECE_BYTES (an answer each).
+_made: dict[str, dict] = {}
+_made_lock = threading.Lock()
+PIECE_BYTES = 32 * 2**20
 
 
 def field_of(base_iri: str) -> dict[str, tuple[int, int]]:
@@ -72,51 +80,71 @@ def field_of(base_iri: str) -> dict[str, tuple[int, int]]:
 
 
 def build_index(source: Store) -> SearchIndex:
-    """The search index of the release `source` serves: its resources' texts, kinds and kinds' labels."""
+    """The search index of the release `source` serves: its resources' texts, kinds and kinds' labels.
+    The rows are read as the store gives them and held compactly (search_rows.py), not all at once."""
     base = source.base_iri
     fields = field_of(base)
     strings = {"base": json.dumps(base), "ontology": json.dumps(base + "ontology/")}
-    texts: dict[str, list[tuple[int, int, str, str]]] = {}
-    for resource, predicate, text, language in source.select_values(
+    rows = TextRows()
+    for resource, predicate, text, language in source.select_rows(
             TEXTS.format(predicates=" ".join(f"<{p}>" for p in fields), **strings)):
-        texts.setdefault(resource, []).append((*fields[predicate], language, text))
-    kinds = _kinds(source.select_values(KINDS.format(**strings)), texts.keys(), base)
-    kind_iris = {URIRef(kind) for kind in kinds.values() if kind}
+        rows.add(resource, *fields[predicate], language, text)
+    kinds = chosen_kinds(source.select_rows(KINDS.format(**strings)), rows.numbers, base)
+    kind_iris = {URIRef(kind) for kind in set(kinds) if kind}
     labels = source.labels(kind_iris)
     index = SearchIndex({str(kind): {language: label_of(labels, kind, language, base) for language in LANGUAGES}
                          for kind in kind_iris})
-    for resource in sorted(texts):
-        index.add(resource, kinds.get(resource, ""), texts.pop(resource))
+    for resource, number, texts in rows.by_resource():
+        index.add(resource, kinds[number], texts)
     return index.finish(LANGUAGES)
 
 
-def _kinds(rows: list[tuple[str, ...]], resources: Collection[str], base: str) -> dict[str, str]:
-    """The kind of each of `resources`: its concept scheme, else its class in our namespace, else
-    its first class."""
-    chosen: dict[str, tuple[tuple[int, str], str]] = {}
-    for resource, scheme, kind_type in rows:
-        if resource not in resources:
-            continue
-        kind = scheme or kind_type
-        preference = (0 if scheme else 1 if kind.startswith(base) else 2, kind)
-        if resource not in chosen or preference < chosen[resource][0]:
-            chosen[resource] = (preference, kind)
-    return {resource: kind for resource, (_, kind) in chosen.items()}
-
-
 def _maker_in_engine(source: Store) -> Callable[[Path], bool] | None:
-    """For a store held by the shared engine, what makes the index there and keeps its parts in a file:
-    its rows are not sent to the worker (at 100k agreements, gigabytes held twice). The engine sends the
-    parts, as it may write no file larger than an answer."""
+    """For a store held by the shared engine, what makes the index there and keeps it in a file: its rows
+    are not sent to the worker (at 100k agreements, gigabytes held twice), and its parts come in pieces
+    (index_piece), written to the file as they come: the engine may write no file larger than an answer,
+    and a whole index in one answer was a copy of it in each process, pickled."""
     in_engine = getattr(source, "in_engine", None)
     if in_engine is None:
         return None
-    return lambda path: keep(in_engine(index_parts, timeout=INDEX_SECONDS), path)
+
+    def make_kept(path: Path) -> bool:
+        meta, layout = in_engine(index_layout, timeout=INDEX_SECONDS)
+        try:
+            return keep_written(lambda file: write_pieces(
+                file, meta, layout, lambda name, start: in_engine(index_piece, name, start, timeout=INDEX_SECONDS)), path)
+        finally:
+            in_engine(forget_index, timeout=INDEX_SECONDS)
+    return make_kept
 
 
 def index_parts(source: Store) -> tuple[dict, dict]:
-    """The parts of the index of the release `source` serves (run in the engine: see SearchIndex.parts)."""
-    return build_index(source).parts()
+    """The parts of the index of the release `source` serves (see SearchIndex.parts)."""
+    return build_index(source).parts()  # the index's own maps go; its arrays stay, in the parts
+
+
+def index_layout(source: Store) -> tuple[dict, dict[str, tuple[int, str]]]:
+    """In the engine: make the index of the release `source` serves and keep its parts (for index_piece,
+    until forget_index); what is not an array, and the size and type of each part (layout_of)."""
+    meta, parts = index_parts(source)
+    with _made_lock:
+        _made.clear()  # (an index made for a worker that never fetched it)
+        _made[source.version] = parts
+    return meta, layout_of(parts)
+
+
+def index_piece(source: Store, name: str, start: int) -> bytes:
+    """In the engine: the bytes of part `name` of the index index_layout made, from `start`, PIECE_BYTES at most."""
+    with _made_lock:
+        part = _made[source.version][name]
+    return bytes(memoryview(part).cast("B")[start:start + PIECE_BYTES])
+
+
+def forget_index(source: Store) -> None:
+    """In the engine: let go of the parts index_layout kept, and give their memory back."""
+    with _made_lock:
+        _made.pop(source.version, None)
+    give_back_freed_memory()
 
 
 def current_index() -> SearchIndex:

@@ -32,8 +32,16 @@ from .release_preparation import prepare_store
 from .store import StoreUnavailable, serve_provisionally, served_copy
 from .store.checksums import DamagedFile
 from .store.embedded import EmbeddedStore, held_on_disk
+from .store.engine_choice import with_engine_chosen
 from .store.processes import stop_session
-from .store.provisional import ProvisionalStore, end_provisional, mark_served, provisional_folder, write_provisional
+from .store.provisional import (
+    ProvisionalStore,
+    end_provisional,
+    mark_served,
+    provisional_folder,
+    provisional_version,
+    write_provisional,
+)
 from .store.releases import CURRENT, pointed_version, releases_dir
 from .switching import SwitchFailed, SwitchRefused, switch_served
 

@@ -172,20 +172,10 @@ class LoopWorker(ThreadWorker):
     def _answered_at_once(self, conn: LoopConn) -> bool:
         """Answer the request in the loop if its answer is ready at once and fits in the socket's buffer
         (serving/at_once.py); False, with nothing read or written, when it is not."""
-        incoming = conn.incoming
-        if (not isinstance(self.wsgi, AtOnceApp) or not self.wsgi.answers or not incoming.buffer.startswith(TARGETS)
-                or not incoming.exact or incoming.head.expects_continue or upgrade_allowed(self.cfg, conn.client)):
+        ready = self._ready_answer(conn)
+        if ready is None:
             return False
-        parser = http.get_parser(self.cfg, conn.sock, conn.client)
-        parser.unreader.unread(bytes(incoming.buffer))
-        try:
-            req = next(parser)
-            answer = self.wsgi.answer(wsgi.create(req, conn.sock, conn.client, conn.server, self.cfg)[1])
-            ready = answer is not None and fits(conn.sock, answer[1])
-        except Exception:  # whatever gunicorn's parser or the app make of it, a thread finds again
-            return False
-        if not ready:
-            return False
+        parser, req, answer = ready
         conn.parser, conn.initialized, conn.incoming, conn.at_once = parser, True, None, True
         self.wsgi.ready.answer = answer
         try:
@@ -199,6 +189,23 @@ class LoopWorker(ThreadWorker):
         done.set_result(kept_alive)
         self.finish_request(conn, done)
         return True
+
+    def _ready_answer(self, conn: LoopConn) -> tuple | None:
+        """The request parsed (its parser, the request) and the answer the app gives it at once, when it is
+        one the loop may send (see serving/at_once.py), else None."""
+        incoming = conn.incoming
+        if (not isinstance(self.wsgi, AtOnceApp) or not self.wsgi.answers or not incoming.buffer.startswith(TARGETS)
+                or not incoming.exact or incoming.head.expects_continue or upgrade_allowed(self.cfg, conn.client)):
+            return None
+        parser = http.get_parser(self.cfg, conn.sock, conn.client)
+        parser.unreader.unread(bytes(incoming.buffer))
+        try:
+            req = next(parser)
+            answer = self.wsgi.answer(wsgi.create(req, conn.sock, conn.client, conn.server, self.cfg)[1])
+            fitting = answer is not None and fits(conn.sock, answer[1])
+        except Exception:  # whatever gunicorn's parser or the app make of it, a thread finds again
+            return None
+        return (parser, req, answer) if fitting else None
 
     def _stop_waiting(self, conn: LoopConn) -> None:
         self.waiting.pop(conn, None)

@@ -36,7 +36,7 @@ from .i18n import current_language
 from .jsonld import our_context
 from .limits import EngineRunners, QueryCrashed, QueryRunners, QueryTimeout, StillRunning
 from .negotiation import HTML, NotAcceptable, accepted_types, choose_format, serialise
-from .sparql_answers import in_worker_answer
+from .sparql_answers import NOT_IN_WORKER, in_worker_answer
 from .sparql_request import (
     GRAPH_TYPES,
     RESULTS_TYPES,
@@ -97,7 +97,7 @@ def answer(asked: ProtocolRequest) -> Response:
     arguments = (shape, default_graphs, named_graphs, results_type or RESULTS_TYPES[0],
                  graph_type or GRAPH_TYPES[0], settings.sparql_max_rows)
     try:
-        in_worker = in_worker_answer(store(), settings, arguments)
+        in_worker = None if request.environ.get(NOT_IN_WORKER) else in_worker_answer(store(), settings, arguments)
     except QueryError as error:
         raise _refusal(error, shape.text) from error
     answered, answer_file = (in_worker, None) if in_worker is not None else _run_admitted(arguments)

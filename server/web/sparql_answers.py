@@ -37,6 +37,8 @@ from .sparql_request import (
 )
 
 PATH = "/sparql"
+# Set in the environ of a request whose query the worker does not answer itself (too long, or a store not its own).
+NOT_IN_WORKER = "lodpub.sparql.not_in_worker"
 # The parameters of a request this middleware answers: a query and the formats of its answer.
 _ANSWERED_PARAMETERS = {"query", *FORMAT_PARAMETERS}
 
@@ -81,7 +83,10 @@ class SparqlAnswers(BeforeFlask):
                                                           graph_type or GRAPH_TYPES[0], settings.sparql_max_rows))
         except (Refusal, QueryError, StoreUnavailable):
             return None  # Flask words the refusal
-        if answered is None or not acceptable(answered, results_type, graph_type):
+        if answered is None:
+            environ[NOT_IN_WORKER] = True  # (Flask need not evaluate it again to find out)
+            return None
+        if not acceptable(answered, results_type, graph_type):
             return None
         return _headers(answered, environ, (store.version, store.built_at), settings)
 

@@ -4,10 +4,12 @@ them, and switches to their release once it is built and proven (issue 21, targe
 A starting server's master loads the sources into the provisional store (provisional_store.py) and
 serves it as the provisional release (store/provisional.py) instead of building first. Once its first
 workers are forked it starts, niced, `complete` in a process of its own: the release is built as
-`lodpub build` builds it (no shapes), written whole under the public base as `lodpub reload` writes it,
-and the provisional store is loaded again and compared with it (provisional_store.prove): the log says
-whether it held exactly the release's quads, loudly when not. The server then switches to the release
-as `lodpub reload` does, either way: the release is the canonical, checked one. A build that fails (a
+`lodpub build` builds it (no shapes) and its copy under the public base is written, each with the dumps a
+store loads, as a starting server writes them (dump_completion.py), and the provisional store is loaded
+again and compared with it (provisional_store.prove): the log says whether it held exactly the release's
+quads, loudly when not. The server then switches to the release as `lodpub reload` does, either way (the
+release is the canonical, checked one), and the process writes the release's other dumps as a starting
+server's master has them written (each served once written and checked). A build that fails (a
 file rdflib refuses though Oxigraph read it) stops the server, saying why, as a build at start would.
 
 Stopped half-way, nothing published is touched: the build publishes a release whole or not at all,
@@ -26,6 +28,7 @@ import sys
 from .cli_data import EXIT_OK, run_build
 from .config import Settings
 from .data_errors import DataFileError
+from .dump_completion import complete_logged
 from .provisional_store import prove, provisional_load
 from .release_manifest import sources_digest
 from .release_preparation import prepare_store
@@ -82,7 +85,7 @@ def complete(settings: Settings, master: int | None) -> bool:
     """Build the release of the sources, prove the provisional store held its quads, and switch the server
     (`master`; None: none to tell) to it. False, saying why, when it cannot be switched to; a build
     that fails stops the server."""
-    if _built(settings) != EXIT_OK:
+    if _built(settings) != EXIT_OK:  # (with only the dumps a store loads: the others follow, as at a start)
         _log.error("lodpub: error: the sources served provisionally cannot be built (see above): the server stops")
         if master is not None:
             os.kill(master, signal.SIGTERM)
@@ -90,11 +93,11 @@ def complete(settings: Settings, master: int | None) -> bool:
     version = pointed_version(settings.output_dir, CURRENT)
     provisional = provisional_folder(settings.output_dir)
     try:
-        prepare_store(settings, releases_dir(settings.output_dir) / version)
+        pending = prepare_store(settings, releases_dir(settings.output_dir) / version, defer_dumps=True)
         folder, manifest = served_copy(settings, releases_dir(settings.output_dir) / version)
         _prove(settings, EmbeddedStore(folder, None, manifest))
         end_provisional(provisional)  # (first: switch_served refuses to switch a server serving it)
-        switch_served(settings, version, "reload")
+        switch_served(settings, version, "reload", defer_dumps=True)
     except (StoreUnavailable, DamagedFile, SwitchRefused, SwitchFailed, OSError) as failure:
         mark_served(provisional)  # its workers serve it still
         _log.error("lodpub: error: release %s was built but cannot be served (%s): the provisional release is "
@@ -103,13 +106,14 @@ def complete(settings: Settings, master: int | None) -> bool:
     if master is not None:
         os.kill(master, signal.SIGHUP)  # as `lodpub reload` asks (control.ask_to_replace_workers)
     _log.warning("lodpub: release %s is built and served; the provisional release is no longer", version)
+    complete_logged(pending, settings.build_jobs)  # its dumps, as a server starting with it writes them
     return True
 
 
 def _built(settings: Settings) -> int:
     """run_build without shapes, a file it refuses reported as `lodpub serve` reports it."""
     try:
-        return run_build(argparse.Namespace(lang="en"), settings, check_shapes=False)
+        return run_build(argparse.Namespace(lang="en"), settings, check_shapes=False, defer_dumps=True)
     except DataFileError as error:
         print(error.describe("en"), file=sys.stderr)
     except OSError as error:

@@ -71,7 +71,9 @@ def test_once_built_and_proven_the_release_is_served_and_the_provisional_one_is_
     client = create_app(settings).test_client()
     assert client.get("/health").get_json()["version"] == released
     assert client.get("/.well-known/void", headers={"Accept": "text/turtle"}).status_code == 200
+    # The dumps a store loads before the switch, the others after it, each once written and checked.
     assert client.get("/dumps/partnerships.nq").status_code == 200
+    assert client.get("/dumps/partnerships.ttl.gz").status_code == 200
 
 
 def test_a_provisional_store_that_did_not_hold_the_release_is_reported_loudly_and_the_release_served(tmp_path, caplog):

@@ -34,7 +34,7 @@ from .release_manifest import sources_digest
 from .release_preparation import prepare_store
 from .store import StoreUnavailable, serve_provisionally, served_copy
 from .store.checksums import DamagedFile
-from .store.embedded import EmbeddedStore, held_on_disk
+from .store.embedded import EmbeddedStore
 from .store.processes import stop_session
 from .store.provisional import ProvisionalStore, end_provisional, mark_served, provisional_folder, write_provisional
 from .store.releases import CURRENT, pointed_version, releases_dir
@@ -49,10 +49,10 @@ def start_provisionally(settings: Settings) -> bool:
     """In a starting server's master: load the sources and serve them as the provisional release; False
     (nothing done) when a file is for the build to read, or the store would not be one in memory per
     worker: the caller then builds first, as always."""
-    if settings.store != "embedded" or settings.engine != "per-worker":
+    if settings.store != "embedded" or settings.engine != "per-worker" or settings.memory_store_max_triples == 0:
         return False
-    load = provisional_load(settings, settings.public_base_iri)
-    if load is None or held_on_disk({"triples": load.quads}, settings.memory_store_max_triples):
+    load = provisional_load(settings, settings.public_base_iri, settings.memory_store_max_triples)
+    if load is None:
         return False
     folder, manifest = write_provisional(settings.output_dir, settings.public_base_iri, sources_digest(settings),
                                          load.quads)

@@ -3,6 +3,7 @@
 once it is built and proven (server/provisional_serving.py). In process on the zoo (a dataset not ours,
 of its own base), with real builds and stores; `lodpub serve` itself in tests/test_any_dataset.py."""
 
+import dataclasses
 import logging
 import os
 import shutil
@@ -199,3 +200,9 @@ def test_a_release_that_cannot_be_served_leaves_the_provisional_release_served_a
     assert "the provisional release is still served" in caplog.text
     assert provisional_in_force() is not None
     assert create_app(settings).test_client().get("/health").get_json()["version"].startswith("provisional-")
+
+
+def test_a_dataset_too_large_for_memory_is_built_first_as_before(tmp_path):
+    settings = dataclasses.replace(_zoo(tmp_path), memory_store_max_triples=10)
+    assert not start_provisionally(settings)
+    assert provisional_in_force() is None and not provisional_folder(settings.output_dir).exists()

@@ -127,3 +127,13 @@ def test_a_dataset_of_its_own_base_is_moved_to_the_public_base_as_its_release_s_
     proof = prove(load, release.oxigraph, release.written_literals, graphs)
     assert proof.held and proof.quads[0] == release.triple_count, proof.describe()
     assert next(load.store.quads_for_pattern(ox.NamedNode(LOOPBACK + "animal/leo"), None, None), None) is not None
+
+
+def test_sources_of_more_quads_than_memory_may_hold_are_given_up(tmp_path):
+    subprocess.run([sys.executable, str(CHECKOUT / "bench" / "generate.py"), "--agreements", "40", "--out",
+                    str(tmp_path / "data")], check=True, capture_output=True, timeout=120)
+    settings = load_settings(data_dir=tmp_path / "data", output_dir=tmp_path / "dist", base_iri=LOOPBACK)
+    everything = provisional_load(settings, LOOPBACK)
+    assert provisional_load(settings, LOOPBACK, max_quads=everything.quads) is not None
+    assert provisional_load(settings, LOOPBACK, max_quads=everything.quads - 1) is None  # (found at the end)
+    assert provisional_load(settings, LOOPBACK, max_quads=100) is None

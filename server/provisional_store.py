@@ -22,7 +22,8 @@ What the release will hold, and how it is made here without writing a line:
 - blank nodes labelled by Oxigraph, not stably: the same quads up to their labels.
 
 Any file the build reads otherwise (not Turtle or N-Triples, not UTF-8, what only rdflib keeps, a file
-Oxigraph refuses) makes `provisional_load` give None: the build then reads and refuses as it always did.
+Oxigraph refuses, an RDF 1.2 triple term, which Oxigraph reads and rdflib refuses) makes `provisional_load`
+give None: the build then reads and refuses as it always did.
 """
 
 import hashlib
@@ -131,7 +132,8 @@ def _loadable(source: SourceFile, bases: list[bytes]) -> bytes | None:
         text = data.decode("utf-8")
     except UnicodeDecodeError:
         return None
-    if _MOVED in data or kept_by_rdflib_only(text) or (
+    # (`<<`: a triple term of RDF 1.2, which Oxigraph reads and rdflib refuses.)
+    if _MOVED in data or b"<<" in data or kept_by_rdflib_only(text) or (
             b"anyURI" in data and any(data.count(base[1:]) != data.count(base) for base in bases)):
         return None
     return data

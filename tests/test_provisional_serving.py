@@ -95,9 +95,13 @@ def test_a_provisional_store_that_did_not_hold_the_release_is_reported_loudly_an
     assert "see <http://example.org/zoo/animal/kim>" in note  # the release's, as written
 
 
-def test_a_file_the_build_refuses_is_refused_by_serve_as_by_build(tmp_path):
+@pytest.mark.parametrize("broken_text", [
+    'rdfs:label .',  # a syntax error to both parsers
+    'rdfs:label "Kim" ; rdfs:seeAlso <<( <leo> a <Lion> )>> .',  # a triple term: Oxigraph reads it, rdflib not
+])
+def test_a_file_the_build_refuses_is_refused_by_serve_as_by_build(tmp_path, broken_text):
     broken = tmp_path / "zoo.ttl"
-    broken.write_text(ZOO.read_text(encoding="utf-8").replace('rdfs:label "Kim" .', "rdfs:label ."), encoding="utf-8")
+    broken.write_text(ZOO.read_text(encoding="utf-8").replace('rdfs:label "Kim" .', broken_text), encoding="utf-8")
     common = ["--data", str(broken), "--base-iri", "http://example.org/zoo/"]
     built = subprocess.run([sys.executable, "-m", "lodpub.cli", "build", *common, "--output", str(tmp_path / "b")],
                            cwd=CHECKOUT, capture_output=True, text=True, timeout=120)

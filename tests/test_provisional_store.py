@@ -100,6 +100,7 @@ def test_the_proof_fails_when_the_stores_differ(tmp_path, change):
     ("data/d.ttl", PREFIXES + "ex:a ex:b ."),  # a syntax error: the build says where
     ("data/d.ttl", PREFIXES + 'ex:a ex:b "Praha"@cs-CZ .'),  # a capital in a language tag, kept by rdflib only
     ("data/d.ttl", PREFIXES + 'ex:a ex:b "https://data.kraj-lbc.cz/partnerships/x"^^xsd:anyURI .'),
+    ("data/d.ttl", PREFIXES + "ex:a ex:b <<( ex:c ex:d ex:e )>> ."),  # a triple term: Oxigraph reads it, rdflib not
 ])
 def test_a_file_the_build_reads_otherwise_is_left_to_the_build(tmp_path, name, text):
     settings = _settings(tmp_path, {"data/ok.ttl": DATA, name: text})

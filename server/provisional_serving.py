@@ -4,10 +4,12 @@ them, and switches to their release once it is built and proven (issue 21, targe
 A starting server's master loads the sources into the provisional store (provisional_store.py) and
 serves it as the provisional release (store/provisional.py) instead of building first. Once its first
 workers are forked it starts, niced, `complete` in a process of its own: the release is built as
-`lodpub build` builds it (no shapes), written whole under the public base as `lodpub reload` writes it,
-and the provisional store is loaded again and compared with it (provisional_store.prove): the log says
-whether it held exactly the release's quads, loudly when not. The server then switches to the release
-as `lodpub reload` does, either way: the release is the canonical, checked one. A build that fails (a
+`lodpub build` builds it (no shapes) and its copy under the public base is written, each with the dumps a
+store loads, as a starting server writes them (dump_completion.py), and the provisional store is loaded
+again and compared with it (provisional_store.prove): the log says whether it held exactly the release's
+quads, loudly when not. The server then switches to the release as `lodpub reload` does, either way (the
+release is the canonical, checked one), and the process writes the release's other dumps as a starting
+server's master has them written (each served once written and checked). A build that fails (a
 file rdflib refuses though Oxigraph read it) stops the server, saying why, as a build at start would.
 
 Stopped half-way, nothing published is touched: the build publishes a release whole or not at all,
@@ -26,12 +28,13 @@ import sys
 from .cli_data import EXIT_OK, run_build
 from .config import Settings
 from .data_errors import DataFileError
+from .dump_completion import complete_logged
 from .provisional_store import prove, provisional_load
 from .release_manifest import sources_digest
 from .release_preparation import prepare_store
 from .store import StoreUnavailable, serve_provisionally, served_copy
 from .store.checksums import DamagedFile
-from .store.embedded import EmbeddedStore, held_on_disk
+from .store.embedded import EmbeddedStore
 from .store.engine_choice import with_engine_chosen
 from .store.processes import stop_session
 from .store.provisional import (
@@ -54,15 +57,16 @@ def start_provisionally(settings: Settings) -> bool:
     """In a starting server's master: load the sources and serve them as the provisional release; False
     (nothing done) when a file is for the build to read, or the store would not be one in memory per
     worker: the caller then builds first, as always."""
-    if settings.store != "embedded" or settings.engine not in ("per-worker", "auto"):
+    if (settings.store != "embedded" or settings.engine not in ("per-worker", "auto")
+            or settings.memory_store_max_triples == 0):
         return False
-    load = provisional_load(settings, settings.public_base_iri)
+    load = provisional_load(settings, settings.public_base_iri, settings.memory_store_max_triples)
     if load is None:
         return False
     digest = sources_digest(settings)
     # The engine "auto" chooses (engine_choice.py) for the provisional release as for any other.
     chosen = with_engine_chosen(settings, {"version": provisional_version(digest), "triples": load.quads})
-    if chosen.engine != "per-worker" or held_on_disk({"triples": load.quads}, chosen.memory_store_max_triples):
+    if chosen.engine != "per-worker":
         return False
     folder, manifest = write_provisional(settings.output_dir, settings.public_base_iri, digest, load.quads)
     serve_provisionally(ProvisionalStore(folder, manifest, load.store, load.written_literals))
@@ -94,7 +98,7 @@ def complete(settings: Settings, master: int | None) -> bool:
     """Build the release of the sources, prove the provisional store held its quads, and switch the server
     (`master`; None: none to tell) to it. False, saying why, when it cannot be switched to; a build
     that fails stops the server."""
-    if _built(settings) != EXIT_OK:
+    if _built(settings) != EXIT_OK:  # (with only the dumps a store loads: the others follow, as at a start)
         _log.error("lodpub: error: the sources served provisionally cannot be built (see above): the server stops")
         if master is not None:
             os.kill(master, signal.SIGTERM)
@@ -102,11 +106,11 @@ def complete(settings: Settings, master: int | None) -> bool:
     version = pointed_version(settings.output_dir, CURRENT)
     provisional = provisional_folder(settings.output_dir)
     try:
-        prepare_store(settings, releases_dir(settings.output_dir) / version)
+        pending = prepare_store(settings, releases_dir(settings.output_dir) / version, defer_dumps=True)
         folder, manifest = served_copy(settings, releases_dir(settings.output_dir) / version)
         _prove(settings, EmbeddedStore(folder, None, manifest))
         end_provisional(provisional)  # (first: switch_served refuses to switch a server serving it)
-        switch_served(settings, version, "reload")
+        switch_served(settings, version, "reload", defer_dumps=True)
     except (StoreUnavailable, DamagedFile, SwitchRefused, SwitchFailed, OSError) as failure:
         mark_served(provisional)  # its workers serve it still
         _log.error("lodpub: error: release %s was built but cannot be served (%s): the provisional release is "
@@ -115,13 +119,14 @@ def complete(settings: Settings, master: int | None) -> bool:
     if master is not None:
         os.kill(master, signal.SIGHUP)  # as `lodpub reload` asks (control.ask_to_replace_workers)
     _log.warning("lodpub: release %s is built and served; the provisional release is no longer", version)
+    complete_logged(pending, settings.build_jobs)  # its dumps, as a server starting with it writes them
     return True
 
 
 def _built(settings: Settings) -> int:
     """run_build without shapes, a file it refuses reported as `lodpub serve` reports it."""
     try:
-        return run_build(argparse.Namespace(lang="en"), settings, check_shapes=False)
+        return run_build(argparse.Namespace(lang="en"), settings, check_shapes=False, defer_dumps=True)
     except DataFileError as error:
         print(error.describe("en"), file=sys.stderr)
     except OSError as error:

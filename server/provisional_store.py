@@ -22,7 +22,8 @@ What the release will hold, and how it is made here without writing a line:
 - blank nodes labelled by Oxigraph, not stably: the same quads up to their labels.
 
 Any file the build reads otherwise (not Turtle or N-Triples, not UTF-8, what only rdflib keeps, a file
-Oxigraph refuses) makes `provisional_load` give None: the build then reads and refuses as it always did.
+Oxigraph refuses, an RDF 1.2 triple term, which Oxigraph reads and rdflib refuses) makes `provisional_load`
+give None: the build then reads and refuses as it always did.
 """
 
 import hashlib
@@ -53,6 +54,10 @@ _FRACTION = re.compile(rb"\.\d+(?:[eE][+-]?\d+)?(?=[\s;,)\]]|\.(?:\s|\Z)|\Z)")
 _BARE_NUMBER = re.compile(rb"(?:\A|[\s,(])[+-]?\d*\Z")
 # How far before `"^^` or `.` a literal's or a number's telling part begins.
 _LOOK_BACK = 40
+# Fewer bytes than a triple takes in any file (88 in the generated Turtle): a store too large for memory is
+# known, and given up, after reading about this many bytes per quad allowed (counting the store's quads
+# takes a pass over them, so not after every file).
+_FEWEST_BYTES_PER_QUAD = 40
 
 
 @dataclass
@@ -66,17 +71,24 @@ class ProvisionalLoad:
     quads: int
 
 
-def provisional_load(settings: Settings, base_iri: str) -> ProvisionalLoad | None:
+def provisional_load(settings: Settings, base_iri: str, max_quads: int | None = None) -> ProvisionalLoad | None:
     """The sources of `settings` loaded under `base_iri` as their release will hold them, or None when a
-    file is for the build to read (see the module's docstring). The release's IRIs are those of the
+    file is for the build to read (see the module's docstring), or when they are more than `max_quads`
+    quads (None: any number), found out soon after that many were read. The release's IRIs are those of the
     files moved from the canonical base to settings.base_iri, and those then to the public base
     (`base_iri`, public_release.py): so either base moves to `base_iri`, the canonical one first."""
     store, read_by_terms = ox.Store(), []
     move = _Move((CANONICAL_BASE, settings.base_iri), base_iri)
+    unread = _bytes_between_counts(max_quads)
     for source in source_files(settings):
         data = _loadable(source, move.bases)
         if data is None:
             return None
+        unread -= len(data)
+        if unread < 0:  # (before this file's load: what was loaded is counted)
+            if len(store) > max_quads:
+                return None
+            unread = _bytes_between_counts(max_quads)
         data = move(data)
         try:
             store.bulk_load(data, _FORMATS[source.path.suffix],
@@ -86,7 +98,15 @@ def provisional_load(settings: Settings, base_iri: str) -> ProvisionalLoad | Non
         if written_form_matters(data):
             read_by_terms.append((source, data))
     _keep_first_graph_only(store, base_iri)
-    return ProvisionalLoad(store, _written_by_terms(read_by_terms), base_iri, len(store))
+    quads = len(store)
+    if max_quads is not None and quads > max_quads:
+        return None
+    return ProvisionalLoad(store, _written_by_terms(read_by_terms), base_iri, quads)
+
+
+def _bytes_between_counts(max_quads: int | None) -> float:
+    """How many bytes may be read before the store's quads are counted (again) against `max_quads`."""
+    return float("inf") if max_quads is None else max(max_quads, 1) * _FEWEST_BYTES_PER_QUAD
 
 
 class _Move:
@@ -112,7 +132,8 @@ def _loadable(source: SourceFile, bases: list[bytes]) -> bytes | None:
         text = data.decode("utf-8")
     except UnicodeDecodeError:
         return None
-    if _MOVED in data or kept_by_rdflib_only(text) or (
+    # (`<<`: a triple term of RDF 1.2, which Oxigraph reads and rdflib refuses.)
+    if _MOVED in data or b"<<" in data or kept_by_rdflib_only(text) or (
             b"anyURI" in data and any(data.count(base[1:]) != data.count(base) for base in bases)):
         return None
     return data

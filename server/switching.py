@@ -35,10 +35,12 @@ class Switched:
     pid: int | None
 
 
-def switch_served(settings: Settings, version: str | None, command: str) -> Switched:
+def switch_served(settings: Settings, version: str | None, command: str, defer_dumps: bool = False) -> Switched:
     """Check that release `version` is complete, point `served` at it and record that it is served
     (`command`, "reload" or "rollback", decides whether the release left is one rolled back from).
-    Raises SwitchRefused or SwitchFailed, changing nothing, when the release cannot be served."""
+    Its dumps are all written first, unless `defer_dumps` (the caller writes them afterwards, as a
+    starting server does: provisional_serving.py). Raises SwitchRefused or SwitchFailed, changing
+    nothing, when the release cannot be served."""
     output_dir = settings.output_dir
     before = decision_or_none(output_dir)
     keeps = still_served(before)
@@ -57,7 +59,7 @@ def switch_served(settings: Settings, version: str | None, command: str) -> Swit
         raise SwitchRefused(f"{command} refused: release {version} cannot be served: {'; '.join(problems)}; {keeps}")
     # A release too large for memory gets its on-disk store now, not in a new worker, which
     # gunicorn would kill for starting too slowly.
-    prepare_store(settings, release)
+    prepare_store(settings, release, defer_dumps=defer_dumps)
     try:
         record_decision(output_dir, chosen_whole(output_dir, release.name, _rolled_back_from(before, command)))
         point(output_dir, SERVED, release)

@@ -100,6 +100,7 @@ def test_the_proof_fails_when_the_stores_differ(tmp_path, change):
     ("data/d.ttl", PREFIXES + "ex:a ex:b ."),  # a syntax error: the build says where
     ("data/d.ttl", PREFIXES + 'ex:a ex:b "Praha"@cs-CZ .'),  # a capital in a language tag, kept by rdflib only
     ("data/d.ttl", PREFIXES + 'ex:a ex:b "https://data.kraj-lbc.cz/partnerships/x"^^xsd:anyURI .'),
+    ("data/d.ttl", PREFIXES + "ex:a ex:b <<( ex:c ex:d ex:e )>> ."),  # a triple term: Oxigraph reads it, rdflib not
 ])
 def test_a_file_the_build_reads_otherwise_is_left_to_the_build(tmp_path, name, text):
     settings = _settings(tmp_path, {"data/ok.ttl": DATA, name: text})
@@ -127,3 +128,13 @@ def test_a_dataset_of_its_own_base_is_moved_to_the_public_base_as_its_release_s_
     proof = prove(load, release.oxigraph, release.written_literals, graphs)
     assert proof.held and proof.quads[0] == release.triple_count, proof.describe()
     assert next(load.store.quads_for_pattern(ox.NamedNode(LOOPBACK + "animal/leo"), None, None), None) is not None
+
+
+def test_sources_of_more_quads_than_memory_may_hold_are_given_up(tmp_path):
+    subprocess.run([sys.executable, str(CHECKOUT / "bench" / "generate.py"), "--agreements", "40", "--out",
+                    str(tmp_path / "data")], check=True, capture_output=True, timeout=120)
+    settings = load_settings(data_dir=tmp_path / "data", output_dir=tmp_path / "dist", base_iri=LOOPBACK)
+    everything = provisional_load(settings, LOOPBACK)
+    assert provisional_load(settings, LOOPBACK, max_quads=everything.quads) is not None
+    assert provisional_load(settings, LOOPBACK, max_quads=everything.quads - 1) is None  # (found at the end)
+    assert provisional_load(settings, LOOPBACK, max_quads=100) is None

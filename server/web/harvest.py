@@ -26,6 +26,7 @@ from . import public_base, store
 from .changelog import current_changelog
 from .jsonld import our_context_terms
 from .negotiation import NotAcceptable, choose_format, split_suffix
+from .provisional import is_provisional
 from .resources import not_acceptable, respond_with_graph
 from .served import checked_files, file_as_written, pending_dumps, served_bytes, served_files, withheld_files
 from .shapes import SHAPES_PATH, published_shapes
@@ -150,8 +151,9 @@ def sitemap() -> Response:
     described += sorted(iri for iri in set(published_shapes().subjects()) | set(current_changelog().subjects())
                         if isinstance(iri, URIRef) and str(iri).startswith((base + SHAPES_PATH, base + RELEASE_PATH)))
     paths = list(dict.fromkeys(str(iri)[len(base):] for iri in described))
-    urls = ([public_base(), public_base() + "changes", public_base() + ".well-known/void"]
-            + [f"{public_base()}doc/{path}" for path in paths])
+    # (The changelog and the VoID are the release's: the provisional release has neither yet.)
+    described_by_release = [] if is_provisional() else [public_base() + "changes", public_base() + ".well-known/void"]
+    urls = [public_base(), *described_by_release, *(f"{public_base()}doc/{path}" for path in paths)]
     lastmod = store().built_at.strftime("%Y-%m-%d")
     entries = "".join(f"<url><loc>{escape(url)}</loc><lastmod>{lastmod}</lastmod></url>\n" for url in urls)
     body = ('<?xml version="1.0" encoding="UTF-8"?>\n'

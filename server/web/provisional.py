@@ -23,8 +23,13 @@ def register(app: Flask) -> None:
     app.before_request(_not_yet_described)
 
 
+def is_provisional() -> bool:
+    """Whether the server serves the provisional release."""
+    return store().version.startswith(VERSION_PREFIX)
+
+
 def _not_yet_described() -> Response | None:
-    if not request.path.startswith(_DESCRIBED) or not store().version.startswith(VERSION_PREFIX):
+    if not request.path.startswith(_DESCRIBED) or not is_provisional():
         return None
     return Response(f"Service unavailable: the server answers from its sources as read (release {store().version}) "
                     "while their release is built; this description is the release's, and is served once the "

@@ -17,10 +17,8 @@ and the next start behaves as without this (it serves the release built, or buil
 """
 
 import argparse
-import atexit
 import logging
 import os
-import pickle
 import signal
 import subprocess
 import sys
@@ -36,7 +34,7 @@ from .store import StoreUnavailable, serve_provisionally, served_copy
 from .store.checksums import DamagedFile
 from .store.embedded import EmbeddedStore
 from .store.engine_choice import with_engine_chosen
-from .store.processes import stop_session
+from .store.processes import payload_from_parent, start_in_background
 from .store.provisional import (
     ProvisionalStore,
     end_provisional,
@@ -76,21 +74,17 @@ def start_provisionally(settings: Settings) -> bool:
 
 
 def start_completion(settings: Settings) -> subprocess.Popen:
-    """Start `complete` in a fresh, niced process (stopped with the caller: the next start builds again)."""
-    process = subprocess.Popen([sys.executable, "-c", f"import {__name__} as m; m.complete_from_stdin()"],
-                               stdin=subprocess.PIPE, start_new_session=True)
-    process.stdin.write(pickle.dumps((settings, os.getpid())))
-    process.stdin.close()
-    atexit.register(stop_session, process.pid)
-    return process
+    """Start `complete` in a fresh, niced process, which does not outlive the caller (the next start
+    builds again)."""
+    return start_in_background(__name__, "complete_from_stdin", settings)
 
 
 def complete_from_stdin() -> None:
-    """`complete` of the settings and master's pid on stdin, niced. (It exits with 0 whatever happens:
-    gunicorn, whose master reaps it, stops the server when a child exits with 3 or 4.)"""
+    """`complete` of the settings, for the master that started it, niced. (It exits with 0 whatever
+    happens: gunicorn, whose master reaps it, stops the server when a child exits with 3 or 4.)"""
     logging.basicConfig(format="%(message)s")
+    settings, master = payload_from_parent()
     os.nice(_NICENESS)
-    settings, master = pickle.loads(sys.stdin.buffer.read())
     complete(settings, master)
 
 

@@ -5,12 +5,15 @@ died, and how it is tied to the process that started it.
 A message is a length (8 bytes, network order) and that many bytes (a pickle, by convention).
 """
 
+import atexit
 import ctypes
 import os
 import pickle
 import select
 import signal
 import struct
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -153,6 +156,29 @@ def default_signals() -> None:
         signal.signal(number, signal.SIG_DFL)
     # A thread that forked may block signals (a test runner's timer does): the child would not end by one.
     signal.pthread_sigmask(signal.SIG_SETMASK, set())
+
+
+def start_in_background(module: str, function: str, payload: object) -> subprocess.Popen:
+    """Run `module.function()` in a fresh Python process, in a session of its own (stop_session stops it
+    and what it forks), given `payload` on its stdin with this process's pid (read them with
+    `payload_from_parent`); stopped when this process exits, and killed by the kernel when it dies."""
+    # (Run by -c, not -m: a module the package imports would be run a second time by -m.)
+    process = subprocess.Popen([sys.executable, "-c", f"import {module} as m; m.{function}()"],
+                               stdin=subprocess.PIPE, start_new_session=True)
+    with suppress(BrokenPipeError):
+        process.stdin.write(pickle.dumps((payload, os.getpid())))
+        process.stdin.close()
+    atexit.register(stop_session, process.pid)
+    return process
+
+
+def payload_from_parent() -> tuple[Any, int]:
+    """In a process started by start_in_background: its payload and its parent's pid. From now on the
+    process is killed when its parent dies, and exits at once if the parent died already (a master
+    killed outright leaves nothing working for it: its pid might be another process's by then)."""
+    payload, parent = pickle.load(sys.stdin.buffer)
+    die_with(parent)
+    return payload, parent
 
 
 def stop_session(leader: int) -> None:

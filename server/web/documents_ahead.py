@@ -15,14 +15,12 @@ and checks each document's digest as it reads it; anything missing, damaged or o
 store. A remote store has no release of ours to write from: its documents are asked for as before.
 """
 
-import atexit
 import gzip
 import hashlib
 import json
 import logging
 import mmap
 import os
-import pickle
 import shutil
 import signal
 import struct
@@ -37,7 +35,7 @@ from typing import NamedTuple
 
 from ..config import Settings
 from ..formats import TURTLE
-from ..store.processes import die_with, stop_session
+from ..store.processes import payload_from_parent, start_in_background, stop_session
 
 FOLDER = "documents"
 # Part of the folder's name: documents written by other code (another layout) are not read.
@@ -131,14 +129,7 @@ def start_writing(settings: Settings) -> subprocess.Popen | None:
     settings say not to (documents_ahead)."""
     if settings.store == "remote" or not settings.documents_ahead:
         return None
-    # (Run by -c, not -m: the package imports this module, which -m would then run a second time.)
-    process = subprocess.Popen([sys.executable, "-c", f"import {__name__} as m; m.write_served_from_stdin()"],
-                               stdin=subprocess.PIPE, start_new_session=True)
-    with suppress(BrokenPipeError):
-        process.stdin.write(pickle.dumps(settings))
-        process.stdin.close()
-    atexit.register(stop_writing, process)
-    return process
+    return start_in_background(__name__, "write_served_from_stdin", settings)
 
 
 def stop_writing(process: subprocess.Popen | None) -> None:
@@ -151,7 +142,6 @@ def _write_served(settings: Settings) -> None:
     """The writer process: the documents of the release the server serves, written and logged."""
     from ..store import StoreUnavailable, open_store
 
-    die_with(os.getppid())  # a master killed outright leaves no writer behind (its folder goes at the next start)
     logging.basicConfig(format="%(message)s", level=logging.INFO)
     os.nice(_NICENESS)  # the workers come first
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # so that `finally` removes a half-written folder
@@ -303,5 +293,7 @@ class WrittenDocuments:
 
 
 def write_served_from_stdin() -> None:
-    """The writer process's start: its settings come pickled on stdin (start_writing)."""
-    _write_served(pickle.load(sys.stdin.buffer))
+    """The writer process's start: its settings come from the master (start_writing), which it does not
+    outlive (a folder it leaves half-written goes at the next start)."""
+    settings, _ = payload_from_parent()
+    _write_served(settings)

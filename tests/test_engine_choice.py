@@ -3,6 +3,7 @@ where a copy per worker and per query slot fits, one engine with one copy where 
 per-worker would serve from disk."""
 
 import dataclasses
+import shutil
 
 import pytest
 import requests
@@ -109,8 +110,10 @@ def test_a_small_release_is_opened_per_worker_and_health_says_why(served_setting
     assert "7 copies" in health["engine_chosen"]
 
 
-def test_a_release_beyond_the_limit_is_served_by_one_engine_that_holds_it_in_memory(served_settings):
-    settings = dataclasses.replace(served_settings, memory_store_max_triples=1000)
+def test_a_release_beyond_the_limit_is_served_by_one_engine_that_holds_it_in_memory(served_settings, tmp_path):
+    output = tmp_path / "dist"  # an engine of its own (the project's release has one for other tests), stopped below
+    shutil.copytree(served_settings.output_dir, output, symlinks=True, ignore=shutil.ignore_patterns("search-index"))
+    settings = dataclasses.replace(served_settings, memory_store_max_triples=1000, output_dir=output)
     store = open_store(settings)
     try:
         assert isinstance(store, EngineStore)

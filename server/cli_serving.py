@@ -6,6 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from .allocator import AllocatorMissing, start_with_allocator
 from .cli_data import EXIT_OK, EXIT_REFUSED, report_error, run_build
 from .config import Settings
 from .control import claim_pidfile, pidfile_problem, replace_workers, server_pid
@@ -38,6 +39,10 @@ def run_serve(args: argparse.Namespace, settings: Settings) -> int:
     """`lodpub serve`: build a release if the sources changed, decide what to serve, and serve it."""
     from .wsgi import serve_development, serve_production
 
+    try:
+        start_with_allocator(settings.allocator)
+    except AllocatorMissing as missing:
+        return report_error(f"lodpub: error: {missing}")
     if settings.store == "remote":
         print(f"Serving the release held by {settings.store_query_url}", file=sys.stderr)
     else:

@@ -156,6 +156,13 @@ class Settings:
         "server answers, so that a first visit costs no query (embedded store only; the writer holds a copy of "
         "an in-memory release while it writes: switch it off where memory is short)",
     )
+    allocator: str = _setting(
+        "system",
+        "LODPUB_ALLOCATOR",
+        "the memory allocator of the server's processes: 'system' (the C library's malloc) or 'jemalloc' "
+        "(Debian's libjemalloc2, loaded with LD_PRELOAD as `lodpub serve` starts): Oxigraph evaluates heavy "
+        "queries 10-20 % faster with it",
+    )
     document_cache_mb: int = _setting(
         64,
         "LODPUB_DOCUMENT_CACHE_MB",
@@ -299,6 +306,8 @@ class Settings:
             raise ValueError(f"public base must be an absolute http(s) IRI ending with '/': {self.public_base!r}")
         if self.store not in ("embedded", "remote"):
             raise ValueError(f"store must be 'embedded' or 'remote', not {self.store!r}")
+        if self.allocator not in ("system", "jemalloc"):
+            raise ValueError(f"allocator must be 'system' or 'jemalloc', not {self.allocator!r}")
         if self.engine not in ("auto", "per-worker", "shared", "shared-one-copy"):
             raise ValueError(f"engine must be 'auto', 'per-worker', 'shared' or 'shared-one-copy', not {self.engine!r}")
         if self.store == "remote" and not self.store_query_url:

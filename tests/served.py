@@ -62,19 +62,25 @@ def wait_until_up(url: str, process: subprocess.Popen, log: Path, seconds: float
 
 def wait_until_released(base: str, process: subprocess.Popen, log: Path, seconds: float = 120) -> None:
     """Wait until a server of a dataset it does not validate, which answers from its sources first (the
-    provisional release: server/provisional_serving.py), serves their release (its /health says so)."""
+    provisional release: server/provisional_serving.py), serves their release from every worker: each
+    worker of its master has said so on /health (the workers that served the provisional release go on
+    answering until their replacements are ready, as at any reload)."""
     import json
     import time
     import urllib.request
 
+    released: set[int] = set()  # the workers that answered with the release
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RuntimeError(f"the server exited with {process.returncode}: {log.read_text()}")
         with urllib.request.urlopen(base + "health", timeout=5) as answer:
-            if not json.loads(answer.read())["version"].startswith("provisional-"):
+            health = json.loads(answer.read())
+        if not health["version"].startswith("provisional-"):
+            released.add(health["worker_pid"])
+            if workers_of(process.pid) <= released:
                 return
-        time.sleep(0.2)
+        time.sleep(0.05)
     raise TimeoutError(f"{base} did not serve its release within {seconds} s: {log.read_text()}")
 
 

@@ -68,6 +68,9 @@ QUERY_TIMEOUT_SECONDS = 2 * QUERY_CAP_SECONDS
 # The engine is the one a server of the default settings chooses up to 10 000 agreements (per-worker):
 # with 32 slots the automatic choice would count 32 more copies of the store and choose one engine.
 # bench/engine.py measures the engines, "auto" among them (--set engine=auto here).
+# What a run measures (--parts chooses among them).
+PARTS = ["latency", "throughput", "dereferencing"]
+
 UNBOUNDED = {"LODPUB_SPARQL_SLOTS": "32", "LODPUB_SPARQL_MAX_ROWS": "10000000",
              "LODPUB_SPARQL_TIMEOUT": str(QUERY_TIMEOUT_SECONDS), "LODPUB_SPARQL_MAX_MEMORY_MB": "16000",
              "LODPUB_ENGINE": "per-worker"}
@@ -79,7 +82,8 @@ def main() -> int:
     work.mkdir(parents=True, exist_ok=True)
     try:
         settings = UNBOUNDED | {f"LODPUB_{name.upper()}": value for name, value in options.set}
-        results = run(options.agreements, options.rounds, options.seconds, work, not options.no_shapes, settings)
+        results = run(options.agreements, options.rounds, options.seconds, work, not options.no_shapes, settings,
+                      options.queries, options.parts)
     finally:
         if not options.work:
             shutil.rmtree(work, ignore_errors=True)
@@ -103,7 +107,16 @@ def _arguments() -> argparse.Namespace:
                                                   "with the same folder and size reuses its data and release")
     parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE", type=setting_option,
                         help="a server setting of lodpub other than the bench's, e.g. workers=1 (LODPUB_WORKERS)")
+    parser.add_argument("--queries", type=names_option, help="only these queries of the mix, by name, comma-separated "
+                                                              "(e.g. lookup-by-iri,ask); the mix's geometric mean is then theirs")
+    parser.add_argument("--parts", type=names_option, default=PARTS,
+                        help=f"which measurements to make, comma-separated (default: {','.join(PARTS)})")
     return parser.parse_args()
+
+
+def names_option(text: str) -> list[str]:
+    """A comma-separated list of names."""
+    return [name.strip() for name in text.split(",") if name.strip()]
 
 
 def setting_option(text: str) -> tuple[str, str]:
@@ -115,8 +128,9 @@ def setting_option(text: str) -> tuple[str, str]:
 
 
 def run(agreements: int, rounds: int, seconds: float, work: Path, shapes: bool = True,
-        settings: dict[str, str] = UNBOUNDED) -> dict:
-    """Every measurement for one size of data, lodpub run with the LODPUB_* `settings`."""
+        settings: dict[str, str] = UNBOUNDED, only: list[str] | None = None, parts: list[str] = PARTS) -> dict:
+    """The measurements named in `parts` for one size of data, lodpub run with the LODPUB_* `settings`,
+    on the whole mix or the queries named in `only`."""
     data, build = prepare(agreements, work, shapes)
     results: dict = {"agreements": agreements, "machine": {"cpus": os.cpu_count()},
                      "lodpub_settings": {name: value for name, value in settings.items() if UNBOUNDED.get(name) != value}}
@@ -129,11 +143,18 @@ def run(agreements: int, rounds: int, seconds: float, work: Path, shapes: bool =
         results["cold_start_s"] = started
         load_into_oxigraph(release, peer)
         results["rss_mb"] = {"lodpub": ours.rss_mb(), "oxigraph": peer.rss_mb()}
-        queries, results["left_out"] = feasible(query_mix(sample_iri(ours)), ours, peer)
-        results["latency"] = measure_latency(queries, ours, peer, rounds)
-        results["throughput"] = {str(clients): measure_throughput(queries, ours, peer, clients, seconds)
-                                 for clients in (4, 16)}
-        results["dereferencing"] = measure_dereferencing(ours, peer, seconds)
+        mix = query_mix(sample_iri(ours))
+        unknown = set(only or ()) - set(mix)
+        if unknown:
+            raise SystemExit(f"no such query in the mix: {', '.join(sorted(unknown))} (known: {', '.join(mix)})")
+        queries, results["left_out"] = feasible({name: mix[name] for name in only or mix}, ours, peer)
+        if "latency" in parts:
+            results["latency"] = measure_latency(queries, ours, peer, rounds)
+        if "throughput" in parts:
+            results["throughput"] = {str(clients): measure_throughput(queries, ours, peer, clients, seconds)
+                                     for clients in (4, 16)}
+        if "dereferencing" in parts:
+            results["dereferencing"] = measure_dereferencing(ours, peer, seconds)
     finally:
         ours.stop()
         peer.stop()
@@ -413,20 +434,23 @@ def report(results: dict) -> str:
              + ("" if results['build'].get('shapes', True) else " (without SHACL validation)"),
              f"cold start to first answer: {results['cold_start_s']} s; "
              f"resident memory: lodpub {results['rss_mb']['lodpub']} MB, oxigraph {results['rss_mb']['oxigraph']} MB",
-             "", f"{'query':<28}{'lodpub p50':>11}{'p95':>9}{'oxigraph p50':>14}{'p95':>9}{'ratio':>7}"]
-    for name, entry in results["latency"]["queries"].items():
-        lines.append(f"{name:<28}{entry['p50_ms']['lodpub']:>11}{entry['p95_ms']['lodpub']:>9}"
-                     f"{entry['p50_ms']['oxigraph']:>14}{entry['p95_ms']['oxigraph']:>9}{entry['ratio_p50']:>7}")
-    lines.append(f"geometric mean of p50 ratios: {results['latency']['geomean_ratio_p50']}")
+             ]
+    if "latency" in results:
+        lines += ["", f"{'query':<28}{'lodpub p50':>11}{'p95':>9}{'oxigraph p50':>14}{'p95':>9}{'ratio':>7}"]
+        for name, entry in results["latency"]["queries"].items():
+            lines.append(f"{name:<28}{entry['p50_ms']['lodpub']:>11}{entry['p95_ms']['lodpub']:>9}"
+                         f"{entry['p50_ms']['oxigraph']:>14}{entry['p95_ms']['oxigraph']:>9}{entry['ratio_p50']:>7}")
+        lines.append(f"geometric mean of p50 ratios: {results['latency']['geomean_ratio_p50']}")
     for name, reason in results["left_out"].items():
         lines.append(f"left out (over {QUERY_CAP_SECONDS} s): {name}: {reason}")
-    for clients, entry in results["throughput"].items():
+    for clients, entry in results.get("throughput", {}).items():
         lines.append(f"throughput, {clients} clients: lodpub {entry['lodpub']['per_second']}/s "
                      f"({entry['lodpub']['errors']} errors), oxigraph {entry['oxigraph']['per_second']}/s, ratio {entry['ratio']}")
-    d = results["dereferencing"]
-    lines.append(f"dereferencing: lodpub Turtle {d['lodpub_turtle']['per_second']}/s, HTML {d['lodpub_html']['per_second']}/s,"
-                 f" oxigraph DESCRIBE {d['oxigraph_describe']['per_second']}/s, ratio {d['ratio_turtle']};"
-                 f" first visits {d['lodpub_turtle_first_visit']['per_second']}/s, ratio {d['ratio_first_visit']}")
+    if "dereferencing" in results:
+        d = results["dereferencing"]
+        lines.append(f"dereferencing: lodpub Turtle {d['lodpub_turtle']['per_second']}/s, HTML {d['lodpub_html']['per_second']}/s,"
+                     f" oxigraph DESCRIBE {d['oxigraph_describe']['per_second']}/s, ratio {d['ratio_turtle']};"
+                     f" first visits {d['lodpub_turtle_first_visit']['per_second']}/s, ratio {d['ratio_first_visit']}")
     return "\n".join(lines)
 
 

@@ -14,7 +14,7 @@ from rdflib.namespace import XSD
 from lodpub.build import build
 from lodpub.config import load_settings
 from lodpub.formats import GRAPH_FORMATS, RESULTS_FORMATS, results_format_of
-from lodpub.store.answer_bytes import serialised_graph
+from lodpub.store.answer_bytes import serialised_graph, solutions_bytes
 from lodpub.store.embedded import EmbeddedStore
 from lodpub.store.query_text import read_query
 
@@ -130,3 +130,22 @@ def test_an_answer_of_exactly_the_row_limit_is_whole_and_one_more_is_cut(store: 
         body, truncated = answer(store, query, max_rows, media_type, "")
         assert (body, truncated) == former_solutions(store, query, max_rows, media_type)
         assert truncated == (max_rows < len(LITERALS))
+
+
+@pytest.mark.parametrize("media_type", ["application/sparql-results+json", "application/sparql-results+xml"])
+@pytest.mark.parametrize("max_rows", [1, 3, 100])
+def test_an_answer_over_the_limit_is_cut_from_what_was_written_without_evaluating_it_again(
+        store: EmbeddedStore, media_type: str, max_rows: int):
+    """Read in many writes (marks may straddle two), the answer holds no mark in a string."""
+    query = read_query(f"SELECT ?s ?p ?o WHERE {{ ?s ?p ?o FILTER (?s != <{THING}>) }}")
+    evaluations = []
+
+    def evaluate() -> ox.QuerySolutions:
+        evaluations.append(query)
+        return store._query(query, None, None)
+
+    whole, _ = former_solutions(store, query.text, 100_000, media_type)
+    assert len(whole) > 4 * 8192
+    assert solutions_bytes(evaluate(), evaluate, max_rows, media_type) == former_solutions(
+        store, query.text, max_rows, media_type)
+    assert len(evaluations) == 1

@@ -8,8 +8,8 @@ knows enough. No row is read into Python on the way:
   places where a row may end: `},{` in JSON (Oxigraph's compact writer puts it between two rows, and
   a string may hold it too: the count can only be too high) and `<result>` in XML (whose text escapes
   `<`). An answer with no more rows than the limit, so counted, is whole and sent as written. One
-  that may have more is evaluated again (`evaluate`) and cut as below: at the row limit the engine
-  works twice, up to the limit.
+  that may have more is closed after the last mark written, read back and cut as below; should that
+  not hold more rows than the limit after all (marks in strings), it is evaluated again (`evaluate`).
 - Other solutions (and those evaluated again) are written as TSV, a row a line, kept up to the
   limit; Oxigraph reads that TSV and writes the format asked for.
 - A graph is written as N-Triples, a triple a line, each line kept once (an engine may yield a
@@ -34,10 +34,11 @@ from . import QueryError
 
 TSV = "text/tab-separated-values"
 N_TRIPLES = "application/n-triples"
-# Where a row of a results format may end, and how many rows an answer holds besides (JSON: one
-# more than the places between rows). Each mark overlaps neither itself nor the other.
-_ROW_MARKS = {"application/sparql-results+json": ((b"},{",), 1),
-              "application/sparql-results+xml": ((b"<result>", b"<result/>"), 0)}
+# Where a row of a results format may end, how many rows an answer holds besides (JSON: one more
+# than the places between rows), and how a part of an answer cut at the last such place is closed
+# (cut before the mark + closing). No mark overlaps itself or another.
+_ROW_MARKS = {"application/sparql-results+json": ((b"},{",), 1, 1, b"]}}"),
+              "application/sparql-results+xml": ((b"<result>", b"<result/>"), 0, 0, b"</results></sparql>")}
 
 
 def solutions_bytes(solutions: ox.QuerySolutions, evaluate: Callable[[], ox.QuerySolutions] | None,
@@ -46,22 +47,32 @@ def solutions_bytes(solutions: ox.QuerySolutions, evaluate: Callable[[], ox.Quer
     `evaluate` gives the solutions again, if that may be asked (see the module's docstring)."""
     marks = _ROW_MARKS.get(media_type)
     if marks is not None and evaluate is not None:
-        whole = _whole_answer(solutions, media_type, max_rows, marks)
-        if whole is not None:
-            return whole, False
-        solutions = evaluate()
+        fmt = results_format_of(media_type).oxigraph
+        written = _RowCounter(marks[0], marks[1], max_rows + 1)  # (one more row whole tells a cut)
+        try:
+            solutions.serialize(written, format=fmt)
+        except _Enough:
+            return _cut(b"".join(written.chunks), media_type, max_rows) or _through_tsv(evaluate(), max_rows, media_type)
+        if written.rows <= max_rows:
+            return b"".join(written.chunks), False
+        solutions = ox.parse_query_results(b"".join(written.chunks), fmt)
     return _through_tsv(solutions, max_rows, media_type)
 
 
-def _whole_answer(solutions: ox.QuerySolutions, media_type: str, max_rows: int,
-                  marks: tuple[tuple[bytes, ...], int]) -> bytes | None:
-    """The answer written in `media_type`, if it surely has no more than `max_rows` rows; else None."""
-    try:
-        writer = _RowCounter(*marks, max_rows)
-        solutions.serialize(writer, format=results_format_of(media_type).oxigraph)
-    except _Enough:
+def _cut(written: bytes, media_type: str, max_rows: int) -> tuple[bytes, bool] | None:
+    """The answer of which `written` is the beginning, cut after `max_rows` rows, when `written` holds
+    more; else None. Closed after its last mark, `written` is read and cut as TSV (as _through_tsv):
+    a mark that was in a string leaves that string open, which Oxigraph refuses to read."""
+    marks, _, before, closing = _ROW_MARKS[media_type]
+    end = max(written.rfind(mark) for mark in marks)
+    if end < 0:
         return None
-    return b"".join(writer.chunks)
+    try:
+        solutions = ox.parse_query_results(written[:end + before] + closing, results_format_of(media_type).oxigraph)
+        body, truncated = _through_tsv(solutions, max_rows, media_type)
+    except SyntaxError:
+        return None
+    return (body, True) if truncated else None
 
 
 def _through_tsv(solutions: ox.QuerySolutions, max_rows: int, media_type: str) -> tuple[bytes, bool]:
@@ -150,21 +161,19 @@ class _RowCounter:
         self.marks, self.rows, self.max_rows = marks, extra, max_rows
         self.chunks: list[bytes] = []
         self.tail, self.kept = b"", max(len(mark) for mark in marks) - 1
-        self._check()
 
     def write(self, data: bytes) -> int:
+        if self.rows > self.max_rows:  # (Oxigraph may write again what it was refused)
+            raise _Enough()
         data = bytes(data)
         # A mark may begin in the previous chunk; one wholly in its tail was counted with it.
         window = self.tail + data
         self.rows += sum(window.count(mark) - self.tail.count(mark) for mark in self.marks)
         self.tail = window[-self.kept:]
         self.chunks.append(data)
-        self._check()
-        return len(data)
-
-    def _check(self) -> None:
         if self.rows > self.max_rows:
             raise _Enough()
+        return len(data)
 
     def flush(self) -> None:
         """Nothing to flush: everything kept is in memory."""
@@ -211,6 +220,8 @@ class _DistinctLines:
         self.rest = b""
 
     def write(self, data: bytes) -> int:
+        if len(self.seen) >= self.wanted:  # (Oxigraph may write again what it was refused)
+            raise _Enough()
         lines = (self.rest + bytes(data)).split(b"\n")
         self.rest = lines.pop()
         self.seen.update(dict.fromkeys(lines))  # (a line seen before keeps its place)

@@ -109,14 +109,14 @@ def test_the_premise_the_data_changes_literals_and_holds_the_marks(store: Embedd
 
 @pytest.mark.parametrize("media_type", RESULTS_TYPES)
 @pytest.mark.parametrize("query", SELECTS)
-@pytest.mark.parametrize("max_rows", [10000, 3, 1])
+@pytest.mark.parametrize("max_rows", [10000, 3, 1, 0])
 def test_solutions_are_written_as_before(store: EmbeddedStore, query: str, media_type: str, max_rows: int):
     assert answer(store, query, max_rows, media_type, "") == former_solutions(store, query, max_rows, media_type)
 
 
 @pytest.mark.parametrize("media_type", GRAPH_TYPES)
 @pytest.mark.parametrize("query", GRAPHS)
-@pytest.mark.parametrize("max_rows", [10000, 3, 1])
+@pytest.mark.parametrize("max_rows", [10000, 3, 1, 0])
 def test_graphs_are_written_as_before(store: EmbeddedStore, query: str, media_type: str, max_rows: int):
     assert answer(store, query, max_rows, "", media_type) == former_graph(store, query, max_rows, media_type)
 

@@ -73,7 +73,7 @@ def _cut(written: bytes, media_type: str, max_rows: int) -> tuple[bytes, bool] |
     try:
         solutions = ox.parse_query_results(written[:end + before] + closing, results_format_of(media_type).oxigraph)
         body, truncated = _through_tsv(solutions, max_rows, media_type)
-    except SyntaxError:
+    except Exception:  # noqa: BLE001 - whatever Oxigraph finds wrong with it, the answer is evaluated again
         return None
     return (body, True) if truncated else None
 
@@ -112,8 +112,8 @@ def graph_bytes(lines: list[bytes], max_rows: int, media_type: str, changed: dic
                 as_written: Callable[[ox.Triple], ox.Triple]) -> tuple[bytes, bool]:
     """The triples of distinct_lines in `media_type`, cut after `max_rows`: (body, whether it was
     cut). `changed` is the store's written_literals, `as_written` gives a triple its literal as written."""
-    truncated = len(lines) > max_rows
-    body = b"\n".join(lines[:max_rows]) + b"\n" if lines else b""
+    truncated, kept = len(lines) > max_rows, lines[:max_rows]
+    body = b"\n".join(kept) + b"\n" if kept else b""
     if _may_hold_one_of(body, changed):
         return serialised_graph([as_written(triple) for triple in _read_triples(body)], media_type), truncated
     if media_type == N_TRIPLES:

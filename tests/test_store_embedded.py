@@ -105,12 +105,12 @@ def test_a_small_answer_comes_back_with_the_runner_and_a_large_one_over_what_was
     expected = store.sparql(*arguments).body
     answer = tmp_path / "answer"
     answer.write_bytes(b"")
-    answered, in_file = in_runner(store, "answer", str(answer), *arguments)
+    answered, in_file = in_runner(store, "answer", str(answer), False, *arguments)
     assert (answered.body, in_file, answer.read_bytes()) == (expected, False, b"")
 
     monkeypatch.setattr(answer_files, "INLINE_BYTES", 100)
     answer.write_bytes(b"x" * (len(expected) + 100_000))
-    answered, in_file = in_runner(store, "answer", str(answer), *arguments)
+    answered, in_file = in_runner(store, "answer", str(answer), False, *arguments)
     assert (answered.body, in_file, answer.read_bytes()) == (b"", True, expected)
     assert len(json.loads(expected)["results"]["bindings"]) == 10
 

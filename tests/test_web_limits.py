@@ -1,5 +1,6 @@
 """Query runners: real forked processes, killed on time, replaced after a crash, kept between queries."""
 
+import fcntl
 import os
 import signal
 import socket
@@ -11,7 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from lodpub.web.limits import QueryCrashed, QueryRunners, QueryTimeout
+from lodpub.web.limits import ANSWER_PIPE_BYTES, QueryCrashed, QueryRunners, QueryTimeout
 
 MB = 1024 * 1024
 
@@ -46,6 +47,14 @@ def test_a_query_runs_in_a_child_that_is_kept_for_the_next_query(runners):
     second = runners.run((os.getpid,), timeout=10)
     assert first != os.getpid()
     assert first == second
+
+
+def test_an_answer_that_comes_back_through_the_pipe_fits_in_it_whole(runners):
+    """The runner writes such an answer at once, without waiting for the worker to read each part."""
+    answer = os.urandom(900_000)
+    assert runners.run((bytes, answer), timeout=10) == answer
+    (runner,) = runners._idle
+    assert fcntl.fcntl(runner.answers, fcntl.F_GETPIPE_SZ) >= ANSWER_PIPE_BYTES > len(answer)
 
 
 def test_what_the_work_raises_is_raised_again_and_the_runner_stays(runners):

@@ -94,6 +94,7 @@ class SparqlAnswer:
     body: bytes
     media_type: str
     truncated: bool
+    gzipped: bytes | None = None  # the body gzipped as every answer is, when its runner did it (web/gzip_ahead.py)
 
 
 def served_copy(settings: "Settings", release: "Path", manifest: dict | None = None,

@@ -54,6 +54,7 @@ class EmbeddedStore(SparqlStore):
 
     # How the server came to serve this release (served_release.Decision), when it was decided on.
     decision: "Decision | None" = None
+    evaluates_again = True
 
     def __init__(self, release: Path, memory_max_triples: int | None = None,
                  manifest: dict[str, Any] | None = None) -> None:

@@ -7,8 +7,7 @@ endpoint offers) and leave as rdflib terms or serialised bytes.
 """
 
 import json
-from collections.abc import Iterable, Iterator
-from itertools import islice
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -16,11 +15,11 @@ from rdflib import Graph, URIRef
 from rdflib.namespace import DCTERMS, OWL, RDF, RDFS, SKOS
 from rdflib.term import Node
 
-from .. import expanded_json_ld
-from ..formats import JSONLD, rdf_format_of, results_format_of
+from ..formats import results_format_of
 from ..namespaces import LABEL_PREDICATES
 from ..terms import QuotedTriple, to_rdflib
 from . import QueryError, SparqlAnswer, StoreUnavailable
+from .answer_bytes import distinct_lines, graph_bytes, solutions_bytes
 from .query_text import QueryText, read_query
 
 DESCRIPTION_GRAPH = "graph/description"
@@ -56,18 +55,6 @@ CLASSIFICATION_DEPTH = 2
 Answer = ox.QueryBoolean | ox.QuerySolutions | Iterable[ox.Triple]
 
 
-def _serialise_graph(triples: list[ox.Triple], media_type: str) -> bytes:
-    """A graph answer in `media_type`. JSON-LD is written by expanded_json_ld (types as "@type"),
-    grouped by subject; raises QueryError for a quoted triple, which JSON-LD cannot hold."""
-    fmt = rdf_format_of(media_type)
-    if fmt is not JSONLD:
-        return ox.serialize(triples, format=fmt.oxigraph)
-    try:
-        return expanded_json_ld.serialised(sorted(triples, key=lambda triple: str(triple.subject)))
-    except QuotedTriple as error:
-        raise QueryError(str(error)) from error
-
-
 class SparqlStore:
     """The half of a store that is the same for every engine (see store.Store for the interface).
 
@@ -79,6 +66,9 @@ class SparqlStore:
     # For each triple whose literal the engine stores differently from the release's files:
     # (subject or None for a blank node, predicate, stored literal) -> literal as written.
     written_literals: dict
+    # Whether a query may be evaluated twice for one answer (answer_bytes.py): in process, at no
+    # cost but the engine's; not over HTTP.
+    evaluates_again: bool = False
 
     def _query(self, query: str | QueryText, default_graphs: list[str] | None,
                named_graphs: list[str] | None) -> Answer:
@@ -180,22 +170,26 @@ class SparqlStore:
         return self._construct_triples("CONSTRUCT { ?s ?p ?o } WHERE { " + " UNION ".join(branches) + " }")
 
     def sparql(self, query: QueryText, default_graphs: list[str] | None, named_graphs: list[str] | None,
-               results_type: str, graph_type: str, max_rows: int) -> SparqlAnswer:
+               results_type: str, graph_type: str, max_rows: int,
+               copy: Callable[[bytes], None] | None = None) -> SparqlAnswer:
+        """The answer of `query` in `results_type` or `graph_type` (by its form), cut after
+        `max_rows` rows or triples (answer_bytes.py); `copy` is given each part the engine writes."""
         result = self._query(query, default_graphs, named_graphs)
         try:  # the engine may evaluate lazily, so errors can come while reading the answer
             if isinstance(result, ox.QueryBoolean):
                 body = result.serialize(format=results_format_of(results_type).oxigraph)
                 return SparqlAnswer("boolean", body, results_type, False)
             if isinstance(result, ox.QuerySolutions):
-                body, truncated = _serialise_solutions(result, max_rows, results_type)
+                again = (lambda: self._query(query, default_graphs, named_graphs)) if self.evaluates_again else None
+                body, truncated = solutions_bytes(result, again, max_rows, results_type, copy)
                 return SparqlAnswer("solutions", body, results_type, truncated)
-            triples = list(islice(_distinct(result), max_rows + 1))
+            lines = distinct_lines(result, max_rows, copy)
         except (QueryError, StoreUnavailable):
             raise
         except Exception as error:  # Oxigraph reports evaluation errors of every kind alike
             raise QueryError(str(error)) from error
-        written = [self._as_written(triple) for triple in triples[:max_rows]]
-        return SparqlAnswer("graph", _serialise_graph(written, graph_type), graph_type, len(triples) > max_rows)
+        body, truncated = graph_bytes(lines, max_rows, graph_type, self.written_literals, self._as_written)
+        return SparqlAnswer("graph", body, graph_type, truncated)
 
     # --- helpers -------------------------------------------------------------------------------
 
@@ -357,18 +351,6 @@ class StoredForm:
         return ox.Triple(triple.subject, triple.predicate, self(triple.object))
 
 
-def _distinct(triples: Iterable[ox.Triple]) -> Iterator[ox.Triple]:
-    """Each triple once. A CONSTRUCT answer is a graph, a set, but an engine may yield one triple per
-    solution: the record queries of NKOD's LKOD validator (three OPTIONALs on the distributions) and
-    of NKOD's harvest (nested OPTIONALs) repeat each triple thousands of times, and the row limit
-    must count triples, not repetitions."""
-    seen: set[ox.Triple] = set()
-    for triple in triples:
-        if triple not in seen:
-            seen.add(triple)
-            yield triple
-
-
 def names_a_dataset(query: str | QueryText, base_iri: str) -> bool:
     """Whether the query has FROM or FROM NAMED clauses (read now if it is a text, not yet read)."""
     if isinstance(query, QueryText):
@@ -395,60 +377,6 @@ def _has_from_word(text: str) -> bool:
 def _word_character(character: str, also: str) -> bool:
     """Whether `character` ("" at either end of the text) continues a word: a letter, digit or `_`, or one of `also`."""
     return bool(character) and (character.isalnum() or character == "_" or character in also)
-
-
-def _serialise_solutions(solutions: ox.QuerySolutions, max_rows: int, media_type: str) -> tuple[bytes, bool]:
-    """SELECT results in `media_type`, cut after `max_rows` rows: (body, whether it was cut).
-
-    Oxigraph serialises a whole answer only, so the answer is written as TSV (one line per row,
-    a header line first) into a writer that stops it after the row limit, which also stops the
-    evaluation; Oxigraph then reads that TSV and writes the format asked for.
-    """
-    writer = _LineLimitedWriter(max_rows + 2)  # the header, the rows, and one more to tell a cut
-    try:
-        solutions.serialize(writer, format=ox.QueryResultsFormat.TSV)
-    except _Enough:
-        pass
-    body, truncated = writer.body(max_rows + 1)
-    if media_type == "text/tab-separated-values":
-        return body, truncated
-    solutions = ox.parse_query_results(body, ox.QueryResultsFormat.TSV)
-    return solutions.serialize(format=results_format_of(media_type).oxigraph), truncated
-
-
-class _Enough(Exception):
-    """The writer has all the lines it wants."""
-
-
-class _LineLimitedWriter:
-    """A binary file that keeps the first `lines` lines written to it, then refuses more."""
-
-    def __init__(self, lines: int) -> None:
-        self.missing = lines
-        self.chunks: list[bytes] = []
-
-    def write(self, data: bytes) -> int:
-        newlines = data.count(b"\n")
-        if newlines < self.missing:
-            self.chunks.append(bytes(data))
-            self.missing -= newlines
-            return len(data)
-        end = -1
-        for _ in range(self.missing):
-            end = data.index(b"\n", end + 1)
-        self.chunks.append(bytes(data[:end + 1]))
-        self.missing = 0
-        raise _Enough()
-
-    def flush(self) -> None:
-        """Nothing to flush: everything kept is in memory."""
-
-    def body(self, lines: int) -> tuple[bytes, bool]:
-        """The first `lines` lines kept, and whether more were written."""
-        text = b"".join(self.chunks)
-        if text.count(b"\n") <= lines:
-            return text, False
-        return text[:text.rindex(b"\n", 0, len(text) - 1) + 1], True
 
 
 def _string(text: str) -> str:

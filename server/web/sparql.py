@@ -32,6 +32,8 @@ from ..store.query_text import UnreadableQuery, read_query, syntax_error
 from . import public_base, publisher, store
 from .admission import Admission, Busy, Limits, client_of, default_slot_directory
 from .answer_files import INLINE_BYTES, AnswerFiles, write_answer
+from .compression import accepts_gzip
+from .gzip_ahead import answer_gzipped_ahead
 from .i18n import current_language
 from .jsonld import our_context
 from .limits import EngineRunners, QueryCrashed, QueryRunners, QueryTimeout, StillRunning
@@ -110,6 +112,7 @@ def answer(asked: ProtocolRequest) -> Response:
         raise
     if answer_file is None:
         response = Response(answered.body, mimetype=answered.media_type)
+        response.gzipped = answered.gzipped  # (compression.compress sends it when it would gzip the body)
     else:
         response = _answer_response(answer_file, answered.media_type)
     response.vary.add("Accept")
@@ -125,7 +128,9 @@ def _run_admitted(arguments: tuple) -> tuple[SparqlAnswer, IO[bytes] | None]:
     that the query outlasts sends it back to the queue."""
     answer_file, path = _answer_files().take()
     try:
-        answered, in_file = _run_in_a_slot(("answer", path, *arguments))
+        # Gzipped ahead in a runner of this worker's when the client takes gzip (not on the shared engine).
+        gzip_ahead = isinstance(_runners(), QueryRunners) and accepts_gzip(request.headers.get("Accept-Encoding", ""))
+        answered, in_file = _run_in_a_slot(("answer", path, gzip_ahead, *arguments))
     except BaseException as error:
         _answer_files().give_back(answer_file)
         raise _refusal(error, arguments[0].text) from error
@@ -216,14 +221,14 @@ def _chunks(answer_file: IO[bytes]) -> Iterator[bytes]:
 
 def in_runner(store: Store, operation: str, *arguments: Any) -> Any:
     """What a query runner does: "answer" a query (Store.sparql's arguments after the path of the
-    file a large body is written to): the answer, and whether its body is in the file (then it comes
-    back without it); or "check" one's syntax."""
+    file a large body is written to, and whether to gzip it as it is written, gzip_ahead.py): the
+    answer, and whether its body is in the file (then it comes back without it); or "check" one's syntax."""
     if operation == "check":
         return syntax_error(*arguments)
-    path, *query_arguments = arguments
-    answered = store.sparql(*query_arguments)
+    path, gzip_ahead, *query_arguments = arguments
+    answered = answer_gzipped_ahead(store.sparql, query_arguments) if gzip_ahead else store.sparql(*query_arguments)
     if write_answer(path, answered.body):
-        return dataclasses.replace(answered, body=b""), True
+        return dataclasses.replace(answered, body=b"", gzipped=None), True
     return answered, False
 
 

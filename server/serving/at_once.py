@@ -107,9 +107,11 @@ class AtOnceAnswers:
             resp.force_close()
         headers, body = answer
         try:
+            resp.sock = OneWrite(conn.sock)
             resp.start_response("200 OK", headers)
             resp.write(body)
             resp.close()
+            resp.sock.send_held()
         finally:
             self.log.access(resp, req, environ, datetime.now() - started)
             try:
@@ -117,6 +119,25 @@ class AtOnceAnswers:
             except Exception:
                 self.log.exception("Exception in post_request hook")
         return not resp.should_close()
+
+
+class OneWrite:
+    """The socket gunicorn's response writes to, holding what it is given until `send_held`: the head and
+    the body go in one write, and in one segment when they fit in one (gunicorn wrote them apart, and
+    the client woke once for each)."""
+
+    def __init__(self, sock: socket.socket) -> None:
+        self.sock = sock
+        self.held: list[bytes] = []
+
+    def sendall(self, data: bytes) -> None:
+        """Hold `data` (gunicorn's util.write)."""
+        self.held.append(data)
+
+    def send_held(self) -> None:
+        """Send what was held, in one write."""
+        self.sock.sendall(b"".join(self.held))
+        self.held = []
 
 
 def fits(sock: socket.socket, body: bytes) -> bool:

@@ -27,8 +27,6 @@ from gunicorn.workers.gthread import TConn
 TARGETS = (b"GET /sparql?", b"POST /sparql ", b"POST /sparql?", b"GET /doc/")
 # Room kept in the send buffer for the status line and headers gunicorn writes.
 HEAD_ROOM = 2048
-# How long a write from the loop may wait all the same (it should never): then the connection is closed.
-WRITE_TIMEOUT = 1.0
 
 
 class AtOnceApp:
@@ -99,7 +97,6 @@ class AtOnceAnswers:
         """gthread's handle_request for an answer ready at once, with the response and environ the loop made
         to find it (not made again): True when the connection stays open."""
         resp, environ, started = exchange
-        conn.sock.settimeout(WRITE_TIMEOUT)
         self.cfg.pre_request(self, req)
         self.nr += 1
         if (not self.alive or not self.cfg.keepalive or len(self.keepalived_conns) >= self.max_keepalived
@@ -135,7 +132,8 @@ class OneWrite:
         self.held.append(data)
 
     def send_held(self) -> None:
-        """Send what was held, in one write."""
+        """Send what was held, in one write, on the loop's non-blocking socket: it fits in the free send
+        buffer (`fits`); were it not taken whole all the same, the write fails and the connection is closed."""
         self.sock.sendall(b"".join(self.held))
         self.held = []
 

@@ -126,6 +126,7 @@ class LoopWorker(AtOnceAnswers, ThreadWorker):
 
     def _await_request(self, conn: LoopConn, incoming: Incoming, read_first: bool = False) -> None:
         conn.incoming = incoming
+        conn.sock.setblocking(False)  # (also for the loop's answer, at_once.py, to a request pipelined in)
         try:
             complete = incoming.complete(time.monotonic()) if incoming.started else False
         except Refused as refused:
@@ -134,7 +135,6 @@ class LoopWorker(AtOnceAnswers, ThreadWorker):
         if complete:
             self._hand_over(conn)
             return
-        conn.sock.setblocking(False)
         self.waiting[conn] = None
         if read_first and self._read(conn):
             return

@@ -237,9 +237,14 @@ class LoopWorker(AtOnceAnswers, ThreadWorker):
             self._close(conn)
             return
         self.lingering[conn] = time.monotonic() + LINGER
-        if not self._drain(conn):
-            conn.registered = True
+        if self._drain(conn):
+            return
+        try:
             self.poller.register(conn.sock, selectors.EVENT_READ, partial(self._on_lingering, conn))
+        except (ValueError, OSError):  # a socket a thread closed already
+            self._close(conn)
+            return
+        conn.registered = True
 
     def _on_lingering(self, conn: LoopConn, _sock) -> None:
         self._drain(conn)

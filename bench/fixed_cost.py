@@ -9,7 +9,8 @@ that shows. On the release bench/run.py prepares in `--work` (made there if miss
 servers and measures, alternating between them:
 
 - p50 of each cheap query, one client on a kept-alive connection, `--rounds` times;
-- the CPU time (user and system, from /proc) each server's processes spend per lookup by IRI;
+- the CPU time (user and system, from /proc) each server's processes spend per lookup by IRI, on a kept-alive
+  connection and on a new connection per lookup (as bench/run.py asks);
 - the lookup by IRI's throughput with 4 clients on kept-alive connections (`--seconds`);
 - documents asked for the first time (Turtle) against Oxigraph's DESCRIBE of the same IRIs, 4 clients,
   and the CPU time each costs its server (one client).
@@ -26,6 +27,7 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
+from types import ModuleType
 
 import requests
 from run import BASE, PREFIXES, UNBOUNDED, Server, _per_second, load_into_oxigraph, prepare, setting_option, start
@@ -78,6 +80,8 @@ def measure(work: Path, data: Path, rounds: int, seconds: float, compared: int =
         results["latency_p50_ms"] = latency(ours, peer, iris, rounds)
         results["cpu_ms_per_lookup"] = {label: cpu_per_lookup(server, iris) for label, server in
                                         (("lodpub", ours), ("oxigraph", peer))}
+        results["cpu_ms_per_new_connection_lookup"] = {label: cpu_per_lookup(server, iris, new_connections=True)
+                                                       for label, server in (("lodpub", ours), ("oxigraph", peer))}
         results["lookup_per_second"] = lookup_throughput(ours, peer, iris, seconds)
         resources = _resources(ours)
         results["cpu_ms_per_first_visit"] = cpu_per_first_visit(ours, peer, resources)
@@ -152,11 +156,13 @@ def latency(ours: Server, peer: Server, iris: list[str], rounds: int) -> dict:
             for name, measured in times.items()}
 
 
-def cpu_per_lookup(server: Server, iris: list[str], lookups: int = 500) -> float:
+def cpu_per_lookup(server: Server, iris: list[str], lookups: int = 500, new_connections: bool = False) -> float:
     """CPU time (ms, user and system) the server's processes spend per lookup by IRI, one client on a
-    kept-alive connection: what a query costs the machine, however loaded (wall time is not)."""
+    kept-alive connection (or, with `new_connections`, each lookup on a connection of its own, as
+    bench/run.py asks): what a query costs the machine, however loaded (wall time is not)."""
     return cpu_per_call(server, lambda session, i: _ask(
-        session, server, PREFIXES + CHEAP["lookup-by-iri"].format(iri=iris[i % len(iris)])), lookups)
+        requests if new_connections else session, server,
+        PREFIXES + CHEAP["lookup-by-iri"].format(iri=iris[i % len(iris)])), lookups)
 
 
 def cpu_per_first_visit(ours: Server, peer: Server, iris: list[str], calls: int = 300) -> dict:
@@ -241,7 +247,7 @@ def _session() -> requests.Session:
     return _sessions.session
 
 
-def _ask(session: requests.Session, server: Server, query: str) -> None:
+def _ask(session: requests.Session | ModuleType, server: Server, query: str) -> None:
     accept = "application/n-triples" if "DESCRIBE" in query or "CONSTRUCT" in query else "application/sparql-results+json"
     response = session.post(server.query, data={"query": query}, headers={"Accept": accept}, timeout=120)
     response.raise_for_status()

@@ -5,6 +5,7 @@ max_requests) without a gap, or not at all when the new ones cannot boot, while 
 The probes are those of bench/probes.py; the long tier runs them at the length of bench/README.md.
 """
 
+import json
 import os
 import signal
 import socket
@@ -150,6 +151,66 @@ def test_an_answer_the_loop_gives_at_once_is_the_one_a_thread_gives(strict_serve
     assert [field for field in fields if not field.lower().startswith(b"connection:")] == \
         [field for field in last_fields if not field.lower().startswith(b"connection:")]
     assert b"Connection: close" in last_fields
+
+
+def _lookup(server: str) -> str:
+    """A query the loop answers at once (one triple pattern with a constant), as a GET's query string."""
+    return urlencode({"query": f"SELECT ?p ?o WHERE {{ <{server}vocabulary/statuses> ?p ?o }}"})
+
+
+@pytest.mark.served
+def test_an_answer_given_at_once_is_logged_with_every_field(strict_server):
+    """The loop writes the access log line of an answer it gives itself, as a thread does (wsgi.JsonAccessLog)."""
+    path = f"/sparql?{_lookup(strict_server)}"
+    response = requests.get(strict_server + path[1:], timeout=30, headers={
+        "X-Request-ID": "given-at-once", "User-Agent": "at-once/1", "Accept-Encoding": "identity"})
+    assert response.status_code == 200
+    deadline = time.monotonic() + 10
+    while not (entries := [json.loads(line) for line in strict_server.log.read_text().splitlines()
+                           if line.startswith("{") and '"given-at-once"' in line]) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    [entry] = entries
+    assert (entry["method"], entry["path"] + "?" + entry["query"], entry["status"]) == ("GET", path, 200)
+    assert (entry["bytes"], entry["user_agent"], entry["remote_addr"]) == (len(response.content), "at-once/1", "127.0.0.1")
+    assert entry["time"].endswith("Z") and 0 < entry["duration_ms"] < 30_000
+
+
+@pytest.mark.served
+@pytest.mark.parametrize("path", ["/health", "/sparql?{lookup}"], ids=["thread", "at-once"])
+def test_clients_that_never_close_after_the_last_answer_do_not_stall_the_others(strict_server, path):
+    """A connection the server closes after its answer (`Connection: close`) is shut on our side at once and
+    its client's close awaited in the loop, not by it: six clients that never close do not stall a seventh
+    (gunicorn's close_graceful waited up to 2 s for each, holding the worker's whole loop)."""
+    request = f"GET {path.format(lookup=_lookup(strict_server))} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+    held = [socket.create_connection(probes._address(strict_server), timeout=10) for _ in range(6)]
+    try:
+        for sock in held:
+            sock.sendall(request.encode())
+        time.sleep(0.2)  # answered by now
+        started = time.monotonic()
+        assert requests.get(strict_server + "health", timeout=30).status_code == 200
+        assert time.monotonic() - started < 1
+        for sock in held:  # each was answered and saw our side closed, while it kept its own open
+            assert _read_until_closed(sock).startswith(b"HTTP/1.1 200 ")
+    finally:
+        for sock in held:
+            sock.close()
+
+
+@pytest.mark.served
+def test_a_burst_of_new_connections_is_answered_every_one(strict_server):
+    """Sixty-four connections opened at once, each sending its request as it connects (a few are taken
+    per turn of the loop, and a request already in is read as the connection is taken): all answered."""
+    requests_sent = [f"GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".encode()
+                     for path in [f"/sparql?{_lookup(strict_server)}", "/health"] * 32]
+    held = [socket.create_connection(probes._address(strict_server), timeout=10) for _ in requests_sent]
+    try:
+        for sock, request in zip(held, requests_sent, strict=True):
+            sock.sendall(request)
+        assert all(_read_until_closed(sock).startswith(b"HTTP/1.1 200 ") for sock in held)
+    finally:
+        for sock in held:
+            sock.close()
 
 
 # --- spreading over the workers -------------------------------------------------------------------

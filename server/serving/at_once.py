@@ -6,52 +6,136 @@ worker's CPU. The app's middlewares before Flask (web/http.BeforeFlask: queries 
 documents written ahead) say whether they answer a request without asking anything slow: the loop asks
 them, and when they do, and the answer fits in the socket's free send buffer (so writing it cannot wait
 on the client), it is sent from the loop with gunicorn's own request handling (the same status line,
-headers, access log and keep-alive), the app being given that answer instead of asked again. Anything
-else, and any request that has bytes pipelined behind it, goes to a thread as before.
+headers, access log and keep-alive), from the request and environ made once to ask the middlewares (the
+app is not called again). Anything else, and any request that has bytes pipelined behind it, goes to a
+thread as before.
 """
 
 import fcntl
 import socket
 import struct
 import termios
-import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
+from datetime import datetime
+
+from gunicorn import http
+from gunicorn.http import wsgi
+from gunicorn.http2.negotiation import upgrade_allowed
+from gunicorn.workers.gthread import TConn
 
 # Request lines whose answers may be ready at once (the middlewares' paths); others are not even parsed here.
 TARGETS = (b"GET /sparql?", b"POST /sparql ", b"POST /sparql?", b"GET /doc/")
 # Room kept in the send buffer for the status line and headers gunicorn writes.
 HEAD_ROOM = 2048
-# How long a write from the loop may wait all the same (it should never): then the connection is closed.
-WRITE_TIMEOUT = 1.0
 
 
 class AtOnceApp:
-    """The worker's WSGI app: `app`, except that a request answered ahead in the loop (`ready`) gets that answer."""
+    """The middlewares of the worker's WSGI `app` that answer before Flask, asked in the loop."""
 
     def __init__(self, app: Callable) -> None:
-        self.app = app
-        self.ready = threading.local()
         # Whether the app answers anything before Flask (not behind ProxyFix, which has to see the request first).
-        self.answers = callable(getattr(getattr(app, "wsgi_app", None), "answer", None))
-
-    def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
-        answer = getattr(self.ready, "answer", None)
-        if answer is None:
-            return self.app(environ, start_response)
-        self.ready.answer = None
-        headers, body = answer
-        start_response("200 OK", headers)
-        return [body]
+        before_flask = getattr(app, "wsgi_app", None)
+        self.answers = callable(getattr(before_flask, "answer", None))
+        self.before_flask = before_flask
 
     def answer(self, environ: dict) -> tuple[list[tuple[str, str]], bytes] | None:
         """What the app's middlewares before Flask answer to `environ`, or None (Flask would be asked)."""
-        before_flask = getattr(self.app, "wsgi_app", None)
+        before_flask = self.before_flask
         while callable(getattr(before_flask, "answer", None)):
             answer = before_flask.answer(environ)
             if answer is not None:
                 return answer
             before_flask = before_flask.app
         return None
+
+
+class AtOnceAnswers:
+    """The worker's part (serving/worker.py's LoopWorker): the request complete in `conn.incoming` answered
+    in the loop when its answer is ready at once."""
+
+    def _answered_at_once(self, conn: TConn) -> bool:
+        """Answer the request in the loop if its answer is ready at once and fits in the socket's buffer
+        (serving/at_once.py); False, with nothing read or written, when it is not."""
+        ready = self._ready_answer(conn)
+        if ready is None:
+            return False
+        parser, req, exchange, answer = ready
+        conn.parser, conn.initialized, conn.incoming = parser, True, None
+        try:
+            kept_alive = self._keepalive_after(conn, self._send_at_once(conn, req, exchange, answer))
+        except Exception as error:  # the client went away, or could not take the answer: as gthread, close
+            self.log.debug("answering %s at once: %s", conn.client, error)
+            kept_alive = False
+        if kept_alive:
+            self._keep_alive(conn)
+        else:
+            self._linger(conn)
+        return True
+
+    def _ready_answer(self, conn: TConn) -> tuple | None:
+        """The request parsed (its parser, the request, and gunicorn's response and environ with the time it
+        was made) and the answer the app gives it at once, when it is one the loop may send (see
+        serving/at_once.py), else None."""
+        incoming = conn.incoming
+        if (self.at_once is None or not self.at_once.answers or not incoming.buffer.startswith(TARGETS)
+                or not incoming.exact or incoming.head.expects_continue or upgrade_allowed(self.cfg, conn.client)):
+            return None
+        parser = http.get_parser(self.cfg, conn.sock, conn.client)
+        parser.unreader.unread(bytes(incoming.buffer))
+        try:
+            req = next(parser)
+            started = datetime.now()  # as gthread's, the time logged covers the app's answer
+            resp, environ = wsgi.create(req, conn.sock, conn.client, conn.server, self.cfg)
+            environ["wsgi.multithread"] = True
+            answer = self.at_once.answer(environ)
+            fitting = answer is not None and fits(conn.sock, answer[1])
+        except Exception:  # whatever gunicorn's parser or the app make of it, a thread finds again
+            return None
+        return (parser, req, (resp, environ, started), answer) if fitting else None
+
+    def _send_at_once(self, conn: TConn, req, exchange: tuple, answer: tuple) -> bool:
+        """gthread's handle_request for an answer ready at once, with the response and environ the loop made
+        to find it (not made again): True when the connection stays open."""
+        resp, environ, started = exchange
+        self.cfg.pre_request(self, req)
+        self.nr += 1
+        if (not self.alive or not self.cfg.keepalive or len(self.keepalived_conns) >= self.max_keepalived
+                or self._too_old(conn)):
+            resp.force_close()
+        headers, body = answer
+        try:
+            resp.sock = OneWrite(conn.sock)
+            resp.start_response("200 OK", headers)
+            resp.write(body)
+            resp.close()
+            resp.sock.send_held()
+        finally:
+            self.log.access(resp, req, environ, datetime.now() - started)
+            try:
+                self.cfg.post_request(self, req, environ, resp)
+            except Exception:
+                self.log.exception("Exception in post_request hook")
+        return not resp.should_close()
+
+
+class OneWrite:
+    """The socket gunicorn's response writes to, holding what it is given until `send_held`: the head and
+    the body go in one write, and in one segment when they fit in one (gunicorn wrote them apart, and
+    the client woke once for each)."""
+
+    def __init__(self, sock: socket.socket) -> None:
+        self.sock = sock
+        self.held: list[bytes] = []
+
+    def sendall(self, data: bytes) -> None:
+        """Hold `data` (gunicorn's util.write)."""
+        self.held.append(data)
+
+    def send_held(self) -> None:
+        """Send what was held, in one write, on the loop's non-blocking socket: it fits in the free send
+        buffer (`fits`); were it not taken whole all the same, the write fails and the connection is closed."""
+        self.sock.sendall(b"".join(self.held))
+        self.held = []
 
 
 def fits(sock: socket.socket, body: bytes) -> bool:

@@ -22,21 +22,24 @@ import selectors
 import socket
 import sys
 import time
-from concurrent.futures import Future
 from functools import partial
 
 from gunicorn import http
-from gunicorn.http import wsgi
-from gunicorn.http2.negotiation import upgrade_allowed
 from gunicorn.workers.gthread import STOP_KEEPALIVE_LINGER, TConn, ThreadWorker
 
 from ..config import Settings, load_settings
 from . import readiness
-from .at_once import TARGETS, WRITE_TIMEOUT, AtOnceApp, fits
+from .at_once import AtOnceAnswers, AtOnceApp
 from .framing import Refused
 from .incoming import Incoming, Limits
+from .settled import SettledConfig, settle_http_date
 
 READ_SIZE = 65536
+# How long a closing connection waits for its client to close (gunicorn's close_graceful's time).
+LINGER = 2.0
+MAX_DRAIN = 65536
+# New connections taken per turn of the loop: more when they come in bursts, without starving the others.
+ACCEPTS_PER_TURN = 16
 CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
 REASONS = {400: "Bad Request", 408: "Request Timeout", 413: "Content Too Large",
            431: "Request Header Fields Too Large"}
@@ -54,7 +57,8 @@ class LoopConn(TConn):
         self.opened = time.monotonic()
         self.incoming: Incoming | None = None
         self.continue_sent = False
-        self.at_once = False  # answered in the loop (serving/at_once.py)
+        self.registered = False  # with the loop's poller, while its request is awaited or it closes
+        self.drained = 0  # bytes read and dropped while it closes
 
     def init(self) -> None:
         """Called by the thread before it parses: bound any read of the socket (see PARSE_READ_TIMEOUT)."""
@@ -62,7 +66,7 @@ class LoopConn(TConn):
         self.sock.settimeout(PARSE_READ_TIMEOUT)
 
 
-class LoopWorker(ThreadWorker):
+class LoopWorker(AtOnceAnswers, ThreadWorker):
     """gthread, reading requests in the event loop; see the module's docstring."""
 
     def __init__(self, *args, **kwargs) -> None:
@@ -73,20 +77,24 @@ class LoopWorker(ThreadWorker):
         self.max_requests = sys.maxsize
         self.retiring = False
         self.waiting: dict[LoopConn, None] = {}  # connections whose request is being read, oldest first
+        self.lingering: dict[LoopConn, float] = {}  # connections closing (see _linger), and until when
         self.linger_until: float | None = None
         self.limits: Limits | None = None
         self.connection_max_age = 0.0
+        self.at_once: AtOnceApp | None = None
+        self.cfg = SettledConfig(self.cfg)
 
     def load_wsgi(self) -> None:
-        """gunicorn's, the app wrapped so that the loop may answer some requests itself (at_once.py)."""
+        """gunicorn's, and the app's middlewares that the loop asks for answers ready at once (at_once.py)."""
         super().load_wsgi()
-        self.wsgi = AtOnceApp(self.wsgi)
+        self.at_once = AtOnceApp(self.wsgi)
 
     def init_process(self) -> None:
         settings = _settings_of(self.app)
         self.limits = Limits(settings.header_timeout, settings.body_timeout, settings.max_body_bytes,
                              _max_head_bytes(self.cfg))
         self.connection_max_age = settings.connection_max_age
+        settle_http_date()
         super().init_process()
 
     def run(self) -> None:
@@ -97,22 +105,28 @@ class LoopWorker(ThreadWorker):
     # --- accepting and reading requests in the loop ---------------------------------------------
 
     def accept(self, listener) -> None:
-        """Take a new connection and wait, in the loop, for its first request."""
+        """Take the new connections waiting (a few per turn of the loop), and read each one's first request."""
         if self.cfg.is_ssl:  # TLS is out of scope: gthread's way (we serve behind a proxy that ends it)
             super().accept(listener)
             return
-        try:
-            sock, client = listener.accept()
-        except OSError as error:
-            if error.errno in (errno.EAGAIN, errno.ECONNABORTED, errno.EWOULDBLOCK):
+        for _ in range(ACCEPTS_PER_TURN):
+            if self.nr_conns >= self.worker_connections:
                 return
-            raise
-        self.nr_conns += 1
-        conn = LoopConn(self.cfg, sock, client, listener.getsockname())
-        self._await_request(conn, Incoming(self.limits, time.monotonic()))
+            try:
+                sock, client = listener.accept()
+            except OSError as error:
+                if error.errno in (errno.EAGAIN, errno.ECONNABORTED, errno.EWOULDBLOCK):
+                    return
+                raise
+            self.nr_conns += 1
+            conn = LoopConn(self.cfg, sock, client, listener.getsockname())
+            # A client sends its request right after connecting: it is often in by now, and is then read
+            # without waiting for the loop's next turn (and registering the socket for it).
+            self._await_request(conn, Incoming(self.limits, time.monotonic()), read_first=True)
 
-    def _await_request(self, conn: LoopConn, incoming: Incoming) -> None:
+    def _await_request(self, conn: LoopConn, incoming: Incoming, read_first: bool = False) -> None:
         conn.incoming = incoming
+        conn.sock.setblocking(False)  # (also for the loop's answer, at_once.py, to a request pipelined in)
         try:
             complete = incoming.complete(time.monotonic()) if incoming.started else False
         except Refused as refused:
@@ -121,32 +135,41 @@ class LoopWorker(ThreadWorker):
         if complete:
             self._hand_over(conn)
             return
-        conn.sock.setblocking(False)
         self.waiting[conn] = None
+        if read_first and self._read(conn):
+            return
+        conn.registered = True
         self.poller.register(conn.sock, selectors.EVENT_READ, partial(self._on_readable, conn))
 
     def _on_readable(self, conn: LoopConn, _sock) -> None:
+        self._read(conn)
+
+    def _read(self, conn: LoopConn) -> bool:
+        """Read what has come of the request on `conn`: True when it no longer waits in the loop (its
+        request handed over or answered, refused, or the client gone)."""
         try:
             data = conn.sock.recv(READ_SIZE)
         except (BlockingIOError, InterruptedError):
-            return
+            return False
         except OSError:
             data = b""
         if not data:  # the client left
             self._stop_waiting(conn)
             self._close(conn)
-            return
+            return True
         try:
             complete = conn.incoming.feed(data, time.monotonic())
         except Refused as refused:
             self._stop_waiting(conn)
             self._refuse(conn, refused.status, refused.reason)
-            return
+            return True
         if complete:
             self._stop_waiting(conn)
             self._hand_over(conn)
-        elif conn.incoming.wants_continue():
+            return True
+        if conn.incoming.wants_continue():
             self._send_continue(conn)
+        return False
 
     def _send_continue(self, conn: LoopConn) -> None:
         conn.incoming.continue_sent = True
@@ -169,50 +192,19 @@ class LoopWorker(ThreadWorker):
         conn.data_ready = True
         self.enqueue_req(conn)
 
-    def _answered_at_once(self, conn: LoopConn) -> bool:
-        """Answer the request in the loop if its answer is ready at once and fits in the socket's buffer
-        (serving/at_once.py); False, with nothing read or written, when it is not."""
-        ready = self._ready_answer(conn)
-        if ready is None:
-            return False
-        parser, req, answer = ready
-        conn.parser, conn.initialized, conn.incoming, conn.at_once = parser, True, None, True
-        self.wsgi.ready.answer = answer
-        try:
-            kept_alive = self._keepalive_after(conn, self.handle_request(req, conn))
-        except Exception as error:  # the client went away, or could not take the answer: as gthread, close
-            self.log.debug("answering %s at once: %s", conn.client, error)
-            kept_alive = False
-        finally:
-            self.wsgi.ready.answer, conn.at_once = None, False
-        done = Future()
-        done.set_result(kept_alive)
-        self.finish_request(conn, done)
-        return True
-
-    def _ready_answer(self, conn: LoopConn) -> tuple | None:
-        """The request parsed (its parser, the request) and the answer the app gives it at once, when it is
-        one the loop may send (see serving/at_once.py), else None."""
-        incoming = conn.incoming
-        if (not isinstance(self.wsgi, AtOnceApp) or not self.wsgi.answers or not incoming.buffer.startswith(TARGETS)
-                or not incoming.exact or incoming.head.expects_continue or upgrade_allowed(self.cfg, conn.client)):
-            return None
-        parser = http.get_parser(self.cfg, conn.sock, conn.client)
-        parser.unreader.unread(bytes(incoming.buffer))
-        try:
-            req = next(parser)
-            answer = self.wsgi.answer(wsgi.create(req, conn.sock, conn.client, conn.server, self.cfg)[1])
-            fitting = answer is not None and fits(conn.sock, answer[1])
-        except Exception:  # whatever gunicorn's parser or the app make of it, a thread finds again
-            return None
-        return (parser, req, answer) if fitting else None
+    def _too_old(self, conn: LoopConn) -> bool:
+        """Whether a kept-alive connection is older than connection_max_age (see the module's docstring)."""
+        return bool(self.connection_max_age) and time.monotonic() - conn.opened > self.connection_max_age
 
     def _stop_waiting(self, conn: LoopConn) -> None:
+        """No longer wait in the loop for what comes on `conn`."""
         self.waiting.pop(conn, None)
-        try:
-            self.poller.unregister(conn.sock)
-        except (KeyError, ValueError, OSError):
-            pass
+        if conn.registered:
+            conn.registered = False
+            try:
+                self.poller.unregister(conn.sock)
+            except (KeyError, ValueError, OSError):
+                pass
 
     def _refuse(self, conn: LoopConn, status: int, reason: str) -> None:
         """Answer `status` and close, reading nothing more of the request."""
@@ -228,14 +220,57 @@ class LoopWorker(ThreadWorker):
         self._close(conn)
 
     def _close(self, conn: LoopConn) -> None:
+        self._stop_waiting(conn)
+        self.lingering.pop(conn, None)
         self.nr_conns -= 1
         conn.close()
+
+    def _linger(self, conn: LoopConn) -> None:
+        """Close a connection after its last answer as gunicorn's close_graceful does (RFC 9112, 9.6: our
+        side first, then what the client still sends read and dropped until it closes, so that the kernel
+        does not reset the connection under the answer), but waiting in the loop, not on the client: a
+        client that never closed held the whole loop for two seconds."""
+        try:
+            conn.sock.shutdown(socket.SHUT_WR)
+            conn.sock.setblocking(False)
+        except OSError:
+            self._close(conn)
+            return
+        self.lingering[conn] = time.monotonic() + LINGER
+        if self._drain(conn):
+            return
+        try:
+            self.poller.register(conn.sock, selectors.EVENT_READ, partial(self._on_lingering, conn))
+        except (ValueError, OSError):  # a socket a thread closed already
+            self._close(conn)
+            return
+        conn.registered = True
+
+    def _on_lingering(self, conn: LoopConn, _sock) -> None:
+        self._drain(conn)
+
+    def _drain(self, conn: LoopConn) -> bool:
+        """Read and drop what a closing connection's client sends: True once it is closed (the client
+        closed too, or sent more than gunicorn drains)."""
+        try:
+            while data := conn.sock.recv(READ_SIZE):
+                conn.drained += len(data)
+                if conn.drained > MAX_DRAIN:
+                    break
+        except (BlockingIOError, InterruptedError):
+            return False
+        except OSError:
+            pass
+        self._close(conn)
+        return True
 
     # --- deadlines, run once per turn of the loop -----------------------------------------------
 
     def wait_for_and_dispatch_events(self, timeout: float) -> None:
         super().wait_for_and_dispatch_events(timeout)
-        self._expire_waiting(time.monotonic())
+        now = time.monotonic()
+        self._expire_waiting(now)
+        self._expire_lingering(now)
         self._ask_for_replacement()
 
     def murder_keepalived(self, force: bool = False) -> None:
@@ -244,6 +279,13 @@ class LoopWorker(ThreadWorker):
         if force:
             for conn in list(self.waiting):
                 self._stop_waiting(conn)
+                self._close(conn)
+            self._expire_lingering(None)
+
+    def _expire_lingering(self, now: float | None) -> None:
+        """Close the closing connections whose client has not closed by their time (all when `now` is None)."""
+        for conn, until in list(self.lingering.items()):
+            if now is None or now >= until:
                 self._close(conn)
 
     def _expire_waiting(self, now: float) -> None:
@@ -285,11 +327,11 @@ class LoopWorker(ThreadWorker):
     def handle_request(self, req, conn: LoopConn) -> bool:
         """gthread's, with the socket blocking again for the response, and a kept-alive connection
         closed once it is old enough (see the module's docstring)."""
-        conn.sock.settimeout(WRITE_TIMEOUT if conn.at_once else None)
+        conn.sock.settimeout(None)
         if conn.continue_sent:
             req._expected_100_continue = False  # the loop sent it already
             conn.continue_sent = False
-        if self.connection_max_age and time.monotonic() - conn.opened > self.connection_max_age:
+        if self._too_old(conn):
             req.force_close()
         return super().handle_request(req, conn)
 
@@ -299,9 +341,15 @@ class LoopWorker(ThreadWorker):
             kept_alive = not fs.cancelled() and fs.result() is True
         except Exception:  # gthread's handle() answers every error itself; this is only in case
             kept_alive = False
-        if not kept_alive or not isinstance(conn, LoopConn):
+        if not isinstance(conn, LoopConn):
             super().finish_request(conn, fs)
-            return
+        elif kept_alive:
+            self._keep_alive(conn)
+        else:
+            self._linger(conn)
+
+    def _keep_alive(self, conn: LoopConn) -> None:
+        """Wait in the loop for the next request on `conn` (or the rest of one pipelined behind the last)."""
         now = time.monotonic()
         idle_until = now + self.cfg.keepalive
         if not self.alive:

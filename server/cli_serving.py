@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from .allocator import AllocatorMissing, start_with_allocator
+from .allocator import AllocatorMissing, allocator_said, start_with_allocator
 from .cli_data import EXIT_OK, EXIT_REFUSED, report_error, run_build
 from .config import Settings
 from .control import claim_pidfile, pidfile_problem, replace_workers, server_pid
@@ -40,9 +40,10 @@ def run_serve(args: argparse.Namespace, settings: Settings) -> int:
     from .wsgi import serve_development, serve_production
 
     try:
-        start_with_allocator(settings.allocator)
+        allocator = start_with_allocator(settings.allocator, settings.jemalloc_library)
     except AllocatorMissing as missing:
         return report_error(f"lodpub: error: {missing}")
+    print(f"lodpub: allocator {settings.allocator}: {allocator_said(allocator, settings)}", file=sys.stderr)
     if settings.store == "remote":
         print(f"Serving the release held by {settings.store_query_url}", file=sys.stderr)
     else:

@@ -77,11 +77,14 @@ def _environment(library: str) -> dict[str, str]:
 
 
 def _command() -> list[str]:
-    """This command, to run again (not sys.argv[0]: `lodpub` may have been started as a script, a
-    module or by python -c); what it has written so far is flushed first."""
+    """This process's command line, to run again as it was started (a script, a module or python -c
+    alike); what it has written so far is flushed first."""
     sys.stdout.flush()
     sys.stderr.flush()
-    return [sys.executable, "-c", "import sys; from lodpub.cli import main; sys.exit(main())", *sys.argv[1:]]
+    try:
+        return [part.decode() for part in Path("/proc/self/cmdline").read_bytes().split(b"\0")[:-1]]
+    except OSError:  # no /proc: as `lodpub` would run it
+        return [sys.executable, "-c", "import sys; from lodpub.cli import main; sys.exit(main())", *sys.argv[1:]]
 
 
 def allocator_said(allocator: str, settings: "Settings") -> str:

@@ -25,7 +25,6 @@ if TYPE_CHECKING:
 # The library's name as the dynamic loader finds it (Debian: the package libjemalloc2).
 JEMALLOC = "jemalloc"
 SYSTEM, AUTO = "system", "auto"
-ALLOCATORS = (AUTO, SYSTEM, JEMALLOC)
 # Given to jemalloc before any MALLOC_CONF of the operator's (whose options, later, win).
 JEMALLOC_CONF = "background_thread:true,dirty_decay_ms:1000,muzzy_decay_ms:0"
 

@@ -43,7 +43,6 @@ def run_serve(args: argparse.Namespace, settings: Settings) -> int:
         allocator = start_with_allocator(settings.allocator, settings.jemalloc_library)
     except AllocatorMissing as missing:
         return report_error(f"lodpub: error: {missing}")
-    print(f"lodpub: allocator {settings.allocator}: {allocator_said(allocator, settings)}", file=sys.stderr)
     if settings.store == "remote":
         print(f"Serving the release held by {settings.store_query_url}", file=sys.stderr)
     else:
@@ -52,6 +51,7 @@ def run_serve(args: argparse.Namespace, settings: Settings) -> int:
             status = release_at_start(args, settings)
         if status != EXIT_OK:
             return status
+    print(f"lodpub: allocator {settings.allocator}: {allocator_said(allocator, settings)}", file=sys.stderr)
     print(f"lodpub serving on http://{settings.host}:{settings.port}/", file=sys.stderr, flush=True)
     settings = with_session_key(settings)
     (serve_development if args.dev else serve_production)(settings)

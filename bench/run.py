@@ -234,6 +234,8 @@ class Server:
 SERVE_RELEASE = ("import sys; from pathlib import Path; from lodpub.config import load_settings; "
                  "from lodpub.cli_serving import serve_at_start; from lodpub.wsgi import serve_production; "
                  "settings = load_settings(output_dir=Path(sys.argv[1]), port=int(sys.argv[2])); "
+                 "from lodpub.allocator import start_with_allocator; "
+                 "start_with_allocator(settings.allocator, settings.jemalloc_library); "
                  "serve_at_start(settings); serve_production(settings)")
 
 

@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from .allocator import AllocatorMissing, start_with_allocator
+from .allocator import AllocatorMissing, allocator_said, start_with_allocator
 from .cli_data import EXIT_OK, EXIT_REFUSED, report_error, run_build
 from .config import Settings
 from .control import claim_pidfile, pidfile_problem, replace_workers, server_pid
@@ -40,7 +40,7 @@ def run_serve(args: argparse.Namespace, settings: Settings) -> int:
     from .wsgi import serve_development, serve_production
 
     try:
-        start_with_allocator(settings.allocator)
+        allocator = start_with_allocator(settings.allocator, settings.jemalloc_library)
     except AllocatorMissing as missing:
         return report_error(f"lodpub: error: {missing}")
     if settings.store == "remote":
@@ -51,6 +51,7 @@ def run_serve(args: argparse.Namespace, settings: Settings) -> int:
             status = release_at_start(args, settings)
         if status != EXIT_OK:
             return status
+    print(f"lodpub: allocator {settings.allocator}: {allocator_said(allocator, settings)}", file=sys.stderr)
     print(f"lodpub serving on http://{settings.host}:{settings.port}/", file=sys.stderr, flush=True)
     settings = with_session_key(settings)
     (serve_development if args.dev else serve_production)(settings)

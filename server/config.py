@@ -157,11 +157,18 @@ class Settings:
         "an in-memory release while it writes: switch it off where memory is short)",
     )
     allocator: str = _setting(
-        "system",
+        "auto",
         "LODPUB_ALLOCATOR",
-        "the memory allocator of the server's processes: 'system' (the C library's malloc) or 'jemalloc' "
-        "(Debian's libjemalloc2, loaded with LD_PRELOAD as `lodpub serve` starts): Oxigraph evaluates heavy "
-        "queries 10-20 % faster with it",
+        "the memory allocator of the server's processes: 'auto' (jemalloc where installed, else the C library's "
+        "malloc), 'jemalloc' (refused when not installed) or 'system' (the C library's malloc). jemalloc (Debian's "
+        "libjemalloc2) is loaded with LD_PRELOAD as `lodpub serve` starts: Oxigraph evaluates heavy queries "
+        "10-20 % faster with it",
+    )
+    jemalloc_library: str = _setting(
+        "",
+        "LODPUB_JEMALLOC_LIBRARY",
+        "the jemalloc library file to preload (default: the one the dynamic loader finds, e.g. Debian's "
+        "libjemalloc.so.2)",
     )
     document_cache_mb: int = _setting(
         64,
@@ -306,8 +313,8 @@ class Settings:
             raise ValueError(f"public base must be an absolute http(s) IRI ending with '/': {self.public_base!r}")
         if self.store not in ("embedded", "remote"):
             raise ValueError(f"store must be 'embedded' or 'remote', not {self.store!r}")
-        if self.allocator not in ("system", "jemalloc"):
-            raise ValueError(f"allocator must be 'system' or 'jemalloc', not {self.allocator!r}")
+        if self.allocator not in ("auto", "system", "jemalloc"):
+            raise ValueError(f"allocator must be 'auto', 'system' or 'jemalloc', not {self.allocator!r}")
         if self.engine not in ("auto", "per-worker", "shared", "shared-one-copy"):
             raise ValueError(f"engine must be 'auto', 'per-worker', 'shared' or 'shared-one-copy', not {self.engine!r}")
         if self.store == "remote" and not self.store_query_url:

@@ -16,6 +16,7 @@ from lodpub.store import open_store
 from lodpub.store.embedded import EmbeddedStore
 from lodpub.store.engine_choice import (
     BYTES_PER_TRIPLE,
+    JEMALLOC_BYTES_PER_TRIPLE,
     available_memory,
     choose,
     decided_settings,
@@ -53,6 +54,15 @@ def test_copies_that_would_not_fit_the_memory_make_one_engine_even_within_the_li
     choice = choose(triples, DEFAULTS, fits_one)
     assert choice.engine == "shared-one-copy" and choice.memory_store_max_triples == DEFAULTS.memory_store_max_triples
     assert "more than the 2.0 GB available" in choice.reason
+
+
+def test_a_copy_counts_more_where_the_server_runs_with_jemalloc():
+    triples = 1_500_000
+    memory = 7 * triples * BYTES_PER_TRIPLE + GB // 2  # 7 copies fit as malloc lays them out, not as jemalloc does
+
+    assert choose(triples, DEFAULTS, memory, "system").engine == "per-worker"
+    assert 7 * triples * JEMALLOC_BYTES_PER_TRIPLE > memory
+    assert choose(triples, DEFAULTS, memory, "jemalloc").engine == "shared-one-copy"
 
 
 def test_more_workers_and_slots_are_more_copies():

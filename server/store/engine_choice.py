@@ -20,6 +20,8 @@ import threading
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ..allocator import JEMALLOC, SYSTEM, running_allocator
+
 if TYPE_CHECKING:
     from ..config import Settings
 
@@ -30,6 +32,10 @@ AUTO, PER_WORKER, SHARED_ONE_COPY = "auto", "per-worker", "shared-one-copy"
 # 371 at 100k (the engine's 5 294 MB for 14.27 M); the largest is taken. A busy query runner ends up
 # with a copy of what it reads, up to the whole store (440-950 MB each at 10k): a copy per query slot.
 BYTES_PER_TRIPLE = 430
+# The same with jemalloc (allocator.py), which lays the store out less densely: 511 bytes at 10k (a
+# process that loaded the release alone; 417 there with malloc), 401 at 100k (the engine's 5 461 MB after
+# its start, 5 600 after the mix; 5 294 with malloc): bench/README.md, "Session 20: allocator".
+JEMALLOC_BYTES_PER_TRIPLE = 520
 # What a server process holds besides the store: Python, Flask, rdflib, kept documents (workers of the
 # shared engine: 25-40 MB PSS; a little more resident).
 PROCESS_BYTES = 100 * 2**20
@@ -51,11 +57,13 @@ class Choice:
     reason: str
 
 
-def choose(triples: int, settings: "Settings", available: int | None) -> Choice:
-    """The engine for a release of `triples` on a machine with `available` bytes of memory (None: unknown)."""
+def choose(triples: int, settings: "Settings", available: int | None, allocator: str = SYSTEM) -> Choice:
+    """The engine for a release of `triples` on a machine with `available` bytes of memory (None: unknown),
+    its processes running with `allocator` (allocator.py: jemalloc or system)."""
     copies = settings.workers + settings.sparql_slots + settings.sparql_express_slots
-    per_worker = copies * triples * BYTES_PER_TRIPLE + settings.workers * PROCESS_BYTES
-    one_copy = triples * (BYTES_PER_TRIPLE + INDEX_BYTES_PER_TRIPLE) + (settings.workers + 2) * PROCESS_BYTES
+    per_copy = triples * (JEMALLOC_BYTES_PER_TRIPLE if allocator == JEMALLOC else BYTES_PER_TRIPLE)
+    per_worker = copies * per_copy + settings.workers * PROCESS_BYTES
+    one_copy = per_copy + triples * INDEX_BYTES_PER_TRIPLE + (settings.workers + 2) * PROCESS_BYTES
     limit = settings.memory_store_max_triples
     copies_text = (f"{copies} copies ({settings.workers} workers and {copies - settings.workers} query slots) "
                    f"need about {_gb(per_worker)}")
@@ -130,7 +138,8 @@ def with_engine_chosen(settings: "Settings", manifest: dict) -> "Settings":
     with _remembered_lock:
         choice = _remembered.get(key)
         if choice is None:
-            choice = _remembered[key] = choose(int(manifest["triples"]), settings, available_memory())
+            choice = _remembered[key] = choose(int(manifest["triples"]), settings, available_memory(),
+                                               running_allocator(settings.jemalloc_library))
             _log.warning("lodpub: engine auto: %s for release %s: %s", choice.engine, key[0], choice.reason)
     return dataclasses.replace(settings, engine=choice.engine, memory_store_max_triples=choice.memory_store_max_triples)
 

@@ -13,7 +13,8 @@ client that prefers text/plain. Never cached.
 On the embedded store it also says which release the operator chose and whether the one served is
 a fallback for it, and why (store/served_release.py): the decision is the whole server's, so every worker
 says the same; and which engine evaluates its queries (`engine`), with why where the server chose it
-(`engine_chosen`, settings.engine "auto": store/engine_choice.py).
+(`engine_chosen`, settings.engine "auto": store/engine_choice.py). Every server says which memory allocator
+its processes run with (`allocator`: jemalloc or the system's, and why: allocator.py).
 """
 
 import os
@@ -22,6 +23,7 @@ from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
 
+from ..allocator import allocator_said, running_allocator
 from ..config import Settings
 from ..store import StoreUnavailable
 from ..store.engine_choice import AUTO, remembered
@@ -57,6 +59,7 @@ def health_report() -> dict[str, Any]:
     except StoreUnavailable as error:
         report.update(status="unavailable", reason=str(error))
     report.update(_decision_report(getattr(store, "decision", None)))
+    report["allocator"] = allocator_said(running_allocator(settings.jemalloc_library), settings)
     report.update(uptime_seconds=round(time.time() - publisher().started, 3), worker_pid=os.getpid())
     return report
 

@@ -28,7 +28,7 @@ from ..formats import RESULTS_FORMATS
 from ..namespaces import CANONICAL_BASE, prefixes_for
 from ..store import QueryError, SparqlAnswer, Store
 from ..store.engine_store import stop_engines_but
-from ..store.query_text import UnreadableQuery, read_query, syntax_error
+from ..store.query_text import syntax_error
 from . import public_base, publisher, store
 from .admission import Admission, Busy, Limits, client_of, default_slot_directory
 from .answer_files import INLINE_BYTES, AnswerFiles, write_answer
@@ -48,6 +48,7 @@ from .sparql_request import (
     answer_types,
     not_acceptable_message,
     read_protocol_request,
+    read_within_limits,
 )
 
 blueprint = Blueprint("sparql", __name__)
@@ -82,11 +83,7 @@ def endpoint() -> Response:
 
 def answer(asked: ProtocolRequest) -> Response:
     settings = publisher().settings
-    query = asked.query
-    if len(query.encode("utf-8")) > settings.sparql_max_query_bytes:
-        raise Refusal(413, f"The query is {len(query.encode('utf-8'))} bytes long; "
-                           f"this endpoint accepts at most {settings.sparql_max_query_bytes}.")
-    shape = _read(query)
+    shape = read_within_limits(asked.query, store().base_iri, settings)
     default_graphs = asked.default_graphs or None
     named_graphs = asked.named_graphs or None
     if default_graphs or named_graphs:
@@ -357,27 +354,6 @@ def in_language(text: str, language: str) -> str:
     """A competency question with our base, its labels in `language` (the files ask for English)."""
     body = text.replace(CANONICAL_BASE, public_base())  # our examples, written for the canonical base
     return body.replace('"en")', '"cs")') if language == "cs" else body
-
-
-def _read(query: str):
-    """The query's shape, refusing updates, deep nesting and SERVICE calls that are not allowed."""
-    settings = publisher().settings
-    try:
-        shape = read_query(query, store().base_iri + "sparql")
-    except UnreadableQuery as error:
-        raise Refusal(400, f"The query is not valid SPARQL 1.1: {error}.") from error
-    if shape.update_keyword:
-        raise Refusal(400, f"This endpoint is read-only: {shape.update_keyword} is an update, not a query.")
-    if shape.depth > settings.sparql_max_nesting:
-        raise Refusal(400, f"The query nests {shape.depth} levels deep; this endpoint accepts at most "
-                           f"{settings.sparql_max_nesting}.")
-    allowed = settings.sparql_service_allowlist.split()
-    for service in shape.services:
-        if service not in allowed:
-            named = "a variable endpoint" if service == "?" else f"<{service}>"
-            raise Refusal(400, f"SERVICE {named} is not allowed: this endpoint does not call other endpoints"
-                               + (f" (only {', '.join(allowed)})." if allowed else "."))
-    return shape
 
 
 def _check_graphs(graphs: list[str]) -> None:

@@ -21,7 +21,7 @@ import io
 
 from ..store import QueryError, SparqlAnswer, StoreUnavailable
 from ..store.embedded import EmbeddedStore
-from ..store.query_text import QueryText, UnreadableQuery, read_query
+from ..store.query_text import QueryText
 from .answer_files import INLINE_BYTES
 from .compression import MIN_BYTES, accepts_gzip, compressible_type, gzipped_body
 from .http import BeforeFlask, flask_headers, representation_tag
@@ -34,6 +34,7 @@ from .sparql_request import (
     cached_answer_types,
     format_parameters,
     parameters,
+    read_within_limits,
 )
 
 PATH = "/sparql"
@@ -116,14 +117,12 @@ def _parameters(environ: dict, max_body_bytes: int) -> tuple[str, tuple[str, ...
 
 
 def _bounded_shape(query: str, base_iri: str, settings) -> QueryText | None:
-    """The query read, if it is bounded by its form and within the endpoint's size and nesting limits."""
-    if len(query.encode("utf-8")) > settings.sparql_max_query_bytes:
-        return None
+    """The query read, if it is bounded by its form and within the endpoint's limits (else Flask refuses it)."""
     try:
-        shape = read_query(query, base_iri + "sparql")
-    except UnreadableQuery:
+        shape = read_within_limits(query, base_iri, settings)
+    except Refusal:
         return None
-    return shape if shape.bounded and shape.depth <= settings.sparql_max_nesting else None
+    return shape if shape.bounded else None
 
 
 def _headers(answered: SparqlAnswer, environ: dict, release: tuple, settings) -> tuple[list[tuple[str, str]], bytes]:

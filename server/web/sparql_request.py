@@ -17,6 +17,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 
 from ..formats import GRAPH_FORMATS, RESULTS_FORMATS, Format, ResultsFormat, results_format_of
 from ..store import SparqlAnswer
+from ..store.query_text import QueryText, UnreadableQuery, read_query
 from . import publisher
 from .negotiation import accepted_types_of
 
@@ -33,6 +34,31 @@ class Refusal(Exception):
     def __init__(self, status: int, message: str, headers: dict[str, str] | None = None) -> None:
         super().__init__(message)
         self.status, self.message, self.headers = status, message, headers or {}
+
+
+def read_within_limits(query: str, base_iri: str, settings) -> QueryText:
+    """The query's shape, read against `base_iri`; raises Refusal (400, 413) for a query over the
+    endpoint's size or nesting limits, one that is not SPARQL 1.1, an update, or a SERVICE call the
+    settings do not allow."""
+    size = len(query.encode("utf-8"))
+    if size > settings.sparql_max_query_bytes:
+        raise Refusal(413, f"The query is {size} bytes long; this endpoint accepts at most {settings.sparql_max_query_bytes}.")
+    try:
+        shape = read_query(query, base_iri + "sparql")
+    except UnreadableQuery as error:
+        raise Refusal(400, f"The query is not valid SPARQL 1.1: {error}.") from error
+    if shape.update_keyword:
+        raise Refusal(400, f"This endpoint is read-only: {shape.update_keyword} is an update, not a query.")
+    if shape.depth > settings.sparql_max_nesting:
+        raise Refusal(400, f"The query nests {shape.depth} levels deep; this endpoint accepts at most "
+                           f"{settings.sparql_max_nesting}.")
+    allowed = settings.sparql_service_allowlist.split()
+    for service in shape.services:
+        if service not in allowed:
+            named = "a variable endpoint" if service == "?" else f"<{service}>"
+            raise Refusal(400, f"SERVICE {named} is not allowed: this endpoint does not call other endpoints"
+                               + (f" (only {', '.join(allowed)})." if allowed else "."))
+    return shape
 
 
 @dataclass

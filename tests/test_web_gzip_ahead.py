@@ -22,6 +22,7 @@ CASES = [
     (EVERYTHING, CSV, 100_000, False),  # written as TSV, then as CSV
     (EVERYTHING, JSON, 5, False),  # cut
     ("SELECT ?s WHERE { ?s ?p ?o } LIMIT 1", JSON, 100_000, False),  # too small to be worth it
+    ("SELECT ?s WHERE { ?s ?p ?o } LIMIT 60", JSON, 100_000, False),  # the worker's gzip costs less than a thread
     ("SELECT ?s ?p ?o WHERE { ?s ?p ?o }", JSON, 100_000, False),  # over 1 MB: not through the pipe
     ("CONSTRUCT { ?s a ?c } WHERE { ?s a ?c } LIMIT 3000", N_TRIPLES, 100_000, True),
     ("CONSTRUCT { ?s a ?c } WHERE { ?s a ?c } LIMIT 3000", TURTLE, 100_000, False),  # N-Triples, then Turtle

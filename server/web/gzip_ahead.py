@@ -26,29 +26,43 @@ from .compression import MIN_BYTES, compressible_type
 # The gzipping thread needs little stack; a runner's threads are otherwise given 64 MB
 # (limits.RUNNER_STACK_BYTES), address space its query's memory bound would count.
 STACK_BYTES = 256 * 1024
+# A thread is started only for an answer that reaches this size: below it, starting and joining the
+# thread (about 0.2 ms) costs about what the worker's gzip of the whole answer does.
+THREAD_FROM_BYTES = 32 * 1024
 
 
 class GzipAhead:
-    """The gzip of the parts it is given, compressed on a thread as they come, up to INLINE_BYTES."""
+    """The gzip of the parts it is given, compressed on a thread as they come once they reach
+    THREAD_FROM_BYTES, up to INLINE_BYTES."""
 
     def __init__(self) -> None:
         self.parts: list[bytes] = []
         self.length = 0
         self._queue: SimpleQueue[bytes | None] = SimpleQueue()
         self._gzipped: list[bytes] = []
+        self._thread: threading.Thread | None = None
+
+    def __call__(self, part: bytes) -> None:
+        """Take the next part (beyond INLINE_BYTES, the answer goes to a file: no more is gzipped)."""
+        self.length += len(part)
+        if self.length > INLINE_BYTES:
+            return
+        self.parts.append(part)
+        if self._thread is not None:
+            self._queue.put(part)
+        elif self.length >= THREAD_FROM_BYTES:
+            self._start()
+
+    def _start(self) -> None:
+        """Start the gzipping thread on the parts taken so far."""
+        for part in self.parts:
+            self._queue.put(part)
         previous = threading.stack_size(STACK_BYTES)
         try:
             self._thread = threading.Thread(target=self._compress, name="lodpub-gzip-ahead", daemon=True)
             self._thread.start()
         finally:
             threading.stack_size(previous)
-
-    def __call__(self, part: bytes) -> None:
-        """Take the next part (beyond INLINE_BYTES, the answer goes to a file: no more is gzipped)."""
-        self.length += len(part)
-        if self.length <= INLINE_BYTES:
-            self.parts.append(part)
-            self._queue.put(part)
 
     def _compress(self) -> None:
         compressor = zlib.compressobj(6, zlib.DEFLATED, 31)  # compression.gzipped_body's settings
@@ -58,7 +72,9 @@ class GzipAhead:
 
     def of(self, body: bytes) -> bytes | None:
         """The gzip of `body`, if `body` is all the parts given (and not beyond INLINE_BYTES); else None.
-        Ends the thread."""
+        Ends the thread. None, too, for an answer too small to have started it (the worker gzips that one)."""
+        if self._thread is None:
+            return None
         self._queue.put(None)
         self._thread.join()
         if self.length != len(body) or self.length > INLINE_BYTES or b"".join(self.parts) != body:

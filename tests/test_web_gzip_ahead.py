@@ -7,7 +7,7 @@ import pytest
 
 from lodpub.store.embedded import EmbeddedStore
 from lodpub.store.query_text import read_query
-from lodpub.web.compression import gzipped_body
+from lodpub.web.compression import ANSWER_LEVEL, gzipped_body
 from lodpub.web.gzip_ahead import answer_gzipped_ahead
 
 JSON, XML = "application/sparql-results+json", "application/sparql-results+xml"
@@ -43,7 +43,7 @@ def test_the_runners_gzip_is_the_workers(store: EmbeddedStore, query: str, media
     arguments = (read_query(query), None, None, media_type, media_type, max_rows)
     answered = answer_gzipped_ahead(store.sparql, arguments)
     assert answered.body == store.sparql(*arguments).body
-    assert answered.gzipped == (gzipped_body(answered.body) if ahead else None)
+    assert answered.gzipped == (gzipped_body(answered.body, ANSWER_LEVEL) if ahead else None)
 
 
 def test_a_query_that_fails_ends_the_gzipping_thread(store: EmbeddedStore):
@@ -66,5 +66,26 @@ def test_the_endpoint_sends_the_bytes_it_sent_before(client, accept: str):
     zipped = client.post("/sparql", data={"query": query}, headers={"Accept": accept, "Accept-Encoding": "gzip"})
     assert plain.status_code == zipped.status_code == 200
     assert zipped.headers["Content-Encoding"] == "gzip"
-    assert zipped.data == gzipped_body(plain.data)
+    assert zipped.data == gzipped_body(plain.data, ANSWER_LEVEL)
     assert gzip.decompress(zipped.data) == plain.data
+
+
+# The XFL byte of a gzip header (RFC 1952 §2.3.1) as zlib writes it: 4 for its fastest level, 0 for 6.
+FASTEST, DEFAULT = 4, 0
+
+
+@pytest.mark.parametrize(("query", "streamed"), [("SELECT ?s ?p ?o WHERE { ?s ?p ?o } LIMIT 3000", False),
+                                                 ("SELECT ?s ?p ?o WHERE { ?s ?p ?o }", True)])
+def test_a_sparql_answer_is_gzipped_at_the_fastest_level_and_a_document_is_not(client, query: str, streamed: bool):
+    """An answer made for one query is gzipped fast, from memory or streamed from its file (over 1 MB);
+    a document, made once and kept, is gzipped smaller (compression.py's two levels)."""
+    headers = {"Accept": JSON, "Accept-Encoding": "gzip"}
+    zipped = client.post("/sparql", data={"query": query}, headers=headers)
+    plain = client.post("/sparql", data={"query": query}, headers={"Accept": JSON, "Accept-Encoding": "identity"})
+    assert zipped.status_code == plain.status_code == 200
+    assert len(plain.data) > 1_000_000 if streamed else len(plain.data) < 1_000_000
+    assert zipped.data[8] == FASTEST
+    assert gzip.decompress(zipped.data) == plain.data
+    document = client.get("/doc/id/region/bursa", headers={"Accept": TURTLE, "Accept-Encoding": "gzip"})
+    assert document.headers["Content-Encoding"] == "gzip"
+    assert document.data[8] == DEFAULT

@@ -7,7 +7,7 @@ the runner, the engine hands its answer over in parts as it evaluates (store/ans
 as it comes, beside the evaluation, on a core the runner's wait leaves free. When the answer's body is
 the parts as written (the usual case: no cut, no repeated triple, no second format), and small enough
 to come back through the runner's pipe, the answer carries its gzip (SparqlAnswer.gzipped) and the
-worker sends it as it would its own: the bytes of compression.gzipped_body, which one zlib stream of
+worker sends it as it would its own: the bytes of compression.gzipped_body at ANSWER_LEVEL, which one zlib stream of
 the same settings gives whatever the parts. Else the worker gzips the body as before.
 
 Only in a query runner (a process of its own, whose only other thread waits for it); not on the
@@ -21,7 +21,7 @@ from queue import SimpleQueue
 
 from ..store import SparqlAnswer
 from .answer_files import INLINE_BYTES
-from .compression import MIN_BYTES, compressible_type
+from .compression import ANSWER_LEVEL, MIN_BYTES, compressible_type
 
 # The gzipping thread needs little stack; a runner's threads are otherwise given 64 MB
 # (limits.RUNNER_STACK_BYTES), address space its query's memory bound would count.
@@ -65,7 +65,7 @@ class GzipAhead:
             threading.stack_size(previous)
 
     def _compress(self) -> None:
-        compressor = zlib.compressobj(6, zlib.DEFLATED, 31)  # compression.gzipped_body's settings
+        compressor = zlib.compressobj(ANSWER_LEVEL, zlib.DEFLATED, 31)  # compression.gzipped_body's settings
         while (part := self._queue.get()) is not None:
             self._gzipped.append(compressor.compress(part))
         self._gzipped.append(compressor.flush())

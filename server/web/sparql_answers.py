@@ -23,7 +23,7 @@ from ..store import QueryError, SparqlAnswer, StoreUnavailable
 from ..store.embedded import EmbeddedStore
 from ..store.query_text import QueryText
 from .answer_files import INLINE_BYTES
-from .compression import MIN_BYTES, accepts_gzip, compressible_type, gzipped_body
+from .compression import ANSWER_LEVEL, MIN_BYTES, accepts_gzip, compressible_type, gzipped_body
 from .http import BeforeFlask, flask_headers, representation_tag
 from .sparql_request import (
     FORMAT_PARAMETERS,
@@ -132,7 +132,7 @@ def _headers(answered: SparqlAnswer, environ: dict, release: tuple, settings) ->
     compressible = compressible_type(media_type) and len(body) >= MIN_BYTES
     gzipped = compressible and accepts_gzip(environ.get("HTTP_ACCEPT_ENCODING", ""))
     if gzipped:
-        body = gzipped_body(body)
+        body = gzipped_body(body, ANSWER_LEVEL)
     own = ([("X-SPARQL-Truncated", "true"), ("X-SPARQL-Max-Rows", str(settings.sparql_max_rows))]
            if answered.truncated else [])
     validators = None

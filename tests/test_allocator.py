@@ -1,6 +1,6 @@
 """The server's memory allocator (allocator.py, LODPUB_ALLOCATOR): the setting, and real servers whose
-master and workers (and the query runners they fork) run with jemalloc preloaded by default where it is
-installed, with the system's malloc where it is not, or where the settings say so."""
+master and workers (and the query runners they fork) run with the system's malloc by default, and with
+jemalloc preloaded where `auto` finds it installed (the system's malloc where it does not)."""
 
 import ctypes.util
 import os
@@ -19,8 +19,8 @@ from lodpub.config import Settings
 MISSING_LIBRARY = "/nonexistent/libjemalloc.so.2"
 
 
-def test_the_allocator_is_auto_by_default_and_an_unknown_one_is_refused_by_name():
-    assert Settings().allocator == "auto"
+def test_the_allocator_is_the_systems_by_default_and_an_unknown_one_is_refused_by_name():
+    assert Settings().allocator == "system"
     with pytest.raises(ValueError, match="allocator must be 'auto', 'system' or 'jemalloc', not 'tcmalloc'"):
         Settings(allocator="tcmalloc")
 
@@ -64,9 +64,9 @@ def _health(server: str) -> dict:
 
 
 @pytest.mark.served
-def test_a_server_runs_every_process_with_jemalloc_by_default_where_it_is_installed(project_release, tmp_path):
+def test_a_server_on_auto_runs_every_process_with_jemalloc_where_it_is_installed(project_release, tmp_path):
     require(ctypes.util.find_library("jemalloc") is not None, "jemalloc (Debian: libjemalloc2)")
-    with running_server(project_release.path.parent.parent, tmp_path) as server:
+    with running_server(project_release.path.parent.parent, tmp_path, allocator="auto") as server:
         # A query that is not bounded by its form runs in a query runner forked from a worker.
         answer = requests.get(server + "sparql", params={"query": "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"},
                               headers={"Accept": "application/sparql-results+json"}, timeout=30)
@@ -83,7 +83,8 @@ def test_a_server_runs_every_process_with_jemalloc_by_default_where_it_is_instal
 
 @pytest.mark.served
 def test_a_server_where_jemalloc_is_missing_serves_with_the_system_malloc_and_says_why(project_release, tmp_path):
-    with running_server(project_release.path.parent.parent, tmp_path, jemalloc_library=MISSING_LIBRARY) as server:
+    with running_server(project_release.path.parent.parent, tmp_path, allocator="auto",
+                        jemalloc_library=MISSING_LIBRARY) as server:
         assert requests.get(server + "sparql", params={"query": "ASK { ?s ?p ?o }"},
                             headers={"Accept": "application/sparql-results+json"}, timeout=30).json()["boolean"]
         assert not _maps_jemalloc(server.pid)
@@ -94,7 +95,7 @@ def test_a_server_where_jemalloc_is_missing_serves_with_the_system_malloc_and_sa
 
 
 @pytest.mark.served
-def test_a_server_runs_with_the_system_malloc_where_the_settings_say_so(project_release, tmp_path):
-    with running_server(project_release.path.parent.parent, tmp_path, allocator="system") as server:
+def test_a_server_runs_with_the_system_malloc_by_default(project_release, tmp_path):
+    with running_server(project_release.path.parent.parent, tmp_path) as server:
         assert not _maps_jemalloc(server.pid)
         assert _health(server)["allocator"] == "system (the C library's malloc)"

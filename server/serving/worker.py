@@ -38,8 +38,10 @@ READ_SIZE = 65536
 # How long a closing connection waits for its client to close (gunicorn's close_graceful's time).
 LINGER = 2.0
 MAX_DRAIN = 65536
-# New connections taken per turn of the loop: more when they come in bursts, without starving the others.
-ACCEPTS_PER_TURN = 16
+# New connections taken per turn of the loop: one, as gunicorn takes them, so that the clients that reconnect
+# together (connection_max_age) spread over the workers. A worker that took a burst at once would hold
+# every one of them, and a stuck worker would then stall all of its clients (tests/test_serving.py).
+ACCEPTS_PER_TURN = 1
 CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
 REASONS = {400: "Bad Request", 408: "Request Timeout", 413: "Content Too Large",
            431: "Request Header Fields Too Large"}
@@ -105,7 +107,7 @@ class LoopWorker(AtOnceAnswers, ThreadWorker):
     # --- accepting and reading requests in the loop ---------------------------------------------
 
     def accept(self, listener) -> None:
-        """Take the new connections waiting (a few per turn of the loop), and read each one's first request."""
+        """Take a new connection waiting (ACCEPTS_PER_TURN), and read its first request."""
         if self.cfg.is_ssl:  # TLS is out of scope: gthread's way (we serve behind a proxy that ends it)
             super().accept(listener)
             return

@@ -9,7 +9,9 @@ writes them (rdflib.plugins.serializers.nt), with each typed literal in the form
 Oxigraph keeps two things differently, and a file whose text may hold them is left to rdflib: a
 language tag's capitals (Oxigraph writes "cs-CZ" as "cs-cz") and an explicit ^^xsd:string (which
 RDF 1.1 makes the same as none, but rdflib writes). So is a file Oxigraph refuses (rdflib then says
-what is wrong, or reads what it accepts) and one with an IRI that rdflib could not write.
+what is wrong, or reads what it accepts), one with an IRI that rdflib could not write, and one with
+what RDF 1.2 adds and rdflib does not read (a triple term, written `<<( )>>` or made by an annotation
+`{| |}` or a reifier `~`; a literal's base direction, "…"@en--ltr), which rdflib then refuses.
 """
 
 import re
@@ -84,7 +86,7 @@ def kept_by_rdflib_only(text: str) -> bool:
 
 
 class _NotWritable(ValueError):
-    """An IRI that rdflib reads but cannot write (its reader says where it is)."""
+    """A term that rdflib cannot write as read, or does not read (its reader says where it is)."""
 
 
 class _Writer:
@@ -102,8 +104,7 @@ class _Writer:
         """An object as rdflib's N-Triples writer writes it."""
         if type(term) is ox.NamedNode:
             return f"<{_moved(term.value, self.base_iri)}>"
-        if type(term) is not ox.Literal:  # a quoted triple (RDF 1.2), which rdflib does not read
-            raise _NotWritable(str(term))
+        _check_rdflib_term(term)
         if term.language:
             return f"{_quoted(term.value)}@{term.language}"
         datatype = term.datatype.value
@@ -118,6 +119,7 @@ class _Writer:
             return BNode(term.value)
         if isinstance(term, ox.NamedNode):
             return URIRef(self.iri(term.value))
+        _check_rdflib_term(term)
         if term.language:
             return Literal(term.value, lang=term.language)
         datatype = term.datatype.value
@@ -126,6 +128,13 @@ class _Writer:
         if datatype == _XSD_ANY_URI:
             return Literal(self.iri(term.value), datatype=XSD.anyURI)
         return Literal(lexical_form(term.value, datatype), datatype=URIRef(self.iri(datatype)), normalize=False)
+
+
+def _check_rdflib_term(term: ox.Literal | ox.Triple) -> None:
+    """_NotWritable unless `term` is a literal rdflib reads: not a triple term, nor of a base direction
+    (RDF 1.2), which rdflib's writer would lose."""
+    if type(term) is not ox.Literal or term.direction is not None:
+        raise _NotWritable(str(term))
 
 
 @lru_cache(maxsize=1 << 18)

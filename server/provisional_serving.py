@@ -9,8 +9,13 @@ store loads, as a starting server writes them (dump_completion.py), and the prov
 again and compared with it (provisional_store.prove): the log says whether it held exactly the release's
 quads, loudly when not. The server then switches to the release as `lodpub reload` does, either way (the
 release is the canonical, checked one), and the process writes the release's other dumps as a starting
-server's master has them written (each served once written and checked). A build that fails (a
-file rdflib refuses though Oxigraph read it) stops the server, saying why, as a build at start would.
+server's master has them written (each served once written and checked).
+
+A build that fails stops the server, saying why, and `lodpub serve` then exits with the status a build
+at start would have given (EXIT_ERROR): data that was not built must not stay published as if it had
+been. The files the build is known to refuse though Oxigraph reads them are left to it before anything
+is served (provisional_store.py); what remains is a file changed while the server started, a full disk,
+a fault of the build's own (docs/operators.md, "Served before it is built").
 
 Stopped half-way, nothing published is touched: the build publishes a release whole or not at all,
 and the next start behaves as without this (it serves the release built, or builds one).
@@ -22,8 +27,9 @@ import os
 import signal
 import subprocess
 import sys
+from pathlib import Path
 
-from .cli_data import EXIT_OK, run_build
+from .cli_data import EXIT_ERROR, EXIT_OK, run_build
 from .config import Settings
 from .data_errors import DataFileError
 from .dump_completion import complete_logged
@@ -49,6 +55,8 @@ from .switching import SwitchFailed, SwitchRefused, switch_served
 _log = logging.getLogger(__name__)
 # As the dumps' completion (dump_completion.py): the workers come first.
 _NICENESS = 10
+# Written in the provisional release's folder when its build failed: the pid of the master it stops.
+_BUILD_FAILED = "build-failed"
 
 
 def start_provisionally(settings: Settings) -> bool:
@@ -92,13 +100,14 @@ def complete(settings: Settings, master: int | None) -> bool:
     """Build the release of the sources, prove the provisional store held its quads, and switch the server
     (`master`; None: none to tell) to it. False, saying why, when it cannot be switched to; a build
     that fails stops the server."""
+    provisional = provisional_folder(settings.output_dir)
     if _built(settings) != EXIT_OK:  # (with only the dumps a store loads: the others follow, as at a start)
         _log.error("lodpub: error: the sources served provisionally cannot be built (see above): the server stops")
         if master is not None:
+            (provisional / _BUILD_FAILED).write_text(str(master), encoding="utf-8")
             os.kill(master, signal.SIGTERM)
         return False
     version = pointed_version(settings.output_dir, CURRENT)
-    provisional = provisional_folder(settings.output_dir)
     try:
         pending = prepare_store(settings, releases_dir(settings.output_dir) / version, defer_dumps=True)
         folder, manifest = served_copy(settings, releases_dir(settings.output_dir) / version)
@@ -125,7 +134,19 @@ def _built(settings: Settings) -> int:
         print(error.describe("en"), file=sys.stderr)
     except OSError as error:
         print(f"lodpub: error: {error}", file=sys.stderr)
-    return -1
+    except Exception:  # a fault of the build's own must stop the server too, not end this process unheard
+        _log.exception("lodpub: error: the build failed")
+    return EXIT_ERROR
+
+
+def stopped_status(output_dir: Path) -> int | None:
+    """EXIT_ERROR when this process is the master a failed build of its provisional release stopped (see
+    `complete`), else None."""
+    try:
+        failed = (provisional_folder(output_dir) / _BUILD_FAILED).read_text(encoding="utf-8")
+    except OSError:
+        return None
+    return EXIT_ERROR if failed == str(os.getpid()) else None
 
 
 def _prove(settings: Settings, release: EmbeddedStore) -> None:

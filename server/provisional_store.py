@@ -22,8 +22,9 @@ What the release will hold, and how it is made here without writing a line:
 - blank nodes labelled by Oxigraph, not stably: the same quads up to their labels.
 
 Any file the build reads otherwise (not Turtle or N-Triples, not UTF-8, what only rdflib keeps, a file
-Oxigraph refuses, an RDF 1.2 triple term, which Oxigraph reads and rdflib refuses) makes `provisional_load`
-give None: the build then reads and refuses as it always did.
+Oxigraph refuses, what RDF 1.2 adds, which Oxigraph reads and rdflib refuses: a triple term, written or
+made by an annotation or a reifier, and a literal's base direction) makes `provisional_load` give None:
+the build then reads and refuses as it always did, before anything is served.
 """
 
 import hashlib
@@ -52,6 +53,9 @@ _TYPED_TAIL = re.compile(rb'(?:[:-]\d\d(?:\.\d+)?(?:Z|[+-]\d\d:\d\d)|\.\d+|"[01]
 _CHANGED_TYPE = re.compile(rb"\S*?(?:Integer|int|long|short|byte|unsigned[A-Za-z]+|decimal|double|float|[dD]uration)\b")
 _FRACTION = re.compile(rb"\.\d+(?:[eE][+-]?\d+)?(?=[\s;,)\]]|\.(?:\s|\Z)|\Z)")
 _BARE_NUMBER = re.compile(rb"(?:\A|[\s,(])[+-]?\d*\Z")
+# A literal's base direction (RDF 1.2: "…"@en--ltr), which the build refuses (oxigraph_read.py).
+_DIRECTION = re.compile(rb"--(?:ltr|rtl)\b")
+_REIFIES = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#reifies")
 # How far before `"^^` or `.` a literal's or a number's telling part begins.
 _LOOK_BACK = 40
 # Fewer bytes than a triple takes in any file (88 in the generated Turtle): a store too large for memory is
@@ -95,6 +99,8 @@ def provisional_load(settings: Settings, base_iri: str, max_quads: int | None = 
                             base_iri=source.path.absolute().as_uri(), to_graph=ox.NamedNode(graph_iri(base_iri, source.graph)))
         except (SyntaxError, ValueError):  # the build says what is wrong
             return None
+        if _has_triple_term(store):
+            return None
         if written_form_matters(data):
             read_by_terms.append((source, data))
     _keep_first_graph_only(store, base_iri)
@@ -132,11 +138,17 @@ def _loadable(source: SourceFile, bases: list[bytes]) -> bytes | None:
         text = data.decode("utf-8")
     except UnicodeDecodeError:
         return None
-    # (`<<`: a triple term of RDF 1.2, which Oxigraph reads and rdflib refuses.)
-    if _MOVED in data or b"<<" in data or kept_by_rdflib_only(text) or (
+    # (`<<`: a triple term of RDF 1.2, which Oxigraph reads and rdflib refuses; as a base direction.)
+    if _MOVED in data or b"<<" in data or _DIRECTION.search(data) or kept_by_rdflib_only(text) or (
             b"anyURI" in data and any(data.count(base[1:]) != data.count(base) for base in bases)):
         return None
     return data
+
+
+def _has_triple_term(store: ox.Store) -> bool:
+    """Whether `store` holds a triple term made without `<<` (by an annotation `{| |}` or a reifier `~`,
+    each the object of an rdf:reifies: found by the store's index, not by a pass over its quads)."""
+    return any(type(quad.object) is ox.Triple for quad in store.quads_for_pattern(None, _REIFIES, None))
 
 
 def written_form_matters(data: bytes) -> bool:

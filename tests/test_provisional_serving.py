@@ -98,6 +98,11 @@ def test_a_provisional_store_that_did_not_hold_the_release_is_reported_loudly_an
 @pytest.mark.parametrize("broken_text", [
     'rdfs:label .',  # a syntax error to both parsers
     'rdfs:label "Kim" ; rdfs:seeAlso <<( <leo> a <Lion> )>> .',  # a triple term: Oxigraph reads it, rdflib not
+    # The same without `<<` (before, served, then the build's traceback, and served on unbuilt), and a base
+    # direction (before, built without it)
+    'rdfs:label "Kim" {| rdfs:comment "named" |} .',
+    'rdfs:label "Kim" ~ <naming> .',
+    'rdfs:label "Kim"@en--ltr .',
 ])
 def test_a_file_the_build_refuses_is_refused_by_serve_as_by_build(tmp_path, broken_text):
     broken = tmp_path / "zoo.ttl"
@@ -110,6 +115,25 @@ def test_a_file_the_build_refuses_is_refused_by_serve_as_by_build(tmp_path, brok
     assert served.returncode == built.returncode != 0
     assert served.stderr == built.stderr and "zoo.ttl" in served.stderr
     assert not (tmp_path / "s" / ".provisional").exists()
+
+
+@pytest.mark.served
+def test_a_build_that_fails_once_the_provisional_release_is_served_stops_the_server_with_the_build_s_status(tmp_path):
+    # What the build may still meet: here a folder it cannot write into (a disk full, a file changed meanwhile).
+    output = tmp_path / "dist"
+    output.mkdir()
+    (output / "releases").write_text("not a folder", encoding="utf-8")
+    shutil.copy(ZOO, tmp_path / "zoo.ttl")
+    process, base = _serve(tmp_path / "zoo.ttl", output, tmp_path / "serve.log")
+    try:  # (it may stop before a request reaches it: its log says it served)
+        assert process.wait(timeout=120) == 2  # EXIT_ERROR, as `lodpub build` exits (not 0: the server did not end well)
+    finally:
+        process.kill()
+    log = (tmp_path / "serve.log").read_text()
+    assert "Serving the provisional release" in log and "Listening at" in log
+    assert "build failed, nothing was published" in log and "cannot be built (see above): the server stops" in log
+    with pytest.raises(requests.ConnectionError):
+        requests.get(base + "health", timeout=10)
 
 
 def test_a_provisional_folder_left_by_a_stopped_server_is_replaced_at_the_next_start(tmp_path):

@@ -101,6 +101,11 @@ def test_the_proof_fails_when_the_stores_differ(tmp_path, change):
     ("data/d.ttl", PREFIXES + 'ex:a ex:b "Praha"@cs-CZ .'),  # a capital in a language tag, kept by rdflib only
     ("data/d.ttl", PREFIXES + 'ex:a ex:b "https://data.kraj-lbc.cz/partnerships/x"^^xsd:anyURI .'),
     ("data/d.ttl", PREFIXES + "ex:a ex:b <<( ex:c ex:d ex:e )>> ."),  # a triple term: Oxigraph reads it, rdflib not
+    # RDF 1.2 without `<<`, which Oxigraph reads and rdflib refuses: triple terms made by an annotation and by a
+    # reifier, and a literal's base direction
+    ("data/d.ttl", PREFIXES + 'ex:a ex:b ex:c {| ex:d "said" |} .'),
+    ("data/d.ttl", PREFIXES + "ex:a ex:b ex:c ~ ex:r ."),
+    ("data/d.ttl", PREFIXES + 'ex:a ex:b "Praha"@cs--ltr .'),
 ])
 def test_a_file_the_build_reads_otherwise_is_left_to_the_build(tmp_path, name, text):
     settings = _settings(tmp_path, {"data/ok.ttl": DATA, name: text})

@@ -29,8 +29,9 @@ the build then reads and refuses as it always did, before anything is served.
 
 import hashlib
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import pyoxigraph as ox
 
@@ -209,30 +210,43 @@ class Proof:
                 f"({self.quads[1]} quads, digest {self.digests[1][:16]})")
 
 
-def prove(provisional: ProvisionalLoad, release: ox.Store, release_literals: dict, graphs: Iterable[str]) -> Proof:
-    """Compare `provisional` with the store of the release (its `graphs`, the data's: the descriptions are
-    the build's own), each literal as the store gives it back (its written form)."""
-    names = [ox.NamedNode(graph) for graph in graphs]
-    ours = _digest(provisional.store, provisional.written_literals, names)
-    theirs = _digest(release, release_literals, names)
+def proof_of(ours: tuple[int, str], theirs: tuple[int, str]) -> Proof:
+    """The proof of the digests of the provisional store and of the release (digest_of_store, digest_of_dump)."""
     return Proof(ours == theirs, (ours[0], theirs[0]), (ours[1], theirs[1]))
 
 
-def _digest(store: ox.Store, written: dict, graphs: list[ox.NamedNode]) -> tuple[int, str]:
-    """The number of quads of `graphs` in `store` and a digest of them that their order and their blank
-    nodes' labels do not change: the sum of each quad's hash (a store holds each once) for those without a
-    blank node, and the hash of the others' canonical form (few: 30 000 of 886 000 at 6 000 agreements,
-    canonicalised in 0.06 s) beside it."""
-    total, count, with_blank_nodes = 0, 0, ox.Dataset()
+def digest_of_store(provisional: ProvisionalLoad) -> tuple[int, str]:
+    """The count and digest (_digest) of the quads of the provisional store, its literals as written."""
+    return _digest(_quads_in(provisional.store, list(provisional.store.named_graphs())), provisional.written_literals)
+
+
+def digest_of_dump(dump: Path) -> tuple[int, str]:
+    """The count and digest (_digest) of the quads of a release's N-Quads `dump` of its data (the sources'
+    graphs; its descriptions, the build's own, are files of their own): streamed, so that no store of the
+    release is held beside the provisional one, and each literal as written, the form the release gives back."""
+    return _digest(ox.parse(path=str(dump), format=ox.RdfFormat.N_QUADS), {})
+
+
+def _quads_in(store: ox.Store, graphs: list[ox.NamedNode]) -> Iterator[ox.Quad]:
     for graph in graphs:
-        for subject, predicate, obj, _ in store.quads_for_pattern(None, None, None, graph):
-            count += 1
-            if type(obj) is ox.Literal:
-                obj = written.get((_key_subject(subject), predicate, obj), obj)
-            if type(subject) is ox.BlankNode or type(obj) is ox.BlankNode:
-                with_blank_nodes.add(ox.Quad(subject, predicate, obj, graph))
-                continue
-            total += int.from_bytes(hashlib.blake2b(f"{subject} {predicate} {obj} {graph}".encode(), digest_size=16).digest())
+        yield from store.quads_for_pattern(None, None, None, graph)
+
+
+def _digest(quads: Iterable[ox.Quad], written: dict) -> tuple[int, str]:
+    """The number of `quads` and a digest of them that their order and their blank nodes' labels do not
+    change: the sum of each quad's hash (a store, and a dump, holds each once) for those without a blank
+    node, and the hash of the others' canonical form (few: 30 000 of 886 000 at 6 000 agreements,
+    canonicalised in 0.06 s) beside it. A literal is taken as `written` maps it (keyed as
+    sparql_store.literals_oxigraph_changes keys them), else as it is."""
+    total, count, with_blank_nodes = 0, 0, ox.Dataset()
+    for subject, predicate, obj, graph in quads:
+        count += 1
+        if type(obj) is ox.Literal:
+            obj = written.get((_key_subject(subject), predicate, obj), obj)
+        if type(subject) is ox.BlankNode or type(obj) is ox.BlankNode:
+            with_blank_nodes.add(ox.Quad(subject, predicate, obj, graph))
+            continue
+        total += int.from_bytes(hashlib.blake2b(f"{subject} {predicate} {obj} {graph}".encode(), digest_size=16).digest())
     with_blank_nodes.canonicalize(ox.CanonicalizationAlgorithm.RDFC_1_0)
     canonical = hashlib.blake2b("\n".join(sorted(map(str, with_blank_nodes))).encode(), digest_size=16).hexdigest()
     return count, f"{total % (1 << 128):032x}{canonical}"

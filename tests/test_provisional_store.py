@@ -12,8 +12,16 @@ import pytest
 
 from lodpub.build import build
 from lodpub.config import load_settings
-from lodpub.dataset import GRAPH_ORDER, graph_iri
-from lodpub.provisional_store import ProvisionalLoad, prove, provisional_load, written_form_matters
+from lodpub.dataset import graph_iri
+from lodpub.dumps import DATA_DUMP
+from lodpub.provisional_store import (
+    ProvisionalLoad,
+    digest_of_dump,
+    digest_of_store,
+    proof_of,
+    provisional_load,
+    written_form_matters,
+)
 from lodpub.public_release import public_release
 from lodpub.store.embedded import EmbeddedStore
 
@@ -43,8 +51,7 @@ def _settings(tmp_path: Path, files: dict[str, str]):
 
 def _proof(settings, load: ProvisionalLoad):
     release = EmbeddedStore(build(settings, check_shapes=False).path)
-    graphs = [str(graph_iri(LOOPBACK, graph)) for graph in GRAPH_ORDER]
-    return prove(load, release.oxigraph, release.written_literals, graphs), release
+    return proof_of(digest_of_store(load), digest_of_dump(release.release / DATA_DUMP)), release
 
 
 def test_the_provisional_store_holds_the_quads_and_literals_of_the_release(tmp_path):
@@ -129,8 +136,7 @@ def test_a_dataset_of_its_own_base_is_moved_to_the_public_base_as_its_release_s_
     copy, _ = public_release(build(settings, check_shapes=False).path, LOOPBACK, settings.output_dir)
     release = EmbeddedStore(copy)
     load = provisional_load(settings, LOOPBACK)
-    graphs = [str(graph_iri(LOOPBACK, graph)) for graph in GRAPH_ORDER]
-    proof = prove(load, release.oxigraph, release.written_literals, graphs)
+    proof = proof_of(digest_of_store(load), digest_of_dump(copy / DATA_DUMP))
     assert proof.held and proof.quads[0] == release.triple_count, proof.describe()
     assert next(load.store.quads_for_pattern(ox.NamedNode(LOOPBACK + "animal/leo"), None, None), None) is not None
 

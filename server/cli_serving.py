@@ -12,7 +12,7 @@ from .config import Settings
 from .control import claim_pidfile, pidfile_problem, replace_workers, server_pid
 from .dataset import CATALOGUE_FOLDER
 from .dump_completion import finish_interrupted_all
-from .provisional_serving import start_provisionally, stopped_status
+from .provisional_serving import forget_failed_build, start_provisionally, stopped_status
 from .release_manifest import current_release_is_up_to_date
 from .store.checksums import DamagedFile
 from .store.manifest import MANIFEST, checked_manifest, completion_failure, pending_files
@@ -54,6 +54,7 @@ def run_serve(args: argparse.Namespace, settings: Settings) -> int:
     print(f"lodpub: allocator {settings.allocator}: {allocator_said(allocator, settings)}", file=sys.stderr)
     print(f"lodpub serving on http://{settings.host}:{settings.port}/", file=sys.stderr, flush=True)
     settings = with_session_key(settings)
+    forget_failed_build(settings.output_dir)
     try:
         (serve_development if args.dev else serve_production)(settings)
     except SystemExit:  # how gunicorn's master ends; stopped by a failed build, with the build's status

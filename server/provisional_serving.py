@@ -28,6 +28,7 @@ import os
 import signal
 import subprocess
 import sys
+from contextlib import suppress
 from pathlib import Path
 
 from .cli_data import EXIT_ERROR, EXIT_OK, run_build
@@ -138,6 +139,13 @@ def _built(settings: Settings) -> int:
     except Exception:  # a fault of the build's own must stop the server too, not end this process unheard
         _log.exception("lodpub: error: the build failed")
     return EXIT_ERROR
+
+
+def forget_failed_build(output_dir: Path) -> None:
+    """Forget that a failed build stopped an earlier server of `output_dir` (a container's master has the
+    same pid at every start: stopped_status would take it for this one's)."""
+    with suppress(OSError):  # (none, or a folder this server cannot write either: it says so elsewhere)
+        (provisional_folder(output_dir) / _BUILD_FAILED).unlink()
 
 
 def stopped_status(output_dir: Path) -> int | None:

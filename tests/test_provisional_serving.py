@@ -21,7 +21,7 @@ from rdflib.namespace import RDFS
 import lodpub.store
 from lodpub import create_app
 from lodpub.config import load_settings
-from lodpub.provisional_serving import complete, start_provisionally
+from lodpub.provisional_serving import complete, forget_failed_build, start_provisionally, stopped_status
 from lodpub.store import provisional_in_force
 from lodpub.store.provisional import provisional_folder
 from lodpub.store.releases import CURRENT, SERVED, pointed_version, release_problems
@@ -134,6 +134,21 @@ def test_a_build_that_fails_once_the_provisional_release_is_served_stops_the_ser
     assert "build failed, nothing was published" in log and "cannot be built (see above): the server stops" in log
     with pytest.raises(requests.ConnectionError):
         requests.get(base + "health", timeout=10)
+
+
+def test_a_failed_build_is_the_exit_status_of_the_master_it_stopped_only(tmp_path):
+    settings = _zoo(tmp_path)
+    assert start_provisionally(settings)
+    (settings.output_dir / "releases").write_text("not a folder", encoding="utf-8")  # the build cannot publish
+    with subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"]) as master:
+        assert not complete(settings, master=master.pid)
+        assert master.wait(timeout=30) == -signal.SIGTERM
+    assert stopped_status(settings.output_dir) is None  # another process's failure
+    # A master of the same pid (a container's, at its next start) forgets it before it serves.
+    (provisional_folder(settings.output_dir) / "build-failed").write_text(str(os.getpid()), encoding="utf-8")
+    assert stopped_status(settings.output_dir) == 2
+    forget_failed_build(settings.output_dir)
+    assert stopped_status(settings.output_dir) is None
 
 
 def test_a_provisional_folder_left_by_a_stopped_server_is_replaced_at_the_next_start(tmp_path):

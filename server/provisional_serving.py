@@ -106,7 +106,8 @@ def complete(settings: Settings, master: int | None) -> bool:
     if _built(settings) != EXIT_OK:  # (with only the dumps a store loads: the others follow, as at a start)
         _log.error("lodpub: error: the sources served provisionally cannot be built (see above): the server stops")
         if master is not None:
-            (provisional / _BUILD_FAILED).write_text(str(master), encoding="utf-8")
+            with suppress(OSError):  # (a full disk: the server stops all the same, its status 0)
+                (provisional / _BUILD_FAILED).write_text(str(master), encoding="utf-8")
             os.kill(master, signal.SIGTERM)
         return False
     version = pointed_version(settings.output_dir, CURRENT)

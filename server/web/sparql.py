@@ -83,7 +83,7 @@ def endpoint() -> Response:
 
 def answer(asked: ProtocolRequest) -> Response:
     settings = publisher().settings
-    shape = read_within_limits(asked.query, store().base_iri, settings)
+    shape = read_within_limits(asked.query, store().base_iri, settings, request.environ)
     default_graphs = asked.default_graphs or None
     named_graphs = asked.named_graphs or None
     if default_graphs or named_graphs:
@@ -359,6 +359,8 @@ def in_language(text: str, language: str) -> str:
 
 def _check_graphs(graphs: list[str]) -> None:
     """Every graph a query or its dataset names must be one of ours: nothing is loaded from elsewhere."""
+    if not graphs:
+        return
     ours = {str(name) for name in store().graph_names()}
     # "?" is a FROM the reader could not resolve (say, an undeclared prefix): the engine's parser
     # refuses that query with the exact place of the mistake, before anything runs.

@@ -9,7 +9,7 @@ import pytest
 from lodpub.store.embedded import EmbeddedStore
 from lodpub.store.query_text import read_query
 from lodpub.web.compression import ANSWER_LEVEL, MIN_BYTES, gzipped_body
-from lodpub.web.gzip_ahead import answer_gzipped_ahead
+from lodpub.web.gzip_ahead import answer_gzipped_ahead, sent_body, without_body
 
 JSON, XML = "application/sparql-results+json", "application/sparql-results+xml"
 CSV, TSV = "text/csv", "text/tab-separated-values"
@@ -49,11 +49,31 @@ def test_the_runners_gzip_is_the_workers(store: EmbeddedStore, query: str, media
         assert len(answered.body) < MIN_BYTES or len(answered.body) > 1 << 20
 
 
-@pytest.mark.parametrize("accept", [JSON, XML, CSV, N_TRIPLES, TURTLE])
-def test_the_endpoint_sends_the_bytes_it_sent_before(client, accept: str):
-    """Through a runner: the gzipped answer is the gzip of the answer sent to a client that takes none."""
-    query = ("CONSTRUCT WHERE { ?s a ?c ; ?p ?o }" if accept in (N_TRIPLES, TURTLE)
-             else "SELECT ?s ?p ?o WHERE { ?s a ?c ; ?p ?o }")
+# Rows all alike: over MIN_BYTES, its gzip under it.
+ALIKE = "SELECT (1 AS ?one) WHERE { ?s ?p ?o } LIMIT 300"
+
+
+@pytest.mark.parametrize("query", [EVERYTHING, ALIKE, "SELECT ?s WHERE { ?s ?p ?o } LIMIT 1"])
+def test_the_body_stays_in_the_runner_when_its_gzip_alone_is_sent(store: EmbeddedStore, query: str):
+    """What goes back through the pipe: the gzip alone when the worker's response can hold it in the body's
+    place (MIN_BYTES or more, which compression.compress reads), else the body (with its gzip, if any)."""
+    answered = answer_gzipped_ahead(store.sparql, (read_query(query), None, None, JSON, N_TRIPLES, 100_000))
+    back = without_body(answered)
+    alone = answered.gzipped is not None and len(answered.gzipped) >= MIN_BYTES
+    assert alone == (query == EVERYTHING)
+    assert (back.body, back.gzipped) == ((b"", answered.gzipped) if alone else (answered.body, answered.gzipped))
+    assert sent_body(back) == (answered.gzipped if alone else answered.body)
+    if query == ALIKE:
+        assert len(answered.body) >= MIN_BYTES > len(answered.gzipped)
+
+
+@pytest.mark.parametrize(("accept", "query"), [(JSON, ""), (XML, ""), (CSV, ""), (N_TRIPLES, ""), (TURTLE, ""),
+                                               (JSON, ALIKE)])
+def test_the_endpoint_sends_the_bytes_it_sent_before(client, accept: str, query: str):
+    """Through a runner: the gzipped answer is the gzip of the answer sent to a client that takes none,
+    whether its body came back from the runner with its gzip or not."""
+    query = query or ("CONSTRUCT WHERE { ?s a ?c ; ?p ?o }" if accept in (N_TRIPLES, TURTLE)
+                      else "SELECT ?s ?p ?o WHERE { ?s a ?c ; ?p ?o }")
     plain = client.post("/sparql", data={"query": query}, headers={"Accept": accept, "Accept-Encoding": "identity"})
     zipped = client.post("/sparql", data={"query": query}, headers={"Accept": accept, "Accept-Encoding": "gzip"})
     assert plain.status_code == zipped.status_code == 200

@@ -98,3 +98,53 @@ def test_a_background_process_whose_master_died_before_it_read_does_no_work(star
     master.wait()
     assert _wait(lambda: not _alive(worker)), "the background process outlived its master"
     assert not (tmp_path / "started").exists(), "it worked for a master that was gone"
+
+
+@pytest.mark.parametrize("size", [0, 1, 100_000, 3_000_000])
+def test_a_message_arrives_whole_whatever_the_pipe_holds_at_once(size):
+    """A message is its length and bytes written together (one writev, again for what a full pipe did not
+    take): a reader on the other thread gets them whole, however many writes the pipe needed."""
+    import threading
+
+    from lodpub.store.processes import receive_message, send_message
+
+    read_end, write_end = os.pipe()
+    message = os.urandom(size)
+    received = []
+    reader = threading.Thread(target=lambda: received.append(receive_message(read_end, time.monotonic() + 30)))
+    reader.start()
+    send_message(write_end, message)
+    send_message(write_end, b"next")
+    reader.join()
+    assert received == [message]
+    assert receive_message(read_end, time.monotonic() + 5) == b"next"
+    os.close(write_end)
+    assert receive_message(read_end, time.monotonic() + 5) is None  # closed: no message
+    os.close(read_end)
+
+
+def test_the_address_space_is_the_forked_childs_own_and_read_after_its_descriptors_are_closed():
+    """address_space keeps /proc/self/statm open: a forked child reads its own, not its parent's, and
+    reads it again after closing every descriptor it inherited (a query runner does both)."""
+    from lodpub.store.processes import address_space, close_descriptors_but
+
+    parent = address_space()
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        try:
+            grown = bytearray(256 << 20)  # 256 MB more address space than the parent
+            address_space()  # its own statm, open under a number...
+            close_descriptors_but((0, 1, 2, write_end))
+            replacement = os.open(os.devnull, os.O_RDONLY)  # ...which this file may take now
+            os.write(write_end, str(address_space() - parent).encode())
+            os.close(replacement)
+            del grown
+        finally:
+            os._exit(0)
+    os.close(write_end)
+    difference = int(os.read(read_end, 100))
+    os.waitpid(pid, 0)
+    os.close(read_end)
+    assert difference >= 256 << 20
+    assert abs(address_space() - parent) < 256 << 20

@@ -1,5 +1,6 @@
-"""An answer gzipped in its runner as the engine writes it (web/gzip_ahead.py) is, byte for byte, the
-worker's gzip of the answer; an answer whose body is not what the engine wrote is left to the worker."""
+"""An answer gzipped in its runner (web/gzip_ahead.py) is, byte for byte, the worker's gzip of the
+answer; one the worker would not gzip from memory (too small, or too large to come through the pipe) is
+left to the worker."""
 
 import gzip
 
@@ -7,8 +8,8 @@ import pytest
 
 from lodpub.store.embedded import EmbeddedStore
 from lodpub.store.query_text import read_query
-from lodpub.web.compression import ANSWER_LEVEL, gzipped_body
-from lodpub.web.gzip_ahead import answer_gzipped_ahead
+from lodpub.web.compression import ANSWER_LEVEL, MIN_BYTES, gzipped_body
+from lodpub.web.gzip_ahead import answer_gzipped_ahead, sent_body, without_body
 
 JSON, XML = "application/sparql-results+json", "application/sparql-results+xml"
 CSV, TSV = "text/csv", "text/tab-separated-values"
@@ -19,16 +20,16 @@ CASES = [
     (EVERYTHING, JSON, 100_000, True),
     (EVERYTHING, XML, 100_000, True),
     (EVERYTHING, TSV, 100_000, True),
-    (EVERYTHING, CSV, 100_000, False),  # written as TSV, then as CSV
-    (EVERYTHING, JSON, 5, False),  # cut
-    ("SELECT ?s WHERE { ?s ?p ?o } LIMIT 1", JSON, 100_000, False),  # too small to be worth it
-    ("SELECT ?s WHERE { ?s ?p ?o } LIMIT 60", JSON, 100_000, False),  # the worker's gzip costs less than a thread
+    (EVERYTHING, CSV, 100_000, True),  # written as TSV, then as CSV
+    (EVERYTHING, JSON, 50, True),  # cut
+    ("SELECT ?s WHERE { ?s ?p ?o } LIMIT 1", JSON, 100_000, False),  # under MIN_BYTES: the worker sends it as it is
+    ("SELECT ?s WHERE { ?s ?p ?o } LIMIT 60", JSON, 100_000, True),
     ("SELECT ?s ?p ?o WHERE { ?s ?p ?o }", JSON, 100_000, False),  # over 1 MB: not through the pipe
     ("CONSTRUCT { ?s a ?c } WHERE { ?s a ?c } LIMIT 3000", N_TRIPLES, 100_000, True),
-    ("CONSTRUCT { ?s a ?c } WHERE { ?s a ?c } LIMIT 3000", TURTLE, 100_000, False),  # N-Triples, then Turtle
+    ("CONSTRUCT { ?s a ?c } WHERE { ?s a ?c } LIMIT 3000", TURTLE, 100_000, True),  # N-Triples, then Turtle
     # Literals the store changed, given back as written.
-    ("CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o FILTER (datatype(?o) = <http://www.w3.org/2001/XMLSchema#integer>) }", N_TRIPLES, 100_000, False),
-    ("CONSTRUCT { ?s a ?c } WHERE { ?s a ?c ; ?p ?o }", N_TRIPLES, 100_000, False),  # repeated triples
+    ("CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o FILTER (datatype(?o) = <http://www.w3.org/2001/XMLSchema#integer>) }", N_TRIPLES, 100_000, True),
+    ("CONSTRUCT { ?s a ?c } WHERE { ?s a ?c ; ?p ?o }", N_TRIPLES, 100_000, True),  # repeated triples
 ]
 
 
@@ -44,24 +45,35 @@ def test_the_runners_gzip_is_the_workers(store: EmbeddedStore, query: str, media
     answered = answer_gzipped_ahead(store.sparql, arguments)
     assert answered.body == store.sparql(*arguments).body
     assert answered.gzipped == (gzipped_body(answered.body, ANSWER_LEVEL) if ahead else None)
+    if not ahead:
+        assert len(answered.body) < MIN_BYTES or len(answered.body) > 1 << 20
 
 
-def test_a_query_that_fails_ends_the_gzipping_thread(store: EmbeddedStore):
-    import threading
-
-    from lodpub.store import QueryError
-
-    with pytest.raises(QueryError):
-        answer_gzipped_ahead(store.sparql, (read_query("SELECT * WHERE { ?s ?p ?o FILTER (?o = xsd:nope) }"),
-                                            None, None, JSON, TURTLE, 10))
-    assert not [thread for thread in threading.enumerate() if thread.name == "lodpub-gzip-ahead"]
+# Rows all alike: over MIN_BYTES, its gzip under it.
+ALIKE = "SELECT (1 AS ?one) WHERE { ?s ?p ?o } LIMIT 300"
 
 
-@pytest.mark.parametrize("accept", [JSON, XML, N_TRIPLES])
-def test_the_endpoint_sends_the_bytes_it_sent_before(client, accept: str):
-    """Through a runner: the gzipped answer is the gzip of the answer sent to a client that takes none."""
-    query = ("CONSTRUCT WHERE { ?s a ?c ; ?p ?o }" if accept == N_TRIPLES
-             else "SELECT ?s ?p ?o WHERE { ?s a ?c ; ?p ?o }")
+@pytest.mark.parametrize("query", [EVERYTHING, ALIKE, "SELECT ?s WHERE { ?s ?p ?o } LIMIT 1"])
+def test_the_body_stays_in_the_runner_when_its_gzip_alone_is_sent(store: EmbeddedStore, query: str):
+    """What goes back through the pipe: the gzip alone when the worker's response can hold it in the body's
+    place (MIN_BYTES or more, which compression.compress reads), else the body (with its gzip, if any)."""
+    answered = answer_gzipped_ahead(store.sparql, (read_query(query), None, None, JSON, N_TRIPLES, 100_000))
+    back = without_body(answered)
+    alone = answered.gzipped is not None and len(answered.gzipped) >= MIN_BYTES
+    assert alone == (query == EVERYTHING)
+    assert (back.body, back.gzipped) == ((b"", answered.gzipped) if alone else (answered.body, answered.gzipped))
+    assert sent_body(back) == (answered.gzipped if alone else answered.body)
+    if query == ALIKE:
+        assert len(answered.body) >= MIN_BYTES > len(answered.gzipped)
+
+
+@pytest.mark.parametrize(("accept", "query"), [(JSON, ""), (XML, ""), (CSV, ""), (N_TRIPLES, ""), (TURTLE, ""),
+                                               (JSON, ALIKE)])
+def test_the_endpoint_sends_the_bytes_it_sent_before(client, accept: str, query: str):
+    """Through a runner: the gzipped answer is the gzip of the answer sent to a client that takes none,
+    whether its body came back from the runner with its gzip or not."""
+    query = query or ("CONSTRUCT WHERE { ?s a ?c ; ?p ?o }" if accept in (N_TRIPLES, TURTLE)
+                      else "SELECT ?s ?p ?o WHERE { ?s a ?c ; ?p ?o }")
     plain = client.post("/sparql", data={"query": query}, headers={"Accept": accept, "Accept-Encoding": "identity"})
     zipped = client.post("/sparql", data={"query": query}, headers={"Accept": accept, "Accept-Encoding": "gzip"})
     assert plain.status_code == zipped.status_code == 200

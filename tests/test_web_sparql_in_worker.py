@@ -147,3 +147,31 @@ def test_a_form_not_answered_before_flask_reaches_it_whole(project_release, proj
     query = SKOS + _queries(project_settings.base_iri)["many-rows"]
     answer = client.post("/sparql", data={"query": query}, headers={"Accept": "text/tab-separated-values"})
     assert answer.status_code == 200 and answer.get_data().count(b"\n") > 1000
+
+
+def test_the_endpoint_takes_the_middlewares_reading_of_the_same_query_only(project_release, project_settings):
+    """The query read for safety by the middleware is handed to the endpoint in the environ and taken
+    only for the same text and base: any other text is read anew, so nothing unread runs."""
+    from lodpub.web.sparql_request import READ_QUERY, Refusal, read_within_limits
+
+    seen = []
+
+    def flask_here(environ, start_response):
+        seen.append(environ.get(READ_QUERY))
+        start_response("599 Flask asked", [("Content-Type", "text/plain")])
+        return [b""]
+
+    publisher = _app(project_release, project_settings).extensions["lodpub"]
+    before_flask = Client(SparqlAnswers(flask_here, lambda: publisher))
+    base = publisher.store.base_iri
+    query = SKOS + _queries(base)["lookup"].replace("?p ?o }", "?p ?o . ?o ?q ?r }")  # for a runner
+    assert _answer(before_flask, "GET", query, "", {}).status_code == 599
+    ((read_base, shape),) = seen
+    assert (read_base, shape) == (base, read_query(query, base + "sparql"))
+    environ = {READ_QUERY: (base, shape)}
+    settings = project_settings
+    assert read_within_limits(query, base, settings, environ) is shape
+    update = "DELETE WHERE { ?s ?p ?o }"
+    with pytest.raises(Refusal):  # another text: read anew, and refused
+        read_within_limits(update, base, settings, environ)
+    assert read_within_limits(query, "https://other.example/", settings, environ) is not shape

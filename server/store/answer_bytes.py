@@ -32,8 +32,6 @@ from ..formats import JSONLD, rdf_format_of, results_format_of
 from ..terms import QuotedTriple
 from . import QueryError
 
-# What is given each part of an answer as the engine writes it, if anything (web/gzip_ahead.py).
-Copy = Callable[[bytes], None] | None
 TSV = "text/tab-separated-values"
 N_TRIPLES = "application/n-triples"
 # Where a row of a results format may end, how many rows an answer holds besides (JSON: one more
@@ -44,15 +42,14 @@ _ROW_MARKS = {"application/sparql-results+json": ((b"},{",), 1, 1, b"]}}"),
 
 
 def solutions_bytes(solutions: ox.QuerySolutions, evaluate: Callable[[], ox.QuerySolutions] | None,
-                    max_rows: int, media_type: str, copy: Copy = None) -> tuple[bytes, bool]:
+                    max_rows: int, media_type: str) -> tuple[bytes, bool]:
     """SELECT results in `media_type`, cut after `max_rows` rows: (body, whether it was cut).
-    `evaluate` gives the solutions again, if that may be asked (see the module's docstring); `copy`
-    is given each part the engine writes first."""
+    `evaluate` gives the solutions again, if that may be asked (see the module's docstring)."""
     marks = _ROW_MARKS.get(media_type)
     if marks is None or evaluate is None:
-        return _through_tsv(solutions, max_rows, media_type, copy)
+        return _through_tsv(solutions, max_rows, media_type)
     fmt = results_format_of(media_type).oxigraph
-    written = _RowCounter(marks[0], marks[1], max_rows + 1, copy)  # (one more row whole tells a cut)
+    written = _RowCounter(marks[0], marks[1], max_rows + 1)  # (one more row whole tells a cut)
     try:
         solutions.serialize(written, format=fmt)
     except _Enough:
@@ -78,10 +75,9 @@ def _cut(written: bytes, media_type: str, max_rows: int) -> tuple[bytes, bool] |
     return (body, True) if truncated else None
 
 
-def _through_tsv(solutions: ox.QuerySolutions, max_rows: int, media_type: str,
-                 copy: Copy = None) -> tuple[bytes, bool]:
+def _through_tsv(solutions: ox.QuerySolutions, max_rows: int, media_type: str) -> tuple[bytes, bool]:
     """The answer written as TSV, cut after `max_rows` rows, then in `media_type`."""
-    writer = _LineLimitedWriter(max_rows + 2, copy)  # the header, the rows, and one more to tell a cut
+    writer = _LineLimitedWriter(max_rows + 2)  # the header, the rows, and one more to tell a cut
     try:
         solutions.serialize(writer, format=ox.QueryResultsFormat.TSV)
     except _Enough:
@@ -93,11 +89,10 @@ def _through_tsv(solutions: ox.QuerySolutions, max_rows: int, media_type: str,
     return solutions.serialize(format=results_format_of(media_type).oxigraph), truncated
 
 
-def distinct_lines(triples: ox.QueryTriples | Iterable[ox.Triple], max_rows: int, copy: Copy = None) -> list[bytes]:
+def distinct_lines(triples: ox.QueryTriples | Iterable[ox.Triple], max_rows: int) -> list[bytes]:
     """The distinct triples of a graph answer as N-Triples lines (without their newline), in the
-    order first given, no more than `max_rows` + 1 (one more tells a cut). Evaluates the query;
-    `copy` is given each part of N-Triples written."""
-    writer = _DistinctLines(max_rows + 1, copy)
+    order first given, no more than `max_rows` + 1 (one more tells a cut). Evaluates the query."""
+    writer = _DistinctLines(max_rows + 1)
     try:
         if isinstance(triples, ox.QueryTriples):
             triples.serialize(writer, format=ox.RdfFormat.N_TRIPLES)
@@ -162,8 +157,8 @@ class _RowCounter:
     """A binary file that keeps what is written to it, and refuses more once it may hold more than
     `max_rows` rows: `extra` rows and one per occurrence of each of `marks`."""
 
-    def __init__(self, marks: tuple[bytes, ...], extra: int, max_rows: int, copy: Copy = None) -> None:
-        self.marks, self.rows, self.max_rows, self.copy = marks, extra, max_rows, copy
+    def __init__(self, marks: tuple[bytes, ...], extra: int, max_rows: int) -> None:
+        self.marks, self.rows, self.max_rows = marks, extra, max_rows
         self.chunks: list[bytes] = []
         self.tail, self.kept = b"", max(len(mark) for mark in marks) - 1
 
@@ -176,8 +171,6 @@ class _RowCounter:
         self.rows += sum(window.count(mark) - self.tail.count(mark) for mark in self.marks)
         self.tail = window[-self.kept:]
         self.chunks.append(data)
-        if self.copy is not None:
-            self.copy(data)
         if self.rows > self.max_rows:
             raise _Enough()
         return len(data)
@@ -189,17 +182,14 @@ class _RowCounter:
 class _LineLimitedWriter:
     """A binary file that keeps the first `lines` lines written to it, then refuses more."""
 
-    def __init__(self, lines: int, copy: Copy = None) -> None:
+    def __init__(self, lines: int) -> None:
         self.missing = lines
         self.chunks: list[bytes] = []
-        self.copy = copy
 
     def write(self, data: bytes) -> int:
         newlines = data.count(b"\n")
         if newlines < self.missing:
             self.chunks.append(bytes(data))
-            if self.copy is not None:
-                self.copy(self.chunks[-1])
             self.missing -= newlines
             return len(data)
         end = -1
@@ -224,18 +214,15 @@ class _DistinctLines:
     """A binary file that keeps each line written to it once, in the order first written, and
     refuses more once it holds `wanted` lines."""
 
-    def __init__(self, wanted: int, copy: Copy = None) -> None:
+    def __init__(self, wanted: int) -> None:
         self.wanted = wanted
         self.seen: dict[bytes, None] = {}
         self.rest = b""
-        self.copy = copy
 
     def write(self, data: bytes) -> int:
         if len(self.seen) >= self.wanted:  # (Oxigraph may write again what it was refused)
             raise _Enough()
         data = bytes(data)
-        if self.copy is not None:
-            self.copy(data)
         lines = (self.rest + data).split(b"\n")
         self.rest = lines.pop()
         self.seen.update(dict.fromkeys(lines))  # (a line seen before keeps its place)

@@ -7,7 +7,7 @@ endpoint offers) and leave as rdflib terms or serialised bytes.
 """
 
 import json
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -170,10 +170,9 @@ class SparqlStore:
         return self._construct_triples("CONSTRUCT { ?s ?p ?o } WHERE { " + " UNION ".join(branches) + " }")
 
     def sparql(self, query: QueryText, default_graphs: list[str] | None, named_graphs: list[str] | None,
-               results_type: str, graph_type: str, max_rows: int,
-               copy: Callable[[bytes], None] | None = None) -> SparqlAnswer:
+               results_type: str, graph_type: str, max_rows: int) -> SparqlAnswer:
         """The answer of `query` in `results_type` or `graph_type` (by its form), cut after
-        `max_rows` rows or triples (answer_bytes.py); `copy` is given each part the engine writes."""
+        `max_rows` rows or triples (answer_bytes.py)."""
         result = self._query(query, default_graphs, named_graphs)
         try:  # the engine may evaluate lazily, so errors can come while reading the answer
             if isinstance(result, ox.QueryBoolean):
@@ -181,9 +180,9 @@ class SparqlStore:
                 return SparqlAnswer("boolean", body, results_type, False)
             if isinstance(result, ox.QuerySolutions):
                 again = (lambda: self._query(query, default_graphs, named_graphs)) if self.evaluates_again else None
-                body, truncated = solutions_bytes(result, again, max_rows, results_type, copy)
+                body, truncated = solutions_bytes(result, again, max_rows, results_type)
                 return SparqlAnswer("solutions", body, results_type, truncated)
-            lines = distinct_lines(result, max_rows, copy)
+            lines = distinct_lines(result, max_rows)
         except (QueryError, StoreUnavailable):
             raise
         except Exception as error:  # Oxigraph reports evaluation errors of every kind alike

@@ -35,6 +35,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -81,6 +82,7 @@ def default_slot_directory(key: str) -> Path:
     return Path(tempfile.gettempdir()) / f"lodpub-slots-{hashlib.sha256(key.encode()).hexdigest()[:16]}"
 
 
+@lru_cache(maxsize=1024)  # (asked for every query; the same few clients ask many)
 def client_of(address: str | None) -> str:
     """The client an address counts as: itself, or its /64 network for IPv6 (one host has many)."""
     try:

@@ -33,7 +33,7 @@ from . import public_base, publisher, store
 from .admission import Admission, Busy, Limits, client_of, default_slot_directory
 from .answer_files import INLINE_BYTES, AnswerFiles, write_answer
 from .compression import ANSWER_LEVEL, accepts_gzip
-from .gzip_ahead import answer_gzipped_ahead
+from .gzip_ahead import answer_gzipped_ahead, sent_body, without_body
 from .i18n import current_language
 from .jsonld import our_context
 from .limits import EngineRunners, QueryCrashed, QueryRunners, QueryTimeout, StillRunning
@@ -83,7 +83,7 @@ def endpoint() -> Response:
 
 def answer(asked: ProtocolRequest) -> Response:
     settings = publisher().settings
-    shape = read_within_limits(asked.query, store().base_iri, settings)
+    shape = read_within_limits(asked.query, store().base_iri, settings, request.environ)
     default_graphs = asked.default_graphs or None
     named_graphs = asked.named_graphs or None
     if default_graphs or named_graphs:
@@ -108,7 +108,7 @@ def answer(asked: ProtocolRequest) -> Response:
             answer_file.close()
         raise
     if answer_file is None:
-        response = Response(answered.body, mimetype=answered.media_type)
+        response = Response(sent_body(answered), mimetype=answered.media_type)
         response.gzipped = answered.gzipped  # (compression.compress sends it when it would gzip the body)
     else:
         response = _answer_response(answer_file, answered.media_type)
@@ -219,15 +219,16 @@ def _chunks(answer_file: IO[bytes]) -> Iterator[bytes]:
 
 def in_runner(store: Store, operation: str, *arguments: Any) -> Any:
     """What a query runner does: "answer" a query (Store.sparql's arguments after the path of the
-    file a large body is written to, and whether to gzip it as it is written, gzip_ahead.py): the
-    answer, and whether its body is in the file (then it comes back without it); or "check" one's syntax."""
+    file a large body is written to, and whether to gzip it, gzip_ahead.py): the
+    answer, and whether its body is in the file (then it comes back without it, as it does when the worker
+    needs only its gzip: gzip_ahead.without_body); or "check" one's syntax."""
     if operation == "check":
         return syntax_error(*arguments)
     path, gzip_ahead, *query_arguments = arguments
     answered = answer_gzipped_ahead(store.sparql, query_arguments) if gzip_ahead else store.sparql(*query_arguments)
     if write_answer(path, answered.body):
         return dataclasses.replace(answered, body=b"", gzipped=None), True
-    return answered, False
+    return without_body(answered), False
 
 
 _PROCESS_LOCK = threading.Lock()
@@ -359,6 +360,8 @@ def in_language(text: str, language: str) -> str:
 
 def _check_graphs(graphs: list[str]) -> None:
     """Every graph a query or its dataset names must be one of ours: nothing is loaded from elsewhere."""
+    if not graphs:
+        return
     ours = {str(name) for name in store().graph_names()}
     # "?" is a FROM the reader could not resolve (say, an undeclared prefix): the engine's parser
     # refuses that query with the exact place of the mistake, before anything runs.

@@ -75,7 +75,7 @@ class SparqlAnswers(BeforeFlask):
             return None
         query, formats = asked
         store = publisher.store
-        shape = _bounded_shape(query, store.base_iri, settings)
+        shape = _bounded_shape(query, store.base_iri, settings, environ)
         if shape is None:
             return None
         try:
@@ -116,10 +116,10 @@ def _parameters(environ: dict, max_body_bytes: int) -> tuple[str, tuple[str, ...
     return next(value for name, value in given if name == "query"), tuple(format_parameters(given))
 
 
-def _bounded_shape(query: str, base_iri: str, settings) -> QueryText | None:
+def _bounded_shape(query: str, base_iri: str, settings, environ: dict) -> QueryText | None:
     """The query read, if it is bounded by its form and within the endpoint's limits (else Flask refuses it)."""
     try:
-        shape = read_within_limits(query, base_iri, settings)
+        shape = read_within_limits(query, base_iri, settings, environ)
     except Refusal:
         return None
     return shape if shape.bounded else None

@@ -26,6 +26,10 @@ RESULTS_TYPES = tuple(fmt.media_type for fmt in RESULTS_FORMATS)
 BOOLEAN_FORMATS = tuple(fmt for fmt in RESULTS_FORMATS if fmt.booleans)
 GRAPH_TYPES = tuple(fmt.media_type for fmt in GRAPH_FORMATS)
 AnswerFormat = Format | ResultsFormat
+# The query of a request, as read for safety, kept in its environ with the base it was read against:
+# the middleware that answers bounded queries before Flask (sparql_answers.py) reads it first, and
+# the endpoint, which runs any other, read it again (0.05-0.1 ms a query).
+READ_QUERY = "lodpub.sparql.read_query"
 
 
 class Refusal(Exception):
@@ -36,17 +40,23 @@ class Refusal(Exception):
         self.status, self.message, self.headers = status, message, headers or {}
 
 
-def read_within_limits(query: str, base_iri: str, settings) -> QueryText:
+def read_within_limits(query: str, base_iri: str, settings, environ: dict | None = None) -> QueryText:
     """The query's shape, read against `base_iri`; raises Refusal (400, 413) for a query over the
     endpoint's size or nesting limits, one that is not SPARQL 1.1, an update, or a SERVICE call the
-    settings do not allow."""
+    settings do not allow. Read once per request of `environ` (see READ_QUERY)."""
     size = len(query.encode("utf-8"))
     if size > settings.sparql_max_query_bytes:
         raise Refusal(413, f"The query is {size} bytes long; this endpoint accepts at most {settings.sparql_max_query_bytes}.")
-    try:
-        shape = read_query(query, base_iri + "sparql")
-    except UnreadableQuery as error:
-        raise Refusal(400, f"The query is not valid SPARQL 1.1: {error}.") from error
+    kept = environ.get(READ_QUERY) if environ is not None else None
+    if kept is not None and kept[0] == base_iri and kept[1].text == query:
+        shape = kept[1]
+    else:
+        try:
+            shape = read_query(query, base_iri + "sparql")
+        except UnreadableQuery as error:
+            raise Refusal(400, f"The query is not valid SPARQL 1.1: {error}.") from error
+        if environ is not None:
+            environ[READ_QUERY] = (base_iri, shape)
     if shape.update_keyword:
         raise Refusal(400, f"This endpoint is read-only: {shape.update_keyword} is an update, not a query.")
     if shape.depth > settings.sparql_max_nesting:

@@ -232,9 +232,8 @@ def test_a_kept_alive_connection_is_closed_once_it_is_older_than_connection_max_
 def test_new_connections_go_to_the_worker_that_holds_fewer(strict_server):
     """Twelve kept-alive connections opened one after another, each asked once and held: the kernel hands
     a new connection to whichever worker wins the race to accept it, and one worker took all twelve in 3 of
-    6 runs before (10 and 2 in another); each goes to the worker holding fewer (serving/balance.py): 6 and 6
-    on a machine as loaded as the suite's, 8 and 4 at worst beside busy loops (load 15), where the lighter
-    worker does not always wake within the 30 ms it is given."""
+    7 runs before (10 and 2, 9 and 3 in two others); a worker that holds more than twice the other's and
+    one leaves new connections to the other (serving/balance.py), so 8 and 4 at worst."""
     _both_serving(strict_server)
     held = [http.client.HTTPConnection(*probes._address(strict_server), timeout=10) for _ in range(12)]
     workers = Counter()

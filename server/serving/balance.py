@@ -10,19 +10,19 @@ stopped worker"). connection_max_age makes clients reconnect; it cannot make the
 
 So each worker publishes how many connections it holds while it accepts (EMPTY when it does not), in a
 shared memory the master makes before it forks them, one slot a worker. A worker that holds more than
-another accepting worker leaves a new connection to that one: its listener leaves its loop until the other
-has taken it, for DEFER seconds at most, and if the connection is still waiting then (the other worker is
-stopped, or busy), it takes it itself. A connection is so never left waiting longer than DEFER for a worker
-that cannot take it, and once one was, not again until the other worker's loop has turned since (each
-worker counts its loop's turns beside its connections): a stopped worker costs one DEFER, not one for every
-new connection.
+twice as many as another accepting worker, and one (LOPSIDED), leaves a new connection to that one: its
+listener leaves its loop until the other has taken it, for DEFER seconds at most, and if the connection
+is still waiting then (the other worker is stopped, or busy), it takes it itself. A connection is so never
+left waiting longer than DEFER for a worker that cannot take it, and once one was, not again until the
+other worker's loop has turned since (each worker counts its loop's turns beside its connections): a
+stopped worker costs one DEFER, not one for every new connection.
 """
 
 import mmap
 import select
 import time
 
-SLOTS = 64  # workers that may publish at once (more run unbalanced)
+SLOTS = 16  # workers that may publish at once, old and new during a reload (more run unbalanced)
 EMPTY = -1  # a slot of no worker, or of one that does not accept
 # How long a worker leaves a new connection to a worker that holds fewer: the other's wake-up and
 # accept() take well under a millisecond on a quiet machine, but up to tens of milliseconds on a loaded
@@ -33,6 +33,10 @@ DEFER = 0.03
 # others see it as not accepting (were two to leave connections to each other, a burst of new connections
 # would be taken at one per DEFER), so it must not stay so after the connection is gone.
 GLANCE = 0.002
+# A worker leaves new connections to another only when it holds more than LOPSIDED times as many, and one:
+# with short connections (one a request) the counts differ at every moment, and stepping aside at every
+# difference cost 16 clients a third of their answers; the race is left to the kernel until it gets lopsided.
+LOPSIDED = 2
 
 
 class Shares:
@@ -117,15 +121,15 @@ class Balanced:
         self._publish()
 
     def leaves_to_another(self) -> bool:
-        """True when another accepting worker holds fewer connections: the new connection is left to it
-        for DEFER seconds (see the module's docstring)."""
+        """True when another accepting worker holds far fewer connections (LOPSIDED): the new connection is
+        left to it for DEFER seconds at most (see the module's docstring)."""
         if self._shares is None:
             return False
         if self._shares.turns_elsewhere(self._slot) == self._unanswered:
             return False  # (no other loop has turned since they let one wait: stopped, or stuck)
         self._unanswered = None
         fewest = self._shares.fewest_elsewhere(self._slot)
-        if fewest is None or fewest >= self._connections:
+        if fewest is None or self._connections <= LOPSIDED * fewest + 1:
             return False
         self.deferred_until = time.monotonic() + DEFER
         self.set_accept_enabled(False)

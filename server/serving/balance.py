@@ -26,8 +26,8 @@ SLOTS = 16  # workers that may publish at once, old and new during a reload (mor
 EMPTY = -1  # a slot of no worker, or of one that does not accept
 # How long a worker leaves a new connection to a worker that holds fewer: the other's wake-up and
 # accept() take well under a millisecond on a quiet machine, but up to tens of milliseconds on a loaded
-# one (at 10 ms, a loaded machine's lighter worker missed one connection in six). A client waits this
-# long only when the lighter worker cannot take it (stopped, stuck).
+# one (beside busy loops, at load 12, 10 ms was not always enough). A client waits this long only when
+# the lighter worker cannot take it (stopped, stuck).
 DEFER = 0.03
 # How often a worker that leaves a connection to another looks whether it was taken: while it does, the
 # others see it as not accepting (were two to leave connections to each other, a burst of new connections
@@ -35,7 +35,7 @@ DEFER = 0.03
 GLANCE = 0.002
 # A worker leaves new connections to another only when it holds more than LOPSIDED times as many, and one:
 # with short connections (one a request) the counts differ at every moment, and stepping aside at every
-# difference cost 16 clients a third of their answers; the race is left to the kernel until it gets lopsided.
+# difference cost 16 clients up to a third of their answers; the race is left to the kernel until it is lopsided.
 LOPSIDED = 2
 
 

@@ -157,7 +157,7 @@ class Settings:
         "an in-memory release while it writes: switch it off where memory is short)",
     )
     allocator: str = _setting(
-        "system",
+        "auto",
         "LODPUB_ALLOCATOR",
         "the memory allocator of the server's processes: 'auto' (jemalloc where installed, else the C library's "
         "malloc), 'jemalloc' (refused when not installed) or 'system' (the C library's malloc). jemalloc (Debian's "

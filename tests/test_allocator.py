@@ -19,8 +19,8 @@ from lodpub.config import Settings
 MISSING_LIBRARY = "/nonexistent/libjemalloc.so.2"
 
 
-def test_the_allocator_is_the_systems_by_default_and_an_unknown_one_is_refused_by_name():
-    assert Settings().allocator == "system"
+def test_the_allocator_is_jemalloc_where_installed_by_default_and_an_unknown_one_is_refused_by_name():
+    assert Settings().allocator == "auto"
     with pytest.raises(ValueError, match="allocator must be 'auto', 'system' or 'jemalloc', not 'tcmalloc'"):
         Settings(allocator="tcmalloc")
 
@@ -95,7 +95,12 @@ def test_a_server_where_jemalloc_is_missing_serves_with_the_system_malloc_and_sa
 
 
 @pytest.mark.served
-def test_a_server_runs_with_the_system_malloc_by_default(project_release, tmp_path):
+def test_a_server_runs_with_jemalloc_by_default_where_installed_and_with_the_system_malloc_when_told(
+        project_release, tmp_path):
+    require(ctypes.util.find_library("jemalloc") is not None, "jemalloc (Debian: libjemalloc2)")
     with running_server(project_release.path.parent.parent, tmp_path) as server:
+        assert _maps_jemalloc(server.pid)
+        assert _health(server)["allocator"].startswith("jemalloc (")
+    with running_server(project_release.path.parent.parent, tmp_path, allocator="system") as server:
         assert not _maps_jemalloc(server.pid)
         assert _health(server)["allocator"] == "system (the C library's malloc)"

@@ -19,7 +19,7 @@ import time
 from gunicorn.arbiter import Arbiter
 from gunicorn.errors import HaltServer
 
-from . import readiness
+from . import balance, readiness
 
 MAX_BOOT_RETRY_SECONDS = 60.0
 
@@ -35,6 +35,8 @@ class RollingArbiter(Arbiter):
         self.boot_failures = 0
         self.next_spawn = 0.0
         self.reloading = False
+        self.shares = balance.Shares()  # made before any fork, so that every worker shares it
+        self.slots: dict[int, int] = {}  # each worker's slot in the shares
         super().__init__(app)
 
     # --- SIGHUP -------------------------------------------------------------------------------
@@ -57,10 +59,15 @@ class RollingArbiter(Arbiter):
         self.manage_workers()
 
     def spawn_worker(self):
-        """Fork a worker (not while gunicorn's reload() runs: see reload())."""
+        """Fork a worker, with a slot of its own in the shares (not while gunicorn's reload() runs: see reload())."""
         if self.reloading:
             return None
-        return super().spawn_worker()
+        slot = self.shares.free_slot(set(self.slots.values()))
+        balance.assign(self.shares, slot)
+        pid = super().spawn_worker()
+        if slot is not None:
+            self.slots[pid] = slot
+        return pid
 
     # --- the workers kept -----------------------------------------------------------------------
 
@@ -138,6 +145,8 @@ class RollingArbiter(Arbiter):
                 self.log.error("A new worker could not start (%s); see the worker's error above", halt.reason)
         for pid in set(before) - set(self.WORKERS):
             before[pid].tmp.close()  # (gunicorn leaves it open when it would have halted)
+            if pid in self.slots:
+                self.shares.publish(self.slots.pop(pid), balance.EMPTY)
             if pid not in self.ready and pid not in self.stopping:
                 self._boot_failed(pid)
             self.ready.discard(pid)

@@ -30,6 +30,7 @@ from gunicorn.workers.gthread import STOP_KEEPALIVE_LINGER, TConn, ThreadWorker
 from ..config import Settings, load_settings
 from . import readiness
 from .at_once import AtOnceAnswers, AtOnceApp
+from .balance import Balanced
 from .framing import Refused
 from .incoming import Incoming, Limits
 from .settled import SettledConfig, settle_http_date
@@ -68,7 +69,7 @@ class LoopConn(TConn):
         self.sock.settimeout(PARSE_READ_TIMEOUT)
 
 
-class LoopWorker(AtOnceAnswers, ThreadWorker):
+class LoopWorker(AtOnceAnswers, Balanced, ThreadWorker):
     """gthread, reading requests in the event loop; see the module's docstring."""
 
     def __init__(self, *args, **kwargs) -> None:
@@ -107,6 +108,11 @@ class LoopWorker(AtOnceAnswers, ThreadWorker):
     # --- accepting and reading requests in the loop ---------------------------------------------
 
     def accept(self, listener) -> None:
+        """Take a new connection waiting, unless it is left to a worker holding fewer (serving/balance.py)."""
+        if not self.leaves_to_another():
+            self.take(listener)
+
+    def take(self, listener) -> None:
         """Take a new connection waiting (ACCEPTS_PER_TURN), and read its first request."""
         if self.cfg.is_ssl:  # TLS is out of scope: gthread's way (we serve behind a proxy that ends it)
             super().accept(listener)

@@ -72,8 +72,10 @@ class PlainResponse:
         return self.must_close or self.req.should_close()
 
     def head(self, headers: list[tuple[str, str]]) -> bytes:
-        """The status line and fields gunicorn's send_headers writes before `headers`, then `headers`."""
-        self.headers = headers
+        """The status line and fields gunicorn's send_headers writes, then `headers` as its process_headers
+        keeps them (hop-by-hop fields, its own Date and Server among them, left out)."""
+        self.headers = headers = [(name, value.strip(" \t")) for name, value in headers
+                                  if name.lower() not in util.hop_headers]
         connection = "close" if self.should_close() else "keep-alive"
         lines = [f"HTTP/1.1 {self.status}\r\nServer: {SERVER}\r\nDate: {util.http_date()}\r\nConnection: {connection}\r\n"]
         lines += [f"{name}: {value}\r\n" for name, value in headers]

@@ -163,3 +163,32 @@ def test_a_plain_answer_is_logged_with_every_field(strict_server):
     assert (entry["method"], entry["path"], entry["query"], entry["status"]) == ("GET", "/doc/vocabulary/statuses.ttl", "", 200)
     assert (entry["bytes"], entry["user_agent"], entry["remote_addr"]) == (len(body), "plain/2", "127.0.0.1")
     assert entry["time"].endswith("Z") and 0 < entry["duration_ms"] < 30_000
+
+
+@pytest.mark.served
+def test_a_connection_stays_open_after_plain_answers_for_whatever_comes_next(strict_server):
+    """Plain answers given at once, then a request a thread answers, then a plain one again, on one connection."""
+    _documents_written(strict_server)
+    document = b"GET /doc/vocabulary/statuses.ttl HTTP/1.1\r\nHost: x\r\n\r\n"
+    health = b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n"
+    sock = socket.create_connection(("127.0.0.1", int(strict_server.rstrip("/").rsplit(":", 1)[1])), timeout=10)
+    answers = []
+    with sock:
+        for request in (document, document, health, document):
+            sock.sendall(request)
+            received = b""
+            while not (received and len(_exchanges(received)) == 1 and _complete(received)):
+                chunk = sock.recv(65536)
+                assert chunk, f"the connection was closed after {len(answers)} answers"
+                received += chunk
+            answers.append(_exchanges(received)[0])
+    assert [status for status, _, _ in answers] == [b"HTTP/1.1 200 OK"] * 4
+    assert all(b"Connection: keep-alive" in fields for _, fields, _ in answers)
+    assert answers[0][2] == answers[1][2] == answers[3][2]
+
+
+def _complete(received: bytes) -> bool:
+    """Whether `received` holds one whole answer (its head and Content-Length's bytes)."""
+    head, separator, body = received.partition(b"\r\n\r\n")
+    length = next((int(line.split(b":")[1]) for line in head.split(b"\r\n") if line.lower().startswith(b"content-length:")), None)
+    return bool(separator) and length is not None and len(body) >= length

@@ -67,7 +67,9 @@ class AtOnceAnswers:
         # (A plain request has no gunicorn parser: the connection's next request, if a thread takes it, makes one.)
         conn.parser, conn.initialized, conn.incoming = parser, parser is not None, None
         try:
-            kept_alive = self._keepalive_after(conn, self._send_at_once(conn, req, exchange, answer))
+            kept_alive = self._send_at_once(conn, req, exchange, answer)
+            # (A plain request's body was read whole: only gunicorn's parser may have some of it left to drain.)
+            kept_alive = kept_alive if parser is None else self._keepalive_after(conn, kept_alive)
         except Exception as error:  # the client went away, or could not take the answer: as gthread, close
             self.log.debug("answering %s at once: %s", conn.client, error)
             kept_alive = False

@@ -30,7 +30,18 @@ from pathlib import Path
 from types import ModuleType
 
 import requests
-from run import BASE, PREFIXES, UNBOUNDED, Server, _per_second, load_into_oxigraph, prepare, setting_option, start
+from run import (
+    BASE,
+    PREFIXES,
+    UNBOUNDED,
+    Server,
+    _per_second,
+    documents_written,
+    load_into_oxigraph,
+    prepare,
+    setting_option,
+    start,
+)
 
 CHEAP = {
     "lookup-by-iri": "SELECT ?p ?o WHERE {{ <{iri}> ?p ?o }}",
@@ -93,27 +104,6 @@ def measure(work: Path, data: Path, rounds: int, seconds: float, compared: int =
         ours.stop()
         peer.stop()
     return results
-
-
-def documents_written(ours: Server, work: Path, at_most: float = 3600) -> dict:
-    """Wait until lodpub has written the served release's documents ahead (web/documents_ahead.py: a
-    process of its own, whose CPU would count as the server's): the seconds waited, and what was written."""
-    began = time.perf_counter()
-    while any("write_served_from_stdin" in _command_line(pid) for pid in ours.pids()):
-        if time.perf_counter() - began > at_most:
-            raise RuntimeError("the documents were not written ahead in time")
-        time.sleep(1)
-    manifests = [json.loads(path.read_text()) for path in (work / "dist" / "documents").glob("*/manifest.json")]
-    return {"seconds_waited": round(time.perf_counter() - began, 1),
-            "documents": sum(manifest["documents"] for manifest in manifests),
-            "mb": round(sum(manifest["data_bytes"] for manifest in manifests) / 2**20, 1)}
-
-
-def _command_line(pid: int) -> str:
-    try:
-        return Path(f"/proc/{pid}/cmdline").read_text().replace("\0", " ")
-    except OSError:
-        return ""
 
 
 def compare_documents(ours: Server, work: Path, iris: list[str], count: int) -> dict:

@@ -154,6 +154,8 @@ def run(agreements: int, rounds: int, seconds: float, work: Path, shapes: bool =
             results["throughput"] = {str(clients): measure_throughput(queries, ours, peer, clients, seconds)
                                      for clients in (4, 16)}
         if "dereferencing" in parts:
+            # (first visits are to the documents written ahead: their writer's CPU would count as ours)
+            results["documents_written_ahead"] = documents_written(ours, work)
             results["dereferencing"] = measure_dereferencing(ours, peer, seconds)
     finally:
         ours.stop()
@@ -392,6 +394,27 @@ def measure_dereferencing(ours: Server, peer: Server, seconds: float, clients: i
     result["ratio_html"] = round(result["lodpub_html"]["per_second"] / describe, 2)
     result["ratio_first_visit"] = round(result["lodpub_turtle_first_visit"]["per_second"] / describe, 2)
     return result
+
+
+def documents_written(ours: Server, work: Path, at_most: float = 3600) -> dict:
+    """Wait until lodpub has written the served release's documents ahead (web/documents_ahead.py: a
+    process of its own, whose CPU would count as the server's): the seconds waited, and what was written."""
+    began = time.perf_counter()
+    while any("write_served_from_stdin" in _command_line(pid) for pid in ours.pids()):
+        if time.perf_counter() - began > at_most:
+            raise RuntimeError("the documents were not written ahead in time")
+        time.sleep(1)
+    manifests = [json.loads(path.read_text()) for path in (work / "dist" / "documents").glob("*/manifest.json")]
+    return {"seconds_waited": round(time.perf_counter() - began, 1),
+            "documents": sum(manifest["documents"] for manifest in manifests),
+            "mb": round(sum(manifest["data_bytes"] for manifest in manifests) / 2**20, 1)}
+
+
+def _command_line(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_text().replace("\0", " ")
+    except OSError:
+        return ""
 
 
 def sample_iri(ours: Server) -> str:

@@ -23,6 +23,8 @@ from gunicorn.http import wsgi
 from gunicorn.http2.negotiation import upgrade_allowed
 from gunicorn.workers.gthread import TConn
 
+from .plain import PlainReader, PlainResponse
+
 # Request lines whose answers may be ready at once (the middlewares' paths); others are not even parsed here.
 TARGETS = (b"GET /sparql?", b"POST /sparql ", b"POST /sparql?", b"GET /doc/")
 # Room kept in the send buffer for the status line and headers gunicorn writes.
@@ -53,6 +55,8 @@ class AtOnceAnswers:
     """The worker's part (serving/worker.py's LoopWorker): the request complete in `conn.incoming` answered
     in the loop when its answer is ready at once."""
 
+    plain: PlainReader | None = None  # made once the worker's settings are known
+
     def _answered_at_once(self, conn: TConn) -> bool:
         """Answer the request in the loop if its answer is ready at once and fits in the socket's buffer
         (serving/at_once.py); False, with nothing read or written, when it is not."""
@@ -60,9 +64,12 @@ class AtOnceAnswers:
         if ready is None:
             return False
         parser, req, exchange, answer = ready
-        conn.parser, conn.initialized, conn.incoming = parser, True, None
+        # (A plain request has no gunicorn parser: the connection's next request, if a thread takes it, makes one.)
+        conn.parser, conn.initialized, conn.incoming = parser, parser is not None, None
         try:
-            kept_alive = self._keepalive_after(conn, self._send_at_once(conn, req, exchange, answer))
+            kept_alive = self._send_at_once(conn, req, exchange, answer)
+            # (A plain request's body was read whole: only gunicorn's parser may have some of it left to drain.)
+            kept_alive = kept_alive if parser is None else self._keepalive_after(conn, kept_alive)
         except Exception as error:  # the client went away, or could not take the answer: as gthread, close
             self.log.debug("answering %s at once: %s", conn.client, error)
             kept_alive = False
@@ -73,25 +80,45 @@ class AtOnceAnswers:
         return True
 
     def _ready_answer(self, conn: TConn) -> tuple | None:
-        """The request parsed (its parser, the request, and gunicorn's response and environ with the time it
-        was made) and the answer the app gives it at once, when it is one the loop may send (see
-        serving/at_once.py), else None."""
+        """The request parsed (its parser, the request, and the response and environ with the time it was
+        made) and the answer the app gives it at once, when it is one the loop may send (see
+        serving/at_once.py), else None. A plain request is read without gunicorn's objects (plain.py)."""
         incoming = conn.incoming
         if (self.at_once is None or not self.at_once.answers or not incoming.buffer.startswith(TARGETS)
                 or not incoming.exact or incoming.head.expects_continue or upgrade_allowed(self.cfg, conn.client)):
             return None
-        parser = http.get_parser(self.cfg, conn.sock, conn.client)
-        parser.unreader.unread(bytes(incoming.buffer))
+        parser = None
         try:
-            req = next(parser)
-            started = datetime.now()  # as gthread's, the time logged covers the app's answer
-            resp, environ = wsgi.create(req, conn.sock, conn.client, conn.server, self.cfg)
-            environ["wsgi.multithread"] = True
-            answer = self.at_once.answer(environ)
+            exchange = self._plain_exchange(conn)
+            if exchange is None:
+                parser = http.get_parser(self.cfg, conn.sock, conn.client)
+                exchange = self._gunicorn_exchange(conn, parser)
+            exchange[1]["wsgi.multithread"] = True
+            answer = self.at_once.answer(exchange[1])
             fitting = answer is not None and fits(conn.sock, answer[1])
         except Exception:  # whatever gunicorn's parser or the app make of it, a thread finds again
             return None
-        return (parser, req, (resp, environ, started), answer) if fitting else None
+        return (parser, exchange[0].req, exchange, answer) if fitting else None
+
+    def _plain_exchange(self, conn: TConn) -> tuple | None:
+        """The response and environ of a plain request (plain.py) and the time they were made, else None."""
+        if self.plain is None:
+            self.plain = PlainReader(self.cfg)
+        buffer, end = conn.incoming.buffer, conn.incoming.head.end
+        started = datetime.now()  # as gthread's, the time logged covers the app's answer
+        read = self.plain.read(bytes(buffer[:end - 4]), bytes(buffer[end:]), conn.client, conn.server)
+        if read is None:
+            return None
+        req, environ = read
+        return PlainResponse(req, False), environ, started
+
+    def _gunicorn_exchange(self, conn: TConn, parser) -> tuple:
+        """gunicorn's response and environ of the request in `conn.incoming`, and the time they were made."""
+        parser.unreader.unread(bytes(conn.incoming.buffer))
+        req = next(parser)
+        started = datetime.now()
+        resp, environ = wsgi.create(req, conn.sock, conn.client, conn.server, self.cfg)
+        return resp, environ, started
 
     def _send_at_once(self, conn: TConn, req, exchange: tuple, answer: tuple) -> bool:
         """gthread's handle_request for an answer ready at once, with the response and environ the loop made
@@ -102,13 +129,11 @@ class AtOnceAnswers:
         if (not self.alive or not self.cfg.keepalive or len(self.keepalived_conns) >= self.max_keepalived
                 or self._too_old(conn)):
             resp.force_close()
-        headers, body = answer
         try:
-            resp.sock = OneWrite(conn.sock)
-            resp.start_response("200 OK", headers)
-            resp.write(body)
-            resp.close()
-            resp.sock.send_held()
+            if isinstance(resp, PlainResponse):
+                _send_plain(conn.sock, resp, answer)
+            else:
+                _send_gunicorns(conn.sock, resp, answer)
         finally:
             self.log.access(resp, req, environ, datetime.now() - started)
             try:
@@ -116,6 +141,25 @@ class AtOnceAnswers:
             except Exception:
                 self.log.exception("Exception in post_request hook")
         return not resp.should_close()
+
+
+def _send_plain(sock: socket.socket, resp: PlainResponse, answer: tuple) -> None:
+    """Send a ready answer to a plain request: gunicorn's head (plain.py), then the body, in one write."""
+    headers, body = answer
+    head = resp.head(headers)
+    resp.response_length = len(body)
+    sock.sendall(head + body)
+    resp.sent = len(body)
+
+
+def _send_gunicorns(sock: socket.socket, resp, answer: tuple) -> None:
+    """Send a ready answer with gunicorn's Response `resp`, in one write (OneWrite)."""
+    headers, body = answer
+    resp.sock = OneWrite(sock)
+    resp.start_response("200 OK", headers)
+    resp.write(body)
+    resp.close()
+    resp.sock.send_held()
 
 
 class OneWrite:

@@ -362,7 +362,7 @@ class LoopWorker(AtOnceAnswers, Balanced, ThreadWorker):
         idle_until = now + self.cfg.keepalive
         if not self.alive:
             idle_until = min(idle_until, now + STOP_KEEPALIVE_LINGER)
-        pipelined = conn.parser.unreader.take_buffered()
+        pipelined = conn.parser.unreader.take_buffered() if conn.parser is not None else b""
         self._await_request(conn, Incoming(self.limits, now, pipelined, idle_until))
 
 

@@ -11,8 +11,8 @@ An answer streamed from a file (a large SPARQL answer) is gzipped as it streams,
 stream of fixed settings: the same chunks give the same bytes.
 
 Two levels: what is made once and kept (documents, pages, written ahead or rendered once per release)
-is gzipped at zlib's usual 6; a SPARQL answer, made anew for each query, at 1 (ANSWER_LEVEL, which a
-response asks for with `gzip_level`), as web servers gzip what they make per request by default:
+is gzipped at zlib's usual 6; a SPARQL answer, made anew for each query, at 1 (ANSWER_LEVEL, for a response
+marked `per_request`), as web servers gzip what they make per request by default:
 at 6 the gzip of a 400 KB answer took 1.3 ms against 0.5, and of 1.8 MB 7.7 ms against 3.0, for a
 third more bytes on the wire.
 
@@ -24,6 +24,7 @@ import gzip
 import zlib
 from collections.abc import Iterable, Iterator
 from functools import lru_cache
+from typing import NamedTuple
 
 from flask import Request, Response
 from werkzeug.http import parse_accept_header
@@ -37,20 +38,43 @@ COMPRESSIBLE_TYPES = ("application/ld+json", "application/rdf+xml", "application
                       "application/sparql-results+json", "application/sparql-results+xml", "image/svg+xml")
 
 
+class GzipChoice(NamedTuple):
+    """Whether an answer varies with Accept-Encoding, and the zlib level it is gzipped at (None: it is not)."""
+
+    varies: bool
+    level: int | None
+
+
+def gzip_choice(media_type: str, length: int | None, accept_encoding: str, per_request: bool) -> GzipChoice:
+    """How an answer of `media_type`, `length` bytes long (None when it streams), is encoded for a client that
+    sent `accept_encoding`: the one decision for Flask's responses (`compress`) and for the answers given
+    before Flask (web/written_answers.py, web/sparql_answers.py). `per_request`: made for this request alone
+    (a SPARQL answer), gzipped at ANSWER_LEVEL, else at KEPT_LEVEL (see the module's docstring)."""
+    if not compressible_type(media_type) or (length is not None and length < MIN_BYTES):
+        return GzipChoice(False, None)
+    if not accepts_gzip(accept_encoding):
+        return GzipChoice(True, None)
+    return GzipChoice(True, ANSWER_LEVEL if per_request else KEPT_LEVEL)
+
+
 def compress(response: Response, request: Request) -> Response:
     """Gzip `response` when the client accepts it and it is worth it; say it varies with Accept-Encoding."""
-    if not _compressible(response):
+    if not _encodable(response):
+        return response
+    length = len(response.get_data()) if response.is_sequence else None
+    choice = gzip_choice(response.mimetype or "", length, request.headers.get("Accept-Encoding", ""),
+                         getattr(response, "per_request", False))
+    if not choice.varies:
         return response
     response.vary.add("Accept-Encoding")
-    if accepts_gzip(request.headers.get("Accept-Encoding", "")):
-        level = getattr(response, "gzip_level", KEPT_LEVEL)
+    if choice.level is not None:
         if response.is_sequence:
             # A document written ahead, or an answer gzipped in its runner, comes gzipped already, as
             # these same settings gzip it.
             gzipped_ahead = getattr(response, "gzipped", None)
-            response.set_data(gzipped_ahead or gzipped_body(response.get_data(), level))
+            response.set_data(gzipped_ahead or gzipped_body(response.get_data(), choice.level))
         else:
-            response.response = gzipped(response.response, level)
+            response.response = gzipped(response.response, choice.level)
             response.headers.pop("Content-Length", None)
         response.headers["Content-Encoding"] = "gzip"
     return response
@@ -88,11 +112,10 @@ def accepts_gzip(accept_encoding: str) -> bool:
     return any(coding == "*" and quality > 0 for coding, quality in codings)
 
 
-def _compressible(response: Response) -> bool:
+def _encodable(response: Response) -> bool:
+    """Whether `response` may be given a content coding here at all (see the module's docstring)."""
     return (not response.direct_passthrough and response.status_code not in (204, 206, 304)
-            and "Content-Encoding" not in response.headers and "Accept-Ranges" not in response.headers
-            and compressible_type(response.mimetype or "")
-            and (not response.is_sequence or len(response.get_data()) >= MIN_BYTES))
+            and "Content-Encoding" not in response.headers and "Accept-Ranges" not in response.headers)
 
 
 def compressible_type(media_type: str) -> bool:

@@ -18,9 +18,11 @@
 import hashlib
 import logging
 import re
+import time
 import uuid
 from collections.abc import Callable, Iterable
 from datetime import date, datetime
+from functools import lru_cache
 
 from flask import Flask, Response, g, has_request_context, request
 from werkzeug.http import http_date
@@ -125,9 +127,19 @@ def flask_headers(environ: dict, media_type: str, length: int, encoding: tuple[b
         headers.append(("Content-Encoding", "gzip"))
     if validators is not None:
         tag, built_at, max_age = validators
-        headers += [("ETag", f'"{tag}"'), ("Last-Modified", http_date(built_at)),
-                    ("Cache-Control", f"public, max-age={max_age}"), ("Date", http_date())]
+        headers += [("ETag", f'"{tag}"'), ("Last-Modified", _last_modified(built_at)),
+                    ("Cache-Control", f"public, max-age={max_age}"), ("Date", _date(int(time.time())))]
     return headers
+
+
+@lru_cache(maxsize=8)  # one release's build time, asked by every answer given before Flask
+def _last_modified(built_at: datetime) -> str:
+    return http_date(built_at)
+
+
+@lru_cache(maxsize=2)  # the Date of this second (werkzeug's, as Flask's response has it), made once a second
+def _date(second: int) -> str:
+    return http_date(second)
 
 
 def add_cors_headers(response: Response) -> Response:

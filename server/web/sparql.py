@@ -32,7 +32,7 @@ from ..store.query_text import syntax_error
 from . import public_base, publisher, store
 from .admission import Admission, Busy, Limits, client_of, default_slot_directory
 from .answer_files import INLINE_BYTES, AnswerFiles, write_answer
-from .compression import ANSWER_LEVEL, accepts_gzip
+from .compression import accepts_gzip
 from .gzip_ahead import answer_gzipped_ahead, sent_body, without_body
 from .i18n import current_language
 from .jsonld import our_context
@@ -112,7 +112,7 @@ def answer(asked: ProtocolRequest) -> Response:
         response.gzipped = answered.gzipped  # (compression.compress sends it when it would gzip the body)
     else:
         response = _answer_response(answer_file, answered.media_type)
-    response.gzip_level = ANSWER_LEVEL  # (compression.py: made for this query alone)
+    response.per_request = True  # (compression.py: gzipped as what is made for this query alone)
     response.vary.add("Accept")
     if answered.truncated:
         response.headers["X-SPARQL-Truncated"] = "true"

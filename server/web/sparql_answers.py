@@ -23,7 +23,7 @@ from ..store import QueryError, SparqlAnswer, StoreUnavailable
 from ..store.embedded import EmbeddedStore
 from ..store.query_text import QueryText
 from .answer_files import INLINE_BYTES
-from .compression import ANSWER_LEVEL, MIN_BYTES, accepts_gzip, compressible_type, gzipped_body
+from .compression import gzip_choice, gzipped_body
 from .http import BeforeFlask, flask_headers, representation_tag
 from .sparql_request import (
     FORMAT_PARAMETERS,
@@ -129,10 +129,10 @@ def _headers(answered: SparqlAnswer, environ: dict, release: tuple, settings) ->
     """The headers and body Flask sends with `answered` (sparql.answer, then http.finish_response)."""
     version, built_at = release
     body, media_type = answered.body, answered.media_type
-    compressible = compressible_type(media_type) and len(body) >= MIN_BYTES
-    gzipped = compressible and accepts_gzip(environ.get("HTTP_ACCEPT_ENCODING", ""))
+    varies, level = gzip_choice(media_type, len(body), environ.get("HTTP_ACCEPT_ENCODING", ""), per_request=True)
+    gzipped = level is not None
     if gzipped:
-        body = gzipped_body(body, ANSWER_LEVEL)
+        body = gzipped_body(body, level)
     own = ([("X-SPARQL-Truncated", "true"), ("X-SPARQL-Max-Rows", str(settings.sparql_max_rows))]
            if answered.truncated else [])
     validators = None
@@ -140,4 +140,4 @@ def _headers(answered: SparqlAnswer, environ: dict, release: tuple, settings) ->
         tag = representation_tag(version, PATH, environ.get("QUERY_STRING", ""), media_type, "", 200,
                                  "gzip" if gzipped else "")
         validators = (tag, built_at, settings.cache_max_age)
-    return flask_headers(environ, media_type, len(body), (compressible, gzipped), own, validators), body
+    return flask_headers(environ, media_type, len(body), (varies, gzipped), own, validators), body

@@ -16,7 +16,7 @@ import re
 from ..describe.changes import RELEASE_PATH
 from ..formats import TURTLE, Format
 from ..store import StoreUnavailable
-from .compression import MIN_BYTES, accepts_gzip
+from .compression import gzip_choice
 from .documents_ahead import WrittenDocument
 from .http import BeforeFlask, flask_headers, representation_tag
 from .negotiation import NotAcceptable, alternates, format_for, format_url, split_suffix
@@ -84,11 +84,11 @@ def _headers(written: WrittenDocument, fmt: Format, path: str, bare: str, enviro
     """The headers and body Flask would send to a request for `path` (the document at `bare`, in `fmt`)
     in `release` (its base, version and build time); a Date added, as werkzeug adds it."""
     base, version, built_at = release
-    compressible = written.size >= MIN_BYTES
-    gzipped = compressible and accepts_gzip(environ.get("HTTP_ACCEPT_ENCODING", ""))
+    varies, level = gzip_choice(fmt.media_type, written.size, environ.get("HTTP_ACCEPT_ENCODING", ""), per_request=False)
+    gzipped = level is not None  # (at KEPT_LEVEL, as the document was gzipped when it was written)
     body = written.gzipped if gzipped else written.turtle()
     document_url = PREFIX + bare
     tag = representation_tag(version, path, "", fmt.media_type, "", 200, "gzip" if gzipped else "")
     own = [("Content-Location", format_url(document_url, fmt)), ("Link", alternates(base + PREFIX.lstrip("/") + bare, fmt))]
-    headers = flask_headers(environ, fmt.media_type, len(body), (compressible, gzipped), own, (tag, built_at, max_age))
+    headers = flask_headers(environ, fmt.media_type, len(body), (varies, gzipped), own, (tag, built_at, max_age))
     return headers, body

@@ -21,7 +21,7 @@ from collections.abc import Callable
 
 from ..store import SparqlAnswer
 from .answer_files import INLINE_BYTES
-from .compression import ANSWER_LEVEL, MIN_BYTES, compressible_type, gzipped_body
+from .compression import ANSWER_LEVEL, MIN_BYTES, gzip_choice, gzipped_body
 
 
 def answer_gzipped_ahead(sparql: Callable[..., SparqlAnswer], arguments: tuple) -> SparqlAnswer:
@@ -52,5 +52,8 @@ def sent_body(answered: SparqlAnswer) -> bytes:
 
 
 def worth_gzipping_ahead(answered: SparqlAnswer) -> bool:
-    """Whether the worker would gzip `answered` from memory: one threshold, the worker's own."""
-    return MIN_BYTES <= len(answered.body) <= INLINE_BYTES and compressible_type(answered.media_type)
+    """Whether the worker would gzip `answered` from memory (for a client that takes gzip), by the worker's
+    own decision (compression.gzip_choice)."""
+    if len(answered.body) > INLINE_BYTES:
+        return False
+    return gzip_choice(answered.media_type, len(answered.body), "gzip", per_request=True).level == ANSWER_LEVEL

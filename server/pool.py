@@ -1,8 +1,17 @@
 """One way to spread work over the machine's cores: a pool of forked processes that share, rather
 than copy, what the work reads (a loaded graph). The build writes its dumps with it, and validation
-runs its parts of the shapes with it."""
+runs its parts of the shapes with it.
 
+The processes end with the one that made them (`_end_with_parent`): killed (by the OOM killer, or a
+server's operator), it would otherwise leave them waiting for work forever, holding what they inherited,
+among it the build's lock (release_folder.build_lock), so that the next build waited on them for good.
+"""
+
+import ctypes
 import multiprocessing
+import os
+import signal
+import sys
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from typing import Any, TypeVar
@@ -31,13 +40,23 @@ def map_in_forked_pool(function: Callable[[Shared, Item], Outcome], items: list[
     if jobs < 2 or len(items) < 2:
         return [function(shared, item) for item in items]
     with ProcessPoolExecutor(max_workers=min(jobs, len(items)), mp_context=multiprocessing.get_context("fork"),
-                             initializer=_receive, initargs=(function, shared)) as pool:
+                             initializer=_receive, initargs=(function, shared, os.getpid())) as pool:
         return list(pool.map(_call, items, chunksize=max(1, len(items) // (jobs * CHUNKS_PER_JOB))))
 
 
-def _receive(function: Callable[[Any, Any], Any], shared: Any) -> None:
+def _receive(function: Callable[[Any, Any], Any], shared: Any, parent: int) -> None:
     global _pool_call
+    _end_with_parent(parent)
     _pool_call = (function, shared)
+
+
+def _end_with_parent(parent: int) -> None:
+    """Have the kernel kill this process when `parent`, which forked it, ends (Linux's PR_SET_PDEATHSIG);
+    end now if it has ended already."""
+    if sys.platform.startswith("linux"):
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # 1: PR_SET_PDEATHSIG
+    if os.getppid() != parent:  # (it ended before the line above: this process was handed to another)
+        os._exit(1)
 
 
 def _call(item: Any) -> Any:

@@ -3,6 +3,7 @@
 once it is built and proven (server/provisional_serving.py). In process on the zoo (a dataset not ours,
 of its own base), with real builds and stores; `lodpub serve` itself in tests/test_any_dataset.py."""
 
+import contextlib
 import dataclasses
 import logging
 import os
@@ -181,6 +182,23 @@ def _descendants(pid: int) -> list[int]:
     return _descendants_in(pid, parents)
 
 
+def _kill_tree(process: subprocess.Popen) -> None:
+    """Kill `process` and every process it started, as a container's end would. Each is stopped first,
+    until none is left to stop: a process started between a listing and the kill would escape it (the
+    build's pool did, in CI, and held the build's lock)."""
+    stopped = {process.pid}
+    process.send_signal(signal.SIGSTOP)
+    while new := [pid for pid in _descendants(process.pid) if pid not in stopped]:
+        for pid in new:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGSTOP)
+        stopped.update(new)
+    for pid in stopped:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+    process.wait(timeout=30)
+
+
 def _descendants_in(pid: int, parents: dict[int, int]) -> list[int]:
     children = [child for child, parent in parents.items() if parent == pid]
     return [descendant for child in children for descendant in (child, *_descendants_in(child, parents))]
@@ -196,10 +214,7 @@ def test_a_server_killed_while_it_builds_the_release_loses_nothing_and_the_next_
         wait_until_up(base + "health", process, tmp_path / "first.log")
         assert requests.get(base + "health", timeout=30).json()["version"].startswith("provisional-")
     finally:  # killed, the process building the release (a session of its own) with it
-        for descendant in _descendants(process.pid):
-            os.kill(descendant, signal.SIGKILL)
-        process.kill()
-        process.wait(timeout=30)
+        _kill_tree(process)
     process, base = _serve(tmp_path / "data", output, tmp_path / "second.log")
     try:
         wait_until_up(base + "health", process, tmp_path / "second.log")

@@ -438,15 +438,18 @@ def _per_second(call: Callable[[int], int], clients: int, seconds: float) -> dic
             i += clients
 
     threads = [threading.Thread(target=client, args=(n,)) for n in range(clients)]
-    began = time.perf_counter()
+    began, cpu_began = time.perf_counter(), time.process_time()
     for thread in threads:
         thread.start()
     time.sleep(seconds)
     stop.set()
     for thread in threads:
         thread.join()
-    elapsed = time.perf_counter() - began
-    return {"per_second": round(sum(done) / elapsed, 1), "errors": sum(errors)}
+    elapsed, cpu = time.perf_counter() - began, time.process_time() - cpu_began
+    # The clients' own CPU per call: at a few hundred microseconds of server time a call, these threads
+    # (one Python process) can be what bounds the rate (bench/README.md, "Session 21, merged").
+    client_cpu_ms = round(cpu / max(1, sum(done) + sum(errors)) * 1000, 3)
+    return {"per_second": round(sum(done) / elapsed, 1), "errors": sum(errors), "client_cpu_ms": client_cpu_ms}
 
 
 # --- reporting -----------------------------------------------------------------------------------
@@ -475,7 +478,9 @@ def report(results: dict) -> str:
         d = results["dereferencing"]
         lines.append(f"dereferencing: lodpub Turtle {d['lodpub_turtle']['per_second']}/s, HTML {d['lodpub_html']['per_second']}/s,"
                      f" oxigraph DESCRIBE {d['oxigraph_describe']['per_second']}/s, ratio {d['ratio_turtle']};"
-                     f" first visits {d['lodpub_turtle_first_visit']['per_second']}/s, ratio {d['ratio_first_visit']}")
+                     f" first visits {d['lodpub_turtle_first_visit']['per_second']}/s, ratio {d['ratio_first_visit']};"
+                     f" the clients' CPU per answer: first visit {d['lodpub_turtle_first_visit']['client_cpu_ms']} ms,"
+                     f" DESCRIBE {d['oxigraph_describe']['client_cpu_ms']} ms")
     return "\n".join(lines)
 
 

@@ -3,7 +3,7 @@ in a forked process is what the others read, and a worker that does not accept i
 
 import os
 
-from lodpub.serving.balance import EMPTY, Shares
+from lodpub.serving.balance import EMPTY, Balanced, Shares, assign
 
 
 def test_a_count_published_in_a_forked_worker_is_read_by_the_others():
@@ -43,3 +43,51 @@ def test_a_new_worker_gets_a_free_slot_emptied_of_its_last_worker():
     assert shares.free_slot({0}) == 1
     assert shares.fewest_elsewhere(0) is None
     assert shares.free_slot({0, 1, 2}) is None
+
+
+class _Loop:
+    """The part of gthread's worker that Balanced builds on: whether it accepts, and whether it runs."""
+
+    alive = True
+
+    def set_accept_enabled(self, enabled: bool) -> None:
+        self._accepting = enabled
+
+
+class _Worker(Balanced, _Loop):
+    def take(self, listener) -> None:
+        raise AssertionError("no listener in these tests")
+
+
+def _worker(shares: Shares, slot: int) -> _Worker:
+    assign(shares, slot)
+    worker = _Worker()
+    worker.set_accept_enabled(True)
+    return worker
+
+
+def test_only_connections_kept_alive_after_an_answer_are_counted():
+    shares = Shares(slots=2)
+    worker, other = _worker(shares, 0), _worker(shares, 1)
+    held, answered_and_closing = object(), object()
+    worker.hold(held)
+    worker.hold(held)  # (kept alive again after its next answer: still one)
+    assert shares.fewest_elsewhere(1) == 1
+    worker.let_go(answered_and_closing)  # never held: nothing to take back
+    assert shares.fewest_elsewhere(1) == 1
+    worker.let_go(held)
+    assert shares.fewest_elsewhere(1) == 0
+    assert other.leaves_to_another() is False
+
+
+def test_a_worker_holding_more_than_twice_the_other_and_one_leaves_the_next_connection_to_it():
+    shares = Shares(slots=2)
+    worker, other = _worker(shares, 0), _worker(shares, 1)
+    other.hold(object())
+    connections = [object() for _ in range(3)]
+    for connection in connections:
+        worker.hold(connection)
+    assert worker.leaves_to_another() is False  # 3 is not more than 2 * 1 + 1
+    worker.hold(object())
+    assert worker.leaves_to_another() is True
+    assert shares.fewest_elsewhere(1) is None  # while it leaves one to the other, none is left to it

@@ -9,7 +9,12 @@ so that stopping that worker stopped them all (with either allocator: bench/READ
 stopped worker"). connection_max_age makes clients reconnect; it cannot make them spread.
 
 So each worker publishes how many connections it holds while it accepts (EMPTY when it does not), in a
-shared memory the master makes before it forks them, one slot a worker. A worker that holds more than
+shared memory the master makes before it forks them, one slot a worker. A connection counts as held once it
+has been answered and kept alive: it stays with its worker for further requests. One still waiting for its
+first request, or closing after its last, is not counted: with one request a connection (a crawler, a
+client that does not keep connections) the counts of those differed at nearly every new connection, the
+workers stepped aside for each other all the time, and four clients of a C client (ab) got a third fewer
+answers than with no balancing at all (bench/README.md, "Session 22: first visits"). A worker that holds more than
 twice as many as another accepting worker, and one (LOPSIDED), leaves a new connection to that one: its
 listener leaves its loop until the other has taken it, for DEFER seconds at most, and if the connection
 is still waiting then (the other worker is stopped, or busy), it takes it itself. A connection is so never
@@ -86,32 +91,35 @@ def assign(shares: Shares | None, slot: int | None) -> None:
 
 
 class Balanced:
-    """The worker's part (serving/worker.py's LoopWorker, a gthread worker): its count published as
-    `nr_conns` changes, and `leaves_to_another()` asked before it takes a new connection with `take()`."""
+    """The worker's part (serving/worker.py's LoopWorker, a gthread worker): the connections it holds
+    counted with `hold` and `let_go` and published, and `leaves_to_another()` asked before it takes a new
+    connection with `take()`."""
 
     def __init__(self, *args, **kwargs) -> None:
         self._shares, self._slot = _assigned or (None, None)
-        self._connections = 0
+        self._held: set[object] = set()  # the connections held (see the module's docstring)
         self._accepting = False
         self.deferred_until: float | None = None
         self._unanswered: tuple[int, ...] | None = None  # the others' loop turns when they last let one wait
         super().__init__(*args, **kwargs)
 
-    @property
-    def nr_conns(self) -> int:
-        """The connections this worker holds (gthread's count)."""
-        return self._connections
+    def hold(self, connection: object) -> None:
+        """Count `connection` as held: it was answered and is kept alive."""
+        if connection not in self._held:
+            self._held.add(connection)
+            self._publish()
 
-    @nr_conns.setter
-    def nr_conns(self, count: int) -> None:
-        self._connections = count
-        self._publish()
+    def let_go(self, connection: object) -> None:
+        """No longer count `connection` (it closes); nothing when it was not held."""
+        if connection in self._held:
+            self._held.discard(connection)
+            self._publish()
 
     def _publish(self) -> None:
         # A worker leaving a connection to another is not one to leave connections to: were both to wait
         # for the other, a burst of new connections would be taken at one per DEFER.
         if self._shares is not None:
-            self._shares.publish(self._slot, self._connections if self._accepting and self.alive else EMPTY)
+            self._shares.publish(self._slot, len(self._held) if self._accepting and self.alive else EMPTY)
 
     def set_accept_enabled(self, enabled: bool) -> None:
         """gthread's, but the listener stays out of the loop while a new connection is left to another."""
@@ -129,7 +137,7 @@ class Balanced:
             return False  # (no other loop has turned since they let one wait: stopped, or stuck)
         self._unanswered = None
         fewest = self._shares.fewest_elsewhere(self._slot)
-        if fewest is None or self._connections <= LOPSIDED * fewest + 1:
+        if fewest is None or len(self._held) <= LOPSIDED * fewest + 1:
             return False
         self.deferred_until = time.monotonic() + DEFER
         self.set_accept_enabled(False)

@@ -229,6 +229,7 @@ class LoopWorker(AtOnceAnswers, Balanced, ThreadWorker):
 
     def _close(self, conn: LoopConn) -> None:
         self._stop_waiting(conn)
+        self.let_go(conn)
         self.lingering.pop(conn, None)
         self.nr_conns -= 1
         conn.close()
@@ -238,6 +239,7 @@ class LoopWorker(AtOnceAnswers, Balanced, ThreadWorker):
         side first, then what the client still sends read and dropped until it closes, so that the kernel
         does not reset the connection under the answer), but waiting in the loop, not on the client: a
         client that never closed held the whole loop for two seconds."""
+        self.let_go(conn)
         try:
             conn.sock.shutdown(socket.SHUT_WR)
             conn.sock.setblocking(False)
@@ -358,6 +360,7 @@ class LoopWorker(AtOnceAnswers, Balanced, ThreadWorker):
 
     def _keep_alive(self, conn: LoopConn) -> None:
         """Wait in the loop for the next request on `conn` (or the rest of one pipelined behind the last)."""
+        self.hold(conn)
         now = time.monotonic()
         idle_until = now + self.cfg.keepalive
         if not self.alive:

@@ -92,6 +92,14 @@ class Settings:
         "requests a worker serves before it is replaced by a fresh one (bounds leaks; up to 10% more, "
         "at random, so workers do not restart together); 0 never replaces them",
     )
+    recycle_work_ratio: float = _setting(
+        20.0,
+        "LODPUB_RECYCLE_WORK_RATIO",
+        "a worker that has served max_requests is replaced only once the CPU time it has spent serving is this "
+        "many times what its start took (loading the release), so that starting workers costs at most about "
+        "1/(1 + ratio) of the server's CPU whatever the data's size and the requests' cost; 0 replaces it at "
+        "max_requests",
+    )
     keepalive: int = _setting(
         5,
         "LODPUB_KEEPALIVE",
@@ -336,6 +344,8 @@ class Settings:
         for name in ("header_timeout", "body_timeout", "worker_timeout"):
             if getattr(self, name) <= 0:
                 raise ValueError(f"{name} must be above 0, not {getattr(self, name)}")
+        if self.recycle_work_ratio < 0:
+            raise ValueError(f"recycle_work_ratio cannot be negative: {self.recycle_work_ratio}")
         if self.connection_max_age < 0:
             raise ValueError(f"connection_max_age cannot be negative: {self.connection_max_age}")
         if self.page_size < 1:

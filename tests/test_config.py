@@ -82,6 +82,11 @@ def test_base_iri_must_end_with_a_slash(base_iri):
         load_settings(base_iri=base_iri)
 
 
+def test_a_negative_recycle_work_ratio_is_refused():
+    with pytest.raises(ValueError, match="recycle_work_ratio cannot be negative"):
+        load_settings(recycle_work_ratio="-1")
+
+
 def test_unknown_setting_is_refused():
     with pytest.raises(TypeError, match="base_uri"):
         load_settings(base_uri="https://example.org/")

@@ -293,7 +293,7 @@ def test_twenty_reloads_in_a_row_drop_no_request(mini_server):
 
 @pytest.mark.served
 def test_max_requests_recycling_leaves_no_gap(project_release, tmp_path):
-    with running_server(project_release.path.parent.parent, tmp_path, max_requests="20") as server:
+    with running_server(project_release.path.parent.parent, tmp_path, max_requests="20", recycle_work_ratio="0") as server:
         result = probes.probe_recycling(server, server.pid, seconds=8)
     assert result["failed"] == 0 and result["workers_seen"] >= 4 and result["longest_gap_s"] < 1.0, result
 

@@ -6,7 +6,7 @@ import os
 import pytest
 
 import lodpub.store as stores
-from lodpub.store import drop_preloaded, open_store, preload
+from lodpub.store import drop_preloaded, load_inherited_cpu, open_store, preload
 from lodpub.store.embedded import EmbeddedStore
 
 
@@ -40,6 +40,16 @@ def test_a_worker_forked_after_the_preload_serves_the_preloaded_store(settings):
     drop_preloaded()
 
     assert answer == b"taken" and stores._preloaded is None
+
+
+def test_a_process_that_took_the_preloaded_store_knows_what_its_load_cost_the_master(settings, monkeypatch):
+    monkeypatch.setattr(stores, "_load_inherited_cpu", 0.0)
+    open_store(settings)
+    assert load_inherited_cpu() == 0.0  # it loaded its own: its start's CPU says what a start costs
+
+    preload(settings)
+    open_store(settings)
+    assert load_inherited_cpu() == stores._preloaded_cpu > 0  # its replacement will load what the master did
 
 
 def test_a_store_preloaded_for_another_release_is_not_served(settings):

@@ -14,7 +14,11 @@ with the worker that first accepted them, and one stuck worker stalls all of the
 
 The worker tells the master (serving/arbiter.py) through marks on its heartbeat file
 (serving/readiness.py) when it has loaded the app and serves, and when it has served its
-`max_requests` and wants a replacement; it serves on until the master stops it.
+`max_requests` and wants a replacement; it serves on until the master stops it. It asks only once the
+CPU time it has spent serving is `recycle_work_ratio` times what its start took: a start loads the
+release (at 10 000 agreements about five seconds of CPU), a written document costs a fifth of a
+millisecond, and replacing each worker every 5 000 requests spent more of a busy server's CPU on starting
+workers than on answering (bench/README.md, "Session 22: replacing workers").
 """
 
 import errno
@@ -28,6 +32,7 @@ from gunicorn import http
 from gunicorn.workers.gthread import STOP_KEEPALIVE_LINGER, TConn, ThreadWorker
 
 from ..config import Settings, load_settings
+from ..store import load_inherited_cpu
 from . import readiness
 from .at_once import AtOnceAnswers, AtOnceApp
 from .balance import Balanced
@@ -49,6 +54,8 @@ REASONS = {400: "Bad Request", 408: "Request Timeout", 413: "Content Too Large",
 # A thread reads only what the loop has already received; a read of the socket during parsing means a
 # head the loop could not frame (gunicorn then refuses it), and must not keep the thread long.
 PARSE_READ_TIMEOUT = 2.0
+# Requests served between two looks at the CPU a worker due for replacement has spent (a system call).
+RECYCLE_LOOK_EVERY = 500
 
 
 class LoopConn(TConn):
@@ -79,6 +86,9 @@ class LoopWorker(AtOnceAnswers, Balanced, ThreadWorker):
         self.retire_after = self.max_requests
         self.max_requests = sys.maxsize
         self.retiring = False
+        self.recycle_work_ratio = 0.0
+        self.serving_since_cpu = 0.0  # its CPU seconds when it began to serve
+        self.start_cost = 0.0  # the CPU seconds a start costs: its own, and the master's load it took
         self.waiting: dict[LoopConn, None] = {}  # connections whose request is being read, oldest first
         self.lingering: dict[LoopConn, float] = {}  # connections closing (see _linger), and until when
         self.linger_until: float | None = None
@@ -97,12 +107,17 @@ class LoopWorker(AtOnceAnswers, Balanced, ThreadWorker):
         self.limits = Limits(settings.header_timeout, settings.body_timeout, settings.max_body_bytes,
                              _max_head_bytes(self.cfg))
         self.connection_max_age = settings.connection_max_age
+        self.recycle_work_ratio = settings.recycle_work_ratio
         settle_http_date()
         super().init_process()
 
     def run(self) -> None:
         """The main loop; reached once the app is loaded, so this is when the worker is ready."""
         readiness.mark(self.tmp.fileno(), readiness.READY)
+        # (A forked process counts its own time from 0; a worker forked with the master's store did not load
+        # it, but its replacement will.)
+        self.serving_since_cpu = time.process_time()
+        self.start_cost = self.serving_since_cpu + load_inherited_cpu()
         super().run()
 
     # --- accepting and reading requests in the loop ---------------------------------------------
@@ -326,11 +341,15 @@ class LoopWorker(AtOnceAnswers, Balanced, ThreadWorker):
             self._close(conn)
 
     def _ask_for_replacement(self) -> None:
-        if self.nr >= self.retire_after and not self.retiring:
-            self.retiring = True
-            self.log.info("Worker %s served %s requests: it serves on until the master has replaced it",
-                          self.pid, self.nr)
-            readiness.mark(self.tmp.fileno(), readiness.RETIRING)
+        if self.nr < self.retire_after or self.retiring:
+            return
+        if time.process_time() - self.serving_since_cpu < self.recycle_work_ratio * self.start_cost:
+            self.retire_after = self.nr + RECYCLE_LOOK_EVERY  # not yet worth a new start: look again later
+            return
+        self.retiring = True
+        self.log.info("Worker %s served %s requests: it serves on until the master has replaced it",
+                      self.pid, self.nr)
+        readiness.mark(self.tmp.fileno(), readiness.RETIRING)
 
     # --- around each request ------------------------------------------------------------------
 

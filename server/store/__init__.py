@@ -12,6 +12,7 @@ store holds the release `lodpub publish` mapped there. So `Store.base_iri` is th
 nothing the store gives is rewritten on its way out.
 """
 
+import time
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Protocol
@@ -165,8 +166,11 @@ def _opened(settings: "Settings", folder: "Path", manifest: dict) -> Store:
     return _take_preloaded(folder, manifest) or EmbeddedStore(folder, settings.memory_store_max_triples, manifest)
 
 
-# The store a starting server's master loaded for its first workers (preload), until one takes it.
+# The store a starting server's master loaded for its first workers (preload), until one takes it, and the
+# CPU seconds that load took; in a worker that took it, those seconds (load_inherited_cpu).
 _preloaded: Store | None = None
+_preloaded_cpu = 0.0
+_load_inherited_cpu = 0.0
 # The provisional release a starting server serves until its release is built (provisional.py): the
 # master's, inherited by every worker it forks while it lasts.
 _provisional: "ProvisionalStore | None" = None
@@ -196,7 +200,7 @@ def preload(settings: "Settings") -> None:
     once on the same cores. Only for workers that hold their own store in memory (per-worker engine,
     not on disk); loaded and checked as a worker loads it (open_store). Forget it with `drop_preloaded`
     once the workers are forked."""
-    global _preloaded
+    global _preloaded, _preloaded_cpu
     if _provisional is not None:  # the provisional release's store is already loaded
         return
     settings = decided_settings(settings)  # settings.engine "auto": the engine chosen for the release (engine_choice.py)
@@ -204,11 +208,13 @@ def preload(settings: "Settings") -> None:
         return
     from .embedded import EmbeddedStore
 
+    began = time.process_time()
     try:
         store = open_store(settings)
     except StoreUnavailable:  # each worker says why
         return
     _preloaded = store if isinstance(store, EmbeddedStore) and not store.on_disk else None
+    _preloaded_cpu = time.process_time() - began
 
 
 def drop_preloaded() -> None:
@@ -236,11 +242,18 @@ def _give_back_memory() -> None:
 def _take_preloaded(folder: "Path", manifest: dict) -> Store | None:
     """The preloaded store when it holds release `manifest` of `folder`, taken once (a process opens the
     store of its release once; another open loads it again)."""
-    global _preloaded
+    global _preloaded, _load_inherited_cpu
     store, _preloaded = _preloaded, None
     if store is None or store.release != folder.resolve() or store.version != manifest["version"]:
         return None
+    _load_inherited_cpu = _preloaded_cpu
     return store
+
+
+def load_inherited_cpu() -> float:
+    """The CPU seconds the master spent loading the store this process took from it (`preload`), 0 when it
+    loaded its own: what a process that replaces this one will spend beyond what this one's start did."""
+    return _load_inherited_cpu
 
 
 class UnservableStore:

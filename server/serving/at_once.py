@@ -64,6 +64,7 @@ class AtOnceAnswers:
         if ready is None:
             return False
         parser, req, exchange, answer = ready
+        conn.answered = True
         # (A plain request has no gunicorn parser: the connection's next request, if a thread takes it, makes one.)
         conn.parser, conn.initialized, conn.incoming = parser, parser is not None, None
         try:
@@ -95,7 +96,7 @@ class AtOnceAnswers:
                 exchange = self._gunicorn_exchange(conn, parser)
             exchange[1]["wsgi.multithread"] = True
             answer = self.at_once.answer(exchange[1])
-            fitting = answer is not None and fits(conn.sock, answer[1])
+            fitting = answer is not None and fits(conn.sock, answer[1], sent_before=conn.answered)
         except Exception:  # whatever gunicorn's parser or the app make of it, a thread finds again
             return None
         return (parser, exchange[0].req, exchange, answer) if fitting else None
@@ -182,9 +183,10 @@ class OneWrite:
         self.held = []
 
 
-def fits(sock: socket.socket, body: bytes) -> bool:
-    """Whether `body` and its head fit in what `sock`'s send buffer has free, so that a write cannot block."""
+def fits(sock: socket.socket, body: bytes, sent_before: bool = True) -> bool:
+    """Whether `body` and its head fit in what `sock`'s send buffer has free, so that a write cannot block;
+    `sent_before` says whether anything was sent on it before (if not, nothing can be left unsent)."""
     # (The kernel counts its own bookkeeping in the buffer's size: half of it is for data.)
     size = sock.getsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF) // 2
-    unsent = struct.unpack("i", fcntl.ioctl(sock.fileno(), termios.TIOCOUTQ, b"\0\0\0\0"))[0]
+    unsent = struct.unpack("i", fcntl.ioctl(sock.fileno(), termios.TIOCOUTQ, b"\0\0\0\0"))[0] if sent_before else 0
     return len(body) + HEAD_ROOM <= size - unsent

@@ -56,6 +56,9 @@ REASONS = {400: "Bad Request", 408: "Request Timeout", 413: "Content Too Large",
 PARSE_READ_TIMEOUT = 2.0
 # Requests served between two looks at the CPU a worker due for replacement has spent (a system call).
 RECYCLE_LOOK_EVERY = 500
+# Seconds between two heartbeats (a system call each): gthread beats at every turn of the loop, which is
+# once or twice a request under load; the master waits worker_timeout (15 s) for one.
+HEARTBEAT_EVERY = 0.25
 
 
 class LoopConn(TConn):
@@ -69,6 +72,7 @@ class LoopConn(TConn):
         self.continue_sent = False
         self.registered = False  # with the loop's poller, while its request is awaited or it closes
         self.drained = 0  # bytes read and dropped while it closes
+        self.answered = False  # whether anything was sent on it (an answer, or 100 Continue)
 
     def init(self) -> None:
         """Called by the thread before it parses: bound any read of the socket (see PARSE_READ_TIMEOUT)."""
@@ -93,6 +97,8 @@ class LoopWorker(AtOnceAnswers, Balanced, ThreadWorker):
         self.lingering: dict[LoopConn, float] = {}  # connections closing (see _linger), and until when
         self.linger_until: float | None = None
         self.limits: Limits | None = None
+        self.next_heartbeat = 0.0
+        self.listener_addresses: dict[int, object] = {}  # listening socket's fd: its address
         self.connection_max_age = 0.0
         self.at_once: AtOnceApp | None = None
         self.cfg = SettledConfig(self.cfg)
@@ -142,10 +148,17 @@ class LoopWorker(AtOnceAnswers, Balanced, ThreadWorker):
                     return
                 raise
             self.nr_conns += 1
-            conn = LoopConn(self.cfg, sock, client, listener.getsockname())
+            conn = LoopConn(self.cfg, sock, client, self._address_of(listener))
             # A client sends its request right after connecting: it is often in by now, and is then read
             # without waiting for the loop's next turn (and registering the socket for it).
             self._await_request(conn, Incoming(self.limits, time.monotonic()), read_first=True)
+
+    def _address_of(self, listener) -> object:
+        """The address `listener` listens on (asked of the kernel once)."""
+        address = self.listener_addresses.get(listener.fileno())
+        if address is None:
+            address = self.listener_addresses[listener.fileno()] = listener.getsockname()
+        return address
 
     def _await_request(self, conn: LoopConn, incoming: Incoming, read_first: bool = False) -> None:
         conn.incoming = incoming
@@ -195,7 +208,7 @@ class LoopWorker(AtOnceAnswers, Balanced, ThreadWorker):
         return False
 
     def _send_continue(self, conn: LoopConn) -> None:
-        conn.incoming.continue_sent = True
+        conn.incoming.continue_sent = conn.answered = True
         try:
             conn.sock.send(CONTINUE)
         except OSError:
@@ -212,7 +225,7 @@ class LoopWorker(AtOnceAnswers, Balanced, ThreadWorker):
         conn.parser.unreader.unread(bytes(conn.incoming.buffer))
         conn.continue_sent = conn.incoming.continue_sent
         conn.incoming = None
-        conn.data_ready = True
+        conn.data_ready = conn.answered = True
         self.enqueue_req(conn)
 
     def _too_old(self, conn: LoopConn) -> bool:
@@ -289,7 +302,14 @@ class LoopWorker(AtOnceAnswers, Balanced, ThreadWorker):
         self._close(conn)
         return True
 
-    # --- deadlines, run once per turn of the loop -----------------------------------------------
+    # --- deadlines and the heartbeat, run once per turn of the loop ----------------------------------
+
+    def notify(self) -> None:
+        """gunicorn's heartbeat, at most every HEARTBEAT_EVERY seconds."""
+        now = time.monotonic()
+        if now >= self.next_heartbeat:
+            self.next_heartbeat = now + HEARTBEAT_EVERY
+            super().notify()
 
     def wait_for_and_dispatch_events(self, timeout: float) -> None:
         super().wait_for_and_dispatch_events(timeout)

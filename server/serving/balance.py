@@ -9,13 +9,14 @@ so that stopping that worker stopped them all (with either allocator: bench/READ
 stopped worker"). connection_max_age makes clients reconnect; it cannot make them spread.
 
 So each worker publishes how many connections it holds while it accepts (EMPTY when it does not), in a
-shared memory the master makes before it forks them, one slot a worker. A connection counts as held once it
-has been answered and kept alive: it stays with its worker for further requests. One still waiting for its
-first request, or closing after its last, is not counted: with one request a connection (a crawler, a
-client that does not keep connections) the counts of those differed at nearly every new connection, the
-workers stepped aside for each other all the time, and four clients of a C client (ab) got a third fewer
-answers than with no balancing at all (bench/README.md, "Session 22: first visits"). A worker that holds more than
-twice as many as another accepting worker, and one (LOPSIDED), leaves a new connection to that one: its
+shared memory the master makes before it forks them, one slot a worker. A connection counts as held while a
+thread answers its request (a query may take seconds) and once it has been answered and kept alive: it stays
+with its worker meanwhile. One still waiting for its first request, one answered at once in the loop
+(serving/at_once.py) and one closing after its last answer are not counted: with one request a connection (a
+crawler, a client that does not keep connections) the counts of those differed at nearly every new
+connection, the workers stepped aside for each other all the time, and eight clients of a C client (ab) got a
+third fewer answers than with no balancing at all (bench/README.md, "Session 22: first visits"). A worker that
+holds more than twice as many as another accepting worker, and one (LOPSIDED), leaves a new connection to that one: its
 listener leaves its loop until the other has taken it, for DEFER seconds at most, and if the connection
 is still waiting then (the other worker is stopped, or busy), it takes it itself. A connection is so never
 left waiting longer than DEFER for a worker that cannot take it, and once one was, not again until the
@@ -104,7 +105,7 @@ class Balanced:
         super().__init__(*args, **kwargs)
 
     def hold(self, connection: object) -> None:
-        """Count `connection` as held: it was answered and is kept alive."""
+        """Count `connection` as held: a thread answers its request, or it was answered and is kept alive."""
         if connection not in self._held:
             self._held.add(connection)
             self._publish()

@@ -226,6 +226,7 @@ class LoopWorker(AtOnceAnswers, Balanced, ThreadWorker):
         conn.continue_sent = conn.incoming.continue_sent
         conn.incoming = None
         conn.data_ready = conn.answered = True
+        self.hold(conn)  # (a request a thread answers may take seconds: the connection stays meanwhile)
         self.enqueue_req(conn)
 
     def _too_old(self, conn: LoopConn) -> bool:

@@ -18,7 +18,7 @@ The worker tells the master (serving/arbiter.py) through marks on its heartbeat 
 CPU time it has spent serving is `recycle_work_ratio` times what its start took: a start loads the
 release (at 10 000 agreements about five seconds of CPU), a written document costs a fifth of a
 millisecond, and replacing each worker every 5 000 requests spent more of a busy server's CPU on starting
-workers than on answering (bench/README.md, "Session 22: replacing workers").
+workers than on answering (bench/README.md, "Session 22: first visits").
 """
 
 import errno

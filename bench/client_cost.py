@@ -86,9 +86,8 @@ def main() -> int:
 def measure_servers(work: Path, rounds: int, seconds: float) -> dict:
     """Rate, client CPU, server CPU and idle share per round, our first visits against Oxigraph's DESCRIBE."""
     ours, _ = start(["lodpub", str(work / "dist"), str(work / "data")], work, UNBOUNDED)
-    peer, _ = start(["oxigraph"], work)
+    peer = _oxigraph(work)
     try:
-        load_into_oxigraph((work / "dist" / "current").resolve(), peer)
         documents_written(ours, work)
         resources = _resources(ours)
         # Ours each asked once (by one client or another): a first visit; Oxigraph keeps no documents.
@@ -105,15 +104,21 @@ def measure_servers(work: Path, rounds: int, seconds: float) -> dict:
             for label in calls if round_ % 2 == 0 else reversed(calls):
                 server, call = calls[label]
                 measured[label].append(_round(server, call, seconds))
-        summary = {label: {key: round(statistics.median(entry[key] for entry in entries), 3) for key in entries[0]}
-                   for label, entries in measured.items()}
-        summary["ratio"] = round(summary["lodpub_first_visit"]["per_second"]
-                                 / summary["oxigraph_describe"]["per_second"], 3)
+        summary = _summary(measured)
         summary["heads"] = {"lodpub": _head(ours.base + "doc/" + next_of(fresh)[len(BASE):])}
         return summary
     finally:
         ours.stop()
         peer.stop()
+
+
+def _summary(measured: dict[str, list[dict]]) -> dict:
+    """The median of each measure over the rounds, per server, and the ratio of the rates (ours to Oxigraph's)."""
+    summary = {label: {key: round(statistics.median(entry[key] for entry in entries), 3) for key in entries[0]}
+               for label, entries in measured.items()}
+    summary["ratio"] = round(summary["lodpub_first_visit"]["per_second"]
+                             / summary["oxigraph_describe"]["per_second"], 3)
+    return summary
 
 
 def _round(server: Server, call: Callable[[], None], seconds: float) -> dict:
@@ -223,10 +228,7 @@ def measure_with_c_clients(work: Path, rounds: int) -> dict:
                 if len(list(Path(f"/proc/{peer.process.pid}/task").iterdir())) > OXIGRAPH_THREADS:
                     peer.stop()
                     peer = _oxigraph(work)
-            summary = {label: {key: round(statistics.median(entry[key] for entry in entries), 3) for key in entries[0]}
-                       for label, entries in measured.items()}
-            summary["ratio"] = round(summary["lodpub_first_visit"]["per_second"]
-                                     / summary["oxigraph_describe"]["per_second"], 3)
+            summary = _summary(measured)
             summary["rates_by_round"] = {label: [round(entry["per_second"]) for entry in entries]
                                          for label, entries in measured.items()}
             results[f"{tool}_{clients}_clients"] = summary
@@ -239,7 +241,11 @@ def measure_with_c_clients(work: Path, rounds: int) -> dict:
 def _oxigraph(work: Path) -> Server:
     """A fresh Oxigraph server holding the release."""
     peer, _ = start(["oxigraph"], work)
-    load_into_oxigraph((work / "dist" / "current").resolve(), peer)
+    try:
+        load_into_oxigraph((work / "dist" / "current").resolve(), peer)
+    except BaseException:
+        peer.stop()
+        raise
     return peer
 
 
@@ -261,21 +267,22 @@ def _targets(work: Path, tool: str, server: Server, ours: bool, iris: list[str],
     return ["-p", str(body), "-T", "application/x-www-form-urlencoded", server.query]
 
 
-def _measured_by(tool: str, server: Server, clients: int, target: list[str]) -> dict:
-    """`tool`'s rate for C_REQUESTS requests, `clients` at once, asking `target`, and the server's CPU per
-    request (ms); raises when a request failed or was not answered 200."""
+def _measured_by(tool: str, server: Server, clients: int, target: list[str], count: int = C_REQUESTS) -> dict:
+    """`tool`'s rate for `count` requests (siege: rounded down to a multiple of `clients`), `clients` at once,
+    asking `target`, and the server's CPU per request (ms); raises unless every request was answered 200."""
     pids = server.pids()
     before = _cpu_seconds(pids)
     if tool == "siege":  # HTTP/1.1, Connection: close and Accept-Encoding: gzip, deflate (siege's own), no pause
-        command = ["siege", "-b", "-q", "--json-output", "-c", str(clients), "-r", str(C_REQUESTS // clients)]
+        count -= count % clients
+        command = ["siege", "-b", "-q", "--json-output", "-c", str(clients), "-r", str(count // clients)]
     else:  # HTTP/1.0
-        command = ["ab", "-q", "-c", str(clients), "-n", str(C_REQUESTS), "-H", "Accept-Encoding: gzip"]
+        command = ["ab", "-q", "-c", str(clients), "-n", str(count), "-H", "Accept-Encoding: gzip"]
     finished = subprocess.run([*command, "-H", "Accept: text/turtle", *target], capture_output=True, text=True,
                               timeout=600)
     cpu = _cpu_seconds(set(pids) | set(server.pids())) - before
     report = finished.stdout + finished.stderr
     answered, failed, rate = (_siege_numbers(report) if tool == "siege" else _ab_numbers(report))
-    if finished.returncode != 0 or not answered or failed:
+    if finished.returncode != 0 or answered != count or failed:
         raise RuntimeError(f"{tool} against {server.base}: {report[-500:]}")
     return {"per_second": rate, "server_cpu_ms": cpu / answered * 1000}
 

@@ -13,12 +13,11 @@ workers started.
 
 import argparse
 import json
-import subprocess
 import sys
 import time
 from pathlib import Path
 
-from client_cost import CLIENTS, _ab_numbers
+from client_cost import CLIENTS, _measured_by
 from fixed_cost import _cpu_seconds, _resources
 from run import BASE, UNBOUNDED, documents_written, start
 
@@ -48,15 +47,7 @@ def measure(work: Path, settings: dict[str, str], requests: int) -> dict:
         url = ours.base + "doc/" + _resources(ours)[500][len(BASE):]
         pids = ours.pids()
         before = _cpu_seconds(pids)
-        rates = []
-        for _ in range(RUNS):
-            finished = subprocess.run(["ab", "-q", "-c", str(CLIENTS), "-n", str(requests // RUNS),
-                                       "-H", "Accept: text/turtle", "-H", "Accept-Encoding: gzip", url],
-                                      capture_output=True, text=True, timeout=600)
-            answered, failed, rate = _ab_numbers(finished.stdout)
-            if finished.returncode != 0 or failed or answered != requests // RUNS:
-                raise RuntimeError(f"ab: {finished.stderr.strip() or finished.stdout[-500:]}")
-            rates.append(round(rate))
+        rates = [round(_measured_by("ab", ours, CLIENTS, [url], requests // RUNS)["per_second"]) for _ in range(RUNS)]
         time.sleep(15)  # a replacement under way finishes, and its CPU is counted
         cpu = _cpu_seconds(set(pids) | set(ours.pids())) - before
         return {"rates": rates, "server_cpu_ms_per_request": round(cpu / requests * 1000, 3),
